@@ -1,0 +1,41 @@
+# effv2vk: the two commands are `make demo` (train) and `make test`.
+SHELL := /bin/bash
+export PATH := /usr/local/go/bin:$(HOME)/go/bin:$(PATH)
+export XDG_RUNTIME_DIR ?= /tmp/effv2vk-xdg-$(shell id -u)
+
+# Tests run on lavapipe (Mesa's CPU Vulkan driver) unless told otherwise.
+LAVAPIPE := /usr/share/vulkan/icd.d/lvp_icd.x86_64.json
+TEST_ENV := VK_DRIVER_FILES=$${VK_DRIVER_FILES:-$(LAVAPIPE)} EFFV2VK_VALIDATE=1
+
+.PHONY: deps test spirv-check vet gotest demo build bench xdg
+
+deps:
+	@scripts/deps.sh
+
+xdg:
+	@mkdir -p -m 700 $(XDG_RUNTIME_DIR)
+
+build:
+	go build -o bin/effv2vk ./cmd/effv2vk
+
+# Regenerating the SPIR-V must change nothing: a .comp edited without
+# `go generate ./...` fails here.
+spirv-check:
+	go generate ./...
+	@git diff --exit-code -- shaders/ || { echo "spirv-check: generated SPIR-V is stale: run 'go generate ./...' and commit" >&2; exit 1; }
+	@untracked=$$(git ls-files --others --exclude-standard -- shaders/); \
+	  if [ -n "$$untracked" ]; then echo "spirv-check: untracked generated files: $$untracked" >&2; exit 1; fi
+
+vet:
+	go vet ./...
+	@unformatted=$$(gofmt -l $$(git ls-files '*.go')); \
+	  if [ -n "$$unformatted" ]; then echo "gofmt needed: $$unformatted" >&2; exit 1; fi
+
+gotest: xdg
+	$(TEST_ENV) go test -timeout 60m ./...
+
+test: deps spirv-check vet gotest
+
+demo: deps build xdg
+	bin/effv2vk devices
+	bin/effv2vk selftest

@@ -1,0 +1,30 @@
+// Command effv2vk trains EfficientNetV2 on any Vulkan GPU.
+//
+// Run `effv2vk help` for the commands.
+package main
+
+import (
+	"fmt"
+	"os"
+
+	"github.com/urfave/cli/v2"
+)
+
+func main() {
+	app := &cli.App{
+		Name:  "effv2vk",
+		Usage: "train EfficientNetV2 with Vulkan compute shaders on any GPU",
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "device", Usage: "Vulkan device: index or name substring (default: best GPU)", EnvVars: []string{"EFFV2VK_DEVICE"}},
+		},
+		Commands: []*cli.Command{
+			devicesCommand(),
+			selftestCommand(),
+			scheduleCommand(),
+		},
+	}
+	if err := app.Run(os.Args); err != nil {
+		fmt.Fprintln(os.Stderr, "effv2vk:", err)
+		os.Exit(1)
+	}
+}

@@ -1,0 +1,203 @@
+package engine
+
+import (
+	"fmt"
+	"os"
+	"sync"
+
+	vk "github.com/vulkan-go/vulkan"
+)
+
+// Options configure Open.
+type Options struct {
+	// Select picks the device: "" (default choice), an index, or a name
+	// substring. When empty, $EFFV2VK_DEVICE is used.
+	Select string
+	// Validate enables the Khronos validation layer with synchronization
+	// validation; $EFFV2VK_VALIDATE=1 also enables it.
+	Validate bool
+	// PipelineCacheDir holds the persistent pipeline cache; "" means the
+	// user cache dir (e.g. ~/.cache/effv2vk), "-" disables it.
+	PipelineCacheDir string
+}
+
+// Device is an opened Vulkan device with one compute queue.
+type Device struct {
+	Info DeviceInfo
+
+	inst        *instance
+	handle      vk.Device
+	queue       vk.Queue
+	cmdPool     vk.CommandPool
+	fence       vk.Fence
+	cache       *pipelineCache
+	memTypeMain uint32 // device-local, preferably host-visible
+	mainMapped  bool   // memTypeMain is host-visible and coherent
+	memTypeHost uint32 // host-visible and coherent, for staging
+	arenas      map[uint32]*arena
+
+	mu      sync.Mutex
+	kernels map[string]*Kernel
+	closed  bool
+}
+
+// Open creates the instance and opens the chosen device.
+func Open(opts Options) (*Device, error) {
+	validate := opts.Validate || validateFromEnv()
+	in, err := sharedInstance(validate)
+	if err != nil {
+		return nil, err
+	}
+	devs, err := enumerate(in.handle)
+	if err != nil {
+		return nil, err
+	}
+	sel := opts.Select
+	if sel == "" {
+		sel = os.Getenv("EFFV2VK_DEVICE")
+	}
+	pick, err := SelectDevice(devs, sel)
+	if err != nil {
+		return nil, err
+	}
+	d := &Device{Info: devs[pick], inst: in, arenas: map[uint32]*arena{}, kernels: map[string]*Kernel{}}
+	if err := d.create(opts); err != nil {
+		d.Close()
+		return nil, err
+	}
+	return d, nil
+}
+
+func (d *Device) create(opts Options) error {
+	info := &d.Info
+	qinfo := []vk.DeviceQueueCreateInfo{{
+		SType:            vk.StructureTypeDeviceQueueCreateInfo,
+		QueueFamilyIndex: uint32(info.computeQF),
+		QueueCount:       1,
+		PQueuePriorities: []float32{1},
+	}}
+	dinfo := &vk.DeviceCreateInfo{
+		SType:                vk.StructureTypeDeviceCreateInfo,
+		QueueCreateInfoCount: 1,
+		PQueueCreateInfos:    qinfo,
+	}
+	var dev vk.Device
+	if err := check(vk.CreateDevice(info.handle, dinfo, nil, &dev), "vkCreateDevice "+info.Name); err != nil {
+		return err
+	}
+	d.handle = dev
+	var q vk.Queue
+	vk.GetDeviceQueue(dev, uint32(info.computeQF), 0, &q)
+	d.queue = q
+
+	var pool vk.CommandPool
+	if err := check(vk.CreateCommandPool(dev, &vk.CommandPoolCreateInfo{
+		SType:            vk.StructureTypeCommandPoolCreateInfo,
+		Flags:            vk.CommandPoolCreateFlags(vk.CommandPoolCreateResetCommandBufferBit),
+		QueueFamilyIndex: uint32(info.computeQF),
+	}, nil, &pool), "vkCreateCommandPool"); err != nil {
+		return err
+	}
+	d.cmdPool = pool
+	var fence vk.Fence
+	if err := check(vk.CreateFence(dev, &vk.FenceCreateInfo{SType: vk.StructureTypeFenceCreateInfo}, nil, &fence), "vkCreateFence"); err != nil {
+		return err
+	}
+	d.fence = fence
+	if err := d.chooseMemoryTypes(); err != nil {
+		return err
+	}
+	c, err := openPipelineCache(d, opts.PipelineCacheDir)
+	if err != nil {
+		return err
+	}
+	d.cache = c
+	return nil
+}
+
+// chooseMemoryTypes picks the memory type for tensors (device-local,
+// host-visible when the device offers it, as lavapipe and unified or
+// resizable-BAR devices do) and one for staging.
+func (d *Device) chooseMemoryTypes() error {
+	mp := d.Info.memoryProps
+	const local = vk.MemoryPropertyFlags(vk.MemoryPropertyDeviceLocalBit)
+	const visible = vk.MemoryPropertyFlags(vk.MemoryPropertyHostVisibleBit | vk.MemoryPropertyHostCoherentBit)
+	main, host := -1, -1
+	for i := uint32(0); i < mp.MemoryTypeCount; i++ {
+		t := mp.MemoryTypes[i]
+		t.Deref()
+		f := t.PropertyFlags
+		if f&local == local && f&visible == visible && main < 0 {
+			main = int(i)
+			d.mainMapped = true
+		}
+		if f&visible == visible && host < 0 {
+			host = int(i)
+		}
+	}
+	if main < 0 {
+		for i := uint32(0); i < mp.MemoryTypeCount; i++ {
+			t := mp.MemoryTypes[i]
+			t.Deref()
+			if t.PropertyFlags&local == local {
+				main = int(i)
+				break
+			}
+		}
+	}
+	if main < 0 {
+		main = host
+		d.mainMapped = true
+	}
+	if main < 0 || host < 0 {
+		return fmt.Errorf("engine: %s offers no usable memory type (need host-visible coherent memory)", d.Info.Name)
+	}
+	d.memTypeMain, d.memTypeHost = uint32(main), uint32(host)
+	return nil
+}
+
+// ValidationMessages returns and clears the validation messages collected
+// since the last call; always empty when validation is off.
+func (d *Device) ValidationMessages() []string {
+	if d.inst == nil || d.inst.log == nil {
+		return nil
+	}
+	return d.inst.log.take()
+}
+
+// Validating reports whether the validation layer is on.
+func (d *Device) Validating() bool { return d.inst != nil && d.inst.log != nil }
+
+// Close waits for the device to go idle and destroys everything it created,
+// in reverse order. Tensors and sequences still alive are freed with it.
+func (d *Device) Close() error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.closed {
+		return nil
+	}
+	d.closed = true
+	var firstErr error
+	if d.handle != nil {
+		vk.DeviceWaitIdle(d.handle)
+		for _, k := range d.kernels {
+			k.destroy()
+		}
+		if d.cache != nil {
+			if err := d.cache.saveAndDestroy(); err != nil && firstErr == nil {
+				firstErr = err
+			}
+		}
+		for _, a := range d.arenas {
+			a.destroy()
+		}
+		if d.fence != vk.NullFence {
+			vk.DestroyFence(d.handle, d.fence, nil)
+		}
+		if d.cmdPool != vk.NullCommandPool {
+			vk.DestroyCommandPool(d.handle, d.cmdPool, nil)
+		}
+		vk.DestroyDevice(d.handle, nil)
+	}
+	return firstErr
+}

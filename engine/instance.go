@@ -1,0 +1,199 @@
+package engine
+
+import (
+	"fmt"
+	"os"
+	"strings"
+	"sync"
+	"unsafe"
+
+	vk "github.com/vulkan-go/vulkan"
+)
+
+const validationLayer = "VK_LAYER_KHRONOS_validation"
+
+var loaderOnce struct {
+	sync.Once
+	err error
+}
+
+// initLoader loads libvulkan once per process.
+func initLoader() error {
+	loaderOnce.Do(func() {
+		if err := vk.SetDefaultGetInstanceProcAddr(); err != nil {
+			loaderOnce.err = fmt.Errorf("engine: cannot load the Vulkan loader (libvulkan.so.1): %v; install it with `make deps` (Debian: libvulkan1 mesa-vulkan-drivers)", err)
+			return
+		}
+		if err := vk.Init(); err != nil {
+			loaderOnce.err = fmt.Errorf("engine: vulkan init: %v", err)
+		}
+	})
+	return loaderOnce.err
+}
+
+// instance is a VkInstance plus, with validation on, the debug callback that
+// collects messages.
+type instance struct {
+	handle   vk.Instance
+	callback vk.DebugReportCallback
+	log      *validationLog
+}
+
+// validationLog collects validation messages from the debug callback.
+type validationLog struct {
+	mu   sync.Mutex
+	msgs []string
+}
+
+func (l *validationLog) add(m string) {
+	l.mu.Lock()
+	l.msgs = append(l.msgs, m)
+	l.mu.Unlock()
+}
+
+func (l *validationLog) take() []string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	out := l.msgs
+	l.msgs = nil
+	return out
+}
+
+func layerAvailable(name string) bool {
+	var n uint32
+	if vk.EnumerateInstanceLayerProperties(&n, nil) != vk.Success || n == 0 {
+		return false
+	}
+	props := make([]vk.LayerProperties, n)
+	if vk.EnumerateInstanceLayerProperties(&n, props) != vk.Success {
+		return false
+	}
+	for i := range props {
+		props[i].Deref()
+		if vk.ToString(props[i].LayerName[:]) == name {
+			return true
+		}
+	}
+	return false
+}
+
+var shared struct {
+	sync.Mutex
+	instances map[bool]*instance
+}
+
+// sharedInstance returns the process's instance (one with validation, one
+// without), creating it on first use. Instances live until the process
+// ends: the validation layer (1.3.239) applies synchronization validation
+// only to the first validated instance a process creates, so one is kept
+// and reused by every Device.
+func sharedInstance(validate bool) (*instance, error) {
+	shared.Lock()
+	defer shared.Unlock()
+	if in, ok := shared.instances[validate]; ok {
+		return in, nil
+	}
+	in, err := newInstance(validate)
+	if err != nil {
+		return nil, err
+	}
+	if shared.instances == nil {
+		shared.instances = map[bool]*instance{}
+	}
+	shared.instances[validate] = in
+	return in, nil
+}
+
+// newInstance creates a Vulkan 1.1 instance, with the validation layer and
+// synchronization validation when validate is true.
+func newInstance(validate bool) (*instance, error) {
+	if err := initLoader(); err != nil {
+		return nil, err
+	}
+	app := &vk.ApplicationInfo{
+		SType:              vk.StructureTypeApplicationInfo,
+		PApplicationName:   cstr("effv2vk"),
+		ApplicationVersion: vk.MakeVersion(0, 1, 0),
+		PEngineName:        cstr("effv2vk"),
+		EngineVersion:      vk.MakeVersion(0, 1, 0),
+		ApiVersion:         vk.MakeVersion(1, 1, 0),
+	}
+	info := &vk.InstanceCreateInfo{
+		SType:            vk.StructureTypeInstanceCreateInfo,
+		PApplicationInfo: app,
+	}
+	var feats unsafe.Pointer
+	if validate {
+		if !layerAvailable(validationLayer) {
+			return nil, fmt.Errorf("engine: validation requested (EFFV2VK_VALIDATE=1) but %s is not installed: run `make deps` (Debian package vulkan-validationlayers)", validationLayer)
+		}
+		info.EnabledLayerCount = 1
+		info.PpEnabledLayerNames = []string{cstr(validationLayer)}
+		info.EnabledExtensionCount = 1
+		info.PpEnabledExtensionNames = []string{cstr("VK_EXT_debug_report")}
+		// The layer reads its settings from the environment when the
+		// instance is created; the pNext chain below says the same for
+		// layers that honour it.
+		enableSyncValidationEnv()
+		feats = validationFeatures()
+		defer freeValidationFeatures(feats)
+		info.PNext = feats
+	}
+	var handle vk.Instance
+	if err := check(vk.CreateInstance(info, nil, &handle), "vkCreateInstance"); err != nil {
+		if validate {
+			return nil, fmt.Errorf("%w (with the validation layer)", err)
+		}
+		return nil, fmt.Errorf("%w: is a Vulkan driver installed? (`make deps` installs lavapipe, a CPU Vulkan driver)", err)
+	}
+	if err := vk.InitInstance(handle); err != nil {
+		vk.DestroyInstance(handle, nil)
+		return nil, fmt.Errorf("engine: init instance: %v", err)
+	}
+	in := &instance{handle: handle}
+	if validate {
+		in.log = &validationLog{}
+		log := in.log
+		cbInfo := &vk.DebugReportCallbackCreateInfo{
+			SType: vk.StructureTypeDebugReportCallbackCreateInfo,
+			Flags: vk.DebugReportFlags(vk.DebugReportErrorBit | vk.DebugReportWarningBit | vk.DebugReportPerformanceWarningBit),
+			PfnCallback: func(_ vk.DebugReportFlags, _ vk.DebugReportObjectType, _ uint64, _ uint, code int32, prefix, msg string, _ unsafe.Pointer) vk.Bool32 {
+				// The loader itself warns about VK_INSTANCE_LAYERS; keep only the layer's messages.
+				if strings.Contains(prefix, "Loader") {
+					return vk.False
+				}
+				log.add(fmt.Sprintf("[%s %d] %s", strings.TrimRight(prefix, "\x00"), code, strings.TrimRight(msg, "\x00")))
+				return vk.False
+			},
+		}
+		var cb vk.DebugReportCallback
+		if err := check(vk.CreateDebugReportCallback(handle, cbInfo, nil, &cb), "vkCreateDebugReportCallbackEXT"); err != nil {
+			vk.DestroyInstance(handle, nil)
+			return nil, err
+		}
+		in.callback = cb
+	}
+	return in, nil
+}
+
+
+// validateFromEnv reports whether $EFFV2VK_VALIDATE asks for validation.
+func validateFromEnv() bool {
+	v := strings.ToLower(os.Getenv("EFFV2VK_VALIDATE"))
+	return v == "1" || v == "true" || v == "yes" || v == "on"
+}
+
+const syncValidation = "VK_VALIDATION_FEATURE_ENABLE_SYNCHRONIZATION_VALIDATION_EXT"
+
+// enableSyncValidationEnv adds synchronization validation to
+// $VK_LAYER_ENABLES (os.Setenv reaches the C environment the layer reads).
+func enableSyncValidationEnv() {
+	cur := os.Getenv("VK_LAYER_ENABLES")
+	if strings.Contains(cur, syncValidation) {
+		return
+	}
+	if cur != "" {
+		cur += ","
+	}
+	os.Setenv("VK_LAYER_ENABLES", cur+syncValidation)
+}
