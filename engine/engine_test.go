@@ -196,7 +196,9 @@ func TestDispatchErrors(t *testing.T) {
 		{"push size", func(s *engine.Sequence) { s.Dispatch1D(saxpy, 8, shaders.FillPush{N: 8}, x, x) }, ""},
 		{"push type", func(s *engine.Sequence) { s.Dispatch1D(saxpy, 8, struct{ N uint32 }{8}, x, x) }, "push constants"},
 		{"missing push", func(s *engine.Sequence) { s.Dispatch1D(saxpy, 8, nil, x, x) }, "needs 8 bytes"},
-		{"grid", func(s *engine.Sequence) { s.Dispatch(saxpy, engine.Grid{X: 1 << 20, Y: 1, Z: 1}, shaders.SaxpyPush{N: 8}, x, x) }, "grid"},
+		{"grid", func(s *engine.Sequence) {
+			s.Dispatch(saxpy, engine.Grid{X: 1 << 20, Y: 1, Z: 1}, shaders.SaxpyPush{N: 8}, x, x)
+		}, "grid"},
 		{"nil tensor", func(s *engine.Sequence) { s.Dispatch1D(saxpy, 8, shaders.SaxpyPush{N: 8}, x, nil) }, "nil or freed"},
 	}
 	for _, c := range cases {

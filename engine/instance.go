@@ -176,7 +176,6 @@ func newInstance(validate bool) (*instance, error) {
 	return in, nil
 }
 
-
 // validateFromEnv reports whether $EFFV2VK_VALIDATE asks for validation.
 func validateFromEnv() bool {
 	v := strings.ToLower(os.Getenv("EFFV2VK_VALIDATE"))

@@ -215,4 +215,3 @@ func (k *Kernel) encodePush(push any) ([]byte, error) {
 	}
 	return buf, nil
 }
-
