@@ -164,7 +164,7 @@ var texelFormats = map[string]struct {
 // binding, in binding order. The barrier before it is derived from the
 // bindings' declared access.
 func (s *Sequence) Dispatch(k *Kernel, grid Grid, push any, args ...*Tensor) {
-	if s.err != nil {
+	if s.err != nil || k == nil {
 		return
 	}
 	if s.finished {
@@ -180,7 +180,7 @@ func (s *Sequence) Dispatch(k *Kernel, grid Grid, push any, args ...*Tensor) {
 // size) workgroups, folded into 2D or 3D when wider than the device allows
 // (kernels index with linear_invocation()).
 func (s *Sequence) Dispatch1D(k *Kernel, n int, push any, args ...*Tensor) {
-	if s.err != nil {
+	if s.err != nil || k == nil {
 		return
 	}
 	per := int(k.LocalSize[0] * k.LocalSize[1] * k.LocalSize[2])
@@ -440,4 +440,26 @@ func (s *Sequence) Release() {
 	if s.queries != vk.NullQueryPool {
 		vk.DestroyQueryPool(h, s.queries, nil)
 	}
+}
+
+// Device is the device the sequence records for.
+func (s *Sequence) Device() *Device { return s.dev }
+
+// Fail records err (with the sequence's name) as the sequence's error unless
+// one is already recorded; typed kernel wrappers use it for shape errors.
+func (s *Sequence) Fail(err error) { s.fail(err) }
+
+// Kernel returns the named kernel of the sequence's device, recording any
+// error in the sequence (and returning nil) so that wrappers can stay
+// one call per line.
+func (s *Sequence) Kernel(name string, spec ...Spec) *Kernel {
+	if s.err != nil {
+		return nil
+	}
+	k, err := s.dev.Kernel(name, spec...)
+	if err != nil {
+		s.fail(err)
+		return nil
+	}
+	return k
 }

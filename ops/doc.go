@@ -1,0 +1,18 @@
+// Package ops owns the typed Go wrappers of the shader kernels: one function
+// per operation (Conv2DForward, Conv2DBackwardData, ...) that checks the
+// tensors' shapes and records the dispatch into an engine.Sequence.
+//
+// Conventions:
+//   - layout NCHW, float32; shapes are read from the tensors;
+//   - argument order as in llm.c: outputs, inputs, weights, then settings;
+//     backward: input gradients, weight gradients, output gradient, saved
+//     tensors, settings;
+//   - every output, gradients included, is overwritten (never accumulated);
+//     where a tensor receives gradient from two paths the caller adds them;
+//   - a shape error is recorded in the sequence (engine.Sequence.Fail) and
+//     returned by Finish, naming the operation and the shapes.
+//
+// Each kernel is tested in ops/*_test.go against its float64 reference in
+// package ops/ref, and timed by `effv2vk bench ops` through the cases
+// registered in bench_*.go.
+package ops

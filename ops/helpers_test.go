@@ -1,0 +1,147 @@
+package ops_test
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"os"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/effv2vk/effv2vk/engine"
+)
+
+// testRand returns a generator seeded from $EFFV2VK_TEST_SEED or the clock,
+// logging the seed so a failure can be reproduced.
+func testRand(t *testing.T) *rand.Rand {
+	t.Helper()
+	seed := uint64(time.Now().UnixNano())
+	if s := os.Getenv("EFFV2VK_TEST_SEED"); s != "" {
+		v, err := strconv.ParseUint(s, 10, 64)
+		if err != nil {
+			t.Fatalf("EFFV2VK_TEST_SEED=%q: %v", s, err)
+		}
+		seed = v
+	}
+	t.Logf("seed %d (rerun with EFFV2VK_TEST_SEED=%d)", seed, seed)
+	return rand.New(rand.NewPCG(seed, 0x5eed))
+}
+
+// randSlice returns n normal values as float64 (for the reference) and
+// float32 (for the device), the float64 ones exactly the float32 ones.
+func randSlice(r *rand.Rand, n int) ([]float64, []float32) {
+	a, b := make([]float64, n), make([]float32, n)
+	for i := range a {
+		b[i] = float32(r.NormFloat64())
+		a[i] = float64(b[i])
+	}
+	return a, b
+}
+
+// upload allocates a float32 tensor holding v.
+func upload(t *testing.T, d *engine.Device, name string, v []float32, shape ...int) *engine.Tensor {
+	t.Helper()
+	x, err := d.NewTensor(name, engine.Float32, shape...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := x.Upload(v); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(x.Free)
+	return x
+}
+
+// poisoned allocates a float32 tensor filled with NaN, so that an element
+// the kernel fails to write fails the comparison.
+func poisoned(t *testing.T, d *engine.Device, name string, shape ...int) *engine.Tensor {
+	t.Helper()
+	x, err := d.NewTensor(name, engine.Float32, shape...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	nan := make([]float32, x.Len())
+	for i := range nan {
+		nan[i] = float32(math.NaN())
+	}
+	if err := x.Upload(nan); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(x.Free)
+	return x
+}
+
+// run records fn into a sequence, runs it once and releases it.
+func run(t *testing.T, d *engine.Device, fn func(s *engine.Sequence)) {
+	t.Helper()
+	s, err := d.NewSequence(t.Name(), engine.SequenceOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Release()
+	fn(s)
+	if err := d.Run(s); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// download returns a float32 tensor's contents as float64.
+func download(t *testing.T, x *engine.Tensor) []float64 {
+	t.Helper()
+	v, err := x.Floats()
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := make([]float64, len(v))
+	for i := range v {
+		out[i] = float64(v[i])
+	}
+	return out
+}
+
+// compare fails t when got and want differ by more than tol relative to the
+// largest magnitude of want (an all-zero want is compared absolutely), or
+// when got has a NaN (an unwritten element).
+func compare(t *testing.T, what string, got, want []float64, tol float64) {
+	t.Helper()
+	if err := closeTo(got, want, tol); err != nil {
+		t.Fatalf("%s: %v", what, err)
+	}
+}
+
+func closeTo(got, want []float64, tol float64) error {
+	if len(got) != len(want) {
+		return fmt.Errorf("length %d, want %d", len(got), len(want))
+	}
+	scale := 0.0
+	for _, w := range want {
+		scale = math.Max(scale, math.Abs(w))
+	}
+	if scale == 0 {
+		scale = 1
+	}
+	worst, at := 0.0, -1
+	for i := range got {
+		if math.IsNaN(got[i]) || math.IsInf(got[i], 0) {
+			return fmt.Errorf("element %d is %v (unwritten or overflow), want %v", i, got[i], want[i])
+		}
+		if e := math.Abs(got[i]-want[i]) / scale; e > worst {
+			worst, at = e, i
+		}
+	}
+	if worst > tol {
+		return fmt.Errorf("max error %.3g relative to max |want| %.3g at element %d: got %v want %v (tolerance %g)", worst, scale, at, got[at], want[at], tol)
+	}
+	return nil
+}
+
+// sameBits fails t unless two runs gave bitwise identical results.
+func sameBits(t *testing.T, what string, a, b []float64) {
+	t.Helper()
+	for i := range a {
+		if math.Float64bits(a[i]) != math.Float64bits(b[i]) {
+			t.Fatalf("%s: run-to-run difference at %d: %v vs %v", what, i, a[i], b[i])
+		}
+	}
+}
