@@ -201,3 +201,17 @@ func (d *Device) Close() error {
 	}
 	return firstErr
 }
+
+// OffsetAlignment is the byte alignment a Tensor.Slice offset must meet on
+// this device (the larger of the storage and texel buffer offset
+// alignments).
+func (d *Device) OffsetAlignment() int {
+	a := int(d.Info.limits.MinStorageBufferOffsetAlignment)
+	if t := int(d.Info.limits.MinTexelBufferOffsetAlignment); t > a {
+		a = t
+	}
+	if a < 4 {
+		a = 4
+	}
+	return a
+}
