@@ -21,6 +21,7 @@ func main() {
 			devicesCommand(),
 			selftestCommand(),
 			scheduleCommand(),
+			summaryCommand(),
 		},
 	}
 	if err := app.Run(os.Args); err != nil {
