@@ -95,6 +95,12 @@ func NewStore(d *engine.Device, cfg arch.Config, seed uint64) (*Store, error) {
 			}
 		}
 	}
+	// Zero the gradients once: alignment gaps between parameters are never
+	// written by a kernel and must not hold garbage that a norm would read.
+	if err := st.Grads.Upload(make([]float32, total)); err != nil {
+		st.Free()
+		return nil, err
+	}
 	if err := st.Load(InitHost(cfg, seed)); err != nil {
 		st.Free()
 		return nil, err
