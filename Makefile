@@ -36,6 +36,10 @@ gotest: xdg
 
 test: deps spirv-check vet gotest
 
+# effv2vk vs PyTorch CPU on the same training step, alternating runs.
+bench: build xdg
+	scripts/bench.sh
+
 demo: deps build xdg
 	bin/effv2vk devices
 	bin/effv2vk selftest

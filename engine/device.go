@@ -35,6 +35,7 @@ type Device struct {
 	mainMapped  bool   // memTypeMain is host-visible and coherent
 	memTypeHost uint32 // host-visible and coherent, for staging
 	arenas      map[uint32]*arena
+	extensions  []string // device extensions to enable (VK_KHR_swapchain for a window)
 
 	mu      sync.Mutex
 	kernels map[string]*Kernel
@@ -48,6 +49,13 @@ func Open(opts Options) (*Device, error) {
 	if err != nil {
 		return nil, err
 	}
+	return openOn(in, opts, nil)
+}
+
+// openOn opens the chosen device of instance in. prepare, when not nil, runs
+// before the logical device is created (a window picks a queue family that
+// can present and asks for device extensions there).
+func openOn(in *instance, opts Options, prepare func(d *Device) error) (*Device, error) {
 	devs, err := enumerate(in.handle)
 	if err != nil {
 		return nil, err
@@ -61,6 +69,11 @@ func Open(opts Options) (*Device, error) {
 		return nil, err
 	}
 	d := &Device{Info: devs[pick], inst: in, arenas: map[uint32]*arena{}, kernels: map[string]*Kernel{}}
+	if prepare != nil {
+		if err := prepare(d); err != nil {
+			return nil, err
+		}
+	}
 	if err := d.create(opts); err != nil {
 		d.Close()
 		return nil, err
@@ -81,6 +94,10 @@ func (d *Device) create(opts Options) error {
 		QueueCreateInfoCount: 1,
 		PQueueCreateInfos:    qinfo,
 	}
+	for _, e := range d.extensions {
+		dinfo.PpEnabledExtensionNames = append(dinfo.PpEnabledExtensionNames, cstr(e))
+	}
+	dinfo.EnabledExtensionCount = uint32(len(dinfo.PpEnabledExtensionNames))
 	var dev vk.Device
 	if err := check(vk.CreateDevice(info.handle, dinfo, nil, &dev), "vkCreateDevice "+info.Name); err != nil {
 		return err

@@ -105,8 +105,9 @@ func sharedInstance(validate bool) (*instance, error) {
 }
 
 // newInstance creates a Vulkan 1.1 instance, with the validation layer and
-// synchronization validation when validate is true.
-func newInstance(validate bool) (*instance, error) {
+// synchronization validation when validate is true, and the extra instance
+// extensions asked for (a window's surface extensions).
+func newInstance(validate bool, extra ...string) (*instance, error) {
 	if err := initLoader(); err != nil {
 		return nil, err
 	}
@@ -139,6 +140,10 @@ func newInstance(validate bool) (*instance, error) {
 		defer freeValidationFeatures(feats)
 		info.PNext = feats
 	}
+	for _, e := range extra {
+		info.PpEnabledExtensionNames = append(info.PpEnabledExtensionNames, cstr(e))
+	}
+	info.EnabledExtensionCount = uint32(len(info.PpEnabledExtensionNames))
 	var handle vk.Instance
 	if err := check(vk.CreateInstance(info, nil, &handle), "vkCreateInstance"); err != nil {
 		if validate {

@@ -4,6 +4,1071 @@ package shaders
 
 var generatedKernels = []Kernel{
 	{
+		Name:            "silu_forward",
+		File:            "activation.comp",
+		Defines:         []string{"SILU_FORWARD", "UNARY"},
+		LocalSize:       [3]uint32{64, 1, 1},
+		LocalSizeSpecID: [3]int{-1, -1, -1},
+		Bindings: []Binding{
+			{Binding: 0, Name: "a4", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
+			{Binding: 1, Name: "Y4", Kind: StorageBuffer, Access: Write, Format: ""},
+			{Binding: 2, Name: "Y1", Kind: StorageBuffer, Access: Write, Format: ""},
+		},
+		PushSize: 8,
+		Push: []PushField{
+			{Name: "n", Offset: 0, Type: "uint32"},
+			{Name: "alpha", Offset: 4, Type: "float32"},
+		},
+	},
+	{
+		Name:            "silu_backward",
+		File:            "activation.comp",
+		Defines:         []string{"SILU_BACKWARD", "BINARY"},
+		LocalSize:       [3]uint32{64, 1, 1},
+		LocalSizeSpecID: [3]int{-1, -1, -1},
+		Bindings: []Binding{
+			{Binding: 0, Name: "a4", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
+			{Binding: 1, Name: "b4", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
+			{Binding: 2, Name: "Y4", Kind: StorageBuffer, Access: Write, Format: ""},
+			{Binding: 3, Name: "Y1", Kind: StorageBuffer, Access: Write, Format: ""},
+		},
+		PushSize: 8,
+		Push: []PushField{
+			{Name: "n", Offset: 0, Type: "uint32"},
+			{Name: "alpha", Offset: 4, Type: "float32"},
+		},
+	},
+	{
+		Name:            "sigmoid_forward",
+		File:            "activation.comp",
+		Defines:         []string{"SIGMOID_FORWARD", "UNARY"},
+		LocalSize:       [3]uint32{64, 1, 1},
+		LocalSizeSpecID: [3]int{-1, -1, -1},
+		Bindings: []Binding{
+			{Binding: 0, Name: "a4", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
+			{Binding: 1, Name: "Y4", Kind: StorageBuffer, Access: Write, Format: ""},
+			{Binding: 2, Name: "Y1", Kind: StorageBuffer, Access: Write, Format: ""},
+		},
+		PushSize: 8,
+		Push: []PushField{
+			{Name: "n", Offset: 0, Type: "uint32"},
+			{Name: "alpha", Offset: 4, Type: "float32"},
+		},
+	},
+	{
+		Name:            "sigmoid_backward",
+		File:            "activation.comp",
+		Defines:         []string{"SIGMOID_BACKWARD", "BINARY"},
+		LocalSize:       [3]uint32{64, 1, 1},
+		LocalSizeSpecID: [3]int{-1, -1, -1},
+		Bindings: []Binding{
+			{Binding: 0, Name: "a4", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
+			{Binding: 1, Name: "b4", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
+			{Binding: 2, Name: "Y4", Kind: StorageBuffer, Access: Write, Format: ""},
+			{Binding: 3, Name: "Y1", Kind: StorageBuffer, Access: Write, Format: ""},
+		},
+		PushSize: 8,
+		Push: []PushField{
+			{Name: "n", Offset: 0, Type: "uint32"},
+			{Name: "alpha", Offset: 4, Type: "float32"},
+		},
+	},
+	{
+		Name:            "add",
+		File:            "activation.comp",
+		Defines:         []string{"ADD", "BINARY"},
+		LocalSize:       [3]uint32{64, 1, 1},
+		LocalSizeSpecID: [3]int{-1, -1, -1},
+		Bindings: []Binding{
+			{Binding: 0, Name: "a4", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
+			{Binding: 1, Name: "b4", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
+			{Binding: 2, Name: "Y4", Kind: StorageBuffer, Access: Write, Format: ""},
+			{Binding: 3, Name: "Y1", Kind: StorageBuffer, Access: Write, Format: ""},
+		},
+		PushSize: 8,
+		Push: []PushField{
+			{Name: "n", Offset: 0, Type: "uint32"},
+			{Name: "alpha", Offset: 4, Type: "float32"},
+		},
+	},
+	{
+		Name:            "add_scaled",
+		File:            "activation.comp",
+		Defines:         []string{"ADD_SCALED", "BINARY"},
+		LocalSize:       [3]uint32{64, 1, 1},
+		LocalSizeSpecID: [3]int{-1, -1, -1},
+		Bindings: []Binding{
+			{Binding: 0, Name: "a4", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
+			{Binding: 1, Name: "b4", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
+			{Binding: 2, Name: "Y4", Kind: StorageBuffer, Access: Write, Format: ""},
+			{Binding: 3, Name: "Y1", Kind: StorageBuffer, Access: Write, Format: ""},
+		},
+		PushSize: 8,
+		Push: []PushField{
+			{Name: "n", Offset: 0, Type: "uint32"},
+			{Name: "alpha", Offset: 4, Type: "float32"},
+		},
+	},
+	{
+		Name:            "scale",
+		File:            "activation.comp",
+		Defines:         []string{"SCALE", "UNARY"},
+		LocalSize:       [3]uint32{64, 1, 1},
+		LocalSizeSpecID: [3]int{-1, -1, -1},
+		Bindings: []Binding{
+			{Binding: 0, Name: "a4", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
+			{Binding: 1, Name: "Y4", Kind: StorageBuffer, Access: Write, Format: ""},
+			{Binding: 2, Name: "Y1", Kind: StorageBuffer, Access: Write, Format: ""},
+		},
+		PushSize: 8,
+		Push: []PushField{
+			{Name: "n", Offset: 0, Type: "uint32"},
+			{Name: "alpha", Offset: 4, Type: "float32"},
+		},
+	},
+	{
+		Name:            "batchnorm_stats",
+		File:            "batchnorm.comp",
+		Defines:         []string{"STATS"},
+		LocalSize:       [3]uint32{1, 1, 1},
+		LocalSizeSpecID: [3]int{0, -1, -1},
+		Bindings: []Binding{
+			{Binding: 0, Name: "x4", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
+			{Binding: 1, Name: "Mean", Kind: StorageBuffer, Access: Write, Format: ""},
+			{Binding: 2, Name: "InvStd", Kind: StorageBuffer, Access: Write, Format: ""},
+		},
+		PushSize: 36,
+		Push: []PushField{
+			{Name: "n", Offset: 0, Type: "uint32"},
+			{Name: "c", Offset: 4, Type: "uint32"},
+			{Name: "hw", Offset: 8, Type: "uint32"},
+			{Name: "m", Offset: 12, Type: "uint32"},
+			{Name: "slots", Offset: 16, Type: "uint32"},
+			{Name: "aligned", Offset: 20, Type: "uint32"},
+			{Name: "div", Offset: 24, Type: "uint32"},
+			{Name: "invDiv", Offset: 28, Type: "float32"},
+			{Name: "eps", Offset: 32, Type: "float32"},
+		},
+		Spec: []SpecConstant{
+			{ID: 0, Name: "", Default: 1},
+			{ID: 1, Name: "act", Default: 0},
+		},
+	},
+	{
+		Name:            "batchnorm_forward",
+		File:            "batchnorm.comp",
+		Defines:         []string{"FORWARD"},
+		LocalSize:       [3]uint32{64, 1, 1},
+		LocalSizeSpecID: [3]int{-1, -1, -1},
+		Bindings: []Binding{
+			{Binding: 0, Name: "x4", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
+			{Binding: 1, Name: "mean4", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
+			{Binding: 2, Name: "invstd4", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
+			{Binding: 3, Name: "gamma4", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
+			{Binding: 4, Name: "beta4", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
+			{Binding: 5, Name: "Y4", Kind: StorageBuffer, Access: Write, Format: ""},
+			{Binding: 6, Name: "Y1", Kind: StorageBuffer, Access: Write, Format: ""},
+		},
+		PushSize: 24,
+		Push: []PushField{
+			{Name: "total", Offset: 0, Type: "uint32"},
+			{Name: "c", Offset: 4, Type: "uint32"},
+			{Name: "aligned", Offset: 8, Type: "uint32"},
+			{Name: "div", Offset: 12, Type: "uint32"},
+			{Name: "invDiv", Offset: 16, Type: "float32"},
+			{Name: "invC", Offset: 20, Type: "float32"},
+		},
+		Spec: []SpecConstant{
+			{ID: 1, Name: "act", Default: 0},
+			{ID: 2, Name: "texels", Default: 1},
+		},
+	},
+	{
+		Name:            "batchnorm_backward",
+		File:            "batchnorm.comp",
+		Defines:         []string{"BACKWARD"},
+		LocalSize:       [3]uint32{1, 1, 1},
+		LocalSizeSpecID: [3]int{0, -1, -1},
+		Bindings: []Binding{
+			{Binding: 0, Name: "x4", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
+			{Binding: 1, Name: "dy4", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
+			{Binding: 2, Name: "mean4", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
+			{Binding: 3, Name: "invstd4", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
+			{Binding: 4, Name: "gamma4", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
+			{Binding: 5, Name: "beta4", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
+			{Binding: 6, Name: "DX4", Kind: StorageBuffer, Access: Write, Format: ""},
+			{Binding: 7, Name: "DX1", Kind: StorageBuffer, Access: Write, Format: ""},
+			{Binding: 8, Name: "DGamma", Kind: StorageBuffer, Access: Write, Format: ""},
+			{Binding: 9, Name: "DBeta", Kind: StorageBuffer, Access: Write, Format: ""},
+		},
+		PushSize: 36,
+		Push: []PushField{
+			{Name: "n", Offset: 0, Type: "uint32"},
+			{Name: "c", Offset: 4, Type: "uint32"},
+			{Name: "hw", Offset: 8, Type: "uint32"},
+			{Name: "m", Offset: 12, Type: "uint32"},
+			{Name: "slots", Offset: 16, Type: "uint32"},
+			{Name: "aligned", Offset: 20, Type: "uint32"},
+			{Name: "div", Offset: 24, Type: "uint32"},
+			{Name: "invDiv", Offset: 28, Type: "float32"},
+			{Name: "eps", Offset: 32, Type: "float32"},
+		},
+		Spec: []SpecConstant{
+			{ID: 0, Name: "", Default: 1},
+			{ID: 1, Name: "act", Default: 0},
+		},
+	},
+	{
+		Name:            "batchnorm_update_running",
+		File:            "batchnorm.comp",
+		Defines:         []string{"UPDATE"},
+		LocalSize:       [3]uint32{64, 1, 1},
+		LocalSizeSpecID: [3]int{-1, -1, -1},
+		Bindings: []Binding{
+			{Binding: 0, Name: "RunMean", Kind: StorageBuffer, Access: ReadWrite, Format: ""},
+			{Binding: 1, Name: "RunVar", Kind: StorageBuffer, Access: ReadWrite, Format: ""},
+			{Binding: 2, Name: "Mean", Kind: StorageBuffer, Access: Read, Format: ""},
+			{Binding: 3, Name: "InvStd", Kind: StorageBuffer, Access: Read, Format: ""},
+		},
+		PushSize: 16,
+		Push: []PushField{
+			{Name: "c", Offset: 0, Type: "uint32"},
+			{Name: "eps", Offset: 4, Type: "float32"},
+			{Name: "momentum", Offset: 8, Type: "float32"},
+			{Name: "correction", Offset: 12, Type: "float32"},
+		},
+		Spec: []SpecConstant{
+			{ID: 1, Name: "act", Default: 0},
+		},
+	},
+	{
+		Name:            "batchnorm_eval_params",
+		File:            "batchnorm.comp",
+		Defines:         []string{"EVAL_PARAMS"},
+		LocalSize:       [3]uint32{64, 1, 1},
+		LocalSizeSpecID: [3]int{-1, -1, -1},
+		Bindings: []Binding{
+			{Binding: 0, Name: "Mean", Kind: StorageBuffer, Access: Write, Format: ""},
+			{Binding: 1, Name: "InvStd", Kind: StorageBuffer, Access: Write, Format: ""},
+			{Binding: 2, Name: "RunMean", Kind: StorageBuffer, Access: Read, Format: ""},
+			{Binding: 3, Name: "RunVar", Kind: StorageBuffer, Access: Read, Format: ""},
+		},
+		PushSize: 16,
+		Push: []PushField{
+			{Name: "c", Offset: 0, Type: "uint32"},
+			{Name: "eps", Offset: 4, Type: "float32"},
+			{Name: "momentum", Offset: 8, Type: "float32"},
+			{Name: "correction", Offset: 12, Type: "float32"},
+		},
+		Spec: []SpecConstant{
+			{ID: 1, Name: "act", Default: 0},
+		},
+	},
+	{
+		Name:            "softmax_cross_entropy_hard",
+		File:            "classifier.comp",
+		Defines:         []string{"HARD"},
+		LocalSize:       [3]uint32{64, 1, 1},
+		LocalSizeSpecID: [3]int{0, -1, -1},
+		Bindings: []Binding{
+			{Binding: 0, Name: "Loss", Kind: StorageBuffer, Access: Write, Format: ""},
+			{Binding: 1, Name: "Correct", Kind: StorageBuffer, Access: Write, Format: ""},
+			{Binding: 2, Name: "DLogits", Kind: StorageBuffer, Access: Write, Format: ""},
+			{Binding: 3, Name: "logits4", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
+			{Binding: 4, Name: "Labels", Kind: StorageBuffer, Access: Read, Format: ""},
+		},
+		PushSize: 12,
+		Push: []PushField{
+			{Name: "n", Offset: 0, Type: "uint32"},
+			{Name: "k", Offset: 4, Type: "uint32"},
+			{Name: "eps", Offset: 8, Type: "float32"},
+		},
+		Spec: []SpecConstant{
+			{ID: 0, Name: "", Default: 64},
+		},
+	},
+	{
+		Name:            "softmax_cross_entropy_soft",
+		File:            "classifier.comp",
+		Defines:         []string{"SOFT"},
+		LocalSize:       [3]uint32{64, 1, 1},
+		LocalSizeSpecID: [3]int{0, -1, -1},
+		Bindings: []Binding{
+			{Binding: 0, Name: "Loss", Kind: StorageBuffer, Access: Write, Format: ""},
+			{Binding: 1, Name: "Correct", Kind: StorageBuffer, Access: Write, Format: ""},
+			{Binding: 2, Name: "DLogits", Kind: StorageBuffer, Access: Write, Format: ""},
+			{Binding: 3, Name: "logits4", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
+			{Binding: 4, Name: "soft4", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
+		},
+		PushSize: 12,
+		Push: []PushField{
+			{Name: "n", Offset: 0, Type: "uint32"},
+			{Name: "k", Offset: 4, Type: "uint32"},
+			{Name: "eps", Offset: 8, Type: "float32"},
+		},
+		Spec: []SpecConstant{
+			{ID: 0, Name: "", Default: 64},
+		},
+	},
+	{
+		Name:            "conv2d_forward",
+		File:            "conv2d.comp",
+		Defines:         []string{"FORWARD"},
+		LocalSize:       [3]uint32{8, 1, 1},
+		LocalSizeSpecID: [3]int{-1, -1, -1},
+		Bindings: []Binding{
+			{Binding: 0, Name: "Y", Kind: StorageBuffer, Access: Write, Format: ""},
+			{Binding: 1, Name: "x", Kind: StorageTexelBuffer, Access: Read, Format: "R32F"},
+			{Binding: 2, Name: "wt", Kind: StorageTexelBuffer, Access: Read, Format: "R32F"},
+		},
+		PushSize: 32,
+		Push: []PushField{
+			{Name: "n", Offset: 0, Type: "int32"},
+			{Name: "c", Offset: 4, Type: "int32"},
+			{Name: "h", Offset: 8, Type: "int32"},
+			{Name: "w", Offset: 12, Type: "int32"},
+			{Name: "oc", Offset: 16, Type: "int32"},
+			{Name: "oh", Offset: 20, Type: "int32"},
+			{Name: "ow", Offset: 24, Type: "int32"},
+			{Name: "rows", Offset: 28, Type: "int32"},
+		},
+		Spec: []SpecConstant{
+			{ID: 0, Name: "K", Default: 3},
+			{ID: 1, Name: "S", Default: 1},
+		},
+	},
+	{
+		Name:            "conv2d_backward_data",
+		File:            "conv2d.comp",
+		Defines:         []string{"BACKWARD_DATA"},
+		LocalSize:       [3]uint32{8, 1, 1},
+		LocalSizeSpecID: [3]int{-1, -1, -1},
+		Bindings: []Binding{
+			{Binding: 0, Name: "DX", Kind: StorageBuffer, Access: Write, Format: ""},
+			{Binding: 1, Name: "dy", Kind: StorageTexelBuffer, Access: Read, Format: "R32F"},
+			{Binding: 2, Name: "wt", Kind: StorageTexelBuffer, Access: Read, Format: "R32F"},
+		},
+		PushSize: 32,
+		Push: []PushField{
+			{Name: "n", Offset: 0, Type: "int32"},
+			{Name: "c", Offset: 4, Type: "int32"},
+			{Name: "h", Offset: 8, Type: "int32"},
+			{Name: "w", Offset: 12, Type: "int32"},
+			{Name: "oc", Offset: 16, Type: "int32"},
+			{Name: "oh", Offset: 20, Type: "int32"},
+			{Name: "ow", Offset: 24, Type: "int32"},
+			{Name: "rows", Offset: 28, Type: "int32"},
+		},
+		Spec: []SpecConstant{
+			{ID: 0, Name: "K", Default: 3},
+			{ID: 1, Name: "S", Default: 1},
+			{ID: 2, Name: "R", Default: 0},
+		},
+	},
+	{
+		Name:            "conv2d_xexp_nox",
+		File:            "conv2d.comp",
+		Defines:         []string{"FORWARD", "EXP_NOX"},
+		LocalSize:       [3]uint32{8, 1, 1},
+		LocalSizeSpecID: [3]int{-1, -1, -1},
+		Bindings: []Binding{
+			{Binding: 0, Name: "Y", Kind: StorageBuffer, Access: Write, Format: ""},
+			{Binding: 1, Name: "x", Kind: StorageTexelBuffer, Access: Read, Format: "R32F"},
+			{Binding: 2, Name: "wt", Kind: StorageTexelBuffer, Access: Read, Format: "R32F"},
+		},
+		PushSize: 32,
+		Push: []PushField{
+			{Name: "n", Offset: 0, Type: "int32"},
+			{Name: "c", Offset: 4, Type: "int32"},
+			{Name: "h", Offset: 8, Type: "int32"},
+			{Name: "w", Offset: 12, Type: "int32"},
+			{Name: "oc", Offset: 16, Type: "int32"},
+			{Name: "oh", Offset: 20, Type: "int32"},
+			{Name: "ow", Offset: 24, Type: "int32"},
+			{Name: "rows", Offset: 28, Type: "int32"},
+		},
+		Spec: []SpecConstant{
+			{ID: 0, Name: "K", Default: 3},
+			{ID: 1, Name: "S", Default: 1},
+		},
+	},
+	{
+		Name:            "conv2d_xexp_noshuf",
+		File:            "conv2d.comp",
+		Defines:         []string{"FORWARD", "EXP_NOSHUF"},
+		LocalSize:       [3]uint32{8, 1, 1},
+		LocalSizeSpecID: [3]int{-1, -1, -1},
+		Bindings: []Binding{
+			{Binding: 0, Name: "Y", Kind: StorageBuffer, Access: Write, Format: ""},
+			{Binding: 1, Name: "x", Kind: StorageTexelBuffer, Access: Read, Format: "R32F"},
+			{Binding: 2, Name: "wt", Kind: StorageTexelBuffer, Access: Read, Format: "R32F"},
+		},
+		PushSize: 32,
+		Push: []PushField{
+			{Name: "n", Offset: 0, Type: "int32"},
+			{Name: "c", Offset: 4, Type: "int32"},
+			{Name: "h", Offset: 8, Type: "int32"},
+			{Name: "w", Offset: 12, Type: "int32"},
+			{Name: "oc", Offset: 16, Type: "int32"},
+			{Name: "oh", Offset: 20, Type: "int32"},
+			{Name: "ow", Offset: 24, Type: "int32"},
+			{Name: "rows", Offset: 28, Type: "int32"},
+		},
+		Spec: []SpecConstant{
+			{ID: 0, Name: "K", Default: 3},
+			{ID: 1, Name: "S", Default: 1},
+		},
+	},
+	{
+		Name:            "conv2d_xexp_tex",
+		File:            "conv2d.comp",
+		Defines:         []string{"FORWARD", "EXP_IF"},
+		LocalSize:       [3]uint32{8, 1, 1},
+		LocalSizeSpecID: [3]int{-1, -1, -1},
+		Bindings: []Binding{
+			{Binding: 0, Name: "Y", Kind: StorageBuffer, Access: Write, Format: ""},
+			{Binding: 1, Name: "x", Kind: StorageTexelBuffer, Access: Read, Format: "R32F"},
+			{Binding: 2, Name: "wt", Kind: StorageTexelBuffer, Access: Read, Format: "R32F"},
+		},
+		PushSize: 32,
+		Push: []PushField{
+			{Name: "n", Offset: 0, Type: "int32"},
+			{Name: "c", Offset: 4, Type: "int32"},
+			{Name: "h", Offset: 8, Type: "int32"},
+			{Name: "w", Offset: 12, Type: "int32"},
+			{Name: "oc", Offset: 16, Type: "int32"},
+			{Name: "oh", Offset: 20, Type: "int32"},
+			{Name: "ow", Offset: 24, Type: "int32"},
+			{Name: "rows", Offset: 28, Type: "int32"},
+		},
+		Spec: []SpecConstant{
+			{ID: 0, Name: "K", Default: 3},
+			{ID: 1, Name: "S", Default: 1},
+		},
+	},
+	{
+		Name:            "conv2d_xexp_ifnox",
+		File:            "conv2d.comp",
+		Defines:         []string{"FORWARD", "EXP_IF", "EXP_NOX"},
+		LocalSize:       [3]uint32{8, 1, 1},
+		LocalSizeSpecID: [3]int{-1, -1, -1},
+		Bindings: []Binding{
+			{Binding: 0, Name: "Y", Kind: StorageBuffer, Access: Write, Format: ""},
+			{Binding: 1, Name: "x", Kind: StorageTexelBuffer, Access: Read, Format: "R32F"},
+			{Binding: 2, Name: "wt", Kind: StorageTexelBuffer, Access: Read, Format: "R32F"},
+		},
+		PushSize: 32,
+		Push: []PushField{
+			{Name: "n", Offset: 0, Type: "int32"},
+			{Name: "c", Offset: 4, Type: "int32"},
+			{Name: "h", Offset: 8, Type: "int32"},
+			{Name: "w", Offset: 12, Type: "int32"},
+			{Name: "oc", Offset: 16, Type: "int32"},
+			{Name: "oh", Offset: 20, Type: "int32"},
+			{Name: "ow", Offset: 24, Type: "int32"},
+			{Name: "rows", Offset: 28, Type: "int32"},
+		},
+		Spec: []SpecConstant{
+			{ID: 0, Name: "K", Default: 3},
+			{ID: 1, Name: "S", Default: 1},
+		},
+	},
+	{
+		Name:            "conv2d_backward_weight",
+		File:            "conv2d.comp",
+		Defines:         []string{"BACKWARD_WEIGHT"},
+		LocalSize:       [3]uint32{8, 1, 1},
+		LocalSizeSpecID: [3]int{-1, -1, -1},
+		Bindings: []Binding{
+			{Binding: 0, Name: "Partial", Kind: StorageBuffer, Access: Write, Format: ""},
+			{Binding: 1, Name: "x", Kind: StorageTexelBuffer, Access: Read, Format: "R32F"},
+			{Binding: 2, Name: "dy", Kind: StorageTexelBuffer, Access: Read, Format: "R32F"},
+		},
+		PushSize: 32,
+		Push: []PushField{
+			{Name: "n", Offset: 0, Type: "int32"},
+			{Name: "c", Offset: 4, Type: "int32"},
+			{Name: "h", Offset: 8, Type: "int32"},
+			{Name: "w", Offset: 12, Type: "int32"},
+			{Name: "oc", Offset: 16, Type: "int32"},
+			{Name: "oh", Offset: 20, Type: "int32"},
+			{Name: "ow", Offset: 24, Type: "int32"},
+			{Name: "rows", Offset: 28, Type: "int32"},
+		},
+		Spec: []SpecConstant{
+			{ID: 0, Name: "K", Default: 3},
+			{ID: 1, Name: "S", Default: 1},
+			{ID: 3, Name: "OT", Default: 8},
+		},
+	},
+	{
+		Name:            "conv2d_backward_weight_sum",
+		File:            "conv2d.comp",
+		Defines:         []string{"WEIGHT_SUM"},
+		LocalSize:       [3]uint32{64, 1, 1},
+		LocalSizeSpecID: [3]int{-1, -1, -1},
+		Bindings: []Binding{
+			{Binding: 0, Name: "DW", Kind: StorageBuffer, Access: Write, Format: ""},
+			{Binding: 1, Name: "partial", Kind: StorageTexelBuffer, Access: Read, Format: "R32F"},
+		},
+		PushSize: 8,
+		Push: []PushField{
+			{Name: "len", Offset: 0, Type: "int32"},
+			{Name: "chunks", Offset: 4, Type: "int32"},
+		},
+	},
+	{
+		Name:            "depthwise_forward_k3_s1",
+		File:            "depthwise.comp",
+		Defines:         []string{"FORWARD", "K=3", "S=1"},
+		LocalSize:       [3]uint32{1, 1, 1},
+		LocalSizeSpecID: [3]int{0, -1, -1},
+		Bindings: []Binding{
+			{Binding: 0, Name: "Y", Kind: StorageBuffer, Access: Write, Format: ""},
+			{Binding: 1, Name: "Y4", Kind: StorageBuffer, Access: Write, Format: ""},
+			{Binding: 2, Name: "x", Kind: StorageTexelBuffer, Access: Read, Format: "R32F"},
+			{Binding: 3, Name: "w", Kind: StorageTexelBuffer, Access: Read, Format: "R32F"},
+		},
+		PushSize: 36,
+		Push: []PushField{
+			{Name: "planes", Offset: 0, Type: "uint32"},
+			{Name: "C", Offset: 4, Type: "uint32"},
+			{Name: "H", Offset: 8, Type: "uint32"},
+			{Name: "W", Offset: 12, Type: "uint32"},
+			{Name: "OH", Offset: 16, Type: "uint32"},
+			{Name: "OW", Offset: 20, Type: "uint32"},
+			{Name: "tilesH", Offset: 24, Type: "uint32"},
+			{Name: "tilesW", Offset: 28, Type: "uint32"},
+			{Name: "span", Offset: 32, Type: "uint32"},
+		},
+		Spec: []SpecConstant{
+			{ID: 0, Name: "LOCAL", Default: 64},
+			{ID: 0, Name: "", Default: 1},
+		},
+	},
+	{
+		Name:            "depthwise_forward_k3_s2",
+		File:            "depthwise.comp",
+		Defines:         []string{"FORWARD", "K=3", "S=2"},
+		LocalSize:       [3]uint32{1, 1, 1},
+		LocalSizeSpecID: [3]int{0, -1, -1},
+		Bindings: []Binding{
+			{Binding: 0, Name: "Y", Kind: StorageBuffer, Access: Write, Format: ""},
+			{Binding: 1, Name: "Y4", Kind: StorageBuffer, Access: Write, Format: ""},
+			{Binding: 2, Name: "x", Kind: StorageTexelBuffer, Access: Read, Format: "R32F"},
+			{Binding: 3, Name: "w", Kind: StorageTexelBuffer, Access: Read, Format: "R32F"},
+		},
+		PushSize: 36,
+		Push: []PushField{
+			{Name: "planes", Offset: 0, Type: "uint32"},
+			{Name: "C", Offset: 4, Type: "uint32"},
+			{Name: "H", Offset: 8, Type: "uint32"},
+			{Name: "W", Offset: 12, Type: "uint32"},
+			{Name: "OH", Offset: 16, Type: "uint32"},
+			{Name: "OW", Offset: 20, Type: "uint32"},
+			{Name: "tilesH", Offset: 24, Type: "uint32"},
+			{Name: "tilesW", Offset: 28, Type: "uint32"},
+			{Name: "span", Offset: 32, Type: "uint32"},
+		},
+		Spec: []SpecConstant{
+			{ID: 0, Name: "", Default: 1},
+			{ID: 0, Name: "LOCAL", Default: 64},
+		},
+	},
+	{
+		Name:            "depthwise_forward_k5_s1",
+		File:            "depthwise.comp",
+		Defines:         []string{"FORWARD", "K=5", "S=1"},
+		LocalSize:       [3]uint32{1, 1, 1},
+		LocalSizeSpecID: [3]int{0, -1, -1},
+		Bindings: []Binding{
+			{Binding: 0, Name: "Y", Kind: StorageBuffer, Access: Write, Format: ""},
+			{Binding: 1, Name: "Y4", Kind: StorageBuffer, Access: Write, Format: ""},
+			{Binding: 2, Name: "x", Kind: StorageTexelBuffer, Access: Read, Format: "R32F"},
+			{Binding: 3, Name: "w", Kind: StorageTexelBuffer, Access: Read, Format: "R32F"},
+		},
+		PushSize: 36,
+		Push: []PushField{
+			{Name: "planes", Offset: 0, Type: "uint32"},
+			{Name: "C", Offset: 4, Type: "uint32"},
+			{Name: "H", Offset: 8, Type: "uint32"},
+			{Name: "W", Offset: 12, Type: "uint32"},
+			{Name: "OH", Offset: 16, Type: "uint32"},
+			{Name: "OW", Offset: 20, Type: "uint32"},
+			{Name: "tilesH", Offset: 24, Type: "uint32"},
+			{Name: "tilesW", Offset: 28, Type: "uint32"},
+			{Name: "span", Offset: 32, Type: "uint32"},
+		},
+		Spec: []SpecConstant{
+			{ID: 0, Name: "LOCAL", Default: 64},
+			{ID: 0, Name: "", Default: 1},
+		},
+	},
+	{
+		Name:            "depthwise_forward_k5_s2",
+		File:            "depthwise.comp",
+		Defines:         []string{"FORWARD", "K=5", "S=2"},
+		LocalSize:       [3]uint32{1, 1, 1},
+		LocalSizeSpecID: [3]int{0, -1, -1},
+		Bindings: []Binding{
+			{Binding: 0, Name: "Y", Kind: StorageBuffer, Access: Write, Format: ""},
+			{Binding: 1, Name: "Y4", Kind: StorageBuffer, Access: Write, Format: ""},
+			{Binding: 2, Name: "x", Kind: StorageTexelBuffer, Access: Read, Format: "R32F"},
+			{Binding: 3, Name: "w", Kind: StorageTexelBuffer, Access: Read, Format: "R32F"},
+		},
+		PushSize: 36,
+		Push: []PushField{
+			{Name: "planes", Offset: 0, Type: "uint32"},
+			{Name: "C", Offset: 4, Type: "uint32"},
+			{Name: "H", Offset: 8, Type: "uint32"},
+			{Name: "W", Offset: 12, Type: "uint32"},
+			{Name: "OH", Offset: 16, Type: "uint32"},
+			{Name: "OW", Offset: 20, Type: "uint32"},
+			{Name: "tilesH", Offset: 24, Type: "uint32"},
+			{Name: "tilesW", Offset: 28, Type: "uint32"},
+			{Name: "span", Offset: 32, Type: "uint32"},
+		},
+		Spec: []SpecConstant{
+			{ID: 0, Name: "", Default: 1},
+			{ID: 0, Name: "LOCAL", Default: 64},
+		},
+	},
+	{
+		Name:            "depthwise_backward_data_k3_s1",
+		File:            "depthwise.comp",
+		Defines:         []string{"BACKWARD_DATA", "K=3", "S=1"},
+		LocalSize:       [3]uint32{1, 1, 1},
+		LocalSizeSpecID: [3]int{0, -1, -1},
+		Bindings: []Binding{
+			{Binding: 0, Name: "DX", Kind: StorageBuffer, Access: Write, Format: ""},
+			{Binding: 1, Name: "DX4", Kind: StorageBuffer, Access: Write, Format: ""},
+			{Binding: 2, Name: "dy", Kind: StorageTexelBuffer, Access: Read, Format: "R32F"},
+			{Binding: 3, Name: "w", Kind: StorageTexelBuffer, Access: Read, Format: "R32F"},
+		},
+		PushSize: 36,
+		Push: []PushField{
+			{Name: "planes", Offset: 0, Type: "uint32"},
+			{Name: "C", Offset: 4, Type: "uint32"},
+			{Name: "H", Offset: 8, Type: "uint32"},
+			{Name: "W", Offset: 12, Type: "uint32"},
+			{Name: "OH", Offset: 16, Type: "uint32"},
+			{Name: "OW", Offset: 20, Type: "uint32"},
+			{Name: "tilesH", Offset: 24, Type: "uint32"},
+			{Name: "tilesW", Offset: 28, Type: "uint32"},
+			{Name: "span", Offset: 32, Type: "uint32"},
+		},
+		Spec: []SpecConstant{
+			{ID: 0, Name: "", Default: 1},
+			{ID: 0, Name: "LOCAL", Default: 64},
+		},
+	},
+	{
+		Name:            "depthwise_backward_data_k3_s2",
+		File:            "depthwise.comp",
+		Defines:         []string{"BACKWARD_DATA", "K=3", "S=2"},
+		LocalSize:       [3]uint32{1, 1, 1},
+		LocalSizeSpecID: [3]int{0, -1, -1},
+		Bindings: []Binding{
+			{Binding: 0, Name: "DX", Kind: StorageBuffer, Access: Write, Format: ""},
+			{Binding: 1, Name: "DX4", Kind: StorageBuffer, Access: Write, Format: ""},
+			{Binding: 2, Name: "dy", Kind: StorageTexelBuffer, Access: Read, Format: "R32F"},
+			{Binding: 3, Name: "w", Kind: StorageTexelBuffer, Access: Read, Format: "R32F"},
+		},
+		PushSize: 36,
+		Push: []PushField{
+			{Name: "planes", Offset: 0, Type: "uint32"},
+			{Name: "C", Offset: 4, Type: "uint32"},
+			{Name: "H", Offset: 8, Type: "uint32"},
+			{Name: "W", Offset: 12, Type: "uint32"},
+			{Name: "OH", Offset: 16, Type: "uint32"},
+			{Name: "OW", Offset: 20, Type: "uint32"},
+			{Name: "tilesH", Offset: 24, Type: "uint32"},
+			{Name: "tilesW", Offset: 28, Type: "uint32"},
+			{Name: "span", Offset: 32, Type: "uint32"},
+		},
+		Spec: []SpecConstant{
+			{ID: 0, Name: "LOCAL", Default: 64},
+			{ID: 0, Name: "", Default: 1},
+		},
+	},
+	{
+		Name:            "depthwise_backward_data_k5_s1",
+		File:            "depthwise.comp",
+		Defines:         []string{"BACKWARD_DATA", "K=5", "S=1"},
+		LocalSize:       [3]uint32{1, 1, 1},
+		LocalSizeSpecID: [3]int{0, -1, -1},
+		Bindings: []Binding{
+			{Binding: 0, Name: "DX", Kind: StorageBuffer, Access: Write, Format: ""},
+			{Binding: 1, Name: "DX4", Kind: StorageBuffer, Access: Write, Format: ""},
+			{Binding: 2, Name: "dy", Kind: StorageTexelBuffer, Access: Read, Format: "R32F"},
+			{Binding: 3, Name: "w", Kind: StorageTexelBuffer, Access: Read, Format: "R32F"},
+		},
+		PushSize: 36,
+		Push: []PushField{
+			{Name: "planes", Offset: 0, Type: "uint32"},
+			{Name: "C", Offset: 4, Type: "uint32"},
+			{Name: "H", Offset: 8, Type: "uint32"},
+			{Name: "W", Offset: 12, Type: "uint32"},
+			{Name: "OH", Offset: 16, Type: "uint32"},
+			{Name: "OW", Offset: 20, Type: "uint32"},
+			{Name: "tilesH", Offset: 24, Type: "uint32"},
+			{Name: "tilesW", Offset: 28, Type: "uint32"},
+			{Name: "span", Offset: 32, Type: "uint32"},
+		},
+		Spec: []SpecConstant{
+			{ID: 0, Name: "", Default: 1},
+			{ID: 0, Name: "LOCAL", Default: 64},
+		},
+	},
+	{
+		Name:            "depthwise_backward_data_k5_s2",
+		File:            "depthwise.comp",
+		Defines:         []string{"BACKWARD_DATA", "K=5", "S=2"},
+		LocalSize:       [3]uint32{1, 1, 1},
+		LocalSizeSpecID: [3]int{0, -1, -1},
+		Bindings: []Binding{
+			{Binding: 0, Name: "DX", Kind: StorageBuffer, Access: Write, Format: ""},
+			{Binding: 1, Name: "DX4", Kind: StorageBuffer, Access: Write, Format: ""},
+			{Binding: 2, Name: "dy", Kind: StorageTexelBuffer, Access: Read, Format: "R32F"},
+			{Binding: 3, Name: "w", Kind: StorageTexelBuffer, Access: Read, Format: "R32F"},
+		},
+		PushSize: 36,
+		Push: []PushField{
+			{Name: "planes", Offset: 0, Type: "uint32"},
+			{Name: "C", Offset: 4, Type: "uint32"},
+			{Name: "H", Offset: 8, Type: "uint32"},
+			{Name: "W", Offset: 12, Type: "uint32"},
+			{Name: "OH", Offset: 16, Type: "uint32"},
+			{Name: "OW", Offset: 20, Type: "uint32"},
+			{Name: "tilesH", Offset: 24, Type: "uint32"},
+			{Name: "tilesW", Offset: 28, Type: "uint32"},
+			{Name: "span", Offset: 32, Type: "uint32"},
+		},
+		Spec: []SpecConstant{
+			{ID: 0, Name: "", Default: 1},
+			{ID: 0, Name: "LOCAL", Default: 64},
+		},
+	},
+	{
+		Name:            "depthwise_backward_weight_k3_s1",
+		File:            "depthwise.comp",
+		Defines:         []string{"BACKWARD_WEIGHT", "K=3", "S=1"},
+		LocalSize:       [3]uint32{1, 1, 1},
+		LocalSizeSpecID: [3]int{0, -1, -1},
+		Bindings: []Binding{
+			{Binding: 0, Name: "DW", Kind: StorageBuffer, Access: Write, Format: ""},
+			{Binding: 1, Name: "x", Kind: StorageTexelBuffer, Access: Read, Format: "R32F"},
+			{Binding: 2, Name: "dy", Kind: StorageTexelBuffer, Access: Read, Format: "R32F"},
+		},
+		PushSize: 36,
+		Push: []PushField{
+			{Name: "planes", Offset: 0, Type: "uint32"},
+			{Name: "C", Offset: 4, Type: "uint32"},
+			{Name: "H", Offset: 8, Type: "uint32"},
+			{Name: "W", Offset: 12, Type: "uint32"},
+			{Name: "OH", Offset: 16, Type: "uint32"},
+			{Name: "OW", Offset: 20, Type: "uint32"},
+			{Name: "tilesH", Offset: 24, Type: "uint32"},
+			{Name: "tilesW", Offset: 28, Type: "uint32"},
+			{Name: "span", Offset: 32, Type: "uint32"},
+		},
+		Spec: []SpecConstant{
+			{ID: 0, Name: "", Default: 1},
+			{ID: 0, Name: "LOCAL", Default: 64},
+		},
+	},
+	{
+		Name:            "depthwise_backward_weight_k3_s2",
+		File:            "depthwise.comp",
+		Defines:         []string{"BACKWARD_WEIGHT", "K=3", "S=2"},
+		LocalSize:       [3]uint32{1, 1, 1},
+		LocalSizeSpecID: [3]int{0, -1, -1},
+		Bindings: []Binding{
+			{Binding: 0, Name: "DW", Kind: StorageBuffer, Access: Write, Format: ""},
+			{Binding: 1, Name: "x", Kind: StorageTexelBuffer, Access: Read, Format: "R32F"},
+			{Binding: 2, Name: "dy", Kind: StorageTexelBuffer, Access: Read, Format: "R32F"},
+		},
+		PushSize: 36,
+		Push: []PushField{
+			{Name: "planes", Offset: 0, Type: "uint32"},
+			{Name: "C", Offset: 4, Type: "uint32"},
+			{Name: "H", Offset: 8, Type: "uint32"},
+			{Name: "W", Offset: 12, Type: "uint32"},
+			{Name: "OH", Offset: 16, Type: "uint32"},
+			{Name: "OW", Offset: 20, Type: "uint32"},
+			{Name: "tilesH", Offset: 24, Type: "uint32"},
+			{Name: "tilesW", Offset: 28, Type: "uint32"},
+			{Name: "span", Offset: 32, Type: "uint32"},
+		},
+		Spec: []SpecConstant{
+			{ID: 0, Name: "", Default: 1},
+			{ID: 0, Name: "LOCAL", Default: 64},
+		},
+	},
+	{
+		Name:            "depthwise_backward_weight_k5_s1",
+		File:            "depthwise.comp",
+		Defines:         []string{"BACKWARD_WEIGHT", "K=5", "S=1"},
+		LocalSize:       [3]uint32{1, 1, 1},
+		LocalSizeSpecID: [3]int{0, -1, -1},
+		Bindings: []Binding{
+			{Binding: 0, Name: "DW", Kind: StorageBuffer, Access: Write, Format: ""},
+			{Binding: 1, Name: "x", Kind: StorageTexelBuffer, Access: Read, Format: "R32F"},
+			{Binding: 2, Name: "dy", Kind: StorageTexelBuffer, Access: Read, Format: "R32F"},
+		},
+		PushSize: 36,
+		Push: []PushField{
+			{Name: "planes", Offset: 0, Type: "uint32"},
+			{Name: "C", Offset: 4, Type: "uint32"},
+			{Name: "H", Offset: 8, Type: "uint32"},
+			{Name: "W", Offset: 12, Type: "uint32"},
+			{Name: "OH", Offset: 16, Type: "uint32"},
+			{Name: "OW", Offset: 20, Type: "uint32"},
+			{Name: "tilesH", Offset: 24, Type: "uint32"},
+			{Name: "tilesW", Offset: 28, Type: "uint32"},
+			{Name: "span", Offset: 32, Type: "uint32"},
+		},
+		Spec: []SpecConstant{
+			{ID: 0, Name: "LOCAL", Default: 64},
+			{ID: 0, Name: "", Default: 1},
+		},
+	},
+	{
+		Name:            "depthwise_backward_weight_k5_s2",
+		File:            "depthwise.comp",
+		Defines:         []string{"BACKWARD_WEIGHT", "K=5", "S=2"},
+		LocalSize:       [3]uint32{1, 1, 1},
+		LocalSizeSpecID: [3]int{0, -1, -1},
+		Bindings: []Binding{
+			{Binding: 0, Name: "DW", Kind: StorageBuffer, Access: Write, Format: ""},
+			{Binding: 1, Name: "x", Kind: StorageTexelBuffer, Access: Read, Format: "R32F"},
+			{Binding: 2, Name: "dy", Kind: StorageTexelBuffer, Access: Read, Format: "R32F"},
+		},
+		PushSize: 36,
+		Push: []PushField{
+			{Name: "planes", Offset: 0, Type: "uint32"},
+			{Name: "C", Offset: 4, Type: "uint32"},
+			{Name: "H", Offset: 8, Type: "uint32"},
+			{Name: "W", Offset: 12, Type: "uint32"},
+			{Name: "OH", Offset: 16, Type: "uint32"},
+			{Name: "OW", Offset: 20, Type: "uint32"},
+			{Name: "tilesH", Offset: 24, Type: "uint32"},
+			{Name: "tilesW", Offset: 28, Type: "uint32"},
+			{Name: "span", Offset: 32, Type: "uint32"},
+		},
+		Spec: []SpecConstant{
+			{ID: 0, Name: "", Default: 1},
+			{ID: 0, Name: "LOCAL", Default: 64},
+		},
+	},
+	{
+		Name:            "draw_clear",
+		File:            "draw.comp",
+		Defines:         []string{"CLEAR"},
+		LocalSize:       [3]uint32{64, 1, 1},
+		LocalSizeSpecID: [3]int{-1, -1, -1},
+		Bindings: []Binding{
+			{Binding: 0, Name: "Canvas", Kind: StorageBuffer, Access: Write, Format: ""},
+		},
+		PushSize: 20,
+		Push: []PushField{
+			{Name: "width", Offset: 0, Type: "uint32"},
+			{Name: "height", Offset: 4, Type: "uint32"},
+			{Name: "count", Offset: 8, Type: "uint32"},
+			{Name: "param", Offset: 12, Type: "uint32"},
+			{Name: "param2", Offset: 16, Type: "uint32"},
+		},
+	},
+	{
+		Name:            "draw_rects",
+		File:            "draw.comp",
+		Defines:         []string{"RECTS"},
+		LocalSize:       [3]uint32{8, 8, 1},
+		LocalSizeSpecID: [3]int{-1, -1, -1},
+		Bindings: []Binding{
+			{Binding: 0, Name: "Canvas", Kind: StorageBuffer, Access: Write, Format: ""},
+			{Binding: 1, Name: "Prims", Kind: StorageBuffer, Access: Read, Format: ""},
+		},
+		PushSize: 20,
+		Push: []PushField{
+			{Name: "width", Offset: 0, Type: "uint32"},
+			{Name: "height", Offset: 4, Type: "uint32"},
+			{Name: "count", Offset: 8, Type: "uint32"},
+			{Name: "param", Offset: 12, Type: "uint32"},
+			{Name: "param2", Offset: 16, Type: "uint32"},
+		},
+	},
+	{
+		Name:            "draw_lines",
+		File:            "draw.comp",
+		Defines:         []string{"LINES"},
+		LocalSize:       [3]uint32{64, 1, 1},
+		LocalSizeSpecID: [3]int{-1, -1, -1},
+		Bindings: []Binding{
+			{Binding: 0, Name: "Canvas", Kind: StorageBuffer, Access: Write, Format: ""},
+			{Binding: 1, Name: "Prims", Kind: StorageBuffer, Access: Read, Format: ""},
+		},
+		PushSize: 20,
+		Push: []PushField{
+			{Name: "width", Offset: 0, Type: "uint32"},
+			{Name: "height", Offset: 4, Type: "uint32"},
+			{Name: "count", Offset: 8, Type: "uint32"},
+			{Name: "param", Offset: 12, Type: "uint32"},
+			{Name: "param2", Offset: 16, Type: "uint32"},
+		},
+	},
+	{
+		Name:            "draw_glyphs",
+		File:            "draw.comp",
+		Defines:         []string{"GLYPHS"},
+		LocalSize:       [3]uint32{8, 8, 1},
+		LocalSizeSpecID: [3]int{-1, -1, -1},
+		Bindings: []Binding{
+			{Binding: 0, Name: "Canvas", Kind: StorageBuffer, Access: Write, Format: ""},
+			{Binding: 1, Name: "Prims", Kind: StorageBuffer, Access: Read, Format: ""},
+			{Binding: 2, Name: "Font", Kind: StorageBuffer, Access: Read, Format: ""},
+		},
+		PushSize: 20,
+		Push: []PushField{
+			{Name: "width", Offset: 0, Type: "uint32"},
+			{Name: "height", Offset: 4, Type: "uint32"},
+			{Name: "count", Offset: 8, Type: "uint32"},
+			{Name: "param", Offset: 12, Type: "uint32"},
+			{Name: "param2", Offset: 16, Type: "uint32"},
+		},
+	},
+	{
+		Name:            "draw_blits",
+		File:            "draw.comp",
+		Defines:         []string{"BLITS"},
+		LocalSize:       [3]uint32{8, 8, 1},
+		LocalSizeSpecID: [3]int{-1, -1, -1},
+		Bindings: []Binding{
+			{Binding: 0, Name: "Canvas", Kind: StorageBuffer, Access: Write, Format: ""},
+			{Binding: 1, Name: "Prims", Kind: StorageBuffer, Access: Read, Format: ""},
+			{Binding: 2, Name: "Pool", Kind: StorageBuffer, Access: Read, Format: ""},
+		},
+		PushSize: 20,
+		Push: []PushField{
+			{Name: "width", Offset: 0, Type: "uint32"},
+			{Name: "height", Offset: 4, Type: "uint32"},
+			{Name: "count", Offset: 8, Type: "uint32"},
+			{Name: "param", Offset: 12, Type: "uint32"},
+			{Name: "param2", Offset: 16, Type: "uint32"},
+		},
+	},
+	{
+		Name:            "philox_uniform",
+		File:            "dropout.comp",
+		Defines:         []string{"UNIFORM"},
+		LocalSize:       [3]uint32{64, 1, 1},
+		LocalSizeSpecID: [3]int{0, -1, -1},
+		Bindings: []Binding{
+			{Binding: 0, Name: "Y", Kind: StorageBuffer, Access: Write, Format: ""},
+			{Binding: 1, Name: "RNG", Kind: StorageBuffer, Access: Read, Format: ""},
+		},
+		PushSize: 8,
+		Push: []PushField{
+			{Name: "n", Offset: 0, Type: "uint32"},
+			{Name: "stream", Offset: 4, Type: "uint32"},
+		},
+		Spec: []SpecConstant{
+			{ID: 0, Name: "", Default: 64},
+		},
+	},
+	{
+		Name:            "drop_path",
+		File:            "dropout.comp",
+		Defines:         []string{"DROP_PATH"},
+		LocalSize:       [3]uint32{64, 1, 1},
+		LocalSizeSpecID: [3]int{0, -1, -1},
+		Bindings: []Binding{
+			{Binding: 0, Name: "Y", Kind: StorageBuffer, Access: Write, Format: ""},
+			{Binding: 1, Name: "x4", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
+			{Binding: 2, Name: "RNG", Kind: StorageBuffer, Access: Read, Format: ""},
+		},
+		PushSize: 20,
+		Push: []PushField{
+			{Name: "n", Offset: 0, Type: "uint32"},
+			{Name: "per", Offset: 4, Type: "uint32"},
+			{Name: "threshold", Offset: 8, Type: "float32"},
+			{Name: "scale", Offset: 12, Type: "float32"},
+			{Name: "stream", Offset: 16, Type: "uint32"},
+		},
+		Spec: []SpecConstant{
+			{ID: 0, Name: "", Default: 64},
+		},
+	},
+	{
+		Name:            "drop_path_vec4",
+		File:            "dropout.comp",
+		Defines:         []string{"DROP_PATH", "VEC4"},
+		LocalSize:       [3]uint32{64, 1, 1},
+		LocalSizeSpecID: [3]int{0, -1, -1},
+		Bindings: []Binding{
+			{Binding: 0, Name: "Y", Kind: StorageBuffer, Access: Write, Format: ""},
+			{Binding: 1, Name: "x4", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
+			{Binding: 2, Name: "RNG", Kind: StorageBuffer, Access: Read, Format: ""},
+		},
+		PushSize: 20,
+		Push: []PushField{
+			{Name: "n", Offset: 0, Type: "uint32"},
+			{Name: "per", Offset: 4, Type: "uint32"},
+			{Name: "threshold", Offset: 8, Type: "float32"},
+			{Name: "scale", Offset: 12, Type: "float32"},
+			{Name: "stream", Offset: 16, Type: "uint32"},
+		},
+		Spec: []SpecConstant{
+			{ID: 0, Name: "", Default: 64},
+		},
+	},
+	{
+		Name:            "dropout",
+		File:            "dropout.comp",
+		Defines:         []string{"DROPOUT"},
+		LocalSize:       [3]uint32{64, 1, 1},
+		LocalSizeSpecID: [3]int{0, -1, -1},
+		Bindings: []Binding{
+			{Binding: 0, Name: "Y", Kind: StorageBuffer, Access: Write, Format: ""},
+			{Binding: 1, Name: "x4", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
+			{Binding: 2, Name: "RNG", Kind: StorageBuffer, Access: Read, Format: ""},
+		},
+		PushSize: 20,
+		Push: []PushField{
+			{Name: "n", Offset: 0, Type: "uint32"},
+			{Name: "per", Offset: 4, Type: "uint32"},
+			{Name: "threshold", Offset: 8, Type: "float32"},
+			{Name: "scale", Offset: 12, Type: "float32"},
+			{Name: "stream", Offset: 16, Type: "uint32"},
+		},
+		Spec: []SpecConstant{
+			{ID: 0, Name: "", Default: 64},
+		},
+	},
+	{
+		Name:            "dropout_vec4",
+		File:            "dropout.comp",
+		Defines:         []string{"DROPOUT", "VEC4"},
+		LocalSize:       [3]uint32{64, 1, 1},
+		LocalSizeSpecID: [3]int{0, -1, -1},
+		Bindings: []Binding{
+			{Binding: 0, Name: "Y", Kind: StorageBuffer, Access: Write, Format: ""},
+			{Binding: 1, Name: "x4", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
+			{Binding: 2, Name: "RNG", Kind: StorageBuffer, Access: Read, Format: ""},
+		},
+		PushSize: 20,
+		Push: []PushField{
+			{Name: "n", Offset: 0, Type: "uint32"},
+			{Name: "per", Offset: 4, Type: "uint32"},
+			{Name: "threshold", Offset: 8, Type: "float32"},
+			{Name: "scale", Offset: 12, Type: "float32"},
+			{Name: "stream", Offset: 16, Type: "uint32"},
+		},
+		Spec: []SpecConstant{
+			{ID: 0, Name: "", Default: 64},
+		},
+	},
+	{
 		Name:            "fill",
 		File:            "fill.comp",
 		LocalSize:       [3]uint32{64, 1, 1},
@@ -15,6 +1080,348 @@ var generatedKernels = []Kernel{
 		Push: []PushField{
 			{Name: "n", Offset: 0, Type: "uint32"},
 			{Name: "value", Offset: 4, Type: "float32"},
+		},
+	},
+	{
+		Name:            "prepare_input",
+		File:            "input.comp",
+		LocalSize:       [3]uint32{64, 1, 1},
+		LocalSizeSpecID: [3]int{0, -1, -1},
+		Bindings: []Binding{
+			{Binding: 0, Name: "Y", Kind: StorageBuffer, Access: Write, Format: ""},
+			{Binding: 1, Name: "src", Kind: StorageTexelBuffer, Access: Read, Format: "R32UI"},
+		},
+		PushSize: 56,
+		Push: []PushField{
+			{Name: "n", Offset: 0, Type: "uint32"},
+			{Name: "h", Offset: 4, Type: "uint32"},
+			{Name: "w", Offset: 8, Type: "uint32"},
+			{Name: "c", Offset: 12, Type: "uint32"},
+			{Name: "out_h", Offset: 16, Type: "uint32"},
+			{Name: "out_w", Offset: 20, Type: "uint32"},
+			{Name: "scale_h", Offset: 24, Type: "float32"},
+			{Name: "scale_w", Offset: 28, Type: "float32"},
+			{Name: "mean0", Offset: 32, Type: "float32"},
+			{Name: "mean1", Offset: 36, Type: "float32"},
+			{Name: "mean2", Offset: 40, Type: "float32"},
+			{Name: "std0", Offset: 44, Type: "float32"},
+			{Name: "std1", Offset: 48, Type: "float32"},
+			{Name: "std2", Offset: 52, Type: "float32"},
+		},
+		Spec: []SpecConstant{
+			{ID: 0, Name: "", Default: 64},
+		},
+	},
+	{
+		Name:            "prepare_input_vec4",
+		File:            "input.comp",
+		Defines:         []string{"VEC4"},
+		LocalSize:       [3]uint32{64, 1, 1},
+		LocalSizeSpecID: [3]int{0, -1, -1},
+		Bindings: []Binding{
+			{Binding: 0, Name: "Y", Kind: StorageBuffer, Access: Write, Format: ""},
+			{Binding: 1, Name: "src", Kind: StorageTexelBuffer, Access: Read, Format: "R32UI"},
+		},
+		PushSize: 56,
+		Push: []PushField{
+			{Name: "n", Offset: 0, Type: "uint32"},
+			{Name: "h", Offset: 4, Type: "uint32"},
+			{Name: "w", Offset: 8, Type: "uint32"},
+			{Name: "c", Offset: 12, Type: "uint32"},
+			{Name: "out_h", Offset: 16, Type: "uint32"},
+			{Name: "out_w", Offset: 20, Type: "uint32"},
+			{Name: "scale_h", Offset: 24, Type: "float32"},
+			{Name: "scale_w", Offset: 28, Type: "float32"},
+			{Name: "mean0", Offset: 32, Type: "float32"},
+			{Name: "mean1", Offset: 36, Type: "float32"},
+			{Name: "mean2", Offset: 40, Type: "float32"},
+			{Name: "std0", Offset: 44, Type: "float32"},
+			{Name: "std1", Offset: 48, Type: "float32"},
+			{Name: "std2", Offset: 52, Type: "float32"},
+		},
+		Spec: []SpecConstant{
+			{ID: 0, Name: "", Default: 64},
+		},
+	},
+	{
+		Name:            "optim_rmsprop",
+		File:            "optim.comp",
+		Defines:         []string{"RMSPROP"},
+		LocalSize:       [3]uint32{64, 1, 1},
+		LocalSizeSpecID: [3]int{0, -1, -1},
+		Bindings: []Binding{
+			{Binding: 0, Name: "Hyper", Kind: StorageBuffer, Access: Read, Format: ""},
+			{Binding: 1, Name: "Params4", Kind: StorageBuffer, Access: ReadWrite, Format: ""},
+			{Binding: 2, Name: "Params1", Kind: StorageBuffer, Access: ReadWrite, Format: ""},
+			{Binding: 3, Name: "grads", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
+			{Binding: 4, Name: "State0", Kind: StorageBuffer, Access: ReadWrite, Format: ""},
+			{Binding: 5, Name: "State1", Kind: StorageBuffer, Access: ReadWrite, Format: ""},
+		},
+		PushSize: 20,
+		Push: []PushField{
+			{Name: "n", Offset: 0, Type: "uint32"},
+			{Name: "one_minus_rho", Offset: 4, Type: "float32"},
+			{Name: "momentum", Offset: 8, Type: "float32"},
+			{Name: "eps", Offset: 12, Type: "float32"},
+			{Name: "weight_decay", Offset: 16, Type: "float32"},
+		},
+		Spec: []SpecConstant{
+			{ID: 0, Name: "", Default: 64},
+			{ID: 1, Name: "ITEMS", Default: 4},
+		},
+	},
+	{
+		Name:            "optim_sgd",
+		File:            "optim.comp",
+		Defines:         []string{"SGD"},
+		LocalSize:       [3]uint32{64, 1, 1},
+		LocalSizeSpecID: [3]int{0, -1, -1},
+		Bindings: []Binding{
+			{Binding: 0, Name: "Hyper", Kind: StorageBuffer, Access: Read, Format: ""},
+			{Binding: 1, Name: "Params4", Kind: StorageBuffer, Access: ReadWrite, Format: ""},
+			{Binding: 2, Name: "Params1", Kind: StorageBuffer, Access: ReadWrite, Format: ""},
+			{Binding: 3, Name: "grads", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
+			{Binding: 4, Name: "State0", Kind: StorageBuffer, Access: ReadWrite, Format: ""},
+		},
+		PushSize: 16,
+		Push: []PushField{
+			{Name: "n", Offset: 0, Type: "uint32"},
+			{Name: "momentum", Offset: 4, Type: "float32"},
+			{Name: "weight_decay", Offset: 8, Type: "float32"},
+			{Name: "nesterov", Offset: 12, Type: "uint32"},
+		},
+		Spec: []SpecConstant{
+			{ID: 0, Name: "", Default: 64},
+			{ID: 1, Name: "ITEMS", Default: 4},
+		},
+	},
+	{
+		Name:            "optim_adamw",
+		File:            "optim.comp",
+		Defines:         []string{"ADAMW"},
+		LocalSize:       [3]uint32{64, 1, 1},
+		LocalSizeSpecID: [3]int{0, -1, -1},
+		Bindings: []Binding{
+			{Binding: 0, Name: "Hyper", Kind: StorageBuffer, Access: Read, Format: ""},
+			{Binding: 1, Name: "Params4", Kind: StorageBuffer, Access: ReadWrite, Format: ""},
+			{Binding: 2, Name: "Params1", Kind: StorageBuffer, Access: ReadWrite, Format: ""},
+			{Binding: 3, Name: "grads", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
+			{Binding: 4, Name: "State0", Kind: StorageBuffer, Access: ReadWrite, Format: ""},
+			{Binding: 5, Name: "State1", Kind: StorageBuffer, Access: ReadWrite, Format: ""},
+		},
+		PushSize: 20,
+		Push: []PushField{
+			{Name: "n", Offset: 0, Type: "uint32"},
+			{Name: "one_minus_beta1", Offset: 4, Type: "float32"},
+			{Name: "one_minus_beta2", Offset: 8, Type: "float32"},
+			{Name: "eps", Offset: 12, Type: "float32"},
+			{Name: "weight_decay", Offset: 16, Type: "float32"},
+		},
+		Spec: []SpecConstant{
+			{ID: 0, Name: "", Default: 64},
+			{ID: 1, Name: "ITEMS", Default: 4},
+		},
+	},
+	{
+		Name:            "optim_ema",
+		File:            "optim.comp",
+		Defines:         []string{"EMA"},
+		LocalSize:       [3]uint32{64, 1, 1},
+		LocalSizeSpecID: [3]int{0, -1, -1},
+		Bindings: []Binding{
+			{Binding: 0, Name: "Hyper", Kind: StorageBuffer, Access: Read, Format: ""},
+			{Binding: 1, Name: "Ema", Kind: StorageBuffer, Access: ReadWrite, Format: ""},
+			{Binding: 2, Name: "live", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
+		},
+		PushSize: 4,
+		Push: []PushField{
+			{Name: "n", Offset: 0, Type: "uint32"},
+		},
+		Spec: []SpecConstant{
+			{ID: 0, Name: "", Default: 64},
+			{ID: 1, Name: "ITEMS", Default: 4},
+		},
+	},
+	{
+		Name:            "optim_ema_swap",
+		File:            "optim.comp",
+		Defines:         []string{"SWAP"},
+		LocalSize:       [3]uint32{64, 1, 1},
+		LocalSizeSpecID: [3]int{0, -1, -1},
+		Bindings: []Binding{
+			{Binding: 0, Name: "Live4", Kind: StorageBuffer, Access: ReadWrite, Format: ""},
+			{Binding: 1, Name: "Live1", Kind: StorageBuffer, Access: ReadWrite, Format: ""},
+			{Binding: 2, Name: "Ema", Kind: StorageBuffer, Access: ReadWrite, Format: ""},
+		},
+		PushSize: 4,
+		Push: []PushField{
+			{Name: "n", Offset: 0, Type: "uint32"},
+		},
+		Spec: []SpecConstant{
+			{ID: 0, Name: "", Default: 64},
+			{ID: 1, Name: "ITEMS", Default: 4},
+		},
+	},
+	{
+		Name:            "pointwise_nn",
+		File:            "pointwise.comp",
+		LocalSize:       [3]uint32{8, 1, 1},
+		LocalSizeSpecID: [3]int{-1, -1, -1},
+		Bindings: []Binding{
+			{Binding: 0, Name: "out1", Kind: StorageTexelBuffer, Access: ReadWrite, Format: "R32F"},
+			{Binding: 1, Name: "a4", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
+			{Binding: 2, Name: "b4", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
+		},
+		PushSize: 28,
+		Push: []PushField{
+			{Name: "M", Offset: 0, Type: "uint32"},
+			{Name: "Ncol", Offset: 4, Type: "uint32"},
+			{Name: "K", Offset: 8, Type: "uint32"},
+			{Name: "hw", Offset: 12, Type: "uint32"},
+			{Name: "am", Offset: 16, Type: "uint32"},
+			{Name: "ak", Offset: 20, Type: "uint32"},
+			{Name: "rows", Offset: 24, Type: "uint32"},
+		},
+		Spec: []SpecConstant{
+			{ID: 0, Name: "A_MODE", Default: 0},
+			{ID: 1, Name: "B_MODE", Default: 0},
+		},
+	},
+	{
+		Name:            "pointwise_nn_v4",
+		File:            "pointwise.comp",
+		Defines:         []string{"OUT_VEC4"},
+		LocalSize:       [3]uint32{8, 1, 1},
+		LocalSizeSpecID: [3]int{-1, -1, -1},
+		Bindings: []Binding{
+			{Binding: 0, Name: "out4", Kind: StorageTexelBuffer, Access: ReadWrite, Format: "RGBA32F"},
+			{Binding: 1, Name: "a4", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
+			{Binding: 2, Name: "b4", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
+		},
+		PushSize: 28,
+		Push: []PushField{
+			{Name: "M", Offset: 0, Type: "uint32"},
+			{Name: "Ncol", Offset: 4, Type: "uint32"},
+			{Name: "K", Offset: 8, Type: "uint32"},
+			{Name: "hw", Offset: 12, Type: "uint32"},
+			{Name: "am", Offset: 16, Type: "uint32"},
+			{Name: "ak", Offset: 20, Type: "uint32"},
+			{Name: "rows", Offset: 24, Type: "uint32"},
+		},
+		Spec: []SpecConstant{
+			{ID: 0, Name: "A_MODE", Default: 0},
+			{ID: 1, Name: "B_MODE", Default: 0},
+		},
+	},
+	{
+		Name:            "pointwise_nt",
+		File:            "pointwise.comp",
+		Defines:         []string{"NT"},
+		LocalSize:       [3]uint32{8, 1, 1},
+		LocalSizeSpecID: [3]int{-1, -1, -1},
+		Bindings: []Binding{
+			{Binding: 0, Name: "out1", Kind: StorageTexelBuffer, Access: ReadWrite, Format: "R32F"},
+			{Binding: 1, Name: "a4", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
+			{Binding: 2, Name: "b4", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
+		},
+		PushSize: 28,
+		Push: []PushField{
+			{Name: "M", Offset: 0, Type: "uint32"},
+			{Name: "Ncol", Offset: 4, Type: "uint32"},
+			{Name: "K", Offset: 8, Type: "uint32"},
+			{Name: "hw", Offset: 12, Type: "uint32"},
+			{Name: "am", Offset: 16, Type: "uint32"},
+			{Name: "ak", Offset: 20, Type: "uint32"},
+			{Name: "rows", Offset: 24, Type: "uint32"},
+		},
+		Spec: []SpecConstant{
+			{ID: 0, Name: "A_MODE", Default: 0},
+			{ID: 1, Name: "B_MODE", Default: 0},
+		},
+	},
+	{
+		Name:            "pointwise_nt_v4",
+		File:            "pointwise.comp",
+		Defines:         []string{"NT", "OUT_VEC4"},
+		LocalSize:       [3]uint32{8, 1, 1},
+		LocalSizeSpecID: [3]int{-1, -1, -1},
+		Bindings: []Binding{
+			{Binding: 0, Name: "out4", Kind: StorageTexelBuffer, Access: ReadWrite, Format: "RGBA32F"},
+			{Binding: 1, Name: "a4", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
+			{Binding: 2, Name: "b4", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
+		},
+		PushSize: 28,
+		Push: []PushField{
+			{Name: "M", Offset: 0, Type: "uint32"},
+			{Name: "Ncol", Offset: 4, Type: "uint32"},
+			{Name: "K", Offset: 8, Type: "uint32"},
+			{Name: "hw", Offset: 12, Type: "uint32"},
+			{Name: "am", Offset: 16, Type: "uint32"},
+			{Name: "ak", Offset: 20, Type: "uint32"},
+			{Name: "rows", Offset: 24, Type: "uint32"},
+		},
+		Spec: []SpecConstant{
+			{ID: 0, Name: "A_MODE", Default: 0},
+			{ID: 1, Name: "B_MODE", Default: 0},
+		},
+	},
+	{
+		Name:            "reduce_partial",
+		File:            "reduce.comp",
+		LocalSize:       [3]uint32{64, 1, 1},
+		LocalSizeSpecID: [3]int{0, -1, -1},
+		Bindings: []Binding{
+			{Binding: 0, Name: "Partials", Kind: StorageBuffer, Access: Write, Format: ""},
+			{Binding: 1, Name: "x4", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
+		},
+		PushSize: 12,
+		Push: []PushField{
+			{Name: "n", Offset: 0, Type: "uint32"},
+			{Name: "chunk", Offset: 4, Type: "uint32"},
+			{Name: "offset", Offset: 8, Type: "uint32"},
+		},
+		Spec: []SpecConstant{
+			{ID: 0, Name: "", Default: 64},
+		},
+	},
+	{
+		Name:            "reduce_partial_squares",
+		File:            "reduce.comp",
+		Defines:         []string{"SQUARES"},
+		LocalSize:       [3]uint32{64, 1, 1},
+		LocalSizeSpecID: [3]int{0, -1, -1},
+		Bindings: []Binding{
+			{Binding: 0, Name: "Partials", Kind: StorageBuffer, Access: Write, Format: ""},
+			{Binding: 1, Name: "x4", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
+		},
+		PushSize: 12,
+		Push: []PushField{
+			{Name: "n", Offset: 0, Type: "uint32"},
+			{Name: "chunk", Offset: 4, Type: "uint32"},
+			{Name: "offset", Offset: 8, Type: "uint32"},
+		},
+		Spec: []SpecConstant{
+			{ID: 0, Name: "", Default: 64},
+		},
+	},
+	{
+		Name:            "reduce_final",
+		File:            "reduce.comp",
+		Defines:         []string{"FINAL"},
+		LocalSize:       [3]uint32{64, 1, 1},
+		LocalSizeSpecID: [3]int{0, -1, -1},
+		Bindings: []Binding{
+			{Binding: 0, Name: "Out", Kind: StorageBuffer, Access: Write, Format: ""},
+			{Binding: 1, Name: "partials4", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
+		},
+		PushSize: 12,
+		Push: []PushField{
+			{Name: "count", Offset: 0, Type: "uint32"},
+			{Name: "scale", Offset: 4, Type: "float32"},
+			{Name: "take_sqrt", Offset: 8, Type: "uint32"},
+		},
+		Spec: []SpecConstant{
+			{ID: 0, Name: "", Default: 64},
 		},
 	},
 	{
@@ -48,12 +1455,912 @@ var generatedKernels = []Kernel{
 			{Name: "a", Offset: 4, Type: "float32"},
 		},
 	},
+	{
+		Name:            "global_avg_pool_forward",
+		File:            "squeeze_excite.comp",
+		Defines:         []string{"ROW_REDUCE"},
+		LocalSize:       [3]uint32{64, 1, 1},
+		LocalSizeSpecID: [3]int{0, -1, -1},
+		Bindings: []Binding{
+			{Binding: 0, Name: "Y", Kind: StorageBuffer, Access: Write, Format: ""},
+			{Binding: 1, Name: "x4", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
+		},
+		PushSize: 12,
+		Push: []PushField{
+			{Name: "rows", Offset: 0, Type: "uint32"},
+			{Name: "len", Offset: 4, Type: "uint32"},
+			{Name: "scale", Offset: 8, Type: "float32"},
+		},
+		Spec: []SpecConstant{
+			{ID: 0, Name: "", Default: 64},
+			{ID: 1, Name: "LANES", Default: 1},
+			{ID: 2, Name: "ALIGNED", Default: 0},
+		},
+	},
+	{
+		Name:            "channel_scale_backward",
+		File:            "squeeze_excite.comp",
+		Defines:         []string{"ROW_REDUCE", "PRODUCT"},
+		LocalSize:       [3]uint32{64, 1, 1},
+		LocalSizeSpecID: [3]int{0, -1, -1},
+		Bindings: []Binding{
+			{Binding: 0, Name: "DX", Kind: StorageBuffer, Access: Write, Format: ""},
+			{Binding: 1, Name: "DS", Kind: StorageBuffer, Access: Write, Format: ""},
+			{Binding: 2, Name: "dy4", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
+			{Binding: 3, Name: "x4", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
+			{Binding: 4, Name: "s4", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
+		},
+		PushSize: 12,
+		Push: []PushField{
+			{Name: "rows", Offset: 0, Type: "uint32"},
+			{Name: "len", Offset: 4, Type: "uint32"},
+			{Name: "scale", Offset: 8, Type: "float32"},
+		},
+		Spec: []SpecConstant{
+			{ID: 0, Name: "", Default: 64},
+			{ID: 1, Name: "LANES", Default: 1},
+			{ID: 2, Name: "ALIGNED", Default: 0},
+		},
+	},
+	{
+		Name:            "channel_scale_backward_vec4",
+		File:            "squeeze_excite.comp",
+		Defines:         []string{"ROW_REDUCE", "PRODUCT", "VEC4"},
+		LocalSize:       [3]uint32{64, 1, 1},
+		LocalSizeSpecID: [3]int{0, -1, -1},
+		Bindings: []Binding{
+			{Binding: 0, Name: "DX", Kind: StorageBuffer, Access: Write, Format: ""},
+			{Binding: 1, Name: "DS", Kind: StorageBuffer, Access: Write, Format: ""},
+			{Binding: 2, Name: "dy4", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
+			{Binding: 3, Name: "x4", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
+			{Binding: 4, Name: "s4", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
+		},
+		PushSize: 12,
+		Push: []PushField{
+			{Name: "rows", Offset: 0, Type: "uint32"},
+			{Name: "len", Offset: 4, Type: "uint32"},
+			{Name: "scale", Offset: 8, Type: "float32"},
+		},
+		Spec: []SpecConstant{
+			{ID: 0, Name: "", Default: 64},
+			{ID: 1, Name: "LANES", Default: 1},
+			{ID: 2, Name: "ALIGNED", Default: 0},
+		},
+	},
+	{
+		Name:            "global_avg_pool_backward",
+		File:            "squeeze_excite.comp",
+		Defines:         []string{"BROADCAST"},
+		LocalSize:       [3]uint32{64, 1, 1},
+		LocalSizeSpecID: [3]int{0, -1, -1},
+		Bindings: []Binding{
+			{Binding: 0, Name: "Y", Kind: StorageBuffer, Access: Write, Format: ""},
+			{Binding: 1, Name: "s4", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
+		},
+		PushSize: 12,
+		Push: []PushField{
+			{Name: "n", Offset: 0, Type: "uint32"},
+			{Name: "len", Offset: 4, Type: "uint32"},
+			{Name: "scale", Offset: 8, Type: "float32"},
+		},
+		Spec: []SpecConstant{
+			{ID: 0, Name: "", Default: 64},
+			{ID: 1, Name: "LANES", Default: 1},
+			{ID: 2, Name: "ALIGNED", Default: 0},
+		},
+	},
+	{
+		Name:            "global_avg_pool_backward_vec4",
+		File:            "squeeze_excite.comp",
+		Defines:         []string{"BROADCAST", "VEC4"},
+		LocalSize:       [3]uint32{64, 1, 1},
+		LocalSizeSpecID: [3]int{0, -1, -1},
+		Bindings: []Binding{
+			{Binding: 0, Name: "Y", Kind: StorageBuffer, Access: Write, Format: ""},
+			{Binding: 1, Name: "s4", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
+		},
+		PushSize: 12,
+		Push: []PushField{
+			{Name: "n", Offset: 0, Type: "uint32"},
+			{Name: "len", Offset: 4, Type: "uint32"},
+			{Name: "scale", Offset: 8, Type: "float32"},
+		},
+		Spec: []SpecConstant{
+			{ID: 0, Name: "", Default: 64},
+			{ID: 1, Name: "LANES", Default: 1},
+			{ID: 2, Name: "ALIGNED", Default: 0},
+		},
+	},
+	{
+		Name:            "channel_scale_forward",
+		File:            "squeeze_excite.comp",
+		Defines:         []string{"SCALE"},
+		LocalSize:       [3]uint32{64, 1, 1},
+		LocalSizeSpecID: [3]int{0, -1, -1},
+		Bindings: []Binding{
+			{Binding: 0, Name: "Y", Kind: StorageBuffer, Access: Write, Format: ""},
+			{Binding: 1, Name: "x4", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
+			{Binding: 2, Name: "s4", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
+		},
+		PushSize: 12,
+		Push: []PushField{
+			{Name: "n", Offset: 0, Type: "uint32"},
+			{Name: "len", Offset: 4, Type: "uint32"},
+			{Name: "scale", Offset: 8, Type: "float32"},
+		},
+		Spec: []SpecConstant{
+			{ID: 0, Name: "", Default: 64},
+			{ID: 1, Name: "LANES", Default: 1},
+			{ID: 2, Name: "ALIGNED", Default: 0},
+		},
+	},
+	{
+		Name:            "channel_scale_forward_vec4",
+		File:            "squeeze_excite.comp",
+		Defines:         []string{"SCALE", "VEC4"},
+		LocalSize:       [3]uint32{64, 1, 1},
+		LocalSizeSpecID: [3]int{0, -1, -1},
+		Bindings: []Binding{
+			{Binding: 0, Name: "Y", Kind: StorageBuffer, Access: Write, Format: ""},
+			{Binding: 1, Name: "x4", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
+			{Binding: 2, Name: "s4", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
+		},
+		PushSize: 12,
+		Push: []PushField{
+			{Name: "n", Offset: 0, Type: "uint32"},
+			{Name: "len", Offset: 4, Type: "uint32"},
+			{Name: "scale", Offset: 8, Type: "float32"},
+		},
+		Spec: []SpecConstant{
+			{ID: 0, Name: "", Default: 64},
+			{ID: 1, Name: "LANES", Default: 1},
+			{ID: 2, Name: "ALIGNED", Default: 0},
+		},
+	},
+	{
+		Name:            "linear_forward",
+		File:            "squeeze_excite.comp",
+		Defines:         []string{"LINEAR_FORWARD"},
+		LocalSize:       [3]uint32{64, 1, 1},
+		LocalSizeSpecID: [3]int{0, -1, -1},
+		Bindings: []Binding{
+			{Binding: 0, Name: "Y", Kind: StorageBuffer, Access: Write, Format: ""},
+			{Binding: 1, Name: "x4", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
+			{Binding: 2, Name: "w4", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
+		},
+		PushSize: 12,
+		Push: []PushField{
+			{Name: "n", Offset: 0, Type: "uint32"},
+			{Name: "in_features", Offset: 4, Type: "uint32"},
+			{Name: "out_features", Offset: 8, Type: "uint32"},
+		},
+		Spec: []SpecConstant{
+			{ID: 0, Name: "", Default: 64},
+			{ID: 1, Name: "LANES", Default: 1},
+			{ID: 2, Name: "ALIGNED", Default: 0},
+		},
+	},
+	{
+		Name:            "linear_forward_bias",
+		File:            "squeeze_excite.comp",
+		Defines:         []string{"LINEAR_FORWARD", "BIAS"},
+		LocalSize:       [3]uint32{64, 1, 1},
+		LocalSizeSpecID: [3]int{0, -1, -1},
+		Bindings: []Binding{
+			{Binding: 0, Name: "Y", Kind: StorageBuffer, Access: Write, Format: ""},
+			{Binding: 1, Name: "x4", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
+			{Binding: 2, Name: "w4", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
+			{Binding: 3, Name: "b4", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
+		},
+		PushSize: 12,
+		Push: []PushField{
+			{Name: "n", Offset: 0, Type: "uint32"},
+			{Name: "in_features", Offset: 4, Type: "uint32"},
+			{Name: "out_features", Offset: 8, Type: "uint32"},
+		},
+		Spec: []SpecConstant{
+			{ID: 0, Name: "", Default: 64},
+			{ID: 1, Name: "LANES", Default: 1},
+			{ID: 2, Name: "ALIGNED", Default: 0},
+		},
+	},
+	{
+		Name:            "linear_backward_data",
+		File:            "squeeze_excite.comp",
+		Defines:         []string{"LINEAR_BACKWARD_DATA"},
+		LocalSize:       [3]uint32{64, 1, 1},
+		LocalSizeSpecID: [3]int{0, -1, -1},
+		Bindings: []Binding{
+			{Binding: 0, Name: "DX", Kind: StorageBuffer, Access: Write, Format: ""},
+			{Binding: 1, Name: "dy4", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
+			{Binding: 2, Name: "w4", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
+		},
+		PushSize: 12,
+		Push: []PushField{
+			{Name: "n", Offset: 0, Type: "uint32"},
+			{Name: "in_features", Offset: 4, Type: "uint32"},
+			{Name: "out_features", Offset: 8, Type: "uint32"},
+		},
+		Spec: []SpecConstant{
+			{ID: 0, Name: "", Default: 64},
+			{ID: 1, Name: "LANES", Default: 1},
+			{ID: 2, Name: "ALIGNED", Default: 0},
+		},
+	},
+	{
+		Name:            "linear_backward_data_vec4",
+		File:            "squeeze_excite.comp",
+		Defines:         []string{"LINEAR_BACKWARD_DATA", "VEC4"},
+		LocalSize:       [3]uint32{64, 1, 1},
+		LocalSizeSpecID: [3]int{0, -1, -1},
+		Bindings: []Binding{
+			{Binding: 0, Name: "DX", Kind: StorageBuffer, Access: Write, Format: ""},
+			{Binding: 1, Name: "dy4", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
+			{Binding: 2, Name: "w4", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
+		},
+		PushSize: 12,
+		Push: []PushField{
+			{Name: "n", Offset: 0, Type: "uint32"},
+			{Name: "in_features", Offset: 4, Type: "uint32"},
+			{Name: "out_features", Offset: 8, Type: "uint32"},
+		},
+		Spec: []SpecConstant{
+			{ID: 0, Name: "", Default: 64},
+			{ID: 1, Name: "LANES", Default: 1},
+			{ID: 2, Name: "ALIGNED", Default: 0},
+		},
+	},
+	{
+		Name:            "linear_backward_weight",
+		File:            "squeeze_excite.comp",
+		Defines:         []string{"LINEAR_BACKWARD_WEIGHT"},
+		LocalSize:       [3]uint32{64, 1, 1},
+		LocalSizeSpecID: [3]int{0, -1, -1},
+		Bindings: []Binding{
+			{Binding: 0, Name: "DW", Kind: StorageBuffer, Access: Write, Format: ""},
+			{Binding: 1, Name: "dy4", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
+			{Binding: 2, Name: "x4", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
+		},
+		PushSize: 12,
+		Push: []PushField{
+			{Name: "n", Offset: 0, Type: "uint32"},
+			{Name: "in_features", Offset: 4, Type: "uint32"},
+			{Name: "out_features", Offset: 8, Type: "uint32"},
+		},
+		Spec: []SpecConstant{
+			{ID: 0, Name: "", Default: 64},
+			{ID: 1, Name: "LANES", Default: 1},
+			{ID: 2, Name: "ALIGNED", Default: 0},
+		},
+	},
+	{
+		Name:            "linear_backward_weight_vec4",
+		File:            "squeeze_excite.comp",
+		Defines:         []string{"LINEAR_BACKWARD_WEIGHT", "VEC4"},
+		LocalSize:       [3]uint32{64, 1, 1},
+		LocalSizeSpecID: [3]int{0, -1, -1},
+		Bindings: []Binding{
+			{Binding: 0, Name: "DW", Kind: StorageBuffer, Access: Write, Format: ""},
+			{Binding: 1, Name: "dy4", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
+			{Binding: 2, Name: "x4", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
+		},
+		PushSize: 12,
+		Push: []PushField{
+			{Name: "n", Offset: 0, Type: "uint32"},
+			{Name: "in_features", Offset: 4, Type: "uint32"},
+			{Name: "out_features", Offset: 8, Type: "uint32"},
+		},
+		Spec: []SpecConstant{
+			{ID: 0, Name: "", Default: 64},
+			{ID: 1, Name: "LANES", Default: 1},
+			{ID: 2, Name: "ALIGNED", Default: 0},
+		},
+	},
+	{
+		Name:            "linear_backward_bias",
+		File:            "squeeze_excite.comp",
+		Defines:         []string{"LINEAR_BACKWARD_BIAS"},
+		LocalSize:       [3]uint32{64, 1, 1},
+		LocalSizeSpecID: [3]int{0, -1, -1},
+		Bindings: []Binding{
+			{Binding: 0, Name: "DB", Kind: StorageBuffer, Access: Write, Format: ""},
+			{Binding: 1, Name: "dy4", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
+		},
+		PushSize: 8,
+		Push: []PushField{
+			{Name: "n", Offset: 0, Type: "uint32"},
+			{Name: "out_features", Offset: 4, Type: "uint32"},
+		},
+		Spec: []SpecConstant{
+			{ID: 0, Name: "", Default: 64},
+			{ID: 1, Name: "LANES", Default: 1},
+			{ID: 2, Name: "ALIGNED", Default: 0},
+		},
+	},
+}
+
+// SiluForwardPush mirrors the push-constant block of kernel silu_forward (activation.comp).
+type SiluForwardPush struct {
+	N     uint32
+	Alpha float32
+}
+
+// SiluBackwardPush mirrors the push-constant block of kernel silu_backward (activation.comp).
+type SiluBackwardPush struct {
+	N     uint32
+	Alpha float32
+}
+
+// SigmoidForwardPush mirrors the push-constant block of kernel sigmoid_forward (activation.comp).
+type SigmoidForwardPush struct {
+	N     uint32
+	Alpha float32
+}
+
+// SigmoidBackwardPush mirrors the push-constant block of kernel sigmoid_backward (activation.comp).
+type SigmoidBackwardPush struct {
+	N     uint32
+	Alpha float32
+}
+
+// AddPush mirrors the push-constant block of kernel add (activation.comp).
+type AddPush struct {
+	N     uint32
+	Alpha float32
+}
+
+// AddScaledPush mirrors the push-constant block of kernel add_scaled (activation.comp).
+type AddScaledPush struct {
+	N     uint32
+	Alpha float32
+}
+
+// ScalePush mirrors the push-constant block of kernel scale (activation.comp).
+type ScalePush struct {
+	N     uint32
+	Alpha float32
+}
+
+// BatchnormStatsPush mirrors the push-constant block of kernel batchnorm_stats (batchnorm.comp).
+type BatchnormStatsPush struct {
+	N       uint32
+	C       uint32
+	Hw      uint32
+	M       uint32
+	Slots   uint32
+	Aligned uint32
+	Div     uint32
+	InvDiv  float32
+	Eps     float32
+}
+
+// BatchnormForwardPush mirrors the push-constant block of kernel batchnorm_forward (batchnorm.comp).
+type BatchnormForwardPush struct {
+	Total   uint32
+	C       uint32
+	Aligned uint32
+	Div     uint32
+	InvDiv  float32
+	InvC    float32
+}
+
+// BatchnormBackwardPush mirrors the push-constant block of kernel batchnorm_backward (batchnorm.comp).
+type BatchnormBackwardPush struct {
+	N       uint32
+	C       uint32
+	Hw      uint32
+	M       uint32
+	Slots   uint32
+	Aligned uint32
+	Div     uint32
+	InvDiv  float32
+	Eps     float32
+}
+
+// BatchnormUpdateRunningPush mirrors the push-constant block of kernel batchnorm_update_running (batchnorm.comp).
+type BatchnormUpdateRunningPush struct {
+	C          uint32
+	Eps        float32
+	Momentum   float32
+	Correction float32
+}
+
+// BatchnormEvalParamsPush mirrors the push-constant block of kernel batchnorm_eval_params (batchnorm.comp).
+type BatchnormEvalParamsPush struct {
+	C          uint32
+	Eps        float32
+	Momentum   float32
+	Correction float32
+}
+
+// SoftmaxCrossEntropyHardPush mirrors the push-constant block of kernel softmax_cross_entropy_hard (classifier.comp).
+type SoftmaxCrossEntropyHardPush struct {
+	N   uint32
+	K   uint32
+	Eps float32
+}
+
+// SoftmaxCrossEntropySoftPush mirrors the push-constant block of kernel softmax_cross_entropy_soft (classifier.comp).
+type SoftmaxCrossEntropySoftPush struct {
+	N   uint32
+	K   uint32
+	Eps float32
+}
+
+// Conv2dForwardPush mirrors the push-constant block of kernel conv2d_forward (conv2d.comp).
+type Conv2dForwardPush struct {
+	N    int32
+	C    int32
+	H    int32
+	W    int32
+	Oc   int32
+	Oh   int32
+	Ow   int32
+	Rows int32
+}
+
+// Conv2dBackwardDataPush mirrors the push-constant block of kernel conv2d_backward_data (conv2d.comp).
+type Conv2dBackwardDataPush struct {
+	N    int32
+	C    int32
+	H    int32
+	W    int32
+	Oc   int32
+	Oh   int32
+	Ow   int32
+	Rows int32
+}
+
+// Conv2dXexpNoxPush mirrors the push-constant block of kernel conv2d_xexp_nox (conv2d.comp).
+type Conv2dXexpNoxPush struct {
+	N    int32
+	C    int32
+	H    int32
+	W    int32
+	Oc   int32
+	Oh   int32
+	Ow   int32
+	Rows int32
+}
+
+// Conv2dXexpNoshufPush mirrors the push-constant block of kernel conv2d_xexp_noshuf (conv2d.comp).
+type Conv2dXexpNoshufPush struct {
+	N    int32
+	C    int32
+	H    int32
+	W    int32
+	Oc   int32
+	Oh   int32
+	Ow   int32
+	Rows int32
+}
+
+// Conv2dXexpTexPush mirrors the push-constant block of kernel conv2d_xexp_tex (conv2d.comp).
+type Conv2dXexpTexPush struct {
+	N    int32
+	C    int32
+	H    int32
+	W    int32
+	Oc   int32
+	Oh   int32
+	Ow   int32
+	Rows int32
+}
+
+// Conv2dXexpIfnoxPush mirrors the push-constant block of kernel conv2d_xexp_ifnox (conv2d.comp).
+type Conv2dXexpIfnoxPush struct {
+	N    int32
+	C    int32
+	H    int32
+	W    int32
+	Oc   int32
+	Oh   int32
+	Ow   int32
+	Rows int32
+}
+
+// Conv2dBackwardWeightPush mirrors the push-constant block of kernel conv2d_backward_weight (conv2d.comp).
+type Conv2dBackwardWeightPush struct {
+	N    int32
+	C    int32
+	H    int32
+	W    int32
+	Oc   int32
+	Oh   int32
+	Ow   int32
+	Rows int32
+}
+
+// Conv2dBackwardWeightSumPush mirrors the push-constant block of kernel conv2d_backward_weight_sum (conv2d.comp).
+type Conv2dBackwardWeightSumPush struct {
+	Len    int32
+	Chunks int32
+}
+
+// DepthwiseForwardK3S1Push mirrors the push-constant block of kernel depthwise_forward_k3_s1 (depthwise.comp).
+type DepthwiseForwardK3S1Push struct {
+	Planes uint32
+	C      uint32
+	H      uint32
+	W      uint32
+	OH     uint32
+	OW     uint32
+	TilesH uint32
+	TilesW uint32
+	Span   uint32
+}
+
+// DepthwiseForwardK3S2Push mirrors the push-constant block of kernel depthwise_forward_k3_s2 (depthwise.comp).
+type DepthwiseForwardK3S2Push struct {
+	Planes uint32
+	C      uint32
+	H      uint32
+	W      uint32
+	OH     uint32
+	OW     uint32
+	TilesH uint32
+	TilesW uint32
+	Span   uint32
+}
+
+// DepthwiseForwardK5S1Push mirrors the push-constant block of kernel depthwise_forward_k5_s1 (depthwise.comp).
+type DepthwiseForwardK5S1Push struct {
+	Planes uint32
+	C      uint32
+	H      uint32
+	W      uint32
+	OH     uint32
+	OW     uint32
+	TilesH uint32
+	TilesW uint32
+	Span   uint32
+}
+
+// DepthwiseForwardK5S2Push mirrors the push-constant block of kernel depthwise_forward_k5_s2 (depthwise.comp).
+type DepthwiseForwardK5S2Push struct {
+	Planes uint32
+	C      uint32
+	H      uint32
+	W      uint32
+	OH     uint32
+	OW     uint32
+	TilesH uint32
+	TilesW uint32
+	Span   uint32
+}
+
+// DepthwiseBackwardDataK3S1Push mirrors the push-constant block of kernel depthwise_backward_data_k3_s1 (depthwise.comp).
+type DepthwiseBackwardDataK3S1Push struct {
+	Planes uint32
+	C      uint32
+	H      uint32
+	W      uint32
+	OH     uint32
+	OW     uint32
+	TilesH uint32
+	TilesW uint32
+	Span   uint32
+}
+
+// DepthwiseBackwardDataK3S2Push mirrors the push-constant block of kernel depthwise_backward_data_k3_s2 (depthwise.comp).
+type DepthwiseBackwardDataK3S2Push struct {
+	Planes uint32
+	C      uint32
+	H      uint32
+	W      uint32
+	OH     uint32
+	OW     uint32
+	TilesH uint32
+	TilesW uint32
+	Span   uint32
+}
+
+// DepthwiseBackwardDataK5S1Push mirrors the push-constant block of kernel depthwise_backward_data_k5_s1 (depthwise.comp).
+type DepthwiseBackwardDataK5S1Push struct {
+	Planes uint32
+	C      uint32
+	H      uint32
+	W      uint32
+	OH     uint32
+	OW     uint32
+	TilesH uint32
+	TilesW uint32
+	Span   uint32
+}
+
+// DepthwiseBackwardDataK5S2Push mirrors the push-constant block of kernel depthwise_backward_data_k5_s2 (depthwise.comp).
+type DepthwiseBackwardDataK5S2Push struct {
+	Planes uint32
+	C      uint32
+	H      uint32
+	W      uint32
+	OH     uint32
+	OW     uint32
+	TilesH uint32
+	TilesW uint32
+	Span   uint32
+}
+
+// DepthwiseBackwardWeightK3S1Push mirrors the push-constant block of kernel depthwise_backward_weight_k3_s1 (depthwise.comp).
+type DepthwiseBackwardWeightK3S1Push struct {
+	Planes uint32
+	C      uint32
+	H      uint32
+	W      uint32
+	OH     uint32
+	OW     uint32
+	TilesH uint32
+	TilesW uint32
+	Span   uint32
+}
+
+// DepthwiseBackwardWeightK3S2Push mirrors the push-constant block of kernel depthwise_backward_weight_k3_s2 (depthwise.comp).
+type DepthwiseBackwardWeightK3S2Push struct {
+	Planes uint32
+	C      uint32
+	H      uint32
+	W      uint32
+	OH     uint32
+	OW     uint32
+	TilesH uint32
+	TilesW uint32
+	Span   uint32
+}
+
+// DepthwiseBackwardWeightK5S1Push mirrors the push-constant block of kernel depthwise_backward_weight_k5_s1 (depthwise.comp).
+type DepthwiseBackwardWeightK5S1Push struct {
+	Planes uint32
+	C      uint32
+	H      uint32
+	W      uint32
+	OH     uint32
+	OW     uint32
+	TilesH uint32
+	TilesW uint32
+	Span   uint32
+}
+
+// DepthwiseBackwardWeightK5S2Push mirrors the push-constant block of kernel depthwise_backward_weight_k5_s2 (depthwise.comp).
+type DepthwiseBackwardWeightK5S2Push struct {
+	Planes uint32
+	C      uint32
+	H      uint32
+	W      uint32
+	OH     uint32
+	OW     uint32
+	TilesH uint32
+	TilesW uint32
+	Span   uint32
+}
+
+// DrawClearPush mirrors the push-constant block of kernel draw_clear (draw.comp).
+type DrawClearPush struct {
+	Width  uint32
+	Height uint32
+	Count  uint32
+	Param  uint32
+	Param2 uint32
+}
+
+// DrawRectsPush mirrors the push-constant block of kernel draw_rects (draw.comp).
+type DrawRectsPush struct {
+	Width  uint32
+	Height uint32
+	Count  uint32
+	Param  uint32
+	Param2 uint32
+}
+
+// DrawLinesPush mirrors the push-constant block of kernel draw_lines (draw.comp).
+type DrawLinesPush struct {
+	Width  uint32
+	Height uint32
+	Count  uint32
+	Param  uint32
+	Param2 uint32
+}
+
+// DrawGlyphsPush mirrors the push-constant block of kernel draw_glyphs (draw.comp).
+type DrawGlyphsPush struct {
+	Width  uint32
+	Height uint32
+	Count  uint32
+	Param  uint32
+	Param2 uint32
+}
+
+// DrawBlitsPush mirrors the push-constant block of kernel draw_blits (draw.comp).
+type DrawBlitsPush struct {
+	Width  uint32
+	Height uint32
+	Count  uint32
+	Param  uint32
+	Param2 uint32
+}
+
+// PhiloxUniformPush mirrors the push-constant block of kernel philox_uniform (dropout.comp).
+type PhiloxUniformPush struct {
+	N      uint32
+	Stream uint32
+}
+
+// DropPathPush mirrors the push-constant block of kernel drop_path (dropout.comp).
+type DropPathPush struct {
+	N         uint32
+	Per       uint32
+	Threshold float32
+	Scale     float32
+	Stream    uint32
+}
+
+// DropPathVec4Push mirrors the push-constant block of kernel drop_path_vec4 (dropout.comp).
+type DropPathVec4Push struct {
+	N         uint32
+	Per       uint32
+	Threshold float32
+	Scale     float32
+	Stream    uint32
+}
+
+// DropoutPush mirrors the push-constant block of kernel dropout (dropout.comp).
+type DropoutPush struct {
+	N         uint32
+	Per       uint32
+	Threshold float32
+	Scale     float32
+	Stream    uint32
+}
+
+// DropoutVec4Push mirrors the push-constant block of kernel dropout_vec4 (dropout.comp).
+type DropoutVec4Push struct {
+	N         uint32
+	Per       uint32
+	Threshold float32
+	Scale     float32
+	Stream    uint32
 }
 
 // FillPush mirrors the push-constant block of kernel fill (fill.comp).
 type FillPush struct {
 	N     uint32
 	Value float32
+}
+
+// PrepareInputPush mirrors the push-constant block of kernel prepare_input (input.comp).
+type PrepareInputPush struct {
+	N      uint32
+	H      uint32
+	W      uint32
+	C      uint32
+	OutH   uint32
+	OutW   uint32
+	ScaleH float32
+	ScaleW float32
+	Mean0  float32
+	Mean1  float32
+	Mean2  float32
+	Std0   float32
+	Std1   float32
+	Std2   float32
+}
+
+// PrepareInputVec4Push mirrors the push-constant block of kernel prepare_input_vec4 (input.comp).
+type PrepareInputVec4Push struct {
+	N      uint32
+	H      uint32
+	W      uint32
+	C      uint32
+	OutH   uint32
+	OutW   uint32
+	ScaleH float32
+	ScaleW float32
+	Mean0  float32
+	Mean1  float32
+	Mean2  float32
+	Std0   float32
+	Std1   float32
+	Std2   float32
+}
+
+// OptimRmspropPush mirrors the push-constant block of kernel optim_rmsprop (optim.comp).
+type OptimRmspropPush struct {
+	N           uint32
+	OneMinusRho float32
+	Momentum    float32
+	Eps         float32
+	WeightDecay float32
+}
+
+// OptimSgdPush mirrors the push-constant block of kernel optim_sgd (optim.comp).
+type OptimSgdPush struct {
+	N           uint32
+	Momentum    float32
+	WeightDecay float32
+	Nesterov    uint32
+}
+
+// OptimAdamwPush mirrors the push-constant block of kernel optim_adamw (optim.comp).
+type OptimAdamwPush struct {
+	N             uint32
+	OneMinusBeta1 float32
+	OneMinusBeta2 float32
+	Eps           float32
+	WeightDecay   float32
+}
+
+// OptimEmaPush mirrors the push-constant block of kernel optim_ema (optim.comp).
+type OptimEmaPush struct {
+	N uint32
+}
+
+// OptimEmaSwapPush mirrors the push-constant block of kernel optim_ema_swap (optim.comp).
+type OptimEmaSwapPush struct {
+	N uint32
+}
+
+// PointwiseNnPush mirrors the push-constant block of kernel pointwise_nn (pointwise.comp).
+type PointwiseNnPush struct {
+	M    uint32
+	Ncol uint32
+	K    uint32
+	Hw   uint32
+	Am   uint32
+	Ak   uint32
+	Rows uint32
+}
+
+// PointwiseNnV4Push mirrors the push-constant block of kernel pointwise_nn_v4 (pointwise.comp).
+type PointwiseNnV4Push struct {
+	M    uint32
+	Ncol uint32
+	K    uint32
+	Hw   uint32
+	Am   uint32
+	Ak   uint32
+	Rows uint32
+}
+
+// PointwiseNtPush mirrors the push-constant block of kernel pointwise_nt (pointwise.comp).
+type PointwiseNtPush struct {
+	M    uint32
+	Ncol uint32
+	K    uint32
+	Hw   uint32
+	Am   uint32
+	Ak   uint32
+	Rows uint32
+}
+
+// PointwiseNtV4Push mirrors the push-constant block of kernel pointwise_nt_v4 (pointwise.comp).
+type PointwiseNtV4Push struct {
+	M    uint32
+	Ncol uint32
+	K    uint32
+	Hw   uint32
+	Am   uint32
+	Ak   uint32
+	Rows uint32
+}
+
+// ReducePartialPush mirrors the push-constant block of kernel reduce_partial (reduce.comp).
+type ReducePartialPush struct {
+	N      uint32
+	Chunk  uint32
+	Offset uint32
+}
+
+// ReducePartialSquaresPush mirrors the push-constant block of kernel reduce_partial_squares (reduce.comp).
+type ReducePartialSquaresPush struct {
+	N      uint32
+	Chunk  uint32
+	Offset uint32
+}
+
+// ReduceFinalPush mirrors the push-constant block of kernel reduce_final (reduce.comp).
+type ReduceFinalPush struct {
+	Count    uint32
+	Scale    float32
+	TakeSqrt uint32
 }
 
 // SaxpyPush mirrors the push-constant block of kernel saxpy (saxpy.comp).
@@ -66,4 +2373,101 @@ type SaxpyPush struct {
 type SaxpyTexelPush struct {
 	N uint32
 	A float32
+}
+
+// GlobalAvgPoolForwardPush mirrors the push-constant block of kernel global_avg_pool_forward (squeeze_excite.comp).
+type GlobalAvgPoolForwardPush struct {
+	Rows  uint32
+	Len   uint32
+	Scale float32
+}
+
+// ChannelScaleBackwardPush mirrors the push-constant block of kernel channel_scale_backward (squeeze_excite.comp).
+type ChannelScaleBackwardPush struct {
+	Rows  uint32
+	Len   uint32
+	Scale float32
+}
+
+// ChannelScaleBackwardVec4Push mirrors the push-constant block of kernel channel_scale_backward_vec4 (squeeze_excite.comp).
+type ChannelScaleBackwardVec4Push struct {
+	Rows  uint32
+	Len   uint32
+	Scale float32
+}
+
+// GlobalAvgPoolBackwardPush mirrors the push-constant block of kernel global_avg_pool_backward (squeeze_excite.comp).
+type GlobalAvgPoolBackwardPush struct {
+	N     uint32
+	Len   uint32
+	Scale float32
+}
+
+// GlobalAvgPoolBackwardVec4Push mirrors the push-constant block of kernel global_avg_pool_backward_vec4 (squeeze_excite.comp).
+type GlobalAvgPoolBackwardVec4Push struct {
+	N     uint32
+	Len   uint32
+	Scale float32
+}
+
+// ChannelScaleForwardPush mirrors the push-constant block of kernel channel_scale_forward (squeeze_excite.comp).
+type ChannelScaleForwardPush struct {
+	N     uint32
+	Len   uint32
+	Scale float32
+}
+
+// ChannelScaleForwardVec4Push mirrors the push-constant block of kernel channel_scale_forward_vec4 (squeeze_excite.comp).
+type ChannelScaleForwardVec4Push struct {
+	N     uint32
+	Len   uint32
+	Scale float32
+}
+
+// LinearForwardPush mirrors the push-constant block of kernel linear_forward (squeeze_excite.comp).
+type LinearForwardPush struct {
+	N           uint32
+	InFeatures  uint32
+	OutFeatures uint32
+}
+
+// LinearForwardBiasPush mirrors the push-constant block of kernel linear_forward_bias (squeeze_excite.comp).
+type LinearForwardBiasPush struct {
+	N           uint32
+	InFeatures  uint32
+	OutFeatures uint32
+}
+
+// LinearBackwardDataPush mirrors the push-constant block of kernel linear_backward_data (squeeze_excite.comp).
+type LinearBackwardDataPush struct {
+	N           uint32
+	InFeatures  uint32
+	OutFeatures uint32
+}
+
+// LinearBackwardDataVec4Push mirrors the push-constant block of kernel linear_backward_data_vec4 (squeeze_excite.comp).
+type LinearBackwardDataVec4Push struct {
+	N           uint32
+	InFeatures  uint32
+	OutFeatures uint32
+}
+
+// LinearBackwardWeightPush mirrors the push-constant block of kernel linear_backward_weight (squeeze_excite.comp).
+type LinearBackwardWeightPush struct {
+	N           uint32
+	InFeatures  uint32
+	OutFeatures uint32
+}
+
+// LinearBackwardWeightVec4Push mirrors the push-constant block of kernel linear_backward_weight_vec4 (squeeze_excite.comp).
+type LinearBackwardWeightVec4Push struct {
+	N           uint32
+	InFeatures  uint32
+	OutFeatures uint32
+}
+
+// LinearBackwardBiasPush mirrors the push-constant block of kernel linear_backward_bias (squeeze_excite.comp).
+type LinearBackwardBiasPush struct {
+	N           uint32
+	OutFeatures uint32
 }

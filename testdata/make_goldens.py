@@ -53,7 +53,7 @@ DTYPES = {np.dtype("<f4"): "F32", np.dtype("<i8"): "I64"}
 def write_safetensors(path, tensors):
     header, blobs, offset = {}, [], 0
     for name in sorted(tensors):
-        a = np.ascontiguousarray(tensors[name])
+        a = np.array(tensors[name], order="C")  # ascontiguousarray would make 0-d arrays 1-d
         if a.dtype == np.float64:
             a = a.astype("<f4")
         raw = a.tobytes()

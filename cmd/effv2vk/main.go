@@ -22,6 +22,9 @@ func main() {
 			selftestCommand(),
 			scheduleCommand(),
 			summaryCommand(),
+			trainCommand(),
+			inferCommand(),
+			benchCommand(),
 		},
 	}
 	if err := app.Run(os.Args); err != nil {

@@ -1,0 +1,120 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/effv2vk/effv2vk/engine"
+	"github.com/effv2vk/effv2vk/ops"
+	"github.com/urfave/cli/v2"
+)
+
+// opResult is one row of `effv2vk bench ops`.
+type opResult struct {
+	Name       string    `json:"name"`
+	Op         string    `json:"op"`
+	Shape      string    `json:"shape"`
+	Unit       string    `json:"unit"`
+	MedianMs   float64   `json:"median_ms"`
+	Throughput float64   `json:"throughput"`
+	RunsMs     []float64 `json:"runs_ms"`
+}
+
+func benchOpsCommand() *cli.Command {
+	return &cli.Command{
+		Name:  "ops",
+		Usage: "time each kernel at EfficientNetV2-S layer shapes (batch 8, 128x128): GFLOP/s or GB/s",
+		Flags: []cli.Flag{
+			&cli.BoolFlag{Name: "json", Usage: "print JSON"},
+			&cli.IntFlag{Name: "runs", Value: 7, Usage: "timed runs per kernel (the median is reported)"},
+			&cli.StringFlag{Name: "only", Usage: "run only cases whose name or family contains this"},
+		},
+		Action: func(c *cli.Context) error {
+			d, err := engine.Open(engine.Options{Select: c.String("device")})
+			if err != nil {
+				return err
+			}
+			defer d.Close()
+			runs := c.Int("runs")
+			if runs < 1 {
+				return fmt.Errorf("--runs %d: need at least 1", runs)
+			}
+			var results []opResult
+			cases := ops.BenchCases()
+			if len(cases) == 0 {
+				return fmt.Errorf("no benchmark cases registered")
+			}
+			for i, bc := range cases {
+				if f := c.String("only"); f != "" && !contains(bc.Name, f) && !contains(bc.Op, f) {
+					continue
+				}
+				if !c.Bool("json") {
+					fmt.Fprintf(os.Stderr, "\r[%d/%d] %-50s", i+1, len(cases), bc.Name)
+				}
+				r, err := runBenchCase(d, bc, runs)
+				if err != nil {
+					return fmt.Errorf("bench %s: %w", bc.Name, err)
+				}
+				results = append(results, r)
+			}
+			if c.Bool("json") {
+				enc := json.NewEncoder(os.Stdout)
+				enc.SetIndent("", "  ")
+				return enc.Encode(struct {
+					Device  string     `json:"device"`
+					Results []opResult `json:"results"`
+				}{d.Info.Name, results})
+			}
+			fmt.Fprintf(os.Stderr, "\r%-60s\r", "")
+			fmt.Printf("device: %s, median of %d runs\n", d.Info.Name, runs)
+			fmt.Printf("%-12s %-44s %10s %14s\n", "op", "case", "ms", "throughput")
+			for _, r := range results {
+				fmt.Printf("%-12s %-44s %10.3f %9.2f %s\n", r.Op, r.Name, r.MedianMs, r.Throughput, r.Unit)
+			}
+			return nil
+		},
+	}
+}
+
+func contains(s, sub string) bool {
+	return strings.Contains(strings.ToLower(s), strings.ToLower(sub))
+}
+
+// runBenchCase records a case once, runs it once to warm up (JIT, caches),
+// then times runs replays and reports the median.
+func runBenchCase(d *engine.Device, bc ops.BenchCase, runs int) (opResult, error) {
+	s, err := d.NewSequence(bc.Name, engine.SequenceOptions{})
+	if err != nil {
+		return opResult{}, err
+	}
+	defer s.Release()
+	cleanup, err := bc.Setup(d, s)
+	if err != nil {
+		return opResult{}, err
+	}
+	defer cleanup()
+	if err := s.Finish(); err != nil {
+		return opResult{}, err
+	}
+	if err := d.Run(s); err != nil {
+		return opResult{}, err
+	}
+	ms := make([]float64, runs)
+	for i := range ms {
+		start := time.Now()
+		if err := d.Run(s); err != nil {
+			return opResult{}, err
+		}
+		ms[i] = float64(time.Since(start).Microseconds()) / 1000
+	}
+	sorted := append([]float64(nil), ms...)
+	sort.Float64s(sorted)
+	med := sorted[len(sorted)/2]
+	scale := 1e9
+	return opResult{Name: bc.Name, Op: bc.Op, Shape: bc.Shape, Unit: string(bc.Unit), MedianMs: med,
+		Throughput: bc.Work / (med / 1000) / scale, RunsMs: ms}, nil
+}

@@ -1,0 +1,77 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/effv2vk/effv2vk/train"
+	"github.com/urfave/cli/v2"
+)
+
+func trainCommand() *cli.Command {
+	def := train.Defaults()
+	return &cli.Command{
+		Name:  "train",
+		Usage: "train a model (default: efficientnetv2-pico on Fashion-MNIST with progressive learning)",
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "model", Value: def.Model, Usage: "model name (see `effv2vk summary`)"},
+			&cli.StringFlag{Name: "dataset", Value: def.Dataset, Usage: "fashion-mnist, imagefolder, cifar10 or cifar100"},
+			&cli.StringFlag{Name: "data", Usage: "dataset directory (fashion-mnist default: /usr/share/datasets/fashion-mnist; imagefolder: DIR with train/ and val/)"},
+			&cli.IntFlag{Name: "train-limit", Usage: "use only the first N training images (0: all)"},
+			&cli.IntFlag{Name: "test-limit", Usage: "use only the first N test images (0: all)"},
+			&cli.IntFlag{Name: "epochs", Value: def.Epochs},
+			&cli.IntFlag{Name: "batch-size", Value: def.BatchSize},
+			&cli.StringFlag{Name: "optimizer", Value: def.Optimizer, Usage: "rmsprop (TF-style, the paper's), sgd or adamw"},
+			&cli.Float64Flag{Name: "lr", Value: def.LR, Usage: "peak learning rate"},
+			&cli.Float64Flag{Name: "warmup-epochs", Value: def.WarmupEpochs},
+			&cli.StringFlag{Name: "lr-schedule", Value: def.LRSchedule, Usage: "exponential (x0.97 every 2.4 epochs) or cosine"},
+			&cli.Float64Flag{Name: "weight-decay", Value: def.WeightDecay, Usage: "L2 on conv and classifier weights (not biases or BN)"},
+			&cli.Float64Flag{Name: "label-smoothing", Value: def.LabelSmoothing},
+			&cli.Float64Flag{Name: "ema-decay", Value: def.EMADecay, Usage: "EMA of the weights (0: off)"},
+			&cli.BoolFlag{Name: "progressive", Value: def.Progressive, Usage: "progressive learning (--progressive=false: the last stage's size and regularization throughout)"},
+			&cli.IntFlag{Name: "stages", Value: def.Stages},
+			&cli.IntFlag{Name: "min-size", Usage: "first stage's image size (0: the model's preset)"},
+			&cli.IntFlag{Name: "max-size", Usage: "last stage's image size (0: the model's preset)"},
+			&cli.Uint64Flag{Name: "seed", Value: def.Seed},
+			&cli.StringFlag{Name: "out", Value: def.OutDir, Usage: "output directory: metrics.jsonl, snapshot.json, checkpoints"},
+			&cli.BoolFlag{Name: "resume", Usage: "continue from the newest checkpoint in --out"},
+			&cli.IntFlag{Name: "keep", Value: def.KeepLast, Usage: "step checkpoints kept (besides best.safetensors)"},
+			&cli.IntFlag{Name: "workers", Value: def.Workers, Usage: "data loader goroutines"},
+			&cli.BoolFlag{Name: "profile", Usage: "time every kernel (shown by `effv2vk visualize`)"},
+		},
+		Action: func(c *cli.Context) error {
+			cfg := train.Config{
+				Model: c.String("model"), Dataset: c.String("dataset"), DataDir: c.String("data"),
+				TrainLimit: c.Int("train-limit"), TestLimit: c.Int("test-limit"),
+				Epochs: c.Int("epochs"), BatchSize: c.Int("batch-size"),
+				Optimizer: c.String("optimizer"), LR: c.Float64("lr"), WarmupEpochs: c.Float64("warmup-epochs"),
+				LRSchedule: c.String("lr-schedule"), WeightDecay: c.Float64("weight-decay"),
+				LabelSmoothing: c.Float64("label-smoothing"), EMADecay: c.Float64("ema-decay"),
+				Progressive: c.Bool("progressive"), Stages: c.Int("stages"), MinSize: c.Int("min-size"), MaxSize: c.Int("max-size"),
+				Seed: c.Uint64("seed"), Device: c.String("device"), OutDir: c.String("out"), Resume: c.Bool("resume"),
+				KeepLast: c.Int("keep"), Workers: c.Int("workers"), EvalBatch: def.EvalBatch, SnapshotEvery: def.SnapshotEvery,
+				Profile: c.Bool("profile"),
+			}
+			ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+			defer stop()
+			res, err := train.Run(ctx, cfg, os.Stderr)
+			if errors.Is(err, train.ErrInterrupted) {
+				fmt.Fprintln(os.Stderr, err)
+				return cli.Exit("", 130)
+			}
+			if err != nil {
+				return err
+			}
+			fmt.Printf("trained %d steps in %.1fs: test top-1 %.2f%%, top-5 %.2f%%", res.Steps, res.Seconds, 100*res.FinalTop1, 100*res.FinalTop5)
+			if cfg.EMADecay > 0 {
+				fmt.Printf(", EMA top-1 %.2f%%", 100*res.FinalEMATop1)
+			}
+			fmt.Printf(" (best %.2f%%); outputs in %s\n", 100*res.BestTop1, cfg.OutDir)
+			return nil
+		},
+	}
+}

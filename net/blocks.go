@@ -1,0 +1,132 @@
+package net
+
+import (
+	"github.com/effv2vk/effv2vk/engine"
+	"github.com/effv2vk/effv2vk/net/arch"
+	"github.com/effv2vk/effv2vk/ops"
+)
+
+// block is one Fused-MBConv or MBConv block:
+//
+//	Fused, expand 1: branch = convBN_kxk(x, SiLU)
+//	Fused, expand e: branch = convBN_1x1(convBN_kxk(x, SiLU))
+//	MBConv:          branch = convBN_1x1(SE(dwBN_kxk(convBN_1x1(x, SiLU), SiLU)))
+//	out = residual ? dropPath(branch) + x : branch
+type block struct {
+	spec    arch.Block
+	x       *engine.Tensor
+	expand  *convBN        // Fused: the kxk conv; MBConv: the 1x1 expansion
+	dw      *convBN        // MBConv only
+	se      *squeezeExcite // MBConv only
+	proj    *convBN        // nil for Fused expand 1
+	drop    bool           // drop path active (train with rate > 0)
+	stream  uint32         // RNG stream of the drop-path mask
+	dropped *engine.Tensor // dropPath(branch)
+	out     *engine.Tensor
+
+	dBranch *engine.Tensor // gradient of the branch output after drop path
+	dx      *engine.Tensor
+}
+
+func (b *builder) newBlock(spec arch.Block, x *engine.Tensor, regularize bool) (*block, error) {
+	bl := &block{spec: spec, x: x, stream: uint32(spec.ID + 1)}
+	p := spec.Prefix + ".block"
+	var err error
+	var last *engine.Tensor
+	switch {
+	case spec.Kind == arch.FusedMBConv && !spec.Expands():
+		if bl.expand, err = b.newConvBN(p+".0", fullConv, spec.Stride, ops.ActSiLU, x, true); err != nil {
+			return nil, err
+		}
+		last = bl.expand.y
+	case spec.Kind == arch.FusedMBConv:
+		if bl.expand, err = b.newConvBN(p+".0", fullConv, spec.Stride, ops.ActSiLU, x, true); err != nil {
+			return nil, err
+		}
+		if bl.proj, err = b.newConvBN(p+".1", pointwiseConv, 1, ops.ActNone, bl.expand.y, true); err != nil {
+			return nil, err
+		}
+		last = bl.proj.y
+	default:
+		if bl.expand, err = b.newConvBN(p+".0", pointwiseConv, 1, ops.ActSiLU, x, true); err != nil {
+			return nil, err
+		}
+		if bl.dw, err = b.newConvBN(p+".1", depthwiseConv, spec.Stride, ops.ActSiLU, bl.expand.y, true); err != nil {
+			return nil, err
+		}
+		if bl.se, err = b.newSqueezeExcite(p+".2", bl.dw.y); err != nil {
+			return nil, err
+		}
+		if bl.proj, err = b.newConvBN(p+".3", pointwiseConv, 1, ops.ActNone, bl.se.y, true); err != nil {
+			return nil, err
+		}
+		last = bl.proj.y
+	}
+	bl.out = last
+	if spec.Residual {
+		bl.drop = regularize && spec.DropPath > 0
+		if bl.drop {
+			bl.dropped = b.tensor(spec.Prefix+".dropped", last.Shape...)
+		}
+		bl.out = b.tensor(spec.Prefix+".out", last.Shape...)
+		if b.backward {
+			if bl.drop {
+				bl.dBranch = b.tensor(spec.Prefix+".dbranch", last.Shape...)
+			}
+			bl.dx = b.tensor(spec.Prefix+".dx", x.Shape...)
+		}
+	}
+	return bl, b.err
+}
+
+func (bl *block) forward(s *engine.Sequence, m *mode, rng *engine.Tensor) {
+	bl.expand.forward(s, m)
+	if bl.dw != nil {
+		bl.dw.forward(s, m)
+		bl.se.forward(s)
+	}
+	if bl.proj != nil {
+		bl.proj.forward(s, m)
+	}
+	if !bl.spec.Residual {
+		return
+	}
+	branch := bl.branchOut()
+	if bl.drop {
+		ops.DropPathForward(s, bl.dropped, branch, rng, float32(1-bl.spec.DropPath), bl.stream)
+		branch = bl.dropped
+	}
+	ops.Add(s, bl.out, branch, bl.x)
+}
+
+func (bl *block) branchOut() *engine.Tensor {
+	if bl.proj != nil {
+		return bl.proj.y
+	}
+	return bl.expand.y
+}
+
+// backward records the gradient of x from dout, the gradient of out, and
+// the gradients of every parameter of the block. It returns dx.
+func (bl *block) backward(s *engine.Sequence, dout *engine.Tensor, rng *engine.Tensor) *engine.Tensor {
+	dy := dout
+	if bl.drop {
+		ops.DropPathBackward(s, bl.dBranch, dout, rng, float32(1-bl.spec.DropPath), bl.stream)
+		dy = bl.dBranch
+	}
+	if bl.proj != nil {
+		bl.proj.backward(s, dy)
+		dy = bl.proj.dx
+	}
+	if bl.dw != nil {
+		bl.se.backward(s, dy)
+		bl.dw.backward(s, bl.se.dx)
+		dy = bl.dw.dx
+	}
+	bl.expand.backward(s, dy)
+	if !bl.spec.Residual {
+		return bl.expand.dx
+	}
+	ops.Add(s, bl.dx, bl.expand.dx, dout)
+	return bl.dx
+}

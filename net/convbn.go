@@ -1,0 +1,130 @@
+package net
+
+import (
+	"fmt"
+
+	"github.com/effv2vk/effv2vk/engine"
+	"github.com/effv2vk/effv2vk/ops"
+)
+
+// convKind says which kernels a conv uses.
+type convKind int
+
+const (
+	fullConv      convKind = iota // k x k, groups 1 (stem, Fused-MBConv)
+	pointwiseConv                 // 1x1, stride 1 (expand, project, head): the GEMM path
+	depthwiseConv                 // k x k depthwise (MBConv)
+)
+
+// convBN is conv -> batch norm -> optional SiLU, the unit every block is
+// made of (torchvision's Conv2dNormActivation).
+//
+//	x [N,C,H,W] -> z = conv(x) [N,OC,OH,OW] -> y = act(BN(z)) [N,OC,OH,OW]
+type convBN struct {
+	name   string // torchvision prefix, e.g. "features.2.0.block.0"
+	kind   convKind
+	stride int
+	act    ops.Activation
+	weight *Param // [OC,C,K,K] or [C,1,K,K]
+	gamma  *Param
+	beta   *Param
+	runM   *Param
+	runV   *Param
+
+	x      *engine.Tensor // input (owned by the producer)
+	z      *engine.Tensor // conv output, saved for BN backward
+	y      *engine.Tensor // output
+	mean   *engine.Tensor // [OC] batch (train) or running (eval) mean
+	invstd *engine.Tensor // [OC]
+
+	dz *engine.Tensor // gradient of z
+	dx *engine.Tensor // gradient of x (nil when the input needs none)
+}
+
+// newConvBN allocates the outputs of a conv+BN unit on input x. needDX says
+// whether backward must produce the input's gradient (not for the stem).
+func (b *builder) newConvBN(name string, kind convKind, stride int, act ops.Activation, x *engine.Tensor, needDX bool) (*convBN, error) {
+	c := &convBN{name: name, kind: kind, stride: stride, act: act, x: x}
+	var err error
+	if c.weight, err = b.param(name + ".0.weight"); err != nil {
+		return nil, err
+	}
+	bn := name + ".1"
+	if c.gamma, err = b.param(bn + ".weight"); err != nil {
+		return nil, err
+	}
+	if c.beta, err = b.param(bn + ".bias"); err != nil {
+		return nil, err
+	}
+	if c.runM, err = b.param(bn + ".running_mean"); err != nil {
+		return nil, err
+	}
+	if c.runV, err = b.param(bn + ".running_var"); err != nil {
+		return nil, err
+	}
+	n, h, w := x.Shape[0], x.Shape[2], x.Shape[3]
+	oc, k := c.weight.Shape[0], c.weight.Shape[2]
+	if kind == depthwiseConv && oc != x.Shape[1] {
+		return nil, fmt.Errorf("net: %s: depthwise weight %v does not match input %v", name, c.weight.Shape, x.Shape)
+	}
+	if kind != depthwiseConv && c.weight.Shape[1] != x.Shape[1] {
+		return nil, fmt.Errorf("net: %s: input %v does not match weight %v", name, x.Shape, c.weight.Shape)
+	}
+	oh, ow := ops.ConvOutSize(h, k, stride), ops.ConvOutSize(w, k, stride)
+	c.z = b.tensor(name+".z", n, oc, oh, ow)
+	c.y = b.tensor(name+".y", n, oc, oh, ow)
+	c.mean = b.tensor(name+".mean", oc)
+	c.invstd = b.tensor(name+".invstd", oc)
+	if b.backward {
+		c.dz = b.tensor(name+".dz", n, oc, oh, ow)
+		if needDX {
+			c.dx = b.tensor(name+".dx", x.Shape...)
+		}
+	}
+	return c, b.err
+}
+
+// forward records z = conv(x); batch statistics (train) or running
+// statistics (eval); y = act(BN(z)).
+func (c *convBN) forward(s *engine.Sequence, m *mode) {
+	switch c.kind {
+	case fullConv:
+		ops.Conv2DForward(s, c.z, c.x, c.weight.Value, c.stride)
+	case pointwiseConv:
+		ops.PointwiseForward(s, c.z, c.x, c.weight.Value)
+	case depthwiseConv:
+		ops.DepthwiseForward(s, c.z, c.x, c.weight.Value, c.stride)
+	}
+	if m.train {
+		ops.BatchNormStats(s, c.mean, c.invstd, c.z, m.eps)
+		if m.updateRunning {
+			n := c.z.Shape[0] * c.z.Shape[2] * c.z.Shape[3]
+			ops.BatchNormUpdateRunning(s, c.runM.Value, c.runV.Value, c.mean, c.invstd, m.eps, m.momentum, n)
+		}
+	} else {
+		ops.BatchNormEvalParams(s, c.mean, c.invstd, c.runM.Value, c.runV.Value, m.eps)
+	}
+	ops.BatchNormForward(s, c.y, c.z, c.mean, c.invstd, c.gamma.Value, c.beta.Value, c.act)
+}
+
+// backward records dz, dgamma, dbeta from dy; then dW and (when needed) dx.
+func (c *convBN) backward(s *engine.Sequence, dy *engine.Tensor) {
+	ops.BatchNormBackward(s, c.dz, c.gamma.Grad, c.beta.Grad, dy, c.z, c.mean, c.invstd, c.gamma.Value, c.beta.Value, c.act)
+	switch c.kind {
+	case fullConv:
+		ops.Conv2DBackwardWeight(s, c.weight.Grad, c.x, c.dz, c.stride)
+		if c.dx != nil {
+			ops.Conv2DBackwardData(s, c.dx, c.dz, c.weight.Value, c.stride)
+		}
+	case pointwiseConv:
+		ops.PointwiseBackwardWeight(s, c.weight.Grad, c.x, c.dz)
+		if c.dx != nil {
+			ops.PointwiseBackwardData(s, c.dx, c.dz, c.weight.Value)
+		}
+	case depthwiseConv:
+		ops.DepthwiseBackwardWeight(s, c.weight.Grad, c.x, c.dz, c.stride)
+		if c.dx != nil {
+			ops.DepthwiseBackwardData(s, c.dx, c.dz, c.weight.Value, c.stride)
+		}
+	}
+}

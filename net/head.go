@@ -1,0 +1,83 @@
+package net
+
+import (
+	"github.com/effv2vk/effv2vk/engine"
+	"github.com/effv2vk/effv2vk/ops"
+)
+
+// head is the last 1x1 conv + BN + SiLU, global average pooling, dropout
+// and the classifier:
+//
+//	h = convBN_1x1(x, SiLU) [N,F,H,W]; pooled = mean_hw(h) [N,F]
+//	dropped = dropout(pooled); logits = dropped W^T + b [N,classes]
+type head struct {
+	conv    *convBN
+	w, bias *Param
+	pooled  *engine.Tensor
+	drop    bool
+	p       float32
+	dropped *engine.Tensor
+	logits  *engine.Tensor
+
+	dlogits, ddropped, dpooled *engine.Tensor
+	dh                         *engine.Tensor // gradient of the conv output
+}
+
+// headStream is the RNG stream of the classifier dropout mask (blocks use
+// 1 + block id).
+const headStream = 0
+
+func (b *builder) newHead(prefix string, x *engine.Tensor, gc GraphConfig) (*head, error) {
+	h := &head{}
+	var err error
+	if h.conv, err = b.newConvBN(prefix, pointwiseConv, 1, ops.ActSiLU, x, true); err != nil {
+		return nil, err
+	}
+	if h.w, err = b.param("classifier.1.weight"); err != nil {
+		return nil, err
+	}
+	if h.bias, err = b.param("classifier.1.bias"); err != nil {
+		return nil, err
+	}
+	n, f := x.Shape[0], h.conv.y.Shape[1]
+	classes := h.w.Shape[0]
+	h.pooled = b.tensor("head.pooled", n, f)
+	h.drop = gc.Regularize && gc.Dropout > 0
+	h.p = float32(gc.Dropout)
+	h.dropped = h.pooled
+	if h.drop {
+		h.dropped = b.tensor("head.dropped", n, f)
+	}
+	h.logits = b.tensor("logits", n, classes)
+	if b.backward {
+		h.dlogits = b.tensor("dlogits", n, classes)
+		h.ddropped = b.tensor("head.ddropped", n, f)
+		h.dpooled = h.ddropped
+		if h.drop {
+			h.dpooled = b.tensor("head.dpooled", n, f)
+		}
+		h.dh = b.tensor("head.dh", h.conv.y.Shape...)
+	}
+	return h, b.err
+}
+
+func (h *head) forward(s *engine.Sequence, m *mode, rng *engine.Tensor) {
+	h.conv.forward(s, m)
+	ops.GlobalAvgPoolForward(s, h.pooled, h.conv.y)
+	if h.drop {
+		ops.DropoutForward(s, h.dropped, h.pooled, rng, h.p, headStream)
+	}
+	ops.LinearForward(s, h.logits, h.dropped, h.w.Value, h.bias.Value)
+}
+
+// backward records the head's gradients from dlogits and returns the
+// gradient of its input.
+func (h *head) backward(s *engine.Sequence, rng *engine.Tensor) *engine.Tensor {
+	ops.LinearBackward(s, h.ddropped, h.w.Grad, h.bias.Grad, h.dlogits, h.dropped, h.w.Value)
+	if h.drop {
+		ops.DropoutBackward(s, h.dpooled, h.ddropped, rng, h.p, headStream)
+	}
+	ops.GlobalAvgPoolBackward(s, h.dh, h.dpooled)
+	h.conv.backward(s, h.dh)
+	return h.conv.dx
+}

@@ -1,0 +1,191 @@
+package net_test
+
+import (
+	"math"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/effv2vk/effv2vk/engine"
+	"github.com/effv2vk/effv2vk/engine/enginetest"
+	"github.com/effv2vk/effv2vk/net"
+	"github.com/effv2vk/effv2vk/net/arch"
+	"github.com/effv2vk/effv2vk/safetensors"
+)
+
+// relErr is max|got-want| / max|want|.
+func relErr(got, want []float32) float64 { return relErrFloor(got, want, 0) }
+
+// relErrFloor is max|got-want| / max(max|want|, floor).
+func relErrFloor(got, want []float32, floor float64) float64 {
+	scale, worst := floor, 0.0
+	for _, w := range want {
+		scale = math.Max(scale, math.Abs(float64(w)))
+	}
+	if scale == 0 {
+		scale = 1
+	}
+	for i := range want {
+		d := math.Abs(float64(got[i]) - float64(want[i]))
+		if math.IsNaN(float64(got[i])) {
+			return math.Inf(1)
+		}
+		worst = math.Max(worst, d)
+	}
+	return worst / scale
+}
+
+// checkParity runs model cfg with the weights and inputs of a golden pair
+// made by testdata/make_goldens.py and compares every output.
+func checkParity(t *testing.T, d *engine.Device, cfg arch.Config, weights, ioPath string) {
+	io, err := safetensors.Read(ioPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	in, _ := io.Tensor("input")
+	x, _ := in.Float32s()
+	labels64, err := io.Int64s("labels")
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, size := in.Shape[0], in.Shape[2]
+	labels := make([]int32, n)
+	for i, l := range labels64 {
+		labels[i] = int32(l)
+	}
+
+	m, err := net.NewModel(d, cfg, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Free()
+	if err := m.Store.Import(weights, cfg); err != nil {
+		t.Fatal(err)
+	}
+
+	// Eval mode: running statistics.
+	eval, err := m.Record(net.GraphConfig{Batch: n, Size: size}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer eval.Free()
+	if err := eval.Input.Upload(x); err != nil {
+		t.Fatal(err)
+	}
+	if err := eval.Run(); err != nil {
+		t.Fatal(err)
+	}
+	got, _ := eval.Logits.Floats()
+	want, _ := io.Float32s("eval_logits")
+	if e := relErr(got, want); e > 1e-4 {
+		t.Errorf("eval logits: relative error %.3g > 1e-4\n got %v\nwant %v", e, got[:8], want[:8])
+	}
+
+	// Train mode: batch statistics, loss, every gradient, running stats.
+	train, err := m.Record(net.GraphConfig{Batch: n, Size: size, Train: true, UpdateRunning: true, Backward: true}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer train.Free()
+	train.Input.Upload(x)
+	train.Labels.Upload(labels)
+	train.SetRNG(1, 0)
+	if err := train.Run(); err != nil {
+		t.Fatal(err)
+	}
+	got, _ = train.Logits.Floats()
+	want, _ = io.Float32s("train_logits")
+	if e := relErr(got, want); e > 1e-4 {
+		t.Errorf("train logits: relative error %.3g > 1e-4", e)
+	}
+	loss, _ := train.Loss.Floats()
+	wantLoss, _ := io.Float32s("loss")
+	if e := relErr(loss, wantLoss); e > 1e-4 {
+		t.Errorf("loss %v, want %v (relative error %.3g)", loss[0], wantLoss[0], e)
+	}
+	grads, err := m.Store.Gradients()
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Some gradients are zero up to float64 rounding (the BN beta of a
+	// block whose output feeds only a 1x1 conv and BN, which removes any
+	// per-channel shift): those are compared against 1e-4 of the largest
+	// gradient of the model instead of against their own ~1e-17 size.
+	largest := 0.0
+	for _, name := range io.Names() {
+		if strings.HasPrefix(name, "grad/") {
+			w, _ := io.Float32s(name)
+			for _, v := range w {
+				largest = math.Max(largest, math.Abs(float64(v)))
+			}
+		}
+	}
+	checked := 0
+	for _, name := range io.Names() {
+		switch {
+		case strings.HasPrefix(name, "grad/"):
+			p := strings.TrimPrefix(name, "grad/")
+			w, _ := io.Float32s(name)
+			g, ok := grads[p]
+			if !ok {
+				t.Errorf("no gradient for %s", p)
+				continue
+			}
+			if e := relErrFloor(g, w, 1e-4*largest); e > 1e-3 {
+				t.Errorf("gradient of %s: relative error %.3g > 1e-3", p, e)
+			}
+			checked++
+		}
+	}
+	if checked != len(grads) {
+		t.Errorf("checked %d gradients, the model has %d", checked, len(grads))
+	}
+	snap, _ := m.Store.Snapshot()
+	for _, name := range io.Names() {
+		if p, ok := strings.CutPrefix(name, "running/"); ok && !strings.HasSuffix(p, "num_batches_tracked") {
+			w, _ := io.Float32s(name)
+			if e := relErr(snap[p], w); e > 1e-4 {
+				t.Errorf("running statistic %s: relative error %.3g", p, e)
+			}
+		}
+	}
+}
+
+func TestParityPico(t *testing.T) {
+	d := enginetest.Open(t)
+	cfg, err := arch.Lookup("efficientnetv2-pico", 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkParity(t, d, cfg, "../testdata/golden/pico-weights.safetensors", "../testdata/golden/pico-io.safetensors")
+}
+
+// TestParityS checks the full-size efficientnetv2-s against torchvision on
+// weights generated at test time (81 MB: not committed).
+func TestParityS(t *testing.T) {
+	if testing.Short() {
+		t.Skip("full-size parity in -short mode")
+	}
+	if _, err := os.Stat("/usr/bin/python3"); err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("CI: /usr/bin/python3 with torch is required for the parity test")
+		}
+		t.Skip("no /usr/bin/python3")
+	}
+	dir := t.TempDir()
+	cmd := exec.Command("/usr/bin/python3", "../testdata/make_goldens.py", "--model", "s", "--classes", "1000", "--batch", "2", "--size", "64", "--out", dir)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		if os.Getenv("CI") != "true" && strings.Contains(string(out), "No module named") {
+			t.Skipf("torch missing: %s", out)
+		}
+		t.Fatalf("make_goldens.py: %v\n%s", err, out)
+	}
+	d := enginetest.Open(t)
+	cfg, err := arch.Lookup("efficientnetv2-s", 1000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkParity(t, d, cfg, filepath.Join(dir, "s-weights.safetensors"), filepath.Join(dir, "s-io.safetensors"))
+}

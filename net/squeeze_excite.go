@@ -1,0 +1,72 @@
+package net
+
+import (
+	"github.com/effv2vk/effv2vk/engine"
+	"github.com/effv2vk/effv2vk/ops"
+)
+
+// squeezeExcite is torchvision's SqueezeExcitation on x [N,C,H,W]:
+//
+//	pooled = mean_hw(x) [N,C]; s1 = fc1(pooled) [N,Q]; a1 = SiLU(s1)
+//	s2 = fc2(a1) [N,C]; g = sigmoid(s2); y = x * g[n,c]
+type squeezeExcite struct {
+	fc1w, fc1b, fc2w, fc2b *Param
+
+	x                     *engine.Tensor
+	pooled, s1, a1, s2, g *engine.Tensor
+	y                     *engine.Tensor
+	dg, ds2, da1, ds1, dp *engine.Tensor
+	dxScale, dxPool, dx   *engine.Tensor
+}
+
+func (b *builder) newSqueezeExcite(prefix string, x *engine.Tensor) (*squeezeExcite, error) {
+	se := &squeezeExcite{x: x}
+	var err error
+	for _, p := range []struct {
+		dst  **Param
+		name string
+	}{{&se.fc1w, ".fc1.weight"}, {&se.fc1b, ".fc1.bias"}, {&se.fc2w, ".fc2.weight"}, {&se.fc2b, ".fc2.bias"}} {
+		if *p.dst, err = b.param(prefix + p.name); err != nil {
+			return nil, err
+		}
+	}
+	n, c := x.Shape[0], x.Shape[1]
+	q := se.fc1w.Shape[0]
+	se.pooled = b.tensor(prefix+".pooled", n, c)
+	se.s1 = b.tensor(prefix+".s1", n, q)
+	se.a1 = b.tensor(prefix+".a1", n, q)
+	se.s2 = b.tensor(prefix+".s2", n, c)
+	se.g = b.tensor(prefix+".g", n, c)
+	se.y = b.tensor(prefix+".y", x.Shape...)
+	if b.backward {
+		se.dg = b.tensor(prefix+".dg", n, c)
+		se.ds2 = b.tensor(prefix+".ds2", n, c)
+		se.da1 = b.tensor(prefix+".da1", n, q)
+		se.ds1 = b.tensor(prefix+".ds1", n, q)
+		se.dp = b.tensor(prefix+".dpooled", n, c)
+		se.dxScale = b.tensor(prefix+".dx-scale", x.Shape...)
+		se.dxPool = b.tensor(prefix+".dx-pool", x.Shape...)
+		se.dx = b.tensor(prefix+".dx", x.Shape...)
+	}
+	return se, b.err
+}
+
+func (se *squeezeExcite) forward(s *engine.Sequence) {
+	ops.GlobalAvgPoolForward(s, se.pooled, se.x)
+	ops.LinearForward(s, se.s1, se.pooled, se.fc1w.Value, se.fc1b.Value)
+	ops.SiLUForward(s, se.a1, se.s1)
+	ops.LinearForward(s, se.s2, se.a1, se.fc2w.Value, se.fc2b.Value)
+	ops.SigmoidForward(s, se.g, se.s2)
+	ops.ChannelScaleForward(s, se.y, se.x, se.g)
+}
+
+// backward records dx (both paths summed) from dy, the gradient of y.
+func (se *squeezeExcite) backward(s *engine.Sequence, dy *engine.Tensor) {
+	ops.ChannelScaleBackward(s, se.dxScale, se.dg, dy, se.x, se.g)
+	ops.SigmoidBackward(s, se.ds2, se.dg, se.g)
+	ops.LinearBackward(s, se.da1, se.fc2w.Grad, se.fc2b.Grad, se.ds2, se.a1, se.fc2w.Value)
+	ops.SiLUBackward(s, se.ds1, se.da1, se.s1)
+	ops.LinearBackward(s, se.dp, se.fc1w.Grad, se.fc1b.Grad, se.ds1, se.pooled, se.fc1w.Value)
+	ops.GlobalAvgPoolBackward(s, se.dxPool, se.dp)
+	ops.Add(s, se.dx, se.dxScale, se.dxPool)
+}

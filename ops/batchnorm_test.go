@@ -1,0 +1,421 @@
+package ops_test
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"strings"
+	"testing"
+
+	"github.com/effv2vk/effv2vk/engine"
+	"github.com/effv2vk/effv2vk/engine/enginetest"
+	"github.com/effv2vk/effv2vk/ops"
+	"github.com/effv2vk/effv2vk/ops/ref"
+)
+
+// bnShapes are random small shapes (odd H/W, batch 1, channel counts that
+// are not multiples of 4, H*W not a multiple of 4) plus real
+// EfficientNetV2-S shapes at batch 2 (128x128 input).
+func bnShapes(r *rand.Rand) []ref.Shape4 {
+	shapes := []ref.Shape4{
+		{N: 1, C: 3, H: 1, W: 1}, // one value per channel: variance 0
+		{N: 1, C: 5, H: 3, W: 3},
+		{N: 2, C: 7, H: 5, W: 3},
+		{N: 3, C: 1, H: 1, W: 2},
+		{N: 1, C: 6, H: 2, W: 2},
+		{N: 2, C: 24, H: 64, W: 64},  // stem / stage 1
+		{N: 2, C: 192, H: 16, W: 16}, // stage 3 expansion
+		{N: 2, C: 1280, H: 4, W: 4},  // head
+	}
+	for range 4 {
+		shapes = append(shapes, ref.Shape4{N: 1 + r.IntN(3), C: 1 + r.IntN(13), H: 1 + 2*r.IntN(6), W: 1 + r.IntN(11)})
+	}
+	return shapes
+}
+
+// bnInputs holds one test case's host data (float64 copies of exactly the
+// float32 values uploaded).
+type bnInputs struct {
+	xs                  ref.Shape4
+	x, gamma, beta, dy  []float64
+	x32, g32, b32, dy32 []float32
+}
+
+func newBNInputs(r *rand.Rand, xs ref.Shape4) bnInputs {
+	in := bnInputs{xs: xs}
+	in.x, in.x32 = randSlice(r, xs.Len())
+	// Per-channel offsets and scales, so that means are O(1) like real data.
+	hw := xs.H * xs.W
+	off := make([]float64, xs.C)
+	sc := make([]float64, xs.C)
+	for c := range off {
+		off[c], sc[c] = 4*r.Float64()-2, 0.25+2*r.Float64()
+	}
+	for i := range in.x {
+		c := (i / hw) % xs.C
+		in.x32[i] = float32(in.x[i]*sc[c] + off[c])
+		in.x[i] = float64(in.x32[i])
+	}
+	in.gamma, in.g32 = randSlice(r, xs.C)
+	in.beta, in.b32 = randSlice(r, xs.C)
+	in.dy, in.dy32 = randSlice(r, xs.Len())
+	return in
+}
+
+func silu(z []float64) []float64 { return ref.SiLUForward(z) }
+
+func TestBatchNormTrainForward(t *testing.T) {
+	d := enginetest.Open(t)
+	r := testRand(t)
+	const eps = 1e-3
+	for _, xs := range bnShapes(r) {
+		in := newBNInputs(r, xs)
+		wantY, wantMean, _, wantInvstd := ref.BatchNormTrainForward(in.x, xs, in.gamma, in.beta, eps)
+		x := upload(t, d, "x", in.x32, xs.N, xs.C, xs.H, xs.W)
+		gamma := upload(t, d, "gamma", in.g32, xs.C)
+		beta := upload(t, d, "beta", in.b32, xs.C)
+		mean := poisoned(t, d, "mean", xs.C)
+		invstd := poisoned(t, d, "invstd", xs.C)
+		y := poisoned(t, d, "y", xs.N, xs.C, xs.H, xs.W)
+		ySiLU := poisoned(t, d, "y silu", xs.N, xs.C, xs.H, xs.W)
+		s, err := d.NewSequence(t.Name(), engine.SequenceOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ops.BatchNormStats(s, mean, invstd, x, eps)
+		ops.BatchNormForward(s, y, x, mean, invstd, gamma, beta, ops.ActNone)
+		ops.BatchNormForward(s, ySiLU, x, mean, invstd, gamma, beta, ops.ActSiLU)
+		var first [4][]float64
+		for rep := range 2 {
+			if err := d.Run(s); err != nil {
+				t.Fatal(err)
+			}
+			got := [4][]float64{download(t, mean), download(t, invstd), download(t, y), download(t, ySiLU)}
+			if rep == 0 {
+				first = got
+				continue
+			}
+			for i, what := range []string{"mean", "invstd", "y", "y silu"} {
+				sameBits(t, fmt.Sprintf("%v %s", xs, what), first[i], got[i])
+			}
+		}
+		s.Release()
+		compare(t, fmt.Sprintf("%v mean", xs), first[0], wantMean, 1e-5)
+		compare(t, fmt.Sprintf("%v invstd", xs), first[1], wantInvstd, 1e-5)
+		compare(t, fmt.Sprintf("%v y", xs), first[2], wantY, 1e-5)
+		compare(t, fmt.Sprintf("%v y silu", xs), first[3], silu(wantY), 1e-5)
+	}
+}
+
+// TestBatchNormStatsStable: x = 1000 + small noise. E[x^2]-E[x]^2 in float32
+// would lose every digit of the variance (1e-4 against 1e6); the kernel must
+// match the float64 two-pass variance of the same float32 inputs.
+func TestBatchNormStatsStable(t *testing.T) {
+	d := enginetest.Open(t)
+	r := testRand(t)
+	const eps = 1e-8
+	for _, xs := range []ref.Shape4{{N: 4, C: 3, H: 32, W: 32}, {N: 3, C: 2, H: 7, W: 9}} {
+		x64, x32 := randSlice(r, xs.Len())
+		for i := range x32 {
+			x32[i] = float32(1000 + 0.01*x64[i])
+			x64[i] = float64(x32[i])
+		}
+		ones := make([]float64, xs.C)
+		_, wantMean, wantVar, wantInvstd := ref.BatchNormTrainForward(x64, xs, ones, ones, eps)
+		x := upload(t, d, "x", x32, xs.N, xs.C, xs.H, xs.W)
+		mean := poisoned(t, d, "mean", xs.C)
+		invstd := poisoned(t, d, "invstd", xs.C)
+		run(t, d, func(s *engine.Sequence) { ops.BatchNormStats(s, mean, invstd, x, eps) })
+		compare(t, fmt.Sprintf("%v mean", xs), download(t, mean), wantMean, 1e-6)
+		got := download(t, invstd)
+		for c := range got {
+			gotVar := 1/(got[c]*got[c]) - eps
+			if e := math.Abs(gotVar-wantVar[c]) / wantVar[c]; e > 1e-5 {
+				t.Errorf("%v channel %d: variance %g, want %g (relative error %.2g)", xs, c, gotVar, wantVar[c], e)
+			}
+		}
+		compare(t, fmt.Sprintf("%v invstd", xs), got, wantInvstd, 1e-5)
+	}
+}
+
+func TestBatchNormRunningAndEval(t *testing.T) {
+	d := enginetest.Open(t)
+	r := testRand(t)
+	const eps, momentum = 1e-3, 0.1
+	for _, xs := range bnShapes(r) {
+		count := xs.N * xs.H * xs.W
+		if count < 2 {
+			continue // the update needs two values per channel (tested in TestBatchNormErrors)
+		}
+		in := newBNInputs(r, xs)
+		_, bMean, bVar, _ := ref.BatchNormTrainForward(in.x, xs, in.gamma, in.beta, eps)
+		rm64, rm32 := randSlice(r, xs.C)
+		rv64, rv32 := randSlice(r, xs.C)
+		for i := range rv32 {
+			rv32[i] = float32(0.5 + math.Abs(rv64[i]))
+			rv64[i] = float64(rv32[i])
+		}
+		x := upload(t, d, "x", in.x32, xs.N, xs.C, xs.H, xs.W)
+		gamma := upload(t, d, "gamma", in.g32, xs.C)
+		beta := upload(t, d, "beta", in.b32, xs.C)
+		runMean := upload(t, d, "running mean", rm32, xs.C)
+		runVar := upload(t, d, "running var", rv32, xs.C)
+		mean := poisoned(t, d, "mean", xs.C)
+		invstd := poisoned(t, d, "invstd", xs.C)
+		evalMean := poisoned(t, d, "eval mean", xs.C)
+		evalInvstd := poisoned(t, d, "eval invstd", xs.C)
+		y := poisoned(t, d, "y", xs.N, xs.C, xs.H, xs.W)
+		run(t, d, func(s *engine.Sequence) {
+			ops.BatchNormStats(s, mean, invstd, x, eps)
+			ops.BatchNormUpdateRunning(s, runMean, runVar, mean, invstd, eps, momentum, count)
+			ops.BatchNormEvalParams(s, evalMean, evalInvstd, runMean, runVar, eps)
+			ops.BatchNormForward(s, y, x, evalMean, evalInvstd, gamma, beta, ops.ActSiLU)
+		})
+		ref.BatchNormUpdateRunning(rm64, rv64, bMean, bVar, count, momentum)
+		compare(t, fmt.Sprintf("%v running mean", xs), download(t, runMean), rm64, 1e-5)
+		compare(t, fmt.Sprintf("%v running var", xs), download(t, runVar), rv64, 1e-5)
+		want := silu(ref.BatchNormEvalForward(in.x, xs, in.gamma, in.beta, rm64, rv64, eps))
+		compare(t, fmt.Sprintf("%v eval y silu", xs), download(t, y), want, 1e-5)
+	}
+}
+
+func TestBatchNormBackward(t *testing.T) {
+	d := enginetest.Open(t)
+	r := testRand(t)
+	const eps = 1e-3
+	for _, xs := range bnShapes(r) {
+		in := newBNInputs(r, xs)
+		x := upload(t, d, "x", in.x32, xs.N, xs.C, xs.H, xs.W)
+		dy := upload(t, d, "dy", in.dy32, xs.N, xs.C, xs.H, xs.W)
+		gamma := upload(t, d, "gamma", in.g32, xs.C)
+		beta := upload(t, d, "beta", in.b32, xs.C)
+		mean := poisoned(t, d, "mean", xs.C)
+		invstd := poisoned(t, d, "invstd", xs.C)
+		run(t, d, func(s *engine.Sequence) { ops.BatchNormStats(s, mean, invstd, x, eps) })
+		// The backward is checked with the saved statistics it is given.
+		m64, is64 := download(t, mean), download(t, invstd)
+		for _, act := range []ops.Activation{ops.ActNone, ops.ActSiLU} {
+			dz := in.dy
+			if act == ops.ActSiLU {
+				z := make([]float64, xs.Len())
+				hw := xs.H * xs.W
+				for i := range z {
+					c := (i / hw) % xs.C
+					z[i] = in.gamma[c]*(in.x[i]-m64[c])*is64[c] + in.beta[c]
+				}
+				dz = ref.SiLUBackward(in.dy, z)
+			}
+			wantDx, wantDgamma, wantDbeta := ref.BatchNormBackward(dz, in.x, xs, in.gamma, m64, is64)
+			dx := poisoned(t, d, "dx", xs.N, xs.C, xs.H, xs.W)
+			dgamma := poisoned(t, d, "dgamma", xs.C)
+			dbeta := poisoned(t, d, "dbeta", xs.C)
+			s, err := d.NewSequence(t.Name(), engine.SequenceOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			ops.BatchNormBackward(s, dx, dgamma, dbeta, dy, x, mean, invstd, gamma, beta, act)
+			var first [3][]float64
+			for rep := range 2 {
+				if err := d.Run(s); err != nil {
+					t.Fatal(err)
+				}
+				got := [3][]float64{download(t, dx), download(t, dgamma), download(t, dbeta)}
+				if rep == 0 {
+					first = got
+					continue
+				}
+				for i, what := range []string{"dx", "dgamma", "dbeta"} {
+					sameBits(t, fmt.Sprintf("%v %v %s", xs, act, what), first[i], got[i])
+				}
+			}
+			s.Release()
+			compare(t, fmt.Sprintf("%v %v dx", xs, act), first[0], wantDx, 1e-4)
+			compare(t, fmt.Sprintf("%v %v dgamma", xs, act), first[1], wantDgamma, 1e-4)
+			compare(t, fmt.Sprintf("%v %v dbeta", xs, act), first[2], wantDbeta, 1e-4)
+		}
+	}
+}
+
+// TestBatchNormBackwardFiniteDifference checks a few dx, dgamma and dbeta
+// values against central differences of L = sum(dy * silu(BN(x))) computed
+// by the GPU forward (stats + normalize) in float32.
+func TestBatchNormBackwardFiniteDifference(t *testing.T) {
+	d := enginetest.Open(t)
+	r := testRand(t)
+	const eps, h = 1e-3, 1e-2
+	xs := ref.Shape4{N: 2, C: 3, H: 3, W: 5}
+	in := newBNInputs(r, xs)
+	x := upload(t, d, "x", in.x32, xs.N, xs.C, xs.H, xs.W)
+	dy := upload(t, d, "dy", in.dy32, xs.N, xs.C, xs.H, xs.W)
+	gamma := upload(t, d, "gamma", in.g32, xs.C)
+	beta := upload(t, d, "beta", in.b32, xs.C)
+	mean := poisoned(t, d, "mean", xs.C)
+	invstd := poisoned(t, d, "invstd", xs.C)
+	y := poisoned(t, d, "y", xs.N, xs.C, xs.H, xs.W)
+	dx := poisoned(t, d, "dx", xs.N, xs.C, xs.H, xs.W)
+	dgamma := poisoned(t, d, "dgamma", xs.C)
+	dbeta := poisoned(t, d, "dbeta", xs.C)
+	fwd, err := d.NewSequence("forward", engine.SequenceOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer fwd.Release()
+	ops.BatchNormStats(fwd, mean, invstd, x, eps)
+	ops.BatchNormForward(fwd, y, x, mean, invstd, gamma, beta, ops.ActSiLU)
+	if err := d.Run(fwd); err != nil {
+		t.Fatal(err)
+	}
+	run(t, d, func(s *engine.Sequence) {
+		ops.BatchNormBackward(s, dx, dgamma, dbeta, dy, x, mean, invstd, gamma, beta, ops.ActSiLU)
+	})
+	grads := map[string][]float64{"x": download(t, dx), "gamma": download(t, dgamma), "beta": download(t, dbeta)}
+	loss := func() float64 {
+		if err := d.Run(fwd); err != nil {
+			t.Fatal(err)
+		}
+		l := 0.0
+		for i, v := range download(t, y) {
+			l += in.dy[i] * v
+		}
+		return l
+	}
+	probe := func(name string, tensor *engine.Tensor, vals []float32, i int) {
+		orig := vals[i]
+		at := func(v float32) float64 {
+			vals[i] = v
+			if err := tensor.Upload(vals); err != nil {
+				t.Fatal(err)
+			}
+			return loss()
+		}
+		num := (at(orig+h) - at(orig-h)) / (2 * h)
+		at(orig)
+		if got := grads[name][i]; math.Abs(got-num) > 2e-2*math.Max(1, math.Abs(num)) {
+			t.Errorf("d%s[%d]: kernel %v, finite difference %v", name, i, got, num)
+		}
+	}
+	for _, i := range []int{0, 17, xs.Len() - 1} {
+		probe("x", x, in.x32, i)
+	}
+	probe("gamma", gamma, in.g32, 1)
+	probe("beta", beta, in.b32, 2)
+}
+
+func TestBatchNormForwardLeavesNeighboursAlone(t *testing.T) {
+	d := enginetest.Open(t)
+	r := testRand(t)
+	xs := ref.Shape4{N: 1, C: 3, H: 3, W: 3} // 27 values: the last texel is partial
+	in := newBNInputs(r, xs)
+	x := upload(t, d, "x", in.x32, xs.N, xs.C, xs.H, xs.W)
+	gamma := upload(t, d, "gamma", in.g32, xs.C)
+	beta := upload(t, d, "beta", in.b32, xs.C)
+	mean := poisoned(t, d, "mean", xs.C)
+	invstd := poisoned(t, d, "invstd", xs.C)
+	whole := poisoned(t, d, "guarded", xs.Len()+64)
+	y, err := whole.Slice("y", 0, xs.N, xs.C, xs.H, xs.W)
+	if err != nil {
+		t.Fatal(err)
+	}
+	run(t, d, func(s *engine.Sequence) {
+		ops.BatchNormStats(s, mean, invstd, x, 1e-3)
+		ops.BatchNormForward(s, y, x, mean, invstd, gamma, beta, ops.ActSiLU)
+	})
+	all := download(t, whole)
+	for i, v := range all[xs.Len():] {
+		if !math.IsNaN(v) {
+			t.Fatalf("value %d past the end of y was overwritten with %v", i, v)
+		}
+	}
+	wantY, _, _, _ := ref.BatchNormTrainForward(in.x, xs, in.gamma, in.beta, 1e-3)
+	compare(t, "y", all[:xs.Len()], silu(wantY), 1e-5)
+}
+
+func TestBatchNormErrors(t *testing.T) {
+	d := enginetest.Open(t)
+	newT := func(shape ...int) *engine.Tensor {
+		x, err := d.NewTensor("t", engine.Float32, shape...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(x.Free)
+		return x
+	}
+	x, y := newT(2, 3, 4, 4), newT(2, 3, 4, 4)
+	c3, c4 := newT(3), newT(4)
+	flat := newT(96)
+	cases := []struct {
+		name string
+		rec  func(s *engine.Sequence)
+		want string
+	}{
+		{"stats 2-D x", func(s *engine.Sequence) { ops.BatchNormStats(s, c3, c3, flat, 1e-3) }, "4-D"},
+		{"stats wrong mean", func(s *engine.Sequence) { ops.BatchNormStats(s, c4, c3, x, 1e-3) }, "want [3]"},
+		{"stats negative eps", func(s *engine.Sequence) { ops.BatchNormStats(s, c3, newT(3), x, -1) }, "eps"},
+		{"forward y shape", func(s *engine.Sequence) {
+			ops.BatchNormForward(s, newT(2, 3, 4, 5), x, c3, c3, c3, c3, ops.ActNone)
+		}, "does not match"},
+		{"forward activation", func(s *engine.Sequence) { ops.BatchNormForward(s, y, x, c3, c3, c3, c3, 7) }, "activation"},
+		{"forward in place", func(s *engine.Sequence) { ops.BatchNormForward(s, x, x, c3, c3, c3, c3, ops.ActNone) }, "separate"},
+		{"backward gamma", func(s *engine.Sequence) {
+			ops.BatchNormBackward(s, y, newT(3), newT(3), newT(2, 3, 4, 4), x, c3, c3, c4, c3, ops.ActSiLU)
+		}, "gamma"},
+		{"update count", func(s *engine.Sequence) {
+			ops.BatchNormUpdateRunning(s, newT(3), newT(3), c3, c3, 1e-3, 0.1, 1)
+		}, "count 1"},
+		{"update momentum", func(s *engine.Sequence) {
+			ops.BatchNormUpdateRunning(s, newT(3), newT(3), c3, c3, 1e-3, 0.99+1, 32)
+		}, "momentum"},
+		{"eval var", func(s *engine.Sequence) { ops.BatchNormEvalParams(s, c3, newT(3), newT(3), c4, 1e-3) }, "running var"},
+	}
+	for _, c := range cases {
+		s, err := d.NewSequence(c.name, engine.SequenceOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.rec(s)
+		err = s.Finish()
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: got %v, want an error containing %q", c.name, err, c.want)
+		}
+		s.Release()
+	}
+}
+
+func BenchmarkBatchNorm(b *testing.B) {
+	d := enginetest.Open(b)
+	for _, c := range ops.BenchCases() {
+		if c.Op != "batchnorm" && c.Op != "activation" {
+			continue
+		}
+		b.Run(c.Name, func(b *testing.B) { runBatchNormBench(b, d, c) })
+	}
+}
+
+// runBatchNormBench records a bench case once, warms it up and replays it
+// b.N times, reporting its throughput.
+func runBatchNormBench(b *testing.B, d *engine.Device, c ops.BenchCase) {
+	s, err := d.NewSequence(c.Name, engine.SequenceOptions{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Release()
+	cleanup, err := c.Setup(d, s)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer cleanup()
+	if err := s.Finish(); err != nil {
+		b.Fatal(err)
+	}
+	if err := d.Run(s); err != nil { // JIT and caches
+		b.Fatal(err)
+	}
+	b.ResetTimer()
+	for range b.N {
+		if err := d.Run(s); err != nil {
+			b.Fatal(err)
+		}
+	}
+	sec := b.Elapsed().Seconds() / float64(b.N)
+	b.ReportMetric(c.Work/sec/1e9, string(c.Unit))
+}

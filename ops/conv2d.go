@@ -1,0 +1,177 @@
+package ops
+
+import (
+	"fmt"
+
+	"github.com/effv2vk/effv2vk/engine"
+	"github.com/effv2vk/effv2vk/shaders"
+)
+
+// Tile of the conv2d kernels: a workgroup is conv2dLanes invocations, each
+// owning conv2dPixels neighbouring pixels of one row, and conv2dLanes
+// channels. Mirrors LANES and PX in shaders/conv2d.comp.
+const (
+	conv2dLanes  = 8
+	conv2dPixels = 4
+	conv2dRow    = conv2dLanes * conv2dPixels // pixels of one row per workgroup
+)
+
+// Specialization constant ids of shaders/conv2d.comp.
+const (
+	conv2dSpecK       = 0
+	conv2dSpecStride  = 1
+	conv2dSpecResid   = 2
+	conv2dSpecOutTile = 3
+)
+
+// conv2dPush is the push-constant block shared by the conv2d kernels.
+type conv2dPush = shaders.Conv2dForwardPush
+
+// conv2dGeometry is what the three conv2d operations derive from their
+// tensors.
+type conv2dGeometry struct {
+	n, c, h, w, oc, oh, ow, k, stride int
+}
+
+func (g conv2dGeometry) push(rows int) conv2dPush {
+	return conv2dPush{N: int32(g.n), C: int32(g.c), H: int32(g.h), W: int32(g.w),
+		Oc: int32(g.oc), Oh: int32(g.oh), Ow: int32(g.ow), Rows: int32(rows)}
+}
+
+func (g conv2dGeometry) specs() []engine.Spec {
+	return []engine.Spec{{ID: conv2dSpecK, Value: uint32(g.k)}, {ID: conv2dSpecStride, Value: uint32(g.stride)}}
+}
+
+// conv2dCheck reads the geometry of a convolution from its image-sized
+// tensor (x or dx: [N,C,H,W]), its output-sized tensor (y or dy:
+// [N,OC,OH,OW]) and its weight-sized tensor (w or dw: [OC,C,K,K]),
+// recording an error in s when they disagree or the kernel size, stride or
+// device is not supported.
+func conv2dCheck(s *engine.Sequence, op string, img, out, wt *engine.Tensor, imgRole, outRole, wRole string, stride int) (conv2dGeometry, bool) {
+	var g conv2dGeometry
+	if s.Err() != nil {
+		return g, false
+	}
+	n, c, h, w, ok := shape4(s, op, img)
+	if !ok {
+		return g, false
+	}
+	if wt == nil || len(wt.Shape) != 4 || wt.Shape[1] != c || wt.Shape[2] != wt.Shape[3] || wt.Shape[0] < 1 {
+		s.Fail(fmt.Errorf("%s: %s %v does not fit %s %v: want [OC,%d,K,K]", op, wRole, wt, imgRole, img, c))
+		return g, false
+	}
+	k := wt.Shape[2]
+	if k < 1 || k > 7 || k%2 == 0 {
+		s.Fail(fmt.Errorf("%s: kernel size %d (%s %v) is not supported: use an odd size from 1 to 7", op, k, wRole, wt))
+		return g, false
+	}
+	if stride != 1 && stride != 2 {
+		s.Fail(fmt.Errorf("%s: stride %d is not supported: use 1 or 2", op, stride))
+		return g, false
+	}
+	g = conv2dGeometry{n: n, c: c, h: h, w: w, oc: wt.Shape[0], oh: ConvOutSize(h, k, stride), ow: ConvOutSize(w, k, stride), k: k, stride: stride}
+	if !wantShape(s, op, outRole, out, n, g.oc, g.oh, g.ow) {
+		return g, false
+	}
+	for _, t := range []*engine.Tensor{img, out, wt} {
+		if t.DType != engine.Float32 {
+			s.Fail(fmt.Errorf("%s: %v is %s, want float32", op, t, t.DType))
+			return g, false
+		}
+	}
+	info := s.Device().Info
+	if info.SubgroupSize < conv2dLanes {
+		s.Fail(fmt.Errorf("%s: device %s has subgroups of %d invocations; the conv2d kernels need at least %d", op, info.Name, info.SubgroupSize, conv2dLanes))
+		return g, false
+	}
+	if rows := n * max(h, g.oh); rows > int(info.MaxWorkgroupCount[1]) {
+		s.Fail(fmt.Errorf("%s: %d image rows (batch %d x height %d) exceed the device's %d workgroups in y: split the batch", op, rows, n, max(h, g.oh), info.MaxWorkgroupCount[1]))
+		return g, false
+	}
+	return g, true
+}
+
+// Conv2DForward records a k x k convolution with groups 1, no bias, stride 1
+// or 2 and symmetric zero padding p = (k-1)/2 (k odd, 1 to 7, read from w):
+//
+//	y[n,o,i,j] = sum_{c<C, a<k, b<k} x[n,c, i*s+a-p, j*s+b-p] * w[o,c,a,b]
+//
+// with x outside [0,H)x[0,W) taken as 0. x is [N,C,H,W], w is [OC,C,k,k], y
+// is [N,OC,OH,OW] with OH = (H+2p-k)/s+1 (likewise OW); y is overwritten.
+func Conv2DForward(s *engine.Sequence, y, x, w *engine.Tensor, stride int) {
+	const op = "conv2d forward"
+	g, ok := conv2dCheck(s, op, x, y, w, "x", "y", "w", stride)
+	if !ok {
+		return
+	}
+	k := s.Kernel("conv2d_forward", g.specs()...)
+	grid := engine.Grid{X: ceilDiv(g.ow, conv2dRow), Y: g.n * g.oh, Z: ceilDiv(g.oc, conv2dLanes)}
+	s.Dispatch(k, grid, g.push(0), y, x, w)
+}
+
+// Conv2DBackwardData records the gradient of Conv2DForward with respect to
+// its input x (a transposed convolution):
+//
+//	dx[n,c,h,v] = sum over (o,i,j,a,b) with i*s+a-p = h and j*s+b-p = v of
+//	              dy[n,o,i,j] * w[o,c,a,b]
+//
+// dx is [N,C,H,W] and gives the input size (stride 2 maps two input sizes
+// to one output size), dy is [N,OC,OH,OW], w is [OC,C,k,k]. dx is
+// overwritten. Stride 2 records one dispatch per column parity.
+func Conv2DBackwardData(s *engine.Sequence, dx, dy, w *engine.Tensor, stride int) {
+	const op = "conv2d backward data"
+	g, ok := conv2dCheck(s, op, dx, dy, w, "dx", "dy", "w", stride)
+	if !ok {
+		return
+	}
+	for r := 0; r < g.stride && r < g.w; r++ {
+		cols := ceilDiv(g.w-r, g.stride) // columns v = r + stride*m
+		k := s.Kernel("conv2d_backward_data", append(g.specs(), engine.Spec{ID: conv2dSpecResid, Value: uint32(r)})...)
+		grid := engine.Grid{X: ceilDiv(cols, conv2dRow), Y: g.n * g.h, Z: ceilDiv(g.c, conv2dLanes)}
+		s.Dispatch(k, grid, g.push(0), dx, dy, w)
+	}
+}
+
+// Conv2DBackwardWeight records the gradient of Conv2DForward with respect
+// to its weight:
+//
+//	dw[o,c,a,b] = sum_{n,i,j} dy[n,o,i,j] * x[n,c, i*s+a-p, j*s+b-p]
+//
+// with x outside the image taken as 0. x is [N,C,H,W], dy is [N,OC,OH,OW],
+// dw is [OC,C,k,k] and is overwritten (not accumulated). The sum runs in a
+// fixed order (no atomics): results are bitwise reproducible. It runs as one
+// pass of C*ceil(OC/OT) workgroups; Conv2DBackwardWeightChunked splits the
+// sum for more parallelism.
+func Conv2DBackwardWeight(s *engine.Sequence, dw, x, dy *engine.Tensor, stride int) {
+	const op = "conv2d backward weight"
+	g, ok := conv2dWeightCheck(s, op, dw, x, dy, stride)
+	if !ok {
+		return
+	}
+	conv2dWeightPartials(s, g, dw, x, dy, 1)
+}
+
+// conv2dWeightCheck checks the tensors of a weight gradient.
+func conv2dWeightCheck(s *engine.Sequence, op string, dw, x, dy *engine.Tensor, stride int) (conv2dGeometry, bool) {
+	g, ok := conv2dCheck(s, op, x, dy, dw, "x", "dy", "dw", stride)
+	if ok && g.c > int(s.Device().Info.MaxWorkgroupCount[0]) {
+		s.Fail(fmt.Errorf("%s: %d input channels exceed the device's %d workgroups in x", op, g.c, s.Device().Info.MaxWorkgroupCount[0]))
+		return g, false
+	}
+	return g, ok
+}
+
+// conv2dOutTile is the number of output channels a backward-weight
+// workgroup owns: its invocations hold outTile*k*k sums each.
+func conv2dOutTile(k int) int { return min(conv2dLanes, max(1, 72/(k*k))) }
+
+// conv2dWeightPartials records the backward-weight kernel writing chunks
+// partial sums, each over ceil(N*OH/chunks) output rows, into partial
+// ([chunks,OC,C,k,k]; dw itself when chunks is 1).
+func conv2dWeightPartials(s *engine.Sequence, g conv2dGeometry, partial, x, dy *engine.Tensor, chunks int) {
+	ot := conv2dOutTile(g.k)
+	k := s.Kernel("conv2d_backward_weight", append(g.specs(), engine.Spec{ID: conv2dSpecOutTile, Value: uint32(ot)})...)
+	rows := ceilDiv(g.n*g.oh, chunks)
+	grid := engine.Grid{X: g.c, Y: ceilDiv(g.oc, ot), Z: chunks}
+	s.Dispatch(k, grid, g.push(rows), partial, x, dy)
+}

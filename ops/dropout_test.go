@@ -1,0 +1,192 @@
+package ops_test
+
+import (
+	"math"
+	"testing"
+
+	"github.com/effv2vk/effv2vk/engine"
+	"github.com/effv2vk/effv2vk/engine/enginetest"
+	"github.com/effv2vk/effv2vk/ops"
+	"github.com/effv2vk/effv2vk/ops/ref"
+)
+
+// rngState allocates an RNG state tensor set to seed and step.
+func rngState(t *testing.T, d *engine.Device, seed uint64, step uint32) *engine.Tensor {
+	t.Helper()
+	rng, err := ops.NewRNGState(d, seed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(rng.Free)
+	if err := ops.SetRNGState(rng, seed, step); err != nil {
+		t.Fatal(err)
+	}
+	return rng
+}
+
+// TestPhiloxMatchesReference generates uniforms on the device and compares
+// them with ref.Uniform bit for bit, for seeds whose high word matters,
+// several steps and streams, changing the step between replays of one
+// recording.
+func TestPhiloxMatchesReference(t *testing.T) {
+	d := enginetest.Open(t)
+	r := testRand(t)
+	const n = 4099 // not a multiple of 4
+	seed := r.Uint64()
+	rng := rngState(t, d, seed, 0)
+	y := poisoned(t, d, "u", n)
+	const stream = 7
+	s, err := d.NewSequence("uniforms", engine.SequenceOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Release()
+	ops.RandomUniform(s, y, rng, stream)
+	if err := s.Finish(); err != nil {
+		t.Fatal(err)
+	}
+	for _, step := range []uint32{0, 1, 12345, math.MaxUint32} {
+		if err := ops.SetRNGState(rng, seed, step); err != nil {
+			t.Fatal(err)
+		}
+		if err := d.Run(s); err != nil {
+			t.Fatal(err)
+		}
+		got, err := y.Floats()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, g := range got {
+			want := float32(ref.Uniform(seed, step, stream, uint32(i)))
+			if math.Float32bits(g) != math.Float32bits(want) {
+				t.Fatalf("seed %#x step %d index %d: device %v (%#x), reference %v (%#x)", seed, step, i, g, math.Float32bits(g), want, math.Float32bits(want))
+			}
+		}
+	}
+}
+
+func TestDropPath(t *testing.T) {
+	d := enginetest.Open(t)
+	r := testRand(t)
+	for _, xs := range []ref.Shape4{{N: 1, C: 3, H: 5, W: 5}, {N: 7, C: 3, H: 3, W: 5}, {N: 16, C: 24, H: 8, W: 8}} {
+		t.Run(xs.String(), func(t *testing.T) {
+			const keep, stream = float32(0.8), 3
+			seed, step := r.Uint64(), r.Uint32()
+			rng := rngState(t, d, seed, step)
+			x64, x32 := randSlice(r, xs.Len())
+			x := upload(t, d, "x", x32, xs.N, xs.C, xs.H, xs.W)
+			y := poisoned(t, d, "y", xs.N, xs.C, xs.H, xs.W)
+			dx := poisoned(t, d, "dx", xs.N, xs.C, xs.H, xs.W)
+			run(t, d, func(s *engine.Sequence) {
+				ops.DropPathForward(s, y, x, rng, keep, stream)
+				ops.DropPathBackward(s, dx, x, rng, keep, stream)
+			})
+			compare(t, "forward", download(t, y), ref.DropPathForward(x64, xs, float64(keep), seed, step, stream), 1e-5)
+			compare(t, "backward", download(t, dx), ref.DropPathBackward(x64, xs, float64(keep), seed, step, stream), 1e-4)
+		})
+	}
+}
+
+func TestDropout(t *testing.T) {
+	d := enginetest.Open(t)
+	r := testRand(t)
+	for _, shape := range [][]int{{1, 1}, {3, 7}, {8, 1280}} {
+		n := shape[0] * shape[1]
+		const p, stream = float32(0.3), 11
+		seed, step := r.Uint64(), r.Uint32()
+		rng := rngState(t, d, seed, step)
+		x64, x32 := randSlice(r, n)
+		x := upload(t, d, "x", x32, shape...)
+		y := poisoned(t, d, "y", shape...)
+		dx := poisoned(t, d, "dx", shape...)
+		run(t, d, func(s *engine.Sequence) {
+			ops.DropoutForward(s, y, x, rng, p, stream)
+			ops.DropoutBackward(s, dx, x, rng, p, stream)
+		})
+		compare(t, "forward", download(t, y), ref.DropoutForward(x64, n, float64(p), seed, step, stream), 1e-5)
+		compare(t, "backward", download(t, dx), ref.DropoutBackward(x64, n, float64(p), seed, step, stream), 1e-4)
+	}
+}
+
+// TestMaskStatistics checks the kept fraction of dropout and drop path on
+// ones against the binomial expectation (5 sigma), that kept values are
+// scaled by the inverse keep probability, that different streams and steps
+// give different masks, and that p = 0 / keep = 1 are the identity.
+func TestMaskStatistics(t *testing.T) {
+	d := enginetest.Open(t)
+	r := testRand(t)
+	const n = 1 << 16
+	ones := make([]float32, n)
+	for i := range ones {
+		ones[i] = 1
+	}
+	x := upload(t, d, "ones", ones, 256, 256)
+	x4 := upload(t, d, "ones4", ones, n, 1, 1, 1) // one sample per element for drop path
+	rng := rngState(t, d, r.Uint64(), r.Uint32())
+	for _, p := range []float32{0, 0.1, 0.5, 0.9} {
+		a, b, c := poisoned(t, d, "a", 256, 256), poisoned(t, d, "b", 256, 256), poisoned(t, d, "c", n, 1, 1, 1)
+		run(t, d, func(s *engine.Sequence) {
+			ops.DropoutForward(s, a, x, rng, p, 1)
+			ops.DropoutForward(s, b, x, rng, p, 2)
+			ops.DropPathForward(s, c, x4, rng, 1-p, 1)
+		})
+		for name, got := range map[string][]float64{"dropout": download(t, a), "drop path": download(t, c)} {
+			kept := 0
+			for i, v := range got {
+				switch {
+				case v == 0:
+				case math.Abs(v-1/float64(1-p)) < 1e-6:
+					kept++
+				default:
+					t.Fatalf("%s p=%v: element %d is %v, want 0 or %v", name, p, i, v, 1/(1-p))
+				}
+			}
+			mean, sd := float64(n)*float64(1-p), math.Sqrt(float64(n)*float64(p)*float64(1-p))
+			if math.Abs(float64(kept)-mean) > 5*sd+0.5 {
+				t.Errorf("%s p=%v: kept %d of %d, expected %.0f ± %.0f", name, p, kept, n, mean, 5*sd)
+			}
+		}
+		if p > 0 {
+			va, vb := download(t, a), download(t, b)
+			same := 0
+			for i := range va {
+				if va[i] == vb[i] {
+					same++
+				}
+			}
+			if same == n {
+				t.Errorf("p=%v: streams 1 and 2 gave the same mask", p)
+			}
+		}
+	}
+}
+
+func TestDropoutSettingsErrors(t *testing.T) {
+	d := enginetest.Open(t)
+	x := poisoned(t, d, "x", 2, 3, 4, 4)
+	rng := rngState(t, d, 1, 0)
+	bad := poisoned(t, d, "not rng", 4)
+	cases := map[string]func(s *engine.Sequence){
+		"keep 0":      func(s *engine.Sequence) { ops.DropPathForward(s, x, x, rng, 0, 0) },
+		"keep 1.5":    func(s *engine.Sequence) { ops.DropPathForward(s, x, x, rng, 1.5, 0) },
+		"p 1":         func(s *engine.Sequence) { ops.DropoutForward(s, x, x, rng, 1, 0) },
+		"p NaN":       func(s *engine.Sequence) { ops.DropoutForward(s, x, x, rng, float32(math.NaN()), 0) },
+		"float rng":   func(s *engine.Sequence) { ops.DropoutForward(s, x, x, bad, 0.5, 0) },
+		"shape":       func(s *engine.Sequence) { ops.DropoutForward(s, poisoned(t, d, "y", 3), x, rng, 0.5, 0) },
+		"uniform rng": func(s *engine.Sequence) { ops.RandomUniform(s, x, bad, 0) },
+	}
+	for name, rec := range cases {
+		s, err := d.NewSequence(name, engine.SequenceOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		rec(s)
+		if err := s.Finish(); err == nil {
+			t.Errorf("%s: no error", name)
+		}
+		s.Release()
+	}
+	if err := ops.SetRNGState(bad, 1, 2); err == nil {
+		t.Error("SetRNGState on a float tensor: no error")
+	}
+}

@@ -1,0 +1,56 @@
+package ops
+
+import (
+	"fmt"
+
+	"github.com/effv2vk/effv2vk/engine"
+	"github.com/effv2vk/effv2vk/shaders"
+)
+
+// PrepareInput records the turn of a batch of 8-bit images into the
+// network's input, as ref.PrepareInput: src is uint8 NHWC [N,H,W,C] with C = 1
+// (gray, repeated into three channels) or 3 (RGB); y is float32
+// [N,3,outH,outW]:
+//
+//	v[n,ch,r,q] = (src[n,r,q,ch]/255 - mean[ch]) / std[ch]
+//	y           = bilinear resize of v to outH x outW (PyTorch,
+//	              align_corners=False, no antialias; see ref.ResizeBilinear)
+//
+// The device interpolates the bytes and normalizes after, equal up to
+// rounding. std must be non-zero.
+func PrepareInput(s *engine.Sequence, y, src *engine.Tensor, mean, std [3]float32) {
+	const op = "prepare input"
+	if !dtypeIs(s, op, "src", src, engine.Uint8) || !dtypeIs(s, op, "y", y, engine.Float32) {
+		return
+	}
+	if len(src.Shape) != 4 || (src.Shape[3] != 1 && src.Shape[3] != 3) {
+		s.Fail(fmt.Errorf("%s: source %s must be NHWC [N,H,W,C] with C = 1 (gray) or 3 (RGB)", op, src))
+		return
+	}
+	n, h, w, c := src.Shape[0], src.Shape[1], src.Shape[2], src.Shape[3]
+	yn, yc, oh, ow, ok := shape4(s, op, y)
+	if !ok {
+		return
+	}
+	if yn != n || yc != 3 {
+		s.Fail(fmt.Errorf("%s: output %s must be [%d,3,outH,outW] for source %s", op, y, n, src))
+		return
+	}
+	for ch := range 3 {
+		if std[ch] == 0 {
+			s.Fail(fmt.Errorf("%s: std[%d] is zero: want the dataset's per-channel standard deviation", op, ch))
+			return
+		}
+	}
+	push := shaders.PrepareInputPush{
+		N: uint32(n), H: uint32(h), W: uint32(w), C: uint32(c), OutH: uint32(oh), OutW: uint32(ow),
+		ScaleH: float32(float64(h) / float64(oh)), ScaleW: float32(float64(w) / float64(ow)),
+		Mean0: mean[0], Mean1: mean[1], Mean2: mean[2], Std0: std[0], Std1: std[1], Std2: std[2],
+	}
+	pixels := n * oh * ow // one invocation per output pixel (all three channels), or per four
+	if ow%4 == 0 {
+		s.Dispatch1D(s.Kernel("prepare_input_vec4", seLocal), pixels/4, shaders.PrepareInputVec4Push(push), y, src)
+		return
+	}
+	s.Dispatch1D(s.Kernel("prepare_input", seLocal), pixels, push, y, src)
+}

@@ -1,0 +1,171 @@
+package ops
+
+import (
+	"fmt"
+
+	"github.com/effv2vk/effv2vk/engine"
+	"github.com/effv2vk/effv2vk/shaders"
+)
+
+// Tiling of the pointwise kernels; mirrors ROWS and COLS in
+// shaders/pointwise.comp.
+const (
+	pointwiseTileRows = 8  // rows per register tile = invocations per workgroup
+	pointwiseTileCols = 32 // output columns per workgroup (a vec4 per invocation)
+)
+
+// pointwisePush is the push-constant block shared by the four pointwise
+// kernels (the tests check that all of them declare the same block).
+type pointwisePush = shaders.PointwiseNnPush
+
+// Fetch widths of the pointwise kernels (specialization constants A_MODE and
+// B_MODE in shaders/pointwise.comp).
+const (
+	fetchScalar   = 0 // one float per fetch: any alignment
+	fetchVec4     = 1 // 4 consecutive floats of the reduction (A) or columns (B)
+	fetchVec4Rows = 2 // A only: 4 consecutive rows (column-major A)
+)
+
+// pointwiseGemm is one GEMM O = A * B (nt false) or O = A * B^T over the
+// batch (nt true) as described in shaders/pointwise.comp.
+type pointwiseGemm struct {
+	nt             bool
+	m, ncol, k, hw int
+	am, ak         int // A strides (NN only)
+	aMode, bMode   uint32
+	outVec4        bool
+}
+
+// record dispatches g with output out and operands a, b.
+func (g pointwiseGemm) record(s *engine.Sequence, op string, out, a, b *engine.Tensor) {
+	info := s.Device().Info
+	if info.SubgroupSize < pointwiseTileRows {
+		s.Fail(fmt.Errorf("%s: the kernel needs subgroups of at least %d invocations, %s has %d: use another device", op, pointwiseTileRows, info.Name, info.SubgroupSize))
+		return
+	}
+	name := "pointwise_nn"
+	if g.nt {
+		name = "pointwise_nt"
+	}
+	if g.outVec4 {
+		name += "_v4"
+	}
+	k := s.Kernel(name, engine.Spec{ID: 0, Value: g.aMode}, engine.Spec{ID: 1, Value: g.bMode})
+	if k == nil {
+		return
+	}
+	tiles := ceilDiv(g.ncol, pointwiseTileCols)
+	rows := pointwiseRowsPerGroup(g.m, tiles)
+	maxX := int(info.MaxWorkgroupCount[0])
+	gx := min(tiles, maxX)
+	grid := engine.Grid{X: gx, Y: ceilDiv(g.m, rows), Z: ceilDiv(tiles, gx)}
+	s.Dispatch(k, grid, pointwisePush{
+		M: uint32(g.m), Ncol: uint32(g.ncol), K: uint32(g.k), Hw: uint32(g.hw),
+		Am: uint32(g.am), Ak: uint32(g.ak), Rows: uint32(rows),
+	}, out, a, b)
+}
+
+// pointwiseRowsPerGroup picks how many output rows one workgroup sweeps with
+// its B panel: many (the panel is loaded once per workgroup and chunk) but
+// not so many that fewer than about 64 workgroups share the work.
+func pointwiseRowsPerGroup(m, tiles int) int {
+	rows := 64
+	for rows > pointwiseTileRows && tiles*ceilDiv(m, rows) < 64 {
+		rows /= 2
+	}
+	return rows
+}
+
+// pointwiseCheck reads N, C, OC, H, W from a 1x1 convolution's input-sized
+// tensor img ([N,C,H,W]), output-sized tensor out ([N,OC,H,W]) and weight-
+// sized tensor wt ([OC,C,1,1]), recording an error in s when they disagree.
+func pointwiseCheck(s *engine.Sequence, op string, img, out, wt *engine.Tensor, imgRole, outRole, wRole string) (n, c, oc, hw int, ok bool) {
+	if s.Err() != nil {
+		return 0, 0, 0, 0, false
+	}
+	n, c, h, w, ok := shape4(s, op, img)
+	if !ok {
+		return 0, 0, 0, 0, false
+	}
+	if wt == nil || len(wt.Shape) != 4 || wt.Shape[1] != c || wt.Shape[2] != 1 || wt.Shape[3] != 1 {
+		s.Fail(fmt.Errorf("%s: %s %v does not fit %s %v: want [OC,%d,1,1]", op, wRole, wt, imgRole, img, c))
+		return 0, 0, 0, 0, false
+	}
+	oc = wt.Shape[0]
+	if !wantShape(s, op, outRole, out, n, oc, h, w) {
+		return 0, 0, 0, 0, false
+	}
+	for _, t := range []*engine.Tensor{img, out, wt} {
+		if t.DType != engine.Float32 {
+			s.Fail(fmt.Errorf("%s: %v is %s, want float32", op, t, t.DType))
+			return 0, 0, 0, 0, false
+		}
+	}
+	return n, c, oc, h * w, true
+}
+
+// aligned4 is fetchVec4 mode when n is a multiple of 4, else fetchScalar.
+func aligned4(n int, mode uint32) uint32 {
+	if n%4 == 0 {
+		return mode
+	}
+	return fetchScalar
+}
+
+// PointwiseForward records a 1x1 convolution (stride 1, no bias):
+//
+//	y[n,o,h,w] = sum_{c<C} w[o,c,0,0] * x[n,c,h,w]
+//
+// i.e. y[n] (OC x HW) = W (OC x C) * x[n] (C x HW) for each image. x is
+// [N,C,H,W], w is [OC,C,1,1], y is [N,OC,H,W] (overwritten).
+func PointwiseForward(s *engine.Sequence, y, x, w *engine.Tensor) {
+	const op = "pointwise forward"
+	n, c, oc, hw, ok := pointwiseCheck(s, op, x, y, w, "x", "y", "w")
+	if !ok {
+		return
+	}
+	pointwiseGemm{
+		m: oc, ncol: n * hw, k: c, hw: hw, am: c, ak: 1,
+		aMode: aligned4(c, fetchVec4), bMode: aligned4(hw, fetchVec4), outVec4: hw%4 == 0,
+	}.record(s, op, y, w, x)
+}
+
+// PointwiseBackwardData records the gradient of PointwiseForward with
+// respect to its input:
+//
+//	dx[n,c,h,w] = sum_{o<OC} w[o,c,0,0] * dy[n,o,h,w]
+//
+// i.e. dx[n] = W^T * dy[n]. dy is [N,OC,H,W], w is [OC,C,1,1], dx is
+// [N,C,H,W] (overwritten).
+func PointwiseBackwardData(s *engine.Sequence, dx, dy, w *engine.Tensor) {
+	const op = "pointwise backward data"
+	n, c, oc, hw, ok := pointwiseCheck(s, op, dx, dy, w, "dx", "dy", "w")
+	if !ok {
+		return
+	}
+	pointwiseGemm{
+		m: c, ncol: n * hw, k: oc, hw: hw, am: 1, ak: c,
+		aMode: aligned4(c, fetchVec4Rows), bMode: aligned4(hw, fetchVec4), outVec4: hw%4 == 0,
+	}.record(s, op, dx, w, dy)
+}
+
+// PointwiseBackwardWeight records the gradient of PointwiseForward with
+// respect to its weight:
+//
+//	dw[o,c,0,0] = sum_{n,h,w} dy[n,o,h,w] * x[n,c,h,w]
+//
+// i.e. dW = sum_n dy[n] * x[n]^T. x is [N,C,H,W], dy is [N,OC,H,W], dw is
+// [OC,C,1,1] (overwritten, not accumulated). The sum over N*H*W runs in a
+// fixed order inside each workgroup (no atomics): results are bitwise
+// reproducible.
+func PointwiseBackwardWeight(s *engine.Sequence, dw, x, dy *engine.Tensor) {
+	const op = "pointwise backward weight"
+	n, c, oc, hw, ok := pointwiseCheck(s, op, x, dy, dw, "x", "dy", "dw")
+	if !ok {
+		return
+	}
+	pointwiseGemm{
+		nt: true, m: oc, ncol: c, k: n * hw, hw: hw,
+		aMode: aligned4(hw, fetchVec4), bMode: aligned4(hw, fetchVec4), outVec4: c%4 == 0,
+	}.record(s, op, dw, dy, x)
+}

@@ -1,0 +1,106 @@
+package ops_test
+
+import (
+	"math"
+	"testing"
+
+	"github.com/effv2vk/effv2vk/engine"
+	"github.com/effv2vk/effv2vk/engine/enginetest"
+	"github.com/effv2vk/effv2vk/ops"
+	"github.com/effv2vk/effv2vk/ops/ref"
+)
+
+func TestReductions(t *testing.T) {
+	d := enginetest.Open(t)
+	r := testRand(t)
+	// Lengths: one element, not a multiple of 4, exactly one chunk, one
+	// past it, several chunks (4096 elements per partial).
+	lengths := []int{1, 7, 4096, 4097, 3*4096 + 5, 1 + r.IntN(50000)}
+	var xs []*engine.Tensor
+	var vals [][]float64
+	for _, n := range lengths {
+		v64, v32 := randSlice(r, n)
+		xs = append(xs, upload(t, d, "x", v32, n))
+		vals = append(vals, v64)
+	}
+	scratch, err := ops.NewReduceScratch(d, xs...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer scratch.Free()
+	for i, x := range xs {
+		sum, mean := poisoned(t, d, "sum", 1), poisoned(t, d, "mean", 1)
+		run(t, d, func(s *engine.Sequence) {
+			ops.Sum(s, sum, scratch, x)
+			ops.Mean(s, mean, scratch, x)
+		})
+		// Relative to the sum of magnitudes: a sum of signed values can be
+		// much smaller than its terms.
+		abs := 0.0
+		for _, v := range vals[i] {
+			abs += math.Abs(v)
+		}
+		if got, want := download(t, sum)[0], ref.Sum(vals[i]); math.Abs(got-want) > 1e-6*abs {
+			t.Errorf("sum of %d: got %v want %v", len(vals[i]), got, want)
+		}
+		if got, want := download(t, mean)[0], ref.Mean(vals[i]); math.Abs(got-want) > 1e-6*abs/float64(len(vals[i])) {
+			t.Errorf("mean of %d: got %v want %v", len(vals[i]), got, want)
+		}
+	}
+	norm := poisoned(t, d, "norm", 1)
+	run(t, d, func(s *engine.Sequence) { ops.GradNorm(s, norm, scratch, xs...) })
+	first := download(t, norm)
+	compare(t, "grad norm", first, []float64{ref.L2Norm(vals...)}, 1e-5)
+	run(t, d, func(s *engine.Sequence) { ops.GradNorm(s, norm, scratch, xs...) })
+	sameBits(t, "grad norm", first, download(t, norm))
+
+	one, err := ops.NewReduceScratch(d, xs[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer one.Free()
+	s, err := d.NewSequence("too small", engine.SequenceOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Release()
+	ops.GradNorm(s, norm, one, xs...)
+	if err := s.Finish(); err == nil {
+		t.Error("grad norm with too small a scratch: no error")
+	}
+}
+
+// BenchmarkMisc replays the squeeze-excite, classifier, input, dropout and
+// reduction cases of bench_misc.go, reporting GB/s or GFLOP/s.
+func BenchmarkMisc(b *testing.B) {
+	d := enginetest.Open(b)
+	families := map[string]bool{"squeeze_excite": true, "classifier": true, "input": true, "dropout": true, "reduce": true}
+	for _, c := range ops.BenchCases() {
+		if !families[c.Op] {
+			continue
+		}
+		b.Run(c.Name, func(b *testing.B) {
+			s, err := d.NewSequence(c.Name, engine.SequenceOptions{})
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer s.Release()
+			cleanup, err := c.Setup(d, s)
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer cleanup()
+			if err := d.Run(s); err != nil { // JIT and caches
+				b.Fatal(err)
+			}
+			b.ResetTimer()
+			for range b.N {
+				if err := d.Run(s); err != nil {
+					b.Fatal(err)
+				}
+			}
+			sec := b.Elapsed().Seconds() / float64(b.N)
+			b.ReportMetric(c.Work/sec/1e9, string(c.Unit))
+		})
+	}
+}

@@ -1,0 +1,213 @@
+package ops_test
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/effv2vk/effv2vk/engine"
+	"github.com/effv2vk/effv2vk/engine/enginetest"
+	"github.com/effv2vk/effv2vk/ops"
+	"github.com/effv2vk/effv2vk/ops/ref"
+)
+
+// seShapes are the plane shapes of the squeeze-excite tests: odd sizes,
+// batch 1, H*W = 1, rows that straddle texels, long rows (several lanes per
+// row) and EfficientNetV2-S's SE and head shapes at 128x128, batch 2.
+func seShapes(r *rand.Rand) []ref.Shape4 {
+	odd := func(lo, hi int) int { return lo + 2*r.IntN((hi-lo)/2+1) }
+	return []ref.Shape4{
+		{N: 1, C: 1, H: 1, W: 1},
+		{N: 3, C: 5, H: 1, W: 1},
+		{N: 1, C: odd(3, 11), H: odd(3, 9), W: odd(3, 9)},
+		{N: 2, C: odd(5, 15), H: 17, W: 17},
+		{N: 3, C: 6, H: 2, W: 2},
+		{N: 2, C: 7, H: 32, W: 33},
+		{N: 2, C: 256, H: 8, W: 8},
+		{N: 2, C: 960, H: 4, W: 4},
+		{N: 1, C: 1280, H: 4, W: 4},
+	}
+}
+
+func TestGlobalAvgPool(t *testing.T) {
+	d := enginetest.Open(t)
+	r := testRand(t)
+	for _, xs := range seShapes(r) {
+		t.Run(xs.String(), func(t *testing.T) {
+			x64, x32 := randSlice(r, xs.Len())
+			dy64, dy32 := randSlice(r, xs.N*xs.C)
+			x := upload(t, d, "x", x32, xs.N, xs.C, xs.H, xs.W)
+			dy := upload(t, d, "dy", dy32, xs.N, xs.C)
+			y := poisoned(t, d, "y", xs.N, xs.C)
+			dx := poisoned(t, d, "dx", xs.N, xs.C, xs.H, xs.W)
+			run(t, d, func(s *engine.Sequence) {
+				ops.GlobalAvgPoolForward(s, y, x)
+				ops.GlobalAvgPoolBackward(s, dx, dy)
+			})
+			first := download(t, y)
+			compare(t, "forward", first, ref.GlobalAvgPoolForward(x64, xs), 1e-5)
+			compare(t, "backward", download(t, dx), ref.GlobalAvgPoolBackward(dy64, xs), 1e-4)
+			run(t, d, func(s *engine.Sequence) { ops.GlobalAvgPoolForward(s, y, x) })
+			sameBits(t, "forward", first, download(t, y))
+		})
+	}
+}
+
+func TestChannelScale(t *testing.T) {
+	d := enginetest.Open(t)
+	r := testRand(t)
+	for _, xs := range seShapes(r) {
+		t.Run(xs.String(), func(t *testing.T) {
+			x64, x32 := randSlice(r, xs.Len())
+			dy64, dy32 := randSlice(r, xs.Len())
+			sc64, sc32 := randSlice(r, xs.N*xs.C)
+			x := upload(t, d, "x", x32, xs.N, xs.C, xs.H, xs.W)
+			dy := upload(t, d, "dy", dy32, xs.N, xs.C, xs.H, xs.W)
+			sc := upload(t, d, "sc", sc32, xs.N, xs.C, 1, 1) // the [N,C,1,1] form
+			y := poisoned(t, d, "y", xs.N, xs.C, xs.H, xs.W)
+			dx := poisoned(t, d, "dx", xs.N, xs.C, xs.H, xs.W)
+			dsc := poisoned(t, d, "dsc", xs.N, xs.C)
+			run(t, d, func(s *engine.Sequence) {
+				ops.ChannelScaleForward(s, y, x, sc)
+				ops.ChannelScaleBackward(s, dx, dsc, dy, x, sc)
+			})
+			compare(t, "forward", download(t, y), ref.ChannelScaleForward(x64, xs, sc64), 1e-5)
+			wantDx, wantDsc := ref.ChannelScaleBackward(dy64, x64, xs, sc64)
+			compare(t, "dx", download(t, dx), wantDx, 1e-4)
+			first := download(t, dsc)
+			compare(t, "dsc", first, wantDsc, 1e-4)
+			run(t, d, func(s *engine.Sequence) { ops.ChannelScaleBackward(s, dx, dsc, dy, x, sc) })
+			sameBits(t, "dsc", first, download(t, dsc))
+		})
+	}
+}
+
+// TestChannelScaleFiniteDifference checks dsc of a few gates against central
+// differences of loss = sum(y * g) through the device forward (float32,
+// hence the loose tolerance).
+func TestChannelScaleFiniteDifference(t *testing.T) {
+	d := enginetest.Open(t)
+	r := testRand(t)
+	xs := ref.Shape4{N: 2, C: 3, H: 5, W: 3}
+	_, x32 := randSlice(r, xs.Len())
+	_, g32 := randSlice(r, xs.Len())
+	_, sc32 := randSlice(r, xs.N*xs.C)
+	x := upload(t, d, "x", x32, xs.N, xs.C, xs.H, xs.W)
+	g := upload(t, d, "g", g32, xs.N, xs.C, xs.H, xs.W)
+	sc := upload(t, d, "sc", sc32, xs.N, xs.C)
+	y := poisoned(t, d, "y", xs.N, xs.C, xs.H, xs.W)
+	dx := poisoned(t, d, "dx", xs.N, xs.C, xs.H, xs.W)
+	dsc := poisoned(t, d, "dsc", xs.N, xs.C)
+	run(t, d, func(s *engine.Sequence) { ops.ChannelScaleBackward(s, dx, dsc, g, x, sc) })
+	analytic := download(t, dsc)
+	lossAt := func(v []float32) float64 {
+		if err := sc.Upload(v); err != nil {
+			t.Fatal(err)
+		}
+		run(t, d, func(s *engine.Sequence) { ops.ChannelScaleForward(s, y, x, sc) })
+		total := 0.0
+		for i, yi := range download(t, y) {
+			total += yi * float64(g32[i])
+		}
+		return total
+	}
+	const h = 1e-2
+	for _, i := range []int{0, 4} {
+		v := append([]float32(nil), sc32...)
+		v[i] = sc32[i] + h
+		plus := lossAt(v)
+		v[i] = sc32[i] - h
+		minus := lossAt(v)
+		fd := (plus - minus) / (2 * h)
+		if err := closeTo([]float64{analytic[i]}, []float64{fd}, 1e-2); err != nil {
+			t.Errorf("dsc[%d]: %v", i, err)
+		}
+	}
+}
+
+func TestLinear(t *testing.T) {
+	d := enginetest.Open(t)
+	r := testRand(t)
+	cases := []struct {
+		n, in, out int
+		bias, conv bool // conv: weight as [Out,In,1,1]
+	}{
+		{1, 1, 1, true, false},
+		{1, 7, 5, true, false},
+		{3, 13, 6, false, true},
+		{2, 4 * (2 + r.IntN(20)), 1 + r.IntN(40), true, false},
+		{8, 768, 32, true, true}, // SE reduce (the bench's shape)
+		{8, 32, 768, true, true}, // SE expand
+		{2, 1280, 1000, true, false},
+		{3, 1280, 10, true, false},
+	}
+	for _, c := range cases {
+		t.Run(fmt.Sprintf("%dx%d->%d", c.n, c.in, c.out), func(t *testing.T) {
+			x64, x32 := randSlice(r, c.n*c.in)
+			w64, w32 := randSlice(r, c.out*c.in)
+			b64, b32 := randSlice(r, c.out)
+			dy64, dy32 := randSlice(r, c.n*c.out)
+			x := upload(t, d, "x", x32, c.n, c.in)
+			wShape := []int{c.out, c.in}
+			if c.conv {
+				wShape = append(wShape, 1, 1)
+			}
+			w := upload(t, d, "w", w32, wShape...)
+			var b *engine.Tensor
+			if c.bias {
+				b = upload(t, d, "b", b32, c.out)
+			} else {
+				b64 = nil
+			}
+			dy := upload(t, d, "dy", dy32, c.n, c.out)
+			y := poisoned(t, d, "y", c.n, c.out)
+			dx := poisoned(t, d, "dx", c.n, c.in)
+			dw := poisoned(t, d, "dw", wShape...)
+			db := poisoned(t, d, "db", c.out)
+			run(t, d, func(s *engine.Sequence) {
+				ops.LinearForward(s, y, x, w, b)
+				ops.LinearBackward(s, dx, dw, db, dy, x, w)
+			})
+			first := download(t, y)
+			compare(t, "forward", first, ref.LinearForward(x64, c.n, c.in, w64, b64, c.out), 1e-5)
+			wantDx, wantDw, wantDb := ref.LinearBackward(dy64, x64, c.n, c.in, w64, c.out)
+			compare(t, "dx", download(t, dx), wantDx, 1e-4)
+			compare(t, "dw", download(t, dw), wantDw, 1e-4)
+			compare(t, "db", download(t, db), wantDb, 1e-4)
+			// Optional gradients left out; the same bits again.
+			dw2 := poisoned(t, d, "dw2", wShape...)
+			run(t, d, func(s *engine.Sequence) {
+				ops.LinearForward(s, y, x, w, b)
+				ops.LinearBackward(s, nil, dw2, nil, dy, x, w)
+			})
+			sameBits(t, "forward", first, download(t, y))
+			compare(t, "dw without dx, db", download(t, dw2), wantDw, 1e-4)
+		})
+	}
+}
+
+func TestSqueezeExciteShapeErrors(t *testing.T) {
+	d := enginetest.Open(t)
+	f := func(shape ...int) *engine.Tensor { return poisoned(t, d, "t", shape...) }
+	x, y := f(2, 3, 4, 4), f(2, 3)
+	cases := map[string]func(s *engine.Sequence){
+		"pool y shape":    func(s *engine.Sequence) { ops.GlobalAvgPoolForward(s, f(2, 4), x) },
+		"pool x 3-D":      func(s *engine.Sequence) { ops.GlobalAvgPoolForward(s, y, f(2, 3, 4)) },
+		"scale y shape":   func(s *engine.Sequence) { ops.ChannelScaleForward(s, f(2, 3, 4, 5), x, y) },
+		"scale dsc shape": func(s *engine.Sequence) { ops.ChannelScaleBackward(s, f(2, 3, 4, 4), f(3, 2), x, x, y) },
+		"linear in":       func(s *engine.Sequence) { ops.LinearForward(s, f(2, 5), f(2, 7), f(5, 6), nil) },
+		"linear bias":     func(s *engine.Sequence) { ops.LinearForward(s, f(2, 5), f(2, 6), f(5, 6), f(4)) },
+		"linear dw":       func(s *engine.Sequence) { ops.LinearBackward(s, nil, f(6, 5), nil, f(2, 5), f(2, 6), f(5, 6)) },
+	}
+	for name, rec := range cases {
+		s, err := d.NewSequence(name, engine.SequenceOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		rec(s)
+		if err := s.Finish(); err == nil {
+			t.Errorf("%s: no error", name)
+		}
+		s.Release()
+	}
+}

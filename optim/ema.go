@@ -1,0 +1,158 @@
+package optim
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/effv2vk/effv2vk/engine"
+	"github.com/effv2vk/effv2vk/shaders"
+)
+
+// EMA keeps an exponential moving average of the live weights and batch-norm
+// running statistics, the weights EfficientNetV2 is evaluated with. Each
+// recorded update computes, per element,
+//
+//	ema = d*ema + (1-d)*x
+//
+// for the parameters and the statistics, with d the decay of the step (see
+// DecayAt). The averages start as a copy of the live values at NewEMA.
+//
+// For evaluation, Swap exchanges the live tensors and the averages in place
+// (no extra memory): record it before and after the evaluation forward pass
+// (or run a sequence holding only a Swap, twice). Between the two swaps the
+// live tensors hold the averages and the EMA holds the training weights, so
+// no update may run then.
+type EMA struct {
+	// Warmup makes the decay of step t min(decay, (1+t)/(10+t)) (TF's
+	// ExponentialMovingAverage with num_updates, as in timm): early averages
+	// follow the weights closely. Takes effect at the next SetStep.
+	Warmup bool
+
+	dev   *engine.Device
+	decay float64
+	hyper *engine.Tensor
+	pairs []emaPair
+}
+
+// emaPair is one live tensor and its average.
+type emaPair struct {
+	name string
+	live *engine.Tensor
+	avg  *stateTensor
+}
+
+// NewEMA averages params and, when not nil, stats (both float32, typically
+// net.Store's Params and Stats), with decay in [0, 1) (the paper's is
+// 0.9999). The averages start as copies of the current values.
+func NewEMA(d *engine.Device, params, stats *engine.Tensor, decay float64) (*EMA, error) {
+	if d == nil || params == nil {
+		return nil, fmt.Errorf("optim: ema: nil device or params tensor")
+	}
+	if err := checkUnit("ema", "decay", decay); err != nil {
+		return nil, err
+	}
+	e := &EMA{dev: d, decay: decay}
+	live := []emaPair{{name: "params", live: params}}
+	if stats != nil {
+		live = append(live, emaPair{name: "stats", live: stats})
+	}
+	var err error
+	if e.hyper, err = newHyper(d, "ema/hyper"); err != nil {
+		return nil, err
+	}
+	for _, p := range live {
+		if p.live.DType != engine.Float32 {
+			e.Free()
+			return nil, fmt.Errorf("optim: ema: %s tensor %s must be float32", p.name, p.live)
+		}
+		if p.avg, err = newState(d, "ema/"+p.name, p.live.Len(), 0); err != nil {
+			e.Free()
+			return nil, err
+		}
+		e.pairs = append(e.pairs, p)
+	}
+	if err := e.Reset(); err != nil {
+		e.Free()
+		return nil, err
+	}
+	if err := e.SetStep(0); err != nil {
+		e.Free()
+		return nil, err
+	}
+	return e, nil
+}
+
+// DecayAt is the decay used by update step (counted from 0).
+func (e *EMA) DecayAt(step int) float64 {
+	if !e.Warmup {
+		return e.decay
+	}
+	return math.Min(e.decay, (1+float64(step))/(10+float64(step)))
+}
+
+// SetStep sets the decay of the next update, step (counted from 0). Call
+// it before each run of a sequence holding Record when Warmup is on; without
+// warmup the decay never changes.
+func (e *EMA) SetStep(step int) error {
+	if step < 0 {
+		return fmt.Errorf("optim: ema: step %d is negative; steps count updates already applied, from 0", step)
+	}
+	return setHyper(e.hyper, 1-e.DecayAt(step))
+}
+
+// Record adds one update of the averages from the live tensors to s.
+func (e *EMA) Record(s *engine.Sequence) {
+	k := elementwise.kernel(s, "optim_ema")
+	for _, p := range e.pairs {
+		n := p.live.Len()
+		elementwise.dispatch(s, k, n, shaders.OptimEmaPush{N: uint32(n)}, e.hyper, p.avg.padded, p.live)
+	}
+}
+
+// Swap adds to s an exchange of the live tensors and their averages. A
+// second Swap undoes the first.
+func (e *EMA) Swap(s *engine.Sequence) {
+	k := elementwise.kernel(s, "optim_ema_swap")
+	for _, p := range e.pairs {
+		n := p.live.Len()
+		elementwise.dispatch(s, k, n, shaders.OptimEmaSwapPush{N: uint32(n)}, p.live, p.live, p.avg.padded)
+	}
+}
+
+// Reset sets the averages to the current live values now (a one-shot
+// sequence), e.g. after loading weights into the live tensors.
+func (e *EMA) Reset() error {
+	s, err := e.dev.NewSequence("ema reset", engine.SequenceOptions{})
+	if err != nil {
+		return fmt.Errorf("optim: ema reset: %w", err)
+	}
+	defer s.Release()
+	for _, p := range e.pairs {
+		s.Zero(p.avg.padded)
+		s.Copy(p.avg.view, p.live)
+	}
+	if err := e.dev.Run(s); err != nil {
+		return fmt.Errorf("optim: ema reset: %w", err)
+	}
+	return nil
+}
+
+// State lists the averages for checkpoints: "ema/params" and, with
+// statistics, "ema/stats".
+func (e *EMA) State() []NamedTensor {
+	var out []NamedTensor
+	for _, p := range e.pairs {
+		out = append(out, NamedTensor{Name: p.avg.view.Name, Tensor: p.avg.view})
+	}
+	return out
+}
+
+// Free releases the averages and the per-step tensor (not the live
+// tensors).
+func (e *EMA) Free() {
+	for _, p := range e.pairs {
+		p.avg.free()
+	}
+	e.pairs = nil
+	e.hyper.Free()
+}

@@ -1,0 +1,120 @@
+package optim_test
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"os"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/effv2vk/effv2vk/engine"
+)
+
+// testRand returns a generator seeded from $EFFV2VK_TEST_SEED or the clock,
+// logging the seed so a failure can be reproduced.
+func testRand(t *testing.T) *rand.Rand {
+	t.Helper()
+	seed := uint64(time.Now().UnixNano())
+	if s := os.Getenv("EFFV2VK_TEST_SEED"); s != "" {
+		v, err := strconv.ParseUint(s, 10, 64)
+		if err != nil {
+			t.Fatalf("EFFV2VK_TEST_SEED=%q: %v", s, err)
+		}
+		seed = v
+	}
+	t.Logf("seed %d (rerun with EFFV2VK_TEST_SEED=%d)", seed, seed)
+	return rand.New(rand.NewPCG(seed, 0x0b7))
+}
+
+// normals returns n normal float32 values.
+func normals(r *rand.Rand, n int) []float32 {
+	v := make([]float32, n)
+	for i := range v {
+		v[i] = float32(r.NormFloat64())
+	}
+	return v
+}
+
+// widen converts float32 values to float64 exactly.
+func widen(v []float32) []float64 {
+	out := make([]float64, len(v))
+	for i, x := range v {
+		out[i] = float64(x)
+	}
+	return out
+}
+
+// newTensor allocates a float32 tensor holding v, freed when t ends.
+func newTensor(t *testing.T, d *engine.Device, name string, v []float32) *engine.Tensor {
+	t.Helper()
+	x, err := d.NewTensor(name, engine.Float32, len(v))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(x.Free)
+	if err := x.Upload(v); err != nil {
+		t.Fatal(err)
+	}
+	return x
+}
+
+// download returns a tensor's values as float64.
+func download(t *testing.T, x *engine.Tensor) []float64 {
+	t.Helper()
+	v, err := x.Floats()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return widen(v)
+}
+
+// compare fails t when got and want differ by more than tol relative to the
+// largest magnitude of want (1 when want is all zero), or got holds a NaN
+// or an infinity.
+func compare(t *testing.T, what string, got, want []float64, tol float64) {
+	t.Helper()
+	if err := closeTo(got, want, tol); err != nil {
+		t.Fatalf("%s: %v", what, err)
+	}
+}
+
+func closeTo(got, want []float64, tol float64) error {
+	if len(got) != len(want) {
+		return fmt.Errorf("length %d, want %d", len(got), len(want))
+	}
+	scale := 0.0
+	for _, w := range want {
+		scale = math.Max(scale, math.Abs(w))
+	}
+	if scale == 0 {
+		scale = 1
+	}
+	worst, at := 0.0, -1
+	for i := range got {
+		if math.IsNaN(got[i]) || math.IsInf(got[i], 0) {
+			return fmt.Errorf("element %d is %v, want %v", i, got[i], want[i])
+		}
+		if e := math.Abs(got[i]-want[i]) / scale; e > worst {
+			worst, at = e, i
+		}
+	}
+	if worst > tol {
+		return fmt.Errorf("max error %.3g relative to max |want| %.3g at element %d: got %v want %v (tolerance %g)", worst, scale, at, got[at], want[at], tol)
+	}
+	return nil
+}
+
+// sameBits fails t unless got holds exactly the float32 values want.
+func sameBits(t *testing.T, what string, got []float64, want []float32) {
+	t.Helper()
+	if len(got) != len(want) {
+		t.Fatalf("%s: length %d, want %d", what, len(got), len(want))
+	}
+	for i := range want {
+		if math.Float32bits(float32(got[i])) != math.Float32bits(want[i]) {
+			t.Fatalf("%s: element %d is %v, want exactly %v", what, i, got[i], want[i])
+		}
+	}
+}

@@ -1,0 +1,160 @@
+package optim
+
+import (
+	"fmt"
+	"math"
+	"strings"
+
+	"github.com/effv2vk/effv2vk/engine"
+)
+
+// Optimizer updates parameter groups from their gradients on the device.
+//
+// Record adds one update of every group to a sequence (recording errors go
+// to the sequence, as with the ops). SetStep sets the values that change
+// every step, without re-recording: call it before each run of the sequence,
+// with step the number of updates already applied (0 for the first) and lr
+// the learning rate of this update; do not call it while the sequence runs.
+// State lists the optimizer's state tensors for checkpoints (exact group
+// lengths, in a fixed order); Free releases them.
+type Optimizer interface {
+	Name() string
+	Record(s *engine.Sequence)
+	SetStep(step int, lr float64) error
+	State() []NamedTensor
+	Free()
+}
+
+// Config holds the settings of every optimizer; New reads those of the one it
+// builds.
+type Config struct {
+	RMSProp RMSPropConfig
+	SGD     SGDConfig
+	AdamW   AdamWConfig
+}
+
+// DefaultConfig is every optimizer's default settings.
+func DefaultConfig() Config {
+	return Config{RMSProp: DefaultRMSPropConfig(), SGD: DefaultSGDConfig(), AdamW: DefaultAdamWConfig()}
+}
+
+// Names lists the optimizers New knows.
+func Names() []string { return []string{"rmsprop", "sgd", "adamw"} }
+
+// New builds the optimizer called name ("rmsprop", "sgd" or "adamw", any
+// case) over groups with its settings from cfg.
+func New(name string, d *engine.Device, groups []Group, cfg Config) (Optimizer, error) {
+	switch strings.ToLower(name) {
+	case "rmsprop":
+		return NewRMSProp(d, groups, cfg.RMSProp)
+	case "sgd":
+		return NewSGD(d, groups, cfg.SGD)
+	case "adamw":
+		return NewAdamW(d, groups, cfg.AdamW)
+	}
+	return nil, fmt.Errorf("optim: unknown optimizer %q; choose one of %s", name, strings.Join(Names(), ", "))
+}
+
+// base is what every optimizer shares: its groups, the per-step tensor and
+// the state slots kept beside each group.
+type base struct {
+	name   string
+	groups []Group
+	hyper  *engine.Tensor
+	slots  []string         // state names, e.g. square_avg
+	state  [][]*stateTensor // [group][slot]
+}
+
+// newBase allocates the per-step tensor and, for each group, one state tensor
+// per slot filled with the slot's initial value.
+func newBase(d *engine.Device, name string, groups []Group, slots []string, fills []float32) (*base, error) {
+	if d == nil {
+		return nil, fmt.Errorf("optim: %s: nil device", name)
+	}
+	if err := checkGroups(name, groups); err != nil {
+		return nil, err
+	}
+	b := &base{name: name, groups: append([]Group(nil), groups...), slots: slots}
+	var err error
+	if b.hyper, err = newHyper(d, name+"/hyper"); err != nil {
+		return nil, err
+	}
+	for gi, g := range groups {
+		row := make([]*stateTensor, len(slots))
+		b.state = append(b.state, row)
+		for si, slot := range slots {
+			if row[si], err = newState(d, fmt.Sprintf("%s/group%d/%s", name, gi, slot), g.Params.Len(), fills[si]); err != nil {
+				b.Free()
+				return nil, err
+			}
+		}
+	}
+	return b, nil
+}
+
+// Name is the optimizer's name as New knows it.
+func (b *base) Name() string { return b.name }
+
+// State lists the state tensors, group by group, slot by slot.
+func (b *base) State() []NamedTensor {
+	var out []NamedTensor
+	for _, row := range b.state {
+		for _, st := range row {
+			out = append(out, NamedTensor{Name: st.view.Name, Tensor: st.view})
+		}
+	}
+	return out
+}
+
+// Free releases the state and the per-step tensor (not the groups).
+func (b *base) Free() {
+	for _, row := range b.state {
+		for _, st := range row {
+			st.free()
+		}
+	}
+	b.state = nil
+	b.hyper.Free()
+}
+
+// record dispatches kernel once per group, binding the per-step tensor, the
+// parameters (as vec4[] and as float[] for the tail), the gradients and the
+// group's state, with push constants from push.
+func (b *base) record(s *engine.Sequence, kernel string, push func(g Group) any) {
+	k := elementwise.kernel(s, kernel)
+	for gi, g := range b.groups {
+		args := []*engine.Tensor{b.hyper, g.Params, g.Params, g.Grads}
+		for _, st := range b.state[gi] {
+			args = append(args, st.padded)
+		}
+		elementwise.dispatch(s, k, g.Params.Len(), push(g), args...)
+	}
+}
+
+// checkStep rejects a negative step or a learning rate that is negative or
+// not finite.
+func (b *base) checkStep(step int, lr float64) error {
+	if step < 0 {
+		return fmt.Errorf("optim: %s: step %d is negative; steps count updates already applied, from 0", b.name, step)
+	}
+	if math.IsNaN(lr) || math.IsInf(lr, 0) || lr < 0 {
+		return fmt.Errorf("optim: %s: learning rate %v at step %d must be a finite value >= 0", b.name, lr, step)
+	}
+	return nil
+}
+
+// checkUnit rejects a setting outside [0, 1).
+func checkUnit(who, what string, v float64) error {
+	if math.IsNaN(v) || v < 0 || v >= 1 {
+		return fmt.Errorf("optim: %s: %s %v must be in [0, 1)", who, what, v)
+	}
+	return nil
+}
+
+// checkPositive rejects a setting that is not a finite value > 0.
+func checkPositive(who, what string, v float64) error {
+	if math.IsNaN(v) || math.IsInf(v, 0) || v <= 0 {
+		return fmt.Errorf("optim: %s: %s %v must be a finite value > 0", who, what, v)
+	}
+	return nil
+}

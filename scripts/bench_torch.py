@@ -1,0 +1,82 @@
+"""The PyTorch CPU side of `make bench`: the same configuration as
+`effv2vk bench --model efficientnetv2-s`, on Debian's torch (run with
+/usr/bin/python3), all CPU threads (torch.set_num_threads(nproc)).
+
+    /usr/bin/python3 scripts/bench_torch.py [--batch-size 8] [--image-size 128] [--steps 5] [--classes 1000]
+
+Prints one JSON object: median training-step time (forward + backward +
+RMSprop), median forward time (eval), and the process's resident-set growth
+over the run, as the comparable of effv2vk's peak device memory.
+"""
+import argparse
+import json
+import os
+import resource
+import time
+
+import torch
+import torchvision.models as tvm
+
+
+def rss_mib():
+    with open("/proc/self/statm") as f:
+        pages = int(f.read().split()[1])
+    return pages * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
+def median(xs):
+    xs = sorted(xs)
+    return xs[len(xs) // 2]
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--batch-size", type=int, default=8)
+    ap.add_argument("--image-size", type=int, default=128)
+    ap.add_argument("--steps", type=int, default=5)
+    ap.add_argument("--classes", type=int, default=1000)
+    a = ap.parse_args()
+    torch.set_num_threads(os.cpu_count())
+    torch.manual_seed(0)
+    rss0 = rss_mib()
+    model = tvm.efficientnet_v2_s(weights=None, num_classes=a.classes)
+    opt = torch.optim.RMSprop(model.parameters(), lr=1e-4, alpha=0.9, eps=1e-3, momentum=0.9, weight_decay=1e-5)
+    x = torch.rand(a.batch_size, 3, a.image_size, a.image_size) * 2 - 1
+    y = torch.arange(a.batch_size) % a.classes
+    model.train()
+
+    def step():
+        opt.zero_grad(set_to_none=True)
+        loss = torch.nn.functional.cross_entropy(model(x), y)
+        loss.backward()
+        opt.step()
+
+    step()
+    times = []
+    for _ in range(a.steps):
+        t = time.perf_counter()
+        step()
+        times.append(time.perf_counter() - t)
+    train_ms = 1000 * median(times)
+    rss_train = rss_mib() - rss0
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    model.eval()
+    with torch.no_grad():
+        model(x)
+        ft = []
+        for _ in range(a.steps):
+            t = time.perf_counter()
+            model(x)
+            ft.append(time.perf_counter() - t)
+    fwd_ms = 1000 * median(ft)
+    print(json.dumps({
+        "framework": f"pytorch {torch.__version__} cpu, {torch.get_num_threads()} threads",
+        "batch": a.batch_size, "image_size": a.image_size, "steps": a.steps,
+        "train_step_ms": train_ms, "train_img_per_s": a.batch_size / train_ms * 1000,
+        "forward_ms": fwd_ms, "forward_img_per_s": a.batch_size / fwd_ms * 1000,
+        "rss_growth_mib": rss_train, "peak_rss_mib": peak,
+    }))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,334 @@
+#version 450
+// conv2d: regular k x k convolution (groups 1, no bias, padding P = (K-1)/2),
+// NCHW float32, weight [OC,C,K,K]. Forward, backward-data and
+// backward-weight side by side (specs: ops/ref/conv2d.go).
+//
+// All three are implicit GEMMs with register tiles. A workgroup is 8
+// invocations (one subgroup on lavapipe; any subgroup of 8 or more works):
+// each invocation owns PX = 4 neighbouring pixels of one image row, the
+// workgroup 32 pixels of that row and 8 channels. Each invocation fetches the
+// weights of "its" channel, and subgroupShuffle with constant lanes
+// broadcasts them to the others, so every load feeds 32 multiply-adds.
+// Inputs are read through R32F storage texel views (a branch-free gather on
+// lavapipe, unlike storage-buffer loads at per-invocation addresses).
+// Out-of-image taps read a clamped address and are replaced by zero.
+//
+// K and S (stride) are specialization constants, so that every tap loop is
+// unrolled and every register array is indexed by constants.
+//
+//! kernel conv2d_forward FORWARD
+//! kernel conv2d_backward_data BACKWARD_DATA
+//! kernel conv2d_xexp_nox FORWARD EXP_NOX
+//! kernel conv2d_xexp_noshuf FORWARD EXP_NOSHUF
+//! kernel conv2d_xexp_tex FORWARD EXP_IF
+//! kernel conv2d_xexp_ifnox FORWARD EXP_IF EXP_NOX
+//! kernel conv2d_backward_weight BACKWARD_WEIGHT
+//! kernel conv2d_backward_weight_sum WEIGHT_SUM
+#extension GL_KHR_shader_subgroup_basic : require
+#extension GL_KHR_shader_subgroup_shuffle : require
+#extension GL_KHR_shader_subgroup_arithmetic : require
+#extension GL_EXT_control_flow_attributes : require
+#include "common.glsl"
+
+#ifdef WEIGHT_SUM
+// dw[e] = sum over chunks ch (in order) of partial[ch*len + e].
+layout(local_size_x = 64) in;
+layout(push_constant) uniform Push {
+    int len;    // OC*C*K*K
+    int chunks; // number of partial sums per element
+} pc;
+layout(std430, binding = 0) writeonly buffer DW { float dw[]; };
+layout(binding = 1, r32f) readonly uniform imageBuffer partial;
+
+void main() {
+    int e = int(linear_invocation());
+    if (e >= pc.len) {
+        return;
+    }
+    float sum = 0.0;
+    for (int ch = 0; ch < pc.chunks; ch++) {
+        sum += imageLoad(partial, ch * pc.len + e).x;
+    }
+    dw[e] = sum;
+}
+#else
+
+#define LANES 8 // invocations per workgroup = channels per tile
+#define PX 4    // neighbouring pixels per invocation
+
+layout(local_size_x = LANES) in;
+layout(constant_id = 0) const int K = 3; // kernel size (odd)
+layout(constant_id = 1) const int S = 1; // stride
+const int P = (K - 1) / 2;
+const int KK = K * K;
+
+// Shapes: input x [N,C,H,W], output y [N,OC,OH,OW].
+layout(push_constant) uniform Push {
+    int n;
+    int c;
+    int h;
+    int w;
+    int oc;
+    int oh;
+    int ow;
+    int rows; // backward weight: output rows (n, oh) per chunk
+} pc;
+
+#ifdef FORWARD
+// y[n,o,i,j] = sum_{c,a,b} x[n,c,i*S+a-P,j*S+b-P] * w[o,c,a,b].
+// Grid: (ceil(OW/32), N*OH, ceil(OC/8)).
+const int SPAN = (PX - 1) * S + K; // input columns under one invocation's pixels
+
+layout(std430, binding = 0) writeonly buffer Y { float y[]; };
+#ifdef EXP_TEX
+layout(binding = 1) uniform samplerBuffer x4;
+#else
+layout(binding = 1, r32f) readonly uniform imageBuffer x;
+#endif
+layout(binding = 2, r32f) readonly uniform imageBuffer wt;
+
+void main() {
+    int lane = int(gl_SubgroupInvocationID);
+    int ow0 = (int(gl_WorkGroupID.x) * LANES + lane) * PX;
+    int row = int(gl_WorkGroupID.y);
+    int n = row / pc.oh;
+    int oh = row - n * pc.oh;
+    int o0 = int(gl_WorkGroupID.z) * LANES;
+    int wo = min(o0 + lane, pc.oc - 1); // this invocation's weight channel
+
+    int col[SPAN];
+    bool colIn[SPAN];
+    [[unroll]] for (int u = 0; u < SPAN; u++) {
+        int iw = ow0 * S - P + u;
+        colIn[u] = iw >= 0 && iw < pc.w;
+        col[u] = clamp(iw, 0, pc.w - 1);
+    }
+
+    float acc[LANES][PX];
+    [[unroll]] for (int j = 0; j < LANES; j++) {
+        [[unroll]] for (int t = 0; t < PX; t++) {
+            acc[j][t] = 0.0;
+        }
+    }
+    for (int c = 0; c < pc.c; c++) {
+        float wv[KK];
+        int wbase = (wo * pc.c + c) * KK;
+        [[unroll]] for (int ab = 0; ab < KK; ab++) {
+            wv[ab] = imageLoad(wt, wbase + ab).x;
+        }
+        [[unroll]] for (int a = 0; a < K; a++) {
+            int ih = oh * S + a - P;
+#ifdef EXP_IF
+            bool rowIn = ih >= 0 && ih < pc.h;
+            int base = ((n * pc.c + c) * pc.h + clamp(ih, 0, pc.h - 1)) * pc.w;
+#else
+            if (ih < 0 || ih >= pc.h) {
+                continue; // uniform: the whole workgroup is on one row
+            }
+            bool rowIn = true;
+            int base = ((n * pc.c + c) * pc.h + ih) * pc.w;
+#endif
+            float xv[SPAN];
+            [[unroll]] for (int u = 0; u < SPAN; u++) {
+#if defined(EXP_NOX)
+                float v = float(base + col[u]);
+#elif defined(EXP_TEX)
+                int e = base + col[u];
+                float v = texelFetch(x4, e >> 2)[e & 3];
+#else
+                float v = imageLoad(x, base + col[u]).x;
+#endif
+                xv[u] = colIn[u] && rowIn ? v : 0.0;
+            }
+            [[unroll]] for (int b = 0; b < K; b++) {
+                [[unroll]] for (int j = 0; j < LANES; j++) {
+#ifdef EXP_NOSHUF
+                    float wj = wv[a * K + b] + float(j);
+#else
+                    float wj = subgroupShuffle(wv[a * K + b], j);
+#endif
+                    [[unroll]] for (int t = 0; t < PX; t++) {
+                        acc[j][t] = fma(wj, xv[t * S + b], acc[j][t]);
+                    }
+                }
+            }
+        }
+    }
+    [[unroll]] for (int j = 0; j < LANES; j++) {
+        int o = o0 + j;
+        if (o < pc.oc) {
+            int ybase = ((n * pc.oc + o) * pc.oh + oh) * pc.ow + ow0;
+            [[unroll]] for (int t = 0; t < PX; t++) {
+                if (ow0 + t < pc.ow) {
+                    y[ybase + t] = acc[j][t];
+                }
+            }
+        }
+    }
+}
+#endif // FORWARD
+
+#ifdef BACKWARD_DATA
+// dx[n,c,h,v] = sum over (o,a,b) with h = i*S+a-P, v = j*S+b-P of
+//               dy[n,o,i,j] * w[o,c,a,b].
+// One dispatch per column residue R = v mod S (a specialization constant):
+// then the taps b that reach v, and the offsets of the dy columns they read,
+// are the same for every invocation and known when the pipeline is built.
+// Invocation pixels: v = R + S*(m0+t), t < PX.
+// Grid: (ceil(ceil((W-R)/S)/32), N*H, ceil(C/8)).
+layout(constant_id = 2) const int R = 0;
+// dy columns m + JLO .. m + JHI feed pixel m (b from K-1 down to 0).
+const int JLO = R >= P ? (R - P + S - 1) / S : -((P - R) / S);
+const int JHI = (R + P) / S;
+const int JSPAN = JHI - JLO + PX;
+
+layout(std430, binding = 0) writeonly buffer DX { float dx[]; };
+layout(binding = 1, r32f) readonly uniform imageBuffer dy;
+layout(binding = 2, r32f) readonly uniform imageBuffer wt;
+
+void main() {
+    int lane = int(gl_SubgroupInvocationID);
+    int m0 = (int(gl_WorkGroupID.x) * LANES + lane) * PX;
+    int row = int(gl_WorkGroupID.y);
+    int n = row / pc.h;
+    int h = row - n * pc.h;
+    int c0 = int(gl_WorkGroupID.z) * LANES;
+    int wc = min(c0 + lane, pc.c - 1); // this invocation's weight channel
+
+    int col[JSPAN];
+    bool colIn[JSPAN];
+    [[unroll]] for (int u = 0; u < JSPAN; u++) {
+        int j = m0 + JLO + u;
+        colIn[u] = j >= 0 && j < pc.ow;
+        col[u] = clamp(j, 0, pc.ow - 1);
+    }
+
+    float acc[LANES][PX];
+    [[unroll]] for (int j = 0; j < LANES; j++) {
+        [[unroll]] for (int t = 0; t < PX; t++) {
+            acc[j][t] = 0.0;
+        }
+    }
+    for (int o = 0; o < pc.oc; o++) {
+        float wv[KK];
+        int wbase = (o * pc.c + wc) * KK;
+        [[unroll]] for (int ab = 0; ab < KK; ab++) {
+            wv[ab] = imageLoad(wt, wbase + ab).x;
+        }
+        [[unroll]] for (int a = 0; a < K; a++) {
+            int hp = h + P - a;
+            if (hp < 0 || hp % S != 0 || hp / S >= pc.oh) {
+                continue; // uniform: the whole workgroup is on one row
+            }
+            int base = ((n * pc.oc + o) * pc.oh + hp / S) * pc.ow;
+            float gv[JSPAN];
+            [[unroll]] for (int u = 0; u < JSPAN; u++) {
+                float v = imageLoad(dy, base + col[u]).x;
+                gv[u] = colIn[u] ? v : 0.0;
+            }
+            [[unroll]] for (int b = 0; b < K; b++) {
+                // v = j*S + b - P  <=>  j = m + (R + P - b)/S when divisible.
+                int d = R + P - b;
+                if ((d + S * K) % S != 0) {
+                    continue; // known when the pipeline is built
+                }
+                int off = (d + S * K) / S - K - JLO;
+                [[unroll]] for (int j = 0; j < LANES; j++) {
+                    float wj = subgroupShuffle(wv[a * K + b], j);
+                    [[unroll]] for (int t = 0; t < PX; t++) {
+                        acc[j][t] = fma(wj, gv[off + t], acc[j][t]);
+                    }
+                }
+            }
+        }
+    }
+    [[unroll]] for (int j = 0; j < LANES; j++) {
+        int c = c0 + j;
+        if (c < pc.c) {
+            int xbase = ((n * pc.c + c) * pc.h + h) * pc.w;
+            [[unroll]] for (int t = 0; t < PX; t++) {
+                int v = R + S * (m0 + t);
+                if (v < pc.w) {
+                    dx[xbase + v] = acc[j][t];
+                }
+            }
+        }
+    }
+}
+#endif // BACKWARD_DATA
+
+#ifdef BACKWARD_WEIGHT
+// partial[ch,o,c,a,b] = sum over output rows (n,i) of chunk ch and all j of
+//                       dy[n,o,i,j] * x[n,c,i*S+a-P,j*S+b-P].
+// A workgroup owns one input channel c and OT output channels; its
+// invocations split each row's columns, and a subgroup sum combines them
+// (a fixed order: bitwise reproducible). Grid: (C, ceil(OC/OT), chunks).
+layout(constant_id = 3) const int OT = 8; // output channels per workgroup
+const int SPAN = (PX - 1) * S + K;
+
+layout(std430, binding = 0) writeonly buffer Partial { float partial[]; };
+layout(binding = 1, r32f) readonly uniform imageBuffer x;
+layout(binding = 2, r32f) readonly uniform imageBuffer dy;
+
+void main() {
+    int lane = int(gl_SubgroupInvocationID);
+    int c = int(gl_WorkGroupID.x);
+    int o0 = int(gl_WorkGroupID.y) * OT;
+    int chunk = int(gl_WorkGroupID.z);
+    int rowEnd = min((chunk + 1) * pc.rows, pc.n * pc.oh);
+
+    float acc[OT][KK];
+    [[unroll]] for (int q = 0; q < OT; q++) {
+        [[unroll]] for (int ab = 0; ab < KK; ab++) {
+            acc[q][ab] = 0.0;
+        }
+    }
+    for (int row = chunk * pc.rows; row < rowEnd; row++) {
+        int n = row / pc.oh;
+        int i = row - n * pc.oh;
+        for (int j0 = lane * PX; j0 < pc.ow; j0 += LANES * PX) {
+            float g[OT][PX];
+            [[unroll]] for (int q = 0; q < OT; q++) {
+                int gbase = ((n * pc.oc + min(o0 + q, pc.oc - 1)) * pc.oh + i) * pc.ow;
+                [[unroll]] for (int t = 0; t < PX; t++) {
+                    float v = imageLoad(dy, gbase + min(j0 + t, pc.ow - 1)).x;
+                    g[q][t] = j0 + t < pc.ow ? v : 0.0;
+                }
+            }
+            [[unroll]] for (int a = 0; a < K; a++) {
+                int ih = i * S + a - P;
+                if (ih < 0 || ih >= pc.h) {
+                    continue; // uniform: the whole workgroup is on one row
+                }
+                int base = ((n * pc.c + c) * pc.h + ih) * pc.w;
+                float xv[SPAN];
+                [[unroll]] for (int u = 0; u < SPAN; u++) {
+                    int iw = j0 * S - P + u;
+                    float v = imageLoad(x, base + clamp(iw, 0, pc.w - 1)).x;
+                    xv[u] = iw >= 0 && iw < pc.w ? v : 0.0;
+                }
+                [[unroll]] for (int q = 0; q < OT; q++) {
+                    [[unroll]] for (int b = 0; b < K; b++) {
+                        float s = acc[q][a * K + b];
+                        [[unroll]] for (int t = 0; t < PX; t++) {
+                            s = fma(g[q][t], xv[t * S + b], s);
+                        }
+                        acc[q][a * K + b] = s;
+                    }
+                }
+            }
+        }
+    }
+    int len = pc.oc * pc.c * KK;
+    [[unroll]] for (int q = 0; q < OT; q++) {
+        [[unroll]] for (int ab = 0; ab < KK; ab++) {
+            float total = subgroupAdd(acc[q][ab]);
+            int o = o0 + q;
+            if ((q * KK + ab) % LANES == lane && o < pc.oc) {
+                partial[chunk * len + (o * pc.c + c) * KK + ab] = total;
+            }
+        }
+    }
+}
+#endif // BACKWARD_WEIGHT
+#endif // WEIGHT_SUM

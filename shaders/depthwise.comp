@@ -1,0 +1,291 @@
+#version 450
+// Depthwise k x k convolution (one filter per channel, no bias), stride S,
+// symmetric zero padding P = (K-1)/2, NCHW float32:
+//
+//   forward          y[n,c,i,j]  = sum_{a,b} x[n,c,i*S+a-P, j*S+b-P] * w[c,a,b]
+//   backward data    dx[n,c,h,v] = sum over i*S+a-P = h, j*S+b-P = v of dy[n,c,i,j] * w[c,a,b]
+//   backward weight  dw[c,a,b]   = sum_{n,i,j} dy[n,c,i,j] * x[n,c,i*S+a-P, j*S+b-P]
+//
+// K and S are compile-time defines (one kernel per pair) so that every loop
+// below unrolls and every private array is indexed by constants only (they
+// stay in registers). Each invocation owns a tile of ROWS rows x 4 columns of
+// its output (or, for backward weight, of dy) and streams the input rows the
+// tile needs, one row at a time, through a small window; elements outside the
+// image read as zero. Tensors are read and written through r32f storage texel
+// buffers: gathers and scatters, without the per-lane loops that storage
+// buffers with non-uniform addresses cost on some drivers.
+//
+// Backward weight is deterministic: one workgroup per channel; invocation l
+// sums the tiles l, l+L, l+2L, ... of that channel (all images) in order, then
+// the workgroup adds the L partial sums in lane order through shared memory.
+//
+//! kernel depthwise_forward_k3_s1 FORWARD K=3 S=1
+//! kernel depthwise_forward_k3_s2 FORWARD K=3 S=2
+//! kernel depthwise_forward_k5_s1 FORWARD K=5 S=1
+//! kernel depthwise_forward_k5_s2 FORWARD K=5 S=2
+//! kernel depthwise_backward_data_k3_s1 BACKWARD_DATA K=3 S=1
+//! kernel depthwise_backward_data_k3_s2 BACKWARD_DATA K=3 S=2
+//! kernel depthwise_backward_data_k5_s1 BACKWARD_DATA K=5 S=1
+//! kernel depthwise_backward_data_k5_s2 BACKWARD_DATA K=5 S=2
+//! kernel depthwise_backward_weight_k3_s1 BACKWARD_WEIGHT K=3 S=1
+//! kernel depthwise_backward_weight_k3_s2 BACKWARD_WEIGHT K=3 S=2
+//! kernel depthwise_backward_weight_k5_s1 BACKWARD_WEIGHT K=5 S=1
+//! kernel depthwise_backward_weight_k5_s2 BACKWARD_WEIGHT K=5 S=2
+#extension GL_EXT_control_flow_attributes : require
+#include "common.glsl"
+
+// Local size: one subgroup on a CPU driver (8 on lavapipe), more on GPUs.
+layout(local_size_x_id = 0) in;
+layout(constant_id = 0) const uint LOCAL = 64;
+// Forward and backward data: invocation i computes the tiles i, i + span,
+// i + 2*span, ... A few tiles per invocation amortize its start-up cost,
+// which is large on CPU drivers.
+
+#define P ((K - 1) / 2)
+// Output rows per invocation (a multiple of S); columns are always 4.
+#define ROWS 8
+#define COLS 4
+
+layout(push_constant) uniform Push {
+    uint planes;  // N*C for forward and backward data, N for backward weight
+    uint C;       // channels
+    uint H;       // input height
+    uint W;       // input width
+    uint OH;      // output height
+    uint OW;      // output width
+    uint tilesH;  // tiles down the tiled tensor (output, dx, or dy)
+    uint tilesW;  // tiles across it
+    uint span;    // invocations that share the tiles (forward, backward data)
+} pc;
+
+#if defined(FORWARD) || defined(BACKWARD_WEIGHT)
+// Input window of one output tile: rows oh0*S-P ..., columns ow0*S-P ...
+#define WIN_ROWS ((ROWS - 1) * S + K)
+#define WIN_COLS ((COLS - 1) * S + K)
+#endif
+
+// Forward and backward data write their output through two views of the
+// same tensor: vec4 stores when its rows are whole vec4s (width % 4 == 0),
+// scalar stores otherwise.
+#if defined(FORWARD)
+layout(std430, binding = 0) writeonly buffer Y { float y[]; };
+layout(std430, binding = 1) writeonly buffer Y4 { vec4 y4[]; };
+layout(r32f, binding = 2) readonly uniform imageBuffer x;
+layout(r32f, binding = 3) readonly uniform imageBuffer w;
+#elif defined(BACKWARD_DATA)
+layout(std430, binding = 0) writeonly buffer DX { float dx[]; };
+layout(std430, binding = 1) writeonly buffer DX4 { vec4 dx4[]; };
+layout(r32f, binding = 2) readonly uniform imageBuffer dy;
+layout(r32f, binding = 3) readonly uniform imageBuffer w;
+#else
+layout(std430, binding = 0) writeonly buffer DW { float dw[]; };
+layout(r32f, binding = 1) readonly uniform imageBuffer x;
+layout(r32f, binding = 2) readonly uniform imageBuffer dy;
+#endif
+
+// STORE_TILE writes the ROWS x COLS tile acc at (row0, col0) of the
+// rows x cols plane starting at element base, skipping what lies outside.
+#define STORE_TILE(out1, out4, base, row0, col0, rows, cols, acc)                      \
+    if ((cols) % 4u == 0u) {                                                         \
+        [[unroll]] for (int r = 0; r < ROWS; ++r) {                                  \
+            if ((row0) + r < int(rows)) {                                            \
+                uint at = (base) + uint((row0) + r) * (cols) + uint(col0);           \
+                out4[at >> 2] = vec4(acc[r * COLS], acc[r * COLS + 1], acc[r * COLS + 2], acc[r * COLS + 3]); \
+            }                                                                        \
+        }                                                                            \
+    } else {                                                                         \
+        [[unroll]] for (int r = 0; r < ROWS; ++r) {                                  \
+            [[unroll]] for (int q = 0; q < COLS; ++q) {                              \
+                if ((row0) + r < int(rows) && (col0) + q < int(cols)) {              \
+                    out1[(base) + uint((row0) + r) * (cols) + uint((col0) + q)] = acc[r * COLS + q]; \
+                }                                                                    \
+            }                                                                        \
+        }                                                                            \
+    }
+
+// load returns element (row, col) of the rows x cols plane starting at base,
+// or 0 outside it. The address is clamped so no lane reads out of range.
+#define LOAD(img, base, row, col, rows, cols, out)                                   \
+    {                                                                                \
+        bool inside_ = (row) >= 0 && (row) < int(rows) && (col) >= 0 && (col) < int(cols); \
+        int at_ = inside_ ? int(base) + (row) * int(cols) + (col) : 0;               \
+        float v_ = imageLoad(img, at_).r;                                            \
+        out = inside_ ? v_ : 0.0;                                                    \
+    }
+
+#if defined(FORWARD)
+// forward_tile computes tile id of y.
+void forward_tile(uint id) {
+    uint tiles = pc.tilesH * pc.tilesW;
+    uint plane = id / tiles;
+    uint t = id - plane * tiles;
+    uint th = t / pc.tilesW;
+    int oh0 = int(th) * ROWS;
+    int ow0 = int(t - th * pc.tilesW) * COLS;
+    uint c = plane % pc.C;
+    uint xbase = plane * pc.H * pc.W;
+    uint ybase = plane * pc.OH * pc.OW;
+
+    float wk[K * K];
+    [[unroll]] for (int i = 0; i < K * K; ++i) {
+        wk[i] = imageLoad(w, int(c) * K * K + i).r;
+    }
+    float acc[ROWS * COLS];
+    [[unroll]] for (int i = 0; i < ROWS * COLS; ++i) {
+        acc[i] = 0.0;
+    }
+    int ih0 = oh0 * S - P;
+    int iw0 = ow0 * S - P;
+    [[unroll]] for (int t = 0; t < WIN_ROWS; ++t) {
+        float row[WIN_COLS];
+        [[unroll]] for (int j = 0; j < WIN_COLS; ++j) {
+            LOAD(x, xbase, ih0 + t, iw0 + j, pc.H, pc.W, row[j]);
+        }
+        [[unroll]] for (int r = 0; r < ROWS; ++r) {
+            int a = t - r * S;
+            if (a >= 0 && a < K) {
+                [[unroll]] for (int q = 0; q < COLS; ++q) {
+                    [[unroll]] for (int b = 0; b < K; ++b) {
+                        acc[r * COLS + q] += row[q * S + b] * wk[a * K + b];
+                    }
+                }
+            }
+        }
+    }
+    STORE_TILE(y, y4, ybase, oh0, ow0, pc.OH, pc.OW, acc)
+}
+
+void main() {
+    uint first = linear_invocation();
+    if (first >= pc.span) {
+        return;
+    }
+    for (uint id = first; id < pc.planes * pc.tilesH * pc.tilesW; id += pc.span) {
+        forward_tile(id);
+    }
+}
+#endif
+
+#if defined(BACKWARD_DATA)
+// dy window of one dx tile (h0, v0 multiples of S): dy rows h0/S - LO ...
+#define LO ((K - 1 - P) / S)
+#define DY_ROWS ((ROWS - 1 + P) / S + LO + 1)
+#define DY_COLS ((COLS - 1 + P) / S + LO + 1)
+
+// backward_data_tile computes tile id of dx.
+void backward_data_tile(uint id) {
+    uint tiles = pc.tilesH * pc.tilesW;
+    uint plane = id / tiles;
+    uint t = id - plane * tiles;
+    uint th = t / pc.tilesW;
+    int h0 = int(th) * ROWS;
+    int v0 = int(t - th * pc.tilesW) * COLS;
+    uint c = plane % pc.C;
+    uint dxbase = plane * pc.H * pc.W;
+    uint dybase = plane * pc.OH * pc.OW;
+
+    float wk[K * K];
+    [[unroll]] for (int i = 0; i < K * K; ++i) {
+        wk[i] = imageLoad(w, int(c) * K * K + i).r;
+    }
+    float acc[ROWS * COLS];
+    [[unroll]] for (int i = 0; i < ROWS * COLS; ++i) {
+        acc[i] = 0.0;
+    }
+    int i0 = h0 / S - LO;
+    int j0 = v0 / S - LO;
+    [[unroll]] for (int ti = 0; ti < DY_ROWS; ++ti) {
+        float row[DY_COLS];
+        [[unroll]] for (int tj = 0; tj < DY_COLS; ++tj) {
+            LOAD(dy, dybase, i0 + ti, j0 + tj, pc.OH, pc.OW, row[tj]);
+        }
+        [[unroll]] for (int r = 0; r < ROWS; ++r) {
+            int a = r + P - (ti - LO) * S;
+            if (a >= 0 && a < K) {
+                [[unroll]] for (int q = 0; q < COLS; ++q) {
+                    [[unroll]] for (int tj = 0; tj < DY_COLS; ++tj) {
+                        int b = q + P - (tj - LO) * S;
+                        if (b >= 0 && b < K) {
+                            acc[r * COLS + q] += row[tj] * wk[a * K + b];
+                        }
+                    }
+                }
+            }
+        }
+    }
+    STORE_TILE(dx, dx4, dxbase, h0, v0, pc.H, pc.W, acc)
+}
+
+void main() {
+    uint first = linear_invocation();
+    if (first >= pc.span) {
+        return;
+    }
+    for (uint id = first; id < pc.planes * pc.tilesH * pc.tilesW; id += pc.span) {
+        backward_data_tile(id);
+    }
+}
+#endif
+
+#if defined(BACKWARD_WEIGHT)
+shared float partial[K * K][LOCAL];
+
+void main() {
+    uint c = linear_group();
+    uint lane = gl_LocalInvocationIndex;
+    uint tiles = pc.tilesH * pc.tilesW;
+    float sum[K * K];
+    [[unroll]] for (int i = 0; i < K * K; ++i) {
+        sum[i] = 0.0;
+    }
+    if (c < pc.C) {
+        for (uint job = lane; job < pc.planes * tiles; job += LOCAL) {
+            uint n = job / tiles;
+            uint t = job - n * tiles;
+            uint th = t / pc.tilesW;
+            int oh0 = int(th) * ROWS;
+            int ow0 = int(t - th * pc.tilesW) * COLS;
+            uint plane = n * pc.C + c;
+            uint xbase = plane * pc.H * pc.W;
+            uint dybase = plane * pc.OH * pc.OW;
+            float g[ROWS * COLS];
+            [[unroll]] for (int r = 0; r < ROWS; ++r) {
+                [[unroll]] for (int q = 0; q < COLS; ++q) {
+                    LOAD(dy, dybase, oh0 + r, ow0 + q, pc.OH, pc.OW, g[r * COLS + q]);
+                }
+            }
+            int ih0 = oh0 * S - P;
+            int iw0 = ow0 * S - P;
+            [[unroll]] for (int t = 0; t < WIN_ROWS; ++t) {
+                float row[WIN_COLS];
+                [[unroll]] for (int j = 0; j < WIN_COLS; ++j) {
+                    LOAD(x, xbase, ih0 + t, iw0 + j, pc.H, pc.W, row[j]);
+                }
+                [[unroll]] for (int r = 0; r < ROWS; ++r) {
+                    int a = t - r * S;
+                    if (a >= 0 && a < K) {
+                        [[unroll]] for (int b = 0; b < K; ++b) {
+                            [[unroll]] for (int q = 0; q < COLS; ++q) {
+                                sum[a * K + b] += g[r * COLS + q] * row[q * S + b];
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+    [[unroll]] for (int i = 0; i < K * K; ++i) {
+        partial[i][lane] = sum[i];
+    }
+    barrier();
+    if (c < pc.C) {
+        for (uint i = lane; i < K * K; i += LOCAL) {
+            float total = 0.0;
+            for (uint l = 0; l < LOCAL; ++l) {
+                total += partial[i][l];
+            }
+            dw[c * K * K + i] = total;
+        }
+    }
+}
+#endif

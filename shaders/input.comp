@@ -1,0 +1,108 @@
+#version 450
+// prepare_input: a batch of 8-bit NHWC images [N,H,W,C] (C = 1 gray or 3
+// RGB) to the network's float input [N,3,outH,outW], as ops/ref.PrepareInput:
+// gray repeated into the three channels, v = (byte/255 - mean[ch]) / std[ch],
+// and PyTorch's bilinear resize (align_corners=False, no antialias):
+//   src = max((dst + 0.5) * in/out - 0.5, 0); i0 = min(floor(src), in-1);
+//   i1 = min(i0 + 1, in-1); l1 = src - i0; l0 = 1 - l1.
+// The bytes are read as packed uint32 words through an R32UI texel view; the
+// interpolation runs on the raw bytes and the normalization after it (equal
+// up to rounding, since both are affine and the weights sum to 1). One
+// invocation computes all three channels of one output pixel (four
+// neighbouring pixels in the _vec4 variant, outW % 4 == 0): the taps are
+// shared, and the bytes of a source pixel come from at most two words.
+//! kernel prepare_input
+//! kernel prepare_input_vec4 VEC4
+#include "common.glsl"
+
+layout(local_size_x = 64, local_size_x_id = 0) in;
+
+layout(push_constant) uniform Push {
+    uint n;
+    uint h;
+    uint w;
+    uint c;
+    uint out_h;
+    uint out_w;
+    float scale_h; // h / out_h
+    float scale_w; // w / out_w
+    float mean0;
+    float mean1;
+    float mean2;
+    float std0;
+    float std1;
+    float std2;
+} pc;
+
+#ifdef VEC4
+layout(std430, binding = 0) writeonly buffer Y { vec4 y4[]; };
+const uint PER = 4u;
+#else
+layout(std430, binding = 0) writeonly buffer Y { float y[]; };
+const uint PER = 1u;
+#endif
+layout(r32ui, binding = 1) readonly uniform uimageBuffer src;
+
+// pixel reads the (gray or RGB) source pixel at (b, row, col) as three
+// floats; a gray value is repeated.
+vec3 pixel(uint b, uint row, uint col) {
+    uint i = ((b * pc.h + row) * pc.w + col) * pc.c;
+    uint word0 = imageLoad(src, int(i >> 2)).x;
+    uint shift = (i & 3u) << 3;
+    if (pc.c == 1u) {
+        return vec3(float((word0 >> shift) & 0xFFu));
+    }
+    uint word1 = imageLoad(src, int((i + 2u) >> 2)).x;
+    // Bytes i, i+1, i+2 as the low three bytes of lo: word1 is word0 itself
+    // when they share it (the rotation then brings no stray byte into them).
+    uint lo = shift == 0u ? word0 : (word0 >> shift) | (word1 << (32u - shift));
+    return vec3(float(lo & 0xFFu), float((lo >> 8) & 0xFFu), float((lo >> 16) & 0xFFu));
+}
+
+// tap is where output coordinate d reads along an axis of extent in.
+void tap(uint d, uint in_extent, float scale, out uint i0, out uint i1, out float l1) {
+    float s = max((float(d) + 0.5) * scale - 0.5, 0.0);
+    i0 = min(uint(s), in_extent - 1u);
+    i1 = i0 < in_extent - 1u ? i0 + 1u : i0;
+    l1 = clamp(s - float(i0), 0.0, 1.0);
+}
+
+void main() {
+    uint idx = linear_invocation();
+    uint across = pc.out_w / PER; // invocations per output row
+    if (idx >= pc.n * pc.out_h * across) {
+        return;
+    }
+    uint ox0 = (idx % across) * PER;
+    uint oy = (idx / across) % pc.out_h;
+    uint b = idx / (across * pc.out_h);
+    uint y0, y1;
+    float ly1;
+    tap(oy, pc.h, pc.scale_h, y0, y1, ly1);
+    vec3 mean = vec3(pc.mean0, pc.mean1, pc.mean2);
+    vec3 inv = 1.0 / vec3(pc.std0, pc.std1, pc.std2);
+    vec4 out0, out1, out2;
+    for (uint k = 0; k < PER; k++) {
+        uint x0, x1;
+        float lx1;
+        tap(ox0 + k, pc.w, pc.scale_w, x0, x1, lx1);
+        vec3 top = mix(pixel(b, y0, x0), pixel(b, y0, x1), lx1);
+        vec3 bottom = mix(pixel(b, y1, x0), pixel(b, y1, x1), lx1);
+        vec3 v = (mix(top, bottom, ly1) * (1.0 / 255.0) - mean) * inv;
+        out0[k] = v.x;
+        out1[k] = v.y;
+        out2[k] = v.z;
+    }
+    // Flat index of channel 0 of (b, oy, ox0); channel planes are out_h*out_w apart.
+    uint plane = pc.out_h * pc.out_w;
+    uint o = (b * 3u * pc.out_h + oy) * pc.out_w + ox0;
+#ifdef VEC4
+    y4[o >> 2] = out0;
+    y4[(o + plane) >> 2] = out1;
+    y4[(o + 2u * plane) >> 2] = out2;
+#else
+    y[o] = out0.x;
+    y[o + plane] = out1.x;
+    y[o + 2u * plane] = out2.x;
+#endif
+}

@@ -1,0 +1,199 @@
+#version 450
+// optim: optimizer updates and the exponential moving average of weights,
+// elementwise over flat float32 parameter groups. Each invocation handles
+// four consecutive elements (one vec4); the last invocation of a group whose
+// length is not a multiple of 4 handles the 1-3 remaining elements lane by
+// lane.
+//
+// Bindings the caller owns (parameters, gradients, live weights) may have any
+// length: parameters are bound twice, as vec4[] (whole vec4s only: the
+// binding's range is the tensor's exact byte size) and as float[] for the
+// tail; gradients and live weights that are only read come through an RGBA32F
+// texel view whose lanes past the end are masked. State tensors (moments, EMA
+// copies) belong to package optim, which pads them to a multiple of 4 so
+// they are always whole vec4s.
+//
+// Per-step values (learning rate, bias corrections, EMA decay) are read from
+// the small tensor hyper, which the host rewrites between runs without
+// re-recording; fixed hyperparameters are push constants.
+//
+//! kernel optim_rmsprop RMSPROP
+//! kernel optim_rmsprop_img RMSPROP IMG
+//! kernel optim_sgd SGD
+//! kernel optim_adamw ADAMW
+//! kernel optim_ema EMA
+//! kernel optim_ema_swap SWAP
+#include "common.glsl"
+
+// Invocations per workgroup, and vec4s per invocation (strided by the
+// workgroup size, so neighbouring invocations touch neighbouring vec4s).
+layout(local_size_x = 64, local_size_x_id = 0) in;
+layout(constant_id = 1) const uint ITEMS = 4u;
+
+#if defined(RMSPROP)
+// hyper[0] = lr.
+layout(push_constant) uniform Push {
+    uint n;               // elements in the group
+    float one_minus_rho;  // 1 - square-average decay
+    float momentum;
+    float eps;            // added to the square average inside the sqrt
+    float weight_decay;   // coupled L2: g += weight_decay * p
+} pc;
+#elif defined(SGD)
+// hyper[0] = lr.
+layout(push_constant) uniform Push {
+    uint n;               // elements in the group
+    float momentum;
+    float weight_decay;   // coupled L2: g += weight_decay * p
+    uint nesterov;        // 1: step along g + momentum * buf
+} pc;
+#elif defined(ADAMW)
+// hyper[0] = lr, hyper[1] = lr / (1 - beta1^t), hyper[2] = 1 / sqrt(1 - beta2^t).
+layout(push_constant) uniform Push {
+    uint n;                 // elements in the group
+    float one_minus_beta1;
+    float one_minus_beta2;
+    float eps;              // added to sqrt(v_hat), outside the sqrt
+    float weight_decay;     // decoupled: p -= lr * weight_decay * p
+} pc;
+#else
+// EMA: hyper[0] = 1 - decay. SWAP: no hyper.
+layout(push_constant) uniform Push {
+    uint n;  // elements of the live tensor
+} pc;
+#endif
+
+#if defined(IMG)
+layout(std430, binding = 0) readonly buffer Hyper { float hyper[]; };
+layout(binding = 1, rgba32f) uniform imageBuffer pimg;
+layout(std430, binding = 2) buffer Params1 { float p1[]; };
+layout(binding = 3) uniform samplerBuffer grads;
+layout(binding = 4, rgba32f) uniform imageBuffer s0img;
+layout(binding = 5, rgba32f) uniform imageBuffer s1img;
+#define P4_LOAD(i) imageLoad(pimg, int(i))
+#define P4_STORE(i, v) imageStore(pimg, int(i), v)
+#define S0_LOAD(i) imageLoad(s0img, int(i))
+#define S0_STORE(i, v) imageStore(s0img, int(i), v)
+#define S1_LOAD(i) imageLoad(s1img, int(i))
+#define S1_STORE(i, v) imageStore(s1img, int(i), v)
+#elif defined(RMSPROP) || defined(SGD) || defined(ADAMW)
+#define P4_LOAD(i) p4[i]
+#define P4_STORE(i, v) p4[i] = (v)
+#define S0_LOAD(i) s0[i]
+#define S0_STORE(i, v) s0[i] = (v)
+#define S1_LOAD(i) s1[i]
+#define S1_STORE(i, v) s1[i] = (v)
+layout(std430, binding = 0) readonly buffer Hyper { float hyper[]; };
+layout(std430, binding = 1) buffer Params4 { vec4 p4[]; };
+layout(std430, binding = 2) buffer Params1 { float p1[]; };
+layout(binding = 3) uniform samplerBuffer grads;
+layout(std430, binding = 4) buffer State0 { vec4 s0[]; };
+#if !defined(SGD)
+layout(std430, binding = 5) buffer State1 { vec4 s1[]; };
+#endif
+#elif defined(EMA)
+layout(std430, binding = 0) readonly buffer Hyper { float hyper[]; };
+layout(std430, binding = 1) buffer Ema { vec4 e4[]; };
+layout(binding = 2) uniform samplerBuffer live;
+#else
+#define P4_LOAD(i) p4[i]
+#define P4_STORE(i, v) p4[i] = (v)
+layout(std430, binding = 0) buffer Live4 { vec4 p4[]; };
+layout(std430, binding = 1) buffer Live1 { float p1[]; };
+layout(std430, binding = 2) buffer Ema { vec4 e4[]; };
+#endif
+
+// whole reports whether vec4 i lies entirely inside the n elements.
+bool whole(uint i) {
+    return 4u * i + 4u <= pc.n;
+}
+
+// inside masks the lanes of vec4 i that lie inside the n elements.
+bvec4 inside(uint i) {
+    return lessThan(uvec4(4u * i) + uvec4(0u, 1u, 2u, 3u), uvec4(pc.n));
+}
+
+#if !defined(EMA)
+// load_p reads vec4 i of the caller's tensor; lanes past the end read 0.
+vec4 load_p(uint i) {
+    if (whole(i)) {
+        return P4_LOAD(i);
+    }
+    vec4 v = vec4(0.0);
+    for (uint k = 0u; k < 4u; k++) {
+        if (4u * i + k < pc.n) {
+            v[k] = p1[4u * i + k];
+        }
+    }
+    return v;
+}
+
+// store_p writes vec4 i of the caller's tensor, never past its end.
+void store_p(uint i, vec4 v) {
+    if (whole(i)) {
+        P4_STORE(i, v);
+        return;
+    }
+    for (uint k = 0u; k < 4u; k++) {
+        if (4u * i + k < pc.n) {
+            p1[4u * i + k] = v[k];
+        }
+    }
+}
+#endif
+
+// update handles vec4 i of the group.
+void update(uint i) {
+#if defined(SWAP)
+    vec4 p = load_p(i);
+    store_p(i, e4[i]);
+    e4[i] = p;
+#elif defined(EMA)
+    // ema += (1 - decay) * (x - ema): the same as decay * ema + (1 - decay) * x,
+    // with a fixed point of exactly x whatever the rounding of decay.
+    vec4 x = texelFetch(live, int(i));
+    x = mix(vec4(0.0), x, inside(i));
+    vec4 e = e4[i];
+    e4[i] = e + hyper[0] * (x - e);
+#else
+    float lr = hyper[0];
+    vec4 p = load_p(i);
+    vec4 g = texelFetch(grads, int(i));
+    g = mix(vec4(0.0), g, inside(i));  // lanes past the end may hold anything
+#if defined(RMSPROP)
+    g += pc.weight_decay * p;
+    vec4 ms = S0_LOAD(i);
+    ms += pc.one_minus_rho * (g * g - ms);
+    vec4 mom = pc.momentum * S1_LOAD(i) + lr * g / sqrt(ms + pc.eps);
+    S0_STORE(i, ms);
+    S1_STORE(i, mom);
+    store_p(i, p - mom);
+#elif defined(SGD)
+    g += pc.weight_decay * p;
+    vec4 buf = pc.momentum * s0[i] + g;
+    s0[i] = buf;
+    vec4 dir = pc.nesterov != 0u ? g + pc.momentum * buf : buf;
+    store_p(i, p - lr * dir);
+#else
+    p -= (lr * pc.weight_decay) * p;
+    vec4 m = s0[i];
+    vec4 v = s1[i];
+    m += pc.one_minus_beta1 * (g - m);
+    v += pc.one_minus_beta2 * (g * g - v);
+    s0[i] = m;
+    s1[i] = v;
+    store_p(i, p - hyper[1] * m / (sqrt(v) * hyper[2] + pc.eps));
+#endif
+#endif
+}
+
+void main() {
+    uint nvec = (pc.n + 3u) / 4u;
+    uint i = linear_group() * (gl_WorkGroupSize.x * ITEMS) + gl_LocalInvocationIndex;
+    for (uint k = 0u; k < ITEMS; k++, i += gl_WorkGroupSize.x) {
+        if (i >= nvec) {
+            return;
+        }
+        update(i);
+    }
+}

@@ -1,0 +1,241 @@
+#version 450
+// pointwise: 1x1 convolutions (no bias, stride 1) as GEMMs, NCHW.
+//
+//   forward          y[n] (OC x HW) = W (OC x C) * x[n] (C x HW)      (NN)
+//   backward data    dx[n] (C x HW) = W^T (C x OC) * dy[n] (OC x HW)   (NN)
+//   backward weight  dW (OC x C)    = sum_n dy[n] * x[n]^T             (NT)
+//
+// One kernel computes O(m,j) = sum_k A(m,k) * B(k,j) for rows m < M,
+// columns j < Ncol, with the element addresses
+//
+//   NN: A(m,k) = m*am + k*ak      B(k,j) = k*hw + jb(j)   O(m,j) = m*hw + jo(j)
+//       where j = n*hw + p, jb(j) = n*K*hw + p, jo(j) = n*M*hw + p
+//       (forward: am = K, ak = 1; backward data: am = 1, ak = M)
+//   NT: k = n*hw + p (the reduction runs over batch and pixels)
+//       A(m,k) = m*hw + n*M*hw + p   B(k,j) = j*hw + n*Ncol*hw + p
+//       O(m,j) = m*Ncol + j
+//
+// Tiling, chosen for lavapipe and good on GPUs: a workgroup is one subgroup
+// of 8 invocations; it owns 32 columns (4 per invocation, one vec4) and a
+// range of rows (pc.rows, a multiple of 8). For each chunk of KC reduction
+// steps it loads its B panel (KC x vec4 per invocation) into a private
+// array indexed only by constants (the chunk loop is fully unrolled), then
+// sweeps its rows 8 at a time: each invocation fetches A for one row (or,
+// column-major A, 4 rows of 2 k) and subgroupShuffle with constant lanes
+// broadcasts it, so every invocation updates an 8 x vec4 register tile.
+// Chunks after the first add to the output written by the previous chunk
+// (same invocation, same elements: no synchronization needed), so the
+// reduction order is fixed and results are bitwise reproducible.
+//
+// Specialization constants pick the fetch width from the alignment the
+// wrapper checked (texel buffers give 4 floats per fetch, only at
+// 16-byte boundaries):
+//   A_MODE 0: scalar fetches; 1: vec4 along k (K contiguous and aligned);
+//          2: vec4 along m (NN with am = 1 and M % 4 == 0)
+//   B_MODE 0: scalar fetches; 1: vec4 fetches (hw % 4 == 0)
+// OUT_VEC4 (a define, as it changes the binding's format) writes whole vec4s
+// (NN: hw % 4 == 0; NT: Ncol % 4 == 0).
+//
+//! kernel pointwise_nn
+//! kernel pointwise_nn_v4 OUT_VEC4
+//! kernel pointwise_nt NT
+//! kernel pointwise_nt_v4 NT OUT_VEC4
+#extension GL_KHR_shader_subgroup_shuffle : require
+#extension GL_EXT_control_flow_attributes : require
+#include "common.glsl"
+
+// ROWS is the row tile: one row per invocation of the 8-wide subgroup.
+#define ROWS 8
+// COLS is the number of columns a workgroup owns (4 per invocation).
+#define COLS 32
+// KC is the reduction chunk held in registers; the loops over it are
+// unrolled so that the panel array is indexed by constants only.
+#define KC 128
+
+layout(local_size_x = ROWS) in;
+
+layout(constant_id = 0) const uint A_MODE = 0;
+layout(constant_id = 1) const uint B_MODE = 0;
+
+layout(push_constant) uniform Push {
+    uint M;     // output rows
+    uint Ncol;  // output columns (NN: batch*hw; NT: input channels)
+    uint K;     // reduction length (NN: channels; NT: batch*hw)
+    uint hw;    // pixels per image
+    uint am;    // NN: A stride between rows (forward K, backward data 1)
+    uint ak;    // NN: A stride between reduction steps (forward 1, backward data M)
+    uint rows;  // rows per workgroup, a multiple of ROWS
+} pc;
+
+#ifdef OUT_VEC4
+layout(binding = 0, rgba32f) uniform imageBuffer out4;
+#else
+layout(binding = 0, r32f) uniform imageBuffer out1;
+#endif
+layout(binding = 1) uniform samplerBuffer a4;
+layout(binding = 2) uniform samplerBuffer b4;
+
+void main() {
+    const uint lane = gl_LocalInvocationID.x;
+    const uint tile = gl_WorkGroupID.x + gl_NumWorkGroups.x * gl_WorkGroupID.z;
+    const uint col0 = tile * COLS + 4u * lane;
+    const uint rowBegin = gl_WorkGroupID.y * pc.rows;
+    const uint rowEnd = min(pc.M, rowBegin + pc.rows);
+    const uint M = pc.M, K = pc.K, hw = pc.hw;
+
+    // Per-column address parts: jb for B, jo for the output.
+    bool cv[4];
+    uint jb[4], jo[4];
+    [[unroll]] for (uint t = 0; t < 4u; t++) {
+        uint j = col0 + t;
+        cv[t] = j < pc.Ncol;
+        j = cv[t] ? j : 0u;
+#ifdef NT
+        jb[t] = j * hw;
+        jo[t] = j;
+#else
+        uint n = j / hw, p = j - n * hw;
+        jb[t] = n * K * hw + p;
+        jo[t] = n * M * hw + p;
+#endif
+    }
+#ifdef NT
+    const uint am = hw, om = pc.Ncol;
+#else
+    const uint am = pc.am, om = hw;
+#endif
+
+    for (uint k0 = 0; k0 < K; k0 += KC) {
+        // Reduction-step address parts of this chunk: ka for A, kb for B.
+        uint ka[KC], kb[KC];
+        bool kv[KC];
+        [[unroll]] for (uint i = 0; i < KC; i++) {
+            uint k = k0 + i;
+            kv[i] = k < K;
+            k = kv[i] ? k : 0u;
+#ifdef NT
+            uint n = k / hw, p = k - n * hw;
+            ka[i] = n * M * hw + p;
+            kb[i] = n * pc.Ncol * hw + p;
+#else
+            ka[i] = k * pc.ak;
+            kb[i] = k * hw;
+#endif
+        }
+
+        // The B panel: bp[i] holds B(k0+i, col0..col0+3), zero outside.
+        vec4 bp[KC];
+        if (B_MODE == 1u) {
+#ifdef NT
+            // 4 fetches give 4 consecutive k of each of the 4 columns.
+            [[unroll]] for (uint i4 = 0; i4 < KC / 4u; i4++) {
+                const uint i = 4u * i4;
+                vec4 c[4];
+                [[unroll]] for (uint t = 0; t < 4u; t++) {
+                    const bool ok = kv[i] && cv[t];
+                    const vec4 v = texelFetch(b4, ok ? int((kb[i] + jb[t]) >> 2) : 0);
+                    c[t] = ok ? v : vec4(0.0);
+                }
+                [[unroll]] for (uint q = 0; q < 4u; q++) {
+                    bp[i + q] = vec4(c[0][q], c[1][q], c[2][q], c[3][q]);
+                }
+            }
+#else
+            [[unroll]] for (uint i = 0; i < KC; i++) {
+                const bool ok = kv[i] && cv[0];
+                const vec4 v = texelFetch(b4, ok ? int((kb[i] + jb[0]) >> 2) : 0);
+                bp[i] = ok ? v : vec4(0.0);
+            }
+#endif
+        } else {
+            [[unroll]] for (uint i = 0; i < KC; i++) {
+                [[unroll]] for (uint t = 0; t < 4u; t++) {
+                    const bool ok = kv[i] && cv[t];
+                    const uint e = ok ? kb[i] + jb[t] : 0u;
+                    const float v = texelFetch(b4, int(e >> 2))[e & 3u];
+                    bp[i][t] = ok ? v : 0.0;
+                }
+            }
+        }
+
+        for (uint r0 = rowBegin; r0 < rowEnd; r0 += ROWS) {
+            vec4 acc[ROWS];
+            [[unroll]] for (uint r = 0; r < ROWS; r++) {
+                acc[r] = vec4(0.0);
+                if (k0 > 0u && r0 + r < M) {
+#ifdef OUT_VEC4
+                    if (cv[0]) {
+                        acc[r] = imageLoad(out4, int(((r0 + r) * om + jo[0]) >> 2));
+                    }
+#else
+                    [[unroll]] for (uint t = 0; t < 4u; t++) {
+                        if (cv[t]) {
+                            acc[r][t] = imageLoad(out1, int((r0 + r) * om + jo[t])).x;
+                        }
+                    }
+#endif
+                }
+            }
+            const uint row = r0 + lane;
+            const bool rv = row < M;
+            // Each branch (fixed once specialized) holds one fully unrolled
+            // sweep over the chunk, free of branches: fetches are
+            // unconditional (clamped index) and masked by selects.
+            if (A_MODE == 1u) {
+                // A(row, k..k+3) in one texel; lane r holds row r0+r.
+                [[unroll]] for (uint i4 = 0; i4 < KC / 4u; i4++) {
+                    const uint i = 4u * i4;
+                    const bool ok = rv && kv[i];
+                    const vec4 v = texelFetch(a4, ok ? int((row * am + ka[i]) >> 2) : 0);
+                    const vec4 aq = ok ? v : vec4(0.0);
+                    [[unroll]] for (uint q = 0; q < 4u; q++) {
+                        [[unroll]] for (uint r = 0; r < ROWS; r++) {
+                            acc[r] = fma(vec4(subgroupShuffle(aq[q], r)), bp[i + q], acc[r]);
+                        }
+                    }
+                }
+            } else if (A_MODE == 2u) {
+                // A(rb..rb+3, k + lane/2) in one texel, rb = r0 + 4*(lane%2).
+                const uint rb = r0 + 4u * (lane & 1u);
+                [[unroll]] for (uint i4 = 0; i4 < KC / 4u; i4++) {
+                    const uint i = 4u * i4;
+                    const uint kl = k0 + i + (lane >> 1);
+                    const bool ok = rb < M && kl < K;
+                    const vec4 v = texelFetch(a4, ok ? int((kl * pc.ak + rb) >> 2) : 0);
+                    const vec4 aq = ok ? v : vec4(0.0);
+                    [[unroll]] for (uint q = 0; q < 4u; q++) {
+                        [[unroll]] for (uint r = 0; r < ROWS; r++) {
+                            acc[r] = fma(vec4(subgroupShuffle(aq[r & 3u], 2u * q + (r >> 2))), bp[i + q], acc[r]);
+                        }
+                    }
+                }
+            } else {
+                // One float per fetch; lane r holds row r0+r.
+                [[unroll]] for (uint i = 0; i < KC; i++) {
+                    const bool ok = rv && kv[i];
+                    const uint e = ok ? row * am + ka[i] : 0u;
+                    const float v = texelFetch(a4, int(e >> 2))[e & 3u];
+                    const float aq = ok ? v : 0.0;
+                    [[unroll]] for (uint r = 0; r < ROWS; r++) {
+                        acc[r] = fma(vec4(subgroupShuffle(aq, r)), bp[i], acc[r]);
+                    }
+                }
+            }
+            [[unroll]] for (uint r = 0; r < ROWS; r++) {
+                if (r0 + r < M) {
+#ifdef OUT_VEC4
+                    if (cv[0]) {
+                        imageStore(out4, int(((r0 + r) * om + jo[0]) >> 2), acc[r]);
+                    }
+#else
+                    [[unroll]] for (uint t = 0; t < 4u; t++) {
+                        if (cv[t]) {
+                            imageStore(out1, int((r0 + r) * om + jo[t]), vec4(acc[r][t]));
+                        }
+                    }
+#endif
+                }
+            }
+        }
+    }
+}

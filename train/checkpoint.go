@@ -1,0 +1,204 @@
+package train
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/effv2vk/effv2vk/engine"
+	"github.com/effv2vk/effv2vk/net"
+	"github.com/effv2vk/effv2vk/net/arch"
+	"github.com/effv2vk/effv2vk/safetensors"
+)
+
+// checkpointVersion is bumped when the layout below changes.
+const checkpointVersion = 1
+
+// metaKey is the safetensors metadata entry holding the checkpoint's JSON.
+const metaKey = "effv2vk.checkpoint"
+
+// position is where in the schedule a run stands: the next batch to train.
+type position struct {
+	Epoch    int     `json:"epoch"`
+	Batch    int     `json:"batch"` // batches of Epoch already done
+	Step     int     `json:"step"`  // optimizer steps done
+	BestTop1 float64 `json:"best_top1"`
+}
+
+// checkpointMeta is the JSON stored in a checkpoint's metadata.
+type checkpointMeta struct {
+	Version  int      `json:"version"`
+	Config   Config   `json:"config"`
+	Position position `json:"position"`
+	Device   string   `json:"device"`
+}
+
+// namedTensor is a device tensor saved under a name.
+type namedTensor struct {
+	Name   string
+	Tensor *engine.Tensor
+}
+
+// saveCheckpoint writes model (torchvision names under "model/"), extra
+// state tensors (optimizer, EMA) and the position atomically to path.
+func saveCheckpoint(path string, cfg Config, pos position, device string, m *net.Model, extra []namedTensor) error {
+	values, err := m.Store.Snapshot()
+	if err != nil {
+		return err
+	}
+	sd, err := net.StateDict(m.Config.Params(), values)
+	if err != nil {
+		return err
+	}
+	tensors := make(map[string]safetensors.Tensor, len(sd)+len(extra))
+	for k, v := range sd {
+		tensors["model/"+k] = v
+	}
+	for _, e := range extra {
+		v, err := e.Tensor.Floats()
+		if err != nil {
+			return err
+		}
+		t, err := safetensors.Float32Tensor([]int{len(v)}, v)
+		if err != nil {
+			return err
+		}
+		tensors[e.Name] = t
+	}
+	meta, err := json.Marshal(checkpointMeta{Version: checkpointVersion, Config: cfg, Position: pos, Device: device})
+	if err != nil {
+		return err
+	}
+	if err := safetensors.WriteFile(path, tensors, map[string]string{metaKey: string(meta)}); err != nil {
+		return fmt.Errorf("train: writing checkpoint %s: %w", path, err)
+	}
+	return nil
+}
+
+// readCheckpointMeta reads a checkpoint's metadata.
+func readCheckpointMeta(f *safetensors.File, path string) (checkpointMeta, error) {
+	var meta checkpointMeta
+	raw, ok := f.Metadata[metaKey]
+	if !ok {
+		return meta, fmt.Errorf("train: %s is not an effv2vk checkpoint (no %s metadata)", path, metaKey)
+	}
+	if err := json.Unmarshal([]byte(raw), &meta); err != nil {
+		return meta, fmt.Errorf("train: checkpoint %s: bad metadata: %v", path, err)
+	}
+	if meta.Version != checkpointVersion {
+		return meta, fmt.Errorf("train: checkpoint %s has version %d, this effv2vk reads version %d", path, meta.Version, checkpointVersion)
+	}
+	return meta, nil
+}
+
+// loadCheckpoint restores the model and the extra tensors from path and
+// returns its metadata. Everything is checked before anything is uploaded.
+func loadCheckpoint(path string, mc arch.Config, m *net.Model, extra []namedTensor) (checkpointMeta, error) {
+	f, err := safetensors.Read(path)
+	if err != nil {
+		return checkpointMeta{}, fmt.Errorf("train: checkpoint %s: %w", path, err)
+	}
+	meta, err := readCheckpointMeta(f, path)
+	if err != nil {
+		return meta, err
+	}
+	values := map[string][]float32{}
+	for _, p := range mc.Params() {
+		t, err := f.Tensor("model/" + p.Name)
+		if err != nil {
+			return meta, fmt.Errorf("train: checkpoint %s does not hold %s for %s: was it made for another model? (%v)", path, p.Name, mc.Name, err)
+		}
+		if p.DType == arch.Int64 {
+			iv, err := t.Int64s()
+			if err != nil {
+				return meta, err
+			}
+			values[p.Name] = []float32{float32(iv[0])}
+			continue
+		}
+		v, err := t.Float32s()
+		if err != nil {
+			return meta, err
+		}
+		if len(v) != p.Elements() {
+			return meta, fmt.Errorf("train: checkpoint %s: %s has %d values, the model needs %d: made for another model or class count", path, p.Name, len(v), p.Elements())
+		}
+		values[p.Name] = v
+	}
+	extraValues := make([][]float32, len(extra))
+	for i, e := range extra {
+		v, err := f.Float32s(e.Name)
+		if err != nil {
+			return meta, fmt.Errorf("train: checkpoint %s lacks %s (different optimizer or EMA setting?): %v", path, e.Name, err)
+		}
+		if len(v) != e.Tensor.Len() {
+			return meta, fmt.Errorf("train: checkpoint %s: %s has %d values, want %d", path, e.Name, len(v), e.Tensor.Len())
+		}
+		extraValues[i] = v
+	}
+	if err := m.Store.Load(values); err != nil {
+		return meta, err
+	}
+	for i, e := range extra {
+		if err := e.Tensor.Upload(extraValues[i]); err != nil {
+			return meta, err
+		}
+	}
+	return meta, nil
+}
+
+// checkpointName is the file name of the checkpoint after step.
+func checkpointName(step int) string { return fmt.Sprintf("ckpt-%09d.safetensors", step) }
+
+// listCheckpoints returns the step checkpoints in dir, oldest first.
+func listCheckpoints(dir string) ([]string, error) {
+	m, err := filepath.Glob(filepath.Join(dir, "ckpt-*.safetensors"))
+	if err != nil {
+		return nil, err
+	}
+	sort.Strings(m)
+	return m, nil
+}
+
+// latestCheckpoint returns the newest readable checkpoint in dir ("" when
+// none), skipping (and reporting) unreadable ones.
+func latestCheckpoint(dir string, warn func(string, ...any)) (string, error) {
+	all, err := listCheckpoints(dir)
+	if err != nil {
+		return "", err
+	}
+	for i := len(all) - 1; i >= 0; i-- {
+		f, err := safetensors.Read(all[i])
+		if err == nil {
+			if _, err = readCheckpointMeta(f, all[i]); err == nil {
+				return all[i], nil
+			}
+		}
+		warn("skipping unreadable checkpoint %s: %v", all[i], err)
+	}
+	return "", nil
+}
+
+// pruneCheckpoints keeps the newest keep step checkpoints.
+func pruneCheckpoints(dir string, keep int) error {
+	all, err := listCheckpoints(dir)
+	if err != nil {
+		return err
+	}
+	for i := 0; i < len(all)-keep; i++ {
+		if err := os.Remove(all[i]); err != nil && !os.IsNotExist(err) {
+			return err
+		}
+	}
+	// Temp files of an interrupted write are removed too.
+	tmps, _ := filepath.Glob(filepath.Join(dir, ".*.tmp*"))
+	for _, t := range tmps {
+		if strings.Contains(filepath.Base(t), "ckpt") {
+			os.Remove(t)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,115 @@
+package train
+
+import (
+	"fmt"
+	"strings"
+)
+
+// Config is everything a training run is made of. Zero values take the
+// defaults of Defaults.
+type Config struct {
+	Model   string `json:"model"`
+	Dataset string `json:"dataset"` // fashion-mnist, imagefolder, cifar10, cifar100
+	DataDir string `json:"data_dir"`
+	// TrainLimit and TestLimit, when > 0, use only the first N images of
+	// each split (quick runs and tests).
+	TrainLimit int `json:"train_limit,omitempty"`
+	TestLimit  int `json:"test_limit,omitempty"`
+
+	Epochs    int `json:"epochs"`
+	BatchSize int `json:"batch_size"`
+
+	Optimizer      string  `json:"optimizer"` // rmsprop, sgd, adamw
+	LR             float64 `json:"lr"`        // peak learning rate
+	WarmupEpochs   float64 `json:"warmup_epochs"`
+	LRSchedule     string  `json:"lr_schedule"` // exponential, cosine
+	WeightDecay    float64 `json:"weight_decay"`
+	LabelSmoothing float64 `json:"label_smoothing"`
+	EMADecay       float64 `json:"ema_decay"` // 0 turns EMA off
+
+	Progressive bool `json:"progressive"`
+	Stages      int  `json:"stages"`
+	MinSize     int  `json:"min_size"` // first stage's image size (0: the preset's)
+	MaxSize     int  `json:"max_size"` // last stage's image size (0: the preset's)
+
+	Seed     uint64 `json:"seed"`
+	Device   string `json:"device"`
+	OutDir   string `json:"out_dir"`
+	Resume   bool   `json:"-"`
+	KeepLast int    `json:"keep_last"` // checkpoints kept besides best
+	Workers  int    `json:"workers"`
+	// EvalBatch is the batch size of evaluation.
+	EvalBatch int `json:"eval_batch"`
+	// SnapshotEvery writes snapshot.json every N steps (0: 50).
+	SnapshotEvery int `json:"snapshot_every"`
+	// Profile records per-kernel GPU times (shown by visualize).
+	Profile bool `json:"profile"`
+}
+
+// Defaults returns the default run: the small efficientnetv2-pico on
+// Fashion-MNIST with progressive learning.
+func Defaults() Config {
+	return Config{
+		Model: "efficientnetv2-pico", Dataset: "fashion-mnist",
+		Epochs: 8, BatchSize: 64,
+		Optimizer: "rmsprop", LR: 0.004, WarmupEpochs: 1, LRSchedule: "cosine",
+		WeightDecay: 1e-5, LabelSmoothing: 0.1, EMADecay: 0.999,
+		Progressive: true, Stages: 4,
+		Seed: 1, OutDir: "runs/latest", KeepLast: 2, Workers: 2, EvalBatch: 200, SnapshotEvery: 50,
+	}
+}
+
+// validate checks the config and names the first bad setting.
+func (c Config) validate() error {
+	switch {
+	case c.Epochs < 1:
+		return fmt.Errorf("train: --epochs %d: need at least 1", c.Epochs)
+	case c.BatchSize < 2:
+		return fmt.Errorf("train: --batch-size %d: batch norm needs at least 2 images per batch", c.BatchSize)
+	case c.LR <= 0:
+		return fmt.Errorf("train: --lr %g: must be positive", c.LR)
+	case c.WarmupEpochs < 0:
+		return fmt.Errorf("train: --warmup-epochs %g: must be >= 0", c.WarmupEpochs)
+	case c.LabelSmoothing < 0 || c.LabelSmoothing >= 1:
+		return fmt.Errorf("train: --label-smoothing %g: must be in [0, 1)", c.LabelSmoothing)
+	case c.EMADecay < 0 || c.EMADecay >= 1:
+		return fmt.Errorf("train: --ema-decay %g: must be in [0, 1)", c.EMADecay)
+	case c.Stages < 1:
+		return fmt.Errorf("train: --stages %d: need at least 1", c.Stages)
+	case c.Progressive && c.Epochs < c.Stages:
+		return fmt.Errorf("train: %d epochs cannot fill %d progressive stages: raise --epochs or lower --stages", c.Epochs, c.Stages)
+	case c.MinSize < 0 || c.MaxSize < 0 || (c.MinSize > 0 && c.MaxSize > 0 && c.MinSize > c.MaxSize):
+		return fmt.Errorf("train: image sizes %d -> %d: need 0 < min <= max", c.MinSize, c.MaxSize)
+	case c.OutDir == "":
+		return fmt.Errorf("train: --out is empty")
+	case c.EvalBatch < 1:
+		return fmt.Errorf("train: eval batch %d: need at least 1", c.EvalBatch)
+	}
+	switch strings.ToLower(c.Dataset) {
+	case "fashion-mnist", "imagefolder", "cifar10", "cifar100":
+	default:
+		return fmt.Errorf("train: --dataset %q: want fashion-mnist, imagefolder, cifar10 or cifar100", c.Dataset)
+	}
+	return nil
+}
+
+// compatible says whether a checkpoint written under c can be resumed under
+// now: everything that shapes the run must agree.
+func (c Config) compatible(now Config) error {
+	type field struct {
+		name     string
+		old, new any
+	}
+	for _, f := range []field{
+		{"model", c.Model, now.Model}, {"dataset", c.Dataset, now.Dataset}, {"epochs", c.Epochs, now.Epochs},
+		{"batch-size", c.BatchSize, now.BatchSize}, {"optimizer", c.Optimizer, now.Optimizer}, {"lr", c.LR, now.LR},
+		{"progressive", c.Progressive, now.Progressive}, {"stages", c.Stages, now.Stages}, {"seed", c.Seed, now.Seed},
+		{"min-size", c.MinSize, now.MinSize}, {"max-size", c.MaxSize, now.MaxSize},
+		{"train-limit", c.TrainLimit, now.TrainLimit}, {"ema-decay", c.EMADecay, now.EMADecay},
+	} {
+		if f.old != f.new {
+			return fmt.Errorf("train: cannot resume: the checkpoint was made with --%s %v, this run has %v (use the same flags or a new --out)", f.name, f.old, f.new)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,15 @@
+// Package train owns the training loop of effv2vk, shaped like the paper's
+// Algorithm 1: for each progressive stage, set the image size and the
+// regularization (dropout, RandAugment magnitude, mixup alpha) and record
+// the network once; for each batch, upload, run forward + backward +
+// optimizer + EMA as one replayed command buffer, and log.
+//
+// It also owns what a run leaves in its output directory: metrics.jsonl
+// (one JSON object per training step or evaluation), snapshot.json (recent
+// samples, feature maps and kernel times, for `effv2vk visualize`),
+// config.json, and checkpoints (safetensors with the model, optimizer state,
+// EMA and the position in the schedule), written atomically so that a crash
+// at any moment leaves the last checkpoint intact. Resuming continues
+// bitwise: the same seed on the same device gives the same losses as an
+// uninterrupted run.
+package train

@@ -1,0 +1,457 @@
+package train
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/effv2vk/effv2vk/data"
+	"github.com/effv2vk/effv2vk/engine"
+	"github.com/effv2vk/effv2vk/net"
+	"github.com/effv2vk/effv2vk/net/arch"
+	"github.com/effv2vk/effv2vk/optim"
+	"github.com/effv2vk/effv2vk/progressive"
+)
+
+// ErrInterrupted is returned when the context is cancelled (Ctrl-C): a
+// checkpoint of the position reached was written first.
+var ErrInterrupted = errors.New("train: interrupted; a checkpoint was written: continue with --resume")
+
+// Result sums up a run.
+type Result struct {
+	Steps        int
+	Seconds      float64 // wall time of this process's training, evaluation included
+	FinalTop1    float64
+	FinalTop5    float64
+	FinalEMATop1 float64
+	BestTop1     float64
+	Losses       []float64 // loss of every step this process ran, in order
+}
+
+// run is the state of one training run.
+type run struct {
+	cfg      Config
+	out      io.Writer
+	dev      *engine.Device
+	model    *net.Model
+	mc       arch.Config
+	opt      optim.Optimizer
+	ema      *optim.EMA
+	emaSwap  *engine.Sequence // exchanges live weights and EMA averages
+	groups   []optim.Group
+	sched    progressive.Schedule
+	lr       optim.Schedule
+	trainDS  data.Dataset
+	testDS   data.Dataset
+	mean     [3]float32
+	std      [3]float32
+	pos      position
+	metrics  *metricsLog
+	bar      *progress
+	perEpoch int
+	evalSize int
+	evalG    *net.Graph
+}
+
+// Run trains as cfg says, writing metrics, snapshots and checkpoints to
+// cfg.OutDir. Progress goes to out (nil: silent). Cancelling ctx writes a
+// checkpoint and returns ErrInterrupted.
+func Run(ctx context.Context, cfg Config, out io.Writer) (*Result, error) {
+	if err := cfg.validate(); err != nil {
+		return nil, err
+	}
+	r := &run{cfg: cfg, out: out}
+	defer r.close()
+	if err := r.setup(); err != nil {
+		return nil, err
+	}
+	return r.train(ctx)
+}
+
+func (r *run) warn(format string, args ...any) {
+	if r.out != nil {
+		fmt.Fprintf(r.out, "warning: "+format+"\n", args...)
+	}
+}
+
+func (r *run) setup() error {
+	cfg := r.cfg
+	var err error
+	if r.trainDS, r.testDS, err = openDatasets(cfg); err != nil {
+		return err
+	}
+	if r.mc, err = arch.Lookup(cfg.Model, r.trainDS.NumClasses()); err != nil {
+		return err
+	}
+	r.mean, r.std = normalization(cfg.Dataset)
+	preset, err := progressive.PresetFor(cfg.Model)
+	if err != nil {
+		return err
+	}
+	if cfg.MinSize > 0 || cfg.MaxSize > 0 {
+		lo, hi := preset.ImageSize.Min, preset.ImageSize.Max
+		if cfg.MinSize > 0 {
+			lo = cfg.MinSize
+		}
+		if cfg.MaxSize > 0 {
+			hi = cfg.MaxSize
+		}
+		preset = preset.WithImageSize(lo, hi)
+	}
+	if cfg.Progressive {
+		preset = preset.WithStages(cfg.Stages)
+	} else {
+		// Fixed size: the last stage's size and regularization throughout.
+		preset = preset.WithStages(1)
+	}
+	if r.sched, err = progressive.Plan(preset, cfg.Epochs); err != nil {
+		return err
+	}
+	r.evalSize = r.sched.Stages[len(r.sched.Stages)-1].ImageSize
+	if r.lr, err = optim.NewSchedule(cfg.LRSchedule, cfg.LR, cfg.WarmupEpochs, float64(cfg.Epochs)); err != nil {
+		return err
+	}
+	r.perEpoch = data.BatchesPerEpoch(r.trainDS.Len(), cfg.BatchSize, true)
+	if r.perEpoch < 1 {
+		return fmt.Errorf("train: %d training images make no batch of %d", r.trainDS.Len(), cfg.BatchSize)
+	}
+	if err := os.MkdirAll(cfg.OutDir, 0o755); err != nil {
+		return fmt.Errorf("train: output dir: %w", err)
+	}
+	if r.dev, err = engine.Open(engine.Options{Select: cfg.Device}); err != nil {
+		return err
+	}
+	if r.model, err = net.NewModel(r.dev, r.mc, cfg.Seed); err != nil {
+		return err
+	}
+	st := r.model.Store
+	if r.groups, err = optim.SplitDecay(r.dev, st.Params, st.Grads, st.DecayLen, float32(cfg.WeightDecay)); err != nil {
+		return err
+	}
+	if r.opt, err = optim.New(cfg.Optimizer, r.dev, r.groups, optim.DefaultConfig()); err != nil {
+		return err
+	}
+	if cfg.EMADecay > 0 {
+		if r.ema, err = optim.NewEMA(r.dev, st.Params, st.Stats, cfg.EMADecay); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (r *run) close() {
+	if r.metrics != nil {
+		r.metrics.close()
+	}
+	if r.evalG != nil {
+		r.evalG.Free()
+	}
+	if r.ema != nil {
+		r.ema.Free()
+	}
+	if r.emaSwap != nil {
+		r.emaSwap.Release()
+	}
+	if r.opt != nil {
+		r.opt.Free()
+	}
+	optim.FreeGroups(r.groups)
+	if r.model != nil {
+		r.model.Free()
+	}
+	if r.dev != nil {
+		r.dev.Close()
+	}
+}
+
+// stateTensors are the tensors a checkpoint holds besides the model.
+func (r *run) stateTensors() []namedTensor {
+	var out []namedTensor
+	for _, t := range r.opt.State() {
+		out = append(out, namedTensor{"optim/" + t.Name, t.Tensor})
+	}
+	if r.ema != nil {
+		for _, t := range r.ema.State() {
+			out = append(out, namedTensor{t.Name, t.Tensor})
+		}
+	}
+	return out
+}
+
+func (r *run) train(ctx context.Context) (*Result, error) {
+	cfg := r.cfg
+	fresh := true
+	if cfg.Resume {
+		path, err := latestCheckpoint(cfg.OutDir, r.warn)
+		if err != nil {
+			return nil, err
+		}
+		if path == "" {
+			r.warn("--resume: no checkpoint in %s, starting from scratch", cfg.OutDir)
+		} else {
+			meta, err := loadCheckpoint(path, r.mc, r.model, r.stateTensors())
+			if err != nil {
+				return nil, err
+			}
+			if err := meta.Config.compatible(cfg); err != nil {
+				return nil, err
+			}
+			r.pos = meta.Position
+			fresh = false
+			if r.out != nil {
+				fmt.Fprintf(r.out, "resumed from %s: epoch %d, batch %d, step %d\n", path, r.pos.Epoch, r.pos.Batch, r.pos.Step)
+			}
+		}
+	}
+	if fresh && r.ema != nil {
+		if err := r.ema.Reset(); err != nil {
+			return nil, err
+		}
+	}
+	var err error
+	if r.metrics, err = openMetrics(filepath.Join(cfg.OutDir, "metrics.jsonl"), fresh); err != nil {
+		return nil, err
+	}
+	if err := writeJSONAtomic(filepath.Join(cfg.OutDir, "config.json"), cfg); err != nil {
+		return nil, err
+	}
+	total := cfg.Epochs * r.perEpoch
+	r.bar = newProgress(r.out, total, r.pos.Step)
+	res := &Result{BestTop1: r.pos.BestTop1}
+	start := time.Now()
+	defer func() { res.Seconds = time.Since(start).Seconds() }()
+
+	for si, stage := range r.sched.Stages {
+		if stage.LastEpoch() < r.pos.Epoch {
+			continue
+		}
+		g, err := r.recordStage(stage)
+		if err != nil {
+			return nil, err
+		}
+		r.bar.println("stage %d/%d: image size %d, dropout %.3f, RandAugment %.1f, mixup %.2f, epochs %d-%d",
+			si+1, len(r.sched.Stages), stage.ImageSize, stage.Dropout, stage.RandAugmentMagnitude, stage.MixupAlpha, stage.FirstEpoch, stage.LastEpoch())
+		for epoch := max(stage.FirstEpoch, r.pos.Epoch); epoch <= stage.LastEpoch(); epoch++ {
+			if err := r.trainEpoch(ctx, g, stage, epoch, res); err != nil {
+				g.Free()
+				return res, err
+			}
+			if err := r.endEpoch(stage, epoch, res); err != nil {
+				g.Free()
+				return res, err
+			}
+		}
+		g.Free()
+	}
+	return res, nil
+}
+
+// recordStage records the training step at the stage's image size and
+// regularization, with the optimizer and EMA appended.
+func (r *run) recordStage(stage progressive.Stage) (*net.Graph, error) {
+	c := r.trainDS.Channels()
+	h, w := nativeSize(r.trainDS)
+	gc := net.GraphConfig{
+		Batch: r.cfg.BatchSize, Size: stage.ImageSize,
+		Train: true, UpdateRunning: true, Backward: true, Regularize: true,
+		Dropout: stage.Dropout, LabelSmoothing: r.cfg.LabelSmoothing, SoftTargets: stage.MixupAlpha > 0,
+		Raw:     &net.RawInput{H: h, W: w, C: c, Mean: r.mean, Std: r.std},
+		Profile: r.cfg.Profile,
+	}
+	return r.model.Record(gc, func(s *engine.Sequence) error {
+		r.opt.Record(s)
+		if r.ema != nil {
+			r.ema.Record(s)
+		}
+		return s.Err()
+	})
+}
+
+// nativeSize is the image size the loader delivers: the dataset's own for
+// fixed-size datasets, else 0 (the loader's Size decides).
+func nativeSize(ds data.Dataset) (int, int) {
+	_, h, w, err := ds.Image(0)
+	if err != nil {
+		return 0, 0
+	}
+	return h, w
+}
+
+func (r *run) trainEpoch(ctx context.Context, g *net.Graph, stage progressive.Stage, epoch int, res *Result) error {
+	cfg := r.cfg
+	h, _ := nativeSize(r.trainDS)
+	loader, err := data.NewLoader(r.trainDS, data.Options{
+		BatchSize: cfg.BatchSize, Shuffle: true, Seed: cfg.Seed, Epoch: epoch, Size: h,
+		Augment: data.Augment{
+			HorizontalFlip: true,
+			RandAugmentN:   randAugmentOps(stage.RandAugmentMagnitude),
+			RandAugmentM:   stage.RandAugmentMagnitude,
+			Mix:            data.MixParams{MixupAlpha: stage.MixupAlpha, LabelSmoothing: mixSmoothing(stage, cfg)},
+		},
+		Workers: cfg.Workers, Prefetch: 4, DropLast: true,
+	})
+	if err != nil {
+		return err
+	}
+	defer loader.Close()
+	last := time.Now()
+	for b := 0; ; b++ {
+		batch, err := loader.Next()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return err
+		}
+		if epoch == r.pos.Epoch && b < r.pos.Batch {
+			loader.Release(batch) // done before the checkpoint this run resumed from
+			continue
+		}
+		if err := r.upload(g, batch); err != nil {
+			loader.Release(batch)
+			return err
+		}
+		loader.Release(batch)
+		epochF := float64(epoch) + float64(b)/float64(r.perEpoch)
+		lr := r.lr.At(epochF)
+		if err := r.opt.SetStep(r.pos.Step, lr); err != nil {
+			return err
+		}
+		if r.ema != nil {
+			if err := r.ema.SetStep(r.pos.Step); err != nil {
+				return err
+			}
+		}
+		if err := g.SetRNG(cfg.Seed, uint32(r.pos.Step)); err != nil {
+			return err
+		}
+		if err := g.Run(); err != nil {
+			return err
+		}
+		loss, acc, err := readLoss(g)
+		if err != nil {
+			return err
+		}
+		if math.IsNaN(loss) || math.IsInf(loss, 0) {
+			return fmt.Errorf("train: loss became %v at step %d (epoch %d): stopping; the last good checkpoint in %s is kept. Lower --lr or raise --warmup-epochs", loss, r.pos.Step, epoch, cfg.OutDir)
+		}
+		r.pos.Step++
+		r.pos.Batch = b + 1
+		r.pos.Epoch = epoch
+		res.Steps++
+		res.Losses = append(res.Losses, loss)
+		nowT := time.Now()
+		ips := float64(cfg.BatchSize) / nowT.Sub(last).Seconds()
+		last = nowT
+		if err := r.metrics.write(TrainRecord{Kind: "train", Time: now(), Step: r.pos.Step, Epoch: epochF, Stage: stage.Index,
+			ImageSize: stage.ImageSize, LR: lr, Loss: loss, Top1: acc, ImgPerSec: ips}); err != nil {
+			return err
+		}
+		r.bar.update(r.pos.Step, stage.Index, len(r.sched.Stages), stage.ImageSize, epoch, cfg.Epochs, b+1, r.perEpoch, loss, acc, ips)
+		if cfg.SnapshotEvery > 0 && r.pos.Step%cfg.SnapshotEvery == 0 {
+			if err := r.writeSnapshot(g, stage); err != nil {
+				r.warn("snapshot: %v", err)
+			}
+		}
+		if ctx.Err() != nil {
+			if err := r.checkpoint(false); err != nil {
+				return err
+			}
+			r.bar.println("interrupted at step %d: checkpoint written to %s", r.pos.Step, cfg.OutDir)
+			return ErrInterrupted
+		}
+	}
+	return nil
+}
+
+// randAugmentOps is RandAugment's N: 2 ops (the paper's), none at magnitude 0.
+func randAugmentOps(m float64) int {
+	if m <= 0 {
+		return 0
+	}
+	return 2
+}
+
+// mixSmoothing is the label smoothing the loader folds into soft targets
+// when mixup makes them (the loss kernel smooths hard labels itself).
+func mixSmoothing(stage progressive.Stage, cfg Config) float64 {
+	if stage.MixupAlpha > 0 {
+		return cfg.LabelSmoothing
+	}
+	return 0
+}
+
+// upload copies a batch's images and labels (or soft targets) to the graph.
+func (r *run) upload(g *net.Graph, b *data.Batch) error {
+	if err := g.Raw.Upload(b.Images); err != nil {
+		return fmt.Errorf("train: batch of %dx%dx%d images: %w", b.H, b.W, b.C, err)
+	}
+	if g.Targets != nil {
+		return g.Targets.Upload(b.Targets)
+	}
+	return g.Labels.Upload(b.Labels)
+}
+
+// readLoss reads the step's mean loss and top-1 batch accuracy.
+func readLoss(g *net.Graph) (float64, float64, error) {
+	var loss [1]float32
+	var correct [2]float32
+	if err := g.Loss.Download(loss[:]); err != nil {
+		return 0, 0, err
+	}
+	if err := g.Correct.Download(correct[:]); err != nil {
+		return 0, 0, err
+	}
+	return float64(loss[0]), float64(correct[0]) / float64(g.Config.Batch), nil
+}
+
+// endEpoch evaluates, writes a checkpoint (and best.safetensors on a new
+// best) and moves the position to the next epoch.
+func (r *run) endEpoch(stage progressive.Stage, epoch int, res *Result) error {
+	top1, top5, err := r.evaluate(false)
+	if err != nil {
+		return err
+	}
+	rec := EvalRecord{Kind: "eval", Time: now(), Step: r.pos.Step, Epoch: float64(epoch + 1), Stage: stage.Index, ImageSize: r.evalSize, Top1: top1, Top5: top5}
+	res.FinalTop1, res.FinalTop5 = top1, top5
+	msg := fmt.Sprintf("epoch %d/%d: test top-1 %.2f%% top-5 %.2f%%", epoch+1, r.cfg.Epochs, 100*top1, 100*top5)
+	if r.ema != nil {
+		e1, e5, err := r.evaluate(true)
+		if err != nil {
+			return err
+		}
+		rec.EMATop1, rec.EMATop5 = &e1, &e5
+		res.FinalEMATop1 = e1
+		msg += fmt.Sprintf(" (EMA %.2f%% / %.2f%%)", 100*e1, 100*e5)
+	}
+	r.bar.println("%s", msg)
+	if err := r.metrics.write(rec); err != nil {
+		return err
+	}
+	r.pos.Epoch, r.pos.Batch = epoch+1, 0
+	best := top1 > r.pos.BestTop1
+	if best {
+		r.pos.BestTop1 = top1
+	}
+	res.BestTop1 = r.pos.BestTop1
+	return r.checkpoint(best)
+}
+
+// checkpoint writes the position reached; with best, also best.safetensors.
+func (r *run) checkpoint(best bool) error {
+	path := filepath.Join(r.cfg.OutDir, checkpointName(r.pos.Step))
+	if err := saveCheckpoint(path, r.cfg, r.pos, r.dev.Info.Name, r.model, r.stateTensors()); err != nil {
+		return err
+	}
+	if best {
+		if err := saveCheckpoint(filepath.Join(r.cfg.OutDir, "best.safetensors"), r.cfg, r.pos, r.dev.Info.Name, r.model, r.stateTensors()); err != nil {
+			return err
+		}
+	}
+	return pruneCheckpoints(r.cfg.OutDir, max(r.cfg.KeepLast, 1))
+}

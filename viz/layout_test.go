@@ -1,0 +1,98 @@
+package viz
+
+import (
+	"math"
+	"testing"
+)
+
+func TestLayoutPanelsInsideAndDisjoint(t *testing.T) {
+	for _, sz := range [][2]int{{800, 600}, {1280, 800}, {640, 400}, {333, 257}} {
+		l := ComputeLayout(sz[0], sz[1], Overview)
+		boxes := []Box{l.Title, l.Loss, l.Accuracy, l.LR, l.Samples, l.Features, l.Kernels, l.Status}
+		for i, b := range boxes {
+			if b.Empty() || b.X < 0 || b.Y < 0 || b.X+b.W > sz[0] || b.Y+b.H > sz[1] {
+				t.Errorf("%v: box %d %+v is empty or outside the window", sz, i, b)
+			}
+			for j := i + 1; j < len(boxes); j++ {
+				o := boxes[j]
+				if b.X < o.X+o.W && o.X < b.X+b.W && b.Y < o.Y+o.H && o.Y < b.Y+b.H {
+					t.Errorf("%v: boxes %d %+v and %d %+v overlap", sz, i, b, j, o)
+				}
+			}
+		}
+	}
+	l := ComputeLayout(800, 600, FeaturesPanel)
+	if !l.Loss.Empty() || l.Features.W < 700 || l.Features.H < 500 {
+		t.Errorf("focus on features: %+v", l)
+	}
+	if l := ComputeLayout(10, 10, Overview); !l.Title.Empty() {
+		t.Errorf("a tiny window should get no panels: %+v", l)
+	}
+}
+
+func TestViewKeys(t *testing.T) {
+	var v View
+	if v.Press(KeyRight) || v.Press(KeyRight) || v.Layer != 2 {
+		t.Errorf("right twice: layer %d", v.Layer)
+	}
+	v.Press(KeyLeft)
+	v.Press(KeyUp)
+	if v.Layer != 1 || v.Focus != KernelsPanel {
+		t.Errorf("left then up from overview: %+v", v)
+	}
+	v.Press(KeyDown)
+	if v.Focus != Overview {
+		t.Errorf("down wraps to overview: %+v", v)
+	}
+	if !v.Press(KeyQuit) {
+		t.Error("quit key does not quit")
+	}
+}
+
+func TestNiceTicksAndFormat(t *testing.T) {
+	ticks, lo, hi := NiceTicks(0.13, 2.71, 6)
+	if lo != 0 || hi != 3 || len(ticks) != 7 || ticks[1] != 0.5 {
+		t.Errorf("ticks of 0.13..2.71: %v [%v, %v]", ticks, lo, hi)
+	}
+	ticks, lo, hi = NiceTicks(0, 120, 4)
+	if lo != 0 || hi != 150 || ticks[1] != 50 {
+		t.Errorf("ticks of 0..120: %v [%v, %v]", ticks, lo, hi)
+	}
+	for v, want := range map[float64]string{0: "0", 0.015: "0.015", 25000: "25k", 2e-5: "2e-05", 3: "3", 1.5e6: "1.5M"} {
+		if got := FormatTick(v, false); got != want {
+			t.Errorf("FormatTick(%v) = %q want %q", v, got, want)
+		}
+	}
+	if got := FormatTick(0.5, true); got != "50%" {
+		t.Errorf("percent tick: %q", got)
+	}
+}
+
+func TestChartMapsDataToPlotCorners(t *testing.T) {
+	c := NewChart(Box{10, 20, 400, 300}, []Series{{X: []float64{100, 200}, Y: []float64{1, 2}}}, 0, math.NaN(), false)
+	x, y := c.Px(100, 0)
+	if x != c.Plot.X || y != c.Plot.Y+c.Plot.H-1 {
+		t.Errorf("(100, 0) -> (%d, %d), want the plot's bottom-left (%d, %d)", x, y, c.Plot.X, c.Plot.Y+c.Plot.H-1)
+	}
+	x, _ = c.Px(200, 2)
+	if x != c.Plot.X+c.Plot.W-1 {
+		t.Errorf("last step -> x %d, want the plot's right edge %d", x, c.Plot.X+c.Plot.W-1)
+	}
+	if c.YMin != 0 || c.YMax < 2 {
+		t.Errorf("y axis %v..%v should start at 0 and cover 2", c.YMin, c.YMax)
+	}
+}
+
+func TestSampleGridFits(t *testing.T) {
+	for _, c := range [][3]int{{16, 316, 190}, {16, 800, 500}, {3, 300, 200}, {32, 120, 80}} {
+		n, cols, cell := SampleGrid(c[0], c[1], c[2])
+		if n == 0 {
+			t.Errorf("%v: nothing fits", c)
+			continue
+		}
+		rows := (n + cols - 1) / cols
+		if n > c[0] || cols*(c[1]/cols) > c[1] || c[1]/cols < sampleMinW || rows*(cell+sampleLabels) > c[2] || cell < sampleMinImg {
+			t.Errorf("%v: %d samples in %d columns of cell %d do not fit", c, n, cols, cell)
+		}
+	}
+}
