@@ -1,28 +1,15 @@
 package optim
 
-import (
-	"os"
-	"strconv"
-	"strings"
-
-	"github.com/effv2vk/effv2vk/engine"
-)
+import "github.com/effv2vk/effv2vk/engine"
 
 // launch is how the elementwise kernels of optim.comp spread a group over
 // invocations: local invocations per workgroup, each handling items vec4s
 // strided by local (specialization constants 0 and 1).
 type launch struct{ local, items int }
 
-// elementwise is the launch every optim kernel uses.
-var elementwise = func() launch {
-	l := launch{local: 64, items: 4}
-	if v := os.Getenv("OPTIM_LAUNCH"); v != "" { // TEMPORARY experiment
-		f := strings.Split(v, ",")
-		l.local, _ = strconv.Atoi(f[0])
-		l.items, _ = strconv.Atoi(f[1])
-	}
-	return l
-}()
+// elementwise is the launch every optim kernel uses: on lavapipe 4 vec4s per
+// invocation ran ~1.3x faster than 1.
+var elementwise = launch{local: 64, items: 4}
 
 // kernel returns the named optim kernel specialized for l.
 func (l launch) kernel(s *engine.Sequence, name string) *engine.Kernel {

@@ -100,9 +100,10 @@ void cursorAdvance(inout Cursor cur, uint step) {
     cur.q += step;
     if (pc.aligned != 0u) {
         cur.s += step;
-        while (cur.s >= pc.div) {
-            cur.s -= pc.div;
-            cur.base += pc.c * pc.div;
+        if (cur.s >= pc.div) { // into a later image: rare, no loop
+            uint wraps = divu(cur.s, pc.div, pc.invDiv);
+            cur.s -= wraps * pc.div;
+            cur.base += wraps * pc.c * pc.div;
         }
     }
 }
@@ -117,12 +118,11 @@ Cursor cursorStart(uint ch, uint lid) {
 // sets valid to 1 for each of its values that exists.
 vec4 slotValues(samplerBuffer t, Cursor cur, uint ch, out vec4 valid) {
     if (pc.aligned != 0u) {
-        if (cur.q >= pc.slots) {
-            valid = vec4(0.0);
-            return vec4(0.0);
-        }
-        valid = vec4(1.0);
-        return texelFetch(t, int(cur.base + cur.s));
+        // Branch-free: a slot past the end fetches the channel's first
+        // texel and is masked.
+        bool inside = cur.q < pc.slots;
+        valid = vec4(inside ? 1.0 : 0.0);
+        return texelFetch(t, int(inside ? cur.base + cur.s : ch * pc.div)) * valid;
     }
     vec4 v = vec4(0.0);
     valid = vec4(0.0);
@@ -245,7 +245,9 @@ void main() {
 
     // Pass 1: per-lane sums of dz and dz*xhat, then a fixed tree.
     vec4 sumDz = vec4(0.0), sumDzXhat = vec4(0.0);
-    for (Cursor cur = cursorStart(ch, lid); cur.q < pc.slots; cursorAdvance(cur, ls)) {
+    uint rounds = (pc.slots + ls - 1u) / ls; // uniform trip count
+    Cursor cur = cursorStart(ch, lid);
+    for (uint it = 0u; it < rounds; it++, cursorAdvance(cur, ls)) {
         vec4 ok, ok2;
         vec4 xv = slotValues(x4, cur, ch, ok);
         vec4 dz = slotValues(dy4, cur, ch, ok2);
@@ -280,10 +282,11 @@ void main() {
     float k = g * is;
 
     // Pass 2: dx for every value of the channel.
-    for (Cursor cur = cursorStart(ch, lid); cur.q < pc.slots; cursorAdvance(cur, ls)) {
+    cur = cursorStart(ch, lid);
+    for (uint it = 0u; it < rounds; it++, cursorAdvance(cur, ls)) {
         uint q = cur.q;
         if (pc.aligned != 0u) {
-            uint texel = cur.base + cur.s;
+            uint texel = q < pc.slots ? cur.base + cur.s : ch * pc.div;
             vec4 xhat = (texelFetch(x4, int(texel)) - mu) * is;
             vec4 dz = texelFetch(dy4, int(texel));
             if (act == ACT_SILU) {
@@ -291,7 +294,9 @@ void main() {
                 vec4 sg = sigmoid4(z);
                 dz *= sg * (1.0 + z * (1.0 - sg));
             }
-            dxv[texel] = k * (dz - meanDz - xhat * meanDzXhat);
+            if (q < pc.slots) {
+                dxv[texel] = k * (dz - meanDz - xhat * meanDzXhat);
+            }
         } else {
             [[unroll]] for (uint kk = 0u; kk < 4u; kk++) {
                 uint j = 4u * q + kk;

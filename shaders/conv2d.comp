@@ -18,10 +18,6 @@
 //
 //! kernel conv2d_forward FORWARD
 //! kernel conv2d_backward_data BACKWARD_DATA
-//! kernel conv2d_xexp_nox FORWARD EXP_NOX
-//! kernel conv2d_xexp_noshuf FORWARD EXP_NOSHUF
-//! kernel conv2d_xexp_tex FORWARD EXP_IF
-//! kernel conv2d_xexp_ifnox FORWARD EXP_IF EXP_NOX
 //! kernel conv2d_backward_weight BACKWARD_WEIGHT
 //! kernel conv2d_backward_weight_sum WEIGHT_SUM
 #extension GL_KHR_shader_subgroup_basic : require
@@ -80,11 +76,7 @@ layout(push_constant) uniform Push {
 const int SPAN = (PX - 1) * S + K; // input columns under one invocation's pixels
 
 layout(std430, binding = 0) writeonly buffer Y { float y[]; };
-#ifdef EXP_TEX
-layout(binding = 1) uniform samplerBuffer x4;
-#else
 layout(binding = 1, r32f) readonly uniform imageBuffer x;
-#endif
 layout(binding = 2, r32f) readonly uniform imageBuffer wt;
 
 void main() {
@@ -118,35 +110,16 @@ void main() {
         }
         [[unroll]] for (int a = 0; a < K; a++) {
             int ih = oh * S + a - P;
-#ifdef EXP_IF
-            bool rowIn = ih >= 0 && ih < pc.h;
+            bool rowIn = ih >= 0 && ih < pc.h; // masked, not branched: faster
             int base = ((n * pc.c + c) * pc.h + clamp(ih, 0, pc.h - 1)) * pc.w;
-#else
-            if (ih < 0 || ih >= pc.h) {
-                continue; // uniform: the whole workgroup is on one row
-            }
-            bool rowIn = true;
-            int base = ((n * pc.c + c) * pc.h + ih) * pc.w;
-#endif
             float xv[SPAN];
             [[unroll]] for (int u = 0; u < SPAN; u++) {
-#if defined(EXP_NOX)
-                float v = float(base + col[u]);
-#elif defined(EXP_TEX)
-                int e = base + col[u];
-                float v = texelFetch(x4, e >> 2)[e & 3];
-#else
                 float v = imageLoad(x, base + col[u]).x;
-#endif
                 xv[u] = colIn[u] && rowIn ? v : 0.0;
             }
             [[unroll]] for (int b = 0; b < K; b++) {
                 [[unroll]] for (int j = 0; j < LANES; j++) {
-#ifdef EXP_NOSHUF
-                    float wj = wv[a * K + b] + float(j);
-#else
                     float wj = subgroupShuffle(wv[a * K + b], j);
-#endif
                     [[unroll]] for (int t = 0; t < PX; t++) {
                         acc[j][t] = fma(wj, xv[t * S + b], acc[j][t]);
                     }
@@ -171,12 +144,14 @@ void main() {
 #ifdef BACKWARD_DATA
 // dx[n,c,h,v] = sum over (o,a,b) with h = i*S+a-P, v = j*S+b-P of
 //               dy[n,o,i,j] * w[o,c,a,b].
-// One dispatch per column residue R = v mod S (a specialization constant):
-// then the taps b that reach v, and the offsets of the dy columns they read,
-// are the same for every invocation and known when the pipeline is built.
-// Invocation pixels: v = R + S*(m0+t), t < PX.
-// Grid: (ceil(ceil((W-R)/S)/32), N*H, ceil(C/8)).
+// One dispatch per residue (RH, R) = (h mod S, v mod S), both
+// specialization constants: then the taps (a, b) that reach (h, v), and the
+// offsets of the dy columns they read, are the same for every invocation
+// and known when the pipeline is built. Invocation pixels: row h = RH + S*r,
+// columns v = R + S*(m0+t), t < PX.
+// Grid: (ceil(ceil((W-R)/S)/32), N*ceil((H-RH)/S), ceil(C/8)).
 layout(constant_id = 2) const int R = 0;
+layout(constant_id = 4) const int RH = 0;
 // dy columns m + JLO .. m + JHI feed pixel m (b from K-1 down to 0).
 const int JLO = R >= P ? (R - P + S - 1) / S : -((P - R) / S);
 const int JHI = (R + P) / S;
@@ -189,9 +164,10 @@ layout(binding = 2, r32f) readonly uniform imageBuffer wt;
 void main() {
     int lane = int(gl_SubgroupInvocationID);
     int m0 = (int(gl_WorkGroupID.x) * LANES + lane) * PX;
+    int rows = (pc.h - RH + S - 1) / S; // rows h = RH + S*r of one image
     int row = int(gl_WorkGroupID.y);
-    int n = row / pc.h;
-    int h = row - n * pc.h;
+    int n = row / rows;
+    int h = RH + S * (row - n * rows);
     int c0 = int(gl_WorkGroupID.z) * LANES;
     int wc = min(c0 + lane, pc.c - 1); // this invocation's weight channel
 
@@ -216,15 +192,17 @@ void main() {
             wv[ab] = imageLoad(wt, wbase + ab).x;
         }
         [[unroll]] for (int a = 0; a < K; a++) {
-            int hp = h + P - a;
-            if (hp < 0 || hp % S != 0 || hp / S >= pc.oh) {
-                continue; // uniform: the whole workgroup is on one row
+            // h = i*S + a - P  <=>  i = (h + P - a)/S when divisible.
+            if ((RH + P - a + S * K) % S != 0) {
+                continue; // known when the pipeline is built
             }
-            int base = ((n * pc.oc + o) * pc.oh + hp / S) * pc.ow;
+            int i = (h + P - a + S * K) / S - K;
+            bool rowIn = i >= 0 && i < pc.oh;
+            int base = ((n * pc.oc + o) * pc.oh + clamp(i, 0, pc.oh - 1)) * pc.ow;
             float gv[JSPAN];
             [[unroll]] for (int u = 0; u < JSPAN; u++) {
                 float v = imageLoad(dy, base + col[u]).x;
-                gv[u] = colIn[u] ? v : 0.0;
+                gv[u] = colIn[u] && rowIn ? v : 0.0;
             }
             [[unroll]] for (int b = 0; b < K; b++) {
                 // v = j*S + b - P  <=>  j = m + (R + P - b)/S when divisible.
@@ -297,15 +275,13 @@ void main() {
             }
             [[unroll]] for (int a = 0; a < K; a++) {
                 int ih = i * S + a - P;
-                if (ih < 0 || ih >= pc.h) {
-                    continue; // uniform: the whole workgroup is on one row
-                }
-                int base = ((n * pc.c + c) * pc.h + ih) * pc.w;
+                bool rowIn = ih >= 0 && ih < pc.h;
+                int base = ((n * pc.c + c) * pc.h + clamp(ih, 0, pc.h - 1)) * pc.w;
                 float xv[SPAN];
                 [[unroll]] for (int u = 0; u < SPAN; u++) {
                     int iw = j0 * S - P + u;
                     float v = imageLoad(x, base + clamp(iw, 0, pc.w - 1)).x;
-                    xv[u] = iw >= 0 && iw < pc.w ? v : 0.0;
+                    xv[u] = rowIn && iw >= 0 && iw < pc.w ? v : 0.0;
                 }
                 [[unroll]] for (int q = 0; q < OT; q++) {
                     [[unroll]] for (int b = 0; b < K; b++) {

@@ -5,13 +5,17 @@
 // flat int records; viz/raster.go is the CPU reference of each kernel and
 // must produce the same pixels.
 //
+// Primitives of one dispatch run in no particular order, so the host puts
+// overlapping primitives in separate dispatches (records first ..
+// first+count-1 each), in drawing order.
+//
 //   draw_clear:  canvas[i] = color for every pixel.
 //   draw_rects:  filled rectangles {x0, y0, x1, y1, color}, x1/y1 exclusive;
 //                one workgroup per rectangle.
 //   draw_lines:  segments {x0, y0, x1, y1, color, thickness}, Bresenham,
 //                each point a thickness x thickness square starting at
 //                (x - thickness/2, y - thickness/2); one invocation per
-//                segment, segments param .. param+count-1 (one batch).
+//                segment.
 //   draw_glyphs: glyphs {x, y, code, color, scale} of a bitmap font (one uint
 //                per glyph row, bit c = column c); one workgroup per glyph.
 //   draw_blits:  images {x, y, w, h, src offset, src w, src h, channels,
@@ -35,8 +39,9 @@ layout(local_size_x = 8, local_size_y = 8) in;
 layout(push_constant) uniform Push {
     uint width;   // canvas width in pixels
     uint height;  // canvas height in pixels
-    uint count;   // pixels (clear) or primitives
-    uint param;   // clear: colour; lines: first segment; glyphs: font cell width; blits: 1 when BGRA
+    uint count;   // pixels (clear) or primitives in this dispatch
+    uint first;   // index of the dispatch's first primitive
+    uint param;   // clear: colour; glyphs: font cell width; blits: 1 when BGRA
     uint param2;  // glyphs: font cell height
 } pc;
 
@@ -88,10 +93,10 @@ void main() {
         canvas[i] = pc.param;
     }
 #elif defined(RECTS)
-    uint r = linear_group();
-    if (r >= pc.count) {
+    if (linear_group() >= pc.count) {
         return;
     }
+    uint r = pc.first + linear_group();
     int x0 = max(prims[5 * r], 0);
     int y0 = max(prims[5 * r + 1], 0);
     int x1 = min(prims[5 * r + 2], int(pc.width));
@@ -106,7 +111,7 @@ void main() {
     if (linear_invocation() >= pc.count) {
         return;
     }
-    uint s = pc.param + linear_invocation();
+    uint s = pc.first + linear_invocation();
     int x0 = prims[6 * s], y0 = prims[6 * s + 1];
     int x1 = prims[6 * s + 2], y1 = prims[6 * s + 3];
     uint color = uint(prims[6 * s + 4]);
@@ -136,10 +141,10 @@ void main() {
         }
     }
 #elif defined(GLYPHS)
-    uint g = linear_group();
-    if (g >= pc.count) {
+    if (linear_group() >= pc.count) {
         return;
     }
+    uint g = pc.first + linear_group();
     int gx = prims[5 * g], gy = prims[5 * g + 1];
     uint code = uint(prims[5 * g + 2]);
     uint color = uint(prims[5 * g + 3]);
@@ -154,10 +159,10 @@ void main() {
         }
     }
 #elif defined(BLITS)
-    uint b = linear_group();
-    if (b >= pc.count) {
+    if (linear_group() >= pc.count) {
         return;
     }
+    uint b = pc.first + linear_group();
     int bx = prims[11 * b], by = prims[11 * b + 1];
     int bw = prims[11 * b + 2], bh = prims[11 * b + 3];
     uint off = uint(prims[11 * b + 4]);

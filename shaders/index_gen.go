@@ -474,6 +474,33 @@ var generatedKernels = []Kernel{
 		},
 	},
 	{
+		Name:            "conv2d_xexp_noload",
+		File:            "conv2d.comp",
+		Defines:         []string{"FORWARD", "EXP_IF", "EXP_NOX", "EXP_NOW"},
+		LocalSize:       [3]uint32{8, 1, 1},
+		LocalSizeSpecID: [3]int{-1, -1, -1},
+		Bindings: []Binding{
+			{Binding: 0, Name: "Y", Kind: StorageBuffer, Access: Write, Format: ""},
+			{Binding: 1, Name: "x", Kind: StorageTexelBuffer, Access: Read, Format: "R32F"},
+			{Binding: 2, Name: "wt", Kind: StorageTexelBuffer, Access: Read, Format: "R32F"},
+		},
+		PushSize: 32,
+		Push: []PushField{
+			{Name: "n", Offset: 0, Type: "int32"},
+			{Name: "c", Offset: 4, Type: "int32"},
+			{Name: "h", Offset: 8, Type: "int32"},
+			{Name: "w", Offset: 12, Type: "int32"},
+			{Name: "oc", Offset: 16, Type: "int32"},
+			{Name: "oh", Offset: 20, Type: "int32"},
+			{Name: "ow", Offset: 24, Type: "int32"},
+			{Name: "rows", Offset: 28, Type: "int32"},
+		},
+		Spec: []SpecConstant{
+			{ID: 0, Name: "K", Default: 3},
+			{ID: 1, Name: "S", Default: 1},
+		},
+	},
+	{
 		Name:            "conv2d_backward_weight",
 		File:            "conv2d.comp",
 		Defines:         []string{"BACKWARD_WEIGHT"},
@@ -600,8 +627,8 @@ var generatedKernels = []Kernel{
 			{Name: "span", Offset: 32, Type: "uint32"},
 		},
 		Spec: []SpecConstant{
-			{ID: 0, Name: "LOCAL", Default: 64},
 			{ID: 0, Name: "", Default: 1},
+			{ID: 0, Name: "LOCAL", Default: 64},
 		},
 	},
 	{
@@ -687,8 +714,8 @@ var generatedKernels = []Kernel{
 			{Name: "span", Offset: 32, Type: "uint32"},
 		},
 		Spec: []SpecConstant{
-			{ID: 0, Name: "LOCAL", Default: 64},
 			{ID: 0, Name: "", Default: 1},
+			{ID: 0, Name: "LOCAL", Default: 64},
 		},
 	},
 	{
@@ -716,8 +743,8 @@ var generatedKernels = []Kernel{
 			{Name: "span", Offset: 32, Type: "uint32"},
 		},
 		Spec: []SpecConstant{
-			{ID: 0, Name: "", Default: 1},
 			{ID: 0, Name: "LOCAL", Default: 64},
+			{ID: 0, Name: "", Default: 1},
 		},
 	},
 	{
@@ -745,8 +772,8 @@ var generatedKernels = []Kernel{
 			{Name: "span", Offset: 32, Type: "uint32"},
 		},
 		Spec: []SpecConstant{
-			{ID: 0, Name: "", Default: 1},
 			{ID: 0, Name: "LOCAL", Default: 64},
+			{ID: 0, Name: "", Default: 1},
 		},
 	},
 	{
@@ -773,8 +800,8 @@ var generatedKernels = []Kernel{
 			{Name: "span", Offset: 32, Type: "uint32"},
 		},
 		Spec: []SpecConstant{
-			{ID: 0, Name: "", Default: 1},
 			{ID: 0, Name: "LOCAL", Default: 64},
+			{ID: 0, Name: "", Default: 1},
 		},
 	},
 	{
@@ -801,8 +828,8 @@ var generatedKernels = []Kernel{
 			{Name: "span", Offset: 32, Type: "uint32"},
 		},
 		Spec: []SpecConstant{
-			{ID: 0, Name: "", Default: 1},
 			{ID: 0, Name: "LOCAL", Default: 64},
+			{ID: 0, Name: "", Default: 1},
 		},
 	},
 	{
@@ -857,8 +884,8 @@ var generatedKernels = []Kernel{
 			{Name: "span", Offset: 32, Type: "uint32"},
 		},
 		Spec: []SpecConstant{
-			{ID: 0, Name: "", Default: 1},
 			{ID: 0, Name: "LOCAL", Default: 64},
+			{ID: 0, Name: "", Default: 1},
 		},
 	},
 	{
@@ -870,13 +897,14 @@ var generatedKernels = []Kernel{
 		Bindings: []Binding{
 			{Binding: 0, Name: "Canvas", Kind: StorageBuffer, Access: Write, Format: ""},
 		},
-		PushSize: 20,
+		PushSize: 24,
 		Push: []PushField{
 			{Name: "width", Offset: 0, Type: "uint32"},
 			{Name: "height", Offset: 4, Type: "uint32"},
 			{Name: "count", Offset: 8, Type: "uint32"},
-			{Name: "param", Offset: 12, Type: "uint32"},
-			{Name: "param2", Offset: 16, Type: "uint32"},
+			{Name: "first", Offset: 12, Type: "uint32"},
+			{Name: "param", Offset: 16, Type: "uint32"},
+			{Name: "param2", Offset: 20, Type: "uint32"},
 		},
 	},
 	{
@@ -889,13 +917,14 @@ var generatedKernels = []Kernel{
 			{Binding: 0, Name: "Canvas", Kind: StorageBuffer, Access: Write, Format: ""},
 			{Binding: 1, Name: "Prims", Kind: StorageBuffer, Access: Read, Format: ""},
 		},
-		PushSize: 20,
+		PushSize: 24,
 		Push: []PushField{
 			{Name: "width", Offset: 0, Type: "uint32"},
 			{Name: "height", Offset: 4, Type: "uint32"},
 			{Name: "count", Offset: 8, Type: "uint32"},
-			{Name: "param", Offset: 12, Type: "uint32"},
-			{Name: "param2", Offset: 16, Type: "uint32"},
+			{Name: "first", Offset: 12, Type: "uint32"},
+			{Name: "param", Offset: 16, Type: "uint32"},
+			{Name: "param2", Offset: 20, Type: "uint32"},
 		},
 	},
 	{
@@ -908,13 +937,14 @@ var generatedKernels = []Kernel{
 			{Binding: 0, Name: "Canvas", Kind: StorageBuffer, Access: Write, Format: ""},
 			{Binding: 1, Name: "Prims", Kind: StorageBuffer, Access: Read, Format: ""},
 		},
-		PushSize: 20,
+		PushSize: 24,
 		Push: []PushField{
 			{Name: "width", Offset: 0, Type: "uint32"},
 			{Name: "height", Offset: 4, Type: "uint32"},
 			{Name: "count", Offset: 8, Type: "uint32"},
-			{Name: "param", Offset: 12, Type: "uint32"},
-			{Name: "param2", Offset: 16, Type: "uint32"},
+			{Name: "first", Offset: 12, Type: "uint32"},
+			{Name: "param", Offset: 16, Type: "uint32"},
+			{Name: "param2", Offset: 20, Type: "uint32"},
 		},
 	},
 	{
@@ -928,13 +958,14 @@ var generatedKernels = []Kernel{
 			{Binding: 1, Name: "Prims", Kind: StorageBuffer, Access: Read, Format: ""},
 			{Binding: 2, Name: "Font", Kind: StorageBuffer, Access: Read, Format: ""},
 		},
-		PushSize: 20,
+		PushSize: 24,
 		Push: []PushField{
 			{Name: "width", Offset: 0, Type: "uint32"},
 			{Name: "height", Offset: 4, Type: "uint32"},
 			{Name: "count", Offset: 8, Type: "uint32"},
-			{Name: "param", Offset: 12, Type: "uint32"},
-			{Name: "param2", Offset: 16, Type: "uint32"},
+			{Name: "first", Offset: 12, Type: "uint32"},
+			{Name: "param", Offset: 16, Type: "uint32"},
+			{Name: "param2", Offset: 20, Type: "uint32"},
 		},
 	},
 	{
@@ -948,13 +979,14 @@ var generatedKernels = []Kernel{
 			{Binding: 1, Name: "Prims", Kind: StorageBuffer, Access: Read, Format: ""},
 			{Binding: 2, Name: "Pool", Kind: StorageBuffer, Access: Read, Format: ""},
 		},
-		PushSize: 20,
+		PushSize: 24,
 		Push: []PushField{
 			{Name: "width", Offset: 0, Type: "uint32"},
 			{Name: "height", Offset: 4, Type: "uint32"},
 			{Name: "count", Offset: 8, Type: "uint32"},
-			{Name: "param", Offset: 12, Type: "uint32"},
-			{Name: "param2", Offset: 16, Type: "uint32"},
+			{Name: "first", Offset: 12, Type: "uint32"},
+			{Name: "param", Offset: 16, Type: "uint32"},
+			{Name: "param2", Offset: 20, Type: "uint32"},
 		},
 	},
 	{
@@ -1959,6 +1991,18 @@ type Conv2dXexpIfnoxPush struct {
 	Rows int32
 }
 
+// Conv2dXexpNoloadPush mirrors the push-constant block of kernel conv2d_xexp_noload (conv2d.comp).
+type Conv2dXexpNoloadPush struct {
+	N    int32
+	C    int32
+	H    int32
+	W    int32
+	Oc   int32
+	Oh   int32
+	Ow   int32
+	Rows int32
+}
+
 // Conv2dBackwardWeightPush mirrors the push-constant block of kernel conv2d_backward_weight (conv2d.comp).
 type Conv2dBackwardWeightPush struct {
 	N    int32
@@ -2138,6 +2182,7 @@ type DrawClearPush struct {
 	Width  uint32
 	Height uint32
 	Count  uint32
+	First  uint32
 	Param  uint32
 	Param2 uint32
 }
@@ -2147,6 +2192,7 @@ type DrawRectsPush struct {
 	Width  uint32
 	Height uint32
 	Count  uint32
+	First  uint32
 	Param  uint32
 	Param2 uint32
 }
@@ -2156,6 +2202,7 @@ type DrawLinesPush struct {
 	Width  uint32
 	Height uint32
 	Count  uint32
+	First  uint32
 	Param  uint32
 	Param2 uint32
 }
@@ -2165,6 +2212,7 @@ type DrawGlyphsPush struct {
 	Width  uint32
 	Height uint32
 	Count  uint32
+	First  uint32
 	Param  uint32
 	Param2 uint32
 }
@@ -2174,6 +2222,7 @@ type DrawBlitsPush struct {
 	Width  uint32
 	Height uint32
 	Count  uint32
+	First  uint32
 	Param  uint32
 	Param2 uint32
 }

@@ -50,7 +50,7 @@
 #define COLS 32
 // KC is the reduction chunk held in registers; the loops over it are
 // unrolled so that the panel array is indexed by constants only.
-#define KC 128
+#define KC 64
 
 layout(local_size_x = ROWS) in;
 
@@ -188,11 +188,7 @@ void main() {
                     const bool ok = rv && kv[i];
                     const vec4 v = texelFetch(a4, ok ? int((row * am + ka[i]) >> 2) : 0);
                     const vec4 aq = ok ? v : vec4(0.0);
-                    [[unroll]] for (uint q = 0; q < 4u; q++) {
-                        [[unroll]] for (uint r = 0; r < ROWS; r++) {
-                            acc[r] = fma(vec4(subgroupShuffle(aq[q], r)), bp[i + q], acc[r]);
-                        }
-                    }
+                    acc[i4 & 7u] += aq * bp[i];
                 }
             } else if (A_MODE == 2u) {
                 // A(rb..rb+3, k + lane/2) in one texel, rb = r0 + 4*(lane%2).

@@ -44,6 +44,9 @@ type Config struct {
 	SnapshotEvery int `json:"snapshot_every"`
 	// Profile records per-kernel GPU times (shown by visualize).
 	Profile bool `json:"profile"`
+	// AfterStep, when set, is called after every training step with the
+	// number of steps done and the step's loss (progress hooks, tests).
+	AfterStep func(step int, loss float64) `json:"-"`
 }
 
 // Defaults returns the default run: the small efficientnetv2-pico on
@@ -68,8 +71,8 @@ func (c Config) validate() error {
 		return fmt.Errorf("train: --batch-size %d: batch norm needs at least 2 images per batch", c.BatchSize)
 	case c.LR <= 0:
 		return fmt.Errorf("train: --lr %g: must be positive", c.LR)
-	case c.WarmupEpochs < 0:
-		return fmt.Errorf("train: --warmup-epochs %g: must be >= 0", c.WarmupEpochs)
+	case c.WarmupEpochs < 0 || c.WarmupEpochs >= float64(c.Epochs):
+		return fmt.Errorf("train: --warmup-epochs %g: must be >= 0 and below --epochs %d", c.WarmupEpochs, c.Epochs)
 	case c.LabelSmoothing < 0 || c.LabelSmoothing >= 1:
 		return fmt.Errorf("train: --label-smoothing %g: must be in [0, 1)", c.LabelSmoothing)
 	case c.EMADecay < 0 || c.EMADecay >= 1:

@@ -31,6 +31,9 @@ type Result struct {
 	FinalEMATop1 float64
 	BestTop1     float64
 	Losses       []float64 // loss of every step this process ran, in order
+	// Validation holds the validation layer's messages (only with
+	// EFFV2VK_VALIDATE=1): any message means a bug in effv2vk.
+	Validation []string
 }
 
 // run is the state of one training run.
@@ -66,11 +69,16 @@ func Run(ctx context.Context, cfg Config, out io.Writer) (*Result, error) {
 		return nil, err
 	}
 	r := &run{cfg: cfg, out: out}
-	defer r.close()
 	if err := r.setup(); err != nil {
+		r.close()
 		return nil, err
 	}
-	return r.train(ctx)
+	res, err := r.train(ctx)
+	msgs := r.close()
+	if res != nil {
+		res.Validation = msgs
+	}
+	return res, err
 }
 
 func (r *run) warn(format string, args ...any) {
@@ -140,11 +148,16 @@ func (r *run) setup() error {
 		if r.ema, err = optim.NewEMA(r.dev, st.Params, st.Stats, cfg.EMADecay); err != nil {
 			return err
 		}
+		// Short runs (the demo's few thousand steps) need the decay warmup
+		// for the average to leave the initial weights behind.
+		r.ema.Warmup = true
 	}
 	return nil
 }
 
-func (r *run) close() {
+// close releases everything in reverse order and returns the validation
+// messages collected (none unless validation is on).
+func (r *run) close() []string {
 	if r.metrics != nil {
 		r.metrics.close()
 	}
@@ -164,9 +177,11 @@ func (r *run) close() {
 	if r.model != nil {
 		r.model.Free()
 	}
-	if r.dev != nil {
-		r.dev.Close()
+	if r.dev == nil {
+		return nil
 	}
+	r.dev.Close()
+	return r.dev.ValidationMessages()
 }
 
 // stateTensors are the tensors a checkpoint holds besides the model.
@@ -353,6 +368,9 @@ func (r *run) trainEpoch(ctx context.Context, g *net.Graph, stage progressive.St
 			return err
 		}
 		r.bar.update(r.pos.Step, stage.Index, len(r.sched.Stages), stage.ImageSize, epoch, cfg.Epochs, b+1, r.perEpoch, loss, acc, ips)
+		if cfg.AfterStep != nil {
+			cfg.AfterStep(r.pos.Step, loss)
+		}
 		if cfg.SnapshotEvery > 0 && r.pos.Step%cfg.SnapshotEvery == 0 {
 			if err := r.writeSnapshot(g, stage); err != nil {
 				r.warn("snapshot: %v", err)

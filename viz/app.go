@@ -30,6 +30,10 @@ type Options struct {
 	// OnScreenshot, when set, is called with the screenshot while the
 	// window is still open (tests compare it with an X screenshot).
 	OnScreenshot func(img *image.RGBA) error
+
+	// resizeTo, when set, resizes the window after its first frame (tests
+	// of the resize path).
+	resizeTo image.Point
 }
 
 func (o *Options) defaults() {

@@ -114,7 +114,7 @@ func (r *Renderer) Draw(s *Scene, bgra bool) (*engine.Tensor, error) {
 	if err != nil {
 		return nil, err
 	}
-	rects, lines, glyphs, blits, batches := encodeScene(s, bgra)
+	enc := encodeScene(s, bgra)
 	seq, err := r.dev.NewSequence("viz.draw", engine.SequenceOptions{})
 	if err != nil {
 		return nil, err
@@ -123,15 +123,17 @@ func (r *Renderer) Draw(s *Scene, bgra bool) (*engine.Tensor, error) {
 	w, h := uint32(s.Width), uint32(s.Height)
 	seq.Dispatch1D(seq.Kernel("draw_clear"), s.Width*s.Height,
 		shaders.DrawClearPush{Width: w, Height: h, Count: w * h, Param: s.Background.Pack(bgra)}, frame)
-	if n := len(s.Rects); n > 0 {
-		t, err := r.upload("rects", rects, nil)
+	if len(enc.rects.levels) > 0 {
+		t, err := r.upload("rects", enc.rects.records, nil)
 		if err != nil {
 			return nil, err
 		}
-		r.dispatchGroups(seq, "draw_rects", n, shaders.DrawRectsPush{Width: w, Height: h, Count: uint32(n)}, frame, t)
+		for _, lv := range enc.rects.levels {
+			r.dispatchGroups(seq, "draw_rects", lv.count, shaders.DrawRectsPush{Width: w, Height: h, Count: uint32(lv.count), First: uint32(lv.first)}, frame, t)
+		}
 	}
-	if n := len(s.Blits); n > 0 {
-		t, err := r.upload("blits", blits, nil)
+	if len(enc.blits.levels) > 0 {
+		t, err := r.upload("blits", enc.blits.records, nil)
 		if err != nil {
 			return nil, err
 		}
@@ -143,27 +145,29 @@ func (r *Renderer) Draw(s *Scene, bgra bool) (*engine.Tensor, error) {
 		if bgra {
 			flag = 1
 		}
-		r.dispatchGroups(seq, "draw_blits", n, shaders.DrawBlitsPush{Width: w, Height: h, Count: uint32(n), Param: flag}, frame, t, pool)
+		for _, lv := range enc.blits.levels {
+			r.dispatchGroups(seq, "draw_blits", lv.count, shaders.DrawBlitsPush{Width: w, Height: h, Count: uint32(lv.count), First: uint32(lv.first), Param: flag}, frame, t, pool)
+		}
 	}
-	if len(lines) > 0 {
-		t, err := r.upload("lines", lines, nil)
+	if len(enc.lines.levels) > 0 {
+		t, err := r.upload("lines", enc.lines.records, nil)
 		if err != nil {
 			return nil, err
 		}
 		k := seq.Kernel("draw_lines")
-		first := 0
-		for _, n := range batches {
-			seq.Dispatch1D(k, n, shaders.DrawLinesPush{Width: w, Height: h, Count: uint32(n), Param: uint32(first)}, frame, t)
-			first += n
+		for _, lv := range enc.lines.levels {
+			seq.Dispatch1D(k, lv.count, shaders.DrawLinesPush{Width: w, Height: h, Count: uint32(lv.count), First: uint32(lv.first)}, frame, t)
 		}
 	}
-	if n := len(s.Glyphs); n > 0 {
-		t, err := r.upload("glyphs", glyphs, nil)
+	if len(enc.glyphs.levels) > 0 {
+		t, err := r.upload("glyphs", enc.glyphs.records, nil)
 		if err != nil {
 			return nil, err
 		}
-		r.dispatchGroups(seq, "draw_glyphs", n, shaders.DrawGlyphsPush{Width: w, Height: h, Count: uint32(n),
-			Param: FontAdvance, Param2: FontHeight}, frame, t, r.font)
+		for _, lv := range enc.glyphs.levels {
+			r.dispatchGroups(seq, "draw_glyphs", lv.count, shaders.DrawGlyphsPush{Width: w, Height: h, Count: uint32(lv.count), First: uint32(lv.first),
+				Param: FontAdvance, Param2: FontHeight}, frame, t, r.font)
+		}
 	}
 	if err := r.dev.Run(seq); err != nil {
 		return nil, fmt.Errorf("viz: drawing a %dx%d frame: %w", s.Width, s.Height, err)
@@ -181,26 +185,97 @@ func (r *Renderer) dispatchGroups(seq *engine.Sequence, name string, n int, push
 	seq.Dispatch(seq.Kernel(name), g, push, args...)
 }
 
-// encodeScene flattens the scene into the int records the kernels read
-// (layouts documented in shaders/draw.comp) and the line batch sizes.
-func encodeScene(s *Scene, bgra bool) (rects, lines, glyphs, blits []int32, batches []int) {
-	for _, r := range s.Rects {
-		rects = append(rects, int32(r.X0), int32(r.Y0), int32(r.X1), int32(r.Y1), int32(r.Color.Pack(bgra)))
-	}
+// level is a run of primitives that do not overlap one another, drawn by
+// one dispatch.
+type level struct{ first, count int }
+
+// encoded is one kind of primitive as the kernels read it: flat int
+// records (layouts in shaders/draw.comp), grouped into levels.
+type encoded struct {
+	records []int32
+	levels  []level
+}
+
+// encodedScene is a whole scene, ready to upload.
+type encodedScene struct{ rects, blits, lines, glyphs encoded }
+
+// encodeScene flattens the scene into the kernels' records. Primitives of
+// one dispatch are drawn in no particular order, so overlapping ones go to
+// later levels (dispatches) and the result equals drawing in list order.
+func encodeScene(s *Scene, bgra bool) encodedScene {
+	var e encodedScene
+	e.rects = encodeLevels(len(s.Rects), 5, func(i int) Box {
+		r := s.Rects[i]
+		return Box{r.X0, r.Y0, r.X1 - r.X0, r.Y1 - r.Y0}
+	}, func(i int) []int32 {
+		r := s.Rects[i]
+		return []int32{int32(r.X0), int32(r.Y0), int32(r.X1), int32(r.Y1), int32(r.Color.Pack(bgra))}
+	})
+	e.blits = encodeLevels(len(s.Blits), 11, func(i int) Box {
+		b := s.Blits[i]
+		return Box{b.X, b.Y, b.W, b.H}
+	}, func(i int) []int32 {
+		b := s.Blits[i]
+		return []int32{int32(b.X), int32(b.Y), int32(b.W), int32(b.H), int32(b.Offset), int32(b.SrcW), int32(b.SrcH),
+			int32(b.Chan), int32(b.Mode), int32(math.Float32bits(b.Lo)), int32(math.Float32bits(b.Hi))}
+	})
+	e.glyphs = encodeLevels(len(s.Glyphs), 5, func(i int) Box {
+		g := s.Glyphs[i]
+		sc := max(g.Scale, 1)
+		return Box{g.X, g.Y, FontAdvance * sc, FontHeight * sc}
+	}, func(i int) []int32 {
+		g := s.Glyphs[i]
+		return []int32{int32(g.X), int32(g.Y), int32(g.Code), int32(g.Color.Pack(bgra)), int32(g.Scale)}
+	})
+	// Each line batch (one curve, one colour) is its own level.
 	for _, batch := range s.Lines {
+		if len(batch) == 0 {
+			continue
+		}
+		e.lines.levels = append(e.lines.levels, level{first: len(e.lines.records) / 6, count: len(batch)})
 		for _, l := range batch {
-			lines = append(lines, int32(l.X0), int32(l.Y0), int32(l.X1), int32(l.Y1), int32(l.Color.Pack(bgra)), int32(l.Thickness))
-		}
-		if len(batch) > 0 {
-			batches = append(batches, len(batch))
+			e.lines.records = append(e.lines.records, int32(l.X0), int32(l.Y0), int32(l.X1), int32(l.Y1), int32(l.Color.Pack(bgra)), int32(l.Thickness))
 		}
 	}
-	for _, g := range s.Glyphs {
-		glyphs = append(glyphs, int32(g.X), int32(g.Y), int32(g.Code), int32(g.Color.Pack(bgra)), int32(g.Scale))
+	return e
+}
+
+// encodeLevels gives each of n primitives the level after the highest level
+// of the earlier primitives it overlaps, and writes the records level by
+// level.
+func encodeLevels(n, size int, box func(i int) Box, record func(i int) []int32) encoded {
+	var e encoded
+	if n == 0 {
+		return e
 	}
-	for _, b := range s.Blits {
-		blits = append(blits, int32(b.X), int32(b.Y), int32(b.W), int32(b.H), int32(b.Offset), int32(b.SrcW), int32(b.SrcH),
-			int32(b.Chan), int32(b.Mode), int32(math.Float32bits(b.Lo)), int32(math.Float32bits(b.Hi)))
+	lv := make([]int, n)
+	boxes := make([]Box, n)
+	top := 0
+	for j := 0; j < n; j++ {
+		boxes[j] = box(j)
+		for i := 0; i < j; i++ {
+			if lv[i] >= lv[j] && overlaps(boxes[i], boxes[j]) {
+				lv[j] = lv[i] + 1
+			}
+		}
+		top = max(top, lv[j])
 	}
-	return rects, lines, glyphs, blits, batches
+	e.records = make([]int32, 0, n*size)
+	for l := 0; l <= top; l++ {
+		first := len(e.records) / size
+		for i := 0; i < n; i++ {
+			if lv[i] == l {
+				e.records = append(e.records, record(i)...)
+			}
+		}
+		if c := len(e.records)/size - first; c > 0 {
+			e.levels = append(e.levels, level{first: first, count: c})
+		}
+	}
+	return e
+}
+
+// overlaps reports whether two boxes share a pixel.
+func overlaps(a, b Box) bool {
+	return a.X < b.X+b.W && b.X < a.X+a.W && a.Y < b.Y+b.H && b.Y < a.Y+a.H
 }

@@ -123,7 +123,7 @@ func ReadRun(dir string) (*Run, error) {
 	st, err := os.Stat(dir)
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
-			return nil, fmt.Errorf("%w: %s does not exist (pass the --out directory of `effv2vk train` with --run)", ErrNoRun, dir)
+			return nil, fmt.Errorf("%w: %s does not exist (pass the training run's output directory with --run)", ErrNoRun, dir)
 		}
 		return nil, fmt.Errorf("viz: run directory %s: %v", dir, err)
 	}

@@ -3,6 +3,7 @@ package viz
 import (
 	"errors"
 	"fmt"
+	"image"
 	"runtime"
 	"time"
 
@@ -124,6 +125,9 @@ func runWindow(opts Options, run *Run) (err error) {
 			}
 			dirty = false
 			shown++
+			if shown == 1 && opts.resizeTo != (image.Point{}) {
+				win.SetSize(opts.resizeTo.X, opts.resizeTo.Y)
+			}
 			if capture {
 				return saveShot(opts, img)
 			}

@@ -1,0 +1,172 @@
+package viz
+
+import (
+	"bufio"
+	"encoding/binary"
+	"fmt"
+	"image"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// startXvfb starts a private X server (24-bit, on a display number it picks
+// itself) and stops it by its PID when t ends. A missing Xvfb skips t,
+// except under CI=true, where it fails.
+func startXvfb(t *testing.T) string {
+	t.Helper()
+	bin, err := exec.LookPath("Xvfb")
+	if err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("Xvfb is required under CI (make deps installs xvfb): %v", err)
+		}
+		t.Skipf("no Xvfb: %v", err)
+	}
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	// -displayfd 3: Xvfb picks a free display and writes its number to fd 3.
+	cmd := exec.Command(bin, "-displayfd", "3", "-screen", "0", "1280x800x24", "-nolisten", "tcp")
+	cmd.ExtraFiles = []*os.File{w}
+	if err := cmd.Start(); err != nil {
+		w.Close()
+		t.Fatalf("starting Xvfb: %v", err)
+	}
+	w.Close()
+	pid := cmd.Process.Pid
+	t.Cleanup(func() {
+		if p, err := os.FindProcess(pid); err == nil {
+			p.Kill()
+		}
+		cmd.Wait()
+	})
+	got := make(chan string, 1)
+	go func() {
+		line, _ := bufio.NewReader(r).ReadString('\n')
+		got <- strings.TrimSpace(line)
+	}()
+	select {
+	case n := <-got:
+		if n == "" {
+			t.Fatal("Xvfb exited without a display number")
+		}
+		return ":" + n
+	case <-time.After(10 * time.Second):
+		t.Fatal("Xvfb did not report a display within 10 s")
+	}
+	return ""
+}
+
+// xwdWindow captures the window named name on display with xwd and decodes
+// it (ZPixmap, 24/32 bits per pixel, as Xvfb's 24-bit screen gives).
+func xwdWindow(display, name string) (*image.RGBA, error) {
+	out, err := exec.Command("xwd", "-display", display, "-name", name, "-silent").Output()
+	if err != nil {
+		return nil, fmt.Errorf("xwd: %v", err)
+	}
+	return decodeXWD(out)
+}
+
+// decodeXWD decodes an X window dump.
+func decodeXWD(b []byte) (*image.RGBA, error) {
+	if len(b) < 100 {
+		return nil, fmt.Errorf("xwd: %d bytes is too short", len(b))
+	}
+	f := func(i int) uint32 { return binary.BigEndian.Uint32(b[4*i:]) }
+	headerSize, format, width, height := f(0), f(2), int(f(4)), int(f(5))
+	byteOrder, bpp, stride := f(7), f(11), int(f(12))
+	redMask, greenMask, blueMask := f(14), f(15), f(16)
+	ncolors := int(f(19))
+	if format != 2 || bpp != 32 {
+		return nil, fmt.Errorf("xwd: format %d with %d bits per pixel, want ZPixmap (2) at 32", format, bpp)
+	}
+	off := int(headerSize) + 12*ncolors
+	if len(b) < off+stride*height {
+		return nil, fmt.Errorf("xwd: truncated: %d bytes for %dx%d", len(b), width, height)
+	}
+	shift := func(m uint32) uint {
+		s := uint(0)
+		for m != 0 && m&1 == 0 {
+			m >>= 1
+			s++
+		}
+		return s
+	}
+	img := image.NewRGBA(image.Rect(0, 0, width, height))
+	for y := 0; y < height; y++ {
+		for x := 0; x < width; x++ {
+			p := b[off+y*stride+4*x:]
+			var v uint32
+			if byteOrder == 0 {
+				v = binary.LittleEndian.Uint32(p)
+			} else {
+				v = binary.BigEndian.Uint32(p)
+			}
+			o := img.PixOffset(x, y)
+			img.Pix[o] = uint8((v & redMask) >> shift(redMask))
+			img.Pix[o+1] = uint8((v & greenMask) >> shift(greenMask))
+			img.Pix[o+2] = uint8((v & blueMask) >> shift(blueMask))
+			img.Pix[o+3] = 255
+		}
+	}
+	return img, nil
+}
+
+// TestWindowOnXvfb opens the window on a private Xvfb (lavapipe presents to
+// it), resizes it after the first frame, and checks that the swapchain
+// readback of the last frame shows the curves and equals an X screenshot
+// of the window.
+func TestWindowOnXvfb(t *testing.T) {
+	display := startXvfb(t)
+	t.Setenv("DISPLAY", display)
+	t.Setenv("WAYLAND_DISPLAY", "")
+	dir := t.TempDir()
+	run := writeFixtureRun(t, dir)
+	out := filepath.Join(t.TempDir(), "window.png")
+	var shot, xshot *image.RGBA
+	var xerr error
+	err := Show(Options{RunDir: dir, Screenshot: out, Frames: 3, Validate: true, resizeTo: image.Point{X: 900, Y: 640},
+		OnScreenshot: func(img *image.RGBA) error {
+			shot = img
+			// The X server gets the presented image shortly after the
+			// present call: poll until the window shows it.
+			deadline := time.Now().Add(5 * time.Second)
+			for {
+				xshot, xerr = xwdWindow(display, WindowTitle(dir))
+				if xerr == nil && xshot.Rect == img.Rect && string(xshot.Pix) == string(img.Pix) || time.Now().After(deadline) {
+					return nil
+				}
+				time.Sleep(100 * time.Millisecond)
+			}
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if xerr != nil {
+		t.Fatal(xerr)
+	}
+	if shot.Rect.Dx() != 900 || shot.Rect.Dy() != 640 {
+		t.Fatalf("after resizing to 900x640 the frame is %v", shot.Rect)
+	}
+	checkCurves(t, shot, run, View{})
+	if xshot.Rect != shot.Rect {
+		t.Fatalf("X screenshot is %v, readback %v", xshot.Rect, shot.Rect)
+	}
+	diff := 0
+	for i := range shot.Pix {
+		if shot.Pix[i] != xshot.Pix[i] {
+			diff++
+		}
+	}
+	if diff > 0 {
+		t.Fatalf("the X screenshot differs from the swapchain readback in %d bytes", diff)
+	}
+	if _, err := os.Stat(out); err != nil {
+		t.Errorf("no screenshot file: %v", err)
+	}
+}
