@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"unsafe"
 
 	vk "github.com/vulkan-go/vulkan"
 )
@@ -18,9 +19,8 @@ type Window interface {
 	// VK_KHR_xcb_surface).
 	InstanceExtensions() []string
 	// CreateSurface creates the window's VkSurfaceKHR on instance (a
-	// vulkan-go Instance, passed through untouched) and returns the address
-	// of the new handle, as GLFW's CreateWindowSurface does.
-	CreateSurface(instance any) (uintptr, error)
+	// VkInstance) and returns the new handle (glfwCreateWindowSurface).
+	CreateSurface(instance unsafe.Pointer) (surface uint64, err error)
 	// FramebufferSize is the drawable size in pixels.
 	FramebufferSize() (width, height int)
 }
@@ -78,11 +78,15 @@ func OpenWindow(opts Options, win Window) (*Device, *Swapchain, error) {
 	}
 	var surface vk.Surface
 	d, err := openOn(in, opts, func(d *Device) error {
-		raw, err := win.CreateSurface(in.handle)
+		raw, err := win.CreateSurface(unsafe.Pointer(in.handle))
 		if err != nil {
 			return fmt.Errorf("engine: creating the window surface: %v", err)
 		}
-		surface = vk.SurfaceFromPointer(raw)
+		if raw == 0 {
+			return fmt.Errorf("engine: the window system returned no surface")
+		}
+		// A non-dispatchable handle: 64 bits, a pointer type in vulkan-go.
+		surface = *(*vk.Surface)(unsafe.Pointer(&raw))
 		return d.preparePresent(surface)
 	})
 	if err != nil {

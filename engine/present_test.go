@@ -4,6 +4,7 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"unsafe"
 
 	"github.com/effv2vk/effv2vk/engine"
 	"github.com/effv2vk/effv2vk/engine/enginetest"
@@ -76,7 +77,7 @@ func TestOffscreenShowReadsBackTheFrame(t *testing.T) {
 type fakeWindow struct{ exts []string }
 
 func (f fakeWindow) InstanceExtensions() []string { return f.exts }
-func (f fakeWindow) CreateSurface(any) (uintptr, error) {
+func (f fakeWindow) CreateSurface(unsafe.Pointer) (uint64, error) {
 	return 0, errors.New("no surface today")
 }
 func (f fakeWindow) FramebufferSize() (int, int) { return 800, 600 }

@@ -18,10 +18,11 @@ const (
 
 // Specialization constant ids of shaders/conv2d.comp.
 const (
-	conv2dSpecK       = 0
-	conv2dSpecStride  = 1
-	conv2dSpecResid   = 2
-	conv2dSpecOutTile = 3
+	conv2dSpecK        = 0
+	conv2dSpecStride   = 1
+	conv2dSpecResid    = 2
+	conv2dSpecOutTile  = 3
+	conv2dSpecRowResid = 4
 )
 
 // conv2dPush is the push-constant block shared by the conv2d kernels.
@@ -117,18 +118,22 @@ func Conv2DForward(s *engine.Sequence, y, x, w *engine.Tensor, stride int) {
 //
 // dx is [N,C,H,W] and gives the input size (stride 2 maps two input sizes
 // to one output size), dy is [N,OC,OH,OW], w is [OC,C,k,k]. dx is
-// overwritten. Stride 2 records one dispatch per column parity.
+// overwritten. Stride 2 records one dispatch per parity of (row, column).
 func Conv2DBackwardData(s *engine.Sequence, dx, dy, w *engine.Tensor, stride int) {
 	const op = "conv2d backward data"
 	g, ok := conv2dCheck(s, op, dx, dy, w, "dx", "dy", "w", stride)
 	if !ok {
 		return
 	}
-	for r := 0; r < g.stride && r < g.w; r++ {
-		cols := ceilDiv(g.w-r, g.stride) // columns v = r + stride*m
-		k := s.Kernel("conv2d_backward_data", append(g.specs(), engine.Spec{ID: conv2dSpecResid, Value: uint32(r)})...)
-		grid := engine.Grid{X: ceilDiv(cols, conv2dRow), Y: g.n * g.h, Z: ceilDiv(g.c, conv2dLanes)}
-		s.Dispatch(k, grid, g.push(0), dx, dy, w)
+	for rh := 0; rh < g.stride && rh < g.h; rh++ {
+		rows := ceilDiv(g.h-rh, g.stride) // rows h = rh + stride*r
+		for rv := 0; rv < g.stride && rv < g.w; rv++ {
+			cols := ceilDiv(g.w-rv, g.stride) // columns v = rv + stride*m
+			k := s.Kernel("conv2d_backward_data", append(g.specs(),
+				engine.Spec{ID: conv2dSpecResid, Value: uint32(rv)}, engine.Spec{ID: conv2dSpecRowResid, Value: uint32(rh)})...)
+			grid := engine.Grid{X: ceilDiv(cols, conv2dRow), Y: g.n * rows, Z: ceilDiv(g.c, conv2dLanes)}
+			s.Dispatch(k, grid, g.push(0), dx, dy, w)
+		}
 	}
 }
 
@@ -163,7 +168,7 @@ func conv2dWeightCheck(s *engine.Sequence, op string, dw, x, dy *engine.Tensor, 
 
 // conv2dOutTile is the number of output channels a backward-weight
 // workgroup owns: its invocations hold outTile*k*k sums each.
-func conv2dOutTile(k int) int { return min(conv2dLanes, max(1, 72/(k*k))) }
+func conv2dOutTile(k int) int { return min(conv2dLanes, max(1, 27/(k*k))) }
 
 // conv2dWeightPartials records the backward-weight kernel writing chunks
 // partial sums, each over ceil(N*OH/chunks) output rows, into partial

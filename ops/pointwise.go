@@ -7,11 +7,12 @@ import (
 	"github.com/effv2vk/effv2vk/shaders"
 )
 
-// Tiling of the pointwise kernels; mirrors ROWS and COLS in
+// Tiling of the pointwise kernels; mirrors ROWS, RT and COLS in
 // shaders/pointwise.comp.
 const (
-	pointwiseTileRows = 8  // rows per register tile = invocations per workgroup
-	pointwiseTileCols = 32 // output columns per workgroup (a vec4 per invocation)
+	pointwiseTileRows  = 8  // rows per register tile = invocations per workgroup
+	pointwiseGroupRows = 32 // output rows per workgroup (RT register tiles)
+	pointwiseTileCols  = 32 // output columns per workgroup (a vec4 per invocation)
 )
 
 // pointwisePush is the push-constant block shared by the four pointwise
@@ -55,25 +56,12 @@ func (g pointwiseGemm) record(s *engine.Sequence, op string, out, a, b *engine.T
 		return
 	}
 	tiles := ceilDiv(g.ncol, pointwiseTileCols)
-	rows := pointwiseRowsPerGroup(g.m, tiles)
-	maxX := int(info.MaxWorkgroupCount[0])
-	gx := min(tiles, maxX)
-	grid := engine.Grid{X: gx, Y: ceilDiv(g.m, rows), Z: ceilDiv(tiles, gx)}
+	gx := min(tiles, int(info.MaxWorkgroupCount[0]))
+	grid := engine.Grid{X: gx, Y: ceilDiv(g.m, pointwiseGroupRows), Z: ceilDiv(tiles, gx)}
 	s.Dispatch(k, grid, pointwisePush{
 		M: uint32(g.m), Ncol: uint32(g.ncol), K: uint32(g.k), Hw: uint32(g.hw),
-		Am: uint32(g.am), Ak: uint32(g.ak), Rows: uint32(rows),
+		Am: uint32(g.am), Ak: uint32(g.ak),
 	}, out, a, b)
-}
-
-// pointwiseRowsPerGroup picks how many output rows one workgroup sweeps with
-// its B panel: many (the panel is loaded once per workgroup and chunk) but
-// not so many that fewer than about 64 workgroups share the work.
-func pointwiseRowsPerGroup(m, tiles int) int {
-	rows := 64
-	for rows > pointwiseTileRows && tiles*ceilDiv(m, rows) < 64 {
-		rows /= 2
-	}
-	return rows
 }
 
 // pointwiseCheck reads N, C, OC, H, W from a 1x1 convolution's input-sized

@@ -32,6 +32,7 @@ type EMA struct {
 	decay float64
 	hyper *engine.Tensor
 	pairs []emaPair
+	freed bool
 }
 
 // emaPair is one live tensor and its average.
@@ -94,6 +95,9 @@ func (e *EMA) DecayAt(step int) float64 {
 // it before each run of a sequence holding Record when Warmup is on; without
 // warmup the decay never changes.
 func (e *EMA) SetStep(step int) error {
+	if e.freed {
+		return fmt.Errorf("optim: ema: SetStep after Free")
+	}
 	if step < 0 {
 		return fmt.Errorf("optim: ema: step %d is negative; steps count updates already applied, from 0", step)
 	}
@@ -102,6 +106,10 @@ func (e *EMA) SetStep(step int) error {
 
 // Record adds one update of the averages from the live tensors to s.
 func (e *EMA) Record(s *engine.Sequence) {
+	if e.freed {
+		s.Fail(fmt.Errorf("optim: ema: Record after Free"))
+		return
+	}
 	k := elementwise.kernel(s, "optim_ema")
 	for _, p := range e.pairs {
 		n := p.live.Len()
@@ -112,6 +120,10 @@ func (e *EMA) Record(s *engine.Sequence) {
 // Swap adds to s an exchange of the live tensors and their averages. A
 // second Swap undoes the first.
 func (e *EMA) Swap(s *engine.Sequence) {
+	if e.freed {
+		s.Fail(fmt.Errorf("optim: ema: Swap after Free"))
+		return
+	}
 	k := elementwise.kernel(s, "optim_ema_swap")
 	for _, p := range e.pairs {
 		n := p.live.Len()
@@ -122,6 +134,9 @@ func (e *EMA) Swap(s *engine.Sequence) {
 // Reset sets the averages to the current live values now (a one-shot
 // sequence), e.g. after loading weights into the live tensors.
 func (e *EMA) Reset() error {
+	if e.freed {
+		return fmt.Errorf("optim: ema: Reset after Free")
+	}
 	s, err := e.dev.NewSequence("ema reset", engine.SequenceOptions{})
 	if err != nil {
 		return fmt.Errorf("optim: ema reset: %w", err)
@@ -150,6 +165,10 @@ func (e *EMA) State() []NamedTensor {
 // Free releases the averages and the per-step tensor (not the live
 // tensors).
 func (e *EMA) Free() {
+	if e.freed {
+		return
+	}
+	e.freed = true
 	for _, p := range e.pairs {
 		p.avg.free()
 	}

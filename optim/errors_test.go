@@ -115,3 +115,34 @@ func TestSplitDecayAndEMAErrors(t *testing.T) {
 	defer ema.Free()
 	wantError(t, "EMA negative step", ema.SetStep(-2), "step -2")
 }
+
+// TestUseAfterFree: a freed optimizer or EMA reports errors instead of
+// touching released memory.
+func TestUseAfterFree(t *testing.T) {
+	d := enginetest.Open(t)
+	p := newTensor(t, d, "p", make([]float32, 10))
+	g := newTensor(t, d, "g", make([]float32, 10))
+	opt, err := optim.New("rmsprop", d, []optim.Group{{Params: p, Grads: g}}, optim.DefaultConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	opt.Free()
+	opt.Free() // twice is harmless
+	wantError(t, "SetStep after Free", opt.SetStep(0, 0.1), "after Free")
+	ema, err := optim.NewEMA(d, p, nil, 0.9)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ema.Free()
+	wantError(t, "EMA SetStep after Free", ema.SetStep(0), "after Free")
+	wantError(t, "EMA Reset after Free", ema.Reset(), "after Free")
+	for what, record := range map[string]func(*engine.Sequence){"Record": opt.Record, "EMA Record": ema.Record, "EMA Swap": ema.Swap} {
+		s, err := d.NewSequence(what, engine.SequenceOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		record(s)
+		wantError(t, what+" after Free", s.Finish(), "after Free")
+		s.Release()
+	}
+}

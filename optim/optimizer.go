@@ -63,6 +63,7 @@ type base struct {
 	hyper  *engine.Tensor
 	slots  []string         // state names, e.g. square_avg
 	state  [][]*stateTensor // [group][slot]
+	freed  bool
 }
 
 // newBase allocates the per-step tensor and, for each group, one state tensor
@@ -108,6 +109,10 @@ func (b *base) State() []NamedTensor {
 
 // Free releases the state and the per-step tensor (not the groups).
 func (b *base) Free() {
+	if b.freed {
+		return
+	}
+	b.freed = true
 	for _, row := range b.state {
 		for _, st := range row {
 			st.free()
@@ -121,6 +126,10 @@ func (b *base) Free() {
 // parameters (as vec4[] and as float[] for the tail), the gradients and the
 // group's state, with push constants from push.
 func (b *base) record(s *engine.Sequence, kernel string, push func(g Group) any) {
+	if b.freed {
+		s.Fail(fmt.Errorf("optim: %s: Record after Free", b.name))
+		return
+	}
 	k := elementwise.kernel(s, kernel)
 	for gi, g := range b.groups {
 		args := []*engine.Tensor{b.hyper, g.Params, g.Params, g.Grads}
@@ -131,9 +140,12 @@ func (b *base) record(s *engine.Sequence, kernel string, push func(g Group) any)
 	}
 }
 
-// checkStep rejects a negative step or a learning rate that is negative or
+// checkStep rejects use after Free, a negative step or a learning rate that is negative or
 // not finite.
 func (b *base) checkStep(step int, lr float64) error {
+	if b.freed {
+		return fmt.Errorf("optim: %s: SetStep after Free", b.name)
+	}
 	if step < 0 {
 		return fmt.Errorf("optim: %s: step %d is negative; steps count updates already applied, from 0", b.name, step)
 	}

@@ -42,6 +42,11 @@
 // pipeline is built.
 layout(constant_id = 1) const uint act = 0u;
 
+// aligned is 1 when H*W is a multiple of 4 (every texel lies in one
+// channel), fixed when the pipeline is built so that the other path is
+// compiled out (SIMD drivers may otherwise run both sides of the branch).
+layout(constant_id = 3) const uint aligned = 0u;
+
 float sigmoid1(float z) {
     return 1.0 / (1.0 + exp(-z));
 }
@@ -79,7 +84,6 @@ layout(push_constant) uniform Push {
     uint hw;        // H*W
     uint m;         // N*H*W, values per channel
     uint slots;     // slots of 4 values per channel: ceil(m/4)
-    uint aligned;   // 1 when hw % 4 == 0
     uint div;       // hw/4 when aligned, else hw
     float invDiv;   // 1/div
     float eps;      // stats only
@@ -98,7 +102,7 @@ struct Cursor {
 
 void cursorAdvance(inout Cursor cur, uint step) {
     cur.q += step;
-    if (pc.aligned != 0u) {
+    if (aligned != 0u) {
         cur.s += step;
         if (cur.s >= pc.div) { // into a later image: rare, no loop
             uint wraps = divu(cur.s, pc.div, pc.invDiv);
@@ -117,7 +121,7 @@ Cursor cursorStart(uint ch, uint lid) {
 // slotValues loads the cursor's slot of channel ch (0 past the end) and
 // sets valid to 1 for each of its values that exists.
 vec4 slotValues(samplerBuffer t, Cursor cur, uint ch, out vec4 valid) {
-    if (pc.aligned != 0u) {
+    if (aligned != 0u) {
         // Branch-free: a slot past the end fetches the channel's first
         // texel and is masked.
         bool inside = cur.q < pc.slots;
@@ -285,7 +289,7 @@ void main() {
     cur = cursorStart(ch, lid);
     for (uint it = 0u; it < rounds; it++, cursorAdvance(cur, ls)) {
         uint q = cur.q;
-        if (pc.aligned != 0u) {
+        if (aligned != 0u) {
             uint texel = q < pc.slots ? cur.base + cur.s : ch * pc.div;
             vec4 xhat = (texelFetch(x4, int(texel)) - mu) * is;
             vec4 dz = texelFetch(dy4, int(texel));
@@ -328,7 +332,6 @@ layout(constant_id = 2) const uint texels = 1u;
 layout(push_constant) uniform Push {
     uint total;     // N*C*H*W
     uint c;         // channels C
-    uint aligned;   // 1 when hw % 4 == 0
     uint div;       // hw/4/texels when aligned, else hw
     float invDiv;   // 1/div
     float invC;     // 1/C
@@ -361,7 +364,7 @@ vec4 activate(vec4 z) {
 
 void main() {
     uint g = linear_invocation();
-    if (pc.aligned != 0u) {
+    if (aligned != 0u) {
         // texels consecutive texels of one channel.
         if (4u * texels * g >= pc.total) {
             return;

@@ -363,141 +363,7 @@ var generatedKernels = []Kernel{
 			{ID: 0, Name: "K", Default: 3},
 			{ID: 1, Name: "S", Default: 1},
 			{ID: 2, Name: "R", Default: 0},
-		},
-	},
-	{
-		Name:            "conv2d_xexp_nox",
-		File:            "conv2d.comp",
-		Defines:         []string{"FORWARD", "EXP_NOX"},
-		LocalSize:       [3]uint32{8, 1, 1},
-		LocalSizeSpecID: [3]int{-1, -1, -1},
-		Bindings: []Binding{
-			{Binding: 0, Name: "Y", Kind: StorageBuffer, Access: Write, Format: ""},
-			{Binding: 1, Name: "x", Kind: StorageTexelBuffer, Access: Read, Format: "R32F"},
-			{Binding: 2, Name: "wt", Kind: StorageTexelBuffer, Access: Read, Format: "R32F"},
-		},
-		PushSize: 32,
-		Push: []PushField{
-			{Name: "n", Offset: 0, Type: "int32"},
-			{Name: "c", Offset: 4, Type: "int32"},
-			{Name: "h", Offset: 8, Type: "int32"},
-			{Name: "w", Offset: 12, Type: "int32"},
-			{Name: "oc", Offset: 16, Type: "int32"},
-			{Name: "oh", Offset: 20, Type: "int32"},
-			{Name: "ow", Offset: 24, Type: "int32"},
-			{Name: "rows", Offset: 28, Type: "int32"},
-		},
-		Spec: []SpecConstant{
-			{ID: 0, Name: "K", Default: 3},
-			{ID: 1, Name: "S", Default: 1},
-		},
-	},
-	{
-		Name:            "conv2d_xexp_noshuf",
-		File:            "conv2d.comp",
-		Defines:         []string{"FORWARD", "EXP_NOSHUF"},
-		LocalSize:       [3]uint32{8, 1, 1},
-		LocalSizeSpecID: [3]int{-1, -1, -1},
-		Bindings: []Binding{
-			{Binding: 0, Name: "Y", Kind: StorageBuffer, Access: Write, Format: ""},
-			{Binding: 1, Name: "x", Kind: StorageTexelBuffer, Access: Read, Format: "R32F"},
-			{Binding: 2, Name: "wt", Kind: StorageTexelBuffer, Access: Read, Format: "R32F"},
-		},
-		PushSize: 32,
-		Push: []PushField{
-			{Name: "n", Offset: 0, Type: "int32"},
-			{Name: "c", Offset: 4, Type: "int32"},
-			{Name: "h", Offset: 8, Type: "int32"},
-			{Name: "w", Offset: 12, Type: "int32"},
-			{Name: "oc", Offset: 16, Type: "int32"},
-			{Name: "oh", Offset: 20, Type: "int32"},
-			{Name: "ow", Offset: 24, Type: "int32"},
-			{Name: "rows", Offset: 28, Type: "int32"},
-		},
-		Spec: []SpecConstant{
-			{ID: 0, Name: "K", Default: 3},
-			{ID: 1, Name: "S", Default: 1},
-		},
-	},
-	{
-		Name:            "conv2d_xexp_tex",
-		File:            "conv2d.comp",
-		Defines:         []string{"FORWARD", "EXP_IF"},
-		LocalSize:       [3]uint32{8, 1, 1},
-		LocalSizeSpecID: [3]int{-1, -1, -1},
-		Bindings: []Binding{
-			{Binding: 0, Name: "Y", Kind: StorageBuffer, Access: Write, Format: ""},
-			{Binding: 1, Name: "x", Kind: StorageTexelBuffer, Access: Read, Format: "R32F"},
-			{Binding: 2, Name: "wt", Kind: StorageTexelBuffer, Access: Read, Format: "R32F"},
-		},
-		PushSize: 32,
-		Push: []PushField{
-			{Name: "n", Offset: 0, Type: "int32"},
-			{Name: "c", Offset: 4, Type: "int32"},
-			{Name: "h", Offset: 8, Type: "int32"},
-			{Name: "w", Offset: 12, Type: "int32"},
-			{Name: "oc", Offset: 16, Type: "int32"},
-			{Name: "oh", Offset: 20, Type: "int32"},
-			{Name: "ow", Offset: 24, Type: "int32"},
-			{Name: "rows", Offset: 28, Type: "int32"},
-		},
-		Spec: []SpecConstant{
-			{ID: 0, Name: "K", Default: 3},
-			{ID: 1, Name: "S", Default: 1},
-		},
-	},
-	{
-		Name:            "conv2d_xexp_ifnox",
-		File:            "conv2d.comp",
-		Defines:         []string{"FORWARD", "EXP_IF", "EXP_NOX"},
-		LocalSize:       [3]uint32{8, 1, 1},
-		LocalSizeSpecID: [3]int{-1, -1, -1},
-		Bindings: []Binding{
-			{Binding: 0, Name: "Y", Kind: StorageBuffer, Access: Write, Format: ""},
-			{Binding: 1, Name: "x", Kind: StorageTexelBuffer, Access: Read, Format: "R32F"},
-			{Binding: 2, Name: "wt", Kind: StorageTexelBuffer, Access: Read, Format: "R32F"},
-		},
-		PushSize: 32,
-		Push: []PushField{
-			{Name: "n", Offset: 0, Type: "int32"},
-			{Name: "c", Offset: 4, Type: "int32"},
-			{Name: "h", Offset: 8, Type: "int32"},
-			{Name: "w", Offset: 12, Type: "int32"},
-			{Name: "oc", Offset: 16, Type: "int32"},
-			{Name: "oh", Offset: 20, Type: "int32"},
-			{Name: "ow", Offset: 24, Type: "int32"},
-			{Name: "rows", Offset: 28, Type: "int32"},
-		},
-		Spec: []SpecConstant{
-			{ID: 0, Name: "K", Default: 3},
-			{ID: 1, Name: "S", Default: 1},
-		},
-	},
-	{
-		Name:            "conv2d_xexp_noload",
-		File:            "conv2d.comp",
-		Defines:         []string{"FORWARD", "EXP_IF", "EXP_NOX", "EXP_NOW"},
-		LocalSize:       [3]uint32{8, 1, 1},
-		LocalSizeSpecID: [3]int{-1, -1, -1},
-		Bindings: []Binding{
-			{Binding: 0, Name: "Y", Kind: StorageBuffer, Access: Write, Format: ""},
-			{Binding: 1, Name: "x", Kind: StorageTexelBuffer, Access: Read, Format: "R32F"},
-			{Binding: 2, Name: "wt", Kind: StorageTexelBuffer, Access: Read, Format: "R32F"},
-		},
-		PushSize: 32,
-		Push: []PushField{
-			{Name: "n", Offset: 0, Type: "int32"},
-			{Name: "c", Offset: 4, Type: "int32"},
-			{Name: "h", Offset: 8, Type: "int32"},
-			{Name: "w", Offset: 12, Type: "int32"},
-			{Name: "oc", Offset: 16, Type: "int32"},
-			{Name: "oh", Offset: 20, Type: "int32"},
-			{Name: "ow", Offset: 24, Type: "int32"},
-			{Name: "rows", Offset: 28, Type: "int32"},
-		},
-		Spec: []SpecConstant{
-			{ID: 0, Name: "K", Default: 3},
-			{ID: 1, Name: "S", Default: 1},
+			{ID: 4, Name: "RH", Default: 0},
 		},
 	},
 	{
@@ -685,8 +551,8 @@ var generatedKernels = []Kernel{
 			{Name: "span", Offset: 32, Type: "uint32"},
 		},
 		Spec: []SpecConstant{
-			{ID: 0, Name: "", Default: 1},
 			{ID: 0, Name: "LOCAL", Default: 64},
+			{ID: 0, Name: "", Default: 1},
 		},
 	},
 	{
@@ -856,8 +722,8 @@ var generatedKernels = []Kernel{
 			{Name: "span", Offset: 32, Type: "uint32"},
 		},
 		Spec: []SpecConstant{
-			{ID: 0, Name: "LOCAL", Default: 64},
 			{ID: 0, Name: "", Default: 1},
+			{ID: 0, Name: "LOCAL", Default: 64},
 		},
 	},
 	{
@@ -1933,66 +1799,6 @@ type Conv2dForwardPush struct {
 
 // Conv2dBackwardDataPush mirrors the push-constant block of kernel conv2d_backward_data (conv2d.comp).
 type Conv2dBackwardDataPush struct {
-	N    int32
-	C    int32
-	H    int32
-	W    int32
-	Oc   int32
-	Oh   int32
-	Ow   int32
-	Rows int32
-}
-
-// Conv2dXexpNoxPush mirrors the push-constant block of kernel conv2d_xexp_nox (conv2d.comp).
-type Conv2dXexpNoxPush struct {
-	N    int32
-	C    int32
-	H    int32
-	W    int32
-	Oc   int32
-	Oh   int32
-	Ow   int32
-	Rows int32
-}
-
-// Conv2dXexpNoshufPush mirrors the push-constant block of kernel conv2d_xexp_noshuf (conv2d.comp).
-type Conv2dXexpNoshufPush struct {
-	N    int32
-	C    int32
-	H    int32
-	W    int32
-	Oc   int32
-	Oh   int32
-	Ow   int32
-	Rows int32
-}
-
-// Conv2dXexpTexPush mirrors the push-constant block of kernel conv2d_xexp_tex (conv2d.comp).
-type Conv2dXexpTexPush struct {
-	N    int32
-	C    int32
-	H    int32
-	W    int32
-	Oc   int32
-	Oh   int32
-	Ow   int32
-	Rows int32
-}
-
-// Conv2dXexpIfnoxPush mirrors the push-constant block of kernel conv2d_xexp_ifnox (conv2d.comp).
-type Conv2dXexpIfnoxPush struct {
-	N    int32
-	C    int32
-	H    int32
-	W    int32
-	Oc   int32
-	Oh   int32
-	Ow   int32
-	Rows int32
-}
-
-// Conv2dXexpNoloadPush mirrors the push-constant block of kernel conv2d_xexp_noload (conv2d.comp).
-type Conv2dXexpNoloadPush struct {
 	N    int32
 	C    int32
 	H    int32

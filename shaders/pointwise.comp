@@ -51,6 +51,9 @@
 // KC is the reduction chunk held in registers; the loops over it are
 // unrolled so that the panel array is indexed by constants only.
 #define KC 64
+// RT is the number of row tiles a workgroup owns (RT*ROWS rows); their
+// accumulators stay in registers over the whole reduction.
+#define RT 4
 
 layout(local_size_x = ROWS) in;
 
@@ -64,7 +67,6 @@ layout(push_constant) uniform Push {
     uint hw;    // pixels per image
     uint am;    // NN: A stride between rows (forward K, backward data 1)
     uint ak;    // NN: A stride between reduction steps (forward 1, backward data M)
-    uint rows;  // rows per workgroup, a multiple of ROWS
 } pc;
 
 #ifdef OUT_VEC4
@@ -79,8 +81,7 @@ void main() {
     const uint lane = gl_LocalInvocationID.x;
     const uint tile = gl_WorkGroupID.x + gl_NumWorkGroups.x * gl_WorkGroupID.z;
     const uint col0 = tile * COLS + 4u * lane;
-    const uint rowBegin = gl_WorkGroupID.y * pc.rows;
-    const uint rowEnd = min(pc.M, rowBegin + pc.rows);
+    const uint rowBegin = gl_WorkGroupID.y * (RT * ROWS);
     const uint M = pc.M, K = pc.K, hw = pc.hw;
 
     // Per-column address parts: jb for B, jo for the output.
@@ -105,6 +106,10 @@ void main() {
     const uint am = pc.am, om = hw;
 #endif
 
+    vec4 acc[RT * ROWS]; // acc[t*ROWS + r]: row rowBegin + t*ROWS + r
+    [[unroll]] for (uint r = 0; r < RT * ROWS; r++) {
+        acc[r] = vec4(0.0);
+    }
     for (uint k0 = 0; k0 < K; k0 += KC) {
         // Reduction-step address parts of this chunk: ka for A, kb for B.
         uint ka[KC], kb[KC];
@@ -158,41 +163,30 @@ void main() {
             }
         }
 
-        for (uint r0 = rowBegin; r0 < rowEnd; r0 += ROWS) {
-            vec4 acc[ROWS];
-            [[unroll]] for (uint r = 0; r < ROWS; r++) {
-                acc[r] = vec4(0.0);
-                if (k0 > 0u && r0 + r < M) {
-#ifdef OUT_VEC4
-                    if (cv[0]) {
-                        acc[r] = imageLoad(out4, int(((r0 + r) * om + jo[0]) >> 2));
-                    }
-#else
-                    [[unroll]] for (uint t = 0; t < 4u; t++) {
-                        if (cv[t]) {
-                            acc[r][t] = imageLoad(out1, int((r0 + r) * om + jo[t])).x;
-                        }
-                    }
-#endif
-                }
-            }
-            const uint row = r0 + lane;
-            const bool rv = row < M;
-            // Each branch (fixed once specialized) holds one fully unrolled
-            // sweep over the chunk, free of branches: fetches are
-            // unconditional (clamped index) and masked by selects.
-            if (A_MODE == 1u) {
-                // A(row, k..k+3) in one texel; lane r holds row r0+r.
+        // Each branch (fixed once specialized) holds one fully unrolled
+        // sweep of the chunk over the RT row tiles, free of branches:
+        // fetches are unconditional (clamped index) and masked by selects.
+        if (A_MODE == 1u) {
+            // A(row, k..k+3) in one texel; lane r holds row r0+r.
+            [[unroll]] for (uint t = 0; t < RT; t++) {
+                const uint row = rowBegin + t * ROWS + lane;
+                const bool rv = row < M;
                 [[unroll]] for (uint i4 = 0; i4 < KC / 4u; i4++) {
                     const uint i = 4u * i4;
                     const bool ok = rv && kv[i];
                     const vec4 v = texelFetch(a4, ok ? int((row * am + ka[i]) >> 2) : 0);
                     const vec4 aq = ok ? v : vec4(0.0);
-                    acc[i4 & 7u] += aq * bp[i];
+                    [[unroll]] for (uint q = 0; q < 4u; q++) {
+                        [[unroll]] for (uint r = 0; r < ROWS; r++) {
+                            acc[t * ROWS + r] = fma(vec4(subgroupShuffle(aq[q], r)), bp[i + q], acc[t * ROWS + r]);
+                        }
+                    }
                 }
-            } else if (A_MODE == 2u) {
-                // A(rb..rb+3, k + lane/2) in one texel, rb = r0 + 4*(lane%2).
-                const uint rb = r0 + 4u * (lane & 1u);
+            }
+        } else if (A_MODE == 2u) {
+            // A(rb..rb+3, k + lane/2) in one texel, rb = r0 + 4*(lane%2).
+            [[unroll]] for (uint t = 0; t < RT; t++) {
+                const uint rb = rowBegin + t * ROWS + 4u * (lane & 1u);
                 [[unroll]] for (uint i4 = 0; i4 < KC / 4u; i4++) {
                     const uint i = 4u * i4;
                     const uint kl = k0 + i + (lane >> 1);
@@ -201,37 +195,44 @@ void main() {
                     const vec4 aq = ok ? v : vec4(0.0);
                     [[unroll]] for (uint q = 0; q < 4u; q++) {
                         [[unroll]] for (uint r = 0; r < ROWS; r++) {
-                            acc[r] = fma(vec4(subgroupShuffle(aq[r & 3u], 2u * q + (r >> 2))), bp[i + q], acc[r]);
+                            acc[t * ROWS + r] = fma(vec4(subgroupShuffle(aq[r & 3u], 2u * q + (r >> 2))), bp[i + q], acc[t * ROWS + r]);
                         }
                     }
                 }
-            } else {
-                // One float per fetch; lane r holds row r0+r.
+            }
+        } else {
+            // One float per fetch; lane r holds row r0+r.
+            [[unroll]] for (uint t = 0; t < RT; t++) {
+                const uint row = rowBegin + t * ROWS + lane;
+                const bool rv = row < M;
                 [[unroll]] for (uint i = 0; i < KC; i++) {
                     const bool ok = rv && kv[i];
                     const uint e = ok ? row * am + ka[i] : 0u;
                     const float v = texelFetch(a4, int(e >> 2))[e & 3u];
                     const float aq = ok ? v : 0.0;
                     [[unroll]] for (uint r = 0; r < ROWS; r++) {
-                        acc[r] = fma(vec4(subgroupShuffle(aq, r)), bp[i], acc[r]);
+                        acc[t * ROWS + r] = fma(vec4(subgroupShuffle(aq, r)), bp[i], acc[t * ROWS + r]);
                     }
                 }
             }
-            [[unroll]] for (uint r = 0; r < ROWS; r++) {
-                if (r0 + r < M) {
+        }
+    }
+
+    // Each output element is written once, after the whole reduction.
+    [[unroll]] for (uint r = 0; r < RT * ROWS; r++) {
+        const uint row = rowBegin + r;
+        if (row < M) {
 #ifdef OUT_VEC4
-                    if (cv[0]) {
-                        imageStore(out4, int(((r0 + r) * om + jo[0]) >> 2), acc[r]);
-                    }
+            if (cv[0]) {
+                imageStore(out4, int((row * om + jo[0]) >> 2), acc[r]);
+            }
 #else
-                    [[unroll]] for (uint t = 0; t < 4u; t++) {
-                        if (cv[t]) {
-                            imageStore(out1, int((r0 + r) * om + jo[t]), vec4(acc[r][t]));
-                        }
-                    }
-#endif
+            [[unroll]] for (uint t = 0; t < 4u; t++) {
+                if (cv[t]) {
+                    imageStore(out1, int(row * om + jo[t]), vec4(acc[r][t]));
                 }
             }
+#endif
         }
     }
 }

@@ -163,11 +163,23 @@ func TestShowHeadlessWritesScreenshot(t *testing.T) {
 	}
 	checkCurves(t, img, run, View{})
 	if *docsShot != "" {
-		b, err := os.ReadFile(out)
-		if err == nil {
-			err = os.WriteFile(*docsShot, b, 0o644)
-		}
+		// The docs picture names a tidy relative run directory.
+		docs, err := filepath.Abs(*docsShot)
 		if err != nil {
+			t.Fatal(err)
+		}
+		tmp := t.TempDir()
+		writeFixtureRun(t, tmp)
+		t.Chdir(tmp)
+		if err := os.MkdirAll("runs", 0o755); err != nil {
+			t.Fatal(err)
+		}
+		for _, f := range []string{MetricsFile, SnapshotFile} {
+			if err := os.Rename(f, filepath.Join("runs", f)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := Show(Options{RunDir: "runs", Headless: true, Screenshot: docs, Frames: 1}); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -6,6 +6,7 @@ import (
 	"image"
 	"runtime"
 	"time"
+	"unsafe"
 
 	"github.com/effv2vk/effv2vk/engine"
 	"github.com/go-gl/glfw/v3.3/glfw"
@@ -16,8 +17,8 @@ type glfwWindow struct{ w *glfw.Window }
 
 func (g glfwWindow) InstanceExtensions() []string { return g.w.GetRequiredInstanceExtensions() }
 
-func (g glfwWindow) CreateSurface(instance any) (uintptr, error) {
-	return g.w.CreateWindowSurface(instance, nil)
+func (g glfwWindow) CreateSurface(instance unsafe.Pointer) (uint64, error) {
+	return createWindowSurface(instance, g.w.Handle())
 }
 
 func (g glfwWindow) FramebufferSize() (int, int) { return g.w.GetFramebufferSize() }

@@ -25,6 +25,7 @@ func main() {
 			trainCommand(),
 			inferCommand(),
 			benchCommand(),
+			visualizeCommand(),
 		},
 	}
 	if err := app.Run(os.Args); err != nil {
