@@ -26,6 +26,18 @@ type batchnormGeometry struct {
 
 func (g batchnormGeometry) hw() int { return g.h * g.w }
 
+// aligned reports whether every texel (4 values) of an image lies in one
+// channel, i.e. H*W is a multiple of 4.
+func (g batchnormGeometry) aligned() bool { return g.hw()%4 == 0 }
+
+// alignedSpec is the kernels' specialization constant "aligned".
+func (g batchnormGeometry) alignedSpec() engine.Spec {
+	if g.aligned() {
+		return engine.Spec{ID: 3, Value: 1}
+	}
+	return engine.Spec{ID: 3, Value: 0}
+}
+
 // channelPush is the push block that walks one channel in slots of 4
 // values (see shaders/batchnorm.comp).
 func (g batchnormGeometry) channelPush(eps float32) batchnormChannelPush {
@@ -33,8 +45,8 @@ func (g batchnormGeometry) channelPush(eps float32) batchnormChannelPush {
 	m := g.n * hw
 	p := batchnormChannelPush{N: uint32(g.n), C: uint32(g.c), Hw: uint32(hw), M: uint32(m),
 		Slots: uint32(ceilDiv(m, 4)), Div: uint32(hw), Eps: eps}
-	if hw%4 == 0 {
-		p.Aligned, p.Div = 1, uint32(hw/4)
+	if g.aligned() {
+		p.Div = uint32(hw / 4)
 	}
 	p.InvDiv = 1 / float32(p.Div)
 	return p
@@ -118,10 +130,12 @@ func perChannel(s *engine.Sequence, k *engine.Kernel, c int, push any, args ...*
 //	var[c]    = (1/M) sum_{n,h,w} (x[n,c,h,w] - mean[c])^2    (biased)
 //	invstd[c] = 1 / sqrt(var[c] + eps)
 //
-// The variance is numerically stable (batches of 16 values are centered on
-// their own mean and merged with Chan's formula, never E[x^2]-E[x]^2) and
-// deterministic (fixed reduction order, no atomics). One workgroup per
-// channel.
+// The variance is numerically stable: values are shifted by the channel's
+// first value (so x = 1000 + noise keeps its digits), batches of 16 are
+// centered on their own mean and merged with Chan's formula, never
+// E[x^2]-E[x]^2. It is deterministic (fixed reduction order, no atomics).
+// One workgroup per channel (256 invocations on GPUs, one subgroup on CPU
+// drivers); a channel is read once.
 func BatchNormStats(s *engine.Sequence, mean, invstd, x *engine.Tensor, eps float32) {
 	const op = "batch norm stats"
 	g, ok := batchnormCheck(s, op, x, nil, []roleTensor{{"mean", mean}, {"invstd", invstd}})
@@ -132,7 +146,7 @@ func BatchNormStats(s *engine.Sequence, mean, invstd, x *engine.Tensor, eps floa
 		s.Fail(fmt.Errorf("%s: eps %v must be non-negative (PyTorch's default is 1e-5, EfficientNetV2's 1e-3)", op, eps))
 		return
 	}
-	k := s.Kernel("batchnorm_stats", engine.Spec{ID: 0, Value: batchnormLocal(s)})
+	k := s.Kernel("batchnorm_stats", engine.Spec{ID: 0, Value: batchnormLocal(s)}, g.alignedSpec())
 	perChannel(s, k, g.c, g.channelPush(eps), x, mean, invstd)
 }
 
@@ -231,17 +245,17 @@ func BatchNormForward(s *engine.Sequence, y, x, mean, invstd, gamma, beta *engin
 	total := g.n * g.c * g.hw()
 	push := shaders.BatchnormForwardPush{Total: uint32(total), C: uint32(g.c), Div: uint32(g.hw()), InvC: 1 / float32(g.c)}
 	texels := 1
-	if hw4 := g.hw() / 4; g.hw()%4 == 0 {
+	if hw4 := g.hw() / 4; g.aligned() {
 		for _, r := range []int{4, 2} {
 			if hw4%r == 0 {
 				texels = r
 				break
 			}
 		}
-		push.Aligned, push.Div = 1, uint32(hw4/texels)
+		push.Div = uint32(hw4 / texels)
 	}
 	push.InvDiv = 1 / float32(push.Div)
-	k := s.Kernel("batchnorm_forward", engine.Spec{ID: 1, Value: uint32(act)}, engine.Spec{ID: 2, Value: uint32(texels)})
+	k := s.Kernel("batchnorm_forward", engine.Spec{ID: 1, Value: uint32(act)}, engine.Spec{ID: 2, Value: uint32(texels)}, g.alignedSpec())
 	s.Dispatch1D(k, ceilDiv(total, 4*texels), push, x, mean, invstd, gamma, beta, y, y)
 }
 
@@ -278,6 +292,6 @@ func BatchNormBackward(s *engine.Sequence, dx, dgamma, dbeta, dy, x, mean, invst
 			}
 		}
 	}
-	k := s.Kernel("batchnorm_backward", engine.Spec{ID: 0, Value: batchnormLocal(s)}, engine.Spec{ID: 1, Value: uint32(act)})
+	k := s.Kernel("batchnorm_backward", engine.Spec{ID: 0, Value: batchnormLocal(s)}, engine.Spec{ID: 1, Value: uint32(act)}, g.alignedSpec())
 	perChannel(s, k, g.c, shaders.BatchnormBackwardPush(g.channelPush(0)), x, dy, mean, invstd, gamma, beta, dx, dx, dgamma, dbeta)
 }

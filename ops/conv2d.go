@@ -145,7 +145,7 @@ func Conv2DBackwardData(s *engine.Sequence, dx, dy, w *engine.Tensor, stride int
 // with x outside the image taken as 0. x is [N,C,H,W], dy is [N,OC,OH,OW],
 // dw is [OC,C,k,k] and is overwritten (not accumulated). The sum runs in a
 // fixed order (no atomics): results are bitwise reproducible. It runs as one
-// pass of C*ceil(OC/OT) workgroups; Conv2DBackwardWeightChunked splits the
+// pass of ceil(C/8)*ceil(OC/8) workgroups (for k <= 3); Conv2DBackwardWeightChunked splits the
 // sum for more parallelism.
 func Conv2DBackwardWeight(s *engine.Sequence, dw, x, dy *engine.Tensor, stride int) {
 	const op = "conv2d backward weight"
@@ -159,7 +159,7 @@ func Conv2DBackwardWeight(s *engine.Sequence, dw, x, dy *engine.Tensor, stride i
 // conv2dWeightCheck checks the tensors of a weight gradient.
 func conv2dWeightCheck(s *engine.Sequence, op string, dw, x, dy *engine.Tensor, stride int) (conv2dGeometry, bool) {
 	g, ok := conv2dCheck(s, op, x, dy, dw, "x", "dy", "dw", stride)
-	if ok && g.c > int(s.Device().Info.MaxWorkgroupCount[0]) {
+	if ok && ceilDiv(g.c, conv2dLanes) > int(s.Device().Info.MaxWorkgroupCount[0]) {
 		s.Fail(fmt.Errorf("%s: %d input channels exceed the device's %d workgroups in x", op, g.c, s.Device().Info.MaxWorkgroupCount[0]))
 		return g, false
 	}
@@ -177,6 +177,6 @@ func conv2dWeightPartials(s *engine.Sequence, g conv2dGeometry, partial, x, dy *
 	ot := conv2dOutTile(g.k)
 	k := s.Kernel("conv2d_backward_weight", append(g.specs(), engine.Spec{ID: conv2dSpecOutTile, Value: uint32(ot)})...)
 	rows := ceilDiv(g.n*g.oh, chunks)
-	grid := engine.Grid{X: g.c, Y: ceilDiv(g.oc, ot), Z: chunks}
+	grid := engine.Grid{X: ceilDiv(g.c, conv2dLanes), Y: ceilDiv(g.oc, ot), Z: chunks}
 	s.Dispatch(k, grid, g.push(rows), partial, x, dy)
 }

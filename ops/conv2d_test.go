@@ -38,6 +38,16 @@ func conv2dCases(r *rand.Rand) []conv2dCase {
 			})
 		}
 	}
+	// Rows of whole texels (W or OW multiples of 4) take the _vec4 kernels.
+	cases = append(cases,
+		conv2dCase{n: 1, c: 5, h: 7, w: 12, oc: 11, k: 3, stride: 2}, // W aligned, OW = 6 not
+		conv2dCase{n: 1, c: 3, h: 5, w: 8, oc: 13, k: 5, stride: 1},  // pad 2
+		conv2dCase{n: 1, c: 2, h: 9, w: 20, oc: 3, k: 7, stride: 1},  // pad 3
+		conv2dCase{n: 2, c: 13, h: 5, w: 16, oc: 9, k: 5, stride: 2}, // W and OW aligned
+		conv2dCase{n: 1, c: 6, h: 3, w: 8, oc: 10, k: 1, stride: 2},
+		conv2dCase{n: 1, c: 3, h: 11, w: 44, oc: 5, k: 3, stride: 1}, // rows longer than a workgroup
+		conv2dCase{n: 1, c: 4, h: 7, w: 37, oc: 6, k: 7, stride: 2},
+	)
 	cases = append(cases,
 		conv2dCase{n: 1, c: 3, h: 1, w: 1, oc: 5, k: 3, stride: 2},     // a one-pixel image
 		conv2dCase{n: 1, c: 2, h: 6, w: 37, oc: 9, k: 3, stride: 2},    // even input, wide row

@@ -40,7 +40,7 @@ func NewConv2DWeightScratch(d *engine.Device, x, w []int, stride int) (*Conv2DWe
 	if rows < 1 {
 		return nil, fmt.Errorf("ops: conv2d weight scratch: input %v with kernel %d stride %d has no output rows", x, w[2], stride)
 	}
-	groups := x[1] * ceilDiv(w[0], conv2dOutTile(w[2]))
+	groups := ceilDiv(x[1], conv2dLanes) * ceilDiv(w[0], conv2dOutTile(w[2]))
 	chunks := min(rows, max(1, ceilDiv(conv2dWeightWorkgroups, groups)))
 	chunks = ceilDiv(rows, ceilDiv(rows, chunks)) // no empty chunk
 	p, err := d.NewTensor("conv2d weight partial sums", engine.Float32, chunks, w[0], w[1], w[2], w[3])

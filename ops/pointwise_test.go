@@ -6,7 +6,6 @@ import (
 	"reflect"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/effv2vk/effv2vk/engine"
 	"github.com/effv2vk/effv2vk/engine/enginetest"
@@ -261,17 +260,4 @@ func runPointwiseBench(b *testing.B, d *engine.Device, c ops.BenchCase) {
 	}
 	sec := b.Elapsed().Seconds() / float64(b.N)
 	b.ReportMetric(c.Work/sec/1e9, string(c.Unit))
-}
-
-func TestTmpPipelineTime(t *testing.T) {
-	d := enginetest.Open(t)
-	for _, name := range []string{"pointwise_nn", "pointwise_nn_v4", "pointwise_nt", "pointwise_nt_v4"} {
-		for _, sp := range [][2]uint32{{0, 0}, {1, 1}, {2, 1}} {
-			st := time.Now()
-			if _, err := d.Kernel(name, engine.Spec{ID: 0, Value: sp[0]}, engine.Spec{ID: 1, Value: sp[1]}); err != nil {
-				t.Fatal(err)
-			}
-			t.Logf("%s %v: %v", name, sp, time.Since(st))
-		}
-	}
 }

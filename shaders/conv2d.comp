@@ -16,18 +16,9 @@
 // K and S (stride) are specialization constants, so that every tap loop is
 // unrolled and every register array is indexed by constants.
 //
-// The _vec4 variants need image rows that are multiples of 4 floats (W % 4
-// == 0, and OW % 4 == 0 where dy rows are read): then an invocation's span
-// of a row starts at a known place in a 16-byte texel, and it reads whole
-// RGBA32F texels (texelFetch of a samplerBuffer), much cheaper per float
-// than one gather per float.
-//
 //! kernel conv2d_forward FORWARD
-//! kernel conv2d_forward_vec4 FORWARD VEC4
 //! kernel conv2d_backward_data BACKWARD_DATA
-//! kernel conv2d_backward_data_vec4 BACKWARD_DATA VEC4
 //! kernel conv2d_backward_weight BACKWARD_WEIGHT
-//! kernel conv2d_backward_weight_vec4 BACKWARD_WEIGHT VEC4
 //! kernel conv2d_backward_weight_sum WEIGHT_SUM
 #extension GL_KHR_shader_subgroup_basic : require
 #extension GL_KHR_shader_subgroup_shuffle : require
@@ -60,15 +51,6 @@ void main() {
 
 #define LANES 8 // invocations per workgroup = channels per tile
 #define PX 4    // neighbouring pixels per invocation
-// FLOOR4(v) is floor(v / 4) for the small (possibly negative) constants used
-// in texel arithmetic.
-#define FLOOR4(v) ((v) >= 0 ? (v) / 4 : -((3 - (v)) / 4))
-
-#ifdef VEC4
-#define INPUT(name) uniform samplerBuffer name
-#else
-#define INPUT(name) layout(r32f) readonly uniform imageBuffer name
-#endif
 
 layout(local_size_x = LANES) in;
 layout(constant_id = 0) const int K = 3; // kernel size (odd)
@@ -92,13 +74,9 @@ layout(push_constant) uniform Push {
 // y[n,o,i,j] = sum_{c,a,b} x[n,c,i*S+a-P,j*S+b-P] * w[o,c,a,b].
 // Grid: (ceil(OW/32), N*OH, ceil(OC/8)).
 const int SPAN = (PX - 1) * S + K; // input columns under one invocation's pixels
-// VEC4: the span starts P floats before a texel boundary.
-const int TX0 = FLOOR4(-P);        // first texel, relative
-const int OFFX = -P - 4 * TX0;     // first float in it
-const int NTX = (OFFX + SPAN + 3) / 4;
 
 layout(std430, binding = 0) writeonly buffer Y { float y[]; };
-layout(binding = 1) INPUT(x);
+layout(binding = 1, r32f) readonly uniform imageBuffer x;
 layout(binding = 2, r32f) readonly uniform imageBuffer wt;
 
 void main() {
@@ -135,22 +113,10 @@ void main() {
             bool rowIn = ih >= 0 && ih < pc.h; // masked, not branched: faster
             int base = ((n * pc.c + c) * pc.h + clamp(ih, 0, pc.h - 1)) * pc.w;
             float xv[SPAN];
-#ifdef VEC4
-            int q = (base + ow0 * S) >> 2;
-            vec4 tx[NTX];
-            [[unroll]] for (int k = 0; k < NTX; k++) {
-                tx[k] = texelFetch(x, clamp(q + TX0 + k, 0, textureSize(x) - 1));
-            }
-            [[unroll]] for (int u = 0; u < SPAN; u++) {
-                float v = tx[(OFFX + u) >> 2][(OFFX + u) & 3];
-                xv[u] = colIn[u] && rowIn ? v : 0.0;
-            }
-#else
             [[unroll]] for (int u = 0; u < SPAN; u++) {
                 float v = imageLoad(x, base + col[u]).x;
                 xv[u] = colIn[u] && rowIn ? v : 0.0;
             }
-#endif
             [[unroll]] for (int b = 0; b < K; b++) {
                 [[unroll]] for (int j = 0; j < LANES; j++) {
                     float wj = subgroupShuffle(wv[a * K + b], j);
@@ -190,13 +156,9 @@ layout(constant_id = 4) const int RH = 0;
 const int JLO = R >= P ? (R - P + S - 1) / S : -((P - R) / S);
 const int JHI = (R + P) / S;
 const int JSPAN = JHI - JLO + PX;
-// VEC4: the span starts JLO floats after a texel boundary.
-const int TG0 = FLOOR4(JLO);
-const int OFFG = JLO - 4 * TG0;
-const int NTG = (OFFG + JSPAN + 3) / 4;
 
 layout(std430, binding = 0) writeonly buffer DX { float dx[]; };
-layout(binding = 1) INPUT(dy);
+layout(binding = 1, r32f) readonly uniform imageBuffer dy;
 layout(binding = 2, r32f) readonly uniform imageBuffer wt;
 
 void main() {
@@ -238,22 +200,10 @@ void main() {
             bool rowIn = i >= 0 && i < pc.oh;
             int base = ((n * pc.oc + o) * pc.oh + clamp(i, 0, pc.oh - 1)) * pc.ow;
             float gv[JSPAN];
-#ifdef VEC4
-            int q = (base + m0) >> 2;
-            vec4 tg[NTG];
-            [[unroll]] for (int k = 0; k < NTG; k++) {
-                tg[k] = texelFetch(dy, clamp(q + TG0 + k, 0, textureSize(dy) - 1));
-            }
-            [[unroll]] for (int u = 0; u < JSPAN; u++) {
-                float v = tg[(OFFG + u) >> 2][(OFFG + u) & 3];
-                gv[u] = colIn[u] && rowIn ? v : 0.0;
-            }
-#else
             [[unroll]] for (int u = 0; u < JSPAN; u++) {
                 float v = imageLoad(dy, base + col[u]).x;
                 gv[u] = colIn[u] && rowIn ? v : 0.0;
             }
-#endif
             [[unroll]] for (int b = 0; b < K; b++) {
                 // v = j*S + b - P  <=>  j = m + (R + P - b)/S when divisible.
                 int d = R + P - b;
@@ -288,23 +238,25 @@ void main() {
 #ifdef BACKWARD_WEIGHT
 // partial[ch,o,c,a,b] = sum over output rows (n,i) of chunk ch and all j of
 //                       dy[n,o,i,j] * x[n,c,i*S+a-P,j*S+b-P].
-// A workgroup owns one input channel c and OT output channels; its
-// invocations split each row's columns, and a subgroup sum combines them
-// (a fixed order: bitwise reproducible). Grid: (C, ceil(OC/OT), chunks).
+// A workgroup owns 8 input channels (one per invocation) and OT <= 8 output
+// channels. All its invocations walk the same pixels, PX at a time: each
+// fetches its own channel's input patch and the dy of one output channel,
+// which subgroupShuffle broadcasts to the others. Each sum runs in one
+// invocation in a fixed order: bitwise reproducible.
+// Grid: (ceil(C/8), ceil(OC/OT), chunks).
 layout(constant_id = 3) const int OT = 8; // output channels per workgroup
 const int SPAN = (PX - 1) * S + K;
-const int TX0 = FLOOR4(-P);
-const int OFFX = -P - 4 * TX0;
-const int NTX = (OFFX + SPAN + 3) / 4;
 
 layout(std430, binding = 0) writeonly buffer Partial { float partial[]; };
-layout(binding = 1) INPUT(x);
-layout(binding = 2) INPUT(dy);
+layout(binding = 1, r32f) readonly uniform imageBuffer x;
+layout(binding = 2, r32f) readonly uniform imageBuffer dy;
 
 void main() {
     int lane = int(gl_SubgroupInvocationID);
-    int c = int(gl_WorkGroupID.x);
+    int c0 = int(gl_WorkGroupID.x) * LANES;
+    int c = min(c0 + lane, pc.c - 1);
     int o0 = int(gl_WorkGroupID.y) * OT;
+    int go = min(o0 + lane, pc.oc - 1); // the dy channel this invocation fetches
     int chunk = int(gl_WorkGroupID.z);
     int rowEnd = min((chunk + 1) * pc.rows, pc.n * pc.oh);
 
@@ -317,62 +269,42 @@ void main() {
     for (int row = chunk * pc.rows; row < rowEnd; row++) {
         int n = row / pc.oh;
         int i = row - n * pc.oh;
-        for (int j0 = lane * PX; j0 < pc.ow; j0 += LANES * PX) {
-            float g[OT][PX];
-            [[unroll]] for (int q = 0; q < OT; q++) {
-                int gbase = ((n * pc.oc + min(o0 + q, pc.oc - 1)) * pc.oh + i) * pc.ow;
-#ifdef VEC4
-                vec4 v4 = texelFetch(dy, (gbase + j0) >> 2); // j0 < OW, OW % 4 == 0
-                [[unroll]] for (int t = 0; t < PX; t++) {
-                    g[q][t] = v4[t];
-                }
-#else
-                [[unroll]] for (int t = 0; t < PX; t++) {
-                    float v = imageLoad(dy, gbase + min(j0 + t, pc.ow - 1)).x;
-                    g[q][t] = j0 + t < pc.ow ? v : 0.0;
-                }
-#endif
+        int gbase = ((n * pc.oc + go) * pc.oh + i) * pc.ow;
+        for (int j0 = 0; j0 < pc.ow; j0 += PX) {
+            float gl[PX];
+            [[unroll]] for (int t = 0; t < PX; t++) {
+                float v = imageLoad(dy, gbase + min(j0 + t, pc.ow - 1)).x;
+                gl[t] = j0 + t < pc.ow ? v : 0.0;
             }
             [[unroll]] for (int a = 0; a < K; a++) {
                 int ih = i * S + a - P;
                 bool rowIn = ih >= 0 && ih < pc.h;
                 int base = ((n * pc.c + c) * pc.h + clamp(ih, 0, pc.h - 1)) * pc.w;
                 float xv[SPAN];
-#ifdef VEC4
-                int qx = (base + j0 * S) >> 2;
-                vec4 tx[NTX];
-                [[unroll]] for (int k = 0; k < NTX; k++) {
-                    tx[k] = texelFetch(x, clamp(qx + TX0 + k, 0, textureSize(x) - 1));
-                }
-#endif
                 [[unroll]] for (int u = 0; u < SPAN; u++) {
                     int iw = j0 * S - P + u;
-#ifdef VEC4
-                    float v = tx[(OFFX + u) >> 2][(OFFX + u) & 3];
-#else
                     float v = imageLoad(x, base + clamp(iw, 0, pc.w - 1)).x;
-#endif
                     xv[u] = rowIn && iw >= 0 && iw < pc.w ? v : 0.0;
                 }
                 [[unroll]] for (int q = 0; q < OT; q++) {
-                    [[unroll]] for (int b = 0; b < K; b++) {
-                        float s = acc[q][a * K + b];
-                        [[unroll]] for (int t = 0; t < PX; t++) {
-                            s = fma(g[q][t], xv[t * S + b], s);
+                    [[unroll]] for (int t = 0; t < PX; t++) {
+                        float g = subgroupShuffle(gl[t], q);
+                        [[unroll]] for (int b = 0; b < K; b++) {
+                            acc[q][a * K + b] = fma(g, xv[t * S + b], acc[q][a * K + b]);
                         }
-                        acc[q][a * K + b] = s;
                     }
                 }
             }
         }
     }
-    int len = pc.oc * pc.c * KK;
-    [[unroll]] for (int q = 0; q < OT; q++) {
-        [[unroll]] for (int ab = 0; ab < KK; ab++) {
-            float total = subgroupAdd(acc[q][ab]);
+    if (c0 + lane < pc.c) {
+        int len = pc.oc * pc.c * KK;
+        [[unroll]] for (int q = 0; q < OT; q++) {
             int o = o0 + q;
-            if ((q * KK + ab) % LANES == lane && o < pc.oc) {
-                partial[chunk * len + (o * pc.c + c) * KK + ab] = total;
+            if (o < pc.oc) {
+                [[unroll]] for (int ab = 0; ab < KK; ab++) {
+                    partial[chunk * len + (o * pc.c + c) * KK + ab] = acc[q][ab];
+                }
             }
         }
     }

@@ -137,21 +137,21 @@ var generatedKernels = []Kernel{
 			{Binding: 1, Name: "Mean", Kind: StorageBuffer, Access: Write, Format: ""},
 			{Binding: 2, Name: "InvStd", Kind: StorageBuffer, Access: Write, Format: ""},
 		},
-		PushSize: 36,
+		PushSize: 32,
 		Push: []PushField{
 			{Name: "n", Offset: 0, Type: "uint32"},
 			{Name: "c", Offset: 4, Type: "uint32"},
 			{Name: "hw", Offset: 8, Type: "uint32"},
 			{Name: "m", Offset: 12, Type: "uint32"},
 			{Name: "slots", Offset: 16, Type: "uint32"},
-			{Name: "aligned", Offset: 20, Type: "uint32"},
-			{Name: "div", Offset: 24, Type: "uint32"},
-			{Name: "invDiv", Offset: 28, Type: "float32"},
-			{Name: "eps", Offset: 32, Type: "float32"},
+			{Name: "div", Offset: 20, Type: "uint32"},
+			{Name: "invDiv", Offset: 24, Type: "float32"},
+			{Name: "eps", Offset: 28, Type: "float32"},
 		},
 		Spec: []SpecConstant{
 			{ID: 0, Name: "", Default: 1},
 			{ID: 1, Name: "act", Default: 0},
+			{ID: 3, Name: "aligned", Default: 0},
 		},
 	},
 	{
@@ -169,18 +169,18 @@ var generatedKernels = []Kernel{
 			{Binding: 5, Name: "Y4", Kind: StorageBuffer, Access: Write, Format: ""},
 			{Binding: 6, Name: "Y1", Kind: StorageBuffer, Access: Write, Format: ""},
 		},
-		PushSize: 24,
+		PushSize: 20,
 		Push: []PushField{
 			{Name: "total", Offset: 0, Type: "uint32"},
 			{Name: "c", Offset: 4, Type: "uint32"},
-			{Name: "aligned", Offset: 8, Type: "uint32"},
-			{Name: "div", Offset: 12, Type: "uint32"},
-			{Name: "invDiv", Offset: 16, Type: "float32"},
-			{Name: "invC", Offset: 20, Type: "float32"},
+			{Name: "div", Offset: 8, Type: "uint32"},
+			{Name: "invDiv", Offset: 12, Type: "float32"},
+			{Name: "invC", Offset: 16, Type: "float32"},
 		},
 		Spec: []SpecConstant{
 			{ID: 1, Name: "act", Default: 0},
 			{ID: 2, Name: "texels", Default: 1},
+			{ID: 3, Name: "aligned", Default: 0},
 		},
 	},
 	{
@@ -201,21 +201,21 @@ var generatedKernels = []Kernel{
 			{Binding: 8, Name: "DGamma", Kind: StorageBuffer, Access: Write, Format: ""},
 			{Binding: 9, Name: "DBeta", Kind: StorageBuffer, Access: Write, Format: ""},
 		},
-		PushSize: 36,
+		PushSize: 32,
 		Push: []PushField{
 			{Name: "n", Offset: 0, Type: "uint32"},
 			{Name: "c", Offset: 4, Type: "uint32"},
 			{Name: "hw", Offset: 8, Type: "uint32"},
 			{Name: "m", Offset: 12, Type: "uint32"},
 			{Name: "slots", Offset: 16, Type: "uint32"},
-			{Name: "aligned", Offset: 20, Type: "uint32"},
-			{Name: "div", Offset: 24, Type: "uint32"},
-			{Name: "invDiv", Offset: 28, Type: "float32"},
-			{Name: "eps", Offset: 32, Type: "float32"},
+			{Name: "div", Offset: 20, Type: "uint32"},
+			{Name: "invDiv", Offset: 24, Type: "float32"},
+			{Name: "eps", Offset: 28, Type: "float32"},
 		},
 		Spec: []SpecConstant{
 			{ID: 0, Name: "", Default: 1},
 			{ID: 1, Name: "act", Default: 0},
+			{ID: 3, Name: "aligned", Default: 0},
 		},
 	},
 	{
@@ -239,6 +239,7 @@ var generatedKernels = []Kernel{
 		},
 		Spec: []SpecConstant{
 			{ID: 1, Name: "act", Default: 0},
+			{ID: 3, Name: "aligned", Default: 0},
 		},
 	},
 	{
@@ -262,6 +263,7 @@ var generatedKernels = []Kernel{
 		},
 		Spec: []SpecConstant{
 			{ID: 1, Name: "act", Default: 0},
+			{ID: 3, Name: "aligned", Default: 0},
 		},
 	},
 	{
@@ -395,6 +397,34 @@ var generatedKernels = []Kernel{
 		},
 	},
 	{
+		Name:            "conv2d_backward_weight_ct",
+		File:            "conv2d.comp",
+		Defines:         []string{"BACKWARD_WEIGHT_CT"},
+		LocalSize:       [3]uint32{8, 1, 1},
+		LocalSizeSpecID: [3]int{-1, -1, -1},
+		Bindings: []Binding{
+			{Binding: 0, Name: "Partial", Kind: StorageBuffer, Access: Write, Format: ""},
+			{Binding: 1, Name: "x", Kind: StorageTexelBuffer, Access: Read, Format: "R32F"},
+			{Binding: 2, Name: "dy", Kind: StorageTexelBuffer, Access: Read, Format: "R32F"},
+		},
+		PushSize: 32,
+		Push: []PushField{
+			{Name: "n", Offset: 0, Type: "int32"},
+			{Name: "c", Offset: 4, Type: "int32"},
+			{Name: "h", Offset: 8, Type: "int32"},
+			{Name: "w", Offset: 12, Type: "int32"},
+			{Name: "oc", Offset: 16, Type: "int32"},
+			{Name: "oh", Offset: 20, Type: "int32"},
+			{Name: "ow", Offset: 24, Type: "int32"},
+			{Name: "rows", Offset: 28, Type: "int32"},
+		},
+		Spec: []SpecConstant{
+			{ID: 0, Name: "K", Default: 3},
+			{ID: 1, Name: "S", Default: 1},
+			{ID: 3, Name: "OT", Default: 8},
+		},
+	},
+	{
 		Name:            "conv2d_backward_weight_sum",
 		File:            "conv2d.comp",
 		Defines:         []string{"WEIGHT_SUM"},
@@ -464,8 +494,8 @@ var generatedKernels = []Kernel{
 			{Name: "span", Offset: 32, Type: "uint32"},
 		},
 		Spec: []SpecConstant{
-			{ID: 0, Name: "", Default: 1},
 			{ID: 0, Name: "LOCAL", Default: 64},
+			{ID: 0, Name: "", Default: 1},
 		},
 	},
 	{
@@ -638,8 +668,8 @@ var generatedKernels = []Kernel{
 			{Name: "span", Offset: 32, Type: "uint32"},
 		},
 		Spec: []SpecConstant{
-			{ID: 0, Name: "LOCAL", Default: 64},
 			{ID: 0, Name: "", Default: 1},
+			{ID: 0, Name: "LOCAL", Default: 64},
 		},
 	},
 	{
@@ -666,8 +696,8 @@ var generatedKernels = []Kernel{
 			{Name: "span", Offset: 32, Type: "uint32"},
 		},
 		Spec: []SpecConstant{
-			{ID: 0, Name: "LOCAL", Default: 64},
 			{ID: 0, Name: "", Default: 1},
+			{ID: 0, Name: "LOCAL", Default: 64},
 		},
 	},
 	{
@@ -1166,11 +1196,11 @@ var generatedKernels = []Kernel{
 		LocalSize:       [3]uint32{8, 1, 1},
 		LocalSizeSpecID: [3]int{-1, -1, -1},
 		Bindings: []Binding{
-			{Binding: 0, Name: "out1", Kind: StorageTexelBuffer, Access: ReadWrite, Format: "R32F"},
+			{Binding: 0, Name: "out1", Kind: StorageTexelBuffer, Access: Write, Format: "R32F"},
 			{Binding: 1, Name: "a4", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
 			{Binding: 2, Name: "b4", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
 		},
-		PushSize: 28,
+		PushSize: 24,
 		Push: []PushField{
 			{Name: "M", Offset: 0, Type: "uint32"},
 			{Name: "Ncol", Offset: 4, Type: "uint32"},
@@ -1178,7 +1208,6 @@ var generatedKernels = []Kernel{
 			{Name: "hw", Offset: 12, Type: "uint32"},
 			{Name: "am", Offset: 16, Type: "uint32"},
 			{Name: "ak", Offset: 20, Type: "uint32"},
-			{Name: "rows", Offset: 24, Type: "uint32"},
 		},
 		Spec: []SpecConstant{
 			{ID: 0, Name: "A_MODE", Default: 0},
@@ -1192,11 +1221,11 @@ var generatedKernels = []Kernel{
 		LocalSize:       [3]uint32{8, 1, 1},
 		LocalSizeSpecID: [3]int{-1, -1, -1},
 		Bindings: []Binding{
-			{Binding: 0, Name: "out4", Kind: StorageTexelBuffer, Access: ReadWrite, Format: "RGBA32F"},
+			{Binding: 0, Name: "out4", Kind: StorageTexelBuffer, Access: Write, Format: "RGBA32F"},
 			{Binding: 1, Name: "a4", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
 			{Binding: 2, Name: "b4", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
 		},
-		PushSize: 28,
+		PushSize: 24,
 		Push: []PushField{
 			{Name: "M", Offset: 0, Type: "uint32"},
 			{Name: "Ncol", Offset: 4, Type: "uint32"},
@@ -1204,7 +1233,6 @@ var generatedKernels = []Kernel{
 			{Name: "hw", Offset: 12, Type: "uint32"},
 			{Name: "am", Offset: 16, Type: "uint32"},
 			{Name: "ak", Offset: 20, Type: "uint32"},
-			{Name: "rows", Offset: 24, Type: "uint32"},
 		},
 		Spec: []SpecConstant{
 			{ID: 0, Name: "A_MODE", Default: 0},
@@ -1218,11 +1246,11 @@ var generatedKernels = []Kernel{
 		LocalSize:       [3]uint32{8, 1, 1},
 		LocalSizeSpecID: [3]int{-1, -1, -1},
 		Bindings: []Binding{
-			{Binding: 0, Name: "out1", Kind: StorageTexelBuffer, Access: ReadWrite, Format: "R32F"},
+			{Binding: 0, Name: "out1", Kind: StorageTexelBuffer, Access: Write, Format: "R32F"},
 			{Binding: 1, Name: "a4", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
 			{Binding: 2, Name: "b4", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
 		},
-		PushSize: 28,
+		PushSize: 24,
 		Push: []PushField{
 			{Name: "M", Offset: 0, Type: "uint32"},
 			{Name: "Ncol", Offset: 4, Type: "uint32"},
@@ -1230,7 +1258,6 @@ var generatedKernels = []Kernel{
 			{Name: "hw", Offset: 12, Type: "uint32"},
 			{Name: "am", Offset: 16, Type: "uint32"},
 			{Name: "ak", Offset: 20, Type: "uint32"},
-			{Name: "rows", Offset: 24, Type: "uint32"},
 		},
 		Spec: []SpecConstant{
 			{ID: 0, Name: "A_MODE", Default: 0},
@@ -1244,11 +1271,11 @@ var generatedKernels = []Kernel{
 		LocalSize:       [3]uint32{8, 1, 1},
 		LocalSizeSpecID: [3]int{-1, -1, -1},
 		Bindings: []Binding{
-			{Binding: 0, Name: "out4", Kind: StorageTexelBuffer, Access: ReadWrite, Format: "RGBA32F"},
+			{Binding: 0, Name: "out4", Kind: StorageTexelBuffer, Access: Write, Format: "RGBA32F"},
 			{Binding: 1, Name: "a4", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
 			{Binding: 2, Name: "b4", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
 		},
-		PushSize: 28,
+		PushSize: 24,
 		Push: []PushField{
 			{Name: "M", Offset: 0, Type: "uint32"},
 			{Name: "Ncol", Offset: 4, Type: "uint32"},
@@ -1256,7 +1283,6 @@ var generatedKernels = []Kernel{
 			{Name: "hw", Offset: 12, Type: "uint32"},
 			{Name: "am", Offset: 16, Type: "uint32"},
 			{Name: "ak", Offset: 20, Type: "uint32"},
-			{Name: "rows", Offset: 24, Type: "uint32"},
 		},
 		Spec: []SpecConstant{
 			{ID: 0, Name: "A_MODE", Default: 0},
@@ -1721,38 +1747,35 @@ type ScalePush struct {
 
 // BatchnormStatsPush mirrors the push-constant block of kernel batchnorm_stats (batchnorm.comp).
 type BatchnormStatsPush struct {
-	N       uint32
-	C       uint32
-	Hw      uint32
-	M       uint32
-	Slots   uint32
-	Aligned uint32
-	Div     uint32
-	InvDiv  float32
-	Eps     float32
+	N      uint32
+	C      uint32
+	Hw     uint32
+	M      uint32
+	Slots  uint32
+	Div    uint32
+	InvDiv float32
+	Eps    float32
 }
 
 // BatchnormForwardPush mirrors the push-constant block of kernel batchnorm_forward (batchnorm.comp).
 type BatchnormForwardPush struct {
-	Total   uint32
-	C       uint32
-	Aligned uint32
-	Div     uint32
-	InvDiv  float32
-	InvC    float32
+	Total  uint32
+	C      uint32
+	Div    uint32
+	InvDiv float32
+	InvC   float32
 }
 
 // BatchnormBackwardPush mirrors the push-constant block of kernel batchnorm_backward (batchnorm.comp).
 type BatchnormBackwardPush struct {
-	N       uint32
-	C       uint32
-	Hw      uint32
-	M       uint32
-	Slots   uint32
-	Aligned uint32
-	Div     uint32
-	InvDiv  float32
-	Eps     float32
+	N      uint32
+	C      uint32
+	Hw     uint32
+	M      uint32
+	Slots  uint32
+	Div    uint32
+	InvDiv float32
+	Eps    float32
 }
 
 // BatchnormUpdateRunningPush mirrors the push-constant block of kernel batchnorm_update_running (batchnorm.comp).
@@ -1811,6 +1834,18 @@ type Conv2dBackwardDataPush struct {
 
 // Conv2dBackwardWeightPush mirrors the push-constant block of kernel conv2d_backward_weight (conv2d.comp).
 type Conv2dBackwardWeightPush struct {
+	N    int32
+	C    int32
+	H    int32
+	W    int32
+	Oc   int32
+	Oh   int32
+	Ow   int32
+	Rows int32
+}
+
+// Conv2dBackwardWeightCtPush mirrors the push-constant block of kernel conv2d_backward_weight_ct (conv2d.comp).
+type Conv2dBackwardWeightCtPush struct {
 	N    int32
 	C    int32
 	H    int32
@@ -2161,7 +2196,6 @@ type PointwiseNnPush struct {
 	Hw   uint32
 	Am   uint32
 	Ak   uint32
-	Rows uint32
 }
 
 // PointwiseNnV4Push mirrors the push-constant block of kernel pointwise_nn_v4 (pointwise.comp).
@@ -2172,7 +2206,6 @@ type PointwiseNnV4Push struct {
 	Hw   uint32
 	Am   uint32
 	Ak   uint32
-	Rows uint32
 }
 
 // PointwiseNtPush mirrors the push-constant block of kernel pointwise_nt (pointwise.comp).
@@ -2183,7 +2216,6 @@ type PointwiseNtPush struct {
 	Hw   uint32
 	Am   uint32
 	Ak   uint32
-	Rows uint32
 }
 
 // PointwiseNtV4Push mirrors the push-constant block of kernel pointwise_nt_v4 (pointwise.comp).
@@ -2194,7 +2226,6 @@ type PointwiseNtV4Push struct {
 	Hw   uint32
 	Am   uint32
 	Ak   uint32
-	Rows uint32
 }
 
 // ReducePartialPush mirrors the push-constant block of kernel reduce_partial (reduce.comp).

@@ -16,16 +16,17 @@
 //       O(m,j) = m*Ncol + j
 //
 // Tiling, chosen for lavapipe and good on GPUs: a workgroup is one subgroup
-// of 8 invocations; it owns 32 columns (4 per invocation, one vec4) and a
-// range of rows (pc.rows, a multiple of 8). For each chunk of KC reduction
-// steps it loads its B panel (KC x vec4 per invocation) into a private
-// array indexed only by constants (the chunk loop is fully unrolled), then
-// sweeps its rows 8 at a time: each invocation fetches A for one row (or,
-// column-major A, 4 rows of 2 k) and subgroupShuffle with constant lanes
-// broadcasts it, so every invocation updates an 8 x vec4 register tile.
-// Chunks after the first add to the output written by the previous chunk
-// (same invocation, same elements: no synchronization needed), so the
-// reduction order is fixed and results are bitwise reproducible.
+// of 8 invocations; it owns 32 columns (4 per invocation, one vec4) and
+// RT*8 rows, whose accumulators (RT*8 vec4 per invocation) stay in
+// registers over the whole reduction. For each chunk of KC reduction steps
+// it loads its B panel (KC x vec4 per invocation) into a private array
+// indexed only by constants (the chunk is fully unrolled), then sweeps its
+// RT row tiles: each invocation fetches A for one row (or, column-major A,
+// 4 rows of 2 k) and subgroupShuffle with constant lanes broadcasts it, so
+// every invocation updates an 8 x vec4 register tile. Each output element
+// is written once, at the end (storage-image loads and stores are slow on
+// lavapipe; a read-modify-write per chunk cost more than the arithmetic).
+// The reduction order is fixed: results are bitwise reproducible.
 //
 // Specialization constants pick the fetch width from the alignment the
 // wrapper checked (texel buffers give 4 floats per fetch, only at
@@ -50,7 +51,7 @@
 #define COLS 32
 // KC is the reduction chunk held in registers; the loops over it are
 // unrolled so that the panel array is indexed by constants only.
-#define KC 64
+#define KC 32
 // RT is the number of row tiles a workgroup owns (RT*ROWS rows); their
 // accumulators stay in registers over the whole reduction.
 #define RT 4
@@ -70,9 +71,9 @@ layout(push_constant) uniform Push {
 } pc;
 
 #ifdef OUT_VEC4
-layout(binding = 0, rgba32f) uniform imageBuffer out4;
+layout(binding = 0, rgba32f) writeonly uniform imageBuffer out4;
 #else
-layout(binding = 0, r32f) uniform imageBuffer out1;
+layout(binding = 0, r32f) writeonly uniform imageBuffer out1;
 #endif
 layout(binding = 1) uniform samplerBuffer a4;
 layout(binding = 2) uniform samplerBuffer b4;

@@ -9,6 +9,7 @@ import (
 	"syscall"
 
 	"github.com/effv2vk/effv2vk/train"
+	"github.com/effv2vk/effv2vk/viz"
 	"github.com/urfave/cli/v2"
 )
 
@@ -42,6 +43,7 @@ func trainCommand() *cli.Command {
 			&cli.IntFlag{Name: "keep", Value: def.KeepLast, Usage: "step checkpoints kept (besides best.safetensors)"},
 			&cli.IntFlag{Name: "workers", Value: def.Workers, Usage: "data loader goroutines"},
 			&cli.BoolFlag{Name: "profile", Usage: "time every kernel (shown by `effv2vk visualize`)"},
+			&cli.BoolFlag{Name: "visualize", Usage: "also open the live training window (as `effv2vk visualize --run OUT`); closing it does not stop training"},
 		},
 		Action: func(c *cli.Context) error {
 			cfg := train.Config{
@@ -58,7 +60,13 @@ func trainCommand() *cli.Command {
 			}
 			ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
-			res, err := train.Run(ctx, cfg, os.Stderr)
+			var res *train.Result
+			var err error
+			if c.Bool("visualize") {
+				res, err = trainWithWindow(ctx, cfg)
+			} else {
+				res, err = train.Run(ctx, cfg, os.Stderr)
+			}
 			if errors.Is(err, train.ErrInterrupted) {
 				fmt.Fprintln(os.Stderr, err)
 				return cli.Exit("", 130)
@@ -74,4 +82,27 @@ func trainCommand() *cli.Command {
 			return nil
 		},
 	}
+}
+
+// trainWithWindow trains in a goroutine while the window runs on the main
+// thread (GLFW's rule). A window that fails or is closed is reported and
+// training goes on; the function returns when training ends.
+func trainWithWindow(ctx context.Context, cfg train.Config) (*train.Result, error) {
+	if err := os.MkdirAll(cfg.OutDir, 0o755); err != nil {
+		return nil, err
+	}
+	type outcome struct {
+		res *train.Result
+		err error
+	}
+	done := make(chan outcome, 1)
+	go func() {
+		res, err := train.Run(ctx, cfg, os.Stderr)
+		done <- outcome{res, err}
+	}()
+	if err := viz.Show(viz.Options{RunDir: cfg.OutDir, Device: cfg.Device}); err != nil {
+		fmt.Fprintf(os.Stderr, "visualize: %v (training goes on)\n", err)
+	}
+	o := <-done
+	return o.res, o.err
 }
