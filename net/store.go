@@ -30,40 +30,24 @@ type Store struct {
 	// BatchesTracked is num_batches_tracked, shared by every BN layer (they
 	// are all updated by each training step).
 	BatchesTracked int64
+	// Align is the element alignment of every entry's offset (from the
+	// device): the flat layout depends on it.
+	Align int
 
 	byName map[string]*Param
 }
 
 // NewStore lays out cfg's parameters on d, with values from InitHost(seed).
 func NewStore(d *engine.Device, cfg arch.Config, seed uint64) (*Store, error) {
-	align := d.OffsetAlignment() / 4
-	st := &Store{byName: map[string]*Param{}}
-	var decay, exempt, stats []*Param
+	lay := NewLayout(cfg, d.OffsetAlignment()/4)
+	st := &Store{byName: map[string]*Param{}, Align: lay.Align}
 	for _, p := range cfg.Params() {
-		q := &Param{Param: p}
+		q := &Param{Param: p, Offset: lay.Offsets[p.Name]}
 		st.Table = append(st.Table, q)
 		st.byName[p.Name] = q
-		switch {
-		case p.Role == arch.BNBatchesTracked:
-		case !p.Trainable:
-			stats = append(stats, q)
-		case p.NoWeightDecay:
-			exempt = append(exempt, q)
-		default:
-			decay = append(decay, q)
-		}
 	}
-	place := func(ps []*Param, at int) int {
-		for _, p := range ps {
-			at = (at + align - 1) / align * align
-			p.Offset = at
-			at += p.Elements()
-		}
-		return at
-	}
-	st.DecayLen = place(decay, 0)
-	total := place(exempt, (st.DecayLen+align-1)/align*align)
-	statLen := place(stats, 0)
+	st.DecayLen = lay.DecayLen
+	total, statLen := lay.ParamsLen, lay.StatsLen
 	var err error
 	if st.Params, err = d.NewTensor("params", engine.Float32, total); err != nil {
 		return nil, fmt.Errorf("net: parameters of %s: %w", cfg.Name, err)
@@ -219,4 +203,70 @@ func InitHost(cfg arch.Config, seed uint64) map[string][]float32 {
 		out[p.Name] = v
 	}
 	return out
+}
+
+// Layout is where each state_dict entry lives in a store's flat tensors:
+// trainable parameters in Params (weight-decayed ones first, then the
+// exempt ones from an aligned offset), BN running statistics in Stats, each
+// entry at a multiple of Align elements.
+type Layout struct {
+	Align     int
+	Offsets   map[string]int // element offset in Params or Stats
+	DecayLen  int            // Params elements of the weight-decay group
+	ParamsLen int
+	StatsLen  int
+}
+
+// NewLayout places cfg's entries with offsets aligned to align elements.
+func NewLayout(cfg arch.Config, align int) Layout {
+	if align < 1 {
+		align = 1
+	}
+	lay := Layout{Align: align, Offsets: map[string]int{}}
+	var decay, exempt, stats []arch.Param
+	for _, p := range cfg.Params() {
+		switch {
+		case p.Role == arch.BNBatchesTracked:
+		case !p.Trainable:
+			stats = append(stats, p)
+		case p.NoWeightDecay:
+			exempt = append(exempt, p)
+		default:
+			decay = append(decay, p)
+		}
+	}
+	up := func(x int) int { return (x + align - 1) / align * align }
+	place := func(ps []arch.Param, at int) int {
+		for _, p := range ps {
+			at = up(at)
+			lay.Offsets[p.Name] = at
+			at += p.Elements()
+		}
+		return at
+	}
+	lay.DecayLen = place(decay, 0)
+	lay.ParamsLen = place(exempt, up(lay.DecayLen))
+	lay.StatsLen = place(stats, 0)
+	return lay
+}
+
+// Unflatten cuts flat params and stats arrays laid out by lay into named
+// values (num_batches_tracked is left out).
+func (lay Layout) Unflatten(cfg arch.Config, params, stats []float32) (map[string][]float32, error) {
+	if len(params) < lay.ParamsLen || len(stats) < lay.StatsLen {
+		return nil, fmt.Errorf("net: flat arrays of %d and %d values do not fit the layout (%d and %d)", len(params), len(stats), lay.ParamsLen, lay.StatsLen)
+	}
+	out := map[string][]float32{}
+	for _, p := range cfg.Params() {
+		off, ok := lay.Offsets[p.Name]
+		if !ok {
+			continue
+		}
+		src := params
+		if !p.Trainable {
+			src = stats
+		}
+		out[p.Name] = append([]float32(nil), src[off:off+p.Elements()]...)
+	}
+	return out, nil
 }

@@ -168,7 +168,7 @@ func conv2dWeightCheck(s *engine.Sequence, op string, dw, x, dy *engine.Tensor, 
 
 // conv2dOutTile is the number of output channels a backward-weight
 // workgroup owns: its invocations hold outTile*k*k sums each.
-func conv2dOutTile(k int) int { return min(conv2dLanes, max(1, 27/(k*k))) }
+func conv2dOutTile(k int) int { return min(conv2dLanes, max(1, 72/(k*k))) }
 
 // conv2dWeightPartials records the backward-weight kernel writing chunks
 // partial sums, each over ceil(N*OH/chunks) output rows, into partial

@@ -17,6 +17,7 @@
 // unrolled and every register array is indexed by constants.
 //
 //! kernel conv2d_forward FORWARD
+//! kernel conv2d_xexp_img FORWARD EXP_IMG
 //! kernel conv2d_backward_data BACKWARD_DATA
 //! kernel conv2d_backward_weight BACKWARD_WEIGHT
 //! kernel conv2d_backward_weight_sum WEIGHT_SUM
@@ -75,7 +76,11 @@ layout(push_constant) uniform Push {
 // Grid: (ceil(OW/32), N*OH, ceil(OC/8)).
 const int SPAN = (PX - 1) * S + K; // input columns under one invocation's pixels
 
+#ifdef EXP_IMG
+layout(binding = 0, r32f) writeonly uniform imageBuffer y;
+#else
 layout(std430, binding = 0) writeonly buffer Y { float y[]; };
+#endif
 layout(binding = 1, r32f) readonly uniform imageBuffer x;
 layout(binding = 2, r32f) readonly uniform imageBuffer wt;
 
@@ -133,7 +138,11 @@ void main() {
             int ybase = ((n * pc.oc + o) * pc.oh + oh) * pc.ow + ow0;
             [[unroll]] for (int t = 0; t < PX; t++) {
                 if (ow0 + t < pc.ow) {
+#ifdef EXP_IMG
+                    imageStore(y, ybase + t, vec4(acc[j][t]));
+#else
                     y[ybase + t] = acc[j][t];
+#endif
                 }
             }
         }

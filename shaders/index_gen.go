@@ -340,6 +340,33 @@ var generatedKernels = []Kernel{
 		},
 	},
 	{
+		Name:            "conv2d_xexp_img",
+		File:            "conv2d.comp",
+		Defines:         []string{"FORWARD", "EXP_IMG"},
+		LocalSize:       [3]uint32{8, 1, 1},
+		LocalSizeSpecID: [3]int{-1, -1, -1},
+		Bindings: []Binding{
+			{Binding: 0, Name: "y", Kind: StorageTexelBuffer, Access: Write, Format: "R32F"},
+			{Binding: 1, Name: "x", Kind: StorageTexelBuffer, Access: Read, Format: "R32F"},
+			{Binding: 2, Name: "wt", Kind: StorageTexelBuffer, Access: Read, Format: "R32F"},
+		},
+		PushSize: 32,
+		Push: []PushField{
+			{Name: "n", Offset: 0, Type: "int32"},
+			{Name: "c", Offset: 4, Type: "int32"},
+			{Name: "h", Offset: 8, Type: "int32"},
+			{Name: "w", Offset: 12, Type: "int32"},
+			{Name: "oc", Offset: 16, Type: "int32"},
+			{Name: "oh", Offset: 20, Type: "int32"},
+			{Name: "ow", Offset: 24, Type: "int32"},
+			{Name: "rows", Offset: 28, Type: "int32"},
+		},
+		Spec: []SpecConstant{
+			{ID: 0, Name: "K", Default: 3},
+			{ID: 1, Name: "S", Default: 1},
+		},
+	},
+	{
 		Name:            "conv2d_backward_data",
 		File:            "conv2d.comp",
 		Defines:         []string{"BACKWARD_DATA"},
@@ -372,34 +399,6 @@ var generatedKernels = []Kernel{
 		Name:            "conv2d_backward_weight",
 		File:            "conv2d.comp",
 		Defines:         []string{"BACKWARD_WEIGHT"},
-		LocalSize:       [3]uint32{8, 1, 1},
-		LocalSizeSpecID: [3]int{-1, -1, -1},
-		Bindings: []Binding{
-			{Binding: 0, Name: "Partial", Kind: StorageBuffer, Access: Write, Format: ""},
-			{Binding: 1, Name: "x", Kind: StorageTexelBuffer, Access: Read, Format: "R32F"},
-			{Binding: 2, Name: "dy", Kind: StorageTexelBuffer, Access: Read, Format: "R32F"},
-		},
-		PushSize: 32,
-		Push: []PushField{
-			{Name: "n", Offset: 0, Type: "int32"},
-			{Name: "c", Offset: 4, Type: "int32"},
-			{Name: "h", Offset: 8, Type: "int32"},
-			{Name: "w", Offset: 12, Type: "int32"},
-			{Name: "oc", Offset: 16, Type: "int32"},
-			{Name: "oh", Offset: 20, Type: "int32"},
-			{Name: "ow", Offset: 24, Type: "int32"},
-			{Name: "rows", Offset: 28, Type: "int32"},
-		},
-		Spec: []SpecConstant{
-			{ID: 0, Name: "K", Default: 3},
-			{ID: 1, Name: "S", Default: 1},
-			{ID: 3, Name: "OT", Default: 8},
-		},
-	},
-	{
-		Name:            "conv2d_backward_weight_ct",
-		File:            "conv2d.comp",
-		Defines:         []string{"BACKWARD_WEIGHT_CT"},
 		LocalSize:       [3]uint32{8, 1, 1},
 		LocalSizeSpecID: [3]int{-1, -1, -1},
 		Bindings: []Binding{
@@ -465,8 +464,8 @@ var generatedKernels = []Kernel{
 			{Name: "span", Offset: 32, Type: "uint32"},
 		},
 		Spec: []SpecConstant{
-			{ID: 0, Name: "LOCAL", Default: 64},
 			{ID: 0, Name: "", Default: 1},
+			{ID: 0, Name: "LOCAL", Default: 64},
 		},
 	},
 	{
@@ -581,8 +580,8 @@ var generatedKernels = []Kernel{
 			{Name: "span", Offset: 32, Type: "uint32"},
 		},
 		Spec: []SpecConstant{
-			{ID: 0, Name: "LOCAL", Default: 64},
 			{ID: 0, Name: "", Default: 1},
+			{ID: 0, Name: "LOCAL", Default: 64},
 		},
 	},
 	{
@@ -610,8 +609,8 @@ var generatedKernels = []Kernel{
 			{Name: "span", Offset: 32, Type: "uint32"},
 		},
 		Spec: []SpecConstant{
-			{ID: 0, Name: "", Default: 1},
 			{ID: 0, Name: "LOCAL", Default: 64},
+			{ID: 0, Name: "", Default: 1},
 		},
 	},
 	{
@@ -639,8 +638,8 @@ var generatedKernels = []Kernel{
 			{Name: "span", Offset: 32, Type: "uint32"},
 		},
 		Spec: []SpecConstant{
-			{ID: 0, Name: "LOCAL", Default: 64},
 			{ID: 0, Name: "", Default: 1},
+			{ID: 0, Name: "LOCAL", Default: 64},
 		},
 	},
 	{
@@ -668,8 +667,8 @@ var generatedKernels = []Kernel{
 			{Name: "span", Offset: 32, Type: "uint32"},
 		},
 		Spec: []SpecConstant{
-			{ID: 0, Name: "", Default: 1},
 			{ID: 0, Name: "LOCAL", Default: 64},
+			{ID: 0, Name: "", Default: 1},
 		},
 	},
 	{
@@ -696,8 +695,8 @@ var generatedKernels = []Kernel{
 			{Name: "span", Offset: 32, Type: "uint32"},
 		},
 		Spec: []SpecConstant{
-			{ID: 0, Name: "", Default: 1},
 			{ID: 0, Name: "LOCAL", Default: 64},
+			{ID: 0, Name: "", Default: 1},
 		},
 	},
 	{
@@ -752,8 +751,8 @@ var generatedKernels = []Kernel{
 			{Name: "span", Offset: 32, Type: "uint32"},
 		},
 		Spec: []SpecConstant{
-			{ID: 0, Name: "", Default: 1},
 			{ID: 0, Name: "LOCAL", Default: 64},
+			{ID: 0, Name: "", Default: 1},
 		},
 	},
 	{
@@ -1820,6 +1819,18 @@ type Conv2dForwardPush struct {
 	Rows int32
 }
 
+// Conv2dXexpImgPush mirrors the push-constant block of kernel conv2d_xexp_img (conv2d.comp).
+type Conv2dXexpImgPush struct {
+	N    int32
+	C    int32
+	H    int32
+	W    int32
+	Oc   int32
+	Oh   int32
+	Ow   int32
+	Rows int32
+}
+
 // Conv2dBackwardDataPush mirrors the push-constant block of kernel conv2d_backward_data (conv2d.comp).
 type Conv2dBackwardDataPush struct {
 	N    int32
@@ -1834,18 +1845,6 @@ type Conv2dBackwardDataPush struct {
 
 // Conv2dBackwardWeightPush mirrors the push-constant block of kernel conv2d_backward_weight (conv2d.comp).
 type Conv2dBackwardWeightPush struct {
-	N    int32
-	C    int32
-	H    int32
-	W    int32
-	Oc   int32
-	Oh   int32
-	Ow   int32
-	Rows int32
-}
-
-// Conv2dBackwardWeightCtPush mirrors the push-constant block of kernel conv2d_backward_weight_ct (conv2d.comp).
-type Conv2dBackwardWeightCtPush struct {
 	N    int32
 	C    int32
 	H    int32

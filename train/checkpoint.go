@@ -34,6 +34,15 @@ type checkpointMeta struct {
 	Config   Config   `json:"config"`
 	Position position `json:"position"`
 	Device   string   `json:"device"`
+	Classes  []string `json:"classes"`
+	Model    string   `json:"model"`
+	// Align is the element alignment of the flat optimizer and EMA state
+	// (net.Layout): a checkpoint resumes only where it is the same.
+	Align int `json:"align"`
+	// ImageSize is the evaluation image size; RawH, RawW, RawC the size of
+	// the uint8 images the model is fed (the dataset's own).
+	ImageSize        int `json:"image_size"`
+	RawH, RawW, RawC int
 }
 
 // namedTensor is a device tensor saved under a name.
@@ -44,7 +53,7 @@ type namedTensor struct {
 
 // saveCheckpoint writes model (torchvision names under "model/"), extra
 // state tensors (optimizer, EMA) and the position atomically to path.
-func saveCheckpoint(path string, cfg Config, pos position, device string, m *net.Model, extra []namedTensor) error {
+func saveCheckpoint(path string, meta checkpointMeta, m *net.Model, extra []namedTensor) error {
 	values, err := m.Store.Snapshot()
 	if err != nil {
 		return err
@@ -68,11 +77,12 @@ func saveCheckpoint(path string, cfg Config, pos position, device string, m *net
 		}
 		tensors[e.Name] = t
 	}
-	meta, err := json.Marshal(checkpointMeta{Version: checkpointVersion, Config: cfg, Position: pos, Device: device})
+	meta.Version = checkpointVersion
+	raw, err := json.Marshal(meta)
 	if err != nil {
 		return err
 	}
-	if err := safetensors.WriteFile(path, tensors, map[string]string{metaKey: string(meta)}); err != nil {
+	if err := safetensors.WriteFile(path, tensors, map[string]string{metaKey: string(raw)}); err != nil {
 		return fmt.Errorf("train: writing checkpoint %s: %w", path, err)
 	}
 	return nil
@@ -127,6 +137,9 @@ func loadCheckpoint(path string, mc arch.Config, m *net.Model, extra []namedTens
 			return meta, fmt.Errorf("train: checkpoint %s: %s has %d values, the model needs %d: made for another model or class count", path, p.Name, len(v), p.Elements())
 		}
 		values[p.Name] = v
+	}
+	if meta.Align != m.Store.Align {
+		return meta, fmt.Errorf("train: checkpoint %s was made on %s, whose buffer alignment (%d floats) differs from this device's (%d): its optimizer state cannot be resumed here; start a new run from its weights with `effv2vk export`", path, meta.Device, meta.Align, m.Store.Align)
 	}
 	extraValues := make([][]float32, len(extra))
 	for i, e := range extra {

@@ -10,11 +10,16 @@ import (
 	"github.com/effv2vk/effv2vk/net"
 )
 
-// evalGraph records (once) the forward pass in eval mode at the evaluation
-// size.
+// evalGraph records the forward pass in eval mode at the evaluation size
+// (the current stage's: a model is evaluated at the size it trains at, the
+// last stage's size at the end), once per size.
 func (r *run) evalGraph() (*net.Graph, error) {
-	if r.evalG != nil {
+	if r.evalG != nil && r.evalG.Config.Size == r.evalSize {
 		return r.evalG, nil
+	}
+	if r.evalG != nil {
+		r.evalG.Free()
+		r.evalG = nil
 	}
 	h, w := nativeSize(r.testDS)
 	g, err := r.model.Record(net.GraphConfig{

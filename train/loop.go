@@ -57,7 +57,7 @@ type run struct {
 	metrics  *metricsLog
 	bar      *progress
 	perEpoch int
-	evalSize int
+	evalSize int // the current stage's image size
 	evalG    *net.Graph
 }
 
@@ -120,7 +120,7 @@ func (r *run) setup() error {
 	if r.sched, err = progressive.Plan(preset, cfg.Epochs); err != nil {
 		return err
 	}
-	r.evalSize = r.sched.Stages[len(r.sched.Stages)-1].ImageSize
+	r.evalSize = r.sched.Stages[0].ImageSize
 	if r.lr, err = optim.NewSchedule(cfg.LRSchedule, cfg.LR, cfg.WarmupEpochs, float64(cfg.Epochs)); err != nil {
 		return err
 	}
@@ -249,6 +249,7 @@ func (r *run) train(ctx context.Context) (*Result, error) {
 		if err != nil {
 			return nil, err
 		}
+		r.evalSize = stage.ImageSize
 		r.bar.println("stage %d/%d: image size %d, dropout %.3f, RandAugment %.1f, mixup %.2f, epochs %d-%d",
 			si+1, len(r.sched.Stages), stage.ImageSize, stage.Dropout, stage.RandAugmentMagnitude, stage.MixupAlpha, stage.FirstEpoch, stage.LastEpoch())
 		for epoch := max(stage.FirstEpoch, r.pos.Epoch); epoch <= stage.LastEpoch(); epoch++ {
@@ -462,12 +463,15 @@ func (r *run) endEpoch(stage progressive.Stage, epoch int, res *Result) error {
 
 // checkpoint writes the position reached; with best, also best.safetensors.
 func (r *run) checkpoint(best bool) error {
+	meta := checkpointMeta{Config: r.cfg, Position: r.pos, Device: r.dev.Info.Name, Classes: r.trainDS.ClassNames(),
+		Model: r.mc.Name, Align: r.model.Store.Align, ImageSize: r.evalSize, RawC: r.trainDS.Channels()}
+	meta.RawH, meta.RawW = nativeSize(r.trainDS)
 	path := filepath.Join(r.cfg.OutDir, checkpointName(r.pos.Step))
-	if err := saveCheckpoint(path, r.cfg, r.pos, r.dev.Info.Name, r.model, r.stateTensors()); err != nil {
+	if err := saveCheckpoint(path, meta, r.model, r.stateTensors()); err != nil {
 		return err
 	}
 	if best {
-		if err := saveCheckpoint(filepath.Join(r.cfg.OutDir, "best.safetensors"), r.cfg, r.pos, r.dev.Info.Name, r.model, r.stateTensors()); err != nil {
+		if err := saveCheckpoint(filepath.Join(r.cfg.OutDir, "best.safetensors"), meta, r.model, r.stateTensors()); err != nil {
 			return err
 		}
 	}

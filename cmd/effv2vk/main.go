@@ -11,7 +11,15 @@ import (
 )
 
 func main() {
-	app := &cli.App{
+	if err := newApp().Run(os.Args); err != nil {
+		fmt.Fprintln(os.Stderr, "effv2vk:", err)
+		os.Exit(1)
+	}
+}
+
+// newApp builds the command-line application.
+func newApp() *cli.App {
+	return &cli.App{
 		Name:  "effv2vk",
 		Usage: "train EfficientNetV2 with Vulkan compute shaders on any GPU",
 		Flags: []cli.Flag{
@@ -26,10 +34,9 @@ func main() {
 			inferCommand(),
 			benchCommand(),
 			visualizeCommand(),
+			evalCommand(),
+			predictCommand(),
+			exportCommand(),
 		},
-	}
-	if err := app.Run(os.Args); err != nil {
-		fmt.Fprintln(os.Stderr, "effv2vk:", err)
-		os.Exit(1)
 	}
 }

@@ -1,0 +1,77 @@
+package main
+
+import (
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/effv2vk/effv2vk/safetensors"
+)
+
+func runCLI(t *testing.T, args ...string) error {
+	t.Helper()
+	return newApp().Run(append([]string{"effv2vk"}, args...))
+}
+
+// TestInferMatchesPyTorch runs `effv2vk infer` on the pico golden (made by
+// testdata/make_goldens.py from torchvision) in both modes.
+func TestInferMatchesPyTorch(t *testing.T) {
+	if os.Getenv("CI") != "true" && os.Getenv("VK_DRIVER_FILES") == "" {
+		if _, err := os.Stat("/usr/share/vulkan/icd.d/lvp_icd.x86_64.json"); err != nil {
+			t.Skip("no Vulkan driver")
+		}
+	}
+	golden := "../../testdata/golden/"
+	dir := t.TempDir()
+	out := filepath.Join(dir, "out.safetensors")
+	io, err := safetensors.Read(golden + "pico-io.safetensors")
+	if err != nil {
+		t.Fatal(err)
+	}
+	args := []string{"infer", "--model", "efficientnetv2-pico", "--classes", "10", "--weights", golden + "pico-weights.safetensors",
+		"--input", golden + "pico-io.safetensors", "--output", out}
+	if err := runCLI(t, append(args, "--mode", "eval")...); err != nil {
+		t.Fatal(err)
+	}
+	check := func(key, wantKey string, tol float64) {
+		t.Helper()
+		f, err := safetensors.Read(out)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := f.Float32s(key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, _ := io.Float32s(wantKey)
+		scale, worst := 0.0, 0.0
+		for i := range want {
+			scale = math.Max(scale, math.Abs(float64(want[i])))
+			worst = math.Max(worst, math.Abs(float64(got[i]-want[i])))
+		}
+		if worst/scale > tol {
+			t.Errorf("%s: relative error %.3g > %g", key, worst/scale, tol)
+		}
+	}
+	check("logits", "eval_logits", 1e-4)
+	if err := runCLI(t, append(args, "--mode", "train", "--labels", golden+"pico-io.safetensors")...); err != nil {
+		t.Fatal(err)
+	}
+	check("logits", "train_logits", 1e-4)
+	check("loss", "loss", 1e-4)
+	check("grad/classifier.1.weight", "grad/classifier.1.weight", 1e-3)
+	check("grad/features.0.0.weight", "grad/features.0.0.weight", 1e-3)
+
+	// Bad input: clear errors.
+	err = runCLI(t, "infer", "--model", "efficientnetv2-pico", "--classes", "7", "--weights", golden+"pico-weights.safetensors",
+		"--input", golden+"pico-io.safetensors", "--output", out)
+	if err == nil || !strings.Contains(err.Error(), "classifier.1.weight") {
+		t.Errorf("wrong --classes: %v", err)
+	}
+	err = runCLI(t, append(args, "--mode", "sideways")...)
+	if err == nil || !strings.Contains(err.Error(), "--mode") {
+		t.Errorf("bad --mode: %v", err)
+	}
+}
