@@ -381,41 +381,6 @@ func TestBatchNormErrors(t *testing.T) {
 	}
 }
 
-func BenchmarkBatchNorm(b *testing.B) {
-	d := enginetest.Open(b)
-	for _, c := range ops.BenchCases() {
-		if c.Op != "batchnorm" && c.Op != "activation" {
-			continue
-		}
-		b.Run(c.Name, func(b *testing.B) { runBatchNormBench(b, d, c) })
-	}
-}
-
-// runBatchNormBench records a bench case once, warms it up and replays it
-// b.N times, reporting its throughput.
-func runBatchNormBench(b *testing.B, d *engine.Device, c ops.BenchCase) {
-	s, err := d.NewSequence(c.Name, engine.SequenceOptions{})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer s.Release()
-	cleanup, err := c.Setup(d, s)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer cleanup()
-	if err := s.Finish(); err != nil {
-		b.Fatal(err)
-	}
-	if err := d.Run(s); err != nil { // JIT and caches
-		b.Fatal(err)
-	}
-	b.ResetTimer()
-	for range b.N {
-		if err := d.Run(s); err != nil {
-			b.Fatal(err)
-		}
-	}
-	sec := b.Elapsed().Seconds() / float64(b.N)
-	b.ReportMetric(c.Work/sec/1e9, string(c.Unit))
-}
+// BenchmarkBatchNorm times the registered batch-norm and activation cases
+// (go test ./ops -run XXX -bench BatchNorm -benchtime 20x).
+func BenchmarkBatchNorm(b *testing.B) { benchFamilies(b, "batchnorm", "activation") }

@@ -242,41 +242,4 @@ func TestDepthwiseKernelsSharePushBlock(t *testing.T) {
 
 // BenchmarkDepthwise times the registered depthwise cases
 // (go test ./ops -run XXX -bench Depthwise -benchtime 20x).
-func BenchmarkDepthwise(b *testing.B) {
-	d := enginetest.Open(b)
-	for _, c := range ops.BenchCases() {
-		if c.Op != "depthwise" {
-			continue
-		}
-		b.Run(c.Name, func(b *testing.B) { runDepthwiseBench(b, d, c) })
-	}
-}
-
-// runDepthwiseBench records a bench case once, warms it up and replays it b.N
-// times, reporting its throughput.
-func runDepthwiseBench(b *testing.B, d *engine.Device, c ops.BenchCase) {
-	s, err := d.NewSequence(c.Name, engine.SequenceOptions{})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer s.Release()
-	cleanup, err := c.Setup(d, s)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer cleanup()
-	if err := s.Finish(); err != nil {
-		b.Fatal(err)
-	}
-	if err := d.Run(s); err != nil { // JIT and caches
-		b.Fatal(err)
-	}
-	b.ResetTimer()
-	for range b.N {
-		if err := d.Run(s); err != nil {
-			b.Fatal(err)
-		}
-	}
-	sec := b.Elapsed().Seconds() / float64(b.N)
-	b.ReportMetric(c.Work/sec/1e9, string(c.Unit))
-}
+func BenchmarkDepthwise(b *testing.B) { benchFamilies(b, "depthwise") }

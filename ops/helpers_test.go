@@ -5,11 +5,14 @@ import (
 	"math"
 	"math/rand/v2"
 	"os"
+	"slices"
 	"strconv"
 	"testing"
 	"time"
 
 	"github.com/effv2vk/effv2vk/engine"
+	"github.com/effv2vk/effv2vk/engine/enginetest"
+	"github.com/effv2vk/effv2vk/ops"
 )
 
 // testRand returns a generator seeded from $EFFV2VK_TEST_SEED or the clock,
@@ -143,5 +146,43 @@ func sameBits(t *testing.T, what string, a, b []float64) {
 		if math.Float64bits(a[i]) != math.Float64bits(b[i]) {
 			t.Fatalf("%s: run-to-run difference at %d: %v vs %v", what, i, a[i], b[i])
 		}
+	}
+}
+
+// benchFamilies times every registered bench case of the given families
+// (ops.BenchCases): recorded once, run once to warm up (JIT, caches), then
+// replayed b.N times, reporting GFLOP/s or GB/s.
+func benchFamilies(b *testing.B, families ...string) {
+	d := enginetest.Open(b)
+	for _, c := range ops.BenchCases() {
+		if !slices.Contains(families, c.Op) {
+			continue
+		}
+		b.Run(c.Name, func(b *testing.B) {
+			s, err := d.NewSequence(c.Name, engine.SequenceOptions{})
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer s.Release()
+			cleanup, err := c.Setup(d, s)
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer cleanup()
+			if err := s.Finish(); err != nil {
+				b.Fatal(err)
+			}
+			if err := d.Run(s); err != nil {
+				b.Fatal(err)
+			}
+			b.ResetTimer()
+			for range b.N {
+				if err := d.Run(s); err != nil {
+					b.Fatal(err)
+				}
+			}
+			sec := b.Elapsed().Seconds() / float64(b.N)
+			b.ReportMetric(c.Work/sec/1e9, string(c.Unit))
+		})
 	}
 }

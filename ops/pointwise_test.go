@@ -221,43 +221,6 @@ func TestPointwisePushBlocks(t *testing.T) {
 	}
 }
 
-// BenchmarkPointwise runs the registered pointwise bench cases (batch 8,
-// EfficientNetV2-S at 128x128) and reports GFLOP/s.
-func BenchmarkPointwise(b *testing.B) {
-	d := enginetest.Open(b)
-	for _, c := range ops.BenchCases() {
-		if c.Op != "pointwise" {
-			continue
-		}
-		b.Run(c.Name, func(b *testing.B) { runPointwiseBench(b, d, c) })
-	}
-}
-
-// runPointwiseBench records a bench case once, warms it up and replays it
-// b.N times, reporting its throughput.
-func runPointwiseBench(b *testing.B, d *engine.Device, c ops.BenchCase) {
-	s, err := d.NewSequence(c.Name, engine.SequenceOptions{})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer s.Release()
-	cleanup, err := c.Setup(d, s)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer cleanup()
-	if err := s.Finish(); err != nil {
-		b.Fatal(err)
-	}
-	if err := d.Run(s); err != nil { // JIT and caches
-		b.Fatal(err)
-	}
-	b.ResetTimer()
-	for range b.N {
-		if err := d.Run(s); err != nil {
-			b.Fatal(err)
-		}
-	}
-	sec := b.Elapsed().Seconds() / float64(b.N)
-	b.ReportMetric(c.Work/sec/1e9, string(c.Unit))
-}
+// BenchmarkPointwise times the registered 1x1 cases
+// (go test ./ops -run XXX -bench Pointwise -benchtime 20x).
+func BenchmarkPointwise(b *testing.B) { benchFamilies(b, "pointwise") }

@@ -70,37 +70,8 @@ func TestReductions(t *testing.T) {
 	}
 }
 
-// BenchmarkMisc replays the squeeze-excite, classifier, input, dropout and
-// reduction cases of bench_misc.go, reporting GB/s or GFLOP/s.
+// BenchmarkMisc times the squeeze-excite, classifier, input, dropout and
+// reduction cases of bench_misc.go.
 func BenchmarkMisc(b *testing.B) {
-	d := enginetest.Open(b)
-	families := map[string]bool{"squeeze_excite": true, "classifier": true, "input": true, "dropout": true, "reduce": true}
-	for _, c := range ops.BenchCases() {
-		if !families[c.Op] {
-			continue
-		}
-		b.Run(c.Name, func(b *testing.B) {
-			s, err := d.NewSequence(c.Name, engine.SequenceOptions{})
-			if err != nil {
-				b.Fatal(err)
-			}
-			defer s.Release()
-			cleanup, err := c.Setup(d, s)
-			if err != nil {
-				b.Fatal(err)
-			}
-			defer cleanup()
-			if err := d.Run(s); err != nil { // JIT and caches
-				b.Fatal(err)
-			}
-			b.ResetTimer()
-			for range b.N {
-				if err := d.Run(s); err != nil {
-					b.Fatal(err)
-				}
-			}
-			sec := b.Elapsed().Seconds() / float64(b.N)
-			b.ReportMetric(c.Work/sec/1e9, string(c.Unit))
-		})
-	}
+	benchFamilies(b, "squeeze_excite", "classifier", "input", "dropout", "reduce")
 }
