@@ -40,6 +40,9 @@ test: deps spirv-check vet gotest
 bench: build xdg
 	scripts/bench.sh
 
+# The main job: train the default model (efficientnetv2-pico) on
+# Fashion-MNIST with progressive learning, then evaluate it.
 demo: deps build xdg
 	bin/effv2vk devices
-	bin/effv2vk selftest
+	bin/effv2vk train --out runs/demo
+	bin/effv2vk eval --checkpoint runs/demo

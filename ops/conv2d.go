@@ -145,8 +145,9 @@ func Conv2DBackwardData(s *engine.Sequence, dx, dy, w *engine.Tensor, stride int
 // with x outside the image taken as 0. x is [N,C,H,W], dy is [N,OC,OH,OW],
 // dw is [OC,C,k,k] and is overwritten (not accumulated). The sum runs in a
 // fixed order (no atomics): results are bitwise reproducible. It runs as one
-// pass of ceil(C/8)*ceil(OC/8) workgroups (for k <= 3); Conv2DBackwardWeightChunked splits the
-// sum for more parallelism.
+// pass of ceil(C/8)*ceil(OC/8) workgroups (k <= 3), enough for a CPU
+// driver; on a GPU prefer Conv2DBackwardWeightChunked, which splits the sum
+// over the output rows into many more workgroups.
 func Conv2DBackwardWeight(s *engine.Sequence, dw, x, dy *engine.Tensor, stride int) {
 	const op = "conv2d backward weight"
 	g, ok := conv2dWeightCheck(s, op, dw, x, dy, stride)

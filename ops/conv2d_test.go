@@ -4,8 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
-	"runtime"
-	"syscall"
+	"strings"
 	"testing"
 
 	"github.com/effv2vk/effv2vk/engine"
@@ -193,53 +192,60 @@ func TestConv2DFiniteDifference(t *testing.T) {
 
 // BenchmarkConv2D times the registered conv2d cases
 // (go test ./ops -run XXX -bench Conv2D -benchtime 20x).
-func BenchmarkConv2D(b *testing.B) {
-	d := enginetest.Open(b)
-	for _, c := range ops.BenchCases() {
-		if c.Op != "conv2d" {
-			continue
-		}
-		b.Run(c.Name, func(b *testing.B) { runConv2DBench(b, d, c) })
-	}
-}
+func BenchmarkConv2D(b *testing.B) { benchFamilies(b, "conv2d") }
 
-// runConv2DBench records a bench case once, runs it once (JIT, caches) and
-// replays it b.N times, reporting its throughput.
-func runConv2DBench(b *testing.B, d *engine.Device, c ops.BenchCase) {
-	s, err := d.NewSequence(c.Name, engine.SequenceOptions{})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer s.Release()
-	cleanup, err := c.Setup(d, s)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer cleanup()
-	if err := d.Run(s); err != nil {
-		b.Fatal(err)
-	}
-	b.ResetTimer()
-	cpu0 := processCPUSeconds(b)
-	for range b.N {
-		if err := d.Run(s); err != nil {
-			b.Fatal(err)
+// TestConv2DShapeErrors checks that mismatched tensors and unsupported
+// settings become sequence errors naming the operation, not panics.
+func TestConv2DShapeErrors(t *testing.T) {
+	d := enginetest.Open(t)
+	newT := func(shape ...int) *engine.Tensor {
+		x, err := d.NewTensor("t", engine.Float32, shape...)
+		if err != nil {
+			t.Fatal(err)
 		}
+		t.Cleanup(x.Free)
+		return x
 	}
-	sec := b.Elapsed().Seconds() / float64(b.N)
-	b.ReportMetric(c.Work/sec/1e9, string(c.Unit))
-	// On a busy shared machine wall time mostly measures the other
-	// processes; work per CPU-second of this process, times the cores the
-	// driver runs on, estimates the throughput on a quiet machine.
-	cpu := (processCPUSeconds(b) - cpu0) / float64(b.N)
-	b.ReportMetric(c.Work/(cpu/float64(runtime.NumCPU()))/1e9, string(c.Unit)+"-cpu")
-}
-
-// processCPUSeconds is the user + system CPU time of this process so far.
-func processCPUSeconds(b *testing.B) float64 {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		b.Fatal(err)
+	x, y, w := newT(1, 3, 9, 9), newT(1, 4, 5, 5), newT(4, 3, 3, 3)
+	scratch, err := ops.NewConv2DWeightScratch(d, x.Shape, w.Shape, 2)
+	if err != nil {
+		t.Fatal(err)
 	}
-	return float64(ru.Utime.Sec+ru.Stime.Sec) + float64(ru.Utime.Usec+ru.Stime.Usec)/1e6
+	defer scratch.Free()
+	for _, c := range []struct {
+		name, want string
+		record     func(s *engine.Sequence)
+	}{
+		{"stride 3", "stride 3", func(s *engine.Sequence) { ops.Conv2DForward(s, y, x, w, 3) }},
+		{"wrong output", "conv2d forward", func(s *engine.Sequence) { ops.Conv2DForward(s, y, x, w, 1) }},
+		{"even kernel", "kernel size 2", func(s *engine.Sequence) { ops.Conv2DForward(s, y, x, newT(4, 3, 2, 2), 2) }},
+		{"channels", "does not fit", func(s *engine.Sequence) { ops.Conv2DBackwardData(s, x, y, newT(4, 5, 3, 3), 2) }},
+		{"3-D input", "4-D", func(s *engine.Sequence) { ops.Conv2DBackwardWeight(s, w, newT(3, 9, 9), y, 2) }},
+		{"missing weight", "does not fit", func(s *engine.Sequence) { ops.Conv2DForward(s, y, x, nil, 2) }},
+		{"scratch for stride 1", "scratch does not fit", func(s *engine.Sequence) {
+			other, err := ops.NewConv2DWeightScratch(d, x.Shape, w.Shape, 1)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer other.Free()
+			ops.Conv2DBackwardWeightChunked(s, w, x, y, 2, other)
+		}},
+		{"nil scratch", "scratch does not fit", func(s *engine.Sequence) { ops.Conv2DBackwardWeightChunked(s, w, x, y, 2, nil) }},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			s, err := d.NewSequence(c.name, engine.SequenceOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer s.Release()
+			c.record(s)
+			err = s.Finish()
+			if err == nil || !strings.Contains(err.Error(), c.want) {
+				t.Fatalf("error %v, want one mentioning %q", err, c.want)
+			}
+		})
+	}
+	if _, err := ops.NewConv2DWeightScratch(d, []int{1, 3, 9}, w.Shape, 1); err == nil {
+		t.Error("scratch for a 3-D input: no error")
+	}
 }

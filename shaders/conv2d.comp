@@ -3,27 +3,31 @@
 // NCHW float32, weight [OC,C,K,K]. Forward, backward-data and
 // backward-weight side by side (specs: ops/ref/conv2d.go).
 //
-// All three are implicit GEMMs with register tiles. A workgroup is 8
-// invocations (one subgroup on lavapipe; any subgroup of 8 or more works):
-// each invocation owns PX = 4 neighbouring pixels of one image row, the
-// workgroup 32 pixels of that row and 8 channels. Each invocation fetches the
-// weights of "its" channel, and subgroupShuffle with constant lanes
-// broadcasts them to the others, so every load feeds 32 multiply-adds.
+// All three are implicit GEMMs with register tiles of 8 channels x PX = 4
+// pixels per invocation. A workgroup is 8 invocations (one subgroup on
+// lavapipe; any subgroup of 8 or more works), and subgroupShuffle with
+// constant lanes broadcasts what one invocation fetched to the others:
+//   - forward and backward data: each invocation owns 4 neighbouring pixels
+//     of one row (the workgroup 32) and fetches the weights of one of the
+//     workgroup's 8 output channels, broadcast to all;
+//   - backward weight: each invocation owns one input channel, all walk the
+//     same pixels, and each fetches the dy of one of the 8 output channels,
+//     broadcast to all; every sum stays in one invocation (fixed order).
 // Inputs are read through R32F storage texel views (a branch-free gather on
-// lavapipe, unlike storage-buffer loads at per-invocation addresses).
-// Out-of-image taps read a clamped address and are replaced by zero.
+// lavapipe, unlike storage-buffer loads at per-invocation addresses; RGBA32F
+// fetches of aligned rows and image stores measured no faster there).
+// Out-of-image taps read a clamped address and are masked to zero (masking
+// measured faster than branching around border rows).
 //
 // K and S (stride) are specialization constants, so that every tap loop is
 // unrolled and every register array is indexed by constants.
 //
 //! kernel conv2d_forward FORWARD
-//! kernel conv2d_xexp_img FORWARD EXP_IMG
 //! kernel conv2d_backward_data BACKWARD_DATA
 //! kernel conv2d_backward_weight BACKWARD_WEIGHT
 //! kernel conv2d_backward_weight_sum WEIGHT_SUM
 #extension GL_KHR_shader_subgroup_basic : require
 #extension GL_KHR_shader_subgroup_shuffle : require
-#extension GL_KHR_shader_subgroup_arithmetic : require
 #extension GL_EXT_control_flow_attributes : require
 #include "common.glsl"
 
@@ -76,11 +80,7 @@ layout(push_constant) uniform Push {
 // Grid: (ceil(OW/32), N*OH, ceil(OC/8)).
 const int SPAN = (PX - 1) * S + K; // input columns under one invocation's pixels
 
-#ifdef EXP_IMG
-layout(binding = 0, r32f) writeonly uniform imageBuffer y;
-#else
 layout(std430, binding = 0) writeonly buffer Y { float y[]; };
-#endif
 layout(binding = 1, r32f) readonly uniform imageBuffer x;
 layout(binding = 2, r32f) readonly uniform imageBuffer wt;
 
@@ -138,11 +138,7 @@ void main() {
             int ybase = ((n * pc.oc + o) * pc.oh + oh) * pc.ow + ow0;
             [[unroll]] for (int t = 0; t < PX; t++) {
                 if (ow0 + t < pc.ow) {
-#ifdef EXP_IMG
-                    imageStore(y, ybase + t, vec4(acc[j][t]));
-#else
                     y[ybase + t] = acc[j][t];
-#endif
                 }
             }
         }

@@ -340,33 +340,6 @@ var generatedKernels = []Kernel{
 		},
 	},
 	{
-		Name:            "conv2d_xexp_img",
-		File:            "conv2d.comp",
-		Defines:         []string{"FORWARD", "EXP_IMG"},
-		LocalSize:       [3]uint32{8, 1, 1},
-		LocalSizeSpecID: [3]int{-1, -1, -1},
-		Bindings: []Binding{
-			{Binding: 0, Name: "y", Kind: StorageTexelBuffer, Access: Write, Format: "R32F"},
-			{Binding: 1, Name: "x", Kind: StorageTexelBuffer, Access: Read, Format: "R32F"},
-			{Binding: 2, Name: "wt", Kind: StorageTexelBuffer, Access: Read, Format: "R32F"},
-		},
-		PushSize: 32,
-		Push: []PushField{
-			{Name: "n", Offset: 0, Type: "int32"},
-			{Name: "c", Offset: 4, Type: "int32"},
-			{Name: "h", Offset: 8, Type: "int32"},
-			{Name: "w", Offset: 12, Type: "int32"},
-			{Name: "oc", Offset: 16, Type: "int32"},
-			{Name: "oh", Offset: 20, Type: "int32"},
-			{Name: "ow", Offset: 24, Type: "int32"},
-			{Name: "rows", Offset: 28, Type: "int32"},
-		},
-		Spec: []SpecConstant{
-			{ID: 0, Name: "K", Default: 3},
-			{ID: 1, Name: "S", Default: 1},
-		},
-	},
-	{
 		Name:            "conv2d_backward_data",
 		File:            "conv2d.comp",
 		Defines:         []string{"BACKWARD_DATA"},
@@ -493,8 +466,8 @@ var generatedKernels = []Kernel{
 			{Name: "span", Offset: 32, Type: "uint32"},
 		},
 		Spec: []SpecConstant{
-			{ID: 0, Name: "LOCAL", Default: 64},
 			{ID: 0, Name: "", Default: 1},
+			{ID: 0, Name: "LOCAL", Default: 64},
 		},
 	},
 	{
@@ -580,8 +553,8 @@ var generatedKernels = []Kernel{
 			{Name: "span", Offset: 32, Type: "uint32"},
 		},
 		Spec: []SpecConstant{
-			{ID: 0, Name: "", Default: 1},
 			{ID: 0, Name: "LOCAL", Default: 64},
+			{ID: 0, Name: "", Default: 1},
 		},
 	},
 	{
@@ -609,8 +582,8 @@ var generatedKernels = []Kernel{
 			{Name: "span", Offset: 32, Type: "uint32"},
 		},
 		Spec: []SpecConstant{
-			{ID: 0, Name: "LOCAL", Default: 64},
 			{ID: 0, Name: "", Default: 1},
+			{ID: 0, Name: "LOCAL", Default: 64},
 		},
 	},
 	{
@@ -638,8 +611,8 @@ var generatedKernels = []Kernel{
 			{Name: "span", Offset: 32, Type: "uint32"},
 		},
 		Spec: []SpecConstant{
-			{ID: 0, Name: "", Default: 1},
 			{ID: 0, Name: "LOCAL", Default: 64},
+			{ID: 0, Name: "", Default: 1},
 		},
 	},
 	{
@@ -667,8 +640,8 @@ var generatedKernels = []Kernel{
 			{Name: "span", Offset: 32, Type: "uint32"},
 		},
 		Spec: []SpecConstant{
-			{ID: 0, Name: "LOCAL", Default: 64},
 			{ID: 0, Name: "", Default: 1},
+			{ID: 0, Name: "LOCAL", Default: 64},
 		},
 	},
 	{
@@ -695,8 +668,8 @@ var generatedKernels = []Kernel{
 			{Name: "span", Offset: 32, Type: "uint32"},
 		},
 		Spec: []SpecConstant{
-			{ID: 0, Name: "LOCAL", Default: 64},
 			{ID: 0, Name: "", Default: 1},
+			{ID: 0, Name: "LOCAL", Default: 64},
 		},
 	},
 	{
@@ -723,8 +696,8 @@ var generatedKernels = []Kernel{
 			{Name: "span", Offset: 32, Type: "uint32"},
 		},
 		Spec: []SpecConstant{
-			{ID: 0, Name: "LOCAL", Default: 64},
 			{ID: 0, Name: "", Default: 1},
+			{ID: 0, Name: "LOCAL", Default: 64},
 		},
 	},
 	{
@@ -779,8 +752,8 @@ var generatedKernels = []Kernel{
 			{Name: "span", Offset: 32, Type: "uint32"},
 		},
 		Spec: []SpecConstant{
-			{ID: 0, Name: "LOCAL", Default: 64},
 			{ID: 0, Name: "", Default: 1},
+			{ID: 0, Name: "LOCAL", Default: 64},
 		},
 	},
 	{
@@ -1809,18 +1782,6 @@ type SoftmaxCrossEntropySoftPush struct {
 
 // Conv2dForwardPush mirrors the push-constant block of kernel conv2d_forward (conv2d.comp).
 type Conv2dForwardPush struct {
-	N    int32
-	C    int32
-	H    int32
-	W    int32
-	Oc   int32
-	Oh   int32
-	Ow   int32
-	Rows int32
-}
-
-// Conv2dXexpImgPush mirrors the push-constant block of kernel conv2d_xexp_img (conv2d.comp).
-type Conv2dXexpImgPush struct {
 	N    int32
 	C    int32
 	H    int32

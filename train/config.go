@@ -54,10 +54,10 @@ type Config struct {
 func Defaults() Config {
 	return Config{
 		Model: "efficientnetv2-pico", Dataset: "fashion-mnist",
-		Epochs: 8, BatchSize: 64,
+		Epochs: 3, BatchSize: 64,
 		Optimizer: "rmsprop", LR: 0.004, WarmupEpochs: 1, LRSchedule: "cosine",
 		WeightDecay: 1e-5, LabelSmoothing: 0.1, EMADecay: 0.999,
-		Progressive: true, Stages: 4,
+		Progressive: true, Stages: 3,
 		Seed: 1, OutDir: "runs/latest", KeepLast: 2, Workers: 2, EvalBatch: 200, SnapshotEvery: 50,
 	}
 }
