@@ -191,7 +191,18 @@ func reflectModule(code []byte) (*module, error) {
 			m.Spec = append(m.Spec, specConstant{ID: s[0], Name: names[id], Default: constants[id]})
 		}
 	}
-	sort.Slice(m.Spec, func(i, j int) bool { return m.Spec[i].ID < m.Spec[j].ID })
+	// Several constants may share an ID (local_size_x_id plus a named
+	// constant_id): order fully so the index is the same on every run.
+	sort.Slice(m.Spec, func(i, j int) bool {
+		a, b := m.Spec[i], m.Spec[j]
+		if a.ID != b.ID {
+			return a.ID < b.ID
+		}
+		if a.Name != b.Name {
+			return a.Name < b.Name
+		}
+		return a.Default < b.Default
+	})
 
 	for id, v := range variables {
 		ptr, ok := types[v.typ]
