@@ -3,9 +3,9 @@ package main
 import (
 	"fmt"
 	"image"
-	"math"
 	_ "image/jpeg" // decoders for predict
 	_ "image/png"
+	"math"
 	"os"
 	"sort"
 
