@@ -23,9 +23,6 @@ type block struct {
 	stream  uint32         // RNG stream of the drop-path mask
 	dropped *engine.Tensor // dropPath(branch)
 	out     *engine.Tensor
-
-	dBranch *engine.Tensor // gradient of the branch output after drop path
-	dx      *engine.Tensor
 }
 
 func (b *builder) newBlock(spec arch.Block, x *engine.Tensor, regularize bool) (*block, error) {
@@ -69,12 +66,7 @@ func (b *builder) newBlock(spec arch.Block, x *engine.Tensor, regularize bool) (
 			bl.dropped = b.tensor(spec.Prefix+".dropped", last.Shape...)
 		}
 		bl.out = b.tensor(spec.Prefix+".out", last.Shape...)
-		if b.backward {
-			if bl.drop {
-				bl.dBranch = b.tensor(spec.Prefix+".dbranch", last.Shape...)
-			}
-			bl.dx = b.tensor(spec.Prefix+".dx", x.Shape...)
-		}
+
 	}
 	return bl, b.err
 }
@@ -106,27 +98,36 @@ func (bl *block) branchOut() *engine.Tensor {
 	return bl.expand.y
 }
 
-// backward records the gradient of x from dout, the gradient of out, and
-// the gradients of every parameter of the block. It returns dx.
-func (bl *block) backward(s *engine.Sequence, dout *engine.Tensor, rng *engine.Tensor) *engine.Tensor {
+// backward records the gradient of x from dout, the gradient of out (left
+// to the caller), and the gradients of every parameter of the block. It
+// returns dx.
+func (bl *block) backward(s *engine.Sequence, b *builder, dout *engine.Tensor, rng *engine.Tensor) *engine.Tensor {
 	dy := dout
 	if bl.drop {
-		ops.DropPathBackward(s, bl.dBranch, dout, rng, float32(1-bl.spec.DropPath), bl.stream)
-		dy = bl.dBranch
+		dy = b.grad(bl.spec.Prefix+".dbranch", dout.Shape...)
+		ops.DropPathBackward(s, dy, dout, rng, float32(1-bl.spec.DropPath), bl.stream)
+	}
+	// next replaces dy by the gradient a layer returns, releasing dy unless
+	// it is dout (still needed by the residual).
+	next := func(d *engine.Tensor) {
+		if dy != dout {
+			b.release(dy)
+		}
+		dy = d
 	}
 	if bl.proj != nil {
-		bl.proj.backward(s, dy)
-		dy = bl.proj.dx
+		next(bl.proj.backward(s, b, dy))
 	}
 	if bl.dw != nil {
-		bl.se.backward(s, dy)
-		bl.dw.backward(s, bl.se.dx)
-		dy = bl.dw.dx
+		next(bl.se.backward(s, b, dy))
+		next(bl.dw.backward(s, b, dy))
 	}
-	bl.expand.backward(s, dy)
+	next(bl.expand.backward(s, b, dy))
 	if !bl.spec.Residual {
-		return bl.expand.dx
+		return dy
 	}
-	ops.Add(s, bl.dx, bl.expand.dx, dout)
-	return bl.dx
+	dx := b.grad(bl.spec.Prefix+".dx", bl.x.Shape...)
+	ops.Add(s, dx, dy, dout)
+	b.release(dy)
+	return dx
 }

@@ -21,6 +21,44 @@ type builder struct {
 	backward bool
 	owned    []*engine.Tensor
 	err      error
+	// pool holds released gradient tensors by shape: the activation memory
+	// plan. A gradient lives from the dispatch that writes it to the last
+	// that reads it; after that its buffer serves the next gradient of the
+	// same shape (the sequence's barriers order the reuse).
+	pool map[string][]*engine.Tensor
+	// gradRequests and gradBuffers count gradients asked for and buffers
+	// allocated for them.
+	gradRequests, gradBuffers int
+}
+
+func shapeKey(shape []int) string { return fmt.Sprint(shape) }
+
+// grad returns a gradient tensor of the shape: a released one when there
+// is one, else a new one.
+func (b *builder) grad(name string, shape ...int) *engine.Tensor {
+	b.gradRequests++
+	k := shapeKey(shape)
+	if ts := b.pool[k]; len(ts) > 0 {
+		t := ts[len(ts)-1]
+		b.pool[k] = ts[:len(ts)-1]
+		return t
+	}
+	b.gradBuffers++
+	return b.tensor("grad "+name, shape...)
+}
+
+// release hands a gradient tensor back for reuse once the last dispatch
+// that reads it has been recorded.
+func (b *builder) release(ts ...*engine.Tensor) {
+	if b.pool == nil {
+		b.pool = map[string][]*engine.Tensor{}
+	}
+	for _, t := range ts {
+		if t != nil {
+			k := shapeKey(t.Shape)
+			b.pool[k] = append(b.pool[k], t)
+		}
+	}
 }
 
 // tensor allocates a float32 tensor owned by the graph.

@@ -37,14 +37,13 @@ type convBN struct {
 	mean   *engine.Tensor // [OC] batch (train) or running (eval) mean
 	invstd *engine.Tensor // [OC]
 
-	dz *engine.Tensor // gradient of z
-	dx *engine.Tensor // gradient of x (nil when the input needs none)
+	needDX bool // backward produces the gradient of x (not for the stem)
 }
 
 // newConvBN allocates the outputs of a conv+BN unit on input x. needDX says
 // whether backward must produce the input's gradient (not for the stem).
 func (b *builder) newConvBN(name string, kind convKind, stride int, act ops.Activation, x *engine.Tensor, needDX bool) (*convBN, error) {
-	c := &convBN{name: name, kind: kind, stride: stride, act: act, x: x}
+	c := &convBN{name: name, kind: kind, stride: stride, act: act, x: x, needDX: needDX}
 	var err error
 	if c.weight, err = b.param(name + ".0.weight"); err != nil {
 		return nil, err
@@ -75,12 +74,6 @@ func (b *builder) newConvBN(name string, kind convKind, stride int, act ops.Acti
 	c.y = b.tensor(name+".y", n, oc, oh, ow)
 	c.mean = b.tensor(name+".mean", oc)
 	c.invstd = b.tensor(name+".invstd", oc)
-	if b.backward {
-		c.dz = b.tensor(name+".dz", n, oc, oh, ow)
-		if needDX {
-			c.dx = b.tensor(name+".dx", x.Shape...)
-		}
-	}
 	return c, b.err
 }
 
@@ -107,24 +100,37 @@ func (c *convBN) forward(s *engine.Sequence, m *mode) {
 	ops.BatchNormForward(s, c.y, c.z, c.mean, c.invstd, c.gamma.Value, c.beta.Value, c.act)
 }
 
-// backward records dz, dgamma, dbeta from dy; then dW and (when needed) dx.
-func (c *convBN) backward(s *engine.Sequence, dy *engine.Tensor) {
-	ops.BatchNormBackward(s, c.dz, c.gamma.Grad, c.beta.Grad, dy, c.z, c.mean, c.invstd, c.gamma.Value, c.beta.Value, c.act)
+// backward records dz, dgamma, dbeta from dy (the gradient of y, left to
+// the caller to release); then dW and, when needed, dx, which it returns
+// (nil for the stem). Gradient tensors come from b's pool.
+func (c *convBN) backward(s *engine.Sequence, b *builder, dy *engine.Tensor) *engine.Tensor {
+	dz := b.grad(c.name+".dz", c.z.Shape...)
+	var dx *engine.Tensor
+	if c.needDX {
+		dx = b.grad(c.name+".dx", c.x.Shape...)
+	}
+	if b.err != nil {
+		s.Fail(b.err)
+		return dx
+	}
+	ops.BatchNormBackward(s, dz, c.gamma.Grad, c.beta.Grad, dy, c.z, c.mean, c.invstd, c.gamma.Value, c.beta.Value, c.act)
 	switch c.kind {
 	case fullConv:
-		ops.Conv2DBackwardWeight(s, c.weight.Grad, c.x, c.dz, c.stride)
-		if c.dx != nil {
-			ops.Conv2DBackwardData(s, c.dx, c.dz, c.weight.Value, c.stride)
+		ops.Conv2DBackwardWeight(s, c.weight.Grad, c.x, dz, c.stride)
+		if dx != nil {
+			ops.Conv2DBackwardData(s, dx, dz, c.weight.Value, c.stride)
 		}
 	case pointwiseConv:
-		ops.PointwiseBackwardWeight(s, c.weight.Grad, c.x, c.dz)
-		if c.dx != nil {
-			ops.PointwiseBackwardData(s, c.dx, c.dz, c.weight.Value)
+		ops.PointwiseBackwardWeight(s, c.weight.Grad, c.x, dz)
+		if dx != nil {
+			ops.PointwiseBackwardData(s, dx, dz, c.weight.Value)
 		}
 	case depthwiseConv:
-		ops.DepthwiseBackwardWeight(s, c.weight.Grad, c.x, c.dz, c.stride)
-		if c.dx != nil {
-			ops.DepthwiseBackwardData(s, c.dx, c.dz, c.weight.Value, c.stride)
+		ops.DepthwiseBackwardWeight(s, c.weight.Grad, c.x, dz, c.stride)
+		if dx != nil {
+			ops.DepthwiseBackwardData(s, dx, dz, c.weight.Value, c.stride)
 		}
 	}
+	b.release(dz)
+	return dx
 }

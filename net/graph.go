@@ -188,11 +188,18 @@ func (g *Graph) record(s *engine.Sequence) {
 	} else {
 		ops.SoftmaxCrossEntropy(s, g.Loss, g.Correct, g.head.dlogits, g.Logits, g.Labels, float32(gc.LabelSmoothing))
 	}
-	dx := g.head.backward(s, g.RNG)
+	b := g.b
+	dx := g.head.backward(s, b, g.RNG)
 	for i := len(g.blocks) - 1; i >= 0; i-- {
-		dx = g.blocks[i].backward(s, dx, g.RNG)
+		next := g.blocks[i].backward(s, b, dx, g.RNG)
+		b.release(dx)
+		dx = next
 	}
-	g.stem.backward(s, dx)
+	g.stem.backward(s, b, dx)
+	b.release(dx)
+	if b.err != nil {
+		s.Fail(b.err)
+	}
 }
 
 // Run replays the recording once and waits for it.
@@ -223,3 +230,7 @@ func (g *Graph) FeatureMaps() []*engine.Tensor {
 	}
 	return out
 }
+
+// GradientPlan reports the activation memory plan of the backward pass: how
+// many gradient tensors the recording used and how many buffers held them.
+func (g *Graph) GradientPlan() (gradients, buffers int) { return g.b.gradRequests, g.b.gradBuffers }

@@ -19,8 +19,7 @@ type head struct {
 	dropped *engine.Tensor
 	logits  *engine.Tensor
 
-	dlogits, ddropped, dpooled *engine.Tensor
-	dh                         *engine.Tensor // gradient of the conv output
+	dlogits *engine.Tensor // written by the loss
 }
 
 // headStream is the RNG stream of the classifier dropout mask (blocks use
@@ -51,12 +50,6 @@ func (b *builder) newHead(prefix string, x *engine.Tensor, gc GraphConfig) (*hea
 	h.logits = b.tensor("logits", n, classes)
 	if b.backward {
 		h.dlogits = b.tensor("dlogits", n, classes)
-		h.ddropped = b.tensor("head.ddropped", n, f)
-		h.dpooled = h.ddropped
-		if h.drop {
-			h.dpooled = b.tensor("head.dpooled", n, f)
-		}
-		h.dh = b.tensor("head.dh", h.conv.y.Shape...)
 	}
 	return h, b.err
 }
@@ -72,12 +65,19 @@ func (h *head) forward(s *engine.Sequence, m *mode, rng *engine.Tensor) {
 
 // backward records the head's gradients from dlogits and returns the
 // gradient of its input.
-func (h *head) backward(s *engine.Sequence, rng *engine.Tensor) *engine.Tensor {
-	ops.LinearBackward(s, h.ddropped, h.w.Grad, h.bias.Grad, h.dlogits, h.dropped, h.w.Value)
+func (h *head) backward(s *engine.Sequence, b *builder, rng *engine.Tensor) *engine.Tensor {
+	dpooled := b.grad("head.ddropped", h.pooled.Shape...)
+	ops.LinearBackward(s, dpooled, h.w.Grad, h.bias.Grad, h.dlogits, h.dropped, h.w.Value)
 	if h.drop {
-		ops.DropoutBackward(s, h.dpooled, h.ddropped, rng, h.p, headStream)
+		d := b.grad("head.dpooled", h.pooled.Shape...)
+		ops.DropoutBackward(s, d, dpooled, rng, h.p, headStream)
+		b.release(dpooled)
+		dpooled = d
 	}
-	ops.GlobalAvgPoolBackward(s, h.dh, h.dpooled)
-	h.conv.backward(s, h.dh)
-	return h.conv.dx
+	dh := b.grad("head.dh", h.conv.y.Shape...)
+	ops.GlobalAvgPoolBackward(s, dh, dpooled)
+	b.release(dpooled)
+	dx := h.conv.backward(s, b, dh)
+	b.release(dh)
+	return dx
 }

@@ -89,6 +89,11 @@ func checkParity(t *testing.T, d *engine.Device, cfg arch.Config, weights, ioPat
 		t.Fatal(err)
 	}
 	defer train.Free()
+	if grads, bufs := train.GradientPlan(); bufs >= grads {
+		t.Errorf("memory plan: %d gradient tensors in %d buffers: expected reuse", grads, bufs)
+	} else {
+		t.Logf("memory plan: %d gradient tensors in %d buffers", grads, bufs)
+	}
 	train.Input.Upload(x)
 	train.Labels.Upload(labels)
 	train.SetRNG(1, 0)

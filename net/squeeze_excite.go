@@ -38,16 +38,6 @@ func (b *builder) newSqueezeExcite(prefix string, x *engine.Tensor) (*squeezeExc
 	se.s2 = b.tensor(prefix+".s2", n, c)
 	se.g = b.tensor(prefix+".g", n, c)
 	se.y = b.tensor(prefix+".y", x.Shape...)
-	if b.backward {
-		se.dg = b.tensor(prefix+".dg", n, c)
-		se.ds2 = b.tensor(prefix+".ds2", n, c)
-		se.da1 = b.tensor(prefix+".da1", n, q)
-		se.ds1 = b.tensor(prefix+".ds1", n, q)
-		se.dp = b.tensor(prefix+".dpooled", n, c)
-		se.dxScale = b.tensor(prefix+".dx-scale", x.Shape...)
-		se.dxPool = b.tensor(prefix+".dx-pool", x.Shape...)
-		se.dx = b.tensor(prefix+".dx", x.Shape...)
-	}
 	return se, b.err
 }
 
@@ -60,13 +50,28 @@ func (se *squeezeExcite) forward(s *engine.Sequence) {
 	ops.ChannelScaleForward(s, se.y, se.x, se.g)
 }
 
-// backward records dx (both paths summed) from dy, the gradient of y.
-func (se *squeezeExcite) backward(s *engine.Sequence, dy *engine.Tensor) {
-	ops.ChannelScaleBackward(s, se.dxScale, se.dg, dy, se.x, se.g)
-	ops.SigmoidBackward(s, se.ds2, se.dg, se.g)
-	ops.LinearBackward(s, se.da1, se.fc2w.Grad, se.fc2b.Grad, se.ds2, se.a1, se.fc2w.Value)
-	ops.SiLUBackward(s, se.ds1, se.da1, se.s1)
-	ops.LinearBackward(s, se.dp, se.fc1w.Grad, se.fc1b.Grad, se.ds1, se.pooled, se.fc1w.Value)
-	ops.GlobalAvgPoolBackward(s, se.dxPool, se.dp)
-	ops.Add(s, se.dx, se.dxScale, se.dxPool)
+// backward records dx (both paths summed) from dy, the gradient of y, and
+// returns it; dy is left to the caller.
+func (se *squeezeExcite) backward(s *engine.Sequence, b *builder, dy *engine.Tensor) *engine.Tensor {
+	dxScale, dg := b.grad("se.dx-scale", se.x.Shape...), b.grad("se.dg", se.g.Shape...)
+	ops.ChannelScaleBackward(s, dxScale, dg, dy, se.x, se.g)
+	ds2 := b.grad("se.ds2", se.s2.Shape...)
+	ops.SigmoidBackward(s, ds2, dg, se.g)
+	b.release(dg)
+	da1 := b.grad("se.da1", se.a1.Shape...)
+	ops.LinearBackward(s, da1, se.fc2w.Grad, se.fc2b.Grad, ds2, se.a1, se.fc2w.Value)
+	b.release(ds2)
+	ds1 := b.grad("se.ds1", se.s1.Shape...)
+	ops.SiLUBackward(s, ds1, da1, se.s1)
+	b.release(da1)
+	dp := b.grad("se.dpooled", se.pooled.Shape...)
+	ops.LinearBackward(s, dp, se.fc1w.Grad, se.fc1b.Grad, ds1, se.pooled, se.fc1w.Value)
+	b.release(ds1)
+	dxPool := b.grad("se.dx-pool", se.x.Shape...)
+	ops.GlobalAvgPoolBackward(s, dxPool, dp)
+	b.release(dp)
+	dx := b.grad("se.dx", se.x.Shape...)
+	ops.Add(s, dx, dxScale, dxPool)
+	b.release(dxScale, dxPool)
+	return dx
 }
