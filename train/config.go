@@ -42,6 +42,8 @@ type Config struct {
 	EvalBatch int `json:"eval_batch"`
 	// SnapshotEvery writes snapshot.json every N steps (0: 50).
 	SnapshotEvery int `json:"snapshot_every"`
+	// SkipCorrupt skips (and counts) unreadable images instead of stopping.
+	SkipCorrupt bool `json:"skip_corrupt"`
 	// Profile records per-kernel GPU times (shown by visualize).
 	Profile bool `json:"profile"`
 	// AfterStep, when set, is called after every training step with the

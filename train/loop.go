@@ -309,12 +309,17 @@ func (r *run) trainEpoch(ctx context.Context, g *net.Graph, stage progressive.St
 			RandAugmentM:   stage.RandAugmentMagnitude,
 			Mix:            data.MixParams{MixupAlpha: stage.MixupAlpha, LabelSmoothing: mixSmoothing(stage, cfg)},
 		},
-		Workers: cfg.Workers, Prefetch: 4, DropLast: true,
+		Workers: cfg.Workers, Prefetch: 4, DropLast: true, SkipCorrupt: cfg.SkipCorrupt,
 	})
 	if err != nil {
 		return err
 	}
-	defer loader.Close()
+	defer func() {
+		if n := loader.Skipped(); n > 0 {
+			r.warn("epoch %d: skipped %d unreadable image(s), e.g. %v", epoch+1, n, loader.SkippedNames()[:min(3, len(loader.SkippedNames()))])
+		}
+		loader.Close()
+	}()
 	last := time.Now()
 	for b := 0; ; b++ {
 		batch, err := loader.Next()

@@ -171,6 +171,11 @@ func TestBadInputs(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), "broken.png") {
 			t.Fatalf("got %v, want an error naming broken.png", err)
 		}
+		// With SkipCorrupt the run goes on without it.
+		c.SkipCorrupt, c.OutDir = true, t.TempDir()
+		if res := run(t, context.Background(), c); res.Steps == 0 {
+			t.Fatal("no step trained with --skip-corrupt")
+		}
 	})
 	t.Run("checkpoint of another model", func(t *testing.T) {
 		c := quick(t)

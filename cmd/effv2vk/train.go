@@ -42,6 +42,7 @@ func trainCommand() *cli.Command {
 			&cli.BoolFlag{Name: "resume", Usage: "continue from the newest checkpoint in --out"},
 			&cli.IntFlag{Name: "keep", Value: def.KeepLast, Usage: "step checkpoints kept (besides best.safetensors)"},
 			&cli.IntFlag{Name: "workers", Value: def.Workers, Usage: "data loader goroutines"},
+			&cli.BoolFlag{Name: "skip-corrupt", Usage: "skip and count unreadable images instead of stopping"},
 			&cli.BoolFlag{Name: "profile", Usage: "time every kernel (shown by `effv2vk visualize`)"},
 			&cli.BoolFlag{Name: "visualize", Usage: "also open the live training window (as `effv2vk visualize --run OUT`); closing it does not stop training"},
 		},
@@ -56,7 +57,7 @@ func trainCommand() *cli.Command {
 				Progressive: c.Bool("progressive"), Stages: c.Int("stages"), MinSize: c.Int("min-size"), MaxSize: c.Int("max-size"),
 				Seed: c.Uint64("seed"), Device: c.String("device"), OutDir: c.String("out"), Resume: c.Bool("resume"),
 				KeepLast: c.Int("keep"), Workers: c.Int("workers"), EvalBatch: def.EvalBatch, SnapshotEvery: def.SnapshotEvery,
-				Profile: c.Bool("profile"),
+				Profile: c.Bool("profile"), SkipCorrupt: c.Bool("skip-corrupt"),
 			}
 			ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
