@@ -1,32 +1,16 @@
 package optim_test
 
 import (
-	"fmt"
 	"math"
 	"math/rand/v2"
-	"os"
-	"strconv"
 	"testing"
-	"time"
 
 	"github.com/effv2vk/effv2vk/engine"
+	"github.com/effv2vk/effv2vk/engine/enginetest"
 )
 
-// testRand returns a generator seeded from $EFFV2VK_TEST_SEED or the clock,
-// logging the seed so a failure can be reproduced.
-func testRand(t *testing.T) *rand.Rand {
-	t.Helper()
-	seed := uint64(time.Now().UnixNano())
-	if s := os.Getenv("EFFV2VK_TEST_SEED"); s != "" {
-		v, err := strconv.ParseUint(s, 10, 64)
-		if err != nil {
-			t.Fatalf("EFFV2VK_TEST_SEED=%q: %v", s, err)
-		}
-		seed = v
-	}
-	t.Logf("seed %d (rerun with EFFV2VK_TEST_SEED=%d)", seed, seed)
-	return rand.New(rand.NewPCG(seed, 0x0b7))
-}
+// testRand is enginetest.Rand: a generator with a logged seed.
+func testRand(t *testing.T) *rand.Rand { return enginetest.Rand(t) }
 
 // normals returns n normal float32 values.
 func normals(r *rand.Rand, n int) []float32 {
@@ -80,31 +64,7 @@ func compare(t *testing.T, what string, got, want []float64, tol float64) {
 	}
 }
 
-func closeTo(got, want []float64, tol float64) error {
-	if len(got) != len(want) {
-		return fmt.Errorf("length %d, want %d", len(got), len(want))
-	}
-	scale := 0.0
-	for _, w := range want {
-		scale = math.Max(scale, math.Abs(w))
-	}
-	if scale == 0 {
-		scale = 1
-	}
-	worst, at := 0.0, -1
-	for i := range got {
-		if math.IsNaN(got[i]) || math.IsInf(got[i], 0) {
-			return fmt.Errorf("element %d is %v, want %v", i, got[i], want[i])
-		}
-		if e := math.Abs(got[i]-want[i]) / scale; e > worst {
-			worst, at = e, i
-		}
-	}
-	if worst > tol {
-		return fmt.Errorf("max error %.3g relative to max |want| %.3g at element %d: got %v want %v (tolerance %g)", worst, scale, at, got[at], want[at], tol)
-	}
-	return nil
-}
+func closeTo(got, want []float64, tol float64) error { return enginetest.CloseTo(got, want, tol) }
 
 // sameBits fails t unless got holds exactly the float32 values want.
 func sameBits(t *testing.T, what string, got []float64, want []float32) {
