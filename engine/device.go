@@ -81,7 +81,12 @@ func openOn(in *instance, opts Options, prepare func(d *Device) error) (*Device,
 	return d, nil
 }
 
-func (d *Device) create(opts Options) error {
+func (d *Device) create(opts Options) (err error) {
+	withoutGC(func() { err = d.createNow(opts) })
+	return err
+}
+
+func (d *Device) createNow(opts Options) error {
 	info := &d.Info
 	qinfo := []vk.DeviceQueueCreateInfo{{
 		SType:            vk.StructureTypeDeviceQueueCreateInfo,

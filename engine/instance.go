@@ -107,7 +107,12 @@ func sharedInstance(validate bool) (*instance, error) {
 // newInstance creates a Vulkan 1.1 instance, with the validation layer and
 // synchronization validation when validate is true, and the extra instance
 // extensions asked for (a window's surface extensions).
-func newInstance(validate bool, extra ...string) (*instance, error) {
+func newInstance(validate bool, extra ...string) (in *instance, err error) {
+	withoutGC(func() { in, err = newInstanceNow(validate, extra...) })
+	return in, err
+}
+
+func newInstanceNow(validate bool, extra ...string) (*instance, error) {
 	if err := initLoader(); err != nil {
 		return nil, err
 	}

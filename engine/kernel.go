@@ -85,7 +85,12 @@ func (d *Device) Kernel(name string, spec ...Spec) (*Kernel, error) {
 	return k, nil
 }
 
-func (k *Kernel) build(spec []Spec) error {
+func (k *Kernel) build(spec []Spec) (err error) {
+	withoutGC(func() { err = k.buildNow(spec) })
+	return err
+}
+
+func (k *Kernel) buildNow(spec []Spec) error {
 	d := k.dev
 	if ls := k.LocalSize; ls[0]*ls[1]*ls[2] > d.Info.MaxWorkgroupInvocation {
 		return fmt.Errorf("engine: kernel %s: local size %v exceeds the device's %d invocations per workgroup", k.Info.Name, ls, d.Info.MaxWorkgroupInvocation)

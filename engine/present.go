@@ -66,7 +66,12 @@ func windowInstance(validate bool, exts []string) (*instance, error) {
 // draw into win, with a queue that both computes and presents to it, and
 // creates a swapchain of the window's size. Close the swapchain before the
 // device.
-func OpenWindow(opts Options, win Window) (*Device, *Swapchain, error) {
+func OpenWindow(opts Options, win Window) (d *Device, sc *Swapchain, err error) {
+	withoutGC(func() { d, sc, err = openWindow(opts, win) })
+	return d, sc, err
+}
+
+func openWindow(opts Options, win Window) (*Device, *Swapchain, error) {
 	exts := win.InstanceExtensions()
 	if len(exts) == 0 {
 		return nil, nil, fmt.Errorf("engine: the window system offers no Vulkan surface extensions: use --headless")

@@ -18,7 +18,12 @@ type Offscreen struct {
 }
 
 // NewOffscreen creates a width x height offscreen image.
-func (d *Device) NewOffscreen(width, height int) (*Offscreen, error) {
+func (d *Device) NewOffscreen(width, height int) (o *Offscreen, err error) {
+	withoutGC(func() { o, err = d.newOffscreen(width, height) })
+	return o, err
+}
+
+func (d *Device) newOffscreen(width, height int) (*Offscreen, error) {
 	if width <= 0 || height <= 0 || width > 16384 || height > 16384 {
 		return nil, fmt.Errorf("engine: offscreen size %dx%d is outside 1..16384", width, height)
 	}
@@ -84,7 +89,12 @@ func (o *Offscreen) BGRA() bool { return true }
 
 // Show copies frame (Width x Height uint32 pixels) into the image and, when
 // readback is not nil, the image back into readback.
-func (o *Offscreen) Show(frame, readback *Tensor) error {
+func (o *Offscreen) Show(frame, readback *Tensor) (err error) {
+	withoutGC(func() { err = o.show(frame, readback) })
+	return err
+}
+
+func (o *Offscreen) show(frame, readback *Tensor) error {
 	if err := checkFrame(frame, readback, o.width, o.height); err != nil {
 		return err
 	}

@@ -57,7 +57,12 @@ func chooseSurfaceFormat(formats []vk.SurfaceFormat) (vk.SurfaceFormat, error) {
 
 // create builds the swapchain at the window's current size, replacing the
 // old one when there is one.
-func (s *Swapchain) create() error {
+func (s *Swapchain) create() (err error) {
+	withoutGC(func() { err = s.createNow() })
+	return err
+}
+
+func (s *Swapchain) createNow() error {
 	d := s.dev
 	pd := d.Info.handle
 	var caps vk.SurfaceCapabilities
@@ -190,7 +195,12 @@ func (s *Swapchain) Resize() error { return s.create() }
 // also copied back into it, so it holds exactly what the window shows. It
 // returns ErrSurfaceChanged when the window's size changed: Resize, redraw
 // and show again.
-func (s *Swapchain) Show(frame, readback *Tensor) error {
+func (s *Swapchain) Show(frame, readback *Tensor) (err error) {
+	withoutGC(func() { err = s.show(frame, readback) })
+	return err
+}
+
+func (s *Swapchain) show(frame, readback *Tensor) error {
 	d := s.dev
 	if s.handle == vk.NullSwapchain {
 		return ErrWindowMinimized

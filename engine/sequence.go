@@ -56,7 +56,12 @@ type SequenceOptions struct {
 const descriptorSetsPerPool = 256
 
 // NewSequence starts recording a command buffer.
-func (d *Device) NewSequence(name string, opts SequenceOptions) (*Sequence, error) {
+func (d *Device) NewSequence(name string, opts SequenceOptions) (s *Sequence, err error) {
+	withoutGC(func() { s, err = d.newSequence(name, opts) })
+	return s, err
+}
+
+func (d *Device) newSequence(name string, opts SequenceOptions) (*Sequence, error) {
 	cmd, err := d.allocCommandBuffer()
 	if err != nil {
 		return nil, err
@@ -214,7 +219,12 @@ func (d *Device) FoldGroups(n int) (Grid, error) {
 	return Grid{x, y, z}, nil
 }
 
-func (s *Sequence) dispatch(k *Kernel, grid Grid, push any, args []*Tensor) error {
+func (s *Sequence) dispatch(k *Kernel, grid Grid, push any, args []*Tensor) (err error) {
+	withoutGC(func() { err = s.dispatchNow(k, grid, push, args) })
+	return err
+}
+
+func (s *Sequence) dispatchNow(k *Kernel, grid Grid, push any, args []*Tensor) error {
 	info := k.Info
 	if len(args) != len(info.Bindings) {
 		names := make([]string, len(info.Bindings))
@@ -329,7 +339,9 @@ func (s *Sequence) orderAccesses(info *shaders.Kernel, args []*Tensor) {
 
 // barrier makes all earlier compute and transfer writes visible to later
 // compute and transfer reads and writes.
-func (s *Sequence) barrier() {
+func (s *Sequence) barrier() { withoutGC(s.barrierNow) }
+
+func (s *Sequence) barrierNow() {
 	const stages = vk.PipelineStageFlags(vk.PipelineStageComputeShaderBit | vk.PipelineStageTransferBit)
 	src := vk.AccessFlags(vk.AccessShaderWriteBit | vk.AccessTransferWriteBit)
 	dst := vk.AccessFlags(vk.AccessShaderReadBit | vk.AccessShaderWriteBit | vk.AccessTransferReadBit | vk.AccessTransferWriteBit)
@@ -339,7 +351,9 @@ func (s *Sequence) barrier() {
 }
 
 // Copy records a copy of src into dst (same byte size).
-func (s *Sequence) Copy(dst, src *Tensor) {
+func (s *Sequence) Copy(dst, src *Tensor) { withoutGC(func() { s.copyNow(dst, src) }) }
+
+func (s *Sequence) copyNow(dst, src *Tensor) {
 	if s.err != nil {
 		return
 	}
@@ -352,7 +366,9 @@ func (s *Sequence) Copy(dst, src *Tensor) {
 }
 
 // Zero records setting every byte of t to zero.
-func (s *Sequence) Zero(t *Tensor) {
+func (s *Sequence) Zero(t *Tensor) { withoutGC(func() { s.zeroNow(t) }) }
+
+func (s *Sequence) zeroNow(t *Tensor) {
 	if s.err != nil {
 		return
 	}
@@ -391,7 +407,12 @@ func (s *Sequence) transfer(src, dst *Tensor) {
 }
 
 // Finish ends recording. The sequence can then be run any number of times.
-func (s *Sequence) Finish() error {
+func (s *Sequence) Finish() (err error) {
+	withoutGC(func() { err = s.finishNow() })
+	return err
+}
+
+func (s *Sequence) finishNow() error {
 	if s.finished || s.err != nil {
 		return s.err
 	}
@@ -427,7 +448,9 @@ func (d *Device) Run(s *Sequence) error {
 }
 
 // Release frees the command buffer, descriptor pools and query pool.
-func (s *Sequence) Release() {
+func (s *Sequence) Release() { withoutGC(s.releaseNow) }
+
+func (s *Sequence) releaseNow() {
 	if s.released {
 		return
 	}

@@ -76,7 +76,12 @@ func (t *Tensor) String() string {
 }
 
 // NewTensor allocates a tensor. Its contents are undefined until written.
-func (d *Device) NewTensor(name string, dt DType, shape ...int) (*Tensor, error) {
+func (d *Device) NewTensor(name string, dt DType, shape ...int) (t *Tensor, err error) {
+	withoutGC(func() { t, err = d.newTensor(name, dt, shape...) })
+	return t, err
+}
+
+func (d *Device) newTensor(name string, dt DType, shape ...int) (*Tensor, error) {
 	n := 1
 	for _, s := range shape {
 		if s <= 0 {
@@ -153,7 +158,12 @@ func (t *Tensor) Slice(name string, offset int, shape ...int) (*Tensor, error) {
 }
 
 // view returns a texel buffer view of the tensor in the given format.
-func (t *Tensor) view(f vk.Format, texelSize uint64) (vk.BufferView, error) {
+func (t *Tensor) view(f vk.Format, texelSize uint64) (v vk.BufferView, err error) {
+	withoutGC(func() { v, err = t.viewNow(f, texelSize) })
+	return v, err
+}
+
+func (t *Tensor) viewNow(f vk.Format, texelSize uint64) (vk.BufferView, error) {
 	if v, ok := t.views[f]; ok {
 		return v, nil
 	}

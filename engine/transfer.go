@@ -67,7 +67,12 @@ func (t *Tensor) Floats() ([]float32, error) {
 
 // staged moves data through a temporary host-visible buffer, for devices
 // whose tensor memory is not host-visible.
-func (d *Device) staged(t *Tensor, data []byte, upload bool) error {
+func (d *Device) staged(t *Tensor, data []byte, upload bool) (err error) {
+	withoutGC(func() { err = d.stagedNow(t, data, upload) })
+	return err
+}
+
+func (d *Device) stagedNow(t *Tensor, data []byte, upload bool) error {
 	size := alignUp(uint64(len(data)), 16)
 	var buf vk.Buffer
 	if err := check(vk.CreateBuffer(d.handle, &vk.BufferCreateInfo{
@@ -116,7 +121,12 @@ func (d *Device) staged(t *Tensor, data []byte, upload bool) error {
 
 // oneShot records fn into a temporary command buffer between full barriers,
 // submits it and waits.
-func (d *Device) oneShot(fn func(cmd vk.CommandBuffer)) error {
+func (d *Device) oneShot(fn func(cmd vk.CommandBuffer)) (err error) {
+	withoutGC(func() { err = d.oneShotNow(fn) })
+	return err
+}
+
+func (d *Device) oneShotNow(fn func(cmd vk.CommandBuffer)) error {
 	cmd, err := d.allocCommandBuffer()
 	if err != nil {
 		return err
@@ -151,15 +161,20 @@ func (d *Device) allocCommandBuffer() (vk.CommandBuffer, error) {
 }
 
 // submitWait submits one command buffer and waits for it with the device's
-// fence.
+// fence. Only the submit runs with the collector paused (its SubmitInfo is
+// copied to C memory); the wait passes plain handles.
 func (d *Device) submitWait(cmd vk.CommandBuffer) error {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	if err := check(vk.QueueSubmit(d.queue, 1, []vk.SubmitInfo{{
-		SType:              vk.StructureTypeSubmitInfo,
-		CommandBufferCount: 1,
-		PCommandBuffers:    []vk.CommandBuffer{cmd},
-	}}, d.fence), "vkQueueSubmit"); err != nil {
+	var ret vk.Result
+	withoutGC(func() {
+		ret = vk.QueueSubmit(d.queue, 1, []vk.SubmitInfo{{
+			SType:              vk.StructureTypeSubmitInfo,
+			CommandBufferCount: 1,
+			PCommandBuffers:    []vk.CommandBuffer{cmd},
+		}}, d.fence)
+	})
+	if err := check(ret, "vkQueueSubmit"); err != nil {
 		return err
 	}
 	if err := check(vk.WaitForFences(d.handle, 1, []vk.Fence{d.fence}, vk.True, ^uint64(0)), "vkWaitForFences"); err != nil {
