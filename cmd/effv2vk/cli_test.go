@@ -75,3 +75,42 @@ func TestInferMatchesPyTorch(t *testing.T) {
 		t.Errorf("bad --mode: %v", err)
 	}
 }
+
+// TestCheckpointCommands trains a tiny run, then evaluates, exports and
+// predicts from its checkpoint through the CLI.
+func TestCheckpointCommands(t *testing.T) {
+	t.Setenv("EFFV2VK_VALIDATE", "1")
+	out := t.TempDir()
+	err := runCLI(t, "train", "--data", "../../testdata/fashion-mnist-subset", "--train-limit", "128", "--test-limit", "50",
+		"--epochs", "1", "--stages", "1", "--batch-size", "16", "--warmup-epochs", "0.5", "--out", out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := runCLI(t, "eval", "--checkpoint", out, "--data", "../../testdata/fashion-mnist-subset", "--batch-size", "50"); err != nil {
+		t.Fatal(err)
+	}
+	exported := filepath.Join(t.TempDir(), "w.safetensors")
+	if err := runCLI(t, "export", "--checkpoint", out, "--output", exported, "--ema"); err != nil {
+		t.Fatal(err)
+	}
+	f, err := safetensors.Read(exported)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.Tensor("classifier.1.weight"); err != nil || f.Len() != 110 {
+		t.Fatalf("export: %d tensors, classifier: %v", f.Len(), err)
+	}
+	// The exported weights load through the interop door.
+	if err := runCLI(t, "infer", "--model", "efficientnetv2-pico", "--classes", "10", "--weights", exported,
+		"--input", "../../testdata/golden/pico-io.safetensors", "--output", filepath.Join(t.TempDir(), "o.safetensors")); err != nil {
+		t.Fatal(err)
+	}
+	bad := filepath.Join(t.TempDir(), "bad.png")
+	os.WriteFile(bad, []byte("not an image"), 0o644)
+	if err := runCLI(t, "predict", "--checkpoint", out, bad); err == nil || !strings.Contains(err.Error(), "bad.png") {
+		t.Fatalf("predict of a bad file: %v", err)
+	}
+	if err := runCLI(t, "eval", "--checkpoint", t.TempDir()); err == nil || !strings.Contains(err.Error(), "no checkpoint") {
+		t.Fatalf("eval of an empty dir: %v", err)
+	}
+}

@@ -75,6 +75,9 @@ func trainCommand() *cli.Command {
 			if err != nil {
 				return err
 			}
+			if n := len(res.Validation); n > 0 {
+				return fmt.Errorf("the Vulkan validation layer reported %d message(s), a bug in effv2vk; the first: %s", n, res.Validation[0])
+			}
 			fmt.Printf("trained %d steps in %.1fs: test top-1 %.2f%%, top-5 %.2f%%", res.Steps, res.Seconds, 100*res.FinalTop1, 100*res.FinalTop5)
 			if cfg.EMADecay > 0 {
 				fmt.Printf(", EMA top-1 %.2f%%", 100*res.FinalEMATop1)
