@@ -21,7 +21,7 @@ func (r *run) evalGraph() (*net.Graph, error) {
 		r.evalG.Free()
 		r.evalG = nil
 	}
-	h, w := nativeSize(r.testDS)
+	h, w := r.raw, r.raw
 	g, err := r.model.Record(net.GraphConfig{
 		Batch: r.cfg.EvalBatch, Size: r.evalSize,
 		Raw: &net.RawInput{H: h, W: w, C: r.testDS.Channels(), Mean: r.mean, Std: r.std},

@@ -58,6 +58,7 @@ type run struct {
 	bar      *progress
 	perEpoch int
 	evalSize int // the current stage's image size
+	raw      int // side of the uint8 images fed to the device
 	evalG    *net.Graph
 }
 
@@ -97,6 +98,9 @@ func (r *run) setup() error {
 		return err
 	}
 	r.mean, r.std = normalization(cfg.Dataset)
+	if r.raw, err = rawSize(r.trainDS); err != nil {
+		return err
+	}
 	preset, err := progressive.PresetFor(cfg.Model)
 	if err != nil {
 		return err
@@ -271,7 +275,7 @@ func (r *run) train(ctx context.Context) (*Result, error) {
 // regularization, with the optimizer and EMA appended.
 func (r *run) recordStage(stage progressive.Stage) (*net.Graph, error) {
 	c := r.trainDS.Channels()
-	h, w := nativeSize(r.trainDS)
+	h, w := r.raw, r.raw
 	gc := net.GraphConfig{
 		Batch: r.cfg.BatchSize, Size: stage.ImageSize,
 		Train: true, UpdateRunning: true, Backward: true, Regularize: true,
@@ -288,19 +292,20 @@ func (r *run) recordStage(stage progressive.Stage) (*net.Graph, error) {
 	})
 }
 
-// nativeSize is the image size the loader delivers: the dataset's own for
-// fixed-size datasets, else 0 (the loader's Size decides).
-func nativeSize(ds data.Dataset) (int, int) {
-	_, h, w, err := ds.Image(0)
+// rawSize is the side of the square uint8 images fed to the device: the
+// first training image's height (the loader, given Size, resizes each
+// image's shorter side to it and center-crops, so mixed-size folders work).
+func rawSize(ds data.Dataset) (int, error) {
+	_, h, _, err := ds.Image(0)
 	if err != nil {
-		return 0, 0
+		return 0, fmt.Errorf("train: reading the first training image for its size: %w", err)
 	}
-	return h, w
+	return h, nil
 }
 
 func (r *run) trainEpoch(ctx context.Context, g *net.Graph, stage progressive.Stage, epoch int, res *Result) error {
 	cfg := r.cfg
-	h, _ := nativeSize(r.trainDS)
+	h := r.raw
 	loader, err := data.NewLoader(r.trainDS, data.Options{
 		BatchSize: cfg.BatchSize, Shuffle: true, Seed: cfg.Seed, Epoch: epoch, Size: h,
 		Augment: data.Augment{
@@ -470,7 +475,7 @@ func (r *run) endEpoch(stage progressive.Stage, epoch int, res *Result) error {
 func (r *run) checkpoint(best bool) error {
 	meta := checkpointMeta{Config: r.cfg, Position: r.pos, Device: r.dev.Info.Name, Classes: r.trainDS.ClassNames(),
 		Model: r.mc.Name, Align: r.model.Store.Align, ImageSize: r.evalSize, RawC: r.trainDS.Channels()}
-	meta.RawH, meta.RawW = nativeSize(r.trainDS)
+	meta.RawH, meta.RawW = r.raw, r.raw
 	path := filepath.Join(r.cfg.OutDir, checkpointName(r.pos.Step))
 	if err := saveCheckpoint(path, meta, r.model, r.stateTensors()); err != nil {
 		return err
