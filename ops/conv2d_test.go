@@ -198,14 +198,7 @@ func BenchmarkConv2D(b *testing.B) { benchFamilies(b, "conv2d") }
 // settings become sequence errors naming the operation, not panics.
 func TestConv2DShapeErrors(t *testing.T) {
 	d := enginetest.Open(t)
-	newT := func(shape ...int) *engine.Tensor {
-		x, err := d.NewTensor("t", engine.Float32, shape...)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(x.Free)
-		return x
-	}
+	newT := func(shape ...int) *engine.Tensor { return poisoned(t, d, "t", shape...) }
 	x, y, w := newT(1, 3, 9, 9), newT(1, 4, 5, 5), newT(4, 3, 3, 3)
 	scratch, err := ops.NewConv2DWeightScratch(d, x.Shape, w.Shape, 2)
 	if err != nil {

@@ -192,9 +192,7 @@ func TestDepthwiseFiniteDifferences(t *testing.T) {
 // sequence errors naming the operation.
 func TestDepthwiseShapeErrors(t *testing.T) {
 	d := enginetest.Open(t)
-	newT := func(shape ...int) *engine.Tensor {
-		return poisoned(t, d, "t", shape...)
-	}
+	newT := func(shape ...int) *engine.Tensor { return poisoned(t, d, "t", shape...) }
 	x := newT(1, 4, 9, 9)
 	y := newT(1, 4, 9, 9)
 	w3 := newT(4, 1, 3, 3)

@@ -168,14 +168,7 @@ func TestPointwiseFiniteDifferences(t *testing.T) {
 // Finish with the operation's name, not a panic or a dispatch.
 func TestPointwiseShapeErrors(t *testing.T) {
 	d := enginetest.Open(t)
-	mk := func(shape ...int) *engine.Tensor {
-		x, err := d.NewTensor("t", engine.Float32, shape...)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(x.Free)
-		return x
-	}
+	mk := func(shape ...int) *engine.Tensor { return poisoned(t, d, "t", shape...) }
 	x, w, y := mk(2, 8, 5, 5), mk(16, 8, 1, 1), mk(2, 16, 5, 5)
 	for _, c := range []struct {
 		name, want string
