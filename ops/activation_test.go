@@ -3,7 +3,6 @@ package ops_test
 import (
 	"fmt"
 	"math"
-	"strings"
 	"testing"
 
 	"github.com/effv2vk/effv2vk/engine"
@@ -145,16 +144,7 @@ func TestElementwiseErrors(t *testing.T) {
 		{"nil", func(s *engine.Sequence) { ops.SigmoidBackward(s, y, a, nil) }, "missing"},
 	}
 	for _, c := range cases {
-		s, err := d.NewSequence(c.name, engine.SequenceOptions{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		c.rec(s)
-		err = s.Finish()
-		if err == nil || !strings.Contains(err.Error(), c.want) {
-			t.Errorf("%s: got %v, want an error containing %q", c.name, err, c.want)
-		}
-		s.Release()
+		wantRecordError(t, d, c.name, c.rec, c.want)
 	}
 	// Same length, different shape: accepted (elementwise over values).
 	s, err := d.NewSequence("shapes", engine.SequenceOptions{})

@@ -4,6 +4,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/effv2vk/effv2vk/engine"
@@ -143,5 +144,20 @@ func benchFamilies(b *testing.B, families ...string) {
 			sec := b.Elapsed().Seconds() / float64(b.N)
 			b.ReportMetric(c.Work/sec/1e9, string(c.Unit))
 		})
+	}
+}
+
+// wantRecordError records rec into a new sequence and fails t unless
+// Finish reports an error containing want.
+func wantRecordError(t *testing.T, d *engine.Device, name string, rec func(s *engine.Sequence), want string) {
+	t.Helper()
+	s, err := d.NewSequence(name, engine.SequenceOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Release()
+	rec(s)
+	if err := s.Finish(); err == nil || !strings.Contains(err.Error(), want) {
+		t.Errorf("%s: got %v, want an error containing %q", name, err, want)
 	}
 }
