@@ -66,6 +66,26 @@ func compare(t *testing.T, what string, got, want []float64, tol float64) {
 
 func closeTo(got, want []float64, tol float64) error { return enginetest.CloseTo(got, want, tol) }
 
+// compareAtLeast is compare with errors measured relative to at least
+// scale: for values computed from operands of that magnitude, where
+// cancellation may leave a result far smaller than its rounding error.
+func compareAtLeast(t *testing.T, what string, got, want []float64, tol, scale float64) {
+	t.Helper()
+	if m := maxAbs(want); m > 0 && m < scale {
+		tol *= scale / m
+	}
+	compare(t, what, got, want, tol)
+}
+
+// maxAbs is the largest magnitude in v (0 when v is empty).
+func maxAbs(v []float64) float64 {
+	m := 0.0
+	for _, x := range v {
+		m = math.Max(m, math.Abs(x))
+	}
+	return m
+}
+
 // sameBits fails t unless got holds exactly the float32 values want.
 func sameBits(t *testing.T, what string, got []float64, want []float32) {
 	t.Helper()

@@ -151,11 +151,19 @@ func TestOptimizersMatchReference(t *testing.T) {
 				got := download(t, m.params)
 				for gi, rg := range m.ranges() {
 					gwd := float64(m.groups[gi].WeightDecay)
+					// A value that an update cancels to near zero carries the
+					// float32 rounding of its operands: errors are measured
+					// against the larger of the value before and after.
+					before := maxAbs(refP[gi])
+					beforeS := make([]float64, len(refS[gi]))
+					for si, s := range refS[gi] {
+						beforeS[si] = maxAbs(s)
+					}
 					c.ref(refP[gi], widen(grads[rg[0]:rg[1]]), refS[gi], gwd, lr, step)
-					compare(t, fmt.Sprintf("step %d group %d params", step, gi), got[rg[0]:rg[1]], refP[gi], 1e-5)
+					compareAtLeast(t, fmt.Sprintf("step %d group %d params", step, gi), got[rg[0]:rg[1]], refP[gi], 1e-5, before)
 					for si, s := range refS[gi] {
 						nt := state[gi*len(c.initial)+si]
-						compare(t, fmt.Sprintf("step %d %s", step, nt.Name), download(t, nt.Tensor), s, 1e-5)
+						compareAtLeast(t, fmt.Sprintf("step %d %s", step, nt.Name), download(t, nt.Tensor), s, 1e-5, beforeS[si])
 					}
 				}
 				sameBits(t, fmt.Sprintf("step %d gap between the groups", step), got[m.decayLen:m.exemptAt], params[m.decayLen:m.exemptAt])
