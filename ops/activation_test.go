@@ -48,14 +48,17 @@ func TestElementwise(t *testing.T) {
 			rec  func(s *engine.Sequence, y *engine.Tensor)
 			want []float64
 			tol  float64
+			// operands is the magnitude of what a sum adds up, when
+			// it may cancel (compare's floor); 0 elsewhere.
+			operands float64
 		}{
-			{"silu forward", func(s *engine.Sequence, y *engine.Tensor) { ops.SiLUForward(s, y, a) }, ref.SiLUForward(a64), 1e-5},
-			{"silu backward", func(s *engine.Sequence, y *engine.Tensor) { ops.SiLUBackward(s, y, b, a) }, ref.SiLUBackward(b64, a64), 1e-4},
-			{"sigmoid forward", func(s *engine.Sequence, y *engine.Tensor) { ops.SigmoidForward(s, y, a) }, ref.SigmoidForward(a64), 1e-5},
-			{"sigmoid backward", func(s *engine.Sequence, y *engine.Tensor) { ops.SigmoidBackward(s, y, b, sig) }, sigBack, 1e-4},
-			{"add", func(s *engine.Sequence, y *engine.Tensor) { ops.Add(s, y, a, b) }, ref.AddForward(a64, b64), 1e-6},
-			{"add scaled", func(s *engine.Sequence, y *engine.Tensor) { ops.AddScaled(s, y, a, b, alpha) }, addScaled(a64, b64, alpha), 1e-6},
-			{"scale", func(s *engine.Sequence, y *engine.Tensor) { ops.Scale(s, y, a, alpha) }, scale(a64, alpha), 1e-6},
+			{"silu forward", func(s *engine.Sequence, y *engine.Tensor) { ops.SiLUForward(s, y, a) }, ref.SiLUForward(a64), 1e-5, 0},
+			{"silu backward", func(s *engine.Sequence, y *engine.Tensor) { ops.SiLUBackward(s, y, b, a) }, ref.SiLUBackward(b64, a64), 1e-4, 0},
+			{"sigmoid forward", func(s *engine.Sequence, y *engine.Tensor) { ops.SigmoidForward(s, y, a) }, ref.SigmoidForward(a64), 1e-5, 0},
+			{"sigmoid backward", func(s *engine.Sequence, y *engine.Tensor) { ops.SigmoidBackward(s, y, b, sig) }, sigBack, 1e-4, 0},
+			{"add", func(s *engine.Sequence, y *engine.Tensor) { ops.Add(s, y, a, b) }, ref.AddForward(a64, b64), 1e-6, sumAbs(a64, b64, 1)},
+			{"add scaled", func(s *engine.Sequence, y *engine.Tensor) { ops.AddScaled(s, y, a, b, alpha) }, addScaled(a64, b64, alpha), 1e-6, sumAbs(a64, b64, alpha)},
+			{"scale", func(s *engine.Sequence, y *engine.Tensor) { ops.Scale(s, y, a, alpha) }, scale(a64, alpha), 1e-6, 0},
 		}
 		for _, c := range cases {
 			whole := poisoned(t, d, "guarded", n+67)
@@ -66,7 +69,9 @@ func TestElementwise(t *testing.T) {
 			run(t, d, func(s *engine.Sequence) { c.rec(s, y) })
 			all := download(t, whole)
 			what := fmt.Sprintf("%s n=%d", c.name, n)
-			compare(t, what, all[:n], c.want, c.tol)
+			if err := enginetest.CloseToAtLeast(all[:n], c.want, c.tol, c.operands); err != nil {
+				t.Fatalf("%s: %v", what, err)
+			}
 			for i, v := range all[n:] {
 				if !math.IsNaN(v) {
 					t.Fatalf("%s: value %d past the end was overwritten with %v", what, i, v)
@@ -82,6 +87,16 @@ func addScaled(a, b []float64, alpha float64) []float64 {
 		y[i] = a[i] + alpha*b[i]
 	}
 	return y
+}
+
+// sumAbs is the largest |a[i]| + |alpha*b[i]|: the scale of a[i] + alpha*b[i]'s
+// float32 rounding.
+func sumAbs(a, b []float64, alpha float64) float64 {
+	m := 0.0
+	for i := range a {
+		m = math.Max(m, math.Abs(a[i])+math.Abs(alpha*b[i]))
+	}
+	return m
 }
 
 func scale(x []float64, alpha float64) []float64 {

@@ -67,14 +67,12 @@ func compare(t *testing.T, what string, got, want []float64, tol float64) {
 func closeTo(got, want []float64, tol float64) error { return enginetest.CloseTo(got, want, tol) }
 
 // compareAtLeast is compare with errors measured relative to at least
-// scale: for values computed from operands of that magnitude, where
-// cancellation may leave a result far smaller than its rounding error.
+// scale (enginetest.CloseToAtLeast).
 func compareAtLeast(t *testing.T, what string, got, want []float64, tol, scale float64) {
 	t.Helper()
-	if m := maxAbs(want); m > 0 && m < scale {
-		tol *= scale / m
+	if err := enginetest.CloseToAtLeast(got, want, tol, scale); err != nil {
+		t.Fatalf("%s: %v", what, err)
 	}
-	compare(t, what, got, want, tol)
 }
 
 // maxAbs is the largest magnitude in v (0 when v is empty).

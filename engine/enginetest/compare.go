@@ -29,11 +29,16 @@ func Rand(t testing.TB) *rand.Rand {
 // CloseTo reports an error when got and want differ by more than tol
 // relative to the largest magnitude of want (1 when want is all zero), or
 // when got holds a NaN or an infinity (an unwritten, NaN-poisoned element).
-func CloseTo(got, want []float64, tol float64) error {
+func CloseTo(got, want []float64, tol float64) error { return CloseToAtLeast(got, want, tol, 0) }
+
+// CloseToAtLeast is CloseTo with errors measured relative to at least
+// scale. Pass the magnitude of the operands a result was computed from: a
+// sum that cancels to nearly zero still carries their float32 rounding,
+// which is no error of the kernel.
+func CloseToAtLeast(got, want []float64, tol, scale float64) error {
 	if len(got) != len(want) {
 		return fmt.Errorf("length %d, want %d", len(got), len(want))
 	}
-	scale := 0.0
 	for _, w := range want {
 		scale = math.Max(scale, math.Abs(w))
 	}
@@ -50,7 +55,7 @@ func CloseTo(got, want []float64, tol float64) error {
 		}
 	}
 	if worst > tol {
-		return fmt.Errorf("max error %.3g relative to max |want| %.3g at element %d: got %v want %v (tolerance %g)", worst, scale, at, got[at], want[at], tol)
+		return fmt.Errorf("max error %.3g relative to scale %.3g (max |want| or operands) at element %d: got %v want %v (tolerance %g)", worst, scale, at, got[at], want[at], tol)
 	}
 	return nil
 }
