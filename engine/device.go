@@ -25,17 +25,18 @@ type Options struct {
 type Device struct {
 	Info DeviceInfo
 
-	inst        *instance
-	handle      vk.Device
-	queue       vk.Queue
-	cmdPool     vk.CommandPool
-	fence       vk.Fence
-	cache       *pipelineCache
-	memTypeMain uint32 // device-local, preferably host-visible
-	mainMapped  bool   // memTypeMain is host-visible and coherent
-	memTypeHost uint32 // host-visible and coherent, for staging
-	arenas      map[uint32]*arena
-	extensions  []string // device extensions to enable (VK_KHR_swapchain for a window)
+	inst         *instance
+	ownsInstance bool // a window's instance, destroyed by Close
+	handle       vk.Device
+	queue        vk.Queue
+	cmdPool      vk.CommandPool
+	fence        vk.Fence
+	cache        *pipelineCache
+	memTypeMain  uint32 // device-local, preferably host-visible
+	mainMapped   bool   // memTypeMain is host-visible and coherent
+	memTypeHost  uint32 // host-visible and coherent, for staging
+	arenas       map[uint32]*arena
+	extensions   []string // device extensions to enable (VK_KHR_swapchain for a window)
 
 	mu      sync.Mutex
 	kernels map[string]*Kernel
@@ -220,6 +221,9 @@ func (d *Device) Close() error {
 			vk.DestroyCommandPool(d.handle, d.cmdPool, nil)
 		}
 		vk.DestroyDevice(d.handle, nil)
+	}
+	if d.ownsInstance {
+		d.inst.destroy()
 	}
 	return firstErr
 }

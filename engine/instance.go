@@ -186,6 +186,16 @@ func newInstanceNow(validate bool, extra ...string) (*instance, error) {
 	return in, nil
 }
 
+// destroy destroys the debug callback and the instance. Only an instance
+// that one device owns (a window's) is ever destroyed; the shared ones live
+// until the process ends.
+func (in *instance) destroy() {
+	if in.callback != vk.NullDebugReportCallback {
+		vk.DestroyDebugReportCallback(in.handle, in.callback, nil)
+	}
+	vk.DestroyInstance(in.handle, nil)
+}
+
 // validateFromEnv reports whether $EFFV2VK_VALIDATE asks for validation.
 func validateFromEnv() bool {
 	v := strings.ToLower(os.Getenv("EFFV2VK_VALIDATE"))

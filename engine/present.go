@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"sync"
 	"unsafe"
 
 	vk "github.com/vulkan-go/vulkan"
@@ -36,32 +35,6 @@ var ErrWindowMinimized = errors.New("engine: window has no drawable area (minimi
 
 const swapchainExtension = "VK_KHR_swapchain"
 
-var windowInstances struct {
-	sync.Mutex
-	byKey map[string]*instance
-}
-
-// windowInstance returns the process's instance with the given surface
-// extensions, creating it on first use; like the shared compute instances
-// it lives until the process ends.
-func windowInstance(validate bool, exts []string) (*instance, error) {
-	key := fmt.Sprint(validate, exts)
-	windowInstances.Lock()
-	defer windowInstances.Unlock()
-	if in, ok := windowInstances.byKey[key]; ok {
-		return in, nil
-	}
-	in, err := newInstance(validate, exts...)
-	if err != nil {
-		return nil, fmt.Errorf("%w (with the window's extensions %s)", err, strings.Join(exts, ", "))
-	}
-	if windowInstances.byKey == nil {
-		windowInstances.byKey = map[string]*instance{}
-	}
-	windowInstances.byKey[key] = in
-	return in, nil
-}
-
 // OpenWindow opens the chosen device (as Open does) on an instance that can
 // draw into win, with a queue that both computes and presents to it, and
 // creates a swapchain of the window's size. Close the swapchain before the
@@ -77,9 +50,15 @@ func openWindow(opts Options, win Window) (*Device, *Swapchain, error) {
 		return nil, nil, fmt.Errorf("engine: the window system offers no Vulkan surface extensions: use --headless")
 	}
 	validate := opts.Validate || validateFromEnv()
-	in, err := windowInstance(validate, exts)
+	// The window's instance is its own and dies with the device: Mesa's
+	// X11 WSI caches per-connection state (the XFIXES version handshake
+	// among it) in the instance, keyed by the xcb connection's address, and
+	// a later window's new connection at a reused address would find a
+	// stale entry (BadRequest from XFixesCreateRegion, which ends the
+	// process through Xlib's error handler).
+	in, err := newInstance(validate, exts...)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, fmt.Errorf("%w (with the window's extensions %s)", err, strings.Join(exts, ", "))
 	}
 	var surface vk.Surface
 	d, err := openOn(in, opts, func(d *Device) error {
@@ -98,8 +77,10 @@ func openWindow(opts Options, win Window) (*Device, *Swapchain, error) {
 		if surface != vk.NullSurface {
 			vk.DestroySurface(in.handle, surface, nil)
 		}
+		in.destroy()
 		return nil, nil, err
 	}
+	d.ownsInstance = true
 	sc := &Swapchain{dev: d, win: win, surface: surface}
 	if err := sc.create(); err != nil && !errors.Is(err, ErrWindowMinimized) {
 		sc.Close()

@@ -69,9 +69,7 @@ func TestElementwise(t *testing.T) {
 			run(t, d, func(s *engine.Sequence) { c.rec(s, y) })
 			all := download(t, whole)
 			what := fmt.Sprintf("%s n=%d", c.name, n)
-			if err := enginetest.CloseToAtLeast(all[:n], c.want, c.tol, c.operands); err != nil {
-				t.Fatalf("%s: %v", what, err)
-			}
+			compareAtLeast(t, what, all[:n], c.want, c.tol, c.operands)
 			for i, v := range all[n:] {
 				if !math.IsNaN(v) {
 					t.Fatalf("%s: value %d past the end was overwritten with %v", what, i, v)

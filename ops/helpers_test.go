@@ -99,6 +99,15 @@ func compare(t *testing.T, what string, got, want []float64, tol float64) {
 
 func closeTo(got, want []float64, tol float64) error { return enginetest.CloseTo(got, want, tol) }
 
+// compareAtLeast is compare with errors measured relative to at least
+// scale, the magnitude of the operands (enginetest.CloseToAtLeast).
+func compareAtLeast(t *testing.T, what string, got, want []float64, tol, scale float64) {
+	t.Helper()
+	if err := enginetest.CloseToAtLeast(got, want, tol, scale); err != nil {
+		t.Fatalf("%s: %v", what, err)
+	}
+}
+
 // sameBits fails t unless two runs gave bitwise identical results.
 func sameBits(t *testing.T, what string, a, b []float64) {
 	t.Helper()
