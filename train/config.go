@@ -2,6 +2,7 @@ package train
 
 import (
 	"fmt"
+	"math"
 	"strings"
 )
 
@@ -26,6 +27,10 @@ type Config struct {
 	WeightDecay    float64 `json:"weight_decay"`
 	LabelSmoothing float64 `json:"label_smoothing"`
 	EMADecay       float64 `json:"ema_decay"` // 0 turns EMA off
+	// CutMixAlpha turns on CutMix with lambda ~ Beta(alpha, alpha) in every
+	// stage (0: off). With the stage's Mixup also on, each batch uses one
+	// of the two, at even odds.
+	CutMixAlpha float64 `json:"cutmix_alpha,omitempty"`
 
 	Progressive bool `json:"progressive"`
 	Stages      int  `json:"stages"`
@@ -79,6 +84,8 @@ func (c Config) validate() error {
 		return fmt.Errorf("train: --label-smoothing %g: must be in [0, 1)", c.LabelSmoothing)
 	case c.EMADecay < 0 || c.EMADecay >= 1:
 		return fmt.Errorf("train: --ema-decay %g: must be in [0, 1)", c.EMADecay)
+	case !(c.CutMixAlpha >= 0) || math.IsInf(c.CutMixAlpha, 1):
+		return fmt.Errorf("train: --cutmix %g: want a Beta alpha > 0, or 0 for off", c.CutMixAlpha)
 	case c.Stages < 1:
 		return fmt.Errorf("train: --stages %d: need at least 1", c.Stages)
 	case c.Progressive && c.Epochs < c.Stages:
@@ -111,6 +118,7 @@ func (c Config) compatible(now Config) error {
 		{"progressive", c.Progressive, now.Progressive}, {"stages", c.Stages, now.Stages}, {"seed", c.Seed, now.Seed},
 		{"min-size", c.MinSize, now.MinSize}, {"max-size", c.MaxSize, now.MaxSize},
 		{"train-limit", c.TrainLimit, now.TrainLimit}, {"ema-decay", c.EMADecay, now.EMADecay},
+		{"cutmix", c.CutMixAlpha, now.CutMixAlpha},
 	} {
 		if f.old != f.new {
 			return fmt.Errorf("train: cannot resume: the checkpoint was made with --%s %v, this run has %v (use the same flags or a new --out)", f.name, f.old, f.new)

@@ -279,7 +279,7 @@ func (r *run) recordStage(stage progressive.Stage) (*net.Graph, error) {
 	gc := net.GraphConfig{
 		Batch: r.cfg.BatchSize, Size: stage.ImageSize,
 		Train: true, UpdateRunning: true, Backward: true, Regularize: true,
-		Dropout: stage.Dropout, LabelSmoothing: r.cfg.LabelSmoothing, SoftTargets: stage.MixupAlpha > 0,
+		Dropout: stage.Dropout, LabelSmoothing: r.cfg.LabelSmoothing, SoftTargets: r.mix(stage).Mixing(),
 		Raw:     &net.RawInput{H: h, W: w, C: c, Mean: r.mean, Std: r.std},
 		Profile: r.cfg.Profile,
 	}
@@ -312,7 +312,7 @@ func (r *run) trainEpoch(ctx context.Context, g *net.Graph, stage progressive.St
 			HorizontalFlip: true,
 			RandAugmentN:   randAugmentOps(stage.RandAugmentMagnitude),
 			RandAugmentM:   stage.RandAugmentMagnitude,
-			Mix:            data.MixParams{MixupAlpha: stage.MixupAlpha, LabelSmoothing: mixSmoothing(stage, cfg)},
+			Mix:            r.mix(stage),
 		},
 		Workers: cfg.Workers, Prefetch: 4, DropLast: true, SkipCorrupt: cfg.SkipCorrupt,
 	})
@@ -406,13 +406,15 @@ func randAugmentOps(m float64) int {
 	return 2
 }
 
-// mixSmoothing is the label smoothing the loader folds into soft targets
-// when mixup makes them (the loss kernel smooths hard labels itself).
-func mixSmoothing(stage progressive.Stage, cfg Config) float64 {
-	if stage.MixupAlpha > 0 {
-		return cfg.LabelSmoothing
+// mix is the stage's Mixup (from the schedule) and the run's CutMix. When
+// either is on, the loader makes soft targets and folds the label smoothing
+// into them (the loss kernel smooths hard labels itself).
+func (r *run) mix(stage progressive.Stage) data.MixParams {
+	m := data.MixParams{MixupAlpha: stage.MixupAlpha, CutMixAlpha: r.cfg.CutMixAlpha}
+	if m.Mixing() {
+		m.LabelSmoothing = r.cfg.LabelSmoothing
 	}
-	return 0
+	return m
 }
 
 // upload copies a batch's images and labels (or soft targets) to the graph.

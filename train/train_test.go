@@ -206,5 +206,38 @@ func TestBadInputs(t *testing.T) {
 		if _, err := train.Run(context.Background(), c, nil); err == nil || !strings.Contains(err.Error(), "batch") {
 			t.Fatalf("batch 1: %v", err)
 		}
+		c = quick(t)
+		c.CutMixAlpha = -1
+		if _, err := train.Run(context.Background(), c, nil); err == nil || !strings.Contains(err.Error(), "--cutmix") {
+			t.Fatalf("cutmix -1: %v", err)
+		}
 	})
+}
+
+// TestCutMixReachesTheStep trains the same steps with and without CutMix:
+// the losses must differ from the first step on (the pasted boxes and soft
+// targets reach the device) and stay finite, and a CutMix run repeats
+// bitwise.
+func TestCutMixReachesTheStep(t *testing.T) {
+	c := quick(t)
+	c.TrainLimit, c.TestLimit, c.Epochs, c.Stages = 64, 50, 1, 1
+	plain := run(t, context.Background(), c)
+	c.CutMixAlpha, c.OutDir = 1, t.TempDir()
+	mixed := run(t, context.Background(), c)
+	c.OutDir = t.TempDir()
+	again := run(t, context.Background(), c)
+	if len(mixed.Losses) != len(plain.Losses) || len(mixed.Losses) == 0 {
+		t.Fatalf("%d steps with CutMix, %d without", len(mixed.Losses), len(plain.Losses))
+	}
+	for i, l := range mixed.Losses {
+		if math.IsNaN(l) || math.IsInf(l, 0) {
+			t.Fatalf("step %d: loss %v with CutMix", i, l)
+		}
+		if math.Float64bits(l) != math.Float64bits(again.Losses[i]) {
+			t.Fatalf("step %d: CutMix loss %v, then %v with the same seed", i, l, again.Losses[i])
+		}
+	}
+	if mixed.Losses[0] == plain.Losses[0] {
+		t.Fatalf("first loss %v with CutMix as without: CutMix did not reach the step", mixed.Losses[0])
+	}
 }
