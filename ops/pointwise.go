@@ -7,13 +7,48 @@ import (
 	"github.com/effv2vk/effv2vk/shaders"
 )
 
-// Tiling of the pointwise kernels; mirrors ROWS, RT and COLS in
-// shaders/pointwise.comp.
+// Tiling of the pointwise kernels; mirrors ROWS and COLS in
+// shaders/pointwise.comp. The row tiles per workgroup (RT) and the
+// reduction chunk (KC) are specialization constants chosen per GEMM.
 const (
-	pointwiseTileRows  = 8  // rows per register tile = invocations per workgroup
-	pointwiseGroupRows = 32 // output rows per workgroup (RT register tiles)
-	pointwiseTileCols  = 32 // output columns per workgroup (a vec4 per invocation)
+	pointwiseTileRows = 8  // rows per register tile = invocations per workgroup
+	pointwiseTileCols = 32 // output columns per workgroup (a vec4 per invocation)
 )
+
+// pointwiseChunks are the reduction chunks (KC) the kernel may be built
+// with, largest first, and pointwiseRowTiles the row tiles per workgroup
+// (RT). 32 and 4 were the fastest on lavapipe where they divide the GEMM.
+var (
+	pointwiseChunks   = []int{32, 24, 16, 8}
+	pointwiseRowTiles = []int{4, 3, 2, 1}
+)
+
+// rowTiles picks RT for a GEMM of the given number of 8-row tiles: padded
+// rows cost their arithmetic, and each workgroup reloads the B panel, about
+// one tile's worth of work per RT tiles (a model, not a measurement of each
+// case: it keeps 4 where 4 divides, and picks 3 for 40 or 48 rows).
+func rowTiles(tiles int) int {
+	best, bestCost := 0, 0.0
+	for _, rt := range pointwiseRowTiles {
+		cost := float64(ceilDiv(tiles, rt)*rt) * (1 + 1/float64(rt))
+		if best == 0 || cost < bestCost {
+			best, bestCost = rt, cost
+		}
+	}
+	return best
+}
+
+// leastPadding returns the first (largest) of sizes whose multiples cover n
+// with the fewest padded elements.
+func leastPadding(n int, sizes []int) int {
+	best := sizes[0]
+	for _, z := range sizes[1:] {
+		if ceilDiv(n, z)*z < ceilDiv(n, best)*best {
+			best = z
+		}
+	}
+	return best
+}
 
 // pointwisePush is the push-constant block shared by the four pointwise
 // kernels (the tests check that all of them declare the same block).
@@ -51,13 +86,16 @@ func (g pointwiseGemm) record(s *engine.Sequence, op string, out, a, b *engine.T
 	if g.outVec4 {
 		name += "_v4"
 	}
-	k := s.Kernel(name, engine.Spec{ID: 0, Value: g.aMode}, engine.Spec{ID: 1, Value: g.bMode})
+	kc := leastPadding(g.k, pointwiseChunks)
+	rt := rowTiles(ceilDiv(g.m, pointwiseTileRows))
+	k := s.Kernel(name, engine.Spec{ID: 0, Value: g.aMode}, engine.Spec{ID: 1, Value: g.bMode},
+		engine.Spec{ID: 2, Value: uint32(kc)}, engine.Spec{ID: 3, Value: uint32(rt)})
 	if k == nil {
 		return
 	}
 	tiles := ceilDiv(g.ncol, pointwiseTileCols)
 	gx := min(tiles, int(info.MaxWorkgroupCount[0]))
-	grid := engine.Grid{X: gx, Y: ceilDiv(g.m, pointwiseGroupRows), Z: ceilDiv(tiles, gx)}
+	grid := engine.Grid{X: gx, Y: ceilDiv(g.m, rt*pointwiseTileRows), Z: ceilDiv(tiles, gx)}
 	s.Dispatch(k, grid, pointwisePush{
 		M: uint32(g.m), Ncol: uint32(g.ncol), K: uint32(g.k), Hw: uint32(g.hw),
 		Am: uint32(g.am), Ak: uint32(g.ak),

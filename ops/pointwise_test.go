@@ -81,6 +81,23 @@ func TestPointwiseRandomShapes(t *testing.T) {
 	}
 }
 
+// TestPointwiseTilings covers every reduction chunk (KC 8, 16, 24, 32) and
+// row-tile count (RT 1 to 4) the wrapper picks, in both directions (the
+// forward reduces over C with OC rows, backward data the other way round).
+func TestPointwiseTilings(t *testing.T) {
+	d := enginetest.Open(t)
+	r := testRand(t)
+	for _, pc := range []pointwiseCase{
+		{2, 8, 24, 4, 4},  // forward KC 8, RT 3; backward data KC 24, RT 1
+		{2, 16, 48, 4, 6}, // forward KC 16, RT 3; backward data KC 24, RT 2
+		{1, 64, 32, 3, 5}, // forward KC 32, RT 4; backward data KC 32, RT 4
+		{1, 40, 40, 2, 2}, // KC 8 and RT 3 (5 tiles of rows) both ways
+	} {
+		t.Logf("x [%d,%d,%d,%d], w [%d,%d,1,1]", pc.n, pc.c, pc.h, pc.w, pc.oc, pc.c)
+		checkPointwise(t, d, r, pc)
+	}
+}
+
 // TestPointwiseRealShapes runs EfficientNetV2-S layer shapes at small batch:
 // MBConv expand and project at 16x16 (stage 4), the Fused-MBConv project at
 // 32x32 (stage 3) and the head at 4x4.

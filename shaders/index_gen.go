@@ -1168,7 +1168,7 @@ var generatedKernels = []Kernel{
 		LocalSize:       [3]uint32{8, 1, 1},
 		LocalSizeSpecID: [3]int{-1, -1, -1},
 		Bindings: []Binding{
-			{Binding: 0, Name: "out1", Kind: StorageTexelBuffer, Access: Write, Format: "R32F"},
+			{Binding: 0, Name: "Out1", Kind: StorageBuffer, Access: Write, Format: ""},
 			{Binding: 1, Name: "a4", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
 			{Binding: 2, Name: "b4", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
 		},
@@ -1184,6 +1184,8 @@ var generatedKernels = []Kernel{
 		Spec: []SpecConstant{
 			{ID: 0, Name: "A_MODE", Default: 0},
 			{ID: 1, Name: "B_MODE", Default: 0},
+			{ID: 2, Name: "KC", Default: 32},
+			{ID: 3, Name: "RT", Default: 4},
 		},
 	},
 	{
@@ -1193,7 +1195,7 @@ var generatedKernels = []Kernel{
 		LocalSize:       [3]uint32{8, 1, 1},
 		LocalSizeSpecID: [3]int{-1, -1, -1},
 		Bindings: []Binding{
-			{Binding: 0, Name: "out4", Kind: StorageTexelBuffer, Access: Write, Format: "RGBA32F"},
+			{Binding: 0, Name: "Out4", Kind: StorageBuffer, Access: Write, Format: ""},
 			{Binding: 1, Name: "a4", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
 			{Binding: 2, Name: "b4", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
 		},
@@ -1209,6 +1211,8 @@ var generatedKernels = []Kernel{
 		Spec: []SpecConstant{
 			{ID: 0, Name: "A_MODE", Default: 0},
 			{ID: 1, Name: "B_MODE", Default: 0},
+			{ID: 2, Name: "KC", Default: 32},
+			{ID: 3, Name: "RT", Default: 4},
 		},
 	},
 	{
@@ -1218,7 +1222,7 @@ var generatedKernels = []Kernel{
 		LocalSize:       [3]uint32{8, 1, 1},
 		LocalSizeSpecID: [3]int{-1, -1, -1},
 		Bindings: []Binding{
-			{Binding: 0, Name: "out1", Kind: StorageTexelBuffer, Access: Write, Format: "R32F"},
+			{Binding: 0, Name: "Out1", Kind: StorageBuffer, Access: Write, Format: ""},
 			{Binding: 1, Name: "a4", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
 			{Binding: 2, Name: "b4", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
 		},
@@ -1234,6 +1238,8 @@ var generatedKernels = []Kernel{
 		Spec: []SpecConstant{
 			{ID: 0, Name: "A_MODE", Default: 0},
 			{ID: 1, Name: "B_MODE", Default: 0},
+			{ID: 2, Name: "KC", Default: 32},
+			{ID: 3, Name: "RT", Default: 4},
 		},
 	},
 	{
@@ -1243,7 +1249,7 @@ var generatedKernels = []Kernel{
 		LocalSize:       [3]uint32{8, 1, 1},
 		LocalSizeSpecID: [3]int{-1, -1, -1},
 		Bindings: []Binding{
-			{Binding: 0, Name: "out4", Kind: StorageTexelBuffer, Access: Write, Format: "RGBA32F"},
+			{Binding: 0, Name: "Out4", Kind: StorageBuffer, Access: Write, Format: ""},
 			{Binding: 1, Name: "a4", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
 			{Binding: 2, Name: "b4", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
 		},
@@ -1259,6 +1265,8 @@ var generatedKernels = []Kernel{
 		Spec: []SpecConstant{
 			{ID: 0, Name: "A_MODE", Default: 0},
 			{ID: 1, Name: "B_MODE", Default: 0},
+			{ID: 2, Name: "KC", Default: 32},
+			{ID: 3, Name: "RT", Default: 4},
 		},
 	},
 	{

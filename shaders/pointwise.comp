@@ -24,8 +24,11 @@
 // RT row tiles: each invocation fetches A for one row (or, column-major A,
 // 4 rows of 2 k) and subgroupShuffle with constant lanes broadcasts it, so
 // every invocation updates an 8 x vec4 register tile. Each output element
-// is written once, at the end (storage-image loads and stores are slow on
-// lavapipe; a read-modify-write per chunk cost more than the arithmetic).
+// is written once, at the end, to a storage buffer (storage-image loads and
+// stores are slow on lavapipe: a read-modify-write per chunk cost more than
+// the arithmetic, and imageStore outputs ran 1.2-1.7x slower than buffer
+// stores: `effv2vk bench ops --only 1x1`, 192->48 backward data 17 -> 28
+// GFLOP/s).
 // The reduction order is fixed: results are bitwise reproducible.
 //
 // Specialization constants pick the fetch width from the alignment the
@@ -34,7 +37,7 @@
 //   A_MODE 0: scalar fetches; 1: vec4 along k (K contiguous and aligned);
 //          2: vec4 along m (NN with am = 1 and M % 4 == 0)
 //   B_MODE 0: scalar fetches; 1: vec4 fetches (hw % 4 == 0)
-// OUT_VEC4 (a define, as it changes the binding's format) writes whole vec4s
+// OUT_VEC4 (a define, as it changes the binding's type) writes whole vec4s
 // (NN: hw % 4 == 0; NT: Ncol % 4 == 0).
 //
 //! kernel pointwise_nn
@@ -49,17 +52,20 @@
 #define ROWS 8
 // COLS is the number of columns a workgroup owns (4 per invocation).
 #define COLS 32
-// KC is the reduction chunk held in registers; the loops over it are
-// unrolled so that the panel array is indexed by constants only.
-#define KC 32
-// RT is the number of row tiles a workgroup owns (RT*ROWS rows); their
-// accumulators stay in registers over the whole reduction.
-#define RT 4
 
 layout(local_size_x = ROWS) in;
 
 layout(constant_id = 0) const uint A_MODE = 0;
 layout(constant_id = 1) const uint B_MODE = 0;
+// KC is the reduction chunk held in registers (a multiple of 4); the loops
+// over it are unrolled so that the panel array is indexed by constants
+// only. The wrapper picks it so that chunks tile K with the least padding
+// (K = 48: 2 chunks of 24, not 2 of 32 with 16 steps masked).
+layout(constant_id = 2) const uint KC = 32;
+// RT is the number of row tiles a workgroup owns (RT*ROWS rows); their
+// accumulators stay in registers over the whole reduction. The wrapper
+// picks it, like KC, to waste the fewest rows (M = 48: 2 groups of 3 tiles).
+layout(constant_id = 3) const uint RT = 4;
 
 layout(push_constant) uniform Push {
     uint M;     // output rows
@@ -71,9 +77,9 @@ layout(push_constant) uniform Push {
 } pc;
 
 #ifdef OUT_VEC4
-layout(binding = 0, rgba32f) writeonly uniform imageBuffer out4;
+layout(std430, binding = 0) writeonly buffer Out4 { vec4 out4[]; };
 #else
-layout(binding = 0, r32f) writeonly uniform imageBuffer out1;
+layout(std430, binding = 0) writeonly buffer Out1 { float out1[]; };
 #endif
 layout(binding = 1) uniform samplerBuffer a4;
 layout(binding = 2) uniform samplerBuffer b4;
@@ -225,12 +231,12 @@ void main() {
         if (row < M) {
 #ifdef OUT_VEC4
             if (cv[0]) {
-                imageStore(out4, int((row * om + jo[0]) >> 2), acc[r]);
+                out4[(row * om + jo[0]) >> 2] = acc[r];
             }
 #else
             [[unroll]] for (uint t = 0; t < 4u; t++) {
                 if (cv[t]) {
-                    imageStore(out1, int(row * om + jo[t]), vec4(acc[r][t]));
+                    out1[row * om + jo[t]] = acc[r][t];
                 }
             }
 #endif
