@@ -47,10 +47,23 @@ func PrepareInput(s *engine.Sequence, y, src *engine.Tensor, mean, std [3]float3
 		ScaleH: float32(float64(h) / float64(oh)), ScaleW: float32(float64(w) / float64(ow)),
 		Mean0: mean[0], Mean1: mean[1], Mean2: mean[2], Std0: std[0], Std1: std[1], Std2: std[2],
 	}
-	pixels := n * oh * ow // one invocation per output pixel (all three channels), or per four
+	// One invocation per output pixel (all three channels), or per four;
+	// grid x covers one image, grid z the images.
+	name, per := "prepare_input", 1
 	if ow%4 == 0 {
-		s.Dispatch1D(s.Kernel("prepare_input_vec4", seLocal), pixels/4, shaders.PrepareInputVec4Push(push), y, src)
+		name, per = "prepare_input_vec4", 4
+	}
+	push.InvAcross = float32(1 / float64(ow/per))
+	info := s.Device().Info
+	groups := ceilDiv(oh*ow/per, seLocalSize)
+	if oh*ow/per >= 1<<22 || groups > int(info.MaxWorkgroupCount[0]) || n > int(info.MaxWorkgroupCount[2]) {
+		s.Fail(fmt.Errorf("%s: %d images of %dx%d: too large for one dispatch on %s (at most 4M pixels per image and %d images): use smaller images or batches", op, n, oh, ow, info.Name, info.MaxWorkgroupCount[2]))
 		return
 	}
-	s.Dispatch1D(s.Kernel("prepare_input", seLocal), pixels, push, y, src)
+	grid := engine.Grid{X: groups, Y: 1, Z: n}
+	if per == 4 {
+		s.Dispatch(s.Kernel(name, seLocal), grid, shaders.PrepareInputVec4Push(push), y, src)
+		return
+	}
+	s.Dispatch(s.Kernel(name, seLocal), grid, push, y, src)
 }

@@ -61,18 +61,6 @@ float pick(vec4 v, uint k) {
     return k < 2u ? (k == 0u ? v.x : v.y) : (k == 2u ? v.z : v.w);
 }
 
-// divu returns a / d for a quotient below 2^22, from a float estimate
-// (invd = 1/d) corrected to the exact integer quotient.
-uint divu(uint a, uint d, float invd) {
-    uint q = uint(float(a) * invd);
-    if (q * d > a) {
-        q--;
-    } else if ((q + 1u) * d <= a) {
-        q++;
-    }
-    return q;
-}
-
 #if defined(STATS) || defined(BACKWARD)
 // One workgroup per channel; the local size is a specialization constant
 // (a power of two): 8 (one subgroup) suits lavapipe, 256 suits GPUs.

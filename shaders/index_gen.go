@@ -991,7 +991,7 @@ var generatedKernels = []Kernel{
 			{Binding: 0, Name: "Y", Kind: StorageBuffer, Access: Write, Format: ""},
 			{Binding: 1, Name: "src", Kind: StorageTexelBuffer, Access: Read, Format: "R32UI"},
 		},
-		PushSize: 56,
+		PushSize: 60,
 		Push: []PushField{
 			{Name: "n", Offset: 0, Type: "uint32"},
 			{Name: "h", Offset: 4, Type: "uint32"},
@@ -1007,6 +1007,7 @@ var generatedKernels = []Kernel{
 			{Name: "std0", Offset: 44, Type: "float32"},
 			{Name: "std1", Offset: 48, Type: "float32"},
 			{Name: "std2", Offset: 52, Type: "float32"},
+			{Name: "inv_across", Offset: 56, Type: "float32"},
 		},
 		Spec: []SpecConstant{
 			{ID: 0, Name: "", Default: 64},
@@ -1022,7 +1023,7 @@ var generatedKernels = []Kernel{
 			{Binding: 0, Name: "Y", Kind: StorageBuffer, Access: Write, Format: ""},
 			{Binding: 1, Name: "src", Kind: StorageTexelBuffer, Access: Read, Format: "R32UI"},
 		},
-		PushSize: 56,
+		PushSize: 60,
 		Push: []PushField{
 			{Name: "n", Offset: 0, Type: "uint32"},
 			{Name: "h", Offset: 4, Type: "uint32"},
@@ -1038,6 +1039,7 @@ var generatedKernels = []Kernel{
 			{Name: "std0", Offset: 44, Type: "float32"},
 			{Name: "std1", Offset: 48, Type: "float32"},
 			{Name: "std2", Offset: 52, Type: "float32"},
+			{Name: "inv_across", Offset: 56, Type: "float32"},
 		},
 		Spec: []SpecConstant{
 			{ID: 0, Name: "", Default: 64},
@@ -2086,38 +2088,40 @@ type FillPush struct {
 
 // PrepareInputPush mirrors the push-constant block of kernel prepare_input (input.comp).
 type PrepareInputPush struct {
-	N      uint32
-	H      uint32
-	W      uint32
-	C      uint32
-	OutH   uint32
-	OutW   uint32
-	ScaleH float32
-	ScaleW float32
-	Mean0  float32
-	Mean1  float32
-	Mean2  float32
-	Std0   float32
-	Std1   float32
-	Std2   float32
+	N         uint32
+	H         uint32
+	W         uint32
+	C         uint32
+	OutH      uint32
+	OutW      uint32
+	ScaleH    float32
+	ScaleW    float32
+	Mean0     float32
+	Mean1     float32
+	Mean2     float32
+	Std0      float32
+	Std1      float32
+	Std2      float32
+	InvAcross float32
 }
 
 // PrepareInputVec4Push mirrors the push-constant block of kernel prepare_input_vec4 (input.comp).
 type PrepareInputVec4Push struct {
-	N      uint32
-	H      uint32
-	W      uint32
-	C      uint32
-	OutH   uint32
-	OutW   uint32
-	ScaleH float32
-	ScaleW float32
-	Mean0  float32
-	Mean1  float32
-	Mean2  float32
-	Std0   float32
-	Std1   float32
-	Std2   float32
+	N         uint32
+	H         uint32
+	W         uint32
+	C         uint32
+	OutH      uint32
+	OutW      uint32
+	ScaleH    float32
+	ScaleW    float32
+	Mean0     float32
+	Mean1     float32
+	Mean2     float32
+	Std0      float32
+	Std1      float32
+	Std2      float32
+	InvAcross float32
 }
 
 // OptimRmspropPush mirrors the push-constant block of kernel optim_rmsprop (optim.comp).

@@ -32,6 +32,7 @@ layout(push_constant) uniform Push {
     float std0;
     float std1;
     float std2;
+    float inv_across; // 1 / (out_w / PER)
 } pc;
 
 #ifdef VEC4
@@ -67,15 +68,19 @@ void tap(uint d, uint in_extent, float scale, out uint i0, out uint i1, out floa
     l1 = clamp(s - float(i0), 0.0, 1.0);
 }
 
+// Grid: (ceil(outH*outW/PER/64), 1, N): x walks one image's output pixels,
+// z the images, so the only division (row of a pixel) has a small quotient
+// and runs as divu (integer division runs lane by lane on SIMD drivers: it
+// was the most of this kernel's time on lavapipe).
 void main() {
-    uint idx = linear_invocation();
+    uint idx = gl_GlobalInvocationID.x;
     uint across = pc.out_w / PER; // invocations per output row
-    if (idx >= pc.n * pc.out_h * across) {
+    if (idx >= pc.out_h * across) {
         return;
     }
-    uint ox0 = (idx % across) * PER;
-    uint oy = (idx / across) % pc.out_h;
-    uint b = idx / (across * pc.out_h);
+    uint oy = divu(idx, across, pc.inv_across);
+    uint ox0 = (idx - oy * across) * PER;
+    uint b = gl_WorkGroupID.z;
     uint y0, y1;
     float ly1;
     tap(oy, pc.h, pc.scale_h, y0, y1, ly1);

@@ -16,3 +16,16 @@ uint linear_group() {
     (linear_group() * (gl_WorkGroupSize.x * gl_WorkGroupSize.y * gl_WorkGroupSize.z) + gl_LocalInvocationIndex)
 
 #endif
+
+// divu returns a / d for a quotient below 2^22, from a float estimate
+// (invd = 1/d) corrected to the exact integer quotient. SIMD drivers run an
+// integer division lane by lane; this is a multiply and two compares.
+uint divu(uint a, uint d, float invd) {
+    uint q = uint(float(a) * invd);
+    if (q * d > a) {
+        q--;
+    } else if ((q + 1u) * d <= a) {
+        q++;
+    }
+    return q;
+}
