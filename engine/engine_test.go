@@ -187,19 +187,34 @@ func TestDispatchErrors(t *testing.T) {
 	saxpy, _ := d.Kernel("saxpy")
 	x, _ := d.NewTensor("x", engine.Float32, 8)
 	defer x.Free()
+	y, _ := d.NewTensor("y", engine.Float32, 8)
+	defer y.Free()
+	align := d.OffsetAlignment() / 4 // elements
+	whole, _ := d.NewTensor("whole", engine.Float32, 4*align)
+	defer whole.Free()
+	front, _ := whole.Slice("front", 0, 2*align)
+	back, _ := whole.Slice("back", align, 2*align) // overlaps front
+	apart, _ := whole.Slice("apart", 2*align, align)
 	cases := []struct {
 		name string
 		rec  func(s *engine.Sequence)
 		want string
 	}{
 		{"binding count", func(s *engine.Sequence) { s.Dispatch1D(saxpy, 8, shaders.SaxpyPush{N: 8}, x) }, "takes 2 bindings"},
-		{"push size", func(s *engine.Sequence) { s.Dispatch1D(saxpy, 8, shaders.FillPush{N: 8}, x, x) }, ""},
-		{"push type", func(s *engine.Sequence) { s.Dispatch1D(saxpy, 8, struct{ N uint32 }{8}, x, x) }, "push constants"},
-		{"missing push", func(s *engine.Sequence) { s.Dispatch1D(saxpy, 8, nil, x, x) }, "needs 8 bytes"},
+		{"push size", func(s *engine.Sequence) { s.Dispatch1D(saxpy, 8, shaders.FillPush{N: 8}, x, y) }, ""},
+		{"push type", func(s *engine.Sequence) { s.Dispatch1D(saxpy, 8, struct{ N uint32 }{8}, x, y) }, "push constants"},
+		{"missing push", func(s *engine.Sequence) { s.Dispatch1D(saxpy, 8, nil, x, y) }, "needs 8 bytes"},
 		{"grid", func(s *engine.Sequence) {
-			s.Dispatch(saxpy, engine.Grid{X: 1 << 20, Y: 1, Z: 1}, shaders.SaxpyPush{N: 8}, x, x)
+			s.Dispatch(saxpy, engine.Grid{X: 1 << 20, Y: 1, Z: 1}, shaders.SaxpyPush{N: 8}, x, y)
 		}, "grid"},
 		{"nil tensor", func(s *engine.Sequence) { s.Dispatch1D(saxpy, 8, shaders.SaxpyPush{N: 8}, x, nil) }, "nil or freed"},
+		// saxpy reads X and writes Y: in place, or over overlapping slices,
+		// is refused; disjoint slices of one buffer are fine.
+		{"in place", func(s *engine.Sequence) { s.Dispatch1D(saxpy, 8, shaders.SaxpyPush{N: 8}, x, x) }, "do not run in place"},
+		{"overlapping slices", func(s *engine.Sequence) { s.Dispatch1D(saxpy, 8, shaders.SaxpyPush{N: 8}, front, back) }, "share memory"},
+		{"disjoint slices", func(s *engine.Sequence) {
+			s.Dispatch1D(saxpy, align, shaders.SaxpyPush{N: uint32(align)}, front, apart)
+		}, ""},
 	}
 	for _, c := range cases {
 		s, err := d.NewSequence(c.name, engine.SequenceOptions{})
@@ -209,7 +224,8 @@ func TestDispatchErrors(t *testing.T) {
 		c.rec(s)
 		err = s.Finish()
 		if c.want == "" {
-			// FillPush has the same size as SaxpyPush: accepted, by design the check is by size.
+			// FillPush has the same size as SaxpyPush: accepted, by design
+			// the check is by size; disjoint slices are accepted.
 			if err != nil {
 				t.Errorf("%s: %v", c.name, err)
 			}

@@ -237,6 +237,9 @@ func (s *Sequence) dispatchNow(k *Kernel, grid Grid, push any, args []*Tensor) e
 	if grid.X < 1 || grid.Y < 1 || grid.Z < 1 || grid.X > int(max[0]) || grid.Y > int(max[1]) || grid.Z > int(max[2]) {
 		return fmt.Errorf("kernel %s: grid %v is empty or beyond the device's limits %v (use Dispatch1D to fold)", info.Name, grid, max)
 	}
+	if err := checkNoInPlace(info, args); err != nil {
+		return err
+	}
 	pc, err := k.encodePush(push)
 	if err != nil {
 		return err
@@ -485,4 +488,27 @@ func (s *Sequence) Kernel(name string, spec ...Spec) *Kernel {
 		return nil
 	}
 	return k
+}
+
+// checkNoInPlace refuses a dispatch that reads one binding and writes
+// another over the same memory: no kernel runs in place (its invocations
+// would read what others already wrote), and a memory plan that hands a
+// buffer on too early shows up here. Views of one tensor with the same
+// access (a vec4 and a scalar view, as some kernels declare) are allowed.
+func checkNoInPlace(info *shaders.Kernel, args []*Tensor) error {
+	for i, a := range args {
+		for j := i + 1; j < len(args); j++ {
+			b := args[j]
+			if a == nil || b == nil || a.buf != b.buf || a.off+a.bytes <= b.off || b.off+b.bytes <= a.off {
+				continue
+			}
+			ai, bj := info.Bindings[i].Access, info.Bindings[j].Access
+			if !(ai == shaders.Read && bj&shaders.Write != 0 || bj == shaders.Read && ai&shaders.Write != 0) {
+				continue
+			}
+			return fmt.Errorf("kernel %s: %s (binding %s) and %s (binding %s) share memory and one is written: kernels do not run in place",
+				info.Name, a.Name, info.Bindings[i].Name, b.Name, info.Bindings[j].Name)
+		}
+	}
+	return nil
 }

@@ -43,6 +43,7 @@ func (b *builder) newBlock(spec arch.Block, x *engine.Tensor, regularize bool) (
 		if bl.proj, err = b.newConvBN(p+".1", pointwiseConv, 1, ops.ActNone, bl.expand.y, true); err != nil {
 			return nil, err
 		}
+		b.done(bl.expand.y)
 		last = bl.proj.y
 	default:
 		if bl.expand, err = b.newConvBN(p+".0", pointwiseConv, 1, ops.ActSiLU, x, true); err != nil {
@@ -51,23 +52,28 @@ func (b *builder) newBlock(spec arch.Block, x *engine.Tensor, regularize bool) (
 		if bl.dw, err = b.newConvBN(p+".1", depthwiseConv, spec.Stride, ops.ActSiLU, bl.expand.y, true); err != nil {
 			return nil, err
 		}
+		b.done(bl.expand.y)
 		if bl.se, err = b.newSqueezeExcite(p+".2", bl.dw.y); err != nil {
 			return nil, err
 		}
+		b.done(bl.dw.y)
 		if bl.proj, err = b.newConvBN(p+".3", pointwiseConv, 1, ops.ActNone, bl.se.y, true); err != nil {
 			return nil, err
 		}
+		b.done(bl.se.y)
 		last = bl.proj.y
 	}
 	bl.out = last
 	if spec.Residual {
 		bl.drop = regularize && spec.DropPath > 0
 		if bl.drop {
-			bl.dropped = b.tensor(spec.Prefix+".dropped", last.Shape...)
+			bl.dropped = b.act(spec.Prefix+".dropped", last.Shape...)
 		}
-		bl.out = b.tensor(spec.Prefix+".out", last.Shape...)
-
+		bl.out = b.act(spec.Prefix+".out", last.Shape...)
+		b.done(last, bl.dropped)
 	}
+	// The block's input is released by the graph, which knows whether it
+	// is kept as a feature map.
 	return bl, b.err
 }
 

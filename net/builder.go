@@ -29,6 +29,49 @@ type builder struct {
 	// gradRequests and gradBuffers count gradients asked for and buffers
 	// allocated for them.
 	gradRequests, gradBuffers int
+	// actPool holds released activations by shape, in forward-only graphs
+	// (nothing is saved for a backward pass): an activation's buffer serves
+	// a later one once the layers that read it are built. Layers are built
+	// in the order they are recorded, so every reader of a released tensor
+	// is recorded before any writer of its next user (the sequence's
+	// barriers order the two).
+	actPool map[string][]*engine.Tensor
+	// actRequests and actBuffers count activations asked for and buffers
+	// allocated for them.
+	actRequests, actBuffers int
+}
+
+// act returns an activation tensor of the shape: in a forward-only graph a
+// released one when there is one, else a new one.
+func (b *builder) act(name string, shape ...int) *engine.Tensor {
+	b.actRequests++
+	k := shapeKey(shape)
+	if ts := b.actPool[k]; len(ts) > 0 {
+		t := ts[len(ts)-1]
+		b.actPool[k] = ts[:len(ts)-1]
+		return t
+	}
+	b.actBuffers++
+	return b.tensor(name, shape...)
+}
+
+// done releases activations whose last reader has been built, in a
+// forward-only graph (a backward pass reads them all again: there it does
+// nothing). Call it only after the reader's own outputs are allocated, so
+// that no dispatch reads and writes one buffer.
+func (b *builder) done(ts ...*engine.Tensor) {
+	if b.backward {
+		return
+	}
+	if b.actPool == nil {
+		b.actPool = map[string][]*engine.Tensor{}
+	}
+	for _, t := range ts {
+		if t != nil {
+			k := shapeKey(t.Shape)
+			b.actPool[k] = append(b.actPool[k], t)
+		}
+	}
 }
 
 func shapeKey(shape []int) string { return fmt.Sprint(shape) }

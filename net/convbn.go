@@ -70,10 +70,11 @@ func (b *builder) newConvBN(name string, kind convKind, stride int, act ops.Acti
 		return nil, fmt.Errorf("net: %s: input %v does not match weight %v", name, x.Shape, c.weight.Shape)
 	}
 	oh, ow := ops.ConvOutSize(h, k, stride), ops.ConvOutSize(w, k, stride)
-	c.z = b.tensor(name+".z", n, oc, oh, ow)
-	c.y = b.tensor(name+".y", n, oc, oh, ow)
+	c.z = b.act(name+".z", n, oc, oh, ow)
+	c.y = b.act(name+".y", n, oc, oh, ow)
 	c.mean = b.tensor(name+".mean", oc)
 	c.invstd = b.tensor(name+".invstd", oc)
+	b.done(c.z) // read only by this unit's batch norm
 	return c, b.err
 }
 

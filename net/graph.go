@@ -145,10 +145,14 @@ func (g *Graph) build() error {
 		return err
 	}
 	x := g.stem.y
-	for _, spec := range cfg.Blocks() {
+	specs := cfg.Blocks()
+	for i, spec := range specs {
 		bl, err := b.newBlock(spec, x, gc.Regularize)
 		if err != nil {
 			return err
+		}
+		if i > 0 && !stageEnd(specs, i-1) {
+			b.done(x) // the previous block's output, unless a feature map
 		}
 		g.blocks = append(g.blocks, bl)
 		x = bl.out
@@ -220,17 +224,33 @@ func (g *Graph) Free() {
 }
 
 // FeatureMaps returns the output of the stem and of each stage's last
-// block (batch-first NCHW), for visualization.
+// block (batch-first NCHW), for visualization. They hold their values
+// after a Run in every graph (a forward-only graph's memory plan keeps
+// them).
 func (g *Graph) FeatureMaps() []*engine.Tensor {
 	out := []*engine.Tensor{g.stem.y}
+	specs := make([]arch.Block, len(g.blocks))
 	for i, bl := range g.blocks {
-		if i == len(g.blocks)-1 || g.blocks[i+1].spec.Stage != bl.spec.Stage {
+		specs[i] = bl.spec
+	}
+	for i, bl := range g.blocks {
+		if stageEnd(specs, i) {
 			out = append(out, bl.out)
 		}
 	}
 	return out
 }
 
+// stageEnd reports whether block i is the last of its stage.
+func stageEnd(specs []arch.Block, i int) bool {
+	return i == len(specs)-1 || specs[i+1].Stage != specs[i].Stage
+}
+
 // GradientPlan reports the activation memory plan of the backward pass: how
 // many gradient tensors the recording used and how many buffers held them.
 func (g *Graph) GradientPlan() (gradients, buffers int) { return g.b.gradRequests, g.b.gradBuffers }
+
+// ActivationPlan reports the memory plan of the forward pass: how many
+// activation tensors the recording used and how many buffers held them
+// (equal in a graph with a backward pass, which keeps every activation).
+func (g *Graph) ActivationPlan() (activations, buffers int) { return g.b.actRequests, g.b.actBuffers }

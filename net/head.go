@@ -40,12 +40,13 @@ func (b *builder) newHead(prefix string, x *engine.Tensor, gc GraphConfig) (*hea
 	}
 	n, f := x.Shape[0], h.conv.y.Shape[1]
 	classes := h.w.Shape[0]
-	h.pooled = b.tensor("head.pooled", n, f)
+	h.pooled = b.act("head.pooled", n, f)
+	b.done(h.conv.y)
 	h.drop = gc.Regularize && gc.Dropout > 0
 	h.p = float32(gc.Dropout)
 	h.dropped = h.pooled
 	if h.drop {
-		h.dropped = b.tensor("head.dropped", n, f)
+		h.dropped = b.act("head.dropped", n, f)
 	}
 	h.logits = b.tensor("logits", n, classes)
 	if b.backward {

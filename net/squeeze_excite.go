@@ -32,12 +32,13 @@ func (b *builder) newSqueezeExcite(prefix string, x *engine.Tensor) (*squeezeExc
 	}
 	n, c := x.Shape[0], x.Shape[1]
 	q := se.fc1w.Shape[0]
-	se.pooled = b.tensor(prefix+".pooled", n, c)
-	se.s1 = b.tensor(prefix+".s1", n, q)
-	se.a1 = b.tensor(prefix+".a1", n, q)
-	se.s2 = b.tensor(prefix+".s2", n, c)
-	se.g = b.tensor(prefix+".g", n, c)
-	se.y = b.tensor(prefix+".y", x.Shape...)
+	se.pooled = b.act(prefix+".pooled", n, c)
+	se.s1 = b.act(prefix+".s1", n, q)
+	se.a1 = b.act(prefix+".a1", n, q)
+	se.s2 = b.act(prefix+".s2", n, c)
+	se.g = b.act(prefix+".g", n, c)
+	se.y = b.act(prefix+".y", x.Shape...)
+	b.done(se.pooled, se.s1, se.a1, se.s2, se.g)
 	return se, b.err
 }
 

@@ -16,19 +16,25 @@ import (
 
 // modelBench is the result of `effv2vk bench --model`.
 type modelBench struct {
-	Device        string             `json:"device"`
-	Model         string             `json:"model"`
-	Batch         int                `json:"batch"`
-	ImageSize     int                `json:"image_size"`
-	Classes       int                `json:"classes"`
-	Steps         int                `json:"steps"`
-	TrainStepMs   float64            `json:"train_step_ms"` // median
-	TrainImgPerS  float64            `json:"train_img_per_s"`
-	ForwardMs     float64            `json:"forward_ms"` // median, eval mode
-	ForwardImgPS  float64            `json:"forward_img_per_s"`
-	PeakMemoryMiB float64            `json:"peak_device_memory_mib"`
-	Dispatches    int                `json:"dispatches_per_train_step"`
-	Kernels       []kernelTimeReport `json:"kernels"`
+	Device        string  `json:"device"`
+	Model         string  `json:"model"`
+	Batch         int     `json:"batch"`
+	ImageSize     int     `json:"image_size"`
+	Classes       int     `json:"classes"`
+	Steps         int     `json:"steps"`
+	TrainStepMs   float64 `json:"train_step_ms"` // median
+	TrainImgPerS  float64 `json:"train_img_per_s"`
+	ForwardMs     float64 `json:"forward_ms"` // median, eval mode
+	ForwardImgPS  float64 `json:"forward_img_per_s"`
+	PeakMemoryMiB float64 `json:"peak_device_memory_mib"`
+	// ForwardMemoryMiB is what the forward-only graph allocates, and
+	// ForwardActivations its activation tensors, held in ForwardBuffers
+	// buffers by the memory plan.
+	ForwardMemoryMiB   float64            `json:"forward_graph_memory_mib"`
+	ForwardActivations int                `json:"forward_activations"`
+	ForwardBuffers     int                `json:"forward_activation_buffers"`
+	Dispatches         int                `json:"dispatches_per_train_step"`
+	Kernels            []kernelTimeReport `json:"kernels"`
 }
 
 type kernelTimeReport struct {
@@ -78,6 +84,7 @@ func benchCommand() *cli.Command {
 			fmt.Printf("training step: %.1f ms (%.1f img/s), %d dispatches\n", res.TrainStepMs, res.TrainImgPerS, res.Dispatches)
 			fmt.Printf("forward (eval): %.1f ms (%.1f img/s)\n", res.ForwardMs, res.ForwardImgPS)
 			fmt.Printf("peak device memory: %.1f MiB\n", res.PeakMemoryMiB)
+			fmt.Printf("forward-only graph: %.1f MiB (%d activations in %d buffers)\n", res.ForwardMemoryMiB, res.ForwardActivations, res.ForwardBuffers)
 			fmt.Println("top kernels of one training step (GPU timestamps):")
 			fmt.Printf("  %-36s %6s %10s %10s\n", "kernel", "count", "total ms", "mean us")
 			for _, k := range res.Kernels {
@@ -152,11 +159,14 @@ func benchModel(d *engine.Device, cfg arch.Config, batch, size, steps int) (*mod
 		TrainStepMs: trainMs, TrainImgPerS: float64(batch) / trainMs * 1000, Dispatches: train.Seq.Dispatches()}
 	res.PeakMemoryMiB = float64(d.Memory().Peak) / (1 << 20)
 
+	before := d.Memory().InUse
 	fwd, err := m.Record(net.GraphConfig{Batch: batch, Size: size}, nil)
 	if err != nil {
 		return nil, err
 	}
 	defer fwd.Free()
+	res.ForwardMemoryMiB = float64(d.Memory().InUse-before) / (1 << 20)
+	res.ForwardActivations, res.ForwardBuffers = fwd.ActivationPlan()
 	if err := fwd.Input.Upload(x); err != nil {
 		return nil, err
 	}
