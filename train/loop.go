@@ -34,6 +34,9 @@ type Result struct {
 	// Validation holds the validation layer's messages (only with
 	// EFFV2VK_VALIDATE=1): any message means a bug in effv2vk.
 	Validation []string
+	// AlreadyDone says a resumed run had finished every step already:
+	// nothing was trained (BestTop1 is the run's).
+	AlreadyDone bool
 }
 
 // run is the state of one training run.
@@ -233,15 +236,25 @@ func (r *run) train(ctx context.Context) (*Result, error) {
 		}
 	}
 	var err error
-	if r.metrics, err = openMetrics(filepath.Join(cfg.OutDir, "metrics.jsonl"), fresh); err != nil {
+	metricsPath := filepath.Join(cfg.OutDir, "metrics.jsonl")
+	if !fresh {
+		if err := trimMetrics(metricsPath, r.pos.Step); err != nil {
+			return nil, err
+		}
+	}
+	if r.metrics, err = openMetrics(metricsPath, fresh); err != nil {
 		return nil, err
 	}
 	if err := writeJSONAtomic(filepath.Join(cfg.OutDir, "config.json"), cfg); err != nil {
 		return nil, err
 	}
 	total := cfg.Epochs * r.perEpoch
-	r.bar = newProgress(r.out, total, r.pos.Step)
 	res := &Result{BestTop1: r.pos.BestTop1}
+	if !fresh && r.pos.Step >= total {
+		res.AlreadyDone = true
+		return res, nil
+	}
+	r.bar = newProgress(r.out, total, r.pos.Step)
 	start := time.Now()
 	defer func() { res.Seconds = time.Since(start).Seconds() }()
 

@@ -1,7 +1,9 @@
 package train
 
 import (
+	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"time"
@@ -61,5 +63,32 @@ func (l *metricsLog) write(rec any) error {
 }
 
 func (l *metricsLog) close() error { return l.f.Close() }
+
+// trimMetrics drops the records of metrics.jsonl past step, and a partial
+// last line: a run killed after its last checkpoint logged steps that the
+// resumed run does again, and each step must appear once.
+func trimMetrics(path string, step int) error {
+	b, err := os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("train: metrics: %w", err)
+	}
+	var kept []byte
+	for _, line := range bytes.SplitAfter(b, []byte("\n")) {
+		var rec struct {
+			Step *int `json:"step"`
+		}
+		if len(line) == 0 || line[len(line)-1] != '\n' || json.Unmarshal(line, &rec) != nil || rec.Step == nil || *rec.Step > step {
+			continue
+		}
+		kept = append(kept, line...)
+	}
+	if len(kept) == len(b) {
+		return nil
+	}
+	return writeFileAtomic(path, kept)
+}
 
 func now() string { return time.Now().UTC().Format(time.RFC3339Nano) }

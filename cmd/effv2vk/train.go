@@ -76,6 +76,11 @@ func trainCommand() *cli.Command {
 			if err != nil {
 				return err
 			}
+			if res.AlreadyDone {
+				fmt.Printf("nothing to resume: the run in %s already finished all its steps (best test top-1 %.2f%%); `effv2vk eval --checkpoint %s` evaluates it, a new --out starts another\n",
+					cfg.OutDir, 100*res.BestTop1, cfg.OutDir)
+				return nil
+			}
 			if n := len(res.Validation); n > 0 {
 				return fmt.Errorf("the Vulkan validation layer reported %d message(s), a bug in effv2vk; the first: %s", n, res.Validation[0])
 			}
