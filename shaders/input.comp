@@ -11,6 +11,8 @@
 // invocation computes all three channels of one output pixel (four
 // neighbouring pixels in the _vec4 variant, outW % 4 == 0): the taps are
 // shared, and the bytes of a source pixel come from at most two words.
+// Conversions between float and integer go through int: x86 SIMD has no
+// unsigned ones, and drivers emulate them.
 //! kernel prepare_input
 //! kernel prepare_input_vec4 VEC4
 #include "common.glsl"
@@ -51,21 +53,21 @@ vec3 pixel(uint b, uint row, uint col) {
     uint word0 = imageLoad(src, int(i >> 2)).x;
     uint shift = (i & 3u) << 3;
     if (pc.c == 1u) {
-        return vec3(float((word0 >> shift) & 0xFFu));
+        return vec3(float(int((word0 >> shift) & 0xFFu)));
     }
     uint word1 = imageLoad(src, int((i + 2u) >> 2)).x;
     // Bytes i, i+1, i+2 as the low three bytes of lo: word1 is word0 itself
     // when they share it (the rotation then brings no stray byte into them).
     uint lo = shift == 0u ? word0 : (word0 >> shift) | (word1 << (32u - shift));
-    return vec3(float(lo & 0xFFu), float((lo >> 8) & 0xFFu), float((lo >> 16) & 0xFFu));
+    return vec3(float(int(lo & 0xFFu)), float(int((lo >> 8) & 0xFFu)), float(int((lo >> 16) & 0xFFu)));
 }
 
 // tap is where output coordinate d reads along an axis of extent in.
 void tap(uint d, uint in_extent, float scale, out uint i0, out uint i1, out float l1) {
     float s = max((float(d) + 0.5) * scale - 0.5, 0.0);
-    i0 = min(uint(s), in_extent - 1u);
+    i0 = min(uint(int(s)), in_extent - 1u);
     i1 = i0 < in_extent - 1u ? i0 + 1u : i0;
-    l1 = clamp(s - float(i0), 0.0, 1.0);
+    l1 = clamp(s - float(int(i0)), 0.0, 1.0);
 }
 
 // Grid: (ceil(outH*outW/PER/64), 1, N): x walks one image's output pixels,

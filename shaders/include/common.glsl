@@ -21,7 +21,7 @@ uint linear_group() {
 // (invd = 1/d) corrected to the exact integer quotient. SIMD drivers run an
 // integer division lane by lane; this is a multiply and two compares.
 uint divu(uint a, uint d, float invd) {
-    uint q = uint(float(a) * invd);
+    uint q = uint(int(float(int(a)) * invd)); // via int: see input.comp
     if (q * d > a) {
         q--;
     } else if ((q + 1u) * d <= a) {
