@@ -21,38 +21,58 @@ type builder struct {
 	backward bool
 	owned    []*engine.Tensor
 	err      error
-	// pool holds released gradient tensors by shape: the activation memory
-	// plan. A gradient lives from the dispatch that writes it to the last
-	// that reads it; after that its buffer serves the next gradient of the
-	// same shape (the sequence's barriers order the reuse).
-	pool map[string][]*engine.Tensor
-	// gradRequests and gradBuffers count gradients asked for and buffers
-	// allocated for them.
-	gradRequests, gradBuffers int
-	// actPool holds released activations by shape, in forward-only graphs
-	// (nothing is saved for a backward pass): an activation's buffer serves
-	// a later one once the layers that read it are built. Layers are built
-	// in the order they are recorded, so every reader of a released tensor
-	// is recorded before any writer of its next user (the sequence's
-	// barriers order the two).
-	actPool map[string][]*engine.Tensor
-	// actRequests and actBuffers count activations asked for and buffers
-	// allocated for them.
-	actRequests, actBuffers int
+	// grads is the backward pass's memory plan: a gradient lives from the
+	// dispatch that writes it to the last that reads it; after that its
+	// buffer serves the next gradient of the same shape (the sequence's
+	// barriers order the reuse).
+	grads tensorPool
+	// acts is the forward-only graph's plan (nothing is saved for a
+	// backward pass): an activation's buffer serves a later one once the
+	// layers that read it are built. Layers are built in the order they are
+	// recorded, so every reader of a released tensor is recorded before any
+	// writer of its next user.
+	acts tensorPool
+}
+
+// tensorPool holds released tensors by shape, and counts the tensors asked
+// for and the buffers allocated for them.
+type tensorPool struct {
+	free              map[string][]*engine.Tensor
+	requests, buffers int
+}
+
+func shapeKey(shape []int) string { return fmt.Sprint(shape) }
+
+// take returns a released tensor of the shape, or one that alloc makes.
+func (p *tensorPool) take(shape []int, alloc func() *engine.Tensor) *engine.Tensor {
+	p.requests++
+	k := shapeKey(shape)
+	if ts := p.free[k]; len(ts) > 0 {
+		t := ts[len(ts)-1]
+		p.free[k] = ts[:len(ts)-1]
+		return t
+	}
+	p.buffers++
+	return alloc()
+}
+
+// put releases tensors (nil ones are skipped) for later takes.
+func (p *tensorPool) put(ts ...*engine.Tensor) {
+	if p.free == nil {
+		p.free = map[string][]*engine.Tensor{}
+	}
+	for _, t := range ts {
+		if t != nil {
+			k := shapeKey(t.Shape)
+			p.free[k] = append(p.free[k], t)
+		}
+	}
 }
 
 // act returns an activation tensor of the shape: in a forward-only graph a
 // released one when there is one, else a new one.
 func (b *builder) act(name string, shape ...int) *engine.Tensor {
-	b.actRequests++
-	k := shapeKey(shape)
-	if ts := b.actPool[k]; len(ts) > 0 {
-		t := ts[len(ts)-1]
-		b.actPool[k] = ts[:len(ts)-1]
-		return t
-	}
-	b.actBuffers++
-	return b.tensor(name, shape...)
+	return b.acts.take(shape, func() *engine.Tensor { return b.tensor(name, shape...) })
 }
 
 // done releases activations whose last reader has been built, in a
@@ -60,49 +80,20 @@ func (b *builder) act(name string, shape ...int) *engine.Tensor {
 // nothing). Call it only after the reader's own outputs are allocated, so
 // that no dispatch reads and writes one buffer.
 func (b *builder) done(ts ...*engine.Tensor) {
-	if b.backward {
-		return
-	}
-	if b.actPool == nil {
-		b.actPool = map[string][]*engine.Tensor{}
-	}
-	for _, t := range ts {
-		if t != nil {
-			k := shapeKey(t.Shape)
-			b.actPool[k] = append(b.actPool[k], t)
-		}
+	if !b.backward {
+		b.acts.put(ts...)
 	}
 }
-
-func shapeKey(shape []int) string { return fmt.Sprint(shape) }
 
 // grad returns a gradient tensor of the shape: a released one when there
 // is one, else a new one.
 func (b *builder) grad(name string, shape ...int) *engine.Tensor {
-	b.gradRequests++
-	k := shapeKey(shape)
-	if ts := b.pool[k]; len(ts) > 0 {
-		t := ts[len(ts)-1]
-		b.pool[k] = ts[:len(ts)-1]
-		return t
-	}
-	b.gradBuffers++
-	return b.tensor("grad "+name, shape...)
+	return b.grads.take(shape, func() *engine.Tensor { return b.tensor("grad "+name, shape...) })
 }
 
-// release hands a gradient tensor back for reuse once the last dispatch
-// that reads it has been recorded.
-func (b *builder) release(ts ...*engine.Tensor) {
-	if b.pool == nil {
-		b.pool = map[string][]*engine.Tensor{}
-	}
-	for _, t := range ts {
-		if t != nil {
-			k := shapeKey(t.Shape)
-			b.pool[k] = append(b.pool[k], t)
-		}
-	}
-}
+// release hands gradient tensors back for reuse once the last dispatch
+// that reads them has been recorded.
+func (b *builder) release(ts ...*engine.Tensor) { b.grads.put(ts...) }
 
 // tensor allocates a float32 tensor owned by the graph.
 func (b *builder) tensor(name string, shape ...int) *engine.Tensor {

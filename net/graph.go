@@ -248,9 +248,9 @@ func stageEnd(specs []arch.Block, i int) bool {
 
 // GradientPlan reports the activation memory plan of the backward pass: how
 // many gradient tensors the recording used and how many buffers held them.
-func (g *Graph) GradientPlan() (gradients, buffers int) { return g.b.gradRequests, g.b.gradBuffers }
+func (g *Graph) GradientPlan() (gradients, buffers int) { return g.b.grads.requests, g.b.grads.buffers }
 
 // ActivationPlan reports the memory plan of the forward pass: how many
 // activation tensors the recording used and how many buffers held them
 // (equal in a graph with a backward pass, which keeps every activation).
-func (g *Graph) ActivationPlan() (activations, buffers int) { return g.b.actRequests, g.b.actBuffers }
+func (g *Graph) ActivationPlan() (activations, buffers int) { return g.b.acts.requests, g.b.acts.buffers }
