@@ -253,4 +253,6 @@ func (g *Graph) GradientPlan() (gradients, buffers int) { return g.b.grads.reque
 // ActivationPlan reports the memory plan of the forward pass: how many
 // activation tensors the recording used and how many buffers held them
 // (equal in a graph with a backward pass, which keeps every activation).
-func (g *Graph) ActivationPlan() (activations, buffers int) { return g.b.acts.requests, g.b.acts.buffers }
+func (g *Graph) ActivationPlan() (activations, buffers int) {
+	return g.b.acts.requests, g.b.acts.buffers
+}
