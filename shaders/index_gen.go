@@ -1188,6 +1188,7 @@ var generatedKernels = []Kernel{
 			{ID: 1, Name: "B_MODE", Default: 0},
 			{ID: 2, Name: "KC", Default: 32},
 			{ID: 3, Name: "RT", Default: 4},
+			{ID: 4, Name: "RH", Default: 4},
 		},
 	},
 	{
@@ -1215,6 +1216,7 @@ var generatedKernels = []Kernel{
 			{ID: 1, Name: "B_MODE", Default: 0},
 			{ID: 2, Name: "KC", Default: 32},
 			{ID: 3, Name: "RT", Default: 4},
+			{ID: 4, Name: "RH", Default: 4},
 		},
 	},
 	{
@@ -1242,6 +1244,7 @@ var generatedKernels = []Kernel{
 			{ID: 1, Name: "B_MODE", Default: 0},
 			{ID: 2, Name: "KC", Default: 32},
 			{ID: 3, Name: "RT", Default: 4},
+			{ID: 4, Name: "RH", Default: 4},
 		},
 	},
 	{
@@ -1269,6 +1272,7 @@ var generatedKernels = []Kernel{
 			{ID: 1, Name: "B_MODE", Default: 0},
 			{ID: 2, Name: "KC", Default: 32},
 			{ID: 3, Name: "RT", Default: 4},
+			{ID: 4, Name: "RH", Default: 4},
 		},
 	},
 	{

@@ -66,6 +66,11 @@ layout(constant_id = 2) const uint KC = 32;
 // accumulators stay in registers over the whole reduction. The wrapper
 // picks it, like KC, to waste the fewest rows (M = 48: 2 groups of 3 tiles).
 layout(constant_id = 3) const uint RT = 4;
+// RH is the rows of a register tile swept per pass over the chunk: 4 (two
+// passes, A fetched twice) keeps 16 accumulators live instead of 32, few
+// enough for a CPU driver's vector registers (the wrapper's choice; 8 is
+// one pass).
+layout(constant_id = 4) const uint RH = 4;
 
 layout(push_constant) uniform Push {
     uint M;     // output rows
@@ -178,22 +183,26 @@ void main() {
             [[unroll]] for (uint t = 0; t < RT; t++) {
                 const uint row = rowBegin + t * ROWS + lane;
                 const bool rv = row < M;
+                [[unroll]] for (uint h = 0; h < ROWS; h += RH) {
                 [[unroll]] for (uint i4 = 0; i4 < KC / 4u; i4++) {
                     const uint i = 4u * i4;
                     const bool ok = rv && kv[i];
                     const vec4 v = texelFetch(a4, ok ? int((row * am + ka[i]) >> 2) : 0);
                     const vec4 aq = ok ? v : vec4(0.0);
                     [[unroll]] for (uint q = 0; q < 4u; q++) {
-                        [[unroll]] for (uint r = 0; r < ROWS; r++) {
+                        [[unroll]] for (uint rr = 0; rr < RH; rr++) {
+                            const uint r = h + rr;
                             acc[t * ROWS + r] = fma(vec4(subgroupShuffle(aq[q], r)), bp[i + q], acc[t * ROWS + r]);
                         }
                     }
+                }
                 }
             }
         } else if (A_MODE == 2u) {
             // A(rb..rb+3, k + lane/2) in one texel, rb = r0 + 4*(lane%2).
             [[unroll]] for (uint t = 0; t < RT; t++) {
                 const uint rb = rowBegin + t * ROWS + 4u * (lane & 1u);
+                [[unroll]] for (uint h = 0; h < ROWS; h += RH) {
                 [[unroll]] for (uint i4 = 0; i4 < KC / 4u; i4++) {
                     const uint i = 4u * i4;
                     const uint kl = k0 + i + (lane >> 1);
@@ -201,10 +210,12 @@ void main() {
                     const vec4 v = texelFetch(a4, ok ? int((kl * pc.ak + rb) >> 2) : 0);
                     const vec4 aq = ok ? v : vec4(0.0);
                     [[unroll]] for (uint q = 0; q < 4u; q++) {
-                        [[unroll]] for (uint r = 0; r < ROWS; r++) {
+                        [[unroll]] for (uint rr = 0; rr < RH; rr++) {
+                            const uint r = h + rr;
                             acc[t * ROWS + r] = fma(vec4(subgroupShuffle(aq[r & 3u], 2u * q + (r >> 2))), bp[i + q], acc[t * ROWS + r]);
                         }
                     }
+                }
                 }
             }
         } else {
@@ -212,14 +223,17 @@ void main() {
             [[unroll]] for (uint t = 0; t < RT; t++) {
                 const uint row = rowBegin + t * ROWS + lane;
                 const bool rv = row < M;
+                [[unroll]] for (uint h = 0; h < ROWS; h += RH) {
                 [[unroll]] for (uint i = 0; i < KC; i++) {
                     const bool ok = rv && kv[i];
                     const uint e = ok ? row * am + ka[i] : 0u;
                     const float v = texelFetch(a4, int(e >> 2))[e & 3u];
                     const float aq = ok ? v : 0.0;
-                    [[unroll]] for (uint r = 0; r < ROWS; r++) {
+                    [[unroll]] for (uint rr = 0; rr < RH; rr++) {
+                        const uint r = h + rr;
                         acc[t * ROWS + r] = fma(vec4(subgroupShuffle(aq, r)), bp[i], acc[t * ROWS + r]);
                     }
+                }
                 }
             }
         }
