@@ -15,6 +15,7 @@
 // unsigned ones, and drivers emulate them.
 //! kernel prepare_input
 //! kernel prepare_input_vec4 VEC4
+#extension GL_EXT_control_flow_attributes : require
 #include "common.glsl"
 
 layout(local_size_x = 64, local_size_x_id = 0) in;
@@ -89,7 +90,7 @@ void main() {
     vec3 mean = vec3(pc.mean0, pc.mean1, pc.mean2);
     vec3 inv = 1.0 / vec3(pc.std0, pc.std1, pc.std2);
     vec4 out0, out1, out2;
-    for (uint k = 0; k < PER; k++) {
+    [[unroll]] for (uint k = 0; k < PER; k++) {
         uint x0, x1;
         float lx1;
         tap(ox0 + k, pc.w, pc.scale_w, x0, x1, lx1);
