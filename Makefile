@@ -41,8 +41,9 @@ bench: build xdg
 	scripts/bench.sh
 
 # The main job: train the default model (efficientnetv2-pico) on
-# Fashion-MNIST with progressive learning, then evaluate it.
+# Fashion-MNIST with progressive learning, then evaluate it. Each
+# `make demo` starts over in runs/demo (--overwrite).
 demo: deps build xdg
 	bin/effv2vk devices
-	bin/effv2vk train --out runs/demo
+	bin/effv2vk train --overwrite --out runs/demo
 	bin/effv2vk eval --checkpoint runs/demo

@@ -195,6 +195,45 @@ func latestCheckpoint(dir string, warn func(string, ...any)) (string, error) {
 	return "", nil
 }
 
+// runFiles are the files a training run leaves in its output directory
+// (besides config.json and snapshot.json, which every run rewrites).
+var runFiles = []string{"metrics.jsonl", "best.safetensors", "ckpt-*.safetensors"}
+
+// prepareOutDir creates the output directory. A new run (not --resume)
+// refuses a directory that holds another run's metrics or checkpoints:
+// pruning would delete its own checkpoints in favour of the old run's
+// higher step numbers, and a later --resume would find the old run. With
+// Overwrite, the old run's files are deleted first.
+func prepareOutDir(cfg Config) error {
+	if err := os.MkdirAll(cfg.OutDir, 0o755); err != nil {
+		return fmt.Errorf("train: output dir: %w", err)
+	}
+	if cfg.Resume {
+		return nil
+	}
+	var old []string
+	for _, pattern := range runFiles {
+		m, err := filepath.Glob(filepath.Join(cfg.OutDir, pattern))
+		if err != nil {
+			return err
+		}
+		old = append(old, m...)
+	}
+	if len(old) == 0 {
+		return nil
+	}
+	if !cfg.Overwrite {
+		return fmt.Errorf("train: %s already holds a training run (%d files such as %s): continue it with --resume, start over with --overwrite (deletes them), or choose another --out",
+			cfg.OutDir, len(old), filepath.Base(old[0]))
+	}
+	for _, f := range old {
+		if err := os.Remove(f); err != nil {
+			return fmt.Errorf("train: --overwrite: %w", err)
+		}
+	}
+	return nil
+}
+
 // pruneCheckpoints keeps the newest keep step checkpoints.
 func pruneCheckpoints(dir string, keep int) error {
 	all, err := listCheckpoints(dir)

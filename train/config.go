@@ -37,12 +37,15 @@ type Config struct {
 	MinSize     int  `json:"min_size"` // first stage's image size (0: the preset's)
 	MaxSize     int  `json:"max_size"` // last stage's image size (0: the preset's)
 
-	Seed     uint64 `json:"seed"`
-	Device   string `json:"device"`
-	OutDir   string `json:"out_dir"`
-	Resume   bool   `json:"-"`
-	KeepLast int    `json:"keep_last"` // checkpoints kept besides best
-	Workers  int    `json:"workers"`
+	Seed   uint64 `json:"seed"`
+	Device string `json:"device"`
+	OutDir string `json:"out_dir"`
+	Resume bool   `json:"-"`
+	// Overwrite lets a new run delete another run's metrics and
+	// checkpoints in OutDir (without it, such a directory is refused).
+	Overwrite bool `json:"-"`
+	KeepLast  int  `json:"keep_last"` // checkpoints kept besides best
+	Workers   int  `json:"workers"`
 	// EvalBatch is the batch size of evaluation.
 	EvalBatch int `json:"eval_batch"`
 	// SnapshotEvery writes snapshot.json every N steps (0: 50).

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"os"
 	"path/filepath"
 	"time"
 
@@ -135,8 +134,8 @@ func (r *run) setup() error {
 	if r.perEpoch < 1 {
 		return fmt.Errorf("train: %d training images make no batch of %d", r.trainDS.Len(), cfg.BatchSize)
 	}
-	if err := os.MkdirAll(cfg.OutDir, 0o755); err != nil {
-		return fmt.Errorf("train: output dir: %w", err)
+	if err := prepareOutDir(cfg); err != nil {
+		return err
 	}
 	if r.dev, err = engine.Open(engine.Options{Select: cfg.Device}); err != nil {
 		return err

@@ -196,6 +196,35 @@ func TestBadInputs(t *testing.T) {
 			t.Fatal("the checkpoint was written over")
 		}
 	})
+	t.Run("another run in --out", func(t *testing.T) {
+		c := quick(t)
+		c.Epochs, c.Stages, c.TrainLimit = 1, 1, 32
+		run(t, context.Background(), c)
+		ck, _ := filepath.Glob(filepath.Join(c.OutDir, "ckpt-*.safetensors"))
+		if len(ck) != 1 {
+			t.Fatalf("checkpoints: %v", ck)
+		}
+		before, _ := os.ReadFile(ck[0])
+		c.Epochs = 2 // a different run
+		_, err := train.Run(context.Background(), c, nil)
+		if err == nil || !strings.Contains(err.Error(), "--resume") || !strings.Contains(err.Error(), "--overwrite") {
+			t.Fatalf("got %v, want an error offering --resume and --overwrite", err)
+		}
+		if after, _ := os.ReadFile(ck[0]); string(before) != string(after) {
+			t.Fatal("the other run's checkpoint was written over")
+		}
+		c.Overwrite = true
+		res := run(t, context.Background(), c)
+		now, _ := filepath.Glob(filepath.Join(c.OutDir, "ckpt-*.safetensors"))
+		if res.Steps != 4 || len(now) == 0 || now[len(now)-1] != filepath.Join(c.OutDir, "ckpt-000000004.safetensors") {
+			t.Fatalf("with --overwrite: %d steps, checkpoints %v: want 4 steps and the new run's checkpoints", res.Steps, now)
+		}
+		// The new run writes a checkpoint of the same name at step 2: its
+		// own (its config says 2 epochs), not the old one.
+		if after, err := os.ReadFile(ck[0]); err == nil && string(after) == string(before) {
+			t.Fatalf("the old run's %s survived --overwrite", ck[0])
+		}
+	})
 	t.Run("impossible flags", func(t *testing.T) {
 		c := quick(t)
 		c.Epochs, c.Stages = 1, 4

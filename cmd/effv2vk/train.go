@@ -41,6 +41,7 @@ func trainCommand() *cli.Command {
 			&cli.Uint64Flag{Name: "seed", Value: def.Seed},
 			&cli.StringFlag{Name: "out", Value: def.OutDir, Usage: "output directory: metrics.jsonl, snapshot.json, checkpoints"},
 			&cli.BoolFlag{Name: "resume", Usage: "continue from the newest checkpoint in --out"},
+			&cli.BoolFlag{Name: "overwrite", Usage: "start a new run in an --out that holds another run, deleting its metrics and checkpoints"},
 			&cli.IntFlag{Name: "keep", Value: def.KeepLast, Usage: "step checkpoints kept (besides best.safetensors)"},
 			&cli.IntFlag{Name: "workers", Value: def.Workers, Usage: "data loader goroutines"},
 			&cli.BoolFlag{Name: "skip-corrupt", Usage: "skip and count unreadable images instead of stopping"},
@@ -56,7 +57,7 @@ func trainCommand() *cli.Command {
 				LRSchedule: c.String("lr-schedule"), WeightDecay: c.Float64("weight-decay"),
 				LabelSmoothing: c.Float64("label-smoothing"), EMADecay: c.Float64("ema-decay"), CutMixAlpha: c.Float64("cutmix"),
 				Progressive: c.Bool("progressive"), Stages: c.Int("stages"), MinSize: c.Int("min-size"), MaxSize: c.Int("max-size"),
-				Seed: c.Uint64("seed"), Device: c.String("device"), OutDir: c.String("out"), Resume: c.Bool("resume"),
+				Seed: c.Uint64("seed"), Device: c.String("device"), OutDir: c.String("out"), Resume: c.Bool("resume"), Overwrite: c.Bool("overwrite"),
 				KeepLast: c.Int("keep"), Workers: c.Int("workers"), EvalBatch: def.EvalBatch, SnapshotEvery: def.SnapshotEvery,
 				Profile: c.Bool("profile"), SkipCorrupt: c.Bool("skip-corrupt"),
 			}
