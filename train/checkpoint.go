@@ -138,14 +138,21 @@ func loadCheckpoint(path string, mc arch.Config, m *net.Model, extra []namedTens
 		}
 		values[p.Name] = v
 	}
-	if meta.Align != m.Store.Align {
-		return meta, fmt.Errorf("train: checkpoint %s was made on %s, whose buffer alignment (%d floats) differs from this device's (%d): its optimizer state cannot be resumed here; start a new run from its weights with `effv2vk export`", path, meta.Device, meta.Align, m.Store.Align)
+	if meta.Align < 1 {
+		return meta, fmt.Errorf("train: checkpoint %s: bad buffer alignment %d in its metadata", path, meta.Align)
 	}
+	from, to := net.NewLayout(mc, meta.Align), net.NewLayout(mc, m.Store.Align)
 	extraValues := make([][]float32, len(extra))
 	for i, e := range extra {
 		v, err := f.Float32s(e.Name)
 		if err != nil {
 			return meta, fmt.Errorf("train: checkpoint %s lacks %s (different optimizer or EMA setting?): %v", path, e.Name, err)
+		}
+		if meta.Align != m.Store.Align {
+			// Made on a device with another buffer alignment.
+			if v, err = realign(mc, e.Name, v, from, to); err != nil {
+				return meta, fmt.Errorf("%w (checkpoint %s)", err, path)
+			}
 		}
 		if len(v) != e.Tensor.Len() {
 			return meta, fmt.Errorf("train: checkpoint %s: %s has %d values, want %d", path, e.Name, len(v), e.Tensor.Len())

@@ -226,6 +226,10 @@ func (r *run) train(ctx context.Context) (*Result, error) {
 			fresh = false
 			if r.out != nil {
 				fmt.Fprintf(r.out, "resumed from %s: epoch %d, batch %d, step %d\n", path, r.pos.Epoch, r.pos.Batch, r.pos.Step)
+				if meta.Align != r.model.Store.Align {
+					fmt.Fprintf(r.out, "the checkpoint was made on %s (buffer alignment %d floats, here %d): its optimizer state was moved to this device's layout\n",
+						meta.Device, meta.Align, r.model.Store.Align)
+				}
 			}
 		}
 	}
