@@ -119,6 +119,24 @@ func TestResumeIsBitwise(t *testing.T) {
 	}
 }
 
+// oneCheckpoint trains a one-epoch run of 2 steps and returns its config,
+// its one checkpoint's path (in a one-element slice) and the file's bytes.
+func oneCheckpoint(t *testing.T) (train.Config, []string, []byte) {
+	t.Helper()
+	c := quick(t)
+	c.Epochs, c.Stages, c.TrainLimit = 1, 1, 32
+	run(t, context.Background(), c)
+	ck, _ := filepath.Glob(filepath.Join(c.OutDir, "ckpt-*.safetensors"))
+	if len(ck) != 1 {
+		t.Fatalf("checkpoints: %v", ck)
+	}
+	before, err := os.ReadFile(ck[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c, ck, before
+}
+
 func TestBadInputs(t *testing.T) {
 	t.Run("missing data dir", func(t *testing.T) {
 		c := quick(t)
@@ -178,14 +196,7 @@ func TestBadInputs(t *testing.T) {
 		}
 	})
 	t.Run("checkpoint of another model", func(t *testing.T) {
-		c := quick(t)
-		c.Epochs, c.Stages, c.TrainLimit = 1, 1, 32
-		run(t, context.Background(), c)
-		ck, _ := filepath.Glob(filepath.Join(c.OutDir, "ckpt-*.safetensors"))
-		if len(ck) != 1 {
-			t.Fatalf("checkpoints: %v", ck)
-		}
-		before, _ := os.ReadFile(ck[0])
+		c, ck, before := oneCheckpoint(t)
 		c.Model, c.Resume = "efficientnetv2-b0", true
 		_, err := train.Run(context.Background(), c, nil)
 		if err == nil || !strings.Contains(err.Error(), "another model") && !strings.Contains(err.Error(), "--model") {
@@ -197,14 +208,7 @@ func TestBadInputs(t *testing.T) {
 		}
 	})
 	t.Run("another run in --out", func(t *testing.T) {
-		c := quick(t)
-		c.Epochs, c.Stages, c.TrainLimit = 1, 1, 32
-		run(t, context.Background(), c)
-		ck, _ := filepath.Glob(filepath.Join(c.OutDir, "ckpt-*.safetensors"))
-		if len(ck) != 1 {
-			t.Fatalf("checkpoints: %v", ck)
-		}
-		before, _ := os.ReadFile(ck[0])
+		c, ck, before := oneCheckpoint(t)
 		c.Epochs = 2 // a different run
 		_, err := train.Run(context.Background(), c, nil)
 		if err == nil || !strings.Contains(err.Error(), "--resume") || !strings.Contains(err.Error(), "--overwrite") {
