@@ -229,10 +229,7 @@ func (g *Graph) Free() {
 // them).
 func (g *Graph) FeatureMaps() []*engine.Tensor {
 	out := []*engine.Tensor{g.stem.y}
-	specs := make([]arch.Block, len(g.blocks))
-	for i, bl := range g.blocks {
-		specs[i] = bl.spec
-	}
+	specs := g.model.Config.Blocks()
 	for i, bl := range g.blocks {
 		if stageEnd(specs, i) {
 			out = append(out, bl.out)

@@ -210,11 +210,14 @@ func InitHost(cfg arch.Config, seed uint64) map[string][]float32 {
 // exempt ones from an aligned offset), BN running statistics in Stats, each
 // entry at a multiple of Align elements.
 type Layout struct {
-	Align     int
-	Offsets   map[string]int // element offset in Params or Stats
-	DecayLen  int            // Params elements of the weight-decay group
-	ParamsLen int
-	StatsLen  int
+	Align    int
+	Offsets  map[string]int // element offset in Params or Stats
+	DecayLen int            // Params elements of the weight-decay group
+	// ExemptStart is where the exempt group begins in Params (DecayLen
+	// rounded up to Align).
+	ExemptStart int
+	ParamsLen   int
+	StatsLen    int
 }
 
 // NewLayout places cfg's entries with offsets aligned to align elements.
@@ -245,7 +248,8 @@ func NewLayout(cfg arch.Config, align int) Layout {
 		return at
 	}
 	lay.DecayLen = place(decay, 0)
-	lay.ParamsLen = place(exempt, up(lay.DecayLen))
+	lay.ExemptStart = up(lay.DecayLen)
+	lay.ParamsLen = place(exempt, lay.ExemptStart)
 	lay.StatsLen = place(stats, 0)
 	return lay
 }

@@ -37,7 +37,7 @@ type checkpointMeta struct {
 	Classes  []string `json:"classes"`
 	Model    string   `json:"model"`
 	// Align is the element alignment of the flat optimizer and EMA state
-	// (net.Layout): a checkpoint resumes only where it is the same.
+	// (net.Layout); a device with another alignment realigns it on resume.
 	Align int `json:"align"`
 	// ImageSize is the evaluation image size; RawH, RawW, RawC the size of
 	// the uint8 images the model is fed (the dataset's own).
@@ -115,28 +115,9 @@ func loadCheckpoint(path string, mc arch.Config, m *net.Model, extra []namedTens
 	if err != nil {
 		return meta, err
 	}
-	values := map[string][]float32{}
-	for _, p := range mc.Params() {
-		t, err := f.Tensor("model/" + p.Name)
-		if err != nil {
-			return meta, fmt.Errorf("train: checkpoint %s does not hold %s for %s: was it made for another model? (%v)", path, p.Name, mc.Name, err)
-		}
-		if p.DType == arch.Int64 {
-			iv, err := t.Int64s()
-			if err != nil {
-				return meta, err
-			}
-			values[p.Name] = []float32{float32(iv[0])}
-			continue
-		}
-		v, err := t.Float32s()
-		if err != nil {
-			return meta, err
-		}
-		if len(v) != p.Elements() {
-			return meta, fmt.Errorf("train: checkpoint %s: %s has %d values, the model needs %d: made for another model or class count", path, p.Name, len(v), p.Elements())
-		}
-		values[p.Name] = v
+	values, err := modelValues(f, path, mc)
+	if err != nil {
+		return meta, err
 	}
 	if meta.Align < 1 {
 		return meta, fmt.Errorf("train: checkpoint %s: bad buffer alignment %d in its metadata", path, meta.Align)
@@ -168,6 +149,36 @@ func loadCheckpoint(path string, mc arch.Config, m *net.Model, extra []namedTens
 		}
 	}
 	return meta, nil
+}
+
+// modelValues reads a checkpoint's model tensors ("model/<torchvision
+// name>") by name, checking each against mc (num_batches_tracked as a
+// one-element float).
+func modelValues(f *safetensors.File, path string, mc arch.Config) (map[string][]float32, error) {
+	values := map[string][]float32{}
+	for _, p := range mc.Params() {
+		t, err := f.Tensor("model/" + p.Name)
+		if err != nil {
+			return nil, fmt.Errorf("train: checkpoint %s does not hold %s for %s: was it made for another model? (%v)", path, p.Name, mc.Name, err)
+		}
+		if p.DType == arch.Int64 {
+			iv, err := t.Int64s()
+			if err != nil {
+				return nil, err
+			}
+			values[p.Name] = []float32{float32(iv[0])}
+			continue
+		}
+		v, err := t.Float32s()
+		if err != nil {
+			return nil, err
+		}
+		if len(v) != p.Elements() {
+			return nil, fmt.Errorf("train: checkpoint %s: %s has %d values, the model needs %d: made for another model or class count", path, p.Name, len(v), p.Elements())
+		}
+		values[p.Name] = v
+	}
+	return values, nil
 }
 
 // checkpointName is the file name of the checkpoint after step.

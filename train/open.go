@@ -70,23 +70,9 @@ func OpenCheckpoint(path string) (*Checkpoint, error) {
 // the EMA averages of the parameters and BN statistics instead (an error
 // when the run kept no EMA).
 func (c *Checkpoint) Weights(ema bool) (map[string][]float32, error) {
-	values := map[string][]float32{}
-	for _, p := range c.Model.Params() {
-		t, err := c.file.Tensor("model/" + p.Name)
-		if err != nil {
-			return nil, fmt.Errorf("train: checkpoint %s lacks %s: %v", c.Path, p.Name, err)
-		}
-		if p.DType == arch.Int64 {
-			iv, err := t.Int64s()
-			if err != nil {
-				return nil, err
-			}
-			values[p.Name] = []float32{float32(iv[0])}
-			continue
-		}
-		if values[p.Name], err = t.Float32s(); err != nil {
-			return nil, err
-		}
+	values, err := modelValues(c.file, c.Path, c.Model)
+	if err != nil {
+		return nil, err
 	}
 	if !ema {
 		return values, nil

@@ -40,15 +40,17 @@ func regionOf(name string) (stateRegion, error) {
 }
 
 // regionEntries returns the entries of region r in layout lay with their
-// offsets relative to the region's start, and the region's length.
+// offsets relative to the region's start, and the region's length. Which
+// entries a region holds follows from the layout: trainable parameters live
+// in Params (the decay group below DecayLen, the exempt one from
+// ExemptStart), BN statistics in Stats.
 func regionEntries(cfg arch.Config, lay net.Layout, r stateRegion) (offsets map[string]int, length int) {
-	exemptStart := (lay.DecayLen + lay.Align - 1) / lay.Align * lay.Align
-	base, length := 0, 0
+	base := 0
 	switch r {
 	case regionDecay:
 		length = lay.DecayLen
 	case regionExempt:
-		base, length = exemptStart, lay.ParamsLen-exemptStart
+		base, length = lay.ExemptStart, lay.ParamsLen-lay.ExemptStart
 	case regionParams:
 		length = lay.ParamsLen
 	case regionStats:
@@ -57,23 +59,10 @@ func regionEntries(cfg arch.Config, lay net.Layout, r stateRegion) (offsets map[
 	offsets = map[string]int{}
 	for _, p := range cfg.Params() {
 		off, ok := lay.Offsets[p.Name]
-		if !ok {
+		if !ok || p.Trainable == (r == regionStats) || off < base || off >= base+length {
 			continue
 		}
-		var in bool
-		switch r {
-		case regionDecay:
-			in = p.Trainable && !p.NoWeightDecay
-		case regionExempt:
-			in = p.Trainable && p.NoWeightDecay
-		case regionParams:
-			in = p.Trainable
-		case regionStats:
-			in = !p.Trainable
-		}
-		if in {
-			offsets[p.Name] = off - base
-		}
+		offsets[p.Name] = off - base
 	}
 	return offsets, length
 }
