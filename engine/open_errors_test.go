@@ -49,10 +49,10 @@ func TestOpenInChild(t *testing.T) {
 // driver variable naming a missing file, and with the validation layer
 // hidden: each is its own error, and a failure for tests even outside CI.
 func TestOpenErrorsNameTheCause(t *testing.T) {
-	enginetest.Open(t) // needs a working setup to break
 	if os.Getenv(openHelperEnv) == "1" {
 		return
 	}
+	enginetest.RequireDevice(t) // needs a working setup to break
 	noLayers := t.TempDir()
 	cases := []struct {
 		name  string

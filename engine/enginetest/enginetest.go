@@ -50,6 +50,22 @@ func OpenWith(t testing.TB, opts engine.Options) *engine.Device {
 	return d
 }
 
+// RequireDevice skips t (or fails it, under CI) when no validated device
+// can be opened, for a test that opens its devices another way. The device
+// it opens is closed and checked before it returns: a device left open
+// would be charged the messages of the test's own devices too.
+func RequireDevice(t testing.TB) {
+	t.Helper()
+	d, err := engine.Open(engine.Options{Validate: true, PipelineCacheDir: "-"})
+	if err != nil {
+		FailOpen(t, err)
+	}
+	if err := d.Close(); err != nil {
+		t.Fatalf("close: %v", err)
+	}
+	Check(t, d)
+}
+
 // FailOpen ends t after engine.Open (or engine.ListDevices) failed with
 // err: a skip when the machine has no Vulkan device and CI is not "true", a
 // failure otherwise (OpenFailure).
