@@ -126,11 +126,11 @@ func TestSiLUExtremes(t *testing.T) {
 	gotY, gotDx := download(t, y), download(t, dx)
 	wantY, wantDx := ref.SiLUForward(x64), ref.SiLUBackward(dy64, x64)
 	for i := range x32 {
-		if math.IsNaN(gotY[i]) || math.Abs(gotY[i]-wantY[i]) > 1e-6*math.Max(1, math.Abs(wantY[i])) {
-			t.Errorf("silu(%v) = %v, want %v", x32[i], gotY[i], wantY[i])
+		if err := enginetest.WithinRel(gotY[i], wantY[i], 1e-6, 1); err != nil {
+			t.Errorf("silu(%v): %v", x32[i], err)
 		}
-		if math.IsNaN(gotDx[i]) || math.Abs(gotDx[i]-wantDx[i]) > 1e-5 {
-			t.Errorf("silu'(%v) = %v, want %v", x32[i], gotDx[i], wantDx[i])
+		if err := enginetest.Within(gotDx[i], wantDx[i], 1e-5); err != nil {
+			t.Errorf("silu'(%v): %v", x32[i], err)
 		}
 	}
 }

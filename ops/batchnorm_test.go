@@ -138,8 +138,8 @@ func TestBatchNormStatsStable(t *testing.T) {
 		got := download(t, invstd)
 		for c := range got {
 			gotVar := 1/(got[c]*got[c]) - eps
-			if e := math.Abs(gotVar-wantVar[c]) / wantVar[c]; e > 1e-5 {
-				t.Errorf("%v channel %d: variance %g, want %g (relative error %.2g)", xs, c, gotVar, wantVar[c], e)
+			if err := enginetest.WithinRel(gotVar, wantVar[c], 1e-5, 0); err != nil {
+				t.Errorf("%v channel %d: variance: %v", xs, c, err)
 			}
 		}
 		compare(t, fmt.Sprintf("%v invstd", xs), got, wantInvstd, 1e-5)
@@ -299,8 +299,8 @@ func TestBatchNormBackwardFiniteDifference(t *testing.T) {
 		}
 		num := (at(orig+h) - at(orig-h)) / (2 * h)
 		at(orig)
-		if got := grads[name][i]; math.Abs(got-num) > 2e-2*math.Max(1, math.Abs(num)) {
-			t.Errorf("d%s[%d]: kernel %v, finite difference %v", name, i, got, num)
+		if err := enginetest.WithinRel(grads[name][i], num, 2e-2, 1); err != nil {
+			t.Errorf("d%s[%d]: kernel against finite difference: %v", name, i, err)
 		}
 	}
 	for _, i := range []int{0, 17, xs.Len() - 1} {

@@ -2,7 +2,6 @@ package ops_test
 
 import (
 	"fmt"
-	"math"
 	"math/rand/v2"
 	"strings"
 	"testing"
@@ -176,8 +175,8 @@ func TestConv2DFiniteDifference(t *testing.T) {
 		down := loss()
 		v[i] = old
 		got := (up - down) / (2 * eps)
-		if math.Abs(got-want) > 1e-2*max(1, math.Abs(want)) {
-			t.Errorf("%s[%d]: finite difference %v, analytic %v", what, i, got, want)
+		if err := enginetest.WithinRel(got, want, 1e-2, 1); err != nil {
+			t.Errorf("%s[%d]: finite difference against analytic: %v", what, i, err)
 		}
 	}
 	wantDX := ref.Conv2DBackwardData(cr.dy, cr.ys, cr.w, cr.xs, tc.k, tc.stride)

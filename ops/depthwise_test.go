@@ -176,8 +176,8 @@ func TestDepthwiseFiniteDifferences(t *testing.T) {
 			t.Fatal(err)
 		}
 		fd := (plus - minus) / (2 * h)
-		if math.Abs(fd-grad) > 1e-2*(1+math.Abs(grad)) {
-			t.Errorf("%s[%d]: finite difference %.5g, kernel %.5g", what, i, fd, grad)
+		if err := enginetest.Within(fd, grad, 1e-2*(1+math.Abs(grad))); err != nil {
+			t.Errorf("%s[%d]: finite difference against kernel: %v", what, i, err)
 		}
 	}
 	for range 4 {

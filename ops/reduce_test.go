@@ -40,11 +40,11 @@ func TestReductions(t *testing.T) {
 		for _, v := range vals[i] {
 			abs += math.Abs(v)
 		}
-		if got, want := download(t, sum)[0], ref.Sum(vals[i]); math.Abs(got-want) > 1e-6*abs {
-			t.Errorf("sum of %d: got %v want %v", len(vals[i]), got, want)
+		if err := enginetest.Within(download(t, sum)[0], ref.Sum(vals[i]), 1e-6*abs); err != nil {
+			t.Errorf("sum of %d: %v", len(vals[i]), err)
 		}
-		if got, want := download(t, mean)[0], ref.Mean(vals[i]); math.Abs(got-want) > 1e-6*abs/float64(len(vals[i])) {
-			t.Errorf("mean of %d: got %v want %v", len(vals[i]), got, want)
+		if err := enginetest.Within(download(t, mean)[0], ref.Mean(vals[i]), 1e-6*abs/float64(len(vals[i]))); err != nil {
+			t.Errorf("mean of %d: %v", len(vals[i]), err)
 		}
 	}
 	norm := poisoned(t, d, "norm", 1)

@@ -127,6 +127,14 @@ func CloseToAtLeast(got, want []float64, tol, scale float64) error {
 	return nil
 }
 
+// Between reports an error unless lo <= v <= hi (NaN never is).
+func Between(v, lo, hi float64) error {
+	if !(lo <= v && v <= hi) {
+		return fmt.Errorf("%v is outside [%v, %v]", v, lo, hi)
+	}
+	return nil
+}
+
 // EachWithinRel reports an error at the first element where WithinRel(got[i],
 // want[i], tol, floor) fails: an element-wise relative tolerance (each
 // element against its own magnitude, not the largest of want).

@@ -84,6 +84,19 @@ func TestCloseToNegativeControls(t *testing.T) {
 	check(t, "NaN scale", CloseToAtLeast(want, want, 0.1, nan), false, "scale NaN")
 }
 
+// TestBetweenNegativeControls checks both ends, one step past each, NaN
+// and infinities.
+func TestBetweenNegativeControls(t *testing.T) {
+	check(t, "low end", Between(0, 0, 1), true, "")
+	check(t, "high end", Between(1, 0, 1), true, "")
+	check(t, "below", Between(math.Nextafter(0, -1), 0, 1), false, "outside [0, 1]")
+	check(t, "above", Between(math.Nextafter(1, 2), 0, 1), false, "outside [0, 1]")
+	check(t, "NaN", Between(nan, 0, 1), false, "NaN is outside")
+	check(t, "+Inf", Between(posInf, 0, 1), false, "+Inf is outside")
+	check(t, "-Inf", Between(negInf, 0, 1), false, "-Inf is outside")
+	check(t, "NaN bound", Between(0.5, 0, nan), false, "outside")
+}
+
 // TestEachWithinRelNegativeControls checks that each element is held to
 // its own magnitude and that NaN and infinities fail anywhere.
 func TestEachWithinRelNegativeControls(t *testing.T) {
