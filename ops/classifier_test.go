@@ -142,7 +142,9 @@ func TestSoftmaxCrossEntropyErrors(t *testing.T) {
 			ops.SoftmaxCrossEntropy(s, o.loss, o.correct, o.dlogits, logits, newTensor(t, d, engine.Int32, 5), 0)
 		}, "softmax cross entropy: labels t int32[5] does not match shape [4]"},
 		{"missing labels", func(s *engine.Sequence) { ops.SoftmaxCrossEntropy(s, o.loss, o.correct, o.dlogits, logits, nil, 0) }, "softmax cross entropy: labels is missing"},
-		{"smoothing 1.5", func(s *engine.Sequence) { ops.SoftmaxCrossEntropy(s, o.loss, o.correct, o.dlogits, logits, labels, 1.5) }, "label smoothing 1.5"},
+		{"smoothing 1.5", func(s *engine.Sequence) {
+			ops.SoftmaxCrossEntropy(s, o.loss, o.correct, o.dlogits, logits, labels, 1.5)
+		}, "label smoothing 1.5"},
 		{"smoothing NaN", func(s *engine.Sequence) {
 			ops.SoftmaxCrossEntropy(s, o.loss, o.correct, o.dlogits, logits, labels, float32(math.NaN()))
 		}, "label smoothing NaN"},

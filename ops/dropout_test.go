@@ -181,7 +181,9 @@ func TestDropoutSettingsErrors(t *testing.T) {
 		{"drop path int y", func(s *engine.Sequence) { ops.DropPathForward(s, ints, x, rng, 0.5, 0) }, "drop path forward: y t"},
 		{"drop path float rng", func(s *engine.Sequence) { ops.DropPathForward(s, y, x, floatRNG, 0.5, 0) }, "drop path forward: rng state float rng"},
 		{"drop path short rng", func(s *engine.Sequence) { ops.DropPathForward(s, y, x, shortRNG, 0.5, 0) }, "drop path forward: rng state t uint32[3] does not match shape [4]"},
-		{"drop path 2-D x", func(s *engine.Sequence) { ops.DropPathForward(s, poisoned(t, d, "y2", 2, 48), poisoned(t, d, "x2", 2, 48), rng, 0.5, 0) }, "must be 4-D"},
+		{"drop path 2-D x", func(s *engine.Sequence) {
+			ops.DropPathForward(s, poisoned(t, d, "y2", 2, 48), poisoned(t, d, "x2", 2, 48), rng, 0.5, 0)
+		}, "must be 4-D"},
 		{"drop path y shape", func(s *engine.Sequence) { ops.DropPathForward(s, poisoned(t, d, "y5", 2, 3, 4, 5), x, rng, 0.5, 0) }, "drop path forward: y y5"},
 		{"p 1", func(s *engine.Sequence) { ops.DropoutForward(s, y, x, rng, 1, 0) }, "dropout forward: drop probability 1:"},
 		{"p -0.25", func(s *engine.Sequence) { ops.DropoutBackward(s, y, x, rng, -0.25, 0) }, "dropout backward: drop probability -0.25:"},

@@ -60,7 +60,9 @@ func TestPrepareInputErrors(t *testing.T) {
 		{"two channels", func(s *engine.Sequence) { ops.PrepareInput(s, y, src, one, one) }, "prepare input: source t uint8[2 8 8 2] must be NHWC"},
 		{"3-D source", func(s *engine.Sequence) { ops.PrepareInput(s, y, newTensor(t, d, engine.Uint8, 2, 8, 8), one, one) }, "prepare input: source t uint8[2 8 8] must be NHWC"},
 		{"float source", func(s *engine.Sequence) { ops.PrepareInput(s, y, poisoned(t, d, "x", 2, 8, 8, 1), one, one) }, "prepare input: src x float32[2 8 8 1] must hold uint8"},
-		{"int output", func(s *engine.Sequence) { ops.PrepareInput(s, newTensor(t, d, engine.Int32, 2, 3, 4, 4), gray, one, one) }, "prepare input: y t int32[2 3 4 4] must hold float32"},
+		{"int output", func(s *engine.Sequence) {
+			ops.PrepareInput(s, newTensor(t, d, engine.Int32, 2, 3, 4, 4), gray, one, one)
+		}, "prepare input: y t int32[2 3 4 4] must hold float32"},
 		{"3-D output", func(s *engine.Sequence) { ops.PrepareInput(s, poisoned(t, d, "y3", 2, 3, 16), gray, one, one) }, "prepare input: y3 float32[2 3 16] must be 4-D"},
 		{"batch", func(s *engine.Sequence) { ops.PrepareInput(s, poisoned(t, d, "y", 3, 3, 4, 4), gray, one, one) }, "prepare input: output y float32[3 3 4 4] must be [2,3,outH,outW]"},
 		{"one output channel", func(s *engine.Sequence) { ops.PrepareInput(s, poisoned(t, d, "y", 2, 1, 4, 4), gray, one, one) }, "prepare input: output y float32[2 1 4 4] must be [2,3,outH,outW]"},
