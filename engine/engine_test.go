@@ -59,11 +59,11 @@ func TestRoundTrip(t *testing.T) {
 	if string(in) != string(out) {
 		t.Fatalf("uint8 round trip: %v", out)
 	}
-	if err := b.Upload(make([]float32, 15)); err == nil {
-		t.Fatal("upload of float32 into a uint8 tensor: no error")
+	if err := b.Upload(make([]float32, 15)); err == nil || !strings.Contains(err.Error(), "got 60 bytes of float32, want 15 bytes of uint8") {
+		t.Fatalf("upload of float32 into a uint8 tensor: %v", err)
 	}
-	if err := b.Upload(make([]uint8, 14)); err == nil {
-		t.Fatal("upload of the wrong length: no error")
+	if err := b.Upload(make([]uint8, 14)); err == nil || !strings.Contains(err.Error(), "got 14 bytes of uint8, want 15 bytes of uint8") {
+		t.Fatalf("upload of the wrong length: %v", err)
 	}
 }
 
@@ -111,8 +111,8 @@ func TestUnknownKernel(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "unknown kernel") || !strings.Contains(err.Error(), "saxpy") {
 		t.Fatalf("unknown kernel: %v", err)
 	}
-	if _, err := d.Kernel("saxpy", engine.Spec{ID: 7, Value: 1}); err == nil {
-		t.Fatal("unknown specialization constant: no error")
+	if _, err := d.Kernel("saxpy", engine.Spec{ID: 7, Value: 1}); err == nil || !strings.Contains(err.Error(), "no specialization constant with id 7") {
+		t.Fatalf("unknown specialization constant: %v", err)
 	}
 }
 
@@ -430,11 +430,11 @@ func TestSlice(t *testing.T) {
 			t.Fatalf("element %d: %v %v", i, got[i], got[128+i])
 		}
 	}
-	if _, err := x.Slice("bad", 1, 4); err == nil {
-		t.Fatal("misaligned slice: no error")
+	if _, err := x.Slice("bad", 1, 4); err == nil || !strings.Contains(err.Error(), "is not a multiple of the device's buffer offset alignment") {
+		t.Fatalf("misaligned slice: %v", err)
 	}
-	if _, err := x.Slice("out", 250, 8); err == nil {
-		t.Fatal("slice past the end: no error")
+	if _, err := x.Slice("out", 250, 8); err == nil || !strings.Contains(err.Error(), "[250, 258) is outside") {
+		t.Fatalf("slice past the end: %v", err)
 	}
 }
 
@@ -477,8 +477,8 @@ func TestDefaultPrefersDiscrete(t *testing.T) {
 	if got := engine.DefaultDevice(devs); got != 3 {
 		t.Fatalf("default: got %d, want 3", got)
 	}
-	if _, err := engine.SelectDevice(devs, "2"); err == nil {
-		t.Fatal("unsupported device selected without error")
+	if _, err := engine.SelectDevice(devs, "2"); err == nil || !strings.Contains(err.Error(), "device 2 (old GPU) is not supported") {
+		t.Fatalf("unsupported device: %v", err)
 	}
 	if _, err := engine.SelectDevice(devs, "i"); err == nil || !strings.Contains(err.Error(), "more than one") {
 		t.Fatalf("ambiguous name: %v", err)
