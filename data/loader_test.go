@@ -221,8 +221,8 @@ func TestLoaderRejectsBadOptions(t *testing.T) {
 		}
 	}
 	empty, _ := Subset(ds, nil)
-	if _, err := NewLoader(empty, Options{BatchSize: 1}); err == nil {
-		t.Fatal("empty dataset: no error")
+	if _, err := NewLoader(empty, Options{BatchSize: 1}); err == nil || !strings.Contains(err.Error(), "the dataset is empty") {
+		t.Fatalf("empty dataset: %v", err)
 	}
 }
 
