@@ -86,7 +86,7 @@ func TestOpenCIFARRejectsBadFiles(t *testing.T) {
 	if _, err := OpenCIFAR10(t.TempDir(), "train"); err == nil || !strings.Contains(err.Error(), "data_batch_") {
 		t.Fatalf("no batches: error %v", err)
 	}
-	if _, err := OpenCIFAR100(dir, "val"); err == nil {
-		t.Fatal("bad split: no error")
+	if _, err := OpenCIFAR100(dir, "val"); err == nil || !strings.Contains(err.Error(), `CIFAR-100 split "val": want "train" or "test"`) {
+		t.Fatalf("bad split: %v", err)
 	}
 }

@@ -3,6 +3,8 @@ package data
 import (
 	"math"
 	"testing"
+
+	"github.com/effv2vk/effv2vk/engine/enginetest"
 )
 
 // meanVar returns the sample mean and variance of n draws.
@@ -23,17 +25,17 @@ func TestSampleGammaMoments(t *testing.T) {
 		rng := newRand(11, 0, 0, streamMix)
 		mean, variance := meanVar(n, func() float64 {
 			v := SampleGamma(rng, shape)
-			if v < 0 || math.IsNaN(v) {
-				t.Fatalf("shape %g: draw %g", shape, v)
+			if err := enginetest.Between(v, 0, math.MaxFloat64); err != nil {
+				t.Fatalf("shape %g: draw: %v", shape, err)
 			}
 			return v
 		})
 		// Gamma(k, 1): mean k, variance k. Allow 5 standard errors.
-		if se := math.Sqrt(shape / n); math.Abs(mean-shape) > 5*se {
-			t.Fatalf("shape %g: mean %g, want %g +- %g", shape, mean, shape, 5*se)
+		if err := enginetest.Within(mean, shape, 5*math.Sqrt(shape/n)); err != nil {
+			t.Fatalf("shape %g: mean: %v", shape, err)
 		}
-		if math.Abs(variance-shape)/shape > 0.1 {
-			t.Fatalf("shape %g: variance %g, want %g", shape, variance, shape)
+		if err := enginetest.WithinRel(variance, shape, 0.1, 0); err != nil {
+			t.Fatalf("shape %g: variance: %v", shape, err)
 		}
 	}
 }
@@ -44,14 +46,17 @@ func TestSampleBetaMoments(t *testing.T) {
 		rng := newRand(12, 0, 0, streamMix)
 		mean, variance := meanVar(n, func() float64 {
 			v := SampleBeta(rng, alpha, alpha)
-			if v < 0 || v > 1 {
-				t.Fatalf("alpha %g: draw %g outside [0, 1]", alpha, v)
+			if err := enginetest.Between(v, 0, 1); err != nil {
+				t.Fatalf("alpha %g: draw: %v", alpha, err)
 			}
 			return v
 		})
 		wantVar := 1 / (4 * (2*alpha + 1)) // Beta(a, a)
-		if math.Abs(mean-0.5) > 0.01 || math.Abs(variance-wantVar)/wantVar > 0.05 {
-			t.Fatalf("alpha %g: mean %g variance %g, want 0.5 and %g", alpha, mean, variance, wantVar)
+		if err := enginetest.Within(mean, 0.5, 0.01); err != nil {
+			t.Fatalf("alpha %g: mean: %v", alpha, err)
+		}
+		if err := enginetest.WithinRel(variance, wantVar, 0.05, 0); err != nil {
+			t.Fatalf("alpha %g: variance: %v", alpha, err)
 		}
 	}
 }

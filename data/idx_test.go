@@ -81,8 +81,8 @@ func TestOpenFashionMNISTReadsGzipAndPlain(t *testing.T) {
 		if ds.Label(3) != int(labels[3]) {
 			t.Fatalf("gzip=%v: label 3 = %d, want %d", gz, ds.Label(3), labels[3])
 		}
-		if _, _, _, err := ds.Image(5); err == nil {
-			t.Fatalf("gzip=%v: Image(5) of 5 samples gave no error", gz)
+		if _, _, _, err := ds.Image(5); err == nil || !strings.Contains(err.Error(), "index 5 out of range [0, 5)") {
+			t.Fatalf("gzip=%v: Image(5) of 5 samples: %v", gz, err)
 		}
 	}
 }
@@ -159,11 +159,14 @@ func TestOpenFashionMNISTMissingFilesAndBadSplit(t *testing.T) {
 
 func TestWriteIDXRejectsMismatchedData(t *testing.T) {
 	var buf bytes.Buffer
-	if err := WriteIDX(&buf, []int{2, 2}, make([]uint8, 3)); err == nil {
-		t.Fatal("2x2 dims with 3 bytes: no error")
+	if err := WriteIDX(&buf, []int{2, 2}, make([]uint8, 3)); err == nil || !strings.Contains(err.Error(), "dimensions [2 2] need 4 bytes, got 3") {
+		t.Fatalf("2x2 dims with 3 bytes: %v", err)
 	}
-	if err := WriteIDX(&buf, []int{0}, nil); err == nil {
-		t.Fatal("zero dim: no error")
+	if err := WriteIDX(&buf, []int{0}, nil); err == nil || !strings.Contains(err.Error(), "dimensions [0] must be positive") {
+		t.Fatalf("zero dim: %v", err)
+	}
+	if err := WriteIDX(&buf, nil, nil); err == nil || !strings.Contains(err.Error(), "0 dimensions, want 1..255") {
+		t.Fatalf("no dims: %v", err)
 	}
 }
 

@@ -6,11 +6,12 @@ import (
 	"errors"
 	"image/color"
 	"io"
-	"math"
 	"runtime"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/effv2vk/effv2vk/engine/enginetest"
 )
 
 // epochDigest runs a whole epoch and returns one digest per batch covering
@@ -165,8 +166,8 @@ func TestLoaderShuffleIsAPermutationAndDropLast(t *testing.T) {
 			for _, v := range b.Targets[k*10 : (k+1)*10] {
 				sum += float64(v)
 			}
-			if math.Abs(sum-1) > 1e-5 {
-				t.Fatalf("batch %d row %d targets sum to %g", b.Index, k, sum)
+			if err := enginetest.Within(sum, 1, 1e-5); err != nil {
+				t.Fatalf("batch %d row %d targets sum: %v", b.Index, k, err)
 			}
 		}
 	}
@@ -220,8 +221,8 @@ func TestLoaderRejectsBadOptions(t *testing.T) {
 		}
 	}
 	empty, _ := Subset(ds, nil)
-	if _, err := NewLoader(empty, Options{BatchSize: 1}); err == nil {
-		t.Fatal("empty dataset: no error")
+	if _, err := NewLoader(empty, Options{BatchSize: 1}); err == nil || !strings.Contains(err.Error(), "the dataset is empty") {
+		t.Fatalf("empty dataset: %v", err)
 	}
 }
 

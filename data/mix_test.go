@@ -3,6 +3,8 @@ package data
 import (
 	"math"
 	"testing"
+
+	"github.com/effv2vk/effv2vk/engine/enginetest"
 )
 
 // mixBatchFixture returns n images of 4x5x3 where image i is filled with
@@ -26,24 +28,27 @@ func TestMixupTargetsSumToOneAndMatchPixels(t *testing.T) {
 		orig := append([]uint8(nil), images...)
 		p := MixParams{MixupAlpha: 0.4, LabelSmoothing: 0.1}
 		targets, lam := MixBatch(images, n, 4, 5, 3, labels, classes, p, newRand(seed, 0, 0, streamMix), nil)
-		if len(targets) != n*classes || lam < 0 || lam > 1 {
-			t.Fatalf("targets %d, lambda %g", len(targets), lam)
+		if len(targets) != n*classes {
+			t.Fatalf("%d targets, want %d", len(targets), n*classes)
+		}
+		if err := enginetest.Between(lam, 0, 1); err != nil {
+			t.Fatalf("lambda: %v", err)
 		}
 		for i := 0; i < n; i++ {
 			sum := 0.0
 			for k := 0; k < classes; k++ {
 				sum += float64(targets[i*classes+k])
 			}
-			if math.Abs(sum-1) > 1e-5 {
-				t.Fatalf("seed %d row %d sums to %g", seed, i, sum)
+			if err := enginetest.Within(sum, 1, 1e-5); err != nil {
+				t.Fatalf("seed %d row %d sum: %v", seed, i, err)
 			}
 			// The row's own label carries lam of the label mass.
 			want := lam*(1-0.1+0.1/classes) + (1-lam)*0.1/classes
 			if labels[i] == labels[n-1-i] {
 				want = 1 - 0.1 + 0.1/classes
 			}
-			if got := float64(targets[i*classes+int(labels[i])]); math.Abs(got-want) > 1e-5 {
-				t.Fatalf("row %d own class %g, want %g (lambda %g)", i, got, want, lam)
+			if err := enginetest.Within(float64(targets[i*classes+int(labels[i])]), want, 1e-5); err != nil {
+				t.Fatalf("row %d own class (lambda %g): %v", i, lam, err)
 			}
 			wantPix := clampUint8(lam*float64(orig[i*60]) + (1-lam)*float64(orig[(n-1-i)*60]))
 			if images[i*60+17] != wantPix {
@@ -70,15 +75,15 @@ func TestCutMixPastesABoxWithTheCorrectedLambda(t *testing.T) {
 					t.Fatalf("image %d has pixel %d, neither its own nor its partner's", i, images[i*60+k])
 				}
 			}
-			if got := float64(ownCount) / 60; math.Abs(got-lam) > 1e-9 {
-				t.Fatalf("seed %d image %d keeps %g of its pixels, lambda says %g", seed, i, got, lam)
+			if err := enginetest.Within(float64(ownCount)/60, lam, 1e-9); err != nil {
+				t.Fatalf("seed %d image %d: the fraction of its pixels it keeps against lambda: %v", seed, i, err)
 			}
 			sum := float32(0)
 			for k := 0; k < classes; k++ {
 				sum += targets[i*classes+k]
 			}
-			if math.Abs(float64(sum)-1) > 1e-5 {
-				t.Fatalf("row %d sums to %g", i, sum)
+			if err := enginetest.Within(float64(sum), 1, 1e-5); err != nil {
+				t.Fatalf("row %d sum: %v", i, err)
 			}
 		}
 	}

@@ -41,6 +41,8 @@ type Device struct {
 	mu      sync.Mutex
 	kernels map[string]*Kernel
 	closed  bool
+
+	validation []string // this device's validation messages, guarded by inst.log.mu
 }
 
 // Open creates the instance and opens the chosen device.
@@ -57,9 +59,30 @@ func Open(opts Options) (*Device, error) {
 // before the logical device is created (a window picks a queue family that
 // can present and asks for device extensions there).
 func openOn(in *instance, opts Options, prepare func(d *Device) error) (*Device, error) {
-	devs, err := enumerate(in.handle)
+	d := &Device{inst: in, arenas: map[uint32]*arena{}, kernels: map[string]*Kernel{}}
+	if in.log != nil {
+		in.log.attach(d)
+	}
+	if err := d.openNow(opts, prepare); err != nil {
+		d.Close()
+		return nil, withMessages(err, d.ValidationMessages())
+	}
+	return d, nil
+}
+
+// openNow picks the physical device and creates the logical one.
+func (d *Device) openNow(opts Options, prepare func(d *Device) error) error {
+	devs, err := enumerate(d.inst.handle)
 	if err != nil {
-		return nil, err
+		return err
+	}
+	if len(devs) == 0 {
+		if err := checkDriverFiles(); err != nil {
+			return err
+		}
+		if files := driverFilesEnv(); files != "" {
+			return fmt.Errorf("%w: the driver named by %s offers no device", ErrDriverFiles, files)
+		}
 	}
 	sel := opts.Select
 	if sel == "" {
@@ -67,19 +90,24 @@ func openOn(in *instance, opts Options, prepare func(d *Device) error) (*Device,
 	}
 	pick, err := SelectDevice(devs, sel)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	d := &Device{Info: devs[pick], inst: in, arenas: map[uint32]*arena{}, kernels: map[string]*Kernel{}}
+	d.Info = devs[pick]
 	if prepare != nil {
 		if err := prepare(d); err != nil {
-			return nil, err
+			return err
 		}
 	}
-	if err := d.create(opts); err != nil {
-		d.Close()
-		return nil, err
+	return d.create(opts)
+}
+
+// withMessages adds the validation messages reported while a device failed
+// to open to err.
+func withMessages(err error, msgs []string) error {
+	if len(msgs) == 0 {
+		return err
 	}
-	return d, nil
+	return fmt.Errorf("%w (the validation layer reported %d message(s), the first: %s)", err, len(msgs), msgs[0])
 }
 
 func (d *Device) create(opts Options) (err error) {
@@ -179,13 +207,34 @@ func (d *Device) chooseMemoryTypes() error {
 	return nil
 }
 
-// ValidationMessages returns and clears the validation messages collected
-// since the last call; always empty when validation is off.
+// ValidationMessages returns and clears the validation messages reported
+// while this device was open (from Open to the end of Close); always empty
+// when validation is off.
 func (d *Device) ValidationMessages() []string {
+	return d.TakeValidationMessages(nil)
+}
+
+// TakeValidationMessages returns and clears the validation messages for
+// which match reports true (all of them when match is nil), leaving the
+// others for the next call.
+func (d *Device) TakeValidationMessages(match func(msg string) bool) []string {
 	if d.inst == nil || d.inst.log == nil {
 		return nil
 	}
-	return d.inst.log.take()
+	return d.inst.log.take(d, match)
+}
+
+// UnclaimedValidationMessages returns and clears the validation messages
+// reported while no validated device was open (so that none can be charged
+// to a device); empty when validation never ran in this process.
+func UnclaimedValidationMessages() []string {
+	shared.Lock()
+	in := shared.instances[true]
+	shared.Unlock()
+	if in == nil || in.log == nil {
+		return nil
+	}
+	return in.log.takeUnclaimed()
 }
 
 // Validating reports whether the validation layer is on.
@@ -221,6 +270,9 @@ func (d *Device) Close() error {
 			vk.DestroyCommandPool(d.handle, d.cmdPool, nil)
 		}
 		vk.DestroyDevice(d.handle, nil)
+	}
+	if d.inst != nil && d.inst.log != nil {
+		d.inst.log.detach(d)
 	}
 	if d.ownsInstance {
 		d.inst.destroy()

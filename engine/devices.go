@@ -229,14 +229,14 @@ func DefaultDevice(devs []DeviceInfo) int {
 // exactly one device.
 func SelectDevice(devs []DeviceInfo, selector string) (int, error) {
 	if len(devs) == 0 {
-		return -1, fmt.Errorf("engine: no Vulkan device found: install a driver (`make deps` installs lavapipe, a CPU Vulkan device)")
+		return -1, fmt.Errorf("engine: %w found: install a driver (`make deps` installs lavapipe, a CPU Vulkan device)", ErrNoDevice)
 	}
 	pick := -1
 	switch {
 	case selector == "":
 		pick = DefaultDevice(devs)
 		if pick < 0 {
-			return -1, fmt.Errorf("engine: no supported Vulkan device (need Vulkan 1.1 and a compute queue); see `effv2vk devices`")
+			return -1, fmt.Errorf("engine: %w: none is supported (need Vulkan 1.1 and a compute queue); see `effv2vk devices`", ErrNoDevice)
 		}
 		return pick, nil
 	default:

@@ -17,8 +17,12 @@
 // Device selection: Options.Select or $EFFV2VK_DEVICE (an index or a name
 // substring); the default prefers a discrete GPU, then integrated, virtual
 // and CPU devices. $EFFV2VK_VALIDATE=1 turns on the Khronos validation layer
-// with synchronization validation; every message is collected and returned
-// by Device.ValidationMessages.
+// with synchronization validation; each Device collects the messages
+// reported while it is open (every device open at that moment gets the
+// message) and returns them from Device.ValidationMessages. A missing layer
+// (ErrValidationLayerMissing), a $VK_DRIVER_FILES naming a missing or broken
+// driver (ErrDriverFiles) and a machine without a device (ErrNoDevice) are
+// told apart.
 //
 // Teardown is explicit and in reverse order of creation: Sequence.Release,
 // Tensor.Free, Device.Close.

@@ -11,6 +11,21 @@ import (
 // room left for a request.
 var ErrOutOfDeviceMemory = errors.New("out of device memory")
 
+// ErrNoDevice is wrapped by the errors of Open when this machine has no
+// usable Vulkan device: no Vulkan loader, no driver, or no device that
+// supports Vulkan 1.1 with a compute queue.
+var ErrNoDevice = errors.New("no Vulkan device")
+
+// ErrValidationLayerMissing is wrapped by the errors of Open when
+// validation is asked for but the Khronos validation layer is not
+// installed.
+var ErrValidationLayerMissing = errors.New("the Vulkan validation layer is not installed")
+
+// ErrDriverFiles is wrapped by the errors of Open when $VK_DRIVER_FILES (or
+// $VK_ICD_FILENAMES) names a missing or broken driver manifest, or a driver
+// that offers no device.
+var ErrDriverFiles = errors.New("bad Vulkan driver selection")
+
 // check turns a Vulkan result into an error naming the failed operation.
 func check(ret vk.Result, op string) error {
 	if ret == vk.Success {

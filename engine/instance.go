@@ -21,7 +21,7 @@ var loaderOnce struct {
 func initLoader() error {
 	loaderOnce.Do(func() {
 		if err := vk.SetDefaultGetInstanceProcAddr(); err != nil {
-			loaderOnce.err = fmt.Errorf("engine: cannot load the Vulkan loader (libvulkan.so.1): %v; install it with `make deps` (Debian: libvulkan1 mesa-vulkan-drivers)", err)
+			loaderOnce.err = fmt.Errorf("engine: %w: cannot load the Vulkan loader (libvulkan.so.1): %v; install it with `make deps` (Debian: libvulkan1 mesa-vulkan-drivers)", ErrNoDevice, err)
 			return
 		}
 		if err := vk.Init(); err != nil {
@@ -39,23 +39,75 @@ type instance struct {
 	log      *validationLog
 }
 
-// validationLog collects validation messages from the debug callback.
+// validationLog routes the validation messages of one instance to the
+// devices open on it. The layer reports a message from inside the Vulkan
+// call that caused it, so each message goes to every device open on the
+// instance at that moment (one, unless a caller keeps several open at
+// once); a message reported while no device is open is kept as unclaimed.
 type validationLog struct {
-	mu   sync.Mutex
-	msgs []string
+	mu        sync.Mutex
+	open      []*Device
+	unclaimed []string
 }
 
 func (l *validationLog) add(m string) {
 	l.mu.Lock()
-	l.msgs = append(l.msgs, m)
+	defer l.mu.Unlock()
+	if len(l.open) == 0 {
+		l.unclaimed = append(l.unclaimed, m)
+		return
+	}
+	for _, d := range l.open {
+		d.validation = append(d.validation, m)
+	}
+}
+
+// attach starts collecting messages for d.
+func (l *validationLog) attach(d *Device) {
+	l.mu.Lock()
+	l.open = append(l.open, d)
 	l.mu.Unlock()
 }
 
-func (l *validationLog) take() []string {
+// detach stops collecting messages for d; those already collected stay
+// with d.
+func (l *validationLog) detach(d *Device) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	out := l.msgs
-	l.msgs = nil
+	for i, o := range l.open {
+		if o == d {
+			l.open = append(l.open[:i], l.open[i+1:]...)
+			return
+		}
+	}
+}
+
+// take returns and clears d's messages that match (all when match is nil).
+func (l *validationLog) take(d *Device, match func(string) bool) []string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	var taken, kept []string
+	for _, m := range d.validation {
+		if match == nil || match(m) {
+			taken = append(taken, m)
+		} else {
+			kept = append(kept, m)
+		}
+	}
+	d.validation = kept
+	return taken
+}
+
+// takeUnclaimed returns and clears the messages reported while no device
+// was open.
+func (l *validationLog) takeUnclaimed() []string {
+	if l == nil {
+		return nil
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	out := l.unclaimed
+	l.unclaimed = nil
 	return out
 }
 
@@ -116,6 +168,9 @@ func newInstanceNow(validate bool, extra ...string) (*instance, error) {
 	if err := initLoader(); err != nil {
 		return nil, err
 	}
+	if err := checkDriverFiles(); err != nil {
+		return nil, fmt.Errorf("engine: %w", err)
+	}
 	app := &vk.ApplicationInfo{
 		SType:              vk.StructureTypeApplicationInfo,
 		PApplicationName:   cstr("effv2vk"),
@@ -131,7 +186,7 @@ func newInstanceNow(validate bool, extra ...string) (*instance, error) {
 	var feats unsafe.Pointer
 	if validate {
 		if !layerAvailable(validationLayer) {
-			return nil, fmt.Errorf("engine: validation requested (EFFV2VK_VALIDATE=1) but %s is not installed: run `make deps` (Debian package vulkan-validationlayers)", validationLayer)
+			return nil, fmt.Errorf("engine: %w: validation requested (EFFV2VK_VALIDATE=1) but %s is not found: run `make deps` (Debian package vulkan-validationlayers), or check $VK_LAYER_PATH", ErrValidationLayerMissing, validationLayer)
 		}
 		info.EnabledLayerCount = 1
 		info.PpEnabledLayerNames = []string{cstr(validationLayer)}
@@ -150,11 +205,8 @@ func newInstanceNow(validate bool, extra ...string) (*instance, error) {
 	}
 	info.EnabledExtensionCount = uint32(len(info.PpEnabledExtensionNames))
 	var handle vk.Instance
-	if err := check(vk.CreateInstance(info, nil, &handle), "vkCreateInstance"); err != nil {
-		if validate {
-			return nil, fmt.Errorf("%w (with the validation layer)", err)
-		}
-		return nil, fmt.Errorf("%w: is a Vulkan driver installed? (`make deps` installs lavapipe, a CPU Vulkan driver)", err)
+	if ret := vk.CreateInstance(info, nil, &handle); ret != vk.Success {
+		return nil, instanceError(ret, validate)
 	}
 	if err := vk.InitInstance(handle); err != nil {
 		vk.DestroyInstance(handle, nil)
@@ -215,4 +267,21 @@ func enableSyncValidationEnv() {
 		cur += ","
 	}
 	os.Setenv("VK_LAYER_ENABLES", cur+syncValidation)
+}
+
+// instanceError explains a failed vkCreateInstance: without a driver the
+// loader answers VK_ERROR_INCOMPATIBLE_DRIVER, which is "no device" unless
+// the environment named a driver (then that driver is broken).
+func instanceError(ret vk.Result, validate bool) error {
+	err := check(ret, "vkCreateInstance")
+	if validate {
+		err = fmt.Errorf("%w (with the validation layer)", err)
+	}
+	if ret != vk.ErrorIncompatibleDriver {
+		return err
+	}
+	if env := driverFilesEnv(); env != "" {
+		return fmt.Errorf("%w: %w: the driver named by %s cannot create an instance", err, ErrDriverFiles, env)
+	}
+	return fmt.Errorf("%w: %w: is a Vulkan driver installed? (`make deps` installs lavapipe, a CPU Vulkan driver)", err, ErrNoDevice)
 }

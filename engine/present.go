@@ -77,6 +77,7 @@ func openWindow(opts Options, win Window) (*Device, *Swapchain, error) {
 		if surface != vk.NullSurface {
 			vk.DestroySurface(in.handle, surface, nil)
 		}
+		err = withMessages(err, in.log.takeUnclaimed())
 		in.destroy()
 		return nil, nil, err
 	}

@@ -15,26 +15,19 @@ import (
 	"github.com/effv2vk/effv2vk/safetensors"
 )
 
-// relErr is max|got-want| / max|want|.
-func relErr(got, want []float32) float64 { return relErrFloor(got, want, 0) }
+// closeTo32 compares float32 results with enginetest.CloseToAtLeast:
+// max|got-want| relative to max(max|want|, floor) must be within tol, and a
+// NaN or an infinity anywhere fails.
+func closeTo32(got, want []float32, tol, floor float64) error {
+	return enginetest.CloseToAtLeast(float64s(got), float64s(want), tol, floor)
+}
 
-// relErrFloor is max|got-want| / max(max|want|, floor).
-func relErrFloor(got, want []float32, floor float64) float64 {
-	scale, worst := floor, 0.0
-	for _, w := range want {
-		scale = math.Max(scale, math.Abs(float64(w)))
+func float64s(v []float32) []float64 {
+	out := make([]float64, len(v))
+	for i, x := range v {
+		out[i] = float64(x)
 	}
-	if scale == 0 {
-		scale = 1
-	}
-	for i := range want {
-		d := math.Abs(float64(got[i]) - float64(want[i]))
-		if math.IsNaN(float64(got[i])) {
-			return math.Inf(1)
-		}
-		worst = math.Max(worst, d)
-	}
-	return worst / scale
+	return out
 }
 
 // checkParity runs model cfg with the weights and inputs of a golden pair
@@ -79,8 +72,8 @@ func checkParity(t *testing.T, d *engine.Device, cfg arch.Config, weights, ioPat
 	}
 	got, _ := eval.Logits.Floats()
 	want, _ := io.Float32s("eval_logits")
-	if e := relErr(got, want); e > 1e-4 {
-		t.Errorf("eval logits: relative error %.3g > 1e-4\n got %v\nwant %v", e, got[:8], want[:8])
+	if err := closeTo32(got, want, 1e-4, 0); err != nil {
+		t.Errorf("eval logits: %v\n got %v\nwant %v", err, got[:8], want[:8])
 	}
 
 	// Train mode: batch statistics, loss, every gradient, running stats.
@@ -102,13 +95,13 @@ func checkParity(t *testing.T, d *engine.Device, cfg arch.Config, weights, ioPat
 	}
 	got, _ = train.Logits.Floats()
 	want, _ = io.Float32s("train_logits")
-	if e := relErr(got, want); e > 1e-4 {
-		t.Errorf("train logits: relative error %.3g > 1e-4", e)
+	if err := closeTo32(got, want, 1e-4, 0); err != nil {
+		t.Errorf("train logits: %v", err)
 	}
 	loss, _ := train.Loss.Floats()
 	wantLoss, _ := io.Float32s("loss")
-	if e := relErr(loss, wantLoss); e > 1e-4 {
-		t.Errorf("loss %v, want %v (relative error %.3g)", loss[0], wantLoss[0], e)
+	if err := closeTo32(loss, wantLoss, 1e-4, 0); err != nil {
+		t.Errorf("loss: %v", err)
 	}
 	grads, err := m.Store.Gradients()
 	if err != nil {
@@ -138,8 +131,8 @@ func checkParity(t *testing.T, d *engine.Device, cfg arch.Config, weights, ioPat
 				t.Errorf("no gradient for %s", p)
 				continue
 			}
-			if e := relErrFloor(g, w, 1e-4*largest); e > 1e-3 {
-				t.Errorf("gradient of %s: relative error %.3g > 1e-3", p, e)
+			if err := closeTo32(g, w, 1e-3, 1e-4*largest); err != nil {
+				t.Errorf("gradient of %s: %v", p, err)
 			}
 			checked++
 		}
@@ -151,8 +144,8 @@ func checkParity(t *testing.T, d *engine.Device, cfg arch.Config, weights, ioPat
 	for _, name := range io.Names() {
 		if p, ok := strings.CutPrefix(name, "running/"); ok && !strings.HasSuffix(p, "num_batches_tracked") {
 			w, _ := io.Float32s(name)
-			if e := relErr(snap[p], w); e > 1e-4 {
-				t.Errorf("running statistic %s: relative error %.3g", p, e)
+			if err := closeTo32(snap[p], w, 1e-4, 0); err != nil {
+				t.Errorf("running statistic %s: %v", p, err)
 			}
 		}
 	}

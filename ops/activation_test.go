@@ -126,11 +126,11 @@ func TestSiLUExtremes(t *testing.T) {
 	gotY, gotDx := download(t, y), download(t, dx)
 	wantY, wantDx := ref.SiLUForward(x64), ref.SiLUBackward(dy64, x64)
 	for i := range x32 {
-		if math.IsNaN(gotY[i]) || math.Abs(gotY[i]-wantY[i]) > 1e-6*math.Max(1, math.Abs(wantY[i])) {
-			t.Errorf("silu(%v) = %v, want %v", x32[i], gotY[i], wantY[i])
+		if err := enginetest.WithinRel(gotY[i], wantY[i], 1e-6, 1); err != nil {
+			t.Errorf("silu(%v): %v", x32[i], err)
 		}
-		if math.IsNaN(gotDx[i]) || math.Abs(gotDx[i]-wantDx[i]) > 1e-5 {
-			t.Errorf("silu'(%v) = %v, want %v", x32[i], gotDx[i], wantDx[i])
+		if err := enginetest.Within(gotDx[i], wantDx[i], 1e-5); err != nil {
+			t.Errorf("silu'(%v): %v", x32[i], err)
 		}
 	}
 }
@@ -146,19 +146,13 @@ func TestElementwiseErrors(t *testing.T) {
 		return x
 	}
 	a, b, y := newT(engine.Float32, 10), newT(engine.Float32, 2, 5), newT(engine.Float32, 10)
-	cases := []struct {
-		name string
-		rec  func(s *engine.Sequence)
-		want string
-	}{
-		{"length", func(s *engine.Sequence) { ops.Add(s, y, a, newT(engine.Float32, 11)) }, "shapes must match"},
-		{"alias", func(s *engine.Sequence) { ops.Add(s, a, a, b) }, "also an input"},
-		{"dtype", func(s *engine.Sequence) { ops.SiLUForward(s, y, newT(engine.Int32, 10)) }, "want float32"},
-		{"nil", func(s *engine.Sequence) { ops.SigmoidBackward(s, y, a, nil) }, "missing"},
-	}
-	for _, c := range cases {
-		wantRecordError(t, d, c.name, c.rec, c.want)
-	}
+	wantRecordErrors(t, d, []errorCase{
+		{"length", func(s *engine.Sequence) { ops.Add(s, y, a, newT(engine.Float32, 11)) }, "add: t float32[11] has 11 values, output t float32[10] has 10: shapes must match"},
+		{"alias", func(s *engine.Sequence) { ops.Add(s, a, a, b) }, "add: output t float32[10] is also an input"},
+		{"dtype", func(s *engine.Sequence) { ops.SiLUForward(s, y, newT(engine.Int32, 10)) }, "silu forward: t int32[10] is int32, want float32"},
+		{"nil input", func(s *engine.Sequence) { ops.SigmoidBackward(s, y, a, nil) }, "sigmoid backward: missing input tensor"},
+		{"nil output", func(s *engine.Sequence) { ops.Scale(s, nil, a, 2) }, "scale: missing output tensor"},
+	})
 	// Same length, different shape: accepted (elementwise over values).
 	s, err := d.NewSequence("shapes", engine.SequenceOptions{})
 	if err != nil {

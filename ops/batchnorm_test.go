@@ -138,8 +138,8 @@ func TestBatchNormStatsStable(t *testing.T) {
 		got := download(t, invstd)
 		for c := range got {
 			gotVar := 1/(got[c]*got[c]) - eps
-			if e := math.Abs(gotVar-wantVar[c]) / wantVar[c]; e > 1e-5 {
-				t.Errorf("%v channel %d: variance %g, want %g (relative error %.2g)", xs, c, gotVar, wantVar[c], e)
+			if err := enginetest.WithinRel(gotVar, wantVar[c], 1e-5, 0); err != nil {
+				t.Errorf("%v channel %d: variance: %v", xs, c, err)
 			}
 		}
 		compare(t, fmt.Sprintf("%v invstd", xs), got, wantInvstd, 1e-5)
@@ -299,8 +299,8 @@ func TestBatchNormBackwardFiniteDifference(t *testing.T) {
 		}
 		num := (at(orig+h) - at(orig-h)) / (2 * h)
 		at(orig)
-		if got := grads[name][i]; math.Abs(got-num) > 2e-2*math.Max(1, math.Abs(num)) {
-			t.Errorf("d%s[%d]: kernel %v, finite difference %v", name, i, got, num)
+		if err := enginetest.WithinRel(grads[name][i], num, 2e-2, 1); err != nil {
+			t.Errorf("d%s[%d]: kernel against finite difference: %v", name, i, err)
 		}
 	}
 	for _, i := range []int{0, 17, xs.Len() - 1} {
@@ -342,36 +342,53 @@ func TestBatchNormForwardLeavesNeighboursAlone(t *testing.T) {
 func TestBatchNormErrors(t *testing.T) {
 	d := enginetest.Open(t)
 	newT := func(shape ...int) *engine.Tensor { return poisoned(t, d, "t", shape...) }
-	x, y := newT(2, 3, 4, 4), newT(2, 3, 4, 4)
-	c3, c4 := newT(3), newT(4)
+	ints := func(shape ...int) *engine.Tensor { return newTensor(t, d, engine.Int32, shape...) }
+	x, y, dy := newT(2, 3, 4, 4), newT(2, 3, 4, 4), newT(2, 3, 4, 4)
+	mean, invstd, gamma, beta := newT(3), newT(3), newT(3), newT(3)
+	dgamma, dbeta, runMean, runVar := newT(3), newT(3), newT(3), newT(3)
+	c4 := newT(4)
 	flat := newT(96)
-	cases := []struct {
-		name string
-		rec  func(s *engine.Sequence)
-		want string
-	}{
-		{"stats 2-D x", func(s *engine.Sequence) { ops.BatchNormStats(s, c3, c3, flat, 1e-3) }, "4-D"},
-		{"stats wrong mean", func(s *engine.Sequence) { ops.BatchNormStats(s, c4, c3, x, 1e-3) }, "want [3]"},
-		{"stats negative eps", func(s *engine.Sequence) { ops.BatchNormStats(s, c3, newT(3), x, -1) }, "eps"},
+	wantRecordErrors(t, d, []errorCase{
+		{"stats 2-D x", func(s *engine.Sequence) { ops.BatchNormStats(s, mean, invstd, flat, 1e-3) }, "batch norm stats: t float32[96] must be 4-D"},
+		{"stats int x", func(s *engine.Sequence) { ops.BatchNormStats(s, mean, invstd, ints(2, 3, 4, 4), 1e-3) }, "batch norm stats: t int32[2 3 4 4] is int32, want float32"},
+		{"stats wrong mean", func(s *engine.Sequence) { ops.BatchNormStats(s, c4, invstd, x, 1e-3) }, "batch norm stats: mean t float32[4] does not fit x"},
+		{"stats 2-D invstd", func(s *engine.Sequence) { ops.BatchNormStats(s, mean, newT(3, 1), x, 1e-3) }, "batch norm stats: invstd t float32[3 1] does not fit x"},
+		{"stats int mean", func(s *engine.Sequence) { ops.BatchNormStats(s, ints(3), invstd, x, 1e-3) }, "batch norm stats: mean t int32[3] is int32, want float32"},
+		{"stats negative eps", func(s *engine.Sequence) { ops.BatchNormStats(s, mean, invstd, x, -1) }, "batch norm stats: eps -1 must be non-negative"},
+		{"stats NaN eps", func(s *engine.Sequence) { ops.BatchNormStats(s, mean, invstd, x, float32(math.NaN())) }, "eps NaN must be non-negative"},
 		{"forward y shape", func(s *engine.Sequence) {
-			ops.BatchNormForward(s, newT(2, 3, 4, 5), x, c3, c3, c3, c3, ops.ActNone)
-		}, "does not match"},
-		{"forward activation", func(s *engine.Sequence) { ops.BatchNormForward(s, y, x, c3, c3, c3, c3, 7) }, "activation"},
-		{"forward in place", func(s *engine.Sequence) { ops.BatchNormForward(s, x, x, c3, c3, c3, c3, ops.ActNone) }, "separate"},
+			ops.BatchNormForward(s, newT(2, 3, 4, 5), x, mean, invstd, gamma, beta, ops.ActNone)
+		}, "batch norm forward: y t float32[2 3 4 5] does not match shape [2 3 4 4]"},
+		{"forward int y", func(s *engine.Sequence) {
+			ops.BatchNormForward(s, ints(2, 3, 4, 4), x, mean, invstd, gamma, beta, ops.ActNone)
+		}, "batch norm forward: y t int32[2 3 4 4] is int32, want float32"},
+		{"forward activation", func(s *engine.Sequence) { ops.BatchNormForward(s, y, x, mean, invstd, gamma, beta, 7) }, "batch norm forward: unknown activation"},
+		{"forward in place", func(s *engine.Sequence) { ops.BatchNormForward(s, x, x, mean, invstd, gamma, beta, ops.ActNone) }, "batch norm forward: y t float32[2 3 4 4] is also x"},
 		{"backward gamma", func(s *engine.Sequence) {
-			ops.BatchNormBackward(s, y, newT(3), newT(3), newT(2, 3, 4, 4), x, c3, c3, c4, c3, ops.ActSiLU)
-		}, "gamma"},
+			ops.BatchNormBackward(s, y, dgamma, dbeta, dy, x, mean, invstd, c4, beta, ops.ActSiLU)
+		}, "batch norm backward: gamma t float32[4] does not fit x"},
+		{"backward activation", func(s *engine.Sequence) {
+			ops.BatchNormBackward(s, y, dgamma, dbeta, dy, x, mean, invstd, gamma, beta, 9)
+		}, "batch norm backward: unknown activation"},
+		{"backward dgamma is gamma", func(s *engine.Sequence) {
+			ops.BatchNormBackward(s, y, gamma, dbeta, dy, x, mean, invstd, gamma, beta, ops.ActNone)
+		}, "batch norm backward: output t float32[3] is also an input"},
+		{"update 2-D running mean", func(s *engine.Sequence) {
+			ops.BatchNormUpdateRunning(s, newT(3, 1), runVar, mean, invstd, 1e-3, 0.1, 32)
+		}, "batch norm update running: running mean t float32[3 1] must be [C]"},
+		{"update running var", func(s *engine.Sequence) {
+			ops.BatchNormUpdateRunning(s, runMean, c4, mean, invstd, 1e-3, 0.1, 32)
+		}, "batch norm update running: running var t float32[4] must be float32 [3]"},
 		{"update count", func(s *engine.Sequence) {
-			ops.BatchNormUpdateRunning(s, newT(3), newT(3), c3, c3, 1e-3, 0.1, 1)
-		}, "count 1"},
+			ops.BatchNormUpdateRunning(s, runMean, runVar, mean, invstd, 1e-3, 0.1, 1)
+		}, "batch norm update running: count 1"},
 		{"update momentum", func(s *engine.Sequence) {
-			ops.BatchNormUpdateRunning(s, newT(3), newT(3), c3, c3, 1e-3, 0.99+1, 32)
-		}, "momentum"},
-		{"eval var", func(s *engine.Sequence) { ops.BatchNormEvalParams(s, c3, newT(3), newT(3), c4, 1e-3) }, "running var"},
-	}
-	for _, c := range cases {
-		wantRecordError(t, d, c.name, c.rec, c.want)
-	}
+			ops.BatchNormUpdateRunning(s, runMean, runVar, mean, invstd, 1e-3, 0.99+1, 32)
+		}, "batch norm update running: momentum 1.99 outside [0, 1]"},
+		{"eval nil running mean", func(s *engine.Sequence) { ops.BatchNormEvalParams(s, mean, invstd, nil, runVar, 1e-3) }, "batch norm eval params: running mean <nil> must be [C]"},
+		{"eval var", func(s *engine.Sequence) { ops.BatchNormEvalParams(s, mean, invstd, runMean, c4, 1e-3) }, "batch norm eval params: running var t float32[4] must be float32 [3]"},
+		{"eval eps", func(s *engine.Sequence) { ops.BatchNormEvalParams(s, mean, invstd, runMean, runVar, -1e-3) }, "batch norm eval params: eps -0.001 must be non-negative"},
+	})
 }
 
 // BenchmarkBatchNorm times the registered batch-norm and activation cases

@@ -130,32 +130,44 @@ func TestSoftmaxCrossEntropySoft(t *testing.T) {
 
 func TestSoftmaxCrossEntropyErrors(t *testing.T) {
 	d := enginetest.Open(t)
-	logits := poisoned(t, d, "logits", 4, 10)
+	logits, targets := poisoned(t, d, "logits", 4, 10), poisoned(t, d, "targets", 4, 10)
 	o := newCEOutputs(t, d, 4, 10)
+	labels := newTensor(t, d, engine.Int32, 4)
 	floatLabels := poisoned(t, d, "float labels", 4)
-	cases := map[string]func(s *engine.Sequence){
-		"float labels": func(s *engine.Sequence) {
+	wantRecordErrors(t, d, []errorCase{
+		{"float labels", func(s *engine.Sequence) {
 			ops.SoftmaxCrossEntropy(s, o.loss, o.correct, o.dlogits, logits, floatLabels, 0)
-		},
-		"eps": func(s *engine.Sequence) {
+		}, "softmax cross entropy: labels float labels float32[4] must hold int32"},
+		{"labels length", func(s *engine.Sequence) {
+			ops.SoftmaxCrossEntropy(s, o.loss, o.correct, o.dlogits, logits, newTensor(t, d, engine.Int32, 5), 0)
+		}, "softmax cross entropy: labels t int32[5] does not match shape [4]"},
+		{"missing labels", func(s *engine.Sequence) { ops.SoftmaxCrossEntropy(s, o.loss, o.correct, o.dlogits, logits, nil, 0) }, "softmax cross entropy: labels is missing"},
+		{"smoothing 1.5", func(s *engine.Sequence) {
+			ops.SoftmaxCrossEntropy(s, o.loss, o.correct, o.dlogits, logits, labels, 1.5)
+		}, "label smoothing 1.5"},
+		{"smoothing NaN", func(s *engine.Sequence) {
+			ops.SoftmaxCrossEntropy(s, o.loss, o.correct, o.dlogits, logits, labels, float32(math.NaN()))
+		}, "label smoothing NaN"},
+		{"targets shape", func(s *engine.Sequence) {
 			ops.SoftmaxCrossEntropySoft(s, o.loss, o.correct, o.dlogits, logits, poisoned(t, d, "t", 4, 9))
-		},
-		"dlogits": func(s *engine.Sequence) {
-			ops.SoftmaxCrossEntropySoft(s, o.loss, o.correct, poisoned(t, d, "dl", 4, 9), logits, logits)
-		},
-		"correct": func(s *engine.Sequence) {
-			ops.SoftmaxCrossEntropySoft(s, o.loss, o.loss, o.dlogits, logits, logits)
-		},
-	}
-	for name, rec := range cases {
-		s, err := d.NewSequence(name, engine.SequenceOptions{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		rec(s)
-		if err := s.Finish(); err == nil {
-			t.Errorf("%s: no error", name)
-		}
-		s.Release()
-	}
+		}, "(soft targets): targets t float32[4 9] does not match shape [4 10]"},
+		{"3-D logits", func(s *engine.Sequence) {
+			ops.SoftmaxCrossEntropySoft(s, o.loss, o.correct, o.dlogits, poisoned(t, d, "l3", 4, 10, 1), targets)
+		}, "logits l3 float32[4 10 1] must be [rows, cols] or [rows, cols, 1, 1]"},
+		{"dlogits", func(s *engine.Sequence) {
+			ops.SoftmaxCrossEntropySoft(s, o.loss, o.correct, poisoned(t, d, "dl", 4, 9), logits, targets)
+		}, "dlogits dl float32[4 9] does not match shape [4 10]"},
+		{"int loss", func(s *engine.Sequence) {
+			ops.SoftmaxCrossEntropySoft(s, newTensor(t, d, engine.Int32, 1), o.correct, o.dlogits, logits, targets)
+		}, "loss t int32[1] must hold float32"},
+		{"loss shape", func(s *engine.Sequence) {
+			ops.SoftmaxCrossEntropySoft(s, poisoned(t, d, "l2", 2), o.correct, o.dlogits, logits, targets)
+		}, "loss l2 float32[2] does not match shape [1]"},
+		{"int correct", func(s *engine.Sequence) {
+			ops.SoftmaxCrossEntropySoft(s, o.loss, newTensor(t, d, engine.Int32, 2), o.dlogits, logits, targets)
+		}, "correct t int32[2] must hold float32"},
+		{"correct shape", func(s *engine.Sequence) {
+			ops.SoftmaxCrossEntropySoft(s, o.loss, o.loss, o.dlogits, logits, targets)
+		}, "correct loss float32[1] does not match shape [2]"},
+	})
 }

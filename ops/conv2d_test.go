@@ -2,7 +2,6 @@ package ops_test
 
 import (
 	"fmt"
-	"math"
 	"math/rand/v2"
 	"strings"
 	"testing"
@@ -176,8 +175,8 @@ func TestConv2DFiniteDifference(t *testing.T) {
 		down := loss()
 		v[i] = old
 		got := (up - down) / (2 * eps)
-		if math.Abs(got-want) > 1e-2*max(1, math.Abs(want)) {
-			t.Errorf("%s[%d]: finite difference %v, analytic %v", what, i, got, want)
+		if err := enginetest.WithinRel(got, want, 1e-2, 1); err != nil {
+			t.Errorf("%s[%d]: finite difference against analytic: %v", what, i, err)
 		}
 	}
 	wantDX := ref.Conv2DBackwardData(cr.dy, cr.ys, cr.w, cr.xs, tc.k, tc.stride)
@@ -205,40 +204,48 @@ func TestConv2DShapeErrors(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer scratch.Free()
-	for _, c := range []struct {
-		name, want string
-		record     func(s *engine.Sequence)
-	}{
-		{"stride 3", "stride 3", func(s *engine.Sequence) { ops.Conv2DForward(s, y, x, w, 3) }},
-		{"wrong output", "conv2d forward", func(s *engine.Sequence) { ops.Conv2DForward(s, y, x, w, 1) }},
-		{"even kernel", "kernel size 2", func(s *engine.Sequence) { ops.Conv2DForward(s, y, x, newT(4, 3, 2, 2), 2) }},
-		{"channels", "does not fit", func(s *engine.Sequence) { ops.Conv2DBackwardData(s, x, y, newT(4, 5, 3, 3), 2) }},
-		{"3-D input", "4-D", func(s *engine.Sequence) { ops.Conv2DBackwardWeight(s, w, newT(3, 9, 9), y, 2) }},
-		{"missing weight", "does not fit", func(s *engine.Sequence) { ops.Conv2DForward(s, y, x, nil, 2) }},
-		{"scratch for stride 1", "scratch does not fit", func(s *engine.Sequence) {
+	wantRecordErrors(t, d, []errorCase{
+		{"stride 3", func(s *engine.Sequence) { ops.Conv2DForward(s, y, x, w, 3) }, "conv2d forward: stride 3 is not supported"},
+		{"wrong output", func(s *engine.Sequence) { ops.Conv2DForward(s, y, x, w, 1) }, "conv2d forward: y t float32[1 4 5 5] does not match shape [1 4 9 9]"},
+		{"even kernel", func(s *engine.Sequence) { ops.Conv2DForward(s, y, x, newT(4, 3, 2, 2), 2) }, "conv2d forward: kernel size 2"},
+		{"kernel 9", func(s *engine.Sequence) { ops.Conv2DForward(s, newT(1, 4, 5, 5), x, newT(4, 3, 9, 9), 2) }, "conv2d forward: kernel size 9"},
+		{"channels", func(s *engine.Sequence) { ops.Conv2DBackwardData(s, x, y, newT(4, 5, 3, 3), 2) }, "conv2d backward data: w t float32[4 5 3 3] does not fit dx"},
+		{"non-square weight", func(s *engine.Sequence) { ops.Conv2DForward(s, y, x, newT(4, 3, 3, 1), 2) }, "conv2d forward: w t float32[4 3 3 1] does not fit x"},
+		{"3-D input", func(s *engine.Sequence) { ops.Conv2DBackwardWeight(s, w, newT(3, 9, 9), y, 2) }, "conv2d backward weight: t float32[3 9 9] must be 4-D"},
+		{"missing weight", func(s *engine.Sequence) { ops.Conv2DForward(s, y, x, nil, 2) }, "conv2d forward: w <nil> does not fit x"},
+		{"int weight", func(s *engine.Sequence) { ops.Conv2DForward(s, y, x, newTensor(t, d, engine.Int32, 4, 3, 3, 3), 2) }, "conv2d forward: t int32[4 3 3 3] is int32, want float32"},
+		{"too many rows", func(s *engine.Sequence) {
+			ops.Conv2DForward(s, newTensor(t, d, engine.Float32, 1, 1, 65536, 1), newTensor(t, d, engine.Float32, 1, 1, 65536, 1), newT(1, 1, 1, 1), 1)
+		}, "conv2d forward: 65536 image rows (batch 1 x height 65536) exceed the device's 65535 workgroups in y"},
+		{"too many channels", func(s *engine.Sequence) {
+			const c = 8*65535 + 8
+			ops.Conv2DBackwardWeight(s, newTensor(t, d, engine.Float32, 1, c, 1, 1), newTensor(t, d, engine.Float32, 1, c, 1, 1), newT(1, 1, 1, 1), 1)
+		}, "conv2d backward weight: 524288 input channels exceed the device's 65535 workgroups in x"},
+		{"scratch for stride 1", func(s *engine.Sequence) {
 			other, err := ops.NewConv2DWeightScratch(d, x.Shape, w.Shape, 1)
 			if err != nil {
 				t.Fatal(err)
 			}
 			defer other.Free()
 			ops.Conv2DBackwardWeightChunked(s, w, x, y, 2, other)
-		}},
-		{"nil scratch", "scratch does not fit", func(s *engine.Sequence) { ops.Conv2DBackwardWeightChunked(s, w, x, y, 2, nil) }},
+		}, "conv2d backward weight (chunked): scratch does not fit"},
+		{"nil scratch", func(s *engine.Sequence) { ops.Conv2DBackwardWeightChunked(s, w, x, y, 2, nil) }, "conv2d backward weight (chunked): scratch does not fit"},
+	})
+	for _, c := range []struct {
+		name   string
+		x, w   []int
+		stride int
+		want   string
+	}{
+		{"3-D input", []int{1, 3, 9}, w.Shape, 1, "do not make a convolution"},
+		{"channels", []int{1, 5, 9, 9}, w.Shape, 1, "do not make a convolution"},
+		{"stride 0", x.Shape, w.Shape, 0, "do not make a convolution"},
+		{"empty dimension", []int{0, 3, 9, 9}, w.Shape, 1, "has an empty dimension"},
 	} {
-		t.Run(c.name, func(t *testing.T) {
-			s, err := d.NewSequence(c.name, engine.SequenceOptions{})
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer s.Release()
-			c.record(s)
-			err = s.Finish()
-			if err == nil || !strings.Contains(err.Error(), c.want) {
-				t.Fatalf("error %v, want one mentioning %q", err, c.want)
-			}
-		})
-	}
-	if _, err := ops.NewConv2DWeightScratch(d, []int{1, 3, 9}, w.Shape, 1); err == nil {
-		t.Error("scratch for a 3-D input: no error")
+		sc, err := ops.NewConv2DWeightScratch(d, c.x, c.w, c.stride)
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("scratch, %s: got %v, want an error containing %q", c.name, err, c.want)
+		}
+		sc.Free()
 	}
 }

@@ -176,8 +176,8 @@ func TestDepthwiseFiniteDifferences(t *testing.T) {
 			t.Fatal(err)
 		}
 		fd := (plus - minus) / (2 * h)
-		if math.Abs(fd-grad) > 1e-2*(1+math.Abs(grad)) {
-			t.Errorf("%s[%d]: finite difference %.5g, kernel %.5g", what, i, fd, grad)
+		if err := enginetest.Within(fd, grad, 1e-2*(1+math.Abs(grad))); err != nil {
+			t.Errorf("%s[%d]: finite difference against kernel: %v", what, i, err)
 		}
 	}
 	for range 4 {
@@ -196,28 +196,19 @@ func TestDepthwiseShapeErrors(t *testing.T) {
 	x := newT(1, 4, 9, 9)
 	y := newT(1, 4, 9, 9)
 	w3 := newT(4, 1, 3, 3)
-	for _, c := range []struct {
-		name, want string
-		rec        func(s *engine.Sequence)
-	}{
-		{"stride 3", "stride 3", func(s *engine.Sequence) { ops.DepthwiseForward(s, y, x, w3, 3) }},
-		{"kernel 4", "kernel size 4", func(s *engine.Sequence) { ops.DepthwiseForward(s, y, x, newT(4, 1, 4, 4), 1) }},
-		{"weight channels", "does not fit", func(s *engine.Sequence) { ops.DepthwiseForward(s, y, x, newT(3, 1, 3, 3), 1) }},
-		{"output size", "does not match", func(s *engine.Sequence) { ops.DepthwiseForward(s, y, x, w3, 2) }},
-		{"dx size", "does not match", func(s *engine.Sequence) { ops.DepthwiseBackwardData(s, newT(1, 4, 8, 9), y, w3, 1) }},
-		{"3-D input", "4-D", func(s *engine.Sequence) { ops.DepthwiseBackwardWeight(s, w3, newT(4, 9, 9), y, 1) }},
-	} {
-		s, err := d.NewSequence(c.name, engine.SequenceOptions{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		c.rec(s)
-		err = s.Finish()
-		s.Release()
-		if err == nil || !strings.Contains(err.Error(), c.want) || !strings.Contains(err.Error(), "depthwise") {
-			t.Errorf("%s: error %v, want one naming depthwise and %q", c.name, err, c.want)
-		}
-	}
+	wantRecordErrors(t, d, []errorCase{
+		{"stride 3", func(s *engine.Sequence) { ops.DepthwiseForward(s, y, x, w3, 3) }, "depthwise forward: stride 3 is not supported"},
+		{"kernel 4", func(s *engine.Sequence) { ops.DepthwiseForward(s, y, x, newT(4, 1, 4, 4), 1) }, "depthwise forward: kernel size 4"},
+		{"kernel 7", func(s *engine.Sequence) { ops.DepthwiseForward(s, y, x, newT(4, 1, 7, 7), 1) }, "depthwise forward: kernel size 7"},
+		{"weight channels", func(s *engine.Sequence) { ops.DepthwiseForward(s, y, x, newT(3, 1, 3, 3), 1) }, "depthwise forward: w t float32[3 1 3 3] does not fit x"},
+		{"weight groups", func(s *engine.Sequence) { ops.DepthwiseForward(s, y, x, newT(4, 2, 3, 3), 1) }, "depthwise forward: w t float32[4 2 3 3] does not fit x"},
+		{"output size", func(s *engine.Sequence) { ops.DepthwiseForward(s, y, x, w3, 2) }, "depthwise forward: y t float32[1 4 9 9] does not match shape [1 4 5 5]"},
+		{"dx size", func(s *engine.Sequence) { ops.DepthwiseBackwardData(s, newT(1, 4, 8, 9), y, w3, 1) }, "depthwise backward data: dy t float32[1 4 9 9] does not match shape [1 4 8 9]"},
+		{"3-D input", func(s *engine.Sequence) { ops.DepthwiseBackwardWeight(s, w3, newT(4, 9, 9), y, 1) }, "depthwise backward weight: t float32[4 9 9] must be 4-D"},
+		{"int dy", func(s *engine.Sequence) {
+			ops.DepthwiseBackwardWeight(s, w3, x, newTensor(t, d, engine.Int32, 1, 4, 9, 9), 1)
+		}, "depthwise backward weight: t int32[1 4 9 9] is int32, want float32"},
+	})
 }
 
 // TestDepthwiseKernelsSharePushBlock guards the single Go mirror the

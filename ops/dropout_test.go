@@ -2,6 +2,7 @@ package ops_test
 
 import (
 	"math"
+	"strings"
 	"testing"
 
 	"github.com/effv2vk/effv2vk/engine"
@@ -161,32 +162,44 @@ func TestMaskStatistics(t *testing.T) {
 	}
 }
 
+// TestDropoutSettingsErrors makes each check of the random ops fail alone:
+// output and input are distinct tensors of the right shapes, so only the
+// setting under test is wrong, and the error must name it.
 func TestDropoutSettingsErrors(t *testing.T) {
 	d := enginetest.Open(t)
-	x := poisoned(t, d, "x", 2, 3, 4, 4)
+	x, y := poisoned(t, d, "x", 2, 3, 4, 4), poisoned(t, d, "y", 2, 3, 4, 4)
 	rng := rngState(t, d, 1, 0)
-	bad := poisoned(t, d, "not rng", 4)
-	cases := map[string]func(s *engine.Sequence){
-		"keep 0":      func(s *engine.Sequence) { ops.DropPathForward(s, x, x, rng, 0, 0) },
-		"keep 1.5":    func(s *engine.Sequence) { ops.DropPathForward(s, x, x, rng, 1.5, 0) },
-		"p 1":         func(s *engine.Sequence) { ops.DropoutForward(s, x, x, rng, 1, 0) },
-		"p NaN":       func(s *engine.Sequence) { ops.DropoutForward(s, x, x, rng, float32(math.NaN()), 0) },
-		"float rng":   func(s *engine.Sequence) { ops.DropoutForward(s, x, x, bad, 0.5, 0) },
-		"shape":       func(s *engine.Sequence) { ops.DropoutForward(s, poisoned(t, d, "y", 3), x, rng, 0.5, 0) },
-		"uniform rng": func(s *engine.Sequence) { ops.RandomUniform(s, x, bad, 0) },
-	}
-	for name, rec := range cases {
-		s, err := d.NewSequence(name, engine.SequenceOptions{})
-		if err != nil {
-			t.Fatal(err)
+	floatRNG := poisoned(t, d, "float rng", 4)
+	shortRNG := newTensor(t, d, engine.Uint32, 3)
+	ints := newTensor(t, d, engine.Int32, 2, 3, 4, 4)
+	nan := float32(math.NaN())
+	wantRecordErrors(t, d, []errorCase{
+		{"keep 0", func(s *engine.Sequence) { ops.DropPathForward(s, y, x, rng, 0, 0) }, "drop path forward: keep probability 0:"},
+		{"keep 1.5", func(s *engine.Sequence) { ops.DropPathBackward(s, y, x, rng, 1.5, 0) }, "drop path backward: keep probability 1.5:"},
+		{"keep NaN", func(s *engine.Sequence) { ops.DropPathForward(s, y, x, rng, nan, 0) }, "keep probability NaN"},
+		{"drop path int x", func(s *engine.Sequence) { ops.DropPathForward(s, y, ints, rng, 0.5, 0) }, "drop path forward: x t int32[2 3 4 4] must hold float32"},
+		{"drop path int y", func(s *engine.Sequence) { ops.DropPathForward(s, ints, x, rng, 0.5, 0) }, "drop path forward: y t"},
+		{"drop path float rng", func(s *engine.Sequence) { ops.DropPathForward(s, y, x, floatRNG, 0.5, 0) }, "drop path forward: rng state float rng"},
+		{"drop path short rng", func(s *engine.Sequence) { ops.DropPathForward(s, y, x, shortRNG, 0.5, 0) }, "drop path forward: rng state t uint32[3] does not match shape [4]"},
+		{"drop path 2-D x", func(s *engine.Sequence) {
+			ops.DropPathForward(s, poisoned(t, d, "y2", 2, 48), poisoned(t, d, "x2", 2, 48), rng, 0.5, 0)
+		}, "must be 4-D"},
+		{"drop path y shape", func(s *engine.Sequence) { ops.DropPathForward(s, poisoned(t, d, "y5", 2, 3, 4, 5), x, rng, 0.5, 0) }, "drop path forward: y y5"},
+		{"p 1", func(s *engine.Sequence) { ops.DropoutForward(s, y, x, rng, 1, 0) }, "dropout forward: drop probability 1:"},
+		{"p -0.25", func(s *engine.Sequence) { ops.DropoutBackward(s, y, x, rng, -0.25, 0) }, "dropout backward: drop probability -0.25:"},
+		{"p NaN", func(s *engine.Sequence) { ops.DropoutForward(s, y, x, rng, nan, 0) }, "drop probability NaN"},
+		{"dropout int x", func(s *engine.Sequence) { ops.DropoutForward(s, y, ints, rng, 0.5, 0) }, "dropout forward: x t"},
+		{"dropout int y", func(s *engine.Sequence) { ops.DropoutForward(s, ints, x, rng, 0.5, 0) }, "dropout forward: y t"},
+		{"dropout float rng", func(s *engine.Sequence) { ops.DropoutForward(s, y, x, floatRNG, 0.5, 0) }, "dropout forward: rng state float rng"},
+		{"dropout short rng", func(s *engine.Sequence) { ops.DropoutForward(s, y, x, shortRNG, 0.5, 0) }, "dropout forward: rng state t uint32[3] does not match"},
+		{"dropout y shape", func(s *engine.Sequence) { ops.DropoutForward(s, poisoned(t, d, "y3", 3), x, rng, 0.5, 0) }, "dropout forward: y y3"},
+		{"uniform float rng", func(s *engine.Sequence) { ops.RandomUniform(s, y, floatRNG, 0) }, "random uniform: rng state float rng"},
+		{"uniform short rng", func(s *engine.Sequence) { ops.RandomUniform(s, y, shortRNG, 0) }, "random uniform: rng state t uint32[3]"},
+		{"uniform int y", func(s *engine.Sequence) { ops.RandomUniform(s, ints, rng, 0) }, "random uniform: y t"},
+	})
+	for name, bad := range map[string]*engine.Tensor{"float": floatRNG, "short": shortRNG, "nil": nil} {
+		if err := ops.SetRNGState(bad, 1, 2); err == nil || !strings.Contains(err.Error(), "want a uint32 [4] tensor") {
+			t.Errorf("SetRNGState on a %s tensor: got %v", name, err)
 		}
-		rec(s)
-		if err := s.Finish(); err == nil {
-			t.Errorf("%s: no error", name)
-		}
-		s.Release()
-	}
-	if err := ops.SetRNGState(bad, 1, 2); err == nil {
-		t.Error("SetRNGState on a float tensor: no error")
 	}
 }

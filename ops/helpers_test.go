@@ -156,6 +156,35 @@ func benchFamilies(b *testing.B, families ...string) {
 	}
 }
 
+// newTensor allocates an (unwritten) tensor of any element type, freed when
+// t ends: for error cases, which never run.
+func newTensor(t *testing.T, d *engine.Device, dt engine.DType, shape ...int) *engine.Tensor {
+	t.Helper()
+	x, err := d.NewTensor("t", dt, shape...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(x.Free)
+	return x
+}
+
+// errorCase is one bad call of an op: the error it must record names the
+// check under test (want is a substring only that check's message holds),
+// and every other input is valid, so deleting the check fails the case.
+type errorCase struct {
+	name string
+	rec  func(s *engine.Sequence)
+	want string
+}
+
+// wantRecordErrors runs wantRecordError for every case.
+func wantRecordErrors(t *testing.T, d *engine.Device, cases []errorCase) {
+	t.Helper()
+	for _, c := range cases {
+		wantRecordError(t, d, c.name, c.rec, c.want)
+	}
+}
+
 // wantRecordError records rec into a new sequence and fails t unless
 // Finish reports an error containing want.
 func wantRecordError(t *testing.T, d *engine.Device, name string, rec func(s *engine.Sequence), want string) {
@@ -168,5 +197,8 @@ func wantRecordError(t *testing.T, d *engine.Device, name string, rec func(s *en
 	rec(s)
 	if err := s.Finish(); err == nil || !strings.Contains(err.Error(), want) {
 		t.Errorf("%s: got %v, want an error containing %q", name, err, want)
+	}
+	if n := s.Dispatches(); n != 0 {
+		t.Errorf("%s: %d dispatches recorded by a refused call", name, n)
 	}
 }

@@ -52,36 +52,23 @@ func TestPrepareInput(t *testing.T) {
 
 func TestPrepareInputErrors(t *testing.T) {
 	d := enginetest.Open(t)
-	src, err := d.NewTensor("src", engine.Uint8, 2, 8, 8, 2)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(src.Free)
-	gray, err := d.NewTensor("gray", engine.Uint8, 2, 8, 8, 1)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(gray.Free)
+	src := newTensor(t, d, engine.Uint8, 2, 8, 8, 2)
+	gray := newTensor(t, d, engine.Uint8, 2, 8, 8, 1)
+	y := poisoned(t, d, "y", 2, 3, 4, 4)
 	one := [3]float32{1, 1, 1}
-	cases := map[string]func(s *engine.Sequence){
-		"two channels": func(s *engine.Sequence) { ops.PrepareInput(s, poisoned(t, d, "y", 2, 3, 4, 4), src, one, one) },
-		"float source": func(s *engine.Sequence) {
-			ops.PrepareInput(s, poisoned(t, d, "y", 2, 3, 4, 4), poisoned(t, d, "x", 2, 8, 8, 1), one, one)
-		},
-		"batch": func(s *engine.Sequence) { ops.PrepareInput(s, poisoned(t, d, "y", 3, 3, 4, 4), gray, one, one) },
-		"zero std": func(s *engine.Sequence) {
-			ops.PrepareInput(s, poisoned(t, d, "y", 2, 3, 4, 4), gray, one, [3]float32{1, 0, 1})
-		},
-	}
-	for name, rec := range cases {
-		s, err := d.NewSequence(name, engine.SequenceOptions{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		rec(s)
-		if err := s.Finish(); err == nil {
-			t.Errorf("%s: no error", name)
-		}
-		s.Release()
-	}
+	wantRecordErrors(t, d, []errorCase{
+		{"two channels", func(s *engine.Sequence) { ops.PrepareInput(s, y, src, one, one) }, "prepare input: source t uint8[2 8 8 2] must be NHWC"},
+		{"3-D source", func(s *engine.Sequence) { ops.PrepareInput(s, y, newTensor(t, d, engine.Uint8, 2, 8, 8), one, one) }, "prepare input: source t uint8[2 8 8] must be NHWC"},
+		{"float source", func(s *engine.Sequence) { ops.PrepareInput(s, y, poisoned(t, d, "x", 2, 8, 8, 1), one, one) }, "prepare input: src x float32[2 8 8 1] must hold uint8"},
+		{"int output", func(s *engine.Sequence) {
+			ops.PrepareInput(s, newTensor(t, d, engine.Int32, 2, 3, 4, 4), gray, one, one)
+		}, "prepare input: y t int32[2 3 4 4] must hold float32"},
+		{"3-D output", func(s *engine.Sequence) { ops.PrepareInput(s, poisoned(t, d, "y3", 2, 3, 16), gray, one, one) }, "prepare input: y3 float32[2 3 16] must be 4-D"},
+		{"batch", func(s *engine.Sequence) { ops.PrepareInput(s, poisoned(t, d, "y", 3, 3, 4, 4), gray, one, one) }, "prepare input: output y float32[3 3 4 4] must be [2,3,outH,outW]"},
+		{"one output channel", func(s *engine.Sequence) { ops.PrepareInput(s, poisoned(t, d, "y", 2, 1, 4, 4), gray, one, one) }, "prepare input: output y float32[2 1 4 4] must be [2,3,outH,outW]"},
+		{"zero std", func(s *engine.Sequence) { ops.PrepareInput(s, y, gray, one, [3]float32{1, 0, 1}) }, "prepare input: std[1] is zero"},
+		{"too many pixels", func(s *engine.Sequence) {
+			ops.PrepareInput(s, newTensor(t, d, engine.Float32, 1, 3, 2048, 2049), newTensor(t, d, engine.Uint8, 1, 8, 8, 1), one, one)
+		}, "prepare input: 1 images of 2048x2049: too large for one dispatch"},
+	})
 }

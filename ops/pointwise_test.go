@@ -1,10 +1,8 @@
 package ops_test
 
 import (
-	"math"
 	"math/rand/v2"
 	"reflect"
-	"strings"
 	"testing"
 
 	"github.com/effv2vk/effv2vk/engine"
@@ -169,8 +167,8 @@ func TestPointwiseFiniteDifferences(t *testing.T) {
 			t.Fatal(err)
 		}
 		// float32 forward sums of ~30 terms: differences are good to ~1e-3.
-		if math.Abs(num-analytic) > 2e-3*math.Max(1, math.Abs(analytic)) {
-			t.Errorf("%s[%d]: finite difference %v, backward %v", what, i, num, analytic)
+		if err := enginetest.WithinRel(num, analytic, 2e-3, 1); err != nil {
+			t.Errorf("%s[%d]: finite difference against backward: %v", what, i, err)
 		}
 	}
 	for range 3 {
@@ -187,30 +185,16 @@ func TestPointwiseShapeErrors(t *testing.T) {
 	d := enginetest.Open(t)
 	mk := func(shape ...int) *engine.Tensor { return poisoned(t, d, "t", shape...) }
 	x, w, y := mk(2, 8, 5, 5), mk(16, 8, 1, 1), mk(2, 16, 5, 5)
-	for _, c := range []struct {
-		name, want string
-		rec        func(s *engine.Sequence)
-	}{
-		{"3x3 weight", "pointwise forward", func(s *engine.Sequence) { ops.PointwiseForward(s, y, x, mk(16, 8, 3, 3)) }},
-		{"wrong channels", "pointwise forward", func(s *engine.Sequence) { ops.PointwiseForward(s, y, mk(2, 7, 5, 5), w) }},
-		{"wrong dx size", "pointwise backward data", func(s *engine.Sequence) { ops.PointwiseBackwardData(s, mk(2, 8, 4, 5), y, w) }},
-		{"wrong dw", "pointwise backward weight", func(s *engine.Sequence) { ops.PointwiseBackwardWeight(s, mk(16, 9, 1, 1), x, y) }},
-		{"3-D x", "pointwise backward weight", func(s *engine.Sequence) { ops.PointwiseBackwardWeight(s, w, mk(2, 8, 25), y) }},
-	} {
-		s, err := d.NewSequence(c.name, engine.SequenceOptions{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		c.rec(s)
-		err = s.Finish()
-		if err == nil || !strings.Contains(err.Error(), c.want) {
-			t.Errorf("%s: error %v, want one naming %q", c.name, err, c.want)
-		}
-		if s.Dispatches() != 0 {
-			t.Errorf("%s: %d dispatches recorded for a bad shape", c.name, s.Dispatches())
-		}
-		s.Release()
-	}
+	wantRecordErrors(t, d, []errorCase{
+		{"3x3 weight", func(s *engine.Sequence) { ops.PointwiseForward(s, y, x, mk(16, 8, 3, 3)) }, "pointwise forward: w t float32[16 8 3 3] does not fit x"},
+		{"missing weight", func(s *engine.Sequence) { ops.PointwiseForward(s, y, x, nil) }, "pointwise forward: w <nil> does not fit x"},
+		{"wrong channels", func(s *engine.Sequence) { ops.PointwiseForward(s, y, mk(2, 7, 5, 5), w) }, "pointwise forward: w t float32[16 8 1 1] does not fit x"},
+		{"wrong y", func(s *engine.Sequence) { ops.PointwiseForward(s, mk(2, 15, 5, 5), x, w) }, "pointwise forward: y t float32[2 15 5 5] does not match shape [2 16 5 5]"},
+		{"wrong dx size", func(s *engine.Sequence) { ops.PointwiseBackwardData(s, mk(2, 8, 4, 5), y, w) }, "pointwise backward data: dy t float32[2 16 5 5] does not match shape [2 16 4 5]"},
+		{"wrong dw", func(s *engine.Sequence) { ops.PointwiseBackwardWeight(s, mk(16, 9, 1, 1), x, y) }, "pointwise backward weight: dw t float32[16 9 1 1] does not fit x"},
+		{"3-D x", func(s *engine.Sequence) { ops.PointwiseBackwardWeight(s, w, mk(2, 8, 25), y) }, "pointwise backward weight: t float32[2 8 25] must be 4-D"},
+		{"int x", func(s *engine.Sequence) { ops.PointwiseForward(s, y, newTensor(t, d, engine.Int32, 2, 8, 5, 5), w) }, "pointwise forward: t int32[2 8 5 5] is int32, want float32"},
+	})
 }
 
 // TestPointwisePushBlocks checks that the four pointwise kernels declare the

@@ -2,6 +2,7 @@ package ops_test
 
 import (
 	"math"
+	"strings"
 	"testing"
 
 	"github.com/effv2vk/effv2vk/engine"
@@ -40,11 +41,11 @@ func TestReductions(t *testing.T) {
 		for _, v := range vals[i] {
 			abs += math.Abs(v)
 		}
-		if got, want := download(t, sum)[0], ref.Sum(vals[i]); math.Abs(got-want) > 1e-6*abs {
-			t.Errorf("sum of %d: got %v want %v", len(vals[i]), got, want)
+		if err := enginetest.Within(download(t, sum)[0], ref.Sum(vals[i]), 1e-6*abs); err != nil {
+			t.Errorf("sum of %d: %v", len(vals[i]), err)
 		}
-		if got, want := download(t, mean)[0], ref.Mean(vals[i]); math.Abs(got-want) > 1e-6*abs/float64(len(vals[i])) {
-			t.Errorf("mean of %d: got %v want %v", len(vals[i]), got, want)
+		if err := enginetest.Within(download(t, mean)[0], ref.Mean(vals[i]), 1e-6*abs/float64(len(vals[i]))); err != nil {
+			t.Errorf("mean of %d: %v", len(vals[i]), err)
 		}
 	}
 	norm := poisoned(t, d, "norm", 1)
@@ -53,20 +54,35 @@ func TestReductions(t *testing.T) {
 	compare(t, "grad norm", first, []float64{ref.L2Norm(vals...)}, 1e-5)
 	run(t, d, func(s *engine.Sequence) { ops.GradNorm(s, norm, scratch, xs...) })
 	sameBits(t, "grad norm", first, download(t, norm))
+}
 
-	one, err := ops.NewReduceScratch(d, xs[0])
+// TestReduceErrors reaches each check of the reductions with otherwise valid
+// arguments.
+func TestReduceErrors(t *testing.T) {
+	d := enginetest.Open(t)
+	x, big := poisoned(t, d, "x", 100), poisoned(t, d, "big", 50000)
+	out := poisoned(t, d, "out", 1)
+	scratch, err := ops.NewReduceScratch(d, x, big)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer one.Free()
-	s, err := d.NewSequence("too small", engine.SequenceOptions{})
+	defer scratch.Free()
+	small, err := ops.NewReduceScratch(d, x)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer s.Release()
-	ops.GradNorm(s, norm, one, xs...)
-	if err := s.Finish(); err == nil {
-		t.Error("grad norm with too small a scratch: no error")
+	defer small.Free()
+	wantRecordErrors(t, d, []errorCase{
+		{"int out", func(s *engine.Sequence) { ops.Sum(s, newTensor(t, d, engine.Int32, 1), scratch, x) }, "sum: out t int32[1] must hold float32"},
+		{"out shape", func(s *engine.Sequence) { ops.Sum(s, poisoned(t, d, "o2", 2), scratch, x) }, "sum: out o2 float32[2] does not match shape [1]"},
+		{"nil scratch", func(s *engine.Sequence) { ops.Sum(s, out, nil, x) }, "sum: missing scratch"},
+		{"no tensors", func(s *engine.Sequence) { ops.GradNorm(s, out, scratch) }, "grad norm: no tensors to reduce"},
+		{"int tensor", func(s *engine.Sequence) { ops.GradNorm(s, out, scratch, x, newTensor(t, d, engine.Int32, 4)) }, "grad norm: tensor 1 t int32[4] must hold float32"},
+		{"mean of nil", func(s *engine.Sequence) { ops.Mean(s, out, scratch, nil) }, "mean: missing tensor"},
+		{"scratch too small", func(s *engine.Sequence) { ops.GradNorm(s, out, small, x, big) }, "grad norm: 14 partial sums exceed the scratch's 1"},
+	})
+	if _, err := ops.NewReduceScratch(d, x, nil); err == nil || !strings.Contains(err.Error(), "reduce scratch: tensor 1 is nil") {
+		t.Errorf("scratch over a nil tensor: got %v", err)
 	}
 }
 

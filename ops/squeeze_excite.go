@@ -235,11 +235,15 @@ func LinearBackward(s *engine.Sequence, dx, dw, db, dy, x, w *engine.Tensor) {
 	if !wantMatrix(s, op, "dy", dy, n, out) || !wantMatrix(s, op, "dw", dw, out, in) {
 		return
 	}
+	// Every check before the first dispatch: a refused call records nothing.
+	if dx != nil && !wantMatrix(s, op, "dx", dx, n, in) {
+		return
+	}
+	if db != nil && (!dtypeIs(s, op, "db", db, engine.Float32) || !wantShape(s, op, "db", db, out)) {
+		return
+	}
 	push := shaders.LinearBackwardWeightPush{N: uint32(n), InFeatures: uint32(in), OutFeatures: uint32(out)}
 	if dx != nil {
-		if !wantMatrix(s, op, "dx", dx, n, in) {
-			return
-		}
 		if in%4 == 0 {
 			s.Dispatch1D(s.Kernel("linear_backward_data_vec4", seLocal), n*in/4, shaders.LinearBackwardDataVec4Push(push), dx, dy, w)
 		} else {
@@ -252,9 +256,6 @@ func LinearBackward(s *engine.Sequence, dx, dw, db, dy, x, w *engine.Tensor) {
 		s.Dispatch1D(s.Kernel("linear_backward_weight", seLocal), out*in, push, dw, dy, x)
 	}
 	if db != nil {
-		if !dtypeIs(s, op, "db", db, engine.Float32) || !wantShape(s, op, "db", db, out) {
-			return
-		}
 		s.Dispatch1D(s.Kernel("linear_backward_bias", seLocal), out, shaders.LinearBackwardBiasPush{N: uint32(n), OutFeatures: uint32(out)}, db, dy)
 	}
 }

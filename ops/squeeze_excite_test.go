@@ -188,26 +188,34 @@ func TestLinear(t *testing.T) {
 
 func TestSqueezeExciteShapeErrors(t *testing.T) {
 	d := enginetest.Open(t)
-	f := func(shape ...int) *engine.Tensor { return poisoned(t, d, "t", shape...) }
-	x, y := f(2, 3, 4, 4), f(2, 3)
-	cases := map[string]func(s *engine.Sequence){
-		"pool y shape":    func(s *engine.Sequence) { ops.GlobalAvgPoolForward(s, f(2, 4), x) },
-		"pool x 3-D":      func(s *engine.Sequence) { ops.GlobalAvgPoolForward(s, y, f(2, 3, 4)) },
-		"scale y shape":   func(s *engine.Sequence) { ops.ChannelScaleForward(s, f(2, 3, 4, 5), x, y) },
-		"scale dsc shape": func(s *engine.Sequence) { ops.ChannelScaleBackward(s, f(2, 3, 4, 4), f(3, 2), x, x, y) },
-		"linear in":       func(s *engine.Sequence) { ops.LinearForward(s, f(2, 5), f(2, 7), f(5, 6), nil) },
-		"linear bias":     func(s *engine.Sequence) { ops.LinearForward(s, f(2, 5), f(2, 6), f(5, 6), f(4)) },
-		"linear dw":       func(s *engine.Sequence) { ops.LinearBackward(s, nil, f(6, 5), nil, f(2, 5), f(2, 6), f(5, 6)) },
-	}
-	for name, rec := range cases {
-		s, err := d.NewSequence(name, engine.SequenceOptions{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		rec(s)
-		if err := s.Finish(); err == nil {
-			t.Errorf("%s: no error", name)
-		}
-		s.Release()
-	}
+	f := func(name string, shape ...int) *engine.Tensor { return poisoned(t, d, name, shape...) }
+	ints := func(shape ...int) *engine.Tensor { return newTensor(t, d, engine.Int32, shape...) }
+	x, y, sc := f("x", 2, 3, 4, 4), f("y", 2, 3, 4, 4), f("sc", 2, 3)
+	lx, lw, ly := f("lx", 2, 6), f("lw", 5, 6), f("ly", 2, 5)
+	wantRecordErrors(t, d, []errorCase{
+		{"pool y shape", func(s *engine.Sequence) { ops.GlobalAvgPoolForward(s, f("y24", 2, 4), x) }, "global avg pool forward: y y24 float32[2 4] does not match shape [2 3]"},
+		{"pool x 3-D", func(s *engine.Sequence) { ops.GlobalAvgPoolForward(s, sc, f("x3", 2, 3, 4)) }, "global avg pool forward: x3 float32[2 3 4] must be 4-D"},
+		{"pool int x", func(s *engine.Sequence) { ops.GlobalAvgPoolForward(s, sc, ints(2, 3, 4, 4)) }, "global avg pool forward: x t int32[2 3 4 4] must hold float32"},
+		{"pool y 3-D", func(s *engine.Sequence) { ops.GlobalAvgPoolForward(s, f("y231", 2, 3, 1), x) }, "global avg pool forward: y y231 float32[2 3 1] must be [rows, cols]"},
+		{"pool backward dy", func(s *engine.Sequence) { ops.GlobalAvgPoolBackward(s, x, f("dy32", 3, 2)) }, "global avg pool backward: dy dy32 float32[3 2] does not match"},
+		{"scale y shape", func(s *engine.Sequence) { ops.ChannelScaleForward(s, f("y45", 2, 3, 4, 5), x, sc) }, "channel scale forward: y y45 float32[2 3 4 5] does not match"},
+		{"scale int y", func(s *engine.Sequence) { ops.ChannelScaleForward(s, ints(2, 3, 4, 4), x, sc) }, "channel scale forward: y t int32[2 3 4 4] must hold float32"},
+		{"scale sc shape", func(s *engine.Sequence) { ops.ChannelScaleForward(s, y, x, f("sc32", 3, 2)) }, "channel scale forward: sc sc32 float32[3 2] does not match"},
+		{"scale dsc shape", func(s *engine.Sequence) { ops.ChannelScaleBackward(s, y, f("dsc", 3, 2), x, x, sc) }, "channel scale backward: dsc dsc float32[3 2] does not match"},
+		{"scale dx shape", func(s *engine.Sequence) { ops.ChannelScaleBackward(s, f("dx", 2, 3, 4, 5), f("dsc", 2, 3), y, x, sc) }, "channel scale backward: dx dx float32[2 3 4 5] does not match"},
+		{"scale int dy", func(s *engine.Sequence) {
+			ops.ChannelScaleBackward(s, f("dx", 2, 3, 4, 4), f("dsc", 2, 3), ints(2, 3, 4, 4), x, sc)
+		}, "channel scale backward: dy t int32[2 3 4 4] must hold float32"},
+		{"linear in", func(s *engine.Sequence) { ops.LinearForward(s, ly, f("x7", 2, 7), lw, nil) }, "linear forward: input x7 float32[2 7] does not match weight lw float32[5 6] (In 7 vs 6)"},
+		{"linear 3-D w", func(s *engine.Sequence) { ops.LinearForward(s, ly, lx, f("w3", 5, 6, 2), nil) }, "linear forward: w w3 float32[5 6 2] must be [rows, cols]"},
+		{"linear y", func(s *engine.Sequence) { ops.LinearForward(s, f("y4", 2, 4), lx, lw, nil) }, "linear forward: y y4 float32[2 4] does not match shape [2 5]"},
+		{"linear bias", func(s *engine.Sequence) { ops.LinearForward(s, ly, lx, lw, f("b4", 4)) }, "linear forward: b b4 float32[4] does not match shape [5]"},
+		{"linear int bias", func(s *engine.Sequence) { ops.LinearForward(s, ly, lx, lw, ints(5)) }, "linear forward: b t int32[5] must hold float32"},
+		{"linear backward in", func(s *engine.Sequence) { ops.LinearBackward(s, nil, lw, nil, ly, f("x7", 2, 7), lw) }, "linear backward: input x7 float32[2 7] does not match weight"},
+		{"linear dw", func(s *engine.Sequence) { ops.LinearBackward(s, nil, f("dw65", 6, 5), nil, ly, lx, lw) }, "linear backward: dw dw65 float32[6 5] does not match shape [5 6]"},
+		{"linear dy", func(s *engine.Sequence) { ops.LinearBackward(s, nil, f("dw", 5, 6), nil, f("dy", 2, 4), lx, lw) }, "linear backward: dy dy float32[2 4] does not match shape [2 5]"},
+		{"linear dx", func(s *engine.Sequence) { ops.LinearBackward(s, f("dx", 2, 5), f("dw", 5, 6), nil, ly, lx, lw) }, "linear backward: dx dx float32[2 5] does not match shape [2 6]"},
+		{"linear db", func(s *engine.Sequence) { ops.LinearBackward(s, nil, f("dw", 5, 6), f("db", 6), ly, lx, lw) }, "linear backward: db db float32[6] does not match shape [5]"},
+		{"linear 3-D x", func(s *engine.Sequence) { ops.LinearBackward(s, nil, f("dw", 5, 6), nil, ly, f("x3", 2, 6, 2), lw) }, "linear backward: x x3 float32[2 6 2] must be [rows, cols]"},
+	})
 }

@@ -130,8 +130,7 @@ func runHeadless(opts Options, run *Run) (err error) {
 	if err != nil {
 		return err
 	}
-	defer dev.Close()
-	defer checkValidation(dev, &err)
+	defer closeChecked(dev, &err)
 	off, err := dev.NewOffscreen(opts.Width, opts.Height)
 	if err != nil {
 		return err
@@ -151,12 +150,18 @@ func runHeadless(opts Options, run *Run) (err error) {
 	return saveShot(opts, img)
 }
 
-// checkValidation turns validation messages into an error (when *err is
-// nil).
-func checkValidation(dev *engine.Device, err *error) {
+// closeChecked closes dev and then turns its validation messages (those
+// reported while closing included: leaked objects) into an error, when *err
+// is nil.
+func closeChecked(dev *engine.Device, err *error) {
+	closeErr := dev.Close()
 	msgs := dev.ValidationMessages()
-	if len(msgs) > 0 && *err == nil {
+	switch {
+	case *err != nil:
+	case len(msgs) > 0:
 		*err = fmt.Errorf("viz: the validation layer reported %d message(s), the first: %s", len(msgs), msgs[0])
+	case closeErr != nil:
+		*err = closeErr
 	}
 }
 

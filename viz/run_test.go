@@ -79,14 +79,14 @@ func TestReadRunMissingAndEmpty(t *testing.T) {
 }
 
 func TestParseSnapshotRejectsBadShapes(t *testing.T) {
-	for name, js := range map[string]string{
-		"not json":       `{"step":`,
-		"pixels short":   `{"samples":[{"h":2,"w":2,"c":1,"pixels":"AAA=","label":0,"pred":0}]}`,
-		"bad channels":   `{"samples":[{"h":1,"w":1,"c":2,"pixels":"AAA=","label":0,"pred":0}]}`,
-		"fmap too short": `{"feature_maps":[{"layer":"x","c":1,"h":1,"w":2,"data":"AAAAAA=="}]}`,
+	for _, c := range []struct{ name, js, want string }{
+		{"not json", `{"step":`, "not a snapshot"},
+		{"pixels short", `{"samples":[{"h":2,"w":2,"c":1,"pixels":"AAA=","label":0,"pred":0}]}`, "sample 0: pixels are 2 bytes"},
+		{"bad channels", `{"samples":[{"h":1,"w":1,"c":2,"pixels":"AAA=","label":0,"pred":0}]}`, "sample 0:"},
+		{"fmap too short", `{"feature_maps":[{"layer":"x","c":1,"h":1,"w":2,"data":"AAAAAA=="}]}`, "feature map 0 (x): data is 4 bytes"},
 	} {
-		if _, err := ParseSnapshot([]byte(js)); err == nil {
-			t.Errorf("%s: accepted", name)
+		if _, err := ParseSnapshot([]byte(c.js)); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: got %v, want an error containing %q", c.name, err, c.want)
 		}
 	}
 }

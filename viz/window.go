@@ -68,8 +68,7 @@ func runWindow(opts Options, run *Run) (err error) {
 	if err != nil {
 		return err
 	}
-	defer dev.Close()
-	defer checkValidation(dev, &err)
+	defer closeChecked(dev, &err)
 	defer sc.Close()
 	r, err := NewRenderer(dev)
 	if err != nil {

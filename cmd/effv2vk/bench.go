@@ -66,13 +66,11 @@ func benchCommand() *cli.Command {
 			if steps < 1 || c.Int("batch-size") < 1 {
 				return fmt.Errorf("--steps and --batch-size must be at least 1")
 			}
-			d, err := engine.Open(engine.Options{Select: c.String("device")})
-			if err != nil {
+			var res *modelBench
+			if err := withDevice(c.String("device"), func(d *engine.Device) (err error) {
+				res, err = benchModel(d, cfg, c.Int("batch-size"), c.Int("image-size"), steps)
 				return err
-			}
-			defer d.Close()
-			res, err := benchModel(d, cfg, c.Int("batch-size"), c.Int("image-size"), steps)
-			if err != nil {
+			}); err != nil {
 				return err
 			}
 			if c.Bool("json") {

@@ -34,50 +34,50 @@ func benchOpsCommand() *cli.Command {
 			&cli.StringFlag{Name: "only", Usage: "run only cases whose name or family contains this"},
 		},
 		Action: func(c *cli.Context) error {
-			d, err := engine.Open(engine.Options{Select: c.String("device")})
-			if err != nil {
-				return err
-			}
-			defer d.Close()
 			runs := c.Int("runs")
 			if runs < 1 {
 				return fmt.Errorf("--runs %d: need at least 1", runs)
 			}
-			var results []opResult
-			cases := ops.BenchCases()
-			if len(cases) == 0 {
-				return fmt.Errorf("no benchmark cases registered")
-			}
-			for i, bc := range cases {
-				if f := c.String("only"); f != "" && !contains(bc.Name, f) && !contains(bc.Op, f) {
-					continue
-				}
-				if !c.Bool("json") {
-					fmt.Fprintf(os.Stderr, "\r[%d/%d] %-50s", i+1, len(cases), bc.Name)
-				}
-				r, err := runBenchCase(d, bc, runs)
-				if err != nil {
-					return fmt.Errorf("bench %s: %w", bc.Name, err)
-				}
-				results = append(results, r)
-			}
-			if c.Bool("json") {
-				enc := json.NewEncoder(os.Stdout)
-				enc.SetIndent("", "  ")
-				return enc.Encode(struct {
-					Device  string     `json:"device"`
-					Results []opResult `json:"results"`
-				}{d.Info.Name, results})
-			}
-			fmt.Fprintf(os.Stderr, "\r%-60s\r", "")
-			fmt.Printf("device: %s, median of %d runs\n", d.Info.Name, runs)
-			fmt.Printf("%-12s %-44s %10s %14s\n", "op", "case", "ms", "throughput")
-			for _, r := range results {
-				fmt.Printf("%-12s %-44s %10.3f %9.2f %s\n", r.Op, r.Name, r.MedianMs, r.Throughput, r.Unit)
-			}
-			return nil
+			return withDevice(c.String("device"), func(d *engine.Device) error { return benchOps(c, d, runs) })
 		},
 	}
+}
+
+// benchOps times the registered kernel cases on d and prints the table.
+func benchOps(c *cli.Context, d *engine.Device, runs int) error {
+	var results []opResult
+	cases := ops.BenchCases()
+	if len(cases) == 0 {
+		return fmt.Errorf("no benchmark cases registered")
+	}
+	for i, bc := range cases {
+		if f := c.String("only"); f != "" && !contains(bc.Name, f) && !contains(bc.Op, f) {
+			continue
+		}
+		if !c.Bool("json") {
+			fmt.Fprintf(os.Stderr, "\r[%d/%d] %-50s", i+1, len(cases), bc.Name)
+		}
+		r, err := runBenchCase(d, bc, runs)
+		if err != nil {
+			return fmt.Errorf("bench %s: %w", bc.Name, err)
+		}
+		results = append(results, r)
+	}
+	if c.Bool("json") {
+		enc := json.NewEncoder(os.Stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(struct {
+			Device  string     `json:"device"`
+			Results []opResult `json:"results"`
+		}{d.Info.Name, results})
+	}
+	fmt.Fprintf(os.Stderr, "\r%-60s\r", "")
+	fmt.Printf("device: %s, median of %d runs\n", d.Info.Name, runs)
+	fmt.Printf("%-12s %-44s %10s %14s\n", "op", "case", "ms", "throughput")
+	for _, r := range results {
+		fmt.Printf("%-12s %-44s %10.3f %9.2f %s\n", r.Op, r.Name, r.MedianMs, r.Throughput, r.Unit)
+	}
+	return nil
 }
 
 func contains(s, sub string) bool {

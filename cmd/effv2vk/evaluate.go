@@ -21,31 +21,34 @@ var checkpointFlags = []cli.Flag{
 	&cli.BoolFlag{Name: "ema", Usage: "use the EMA weights"},
 }
 
-// loadModel opens a checkpoint and puts its (EMA) weights on the device.
-func loadModel(c *cli.Context) (*train.Checkpoint, *engine.Device, *net.Model, error) {
+// openCheckpoint opens the checkpoint --checkpoint names and reads its
+// (EMA, with --ema) weights, before any device is opened.
+func openCheckpoint(c *cli.Context) (*train.Checkpoint, map[string][]float32, error) {
 	ck, err := train.OpenCheckpoint(c.String("checkpoint"))
 	if err != nil {
-		return nil, nil, nil, err
+		return nil, nil, err
 	}
 	values, err := ck.Weights(c.Bool("ema"))
 	if err != nil {
-		return nil, nil, nil, err
+		return nil, nil, err
 	}
-	d, err := engine.Open(engine.Options{Select: c.String("device")})
-	if err != nil {
-		return nil, nil, nil, err
-	}
-	m, err := net.NewModel(d, ck.Model, 0)
-	if err != nil {
-		d.Close()
-		return nil, nil, nil, err
-	}
-	if err := m.Store.Load(values); err != nil {
-		m.Free()
-		d.Close()
-		return nil, nil, nil, err
-	}
-	return ck, d, m, nil
+	return ck, values, nil
+}
+
+// withModel opens the device (withDevice), puts the checkpoint's weights
+// on it and runs fn with the model.
+func withModel(c *cli.Context, ck *train.Checkpoint, values map[string][]float32, fn func(m *net.Model) error) error {
+	return withDevice(c.String("device"), func(d *engine.Device) error {
+		m, err := net.NewModel(d, ck.Model, 0)
+		if err != nil {
+			return err
+		}
+		defer m.Free()
+		if err := m.Store.Load(values); err != nil {
+			return err
+		}
+		return fn(m)
+	})
 }
 
 func evalCommand() *cli.Command {
@@ -58,35 +61,38 @@ func evalCommand() *cli.Command {
 			&cli.IntFlag{Name: "batch-size", Value: 200},
 		}, checkpointFlags...),
 		Action: func(c *cli.Context) error {
-			ck, d, m, err := loadModel(c)
+			ck, values, err := openCheckpoint(c)
 			if err != nil {
 				return err
 			}
-			defer d.Close()
-			defer m.Free()
 			ds, err := ck.OpenDataset(c.String("data"), c.String("split"))
 			if err != nil {
 				return err
 			}
-			raw := ck.Raw
-			g, err := m.Record(net.GraphConfig{Batch: c.Int("batch-size"), Size: ck.ImageSize, Raw: &raw}, nil)
-			if err != nil {
-				return err
-			}
-			defer g.Free()
-			top1, top5, err := train.Evaluate(g, ds, 2)
-			if err != nil {
-				return err
-			}
-			which := "weights"
-			if c.Bool("ema") {
-				which = "EMA weights"
-			}
-			fmt.Printf("%s (%s, step %d, %s), %s split, %d images at %dpx: top-1 %.2f%%, top-5 %.2f%%\n",
-				ck.Path, ck.Model.Name, ck.Step, which, c.String("split"), ds.Len(), ck.ImageSize, 100*top1, 100*top5)
-			return nil
+			return withModel(c, ck, values, func(m *net.Model) error { return evaluate(c, ck, ds, m) })
 		},
 	}
+}
+
+// evaluate prints the top-1 and top-5 accuracy of model m on ds.
+func evaluate(c *cli.Context, ck *train.Checkpoint, ds data.Dataset, m *net.Model) error {
+	raw := ck.Raw
+	g, err := m.Record(net.GraphConfig{Batch: c.Int("batch-size"), Size: ck.ImageSize, Raw: &raw}, nil)
+	if err != nil {
+		return err
+	}
+	defer g.Free()
+	top1, top5, err := train.Evaluate(g, ds, 2)
+	if err != nil {
+		return err
+	}
+	which := "weights"
+	if c.Bool("ema") {
+		which = "EMA weights"
+	}
+	fmt.Printf("%s (%s, step %d, %s), %s split, %d images at %dpx: top-1 %.2f%%, top-5 %.2f%%\n",
+		ck.Path, ck.Model.Name, ck.Step, which, c.String("split"), ds.Len(), ck.ImageSize, 100*top1, 100*top5)
+	return nil
 }
 
 func predictCommand() *cli.Command {
@@ -108,48 +114,52 @@ func predictCommand() *cli.Command {
 				}
 				imgs = append(imgs, img)
 			}
-			ck, d, m, err := loadModel(c)
+			ck, values, err := openCheckpoint(c)
 			if err != nil {
 				return err
 			}
-			defer d.Close()
-			defer m.Free()
-			raw := ck.Raw
-			g, err := m.Record(net.GraphConfig{Batch: len(imgs), Size: ck.ImageSize, Raw: &raw}, nil)
-			if err != nil {
-				return err
-			}
-			defer g.Free()
-			pix := make([]uint8, 0, g.Raw.Len())
-			for _, img := range imgs {
-				pix = append(pix, fitImage(img, raw.H, raw.W, raw.C).Pix...)
-			}
-			if err := g.Raw.Upload(pix); err != nil {
-				return err
-			}
-			if err := g.Run(); err != nil {
-				return err
-			}
-			logits, err := g.Logits.Floats()
-			if err != nil {
-				return err
-			}
-			k := len(ck.Classes)
-			for i, path := range c.Args().Slice() {
-				fmt.Println(path)
-				probs := softmax(logits[i*k : (i+1)*k])
-				order := make([]int, k)
-				for j := range order {
-					order[j] = j
-				}
-				sort.SliceStable(order, func(a, b int) bool { return probs[order[a]] > probs[order[b]] })
-				for _, j := range order[:min(5, k)] {
-					fmt.Printf("  %6.2f%%  %s\n", 100*probs[j], ck.Classes[j])
-				}
-			}
-			return nil
+			return withModel(c, ck, values, func(m *net.Model) error { return predict(c, ck, imgs, m) })
 		},
 	}
+}
+
+// predict prints the top-5 classes of each image in imgs (the command's
+// arguments, in order) under model m.
+func predict(c *cli.Context, ck *train.Checkpoint, imgs []data.Image, m *net.Model) error {
+	raw := ck.Raw
+	g, err := m.Record(net.GraphConfig{Batch: len(imgs), Size: ck.ImageSize, Raw: &raw}, nil)
+	if err != nil {
+		return err
+	}
+	defer g.Free()
+	pix := make([]uint8, 0, g.Raw.Len())
+	for _, img := range imgs {
+		pix = append(pix, fitImage(img, raw.H, raw.W, raw.C).Pix...)
+	}
+	if err := g.Raw.Upload(pix); err != nil {
+		return err
+	}
+	if err := g.Run(); err != nil {
+		return err
+	}
+	logits, err := g.Logits.Floats()
+	if err != nil {
+		return err
+	}
+	k := len(ck.Classes)
+	for i, path := range c.Args().Slice() {
+		fmt.Println(path)
+		probs := softmax(logits[i*k : (i+1)*k])
+		order := make([]int, k)
+		for j := range order {
+			order[j] = j
+		}
+		sort.SliceStable(order, func(a, b int) bool { return probs[order[a]] > probs[order[b]] })
+		for _, j := range order[:min(5, k)] {
+			fmt.Printf("  %6.2f%%  %s\n", 100*probs[j], ck.Classes[j])
+		}
+	}
+	return nil
 }
 
 func exportCommand() *cli.Command {

@@ -50,67 +50,71 @@ func inferCommand() *cli.Command {
 					return err
 				}
 			}
-			d, err := engine.Open(engine.Options{Select: c.String("device")})
-			if err != nil {
-				return err
-			}
-			defer d.Close()
-			m, err := net.NewModel(d, cfg, 0)
-			if err != nil {
-				return err
-			}
-			defer m.Free()
-			if err := m.Store.Load(values); err != nil {
-				return err
-			}
-			gc := net.GraphConfig{Batch: shape[0], Size: shape[2], Train: mode == "train", Backward: labels != nil}
-			g, err := m.Record(gc, nil)
-			if err != nil {
-				return err
-			}
-			defer g.Free()
-			if err := g.Input.Upload(x); err != nil {
-				return err
-			}
-			if labels != nil {
-				if err := g.Labels.Upload(labels); err != nil {
-					return err
-				}
-			}
-			if err := g.Run(); err != nil {
-				return err
-			}
-			out := map[string]safetensors.Tensor{}
-			logits, err := g.Logits.Floats()
-			if err != nil {
-				return err
-			}
-			if out["logits"], err = safetensors.Float32Tensor([]int{shape[0], cfg.Classes}, logits); err != nil {
-				return err
-			}
-			if labels != nil {
-				loss, err := g.Loss.Floats()
-				if err != nil {
-					return err
-				}
-				if out["loss"], err = safetensors.Float32Tensor([]int{1}, loss); err != nil {
-					return err
-				}
-				grads, err := m.Store.Gradients()
-				if err != nil {
-					return err
-				}
-				for _, p := range cfg.Params() {
-					if g, ok := grads[p.Name]; ok {
-						if out["grad/"+p.Name], err = safetensors.Float32Tensor(p.Shape, g); err != nil {
-							return err
-						}
-					}
-				}
-			}
-			return safetensors.WriteFile(c.String("output"), out, map[string]string{"model": cfg.Name, "mode": mode})
+			return withDevice(c.String("device"), func(d *engine.Device) error {
+				return infer(d, cfg, values, x, shape, labels, mode, c.String("output"))
+			})
 		},
 	}
+}
+
+// infer runs the model cfg with values on input x (shape [N,3,S,S]) and
+// writes the logits (and with labels the loss and every gradient) to
+// output.
+func infer(d *engine.Device, cfg arch.Config, values map[string][]float32, x []float32, shape []int, labels []int32, mode, output string) error {
+	m, err := net.NewModel(d, cfg, 0)
+	if err != nil {
+		return err
+	}
+	defer m.Free()
+	if err := m.Store.Load(values); err != nil {
+		return err
+	}
+	gc := net.GraphConfig{Batch: shape[0], Size: shape[2], Train: mode == "train", Backward: labels != nil}
+	g, err := m.Record(gc, nil)
+	if err != nil {
+		return err
+	}
+	defer g.Free()
+	if err := g.Input.Upload(x); err != nil {
+		return err
+	}
+	if labels != nil {
+		if err := g.Labels.Upload(labels); err != nil {
+			return err
+		}
+	}
+	if err := g.Run(); err != nil {
+		return err
+	}
+	out := map[string]safetensors.Tensor{}
+	logits, err := g.Logits.Floats()
+	if err != nil {
+		return err
+	}
+	if out["logits"], err = safetensors.Float32Tensor([]int{shape[0], cfg.Classes}, logits); err != nil {
+		return err
+	}
+	if labels != nil {
+		loss, err := g.Loss.Floats()
+		if err != nil {
+			return err
+		}
+		if out["loss"], err = safetensors.Float32Tensor([]int{1}, loss); err != nil {
+			return err
+		}
+		grads, err := m.Store.Gradients()
+		if err != nil {
+			return err
+		}
+		for _, p := range cfg.Params() {
+			if g, ok := grads[p.Name]; ok {
+				if out["grad/"+p.Name], err = safetensors.Float32Tensor(p.Shape, g); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	return safetensors.WriteFile(output, out, map[string]string{"model": cfg.Name, "mode": mode})
 }
 
 // readInput reads "input" float32 [N,3,H,W] with H == W.

@@ -15,22 +15,22 @@ func selftestCommand() *cli.Command {
 		Name:  "selftest",
 		Usage: "build every kernel and run a saxpy chain on the device, checked against Go",
 		Action: func(c *cli.Context) error {
-			d, err := engine.Open(engine.Options{Select: c.String("device")})
-			if err != nil {
-				return err
-			}
-			defer d.Close()
-			fmt.Printf("device: %s (%s)\n", d.Info.Name, d.Info.Type)
-			start := time.Now()
-			for _, name := range shaders.Names() {
-				if _, err := d.Kernel(name); err != nil {
-					return err
-				}
-			}
-			fmt.Printf("built %d kernels in %v\n", len(shaders.Names()), time.Since(start).Round(time.Millisecond))
-			return saxpyChain(d)
+			return withDevice(c.String("device"), selftest)
 		},
 	}
+}
+
+// selftest builds every kernel on d and runs the saxpy chain.
+func selftest(d *engine.Device) error {
+	fmt.Printf("device: %s (%s)\n", d.Info.Name, d.Info.Type)
+	start := time.Now()
+	for _, name := range shaders.Names() {
+		if _, err := d.Kernel(name); err != nil {
+			return err
+		}
+	}
+	fmt.Printf("built %d kernels in %v\n", len(shaders.Names()), time.Since(start).Round(time.Millisecond))
+	return saxpyChain(d)
 }
 
 // saxpyChain runs 50 dependent saxpy dispatches on 1M floats and compares

@@ -82,8 +82,8 @@ func trainCommand() *cli.Command {
 					cfg.OutDir, 100*res.BestTop1, cfg.OutDir)
 				return nil
 			}
-			if n := len(res.Validation); n > 0 {
-				return fmt.Errorf("the Vulkan validation layer reported %d message(s), a bug in effv2vk; the first: %s", n, res.Validation[0])
+			if err := validationError(res.Validation); err != nil {
+				return err
 			}
 			fmt.Printf("trained %d steps in %.1fs: test top-1 %.2f%%, top-5 %.2f%%", res.Steps, res.Seconds, 100*res.FinalTop1, 100*res.FinalTop5)
 			if cfg.EMADecay > 0 {

@@ -1,8 +1,9 @@
 package arch
 
 import (
-	"math"
 	"testing"
+
+	"github.com/effv2vk/effv2vk/engine/enginetest"
 )
 
 func TestBlocksOfS(t *testing.T) {
@@ -15,8 +16,8 @@ func TestBlocksOfS(t *testing.T) {
 		if b.ID != i {
 			t.Errorf("block %d has ID %d", i, b.ID)
 		}
-		if want := 0.2 * float64(i) / 40; math.Abs(b.DropPath-want) > 1e-15 {
-			t.Errorf("block %d drop path %g, want %g", i, b.DropPath, want)
+		if err := enginetest.Within(b.DropPath, 0.2*float64(i)/40, 1e-15); err != nil {
+			t.Errorf("block %d drop path: %v", i, err)
 		}
 		if b.Residual != (b.Stride == 1 && b.In == b.Out) {
 			t.Errorf("block %s residual %v with stride %d, %d->%d", b.Prefix, b.Residual, b.Stride, b.In, b.Out)

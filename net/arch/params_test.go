@@ -1,9 +1,10 @@
 package arch
 
 import (
-	"math"
 	"strings"
 	"testing"
+
+	"github.com/effv2vk/effv2vk/engine/enginetest"
 )
 
 func TestParamCountMatchesTorchvision(t *testing.T) {
@@ -21,8 +22,8 @@ func TestBaseParamCounts(t *testing.T) {
 	want := map[string]float64{B0: 7.1e6, B1: 8.1e6, B2: 10.1e6, B3: 14.4e6}
 	for name, n := range want {
 		cfg, _ := Lookup(name, 1000)
-		if got := float64(cfg.ParamCount()); math.Abs(got-n) > 0.05e6 {
-			t.Errorf("%s: %.0f params, README %.1fM", name, got, n/1e6)
+		if err := enginetest.Within(float64(cfg.ParamCount()), n, 0.05e6); err != nil {
+			t.Errorf("%s: params against the README's %.1fM: %v", name, n/1e6, err)
 		}
 	}
 }

@@ -3,9 +3,10 @@ package arch
 import (
 	"encoding/json"
 	"fmt"
-	"math"
 	"strings"
 	"testing"
+
+	"github.com/effv2vk/effv2vk/engine/enginetest"
 )
 
 // TestMultiplyAddsMatchTorchvision: torchvision reports 8.366, 24.582 and
@@ -22,8 +23,8 @@ func TestMultiplyAddsMatchTorchvision(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got := float64(sum.MultiplyAdds); math.Abs(got-c.want)/c.want > 0.02 {
-			t.Errorf("%s at %d: %.4g multiply-adds, want %.4g within 2%%", c.name, c.size, got, c.want)
+		if err := enginetest.WithinRel(float64(sum.MultiplyAdds), c.want, 0.02, 0); err != nil {
+			t.Errorf("%s at %d: multiply-adds: %v", c.name, c.size, err)
 		}
 	}
 }

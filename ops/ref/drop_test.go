@@ -3,6 +3,8 @@ package ref
 import (
 	"math"
 	"testing"
+
+	"github.com/effv2vk/effv2vk/engine/enginetest"
 )
 
 func TestDropPath(t *testing.T) {
@@ -48,8 +50,8 @@ func TestDropPathKeepRate(t *testing.T) {
 		}
 	}
 	// Standard deviation sqrt(0.21/8192) ~ 0.005.
-	if rate := float64(kept) / batch; math.Abs(rate-keep) > 0.025 {
-		t.Errorf("kept fraction %v, want about %v", rate, keep)
+	if err := enginetest.Within(float64(kept)/batch, keep, 0.025); err != nil {
+		t.Errorf("kept fraction: %v", err)
 	}
 }
 
@@ -69,8 +71,8 @@ func TestDropout(t *testing.T) {
 			t.Fatalf("y[%d] = %v, want %v", i, y[i], want)
 		}
 	}
-	if rate := float64(dropped) / length; math.Abs(rate-p) > 0.03 {
-		t.Errorf("dropped fraction %v, want about %v", rate, p)
+	if err := enginetest.Within(float64(dropped)/length, p, 0.03); err != nil {
+		t.Errorf("dropped fraction: %v", err)
 	}
 	small := x[:37]
 	r := randSlice(rng, len(small))

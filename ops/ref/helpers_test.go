@@ -4,6 +4,8 @@ import (
 	"math"
 	"math/rand/v2"
 	"testing"
+
+	"github.com/effv2vk/effv2vk/engine/enginetest"
 )
 
 // newRand is the tests' deterministic source; each test passes its own seed.
@@ -32,9 +34,10 @@ func dot(a, b []float64) float64 {
 }
 
 // closeTo reports whether got is within rel of want, relative to the larger
-// magnitude, with floor guarding values near zero.
+// magnitude, with floor guarding values near zero (enginetest.Within: a NaN
+// or an infinity is never close).
 func closeTo(got, want, rel, floor float64) bool {
-	return math.Abs(got-want) <= rel*math.Max(math.Abs(got), math.Abs(want))+floor
+	return enginetest.Within(got, want, rel*math.Max(math.Abs(got), math.Abs(want))+floor) == nil
 }
 
 // assertClose fails the test at the first element of got that is not within
@@ -45,7 +48,7 @@ func assertClose(t *testing.T, name string, got, want []float64, rel float64) {
 		t.Fatalf("%s: %d elements, want %d", name, len(got), len(want))
 	}
 	for i := range got {
-		if math.IsNaN(got[i]) || !closeTo(got[i], want[i], rel, 1e-12) {
+		if !closeTo(got[i], want[i], rel, 1e-12) {
 			t.Fatalf("%s[%d] = %.15g, want %.15g", name, i, got[i], want[i])
 		}
 	}

@@ -2,7 +2,10 @@ package ref
 
 import (
 	"fmt"
+	"math"
 	"testing"
+
+	"github.com/effv2vk/effv2vk/engine/enginetest"
 )
 
 // The known-answer vectors of Random123 (kat_vectors, philox4x32 with 10
@@ -60,8 +63,8 @@ func TestUniformRangeAndMean(t *testing.T) {
 	sum := 0.0
 	for i := range count {
 		u := Uniform(12345, 9, 4, uint32(i))
-		if u < 0 || u >= 1 {
-			t.Fatalf("Uniform index %d = %v, outside [0,1)", i, u)
+		if err := enginetest.Between(u, 0, math.Nextafter(1, 0)); err != nil {
+			t.Fatalf("Uniform index %d: %v, want [0,1)", i, err)
 		}
 		if u*(1<<24) != float64(int(u*(1<<24))) {
 			t.Fatalf("Uniform index %d = %v is not a multiple of 2^-24", i, u)
@@ -69,7 +72,7 @@ func TestUniformRangeAndMean(t *testing.T) {
 		sum += u
 	}
 	// The standard deviation of the mean is sqrt(1/12/count) ~ 0.002.
-	if mean := sum / count; mean < 0.49 || mean > 0.51 {
-		t.Errorf("mean of %d draws = %v, want about 0.5", count, mean)
+	if err := enginetest.Within(sum/count, 0.5, 0.01); err != nil {
+		t.Errorf("mean of %d draws: %v", count, err)
 	}
 }
