@@ -1,10 +1,17 @@
 package main
 
 import (
+	"fmt"
+	"image"
+	"image/color"
+	"image/png"
 	"math"
 	"os"
 	"path/filepath"
+	"regexp"
+	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -124,9 +131,9 @@ func TestInferMatchesPyTorch(t *testing.T) {
 func TestCheckpointCommands(t *testing.T) {
 	t.Setenv("EFFV2VK_VALIDATE", "1")
 	out := t.TempDir()
-	err := runCLI(t, "train", "--data", "../../testdata/fashion-mnist-subset", "--train-limit", "128", "--test-limit", "50",
-		"--epochs", "1", "--stages", "1", "--batch-size", "16", "--warmup-epochs", "0.5", "--out", out)
-	if err != nil {
+	trainArgs := []string{"train", "--data", "../../testdata/fashion-mnist-subset", "--train-limit", "128", "--test-limit", "50",
+		"--epochs", "1", "--stages", "1", "--batch-size", "16", "--warmup-epochs", "0.5", "--out", out}
+	if err := runCLI(t, trainArgs...); err != nil {
 		t.Fatal(err)
 	}
 	if err := runCLI(t, "eval", "--checkpoint", out, "--data", "../../testdata/fashion-mnist-subset", "--batch-size", "50"); err != nil {
@@ -148,6 +155,8 @@ func TestCheckpointCommands(t *testing.T) {
 		"--input", "../../testdata/golden/pico-io.safetensors", "--output", filepath.Join(t.TempDir(), "o.safetensors")); err != nil {
 		t.Fatal(err)
 	}
+	checkPredict(t, out)
+	checkAlreadyFinished(t, out, trainArgs)
 	bad := filepath.Join(t.TempDir(), "bad.png")
 	os.WriteFile(bad, []byte("not an image"), 0o644)
 	if err := runCLI(t, "predict", "--checkpoint", out, bad); err == nil || !strings.Contains(err.Error(), "bad.png") {
@@ -156,4 +165,122 @@ func TestCheckpointCommands(t *testing.T) {
 	if err := runCLI(t, "eval", "--checkpoint", t.TempDir()); err == nil || !strings.Contains(err.Error(), "no checkpoint") {
 		t.Fatalf("eval of an empty dir: %v", err)
 	}
+}
+
+// fashionClasses are Fashion-MNIST's class names, by label.
+var fashionClasses = []string{"T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"}
+
+// checkPredict runs `effv2vk predict` on two images and checks each gets
+// five distinct Fashion-MNIST classes with probabilities in falling order
+// that sum to at most 100%, and that different images get different
+// probabilities.
+func checkPredict(t *testing.T, run string) {
+	t.Helper()
+	dir := t.TempDir()
+	var paths []string
+	for i, fill := range []uint8{30, 220} {
+		img := image.NewGray(image.Rect(0, 0, 28, 28))
+		for y := 4; y < 24; y++ {
+			for x := 8 + 4*i; x < 20; x++ {
+				img.SetGray(x, y, color.Gray{Y: fill})
+			}
+		}
+		path := filepath.Join(dir, fmt.Sprintf("img%d.png", i))
+		f, err := os.Create(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := png.Encode(f, img); err != nil {
+			t.Fatal(err)
+		}
+		f.Close()
+		paths = append(paths, path)
+	}
+	out, _ := runChild(t, append([]string{"predict", "--checkpoint", run}, paths...)...)
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if len(lines) != 12 {
+		t.Fatalf("predict printed %d lines for 2 images, want 2 x (name + 5 classes):\n%s", len(lines), out)
+	}
+	row := regexp.MustCompile(`^\s+([0-9.]+)%  (.+)$`)
+	var firstProbs []string
+	for i, path := range paths {
+		block := lines[6*i : 6*i+6]
+		if block[0] != path {
+			t.Fatalf("predict block %d starts with %q, want the image's path %s", i, block[0], path)
+		}
+		seen, sum, prev := map[string]bool{}, 0.0, 101.0
+		var probs []string
+		for _, l := range block[1:] {
+			m := row.FindStringSubmatch(l)
+			if m == nil {
+				t.Fatalf("predict line %q is not \"  P%%  class\"", l)
+			}
+			p, err := strconv.ParseFloat(m[1], 64)
+			if err != nil || !(p >= 0 && p <= prev) {
+				t.Fatalf("predict: probability %q after %v: want falling percentages", m[1], prev)
+			}
+			if seen[m[2]] || !slices.Contains(fashionClasses, m[2]) {
+				t.Fatalf("predict: class %q repeated or not a Fashion-MNIST class", m[2])
+			}
+			seen[m[2]] = true
+			prev, sum = p, sum+p
+			probs = append(probs, m[1])
+		}
+		if !(sum > 0 && sum <= 100.05) {
+			t.Errorf("predict: the top-5 probabilities of %s sum to %.2f%%", path, sum)
+		}
+		if i == 0 {
+			firstProbs = probs
+		} else if slices.Equal(probs, firstProbs) {
+			t.Errorf("predict gave both images the same probabilities %v: are the images reaching the model?", probs)
+		}
+	}
+}
+
+// checkAlreadyFinished resumes the finished run in dir: effv2vk must say so
+// and leave its checkpoints and metrics as they were.
+func checkAlreadyFinished(t *testing.T, dir string, trainArgs []string) {
+	t.Helper()
+	before := snapshotFiles(t, dir)
+	out, _ := runChild(t, append(trainArgs, "--resume")...)
+	if !strings.Contains(out, "nothing to resume") || !strings.Contains(out, "already finished all its steps") {
+		t.Errorf("train --resume of a finished run does not say it had finished:\n%s", out)
+	}
+	after := snapshotFiles(t, dir)
+	for name, b := range before {
+		if name != "config.json" && after[name] != b {
+			t.Errorf("train --resume of a finished run changed %s", name)
+		}
+	}
+	if len(after) != len(before) {
+		t.Errorf("train --resume of a finished run left files %v, before %v", keysOf(after), keysOf(before))
+	}
+}
+
+// snapshotFiles returns the contents of the files in dir by name.
+func snapshotFiles(t *testing.T, dir string) map[string]string {
+	t.Helper()
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	files := map[string]string{}
+	for _, e := range entries {
+		b, err := os.ReadFile(filepath.Join(dir, e.Name()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		files[e.Name()] = string(b)
+	}
+	return files
+}
+
+// keysOf lists a map's keys, sorted.
+func keysOf(m map[string]string) []string {
+	var out []string
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
 }
