@@ -3,7 +3,9 @@ package train
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -181,4 +183,146 @@ func TestCheckpointRoundTripsWholeState(t *testing.T) {
 	name := checkpointName(3)
 	sameCheckpointState(t, filepath.Join(r2.cfg.OutDir, name), filepath.Join(c.OutDir, name))
 	sameCheckpointState(t, filepath.Join(r2.cfg.OutDir, "best.safetensors"), filepath.Join(c.OutDir, "best.safetensors"))
+}
+
+// errCrash is what the crash hook returns to stop a write as a crash would.
+var errCrash = errors.New("simulated crash")
+
+// TestCrashInsideCheckpointWrite stops the step-4 checkpoint write of a
+// 4-step run (as a crash would: the temporary file stays, nothing is
+// renamed) once after part of the file is written and once just before the
+// rename: the step-2 checkpoint and best.safetensors must be left as they
+// were, no step-4 checkpoint may appear, and resuming must finish the run
+// with the uninterrupted run's whole state, bit for bit.
+func TestCrashInsideCheckpointWrite(t *testing.T) {
+	whole := smallRun(t)
+	mustRun(t, whole)
+	for _, point := range []struct {
+		name string
+		at   writePoint
+	}{{"after part of the file", afterPartialWrite}, {"before the rename", beforeRename}} {
+		t.Run(point.name, func(t *testing.T) {
+			c := smallRun(t)
+			last := filepath.Join(c.OutDir, checkpointName(2))
+			best := filepath.Join(c.OutDir, "best.safetensors")
+			var lastBytes, bestBytes []byte
+			c.AfterStep = func(step int, _ float64) {
+				if step == 3 { // the step-2 checkpoint is written
+					lastBytes, _ = os.ReadFile(last)
+					bestBytes, _ = os.ReadFile(best)
+				}
+			}
+			crashes := 0
+			crashHook = func(path string, at writePoint, written int64) error {
+				if filepath.Base(path) == checkpointName(4) && at == point.at && written > 0 {
+					crashes++
+					return errCrash
+				}
+				return nil
+			}
+			res, err := Run(context.Background(), c, nil)
+			crashHook = nil
+			checkValidation(t, res)
+			if !errors.Is(err, errCrash) || crashes != 1 {
+				t.Fatalf("the run ended with %v after %d crashes, want the simulated crash once", err, crashes)
+			}
+			if len(lastBytes) == 0 || len(bestBytes) == 0 {
+				t.Fatal("no step-2 checkpoint or best.safetensors before the crash")
+			}
+			if now, _ := os.ReadFile(last); !bytes.Equal(now, lastBytes) {
+				t.Errorf("the crash changed %s", last)
+			}
+			if now, _ := os.ReadFile(best); !bytes.Equal(now, bestBytes) {
+				t.Errorf("the crash changed best.safetensors")
+			}
+			if _, err := os.Stat(filepath.Join(c.OutDir, checkpointName(4))); !os.IsNotExist(err) {
+				t.Errorf("a step-4 checkpoint exists after the crash (%v)", err)
+			}
+			tmps, _ := filepath.Glob(filepath.Join(c.OutDir, "."+checkpointName(4)+".tmp-*"))
+			if len(tmps) != 1 {
+				t.Fatalf("temporary files left by the crash: %v, want one", tmps)
+			}
+			st, err := os.Stat(tmps[0])
+			if err != nil {
+				t.Fatal(err)
+			}
+			full := int64(len(lastBytes)) // the step-4 checkpoint has the same layout
+			if point.at == afterPartialWrite && !(st.Size() > 0 && st.Size() < full) {
+				t.Errorf("the partial temporary file has %d bytes, want between 0 and %d", st.Size(), full)
+			}
+			if point.at == beforeRename && st.Size() != full {
+				t.Errorf("the complete temporary file has %d bytes, want %d", st.Size(), full)
+			}
+
+			c.AfterStep, c.Resume = nil, true
+			rest := mustRun(t, c)
+			if rest.Steps != 2 {
+				t.Errorf("the resumed run trained %d steps, want 2 (from the step-2 checkpoint)", rest.Steps)
+			}
+			if tmps, _ := filepath.Glob(filepath.Join(c.OutDir, ".*.tmp-*")); len(tmps) != 0 {
+				t.Errorf("temporary files left after the resumed run: %v", tmps)
+			}
+			sameCheckpointState(t, filepath.Join(c.OutDir, checkpointName(4)), filepath.Join(whole.OutDir, checkpointName(4)))
+		})
+	}
+}
+
+// TestNaNLossKeepsLastGoodCheckpoint poisons the parameters with NaN after
+// the first step past the step-2 checkpoint: the next step's loss is NaN,
+// and the run must stop with an error saying so, write no checkpoint of the
+// poisoned state, leave the step-2 checkpoint and best.safetensors as they
+// were, and resume from them to the end.
+func TestNaNLossKeepsLastGoodCheckpoint(t *testing.T) {
+	c := smallRun(t)
+	r := &run{cfg: c}
+	if err := r.setup(); err != nil {
+		r.close()
+		t.Fatal(err)
+	}
+	last := filepath.Join(c.OutDir, checkpointName(2))
+	best := filepath.Join(c.OutDir, "best.safetensors")
+	var lastBytes, bestBytes []byte
+	var poison error
+	r.cfg.AfterStep = func(step int, _ float64) {
+		if step == 3 {
+			lastBytes, _ = os.ReadFile(last)
+			bestBytes, _ = os.ReadFile(best)
+			nan := make([]float32, r.model.Store.Params.Len())
+			for i := range nan {
+				nan[i] = float32(math.NaN())
+			}
+			poison = r.model.Store.Params.Upload(nan)
+		}
+	}
+	res, err := r.train(context.Background())
+	checkValidation(t, &Result{Validation: r.close()})
+	if poison != nil {
+		t.Fatal(poison)
+	}
+	if err == nil || !strings.Contains(err.Error(), "loss became NaN at step 3") || !strings.Contains(err.Error(), "last good checkpoint") {
+		t.Fatalf("run with NaN parameters ended with %v, want the NaN loss at step 3 reported and the last good checkpoint kept", err)
+	}
+	if res == nil || res.Steps != 3 {
+		t.Fatalf("result %+v: want 3 steps trained", res)
+	}
+	ckpts, _ := filepath.Glob(filepath.Join(c.OutDir, "ckpt-*.safetensors"))
+	if len(ckpts) != 1 || ckpts[0] != last {
+		t.Fatalf("checkpoints after the NaN loss: %v, want only %s", ckpts, last)
+	}
+	if now, _ := os.ReadFile(last); len(lastBytes) == 0 || !bytes.Equal(now, lastBytes) {
+		t.Errorf("the NaN loss changed %s", last)
+	}
+	if now, _ := os.ReadFile(best); len(bestBytes) == 0 || !bytes.Equal(now, bestBytes) {
+		t.Errorf("the NaN loss changed best.safetensors")
+	}
+	c.Resume = true
+	rest := mustRun(t, c)
+	if rest.Steps != 2 {
+		t.Fatalf("resumed run trained %d steps, want 2 (steps 3 and 4)", rest.Steps)
+	}
+	for i, l := range rest.Losses {
+		if math.IsNaN(l) || math.IsInf(l, 0) {
+			t.Fatalf("resumed step %d: loss %v", i+3, l)
+		}
+	}
 }
