@@ -3,6 +3,7 @@ package train_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"image"
 	"image/color"
 	"image/png"
@@ -85,7 +86,10 @@ func TestShortRunLossFalls(t *testing.T) {
 }
 
 // TestResumeIsBitwise interrupts a run mid-epoch and resumes it: the losses
-// must be bitwise those of an uninterrupted run with the same seed.
+// must be bitwise those of an uninterrupted run with the same seed, and so
+// must the whole final state: parameters, BN running statistics, optimizer
+// and EMA state, position and best top-1 (the last checkpoint and
+// best.safetensors of both runs).
 func TestResumeIsBitwise(t *testing.T) {
 	c := quick(t)
 	whole := run(t, context.Background(), c)
@@ -114,9 +118,13 @@ func TestResumeIsBitwise(t *testing.T) {
 			t.Fatalf("step %d: loss %v after resume, %v uninterrupted", i+1, got[i], whole.Losses[i])
 		}
 	}
-	if rest.FinalTop1 != whole.FinalTop1 {
-		t.Errorf("final accuracy %v after resume, %v uninterrupted", rest.FinalTop1, whole.FinalTop1)
+	if rest.FinalTop1 != whole.FinalTop1 || rest.FinalEMATop1 != whole.FinalEMATop1 || rest.BestTop1 != whole.BestTop1 {
+		t.Errorf("final top-1 %v, EMA %v, best %v after resume; %v, %v, %v uninterrupted",
+			rest.FinalTop1, rest.FinalEMATop1, rest.BestTop1, whole.FinalTop1, whole.FinalEMATop1, whole.BestTop1)
 	}
+	final := fmt.Sprintf("ckpt-%09d.safetensors", len(whole.Losses))
+	train.SameCheckpointState(t, filepath.Join(c2.OutDir, final), filepath.Join(c.OutDir, final))
+	train.SameCheckpointState(t, filepath.Join(c2.OutDir, "best.safetensors"), filepath.Join(c.OutDir, "best.safetensors"))
 }
 
 // oneCheckpoint trains a one-epoch run of 2 steps and returns its config,
