@@ -2,6 +2,7 @@ package train_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"image"
@@ -63,6 +64,7 @@ func mean(v []float64) float64 {
 
 func TestShortRunLossFalls(t *testing.T) {
 	c := quick(t)
+	c.SnapshotEvery = 16
 	res := run(t, context.Background(), c)
 	if res.Steps != 2*16 {
 		t.Fatalf("steps %d, want 32", res.Steps)
@@ -71,10 +73,15 @@ func TestShortRunLossFalls(t *testing.T) {
 	if !(last < first) {
 		t.Fatalf("loss did not fall: first steps %.4f, last steps %.4f (%v)", first, last, res.Losses)
 	}
-	for _, f := range []string{"metrics.jsonl", "config.json", "best.safetensors"} {
+	for _, f := range []string{"metrics.jsonl", "config.json", "snapshot.json", "best.safetensors"} {
 		if _, err := os.Stat(filepath.Join(c.OutDir, f)); err != nil {
 			t.Errorf("output %s: %v", f, err)
 		}
+	}
+	var snap train.Snapshot
+	if b, err := os.ReadFile(filepath.Join(c.OutDir, "snapshot.json")); err != nil || json.Unmarshal(b, &snap) != nil ||
+		snap.Step != 32 || len(snap.Samples) == 0 || len(snap.FeatureMaps) == 0 {
+		t.Errorf("snapshot.json: step %d, %d samples, %d feature maps (%v): want step 32's samples and feature maps", snap.Step, len(snap.Samples), len(snap.FeatureMaps), err)
 	}
 	ck, _ := filepath.Glob(filepath.Join(c.OutDir, "ckpt-*.safetensors"))
 	if len(ck) == 0 || len(ck) > c.KeepLast {

@@ -136,9 +136,7 @@ func TestCheckpointCommands(t *testing.T) {
 	if err := runCLI(t, trainArgs...); err != nil {
 		t.Fatal(err)
 	}
-	if err := runCLI(t, "eval", "--checkpoint", out, "--data", "../../testdata/fashion-mnist-subset", "--batch-size", "50"); err != nil {
-		t.Fatal(err)
-	}
+	checkEval(t, out)
 	exported := filepath.Join(t.TempDir(), "w.safetensors")
 	if err := runCLI(t, "export", "--checkpoint", out, "--output", exported, "--ema"); err != nil {
 		t.Fatal(err)
@@ -283,4 +281,30 @@ func keysOf(m map[string]string) []string {
 	}
 	sort.Strings(out)
 	return out
+}
+
+// checkEval runs `effv2vk eval` on the run's best checkpoint with a batch
+// size that divides the test split and one that leaves a partial last
+// batch: both must report the same images and accuracies, with top-1 at
+// most top-5.
+func checkEval(t *testing.T, run string) {
+	t.Helper()
+	line := regexp.MustCompile(`best\.safetensors \(efficientnetv2-pico, step 8, weights\), test split, (\d+) images at 28px: top-1 ([0-9.]+)%, top-5 ([0-9.]+)%`)
+	var reports [][]string
+	for _, batch := range []string{"50", "7"} {
+		out, _ := runChild(t, "eval", "--checkpoint", run, "--data", "../../testdata/fashion-mnist-subset", "--batch-size", batch)
+		m := line.FindStringSubmatch(out)
+		if m == nil {
+			t.Fatalf("eval --batch-size %s printed no line like %q:\n%s", batch, line, out)
+		}
+		reports = append(reports, m[1:])
+	}
+	if !slices.Equal(reports[0], reports[1]) {
+		t.Errorf("eval reports (images, top-1, top-5) %v at batch 50, %v at batch 7", reports[0], reports[1])
+	}
+	top1, _ := strconv.ParseFloat(reports[0][1], 64)
+	top5, _ := strconv.ParseFloat(reports[0][2], 64)
+	if n, _ := strconv.Atoi(reports[0][0]); n < 100 || !(top1 >= 0 && top1 <= top5 && top5 <= 100) {
+		t.Errorf("eval: %s images, top-1 %v%%, top-5 %v%%", reports[0][0], top1, top5)
+	}
 }
