@@ -3,6 +3,7 @@ package train
 import (
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"sort"
@@ -82,10 +83,9 @@ func saveCheckpoint(path string, meta checkpointMeta, m *net.Model, extra []name
 	if err != nil {
 		return err
 	}
-	if err := safetensors.WriteFile(path, tensors, map[string]string{metaKey: string(raw)}); err != nil {
-		return fmt.Errorf("train: writing checkpoint %s: %w", path, err)
-	}
-	return nil
+	return writeAtomic(path, func(w io.Writer) error {
+		return safetensors.Encode(w, tensors, map[string]string{metaKey: string(raw)})
+	})
 }
 
 // readCheckpointMeta reads a checkpoint's metadata.

@@ -208,29 +208,9 @@ func (r *run) train(ctx context.Context) (*Result, error) {
 	cfg := r.cfg
 	fresh := true
 	if cfg.Resume {
-		path, err := latestCheckpoint(cfg.OutDir, r.warn)
-		if err != nil {
+		var err error
+		if fresh, err = r.resume(); err != nil {
 			return nil, err
-		}
-		if path == "" {
-			r.warn("--resume: no checkpoint in %s, starting from scratch", cfg.OutDir)
-		} else {
-			meta, err := loadCheckpoint(path, r.mc, r.model, r.stateTensors())
-			if err != nil {
-				return nil, err
-			}
-			if err := meta.Config.compatible(cfg); err != nil {
-				return nil, err
-			}
-			r.pos = meta.Position
-			fresh = false
-			if r.out != nil {
-				fmt.Fprintf(r.out, "resumed from %s: epoch %d, batch %d, step %d\n", path, r.pos.Epoch, r.pos.Batch, r.pos.Step)
-				if meta.Align != r.model.Store.Align {
-					fmt.Fprintf(r.out, "the checkpoint was made on %s (buffer alignment %d floats, here %d): its optimizer state was moved to this device's layout\n",
-						meta.Device, meta.Align, r.model.Store.Align)
-				}
-			}
 		}
 	}
 	if fresh && r.ema != nil {
@@ -285,6 +265,36 @@ func (r *run) train(ctx context.Context) (*Result, error) {
 		g.Free()
 	}
 	return res, nil
+}
+
+// resume loads the newest checkpoint in the output directory into the
+// model, the optimizer and the EMA and moves to its position; fresh says
+// there was none (the run starts from scratch).
+func (r *run) resume() (fresh bool, err error) {
+	path, err := latestCheckpoint(r.cfg.OutDir, r.warn)
+	if err != nil {
+		return false, err
+	}
+	if path == "" {
+		r.warn("--resume: no checkpoint in %s, starting from scratch", r.cfg.OutDir)
+		return true, nil
+	}
+	meta, err := loadCheckpoint(path, r.mc, r.model, r.stateTensors())
+	if err != nil {
+		return false, err
+	}
+	if err := meta.Config.compatible(r.cfg); err != nil {
+		return false, err
+	}
+	r.pos = meta.Position
+	if r.out != nil {
+		fmt.Fprintf(r.out, "resumed from %s: epoch %d, batch %d, step %d\n", path, r.pos.Epoch, r.pos.Batch, r.pos.Step)
+		if meta.Align != r.model.Store.Align {
+			fmt.Fprintf(r.out, "the checkpoint was made on %s (buffer alignment %d floats, here %d): its optimizer state was moved to this device's layout\n",
+				meta.Device, meta.Align, r.model.Store.Align)
+		}
+	}
+	return false, nil
 }
 
 // recordStage records the training step at the stage's image size and

@@ -4,9 +4,8 @@ import (
 	"encoding/base64"
 	"encoding/binary"
 	"encoding/json"
-	"fmt"
+	"io"
 	"math"
-	"os"
 	"path/filepath"
 
 	"github.com/effv2vk/effv2vk/net"
@@ -129,18 +128,8 @@ func writeJSONAtomic(path string, v any) error {
 // writeFileAtomic replaces path with b through a temporary file in the same
 // directory and a rename: a crash leaves the old file or the new one.
 func writeFileAtomic(path string, b []byte) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
-	if err != nil {
-		return fmt.Errorf("train: %w", err)
-	}
-	if _, err := tmp.Write(b); err != nil {
-		tmp.Close()
-		os.Remove(tmp.Name())
-		return fmt.Errorf("train: writing %s: %w", path, err)
-	}
-	if err := tmp.Close(); err != nil {
-		os.Remove(tmp.Name())
+	return writeAtomic(path, func(w io.Writer) error {
+		_, err := w.Write(b)
 		return err
-	}
-	return os.Rename(tmp.Name(), path)
+	})
 }

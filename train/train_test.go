@@ -2,7 +2,9 @@ package train_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
+	"fmt"
 	"image"
 	"image/color"
 	"image/png"
@@ -62,6 +64,7 @@ func mean(v []float64) float64 {
 
 func TestShortRunLossFalls(t *testing.T) {
 	c := quick(t)
+	c.SnapshotEvery = 16
 	res := run(t, context.Background(), c)
 	if res.Steps != 2*16 {
 		t.Fatalf("steps %d, want 32", res.Steps)
@@ -70,10 +73,15 @@ func TestShortRunLossFalls(t *testing.T) {
 	if !(last < first) {
 		t.Fatalf("loss did not fall: first steps %.4f, last steps %.4f (%v)", first, last, res.Losses)
 	}
-	for _, f := range []string{"metrics.jsonl", "config.json", "best.safetensors"} {
+	for _, f := range []string{"metrics.jsonl", "config.json", "snapshot.json", "best.safetensors"} {
 		if _, err := os.Stat(filepath.Join(c.OutDir, f)); err != nil {
 			t.Errorf("output %s: %v", f, err)
 		}
+	}
+	var snap train.Snapshot
+	if b, err := os.ReadFile(filepath.Join(c.OutDir, "snapshot.json")); err != nil || json.Unmarshal(b, &snap) != nil ||
+		snap.Step != 32 || len(snap.Samples) == 0 || len(snap.FeatureMaps) == 0 {
+		t.Errorf("snapshot.json: step %d, %d samples, %d feature maps (%v): want step 32's samples and feature maps", snap.Step, len(snap.Samples), len(snap.FeatureMaps), err)
 	}
 	ck, _ := filepath.Glob(filepath.Join(c.OutDir, "ckpt-*.safetensors"))
 	if len(ck) == 0 || len(ck) > c.KeepLast {
@@ -85,7 +93,10 @@ func TestShortRunLossFalls(t *testing.T) {
 }
 
 // TestResumeIsBitwise interrupts a run mid-epoch and resumes it: the losses
-// must be bitwise those of an uninterrupted run with the same seed.
+// must be bitwise those of an uninterrupted run with the same seed, and so
+// must the whole final state: parameters, BN running statistics, optimizer
+// and EMA state, position and best top-1 (the last checkpoint and
+// best.safetensors of both runs).
 func TestResumeIsBitwise(t *testing.T) {
 	c := quick(t)
 	whole := run(t, context.Background(), c)
@@ -114,9 +125,13 @@ func TestResumeIsBitwise(t *testing.T) {
 			t.Fatalf("step %d: loss %v after resume, %v uninterrupted", i+1, got[i], whole.Losses[i])
 		}
 	}
-	if rest.FinalTop1 != whole.FinalTop1 {
-		t.Errorf("final accuracy %v after resume, %v uninterrupted", rest.FinalTop1, whole.FinalTop1)
+	if rest.FinalTop1 != whole.FinalTop1 || rest.FinalEMATop1 != whole.FinalEMATop1 || rest.BestTop1 != whole.BestTop1 {
+		t.Errorf("final top-1 %v, EMA %v, best %v after resume; %v, %v, %v uninterrupted",
+			rest.FinalTop1, rest.FinalEMATop1, rest.BestTop1, whole.FinalTop1, whole.FinalEMATop1, whole.BestTop1)
 	}
+	final := fmt.Sprintf("ckpt-%09d.safetensors", len(whole.Losses))
+	train.SameCheckpointState(t, filepath.Join(c2.OutDir, final), filepath.Join(c.OutDir, final))
+	train.SameCheckpointState(t, filepath.Join(c2.OutDir, "best.safetensors"), filepath.Join(c.OutDir, "best.safetensors"))
 }
 
 // oneCheckpoint trains a one-epoch run of 2 steps and returns its config,

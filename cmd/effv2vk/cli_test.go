@@ -1,12 +1,21 @@
 package main
 
 import (
+	"fmt"
+	"image"
+	"image/color"
+	"image/png"
 	"math"
 	"os"
 	"path/filepath"
+	"regexp"
+	"slices"
+	"sort"
+	"strconv"
 	"strings"
 	"testing"
 
+	"github.com/effv2vk/effv2vk/engine/enginetest"
 	"github.com/effv2vk/effv2vk/safetensors"
 )
 
@@ -35,7 +44,7 @@ func TestInferMatchesPyTorch(t *testing.T) {
 	if err := runCLI(t, append(args, "--mode", "eval")...); err != nil {
 		t.Fatal(err)
 	}
-	check := func(key, wantKey string, tol float64) {
+	check := func(key, wantKey string, tol, floor float64) {
 		t.Helper()
 		f, err := safetensors.Read(out)
 		if err != nil {
@@ -45,24 +54,65 @@ func TestInferMatchesPyTorch(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		want, _ := io.Float32s(wantKey)
-		scale, worst := 0.0, 0.0
-		for i := range want {
-			scale = math.Max(scale, math.Abs(float64(want[i])))
-			worst = math.Max(worst, math.Abs(float64(got[i]-want[i])))
+		want, err := io.Float32s(wantKey)
+		if err != nil {
+			t.Fatal(err)
 		}
-		if worst/scale > tol {
-			t.Errorf("%s: relative error %.3g > %g", key, worst/scale, tol)
+		// CloseTo fails on a NaN or infinity in got, which a plain
+		// "error > tol" would let pass.
+		if err := enginetest.CloseToAtLeast(widen(got), widen(want), tol, floor); err != nil {
+			t.Errorf("%s: %v", key, err)
 		}
 	}
-	check("logits", "eval_logits", 1e-4)
+	check("logits", "eval_logits", 1e-4, 0)
 	if err := runCLI(t, append(args, "--mode", "train", "--labels", golden+"pico-io.safetensors")...); err != nil {
 		t.Fatal(err)
 	}
-	check("logits", "train_logits", 1e-4)
-	check("loss", "loss", 1e-4)
-	check("grad/classifier.1.weight", "grad/classifier.1.weight", 1e-3)
-	check("grad/features.0.0.weight", "grad/features.0.0.weight", 1e-3)
+	check("logits", "train_logits", 1e-4, 0)
+	check("loss", "loss", 1e-4, 0)
+	// Every gradient: the output's grad/<name> are exactly the model's
+	// trainable parameters, and each matches PyTorch's.
+	written, err := safetensors.Read(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var trainable []string
+	for _, p := range mustLookup(t, "efficientnetv2-pico", 10).Params() {
+		if p.Trainable {
+			trainable = append(trainable, "grad/"+p.Name)
+		}
+	}
+	var grads []string
+	for _, name := range written.Names() {
+		if strings.HasPrefix(name, "grad/") {
+			grads = append(grads, name)
+		}
+	}
+	sort.Strings(trainable)
+	sort.Strings(grads)
+	if strings.Join(grads, " ") != strings.Join(trainable, " ") {
+		t.Fatalf("infer wrote %d gradients, the model has %d trainable parameters:\n got  %v\n want %v", len(grads), len(trainable), grads, trainable)
+	}
+	// Some gradients are zero up to float64 rounding (the BN beta of a
+	// block whose output feeds only a 1x1 conv and BN): errors are measured
+	// against at least 1e-4 of the model's largest gradient, as in
+	// net/parity_test.go.
+	largest := 0.0
+	for _, name := range grads {
+		want, err := io.Float32s(name)
+		if err != nil {
+			t.Fatalf("the golden lacks %s: %v", name, err)
+		}
+		for _, v := range want {
+			largest = math.Max(largest, math.Abs(float64(v)))
+		}
+	}
+	for _, name := range grads {
+		check(name, name, 1e-3, 1e-4*largest)
+	}
+	if len(grads) < 50 {
+		t.Fatalf("only %d gradients compared", len(grads))
+	}
 
 	// Bad input: clear errors.
 	err = runCLI(t, "infer", "--model", "efficientnetv2-pico", "--classes", "7", "--weights", golden+"pico-weights.safetensors",
@@ -81,14 +131,12 @@ func TestInferMatchesPyTorch(t *testing.T) {
 func TestCheckpointCommands(t *testing.T) {
 	t.Setenv("EFFV2VK_VALIDATE", "1")
 	out := t.TempDir()
-	err := runCLI(t, "train", "--data", "../../testdata/fashion-mnist-subset", "--train-limit", "128", "--test-limit", "50",
-		"--epochs", "1", "--stages", "1", "--batch-size", "16", "--warmup-epochs", "0.5", "--out", out)
-	if err != nil {
+	trainArgs := []string{"train", "--data", "../../testdata/fashion-mnist-subset", "--train-limit", "128", "--test-limit", "50",
+		"--epochs", "1", "--stages", "1", "--batch-size", "16", "--warmup-epochs", "0.5", "--out", out}
+	if err := runCLI(t, trainArgs...); err != nil {
 		t.Fatal(err)
 	}
-	if err := runCLI(t, "eval", "--checkpoint", out, "--data", "../../testdata/fashion-mnist-subset", "--batch-size", "50"); err != nil {
-		t.Fatal(err)
-	}
+	checkEval(t, out)
 	exported := filepath.Join(t.TempDir(), "w.safetensors")
 	if err := runCLI(t, "export", "--checkpoint", out, "--output", exported, "--ema"); err != nil {
 		t.Fatal(err)
@@ -105,6 +153,8 @@ func TestCheckpointCommands(t *testing.T) {
 		"--input", "../../testdata/golden/pico-io.safetensors", "--output", filepath.Join(t.TempDir(), "o.safetensors")); err != nil {
 		t.Fatal(err)
 	}
+	checkPredict(t, out)
+	checkAlreadyFinished(t, out, trainArgs)
 	bad := filepath.Join(t.TempDir(), "bad.png")
 	os.WriteFile(bad, []byte("not an image"), 0o644)
 	if err := runCLI(t, "predict", "--checkpoint", out, bad); err == nil || !strings.Contains(err.Error(), "bad.png") {
@@ -112,5 +162,149 @@ func TestCheckpointCommands(t *testing.T) {
 	}
 	if err := runCLI(t, "eval", "--checkpoint", t.TempDir()); err == nil || !strings.Contains(err.Error(), "no checkpoint") {
 		t.Fatalf("eval of an empty dir: %v", err)
+	}
+}
+
+// fashionClasses are Fashion-MNIST's class names, by label.
+var fashionClasses = []string{"T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"}
+
+// checkPredict runs `effv2vk predict` on two images and checks each gets
+// five distinct Fashion-MNIST classes with probabilities in falling order
+// that sum to at most 100%, and that different images get different
+// probabilities.
+func checkPredict(t *testing.T, run string) {
+	t.Helper()
+	dir := t.TempDir()
+	var paths []string
+	for i, fill := range []uint8{30, 220} {
+		img := image.NewGray(image.Rect(0, 0, 28, 28))
+		for y := 4; y < 24; y++ {
+			for x := 8 + 4*i; x < 20; x++ {
+				img.SetGray(x, y, color.Gray{Y: fill})
+			}
+		}
+		path := filepath.Join(dir, fmt.Sprintf("img%d.png", i))
+		f, err := os.Create(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := png.Encode(f, img); err != nil {
+			t.Fatal(err)
+		}
+		f.Close()
+		paths = append(paths, path)
+	}
+	out, _ := runChild(t, append([]string{"predict", "--checkpoint", run}, paths...)...)
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if len(lines) != 12 {
+		t.Fatalf("predict printed %d lines for 2 images, want 2 x (name + 5 classes):\n%s", len(lines), out)
+	}
+	row := regexp.MustCompile(`^\s+([0-9.]+)%  (.+)$`)
+	var firstProbs []string
+	for i, path := range paths {
+		block := lines[6*i : 6*i+6]
+		if block[0] != path {
+			t.Fatalf("predict block %d starts with %q, want the image's path %s", i, block[0], path)
+		}
+		seen, sum, prev := map[string]bool{}, 0.0, 101.0
+		var probs []string
+		for _, l := range block[1:] {
+			m := row.FindStringSubmatch(l)
+			if m == nil {
+				t.Fatalf("predict line %q is not \"  P%%  class\"", l)
+			}
+			p, err := strconv.ParseFloat(m[1], 64)
+			if err != nil || !(p >= 0 && p <= prev) {
+				t.Fatalf("predict: probability %q after %v: want falling percentages", m[1], prev)
+			}
+			if seen[m[2]] || !slices.Contains(fashionClasses, m[2]) {
+				t.Fatalf("predict: class %q repeated or not a Fashion-MNIST class", m[2])
+			}
+			seen[m[2]] = true
+			prev, sum = p, sum+p
+			probs = append(probs, m[1])
+		}
+		if !(sum > 0 && sum <= 100.05) {
+			t.Errorf("predict: the top-5 probabilities of %s sum to %.2f%%", path, sum)
+		}
+		if i == 0 {
+			firstProbs = probs
+		} else if slices.Equal(probs, firstProbs) {
+			t.Errorf("predict gave both images the same probabilities %v: are the images reaching the model?", probs)
+		}
+	}
+}
+
+// checkAlreadyFinished resumes the finished run in dir: effv2vk must say so
+// and leave its checkpoints and metrics as they were.
+func checkAlreadyFinished(t *testing.T, dir string, trainArgs []string) {
+	t.Helper()
+	before := snapshotFiles(t, dir)
+	out, _ := runChild(t, append(trainArgs, "--resume")...)
+	if !strings.Contains(out, "nothing to resume") || !strings.Contains(out, "already finished all its steps") {
+		t.Errorf("train --resume of a finished run does not say it had finished:\n%s", out)
+	}
+	after := snapshotFiles(t, dir)
+	for name, b := range before {
+		if name != "config.json" && after[name] != b {
+			t.Errorf("train --resume of a finished run changed %s", name)
+		}
+	}
+	if len(after) != len(before) {
+		t.Errorf("train --resume of a finished run left files %v, before %v", keysOf(after), keysOf(before))
+	}
+}
+
+// snapshotFiles returns the contents of the files in dir by name.
+func snapshotFiles(t *testing.T, dir string) map[string]string {
+	t.Helper()
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	files := map[string]string{}
+	for _, e := range entries {
+		b, err := os.ReadFile(filepath.Join(dir, e.Name()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		files[e.Name()] = string(b)
+	}
+	return files
+}
+
+// keysOf lists a map's keys, sorted.
+func keysOf(m map[string]string) []string {
+	var out []string
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// checkEval runs `effv2vk eval` on the run's best checkpoint with a batch
+// size that divides the test split and one that leaves a partial last
+// batch: both must report the same images and accuracies, with top-1 at
+// most top-5.
+func checkEval(t *testing.T, run string) {
+	t.Helper()
+	line := regexp.MustCompile(`best\.safetensors \(efficientnetv2-pico, step 8, weights\), test split, (\d+) images at 28px: top-1 ([0-9.]+)%, top-5 ([0-9.]+)%`)
+	var reports [][]string
+	for _, batch := range []string{"50", "7"} {
+		out, _ := runChild(t, "eval", "--checkpoint", run, "--data", "../../testdata/fashion-mnist-subset", "--batch-size", batch)
+		m := line.FindStringSubmatch(out)
+		if m == nil {
+			t.Fatalf("eval --batch-size %s printed no line like %q:\n%s", batch, line, out)
+		}
+		reports = append(reports, m[1:])
+	}
+	if !slices.Equal(reports[0], reports[1]) {
+		t.Errorf("eval reports (images, top-1, top-5) %v at batch 50, %v at batch 7", reports[0], reports[1])
+	}
+	top1, _ := strconv.ParseFloat(reports[0][1], 64)
+	top5, _ := strconv.ParseFloat(reports[0][2], 64)
+	if n, _ := strconv.Atoi(reports[0][0]); n < 100 || !(top1 >= 0 && top1 <= top5 && top5 <= 100) {
+		t.Errorf("eval: %s images, top-1 %v%%, top-5 %v%%", reports[0][0], top1, top5)
 	}
 }

@@ -30,14 +30,13 @@ func TestMain(m *testing.M) {
 }
 
 // signalRun is a small training run: 6 epochs of 4 steps, a checkpoint at
-// the end of each epoch.
+// the end of each epoch, in a child process with the validation layer on
+// (a validation message makes it exit with status 1).
 func signalRun(out string, extra ...string) *exec.Cmd {
 	args := append([]string{"train", "--data", "../../testdata/fashion-mnist-subset", "--train-limit", "64",
 		"--test-limit", "20", "--epochs", "6", "--stages", "2", "--batch-size", "16", "--warmup-epochs", "1",
 		"--workers", "1", "--out", out}, extra...)
-	cmd := exec.Command(os.Args[0], args...)
-	cmd.Env = append(os.Environ(), childEnv+"=1", "EFFV2VK_VALIDATE=0")
-	return cmd
+	return childCommand(args...)
 }
 
 // trainSteps returns the step numbers of metrics.jsonl's training records,
@@ -120,7 +119,7 @@ func TestTrainInterruptWritesCheckpoint(t *testing.T) {
 	// Step 6 is mid-way through the second epoch.
 	waitFor(t, "step 6 in metrics.jsonl", 2*time.Minute, func() bool { return len(trainSteps(t, out)) >= 6 })
 	if err := cmd.Process.Signal(os.Interrupt); err != nil {
-		t.Fatal(err)
+		t.Fatalf("SIGINT: %v", err)
 	}
 	err := cmd.Wait()
 	var exit *exec.ExitError
@@ -131,6 +130,9 @@ func TestTrainInterruptWritesCheckpoint(t *testing.T) {
 		t.Errorf("the interrupted run does not say how to continue:\n%s", stderr.String())
 	}
 	stopped := trainSteps(t, out)
+	if len(stopped) >= 24 {
+		t.Fatalf("the run logged all %d steps: SIGINT came after the end", len(stopped))
+	}
 	ck := filepath.Join(out, fmt.Sprintf("ckpt-%09d.safetensors", len(stopped)))
 	if _, err := os.Stat(ck); err != nil {
 		t.Fatalf("no checkpoint at the interrupted step %d: %v", len(stopped), err)
@@ -157,8 +159,23 @@ func TestTrainSurvivesKill(t *testing.T) {
 		delay := time.Duration(r.IntN(1500)) * time.Millisecond
 		t.Logf("run %d: SIGKILL %v after the first checkpoint", i+1, delay)
 		time.Sleep(delay)
-		cmd.Process.Signal(syscall.SIGKILL)
-		cmd.Wait()
+		if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
+			t.Fatalf("SIGKILL: %v", err)
+		}
+		// A process that ended before the signal exits with its own status
+		// (Signal succeeds on an unreaped child): only "killed by SIGKILL"
+		// proves the kill hit a live process.
+		err := cmd.Wait()
+		var exit *exec.ExitError
+		if !errors.As(err, &exit) {
+			t.Fatalf("run %d: after SIGKILL: %v, want the process killed by the signal", i+1, err)
+		}
+		if ws, ok := exit.Sys().(syscall.WaitStatus); !ok || !ws.Signaled() || ws.Signal() != syscall.SIGKILL {
+			t.Fatalf("run %d: the process ended with %v before SIGKILL reached it", i+1, exit)
+		}
+		if steps := trainSteps(t, out); len(steps) >= 24 {
+			t.Fatalf("run %d: %d steps logged before the kill: the run had finished", i+1, len(steps))
+		}
 		checkResumesToTheEnd(t, out)
 	}
 }
