@@ -334,6 +334,7 @@ func TestValidationMessagesStayWithTheirDevice(t *testing.T) {
 	if err != nil {
 		enginetest.FailOpen(t, err)
 	}
+	t.Cleanup(func() { first.Close() }) // on an early failure; Close is idempotent
 	s, a, b := chain(t, first, 10)
 	if err := first.Run(s); err != nil {
 		t.Fatal(err)
