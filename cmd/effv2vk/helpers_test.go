@@ -9,6 +9,12 @@ import (
 	"github.com/effv2vk/effv2vk/net/arch"
 )
 
+// runCLI runs the CLI in this process with args.
+func runCLI(t *testing.T, args ...string) error {
+	t.Helper()
+	return newApp().Run(append([]string{"effv2vk"}, args...))
+}
+
 // widen converts float32 values to float64 exactly.
 func widen(v []float32) []float64 {
 	out := make([]float64, len(v))
