@@ -232,3 +232,21 @@ func (c *Comm) checkRoot(root int) error {
 
 // ErrRanksDisagree is wrapped by Agree's error.
 var ErrRanksDisagree = errors.New("dist: the ranks disagree")
+
+// Finalize ends MPI for this process if Join started it (a no-op
+// otherwise): call it once before a normal exit.
+func Finalize() error {
+	if joined == nil {
+		return nil
+	}
+	return joined.Finalize()
+}
+
+// AbortJob ends every rank of the job with code when Join started MPI
+// (MPI_Abort: a rank that failed must not leave the others waiting in a
+// collective); otherwise it returns and the caller exits as usual.
+func AbortJob(code int) {
+	if joined != nil {
+		joined.Abort(code)
+	}
+}

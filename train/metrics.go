@@ -53,7 +53,11 @@ func openMetrics(path string, truncate bool) (*metricsLog, error) {
 	return &metricsLog{f: f}, nil
 }
 
+// write appends rec; a nil log (ranks other than 0) writes nothing.
 func (l *metricsLog) write(rec any) error {
+	if l == nil {
+		return nil
+	}
 	b, err := json.Marshal(rec)
 	if err != nil {
 		return err

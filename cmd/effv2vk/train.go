@@ -77,6 +77,9 @@ func trainCommand() *cli.Command {
 			if err != nil {
 				return err
 			}
+			if res.Rank != 0 {
+				return nil // rank 0 reports for the job
+			}
 			if res.AlreadyDone {
 				fmt.Printf("nothing to resume: the run in %s already finished all its steps (best test top-1 %.2f%%); `effv2vk eval --checkpoint %s` evaluates it, a new --out starts another\n",
 					cfg.OutDir, 100*res.BestTop1, cfg.OutDir)
