@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"sort"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -34,6 +36,8 @@ func runWorker(which string) int {
 		err = checkCollectives(c)
 	case "disagree":
 		err = checkDisagree(c)
+	case "bench":
+		err = benchAllReduce(c)
 	default:
 		err = fmt.Errorf("unknown worker %q", which)
 	}
@@ -182,5 +186,57 @@ func TestSingleProcessNeverLoadsMPI(t *testing.T) {
 	}
 	if strings.Contains(string(maps), "libmpi") {
 		t.Fatal("a single process has libmpi mapped")
+	}
+}
+
+// v2sGradients is EfficientNetV2-S's parameter count (1000 classes), plus
+// the three values training appends (loss, correct count, stop flag).
+const v2sGradients = 21458488 + 3
+
+// benchAllReduce times seven in-place sums of V2-S's gradients, each with
+// the averaging scale training applies, and prints the median.
+func benchAllReduce(c *dist.Comm) error {
+	buf := make([]float32, v2sGradients)
+	for i := range buf {
+		buf[i] = float32(i%1000) * 1e-3
+	}
+	var times []float64
+	for run := 0; run < 7; run++ {
+		if err := c.Barrier(); err != nil {
+			return err
+		}
+		start := time.Now()
+		if err := c.SumFloat32(buf); err != nil {
+			return err
+		}
+		for i := range buf {
+			buf[i] *= 0.5
+		}
+		times = append(times, time.Since(start).Seconds()*1000)
+	}
+	sort.Float64s(times)
+	fmt.Printf("rank %d: allreduce-ms %.1f (min %.1f max %.1f)\n", c.Rank(), times[3], times[0], times[6])
+	return nil
+}
+
+// BenchmarkAllReduceV2SGradients launches two ranks that sum V2-S's 85.8 MB
+// of gradients in place (as every training step does) and reports rank 0's
+// median time of seven.
+func BenchmarkAllReduceV2SGradients(b *testing.B) {
+	for i := 0; i < b.N; i++ {
+		res := disttest.Run(b, 2, 5*time.Minute, []string{workerEnv + "=bench"})
+		if res.ExitCode != 0 {
+			b.Fatalf("mpirun exit %d:\n%s", res.ExitCode, res.Output)
+		}
+		for _, l := range strings.Split(res.Output, "\n") {
+			if f := strings.Fields(l); len(f) > 3 && f[0] == "rank" && f[1] == "0:" && f[2] == "allreduce-ms" {
+				ms, err := strconv.ParseFloat(f[3], 64)
+				if err != nil {
+					b.Fatal(err)
+				}
+				b.ReportMetric(ms, "allreduce-ms")
+				b.Log(strings.TrimSpace(l))
+			}
+		}
 	}
 }

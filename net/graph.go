@@ -215,6 +215,13 @@ func (g *Graph) SetRNG(seed uint64, step uint32) error {
 	return ops.SetRNGState(g.RNG, seed, step)
 }
 
+// SetRNGAt is SetRNG for a graph whose batch is the slice of a larger batch
+// that starts at sample first (a data-parallel rank's): its masks are those
+// of samples first, first+1, ... of the whole batch.
+func (g *Graph) SetRNGAt(seed uint64, step, first uint32) error {
+	return ops.SetRNGStateAt(g.RNG, seed, step, first)
+}
+
 // Free releases the recording and the graph's activations.
 func (g *Graph) Free() {
 	if g.Seq != nil {

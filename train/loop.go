@@ -406,7 +406,7 @@ func (r *run) trainEpoch(ctx context.Context, g *net.Graph, stage progressive.St
 				return err
 			}
 		}
-		if err := g.SetRNG(cfg.Seed, uint32(r.pos.Step)); err != nil {
+		if err := g.SetRNGAt(cfg.Seed, uint32(r.pos.Step), uint32(r.comm.Rank()*r.localBatch())); err != nil {
 			return err
 		}
 		if err := g.Run(); err != nil {
