@@ -8,6 +8,7 @@ import (
 	"os"
 	"sort"
 	"strconv"
+	"time"
 
 	"github.com/effv2vk/effv2vk/data"
 	"github.com/effv2vk/effv2vk/dist"
@@ -213,7 +214,8 @@ func (r *run) rankSlice(b *data.Batch) *data.Batch {
 // stepResult is a training step's outcome over the global batch.
 type stepResult struct {
 	loss, top1 float64
-	stop       bool // some rank was interrupted: all checkpoint and stop
+	stop       bool    // some rank was interrupted: all checkpoint and stop
+	reduceMS   float64 // time of the gradient exchange (0 in one process)
 }
 
 // allReduceStep follows forward and backward on a rank: the gradients,
@@ -223,8 +225,9 @@ type stepResult struct {
 // already).
 func (r *run) allReduceStep(g *net.Graph, loss, top1 float64, stop bool) (stepResult, error) {
 	if !r.comm.Distributed() {
-		return stepResult{loss, top1, stop}, nil
+		return stepResult{loss: loss, top1: top1, stop: stop}, nil
 	}
+	start := time.Now()
 	grads := r.model.Store.Grads
 	n := grads.Len()
 	if len(r.reduceBuf) != n+3 {
@@ -250,13 +253,15 @@ func (r *run) allReduceStep(g *net.Graph, loss, top1 float64, stop bool) (stepRe
 	if err := grads.Upload(buf[:n]); err != nil {
 		return stepResult{}, err
 	}
+	reduceMS := float64(time.Since(start).Microseconds()) / 1000
 	if err := r.dev.Run(r.update); err != nil {
 		return stepResult{}, err
 	}
 	return stepResult{
-		loss: float64(buf[n]) / float64(r.comm.Size()),
-		top1: float64(buf[n+1]) / float64(r.cfg.BatchSize),
-		stop: buf[n+2] > 0,
+		reduceMS: reduceMS,
+		loss:     float64(buf[n]) / float64(r.comm.Size()),
+		top1:     float64(buf[n+1]) / float64(r.cfg.BatchSize),
+		stop:     buf[n+2] > 0,
 	}, nil
 }
 

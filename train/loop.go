@@ -433,7 +433,7 @@ func (r *run) trainEpoch(ctx context.Context, g *net.Graph, stage progressive.St
 		ips := float64(cfg.BatchSize) / nowT.Sub(last).Seconds()
 		last = nowT
 		if err := r.metrics.write(TrainRecord{Kind: "train", Time: now(), Step: r.pos.Step, Epoch: epochF, Stage: stage.Index,
-			ImageSize: stage.ImageSize, LR: lr, Loss: loss, Top1: acc, ImgPerSec: ips}); err != nil {
+			ImageSize: stage.ImageSize, LR: lr, Loss: loss, Top1: acc, ImgPerSec: ips, ReduceMS: global.reduceMS}); err != nil {
 			return err
 		}
 		r.bar.update(r.pos.Step, stage.Index, len(r.sched.Stages), stage.ImageSize, epoch, cfg.Epochs, b+1, r.perEpoch, loss, acc, ips)
