@@ -34,6 +34,9 @@ type GraphConfig struct {
 	Raw *RawInput
 	// Profile records per-kernel timestamps.
 	Profile bool
+	// SyncBN, when set in a training graph, computes batch-norm statistics
+	// over the global batch of a data-parallel job (see SyncBN).
+	SyncBN *SyncBN
 }
 
 // RawInput describes uint8 NHWC images and their normalization.
@@ -99,7 +102,10 @@ func (m *Model) Record(gc GraphConfig, after func(s *engine.Sequence) error) (*G
 	if gc.Dropout < 0 {
 		gc.Dropout = m.Config.Dropout
 	}
-	b := &builder{dev: m.Dev, store: m.Store, backward: gc.Backward}
+	if gc.SyncBN != nil && (!gc.Train || gc.SyncBN.Ranks < 1 || gc.SyncBN.Average == nil) {
+		return nil, fmt.Errorf("net: SyncBN needs a training graph, ranks >= 1 and an Average function")
+	}
+	b := &builder{dev: m.Dev, store: m.Store, backward: gc.Backward, sync: gc.SyncBN}
 	g := &Graph{Config: gc, model: m, b: b}
 	if err := g.build(); err != nil {
 		b.free()

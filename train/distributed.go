@@ -39,7 +39,7 @@ func (r *run) checkRanks() error {
 	if r.cfg.BatchSize%n != 0 {
 		return fmt.Errorf("train: --batch-size %d (the global batch) is not a multiple of the %d ranks: choose a batch size divisible by %d", r.cfg.BatchSize, n, n)
 	}
-	if r.localBatch() < 2 {
+	if r.localBatch() < 2 && !r.cfg.SyncBN {
 		return fmt.Errorf("train: --batch-size %d over %d ranks leaves %d image per rank: batch norm needs at least 2 (raise --batch-size)", r.cfg.BatchSize, n, r.localBatch())
 	}
 	return nil
@@ -331,5 +331,23 @@ func (r *run) evaluateShard(g *net.Graph) (float64, float64, error) {
 }
 
 // finishedHook, when set (tests), sees a run after its last step, before
-// it is released.
-var finishedHook func(r *run)
+// it is released; afterStepHook after every step.
+var finishedHook, afterStepHook func(r *run)
+
+// syncBN is the cross-rank batch norm of a multi-rank run with --sync-bn
+// (nil otherwise: one process has the global batch already).
+func (r *run) syncBN() *net.SyncBN {
+	if !r.cfg.SyncBN || !r.comm.Distributed() {
+		return nil
+	}
+	scale := 1 / float64(r.comm.Size())
+	return &net.SyncBN{Ranks: r.comm.Size(), Average: func(v []float64) error {
+		if err := r.comm.SumFloat64(v); err != nil {
+			return err
+		}
+		for i := range v {
+			v[i] *= scale
+		}
+		return nil
+	}}
+}

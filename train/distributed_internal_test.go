@@ -3,6 +3,7 @@ package train
 import (
 	"context"
 	"crypto/sha256"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -16,6 +17,7 @@ import (
 
 	"github.com/effv2vk/effv2vk/dist"
 	"github.com/effv2vk/effv2vk/dist/disttest"
+	"github.com/effv2vk/effv2vk/engine"
 )
 
 // rankJobEnv holds the JSON rankJob a test binary runs as one rank under
@@ -34,6 +36,9 @@ type rankJob struct {
 	InterruptAt, KillAt int
 	// Resume is Config.Resume, which JSON leaves out.
 	Resume bool
+	// Dump writes each rank's gradient after step 1 and parameters at the
+	// end to OutDir/rank-R.grads and rank-R.params, and prints its losses.
+	Dump bool
 }
 
 func TestMain(m *testing.M) {
@@ -77,7 +82,17 @@ func runRankJob(raw string) int {
 		}
 	}
 	var digest string
-	finishedHook = func(r *run) { digest, err = stateDigest(r) }
+	finishedHook = func(r *run) {
+		digest, err = stateDigest(r)
+		if err == nil && job.Dump {
+			err = dumpTensor(r.model.Store.Params, filepath.Join(cfg.OutDir, fmt.Sprintf("rank-%d.params", comm.Rank())))
+		}
+	}
+	afterStepHook = func(r *run) {
+		if job.Dump && r.pos.Step == 1 && err == nil {
+			err = dumpTensor(r.model.Store.Grads, filepath.Join(cfg.OutDir, fmt.Sprintf("rank-%d.grads", comm.Rank())))
+		}
+	}
 	res, runErr := Run(ctx, cfg, nil)
 	if runErr != nil && !errors.Is(runErr, ErrInterrupted) {
 		fmt.Printf("rank %d: error: %v\n", comm.Rank(), runErr)
@@ -91,6 +106,10 @@ func runRankJob(raw string) int {
 	}
 	for _, m := range res.Validation {
 		fmt.Printf("rank %d: validation: %s\n", comm.Rank(), m)
+	}
+	if job.Dump {
+		losses, _ := json.Marshal(res.Losses)
+		fmt.Printf("rank %d: losses %s\n", comm.Rank(), losses)
 	}
 	fmt.Printf("rank %d: steps %d state %s\n", comm.Rank(), res.Steps, digest)
 	if err := dist.Finalize(); err != nil {
@@ -264,5 +283,110 @@ func TestRankDeviceFailureEndsJob(t *testing.T) {
 	}
 	if !strings.Contains(res.Output, "rank 1: error: rank 1 of 2 (local rank 1):") || !strings.Contains(res.Output, "no-such-gpu") {
 		t.Fatalf("output does not carry rank 1's device error:\n%s", res.Output)
+	}
+}
+
+// dumpTensor writes a float32 tensor to path (little-endian).
+func dumpTensor(t *engine.Tensor, path string) error {
+	v, err := t.Floats()
+	if err != nil {
+		return err
+	}
+	b := make([]byte, 4*len(v))
+	for i, x := range v {
+		binary.LittleEndian.PutUint32(b[4*i:], math.Float32bits(x))
+	}
+	return os.WriteFile(path, b, 0o644)
+}
+
+func readDump(t *testing.T, path string) []float32 {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v := make([]float32, len(b)/4)
+	for i := range v {
+		v[i] = math.Float32frombits(binary.LittleEndian.Uint32(b[4*i:]))
+	}
+	return v
+}
+
+// maxDiff returns max |a-b| and max |b|.
+func maxDiff(t *testing.T, a, b []float32) (diff, scale float64) {
+	t.Helper()
+	if len(a) != len(b) {
+		t.Fatalf("lengths %d and %d", len(a), len(b))
+	}
+	for i := range a {
+		diff = max(diff, math.Abs(float64(a[i])-float64(b[i])))
+		scale = max(scale, math.Abs(float64(b[i])))
+	}
+	return diff, scale
+}
+
+// TestSyncBNMatchesOneProcess: two ranks with --sync-bn, each on half of
+// every global batch, follow the one-process run on the whole batch: the
+// averaged gradient of step 1, the per-step losses and the final
+// parameters agree within float tolerance. (Without --sync-bn each rank
+// normalizes by its own half's statistics and they do not.)
+func TestSyncBNMatchesOneProcess(t *testing.T) {
+	disttest.Mpirun(t)
+	c := tinyRun(t)
+	c.Epochs, c.TrainLimit, c.WarmupEpochs = 1, 64, 0.5
+	c.SyncBN = true
+	var grads, params []float32
+	var hookErr error
+	afterStepHook = func(r *run) {
+		if r.pos.Step == 1 {
+			grads, hookErr = r.model.Store.Grads.Floats()
+		}
+	}
+	finishedHook = func(r *run) {
+		if hookErr == nil {
+			params, hookErr = r.model.Store.Params.Floats()
+		}
+	}
+	one := runSingle(t, context.Background(), c)
+	afterStepHook, finishedHook = nil, nil
+	if hookErr != nil {
+		t.Fatal(hookErr)
+	}
+	c.OutDir = t.TempDir()
+	res := runRanks(t, rankJob{Config: c, Dump: true}, 4*time.Minute, "EFFV2VK_DEVICE=0")
+	if res.ExitCode != 0 {
+		t.Fatalf("mpirun exit %d (timed out %v):\n%s", res.ExitCode, res.TimedOut, res.Output)
+	}
+	var losses []float64
+	for _, l := range strings.Split(res.Output, "\n") {
+		if rest, ok := strings.CutPrefix(l, "rank 0: losses "); ok {
+			if err := json.Unmarshal([]byte(rest), &losses); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if len(losses) != len(one.Losses) || len(losses) != 4 {
+		t.Fatalf("two ranks: %d losses, one process %d, want 4:\n%s", len(losses), len(one.Losses), res.Output)
+	}
+	for i := range losses {
+		rel := math.Abs(losses[i]-one.Losses[i]) / math.Abs(one.Losses[i])
+		t.Logf("step %d: loss %.7f two ranks, %.7f one process (relative %.1e)", i+1, losses[i], one.Losses[i], rel)
+		if i < 2 && rel > 1e-4 {
+			t.Errorf("step %d: relative loss difference %.2e > 1e-4", i+1, rel)
+		}
+	}
+	for r := 0; r < 2; r++ {
+		g := readDump(t, filepath.Join(c.OutDir, fmt.Sprintf("rank-%d.grads", r)))
+		d, scale := maxDiff(t, g, grads)
+		t.Logf("rank %d: step-1 gradient max |diff| %.2e, max |g| %.2e", r, d, scale)
+		if d > 1e-4*scale {
+			t.Errorf("rank %d: the averaged gradient differs from one process's by %.2e (max |g| %.2e): over 1e-4 relative", r, d, scale)
+		}
+		p := readDump(t, filepath.Join(c.OutDir, fmt.Sprintf("rank-%d.params", r)))
+		d, scale = maxDiff(t, p, params)
+		t.Logf("rank %d: final parameters max |diff| %.2e, max |p| %.2e", r, d, scale)
+		if d > 1e-4*scale {
+			t.Errorf("rank %d: final parameters differ by %.2e (max |p| %.2e): over 1e-4 relative", r, d, scale)
+		}
 	}
 }

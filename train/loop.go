@@ -332,6 +332,7 @@ func (r *run) recordStage(stage progressive.Stage) (*net.Graph, error) {
 		Dropout: stage.Dropout, LabelSmoothing: r.cfg.LabelSmoothing, SoftTargets: r.mix(stage).Mixing(),
 		Raw:     &net.RawInput{H: h, W: w, C: c, Mean: r.mean, Std: r.std},
 		Profile: r.cfg.Profile,
+		SyncBN:  r.syncBN(),
 	}
 	if r.comm.Distributed() {
 		return r.model.Record(gc, nil) // the update follows the all-reduce
@@ -439,6 +440,9 @@ func (r *run) trainEpoch(ctx context.Context, g *net.Graph, stage progressive.St
 		r.bar.update(r.pos.Step, stage.Index, len(r.sched.Stages), stage.ImageSize, epoch, cfg.Epochs, b+1, r.perEpoch, loss, acc, ips)
 		if cfg.AfterStep != nil {
 			cfg.AfterStep(r.pos.Step, loss)
+		}
+		if afterStepHook != nil {
+			afterStepHook(r)
 		}
 		if cfg.SnapshotEvery > 0 && r.pos.Step%cfg.SnapshotEvery == 0 && r.leader() {
 			if err := r.writeSnapshot(g, stage); err != nil {
