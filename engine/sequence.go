@@ -26,6 +26,7 @@ type Sequence struct {
 
 	dev      *Device
 	cmd      vk.CommandBuffer
+	steps    []hostStep // parts ended by HostCall, run before cmd
 	pools    []vk.DescriptorPool
 	poolFree int
 	hazards  map[vk.Buffer]*hazardState
@@ -441,6 +442,9 @@ func (d *Device) Run(s *Sequence) error {
 	if s.released {
 		return fmt.Errorf("engine: run of released sequence %s", s.Name)
 	}
+	if err := d.runHostSteps(s); err != nil {
+		return err
+	}
 	if err := d.submitWait(s.cmd); err != nil {
 		return fmt.Errorf("sequence %s: %w", s.Name, err)
 	}
@@ -459,7 +463,10 @@ func (s *Sequence) releaseNow() {
 	}
 	s.released = true
 	h := s.dev.handle
-	vk.FreeCommandBuffers(h, s.dev.cmdPool, 1, []vk.CommandBuffer{s.cmd})
+	s.freeHostSteps()
+	if s.cmd != nil {
+		vk.FreeCommandBuffers(h, s.dev.cmdPool, 1, []vk.CommandBuffer{s.cmd})
+	}
 	for _, p := range s.pools {
 		vk.DestroyDescriptorPool(h, p, nil)
 	}

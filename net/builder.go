@@ -19,6 +19,7 @@ type builder struct {
 	dev      *engine.Device
 	store    *Store
 	backward bool
+	sync     *SyncBN // cross-rank batch norm, training graphs only
 	owned    []*engine.Tensor
 	err      error
 	// grads is the backward pass's memory plan: a gradient lives from the

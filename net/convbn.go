@@ -38,6 +38,8 @@ type convBN struct {
 	invstd *engine.Tensor // [OC]
 
 	needDX bool // backward produces the gradient of x (not for the stem)
+
+	sync *bnSync // cross-rank batch norm (nil unless GraphConfig.SyncBN)
 }
 
 // newConvBN allocates the outputs of a conv+BN unit on input x. needDX says
@@ -74,6 +76,7 @@ func (b *builder) newConvBN(name string, kind convKind, stride int, act ops.Acti
 	c.y = b.act(name+".y", n, oc, oh, ow)
 	c.mean = b.tensor(name+".mean", oc)
 	c.invstd = b.tensor(name+".invstd", oc)
+	c.sync = b.newBNSync(name+".1", oc)
 	b.done(c.z) // read only by this unit's batch norm
 	return c, b.err
 }
@@ -91,8 +94,14 @@ func (c *convBN) forward(s *engine.Sequence, m *mode) {
 	}
 	if m.train {
 		ops.BatchNormStats(s, c.mean, c.invstd, c.z, m.eps)
+		if c.sync != nil {
+			c.syncStats(s, m.eps)
+		}
 		if m.updateRunning {
 			n := c.z.Shape[0] * c.z.Shape[2] * c.z.Shape[3]
+			if c.sync != nil {
+				n *= c.sync.cfg.Ranks // the global batch's values per channel
+			}
 			ops.BatchNormUpdateRunning(s, c.runM.Value, c.runV.Value, c.mean, c.invstd, m.eps, m.momentum, n)
 		}
 	} else {
@@ -115,6 +124,9 @@ func (c *convBN) backward(s *engine.Sequence, b *builder, dy *engine.Tensor) *en
 		return dx
 	}
 	ops.BatchNormBackward(s, dz, c.gamma.Grad, c.beta.Grad, dy, c.z, c.mean, c.invstd, c.gamma.Value, c.beta.Value, c.act)
+	if c.sync != nil {
+		dz = c.syncBackward(s, b, dz)
+	}
 	switch c.kind {
 	case fullConv:
 		ops.Conv2DBackwardWeight(s, c.weight.Grad, c.x, dz, c.stride)

@@ -34,6 +34,9 @@ type GraphConfig struct {
 	Raw *RawInput
 	// Profile records per-kernel timestamps.
 	Profile bool
+	// SyncBN, when set in a training graph, computes batch-norm statistics
+	// over the global batch of a data-parallel job (see SyncBN).
+	SyncBN *SyncBN
 }
 
 // RawInput describes uint8 NHWC images and their normalization.
@@ -99,7 +102,10 @@ func (m *Model) Record(gc GraphConfig, after func(s *engine.Sequence) error) (*G
 	if gc.Dropout < 0 {
 		gc.Dropout = m.Config.Dropout
 	}
-	b := &builder{dev: m.Dev, store: m.Store, backward: gc.Backward}
+	if gc.SyncBN != nil && (!gc.Train || gc.SyncBN.Ranks < 1 || gc.SyncBN.Average == nil) {
+		return nil, fmt.Errorf("net: SyncBN needs a training graph, ranks >= 1 and an Average function")
+	}
+	b := &builder{dev: m.Dev, store: m.Store, backward: gc.Backward, sync: gc.SyncBN}
 	g := &Graph{Config: gc, model: m, b: b}
 	if err := g.build(); err != nil {
 		b.free()
@@ -213,6 +219,13 @@ func (g *Graph) Run() error { return g.model.Dev.Run(g.Seq) }
 // from (Philox counters), so a (seed, step) pair reproduces the masks.
 func (g *Graph) SetRNG(seed uint64, step uint32) error {
 	return ops.SetRNGState(g.RNG, seed, step)
+}
+
+// SetRNGAt is SetRNG for a graph whose batch is the slice of a larger batch
+// that starts at sample first (a data-parallel rank's): its masks are those
+// of samples first, first+1, ... of the whole batch.
+func (g *Graph) SetRNGAt(seed uint64, step, first uint32) error {
+	return ops.SetRNGStateAt(g.RNG, seed, step, first)
 }
 
 // Free releases the recording and the graph's activations.

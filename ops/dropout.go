@@ -10,7 +10,7 @@ import (
 // Random masks (drop path, dropout) come from Philox4x32-10 on the device,
 // bit for bit ref.Uniform(seed, step, stream, index). The seed and step are
 // not recorded into the sequence: kernels read them from an RNG state tensor,
-// uint32 [4] = {lo32(seed), hi32(seed), step, unused}, which the caller
+// uint32 [4] = {lo32(seed), hi32(seed), step, first sample}, which the caller
 // rewrites with SetRNGState before each replay, so one recording serves every
 // step. The stream (one per drop-path site or dropout layer) is fixed when
 // recording.
@@ -29,13 +29,21 @@ func NewRNGState(d *engine.Device, seed uint64) (*engine.Tensor, error) {
 	return t, nil
 }
 
-// SetRNGState writes seed and step into an RNG state tensor (uint32 [4]).
-// Call it between runs, never while a sequence that reads it is running.
+// SetRNGState writes seed and step into an RNG state tensor (uint32 [4]),
+// with first sample 0. Call it between runs, never while a sequence that
+// reads it is running.
 func SetRNGState(rng *engine.Tensor, seed uint64, step uint32) error {
+	return SetRNGStateAt(rng, seed, step, 0)
+}
+
+// SetRNGStateAt is SetRNGState for a batch that is a slice of a larger one
+// starting at sample first: drop path and dropout then draw, for local
+// sample n, the mask of sample first+n of the whole batch.
+func SetRNGStateAt(rng *engine.Tensor, seed uint64, step, first uint32) error {
 	if rng == nil || rng.DType != engine.Uint32 || rng.Len() != 4 {
 		return fmt.Errorf("ops: rng state %v: want a uint32 [4] tensor from NewRNGState", rng)
 	}
-	return rng.Upload([]uint32{uint32(seed), uint32(seed >> 32), step, 0})
+	return rng.Upload([]uint32{uint32(seed), uint32(seed >> 32), step, first})
 }
 
 // wantRNG records an error in s unless rng is an RNG state tensor.
@@ -58,7 +66,7 @@ func RandomUniform(s *engine.Sequence, y, rng *engine.Tensor, stream uint32) {
 // [N,C,H,W], keep the survival probability in (0,1], seed and step read from
 // rng:
 //
-//	m[n] = 1 if Uniform(seed, step, stream, n) < keep, else 0
+//	m[n] = 1 if Uniform(seed, step, stream, first+n) < keep, else 0
 //	y[n,c,h,w] = x[n,c,h,w] * m[n] / keep
 func DropPathForward(s *engine.Sequence, y, x, rng *engine.Tensor, keep float32, stream uint32) {
 	dropPath(s, "drop path forward", y, x, rng, keep, stream)
@@ -96,7 +104,8 @@ func dropPath(s *engine.Sequence, op string, y, x, rng *engine.Tensor, keep floa
 // DropoutForward records inverted dropout with drop probability p in [0,1)
 // over tensors y and x of equal shape, seed and step read from rng:
 //
-//	mask[i] = 1 if Uniform(seed, step, stream, i) >= p, else 0
+//	mask[i] = 1 if Uniform(seed, step, stream, i + first*per) >= p, else 0
+//	(per: elements per sample, x.Shape[0] being the batch)
 //	y[i]    = x[i] * mask[i] / (1 - p)
 func DropoutForward(s *engine.Sequence, y, x, rng *engine.Tensor, p float32, stream uint32) {
 	dropout(s, "dropout forward", y, x, rng, p, stream)
@@ -122,7 +131,8 @@ func dropout(s *engine.Sequence, op string, y, x, rng *engine.Tensor, p float32,
 		return
 	}
 	n := x.Len()
-	push := shaders.DropoutPush{N: uint32(n), Threshold: p, Scale: 1 / (1 - p), Stream: stream}
+	per := n / max(x.Shape[0], 1)
+	push := shaders.DropoutPush{N: uint32(n), Per: uint32(per), Threshold: p, Scale: 1 / (1 - p), Stream: stream}
 	if n%4 == 0 {
 		s.Dispatch1D(s.Kernel("dropout_vec4", seLocal), n/4, shaders.DropoutVec4Push(push), y, x, rng)
 		return

@@ -203,3 +203,68 @@ func TestDropoutSettingsErrors(t *testing.T) {
 		}
 	}
 }
+
+// TestMasksOfABatchSlice: a slice of a batch starting at sample first, with
+// the RNG state's first sample set, draws the drop-path and dropout masks
+// the whole batch draws for those samples (a data-parallel rank's slice).
+func TestMasksOfABatchSlice(t *testing.T) {
+	d := enginetest.Open(t)
+	r := testRand(t)
+	for _, tc := range []struct {
+		shape       ref.Shape4
+		first, size int
+	}{{ref.Shape4{N: 6, C: 3, H: 2, W: 5}, 2, 2}, {ref.Shape4{N: 6, C: 3, H: 1, W: 3}, 3, 3}, {ref.Shape4{N: 8, C: 8, H: 1, W: 1}, 1, 5}} {
+		xs := tc.shape
+		t.Run(xs.String(), func(t *testing.T) {
+			// A fixed seed and step whose masks are seen to vary over each
+			// batch (checked below), so the test cannot pass vacuously.
+			const seed, step = uint64(0x9E3779B97F4A7C15), uint32(7)
+			per := xs.C * xs.H * xs.W
+			_, x32 := randSlice(r, xs.Len())
+			part := x32[tc.first*per : (tc.first+tc.size)*per]
+			for _, kind := range []string{"drop path", "dropout"} {
+				record := func(s *engine.Sequence, y, x, rng *engine.Tensor) {
+					if kind == "drop path" {
+						ops.DropPathForward(s, y, x, rng, 0.5, 5)
+					} else {
+						ops.DropoutForward(s, y, x, rng, 0.4, 5)
+					}
+				}
+				whole := rngState(t, d, seed, step)
+				x := upload(t, d, "x", x32, xs.N, xs.C, xs.H, xs.W)
+				y := poisoned(t, d, "y", xs.N, xs.C, xs.H, xs.W)
+				run(t, d, func(s *engine.Sequence) { record(s, y, x, whole) })
+				sliced := rngState(t, d, seed, step)
+				if err := ops.SetRNGStateAt(sliced, seed, step, uint32(tc.first)); err != nil {
+					t.Fatal(err)
+				}
+				xp := upload(t, d, "x slice", part, tc.size, xs.C, xs.H, xs.W)
+				yp := poisoned(t, d, "y slice", tc.size, xs.C, xs.H, xs.W)
+				run(t, d, func(s *engine.Sequence) { record(s, yp, xp, sliced) })
+				all, err := y.Floats()
+				if err != nil {
+					t.Fatal(err)
+				}
+				got, err := yp.Floats()
+				if err != nil {
+					t.Fatal(err)
+				}
+				want := all[tc.first*per : (tc.first+tc.size)*per]
+				for i := range got {
+					if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
+						t.Fatalf("%s: slice element %d = %v, the whole batch's = %v", kind, i, got[i], want[i])
+					}
+				}
+				dropped := 0
+				for _, v := range all {
+					if v == 0 {
+						dropped++
+					}
+				}
+				if dropped == 0 || dropped == len(all) {
+					t.Errorf("%s: %d of %d elements dropped: the masks do not vary, the test proves nothing", kind, dropped, len(all))
+				}
+			}
+		})
+	}
+}

@@ -17,6 +17,8 @@ packages=(
   python3-torch python3-torchvision python3-numpy
   # build tools
   gcc make git pkg-config ca-certificates
+  # multi-rank training (mpirun) and its tests; effv2vk itself starts without it
+  openmpi-bin libopenmpi-dev
 )
 
 missing=()

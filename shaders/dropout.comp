@@ -8,8 +8,11 @@
 // key = (lo32(seed), hi32(seed)), counter = (index, step, stream, 0),
 // u = float(word0 >> 8) * 2^-24, so the device reproduces the reference bit
 // for bit. seed and step are read from a uint32[4] tensor (seed lo, seed hi,
-// step, unused) that the host updates between replays of a recorded
-// sequence; stream is a push constant fixed at recording.
+// step, first sample) that the host updates between replays of a recorded
+// sequence; stream is a push constant fixed at recording. The first sample
+// is the global index of the batch's sample 0 (a data-parallel rank trains
+// a slice of a larger batch): masks are keyed by the global sample index,
+// so a slice draws what the whole batch draws for those samples.
 //! kernel philox_uniform UNIFORM
 //! kernel drop_path DROP_PATH
 //! kernel drop_path_vec4 DROP_PATH VEC4
@@ -36,7 +39,7 @@ layout(push_constant) uniform Push {
 layout(binding = 1) uniform samplerBuffer x4;
 layout(std430, binding = 2) readonly buffer RNG { uint rng[4]; };
 // threshold: keep (drop path) or p (dropout); scale: 1/keep or 1/(1-p).
-// per: elements per sample (drop path).
+// per: elements per sample.
 layout(push_constant) uniform Push {
     uint n;
     uint per;
@@ -70,11 +73,11 @@ float uniform01(uint index) {
 #ifdef DROP_PATH
 // factor is 1/keep for a kept sample, 0 for a dropped one.
 float factor(uint i) {
-    return uniform01(i / pc.per) < pc.threshold ? pc.scale : 0.0;
+    return uniform01(i / pc.per + rng[3]) < pc.threshold ? pc.scale : 0.0;
 }
 #elif defined(DROPOUT)
 float factor(uint i) {
-    return uniform01(i) >= pc.threshold ? pc.scale : 0.0;
+    return uniform01(i + rng[3] * pc.per) >= pc.threshold ? pc.scale : 0.0;
 }
 #endif
 

@@ -54,6 +54,10 @@ type Config struct {
 	SkipCorrupt bool `json:"skip_corrupt"`
 	// Profile records per-kernel GPU times (shown by visualize).
 	Profile bool `json:"profile"`
+	// SyncBN computes batch-norm training statistics over the global batch
+	// of a multi-rank run (forward and backward) instead of each rank's
+	// slice; nothing changes in one process.
+	SyncBN bool `json:"sync_bn,omitempty"`
 	// AfterStep, when set, is called after every training step with the
 	// number of steps done and the step's loss (progress hooks, tests).
 	AfterStep func(step int, loss float64) `json:"-"`

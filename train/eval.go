@@ -63,48 +63,60 @@ func (r *run) evaluate(ema bool) (float64, float64, error) {
 			}
 		}()
 	}
-	return Evaluate(g, r.testDS, r.cfg.Workers)
+	return r.evaluateShard(g)
 }
 
 // Evaluate runs an eval-mode graph with raw input over every image of ds
 // and returns top-1 and top-5 accuracy. A last partial batch is padded with
 // zero images whose predictions are ignored.
 func Evaluate(g *net.Graph, ds data.Dataset, workers int) (float64, float64, error) {
+	top1, top5, total, err := evaluateCounts(g, ds, workers)
+	if err != nil {
+		return 0, 0, err
+	}
+	if total == 0 {
+		return 0, 0, fmt.Errorf("train: evaluation set is empty")
+	}
+	return float64(top1) / float64(total), float64(top5) / float64(total), nil
+}
+
+// evaluateCounts returns how many images of ds have their label first and
+// among the first five, and how many there are.
+func evaluateCounts(g *net.Graph, ds data.Dataset, workers int) (top1, top5, total int, err error) {
 	n := g.Config.Batch
 	h := g.Config.Raw.H
 	loader, err := data.NewLoader(ds, data.Options{BatchSize: n, Workers: max(workers, 1), Prefetch: 2, Size: h})
 	if err != nil {
-		return 0, 0, err
+		return 0, 0, 0, err
 	}
 	defer loader.Close()
 	classes := g.Logits.Shape[1]
 	logits := make([]float32, n*classes)
 	images := make([]uint8, int(g.Raw.Len()))
-	var top1, top5, total int
 	for {
 		b, err := loader.Next()
 		if errors.Is(err, io.EOF) {
 			break
 		}
 		if err != nil {
-			return 0, 0, err
+			return 0, 0, 0, err
 		}
 		clear(images)
 		if len(b.Images) > len(images) {
 			loader.Release(b)
-			return 0, 0, fmt.Errorf("train: eval batch of %d bytes does not fit the graph's %d", len(b.Images), len(images))
+			return 0, 0, 0, fmt.Errorf("train: eval batch of %d bytes does not fit the graph's %d", len(b.Images), len(images))
 		}
 		copy(images, b.Images)
 		labels := append([]int32(nil), b.Labels...)
 		loader.Release(b)
 		if err := g.Raw.Upload(images); err != nil {
-			return 0, 0, err
+			return 0, 0, 0, err
 		}
 		if err := g.Run(); err != nil {
-			return 0, 0, err
+			return 0, 0, 0, err
 		}
 		if err := g.Logits.Download(logits); err != nil {
-			return 0, 0, err
+			return 0, 0, 0, err
 		}
 		for i, label := range labels {
 			row := logits[i*classes : (i+1)*classes]
@@ -123,8 +135,5 @@ func Evaluate(g *net.Graph, ds data.Dataset, workers int) (float64, float64, err
 			total++
 		}
 	}
-	if total == 0 {
-		return 0, 0, fmt.Errorf("train: evaluation set is empty")
-	}
-	return float64(top1) / float64(total), float64(top5) / float64(total), nil
+	return top1, top5, total, nil
 }

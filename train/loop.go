@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/effv2vk/effv2vk/data"
+	"github.com/effv2vk/effv2vk/dist"
 	"github.com/effv2vk/effv2vk/engine"
 	"github.com/effv2vk/effv2vk/net"
 	"github.com/effv2vk/effv2vk/net/arch"
@@ -36,6 +37,9 @@ type Result struct {
 	// AlreadyDone says a resumed run had finished every step already:
 	// nothing was trained (BestTop1 is the run's).
 	AlreadyDone bool
+	// Rank is this process's rank in a multi-process run (0 otherwise):
+	// rank 0 reports for the job.
+	Rank int
 }
 
 // run is the state of one training run.
@@ -62,6 +66,10 @@ type run struct {
 	evalSize int // the current stage's image size
 	raw      int // side of the uint8 images fed to the device
 	evalG    *net.Graph
+
+	comm      *dist.Comm       // this process's place in the job (Size 1 without mpirun)
+	update    *engine.Sequence // optimizer and EMA, run after the gradient all-reduce (several ranks only)
+	reduceBuf []float32        // host buffer of the gradient all-reduce
 }
 
 // Run trains as cfg says, writing metrics, snapshots and checkpoints to
@@ -71,17 +79,27 @@ func Run(ctx context.Context, cfg Config, out io.Writer) (*Result, error) {
 	if err := cfg.validate(); err != nil {
 		return nil, err
 	}
-	r := &run{cfg: cfg, out: out}
-	if err := r.setup(); err != nil {
-		r.close()
+	comm, err := dist.Join()
+	if err != nil {
 		return nil, err
 	}
+	r := &run{cfg: cfg, out: out, comm: comm}
+	if !r.leader() {
+		r.out = nil // rank 0 alone shows progress
+	}
+	if err := r.setup(); err != nil {
+		r.close()
+		return nil, r.rankError(err)
+	}
 	res, err := r.train(ctx)
+	if finishedHook != nil {
+		finishedHook(r)
+	}
 	msgs := r.close()
 	if res != nil {
 		res.Validation = msgs
 	}
-	return res, err
+	return res, r.rankError(err)
 }
 
 func (r *run) warn(format string, args ...any) {
@@ -92,6 +110,9 @@ func (r *run) warn(format string, args ...any) {
 
 func (r *run) setup() error {
 	cfg := r.cfg
+	if err := r.checkRanks(); err != nil {
+		return err
+	}
 	var err error
 	if r.trainDS, r.testDS, err = openDatasets(cfg); err != nil {
 		return err
@@ -134,10 +155,12 @@ func (r *run) setup() error {
 	if r.perEpoch < 1 {
 		return fmt.Errorf("train: %d training images make no batch of %d", r.trainDS.Len(), cfg.BatchSize)
 	}
-	if err := prepareOutDir(cfg); err != nil {
-		return err
+	if r.leader() {
+		if err := prepareOutDir(cfg); err != nil {
+			return err
+		}
 	}
-	if r.dev, err = engine.Open(engine.Options{Select: cfg.Device}); err != nil {
+	if r.dev, err = engine.Open(engine.Options{Select: r.deviceSelector()}); err != nil {
 		return err
 	}
 	if r.model, err = net.NewModel(r.dev, r.mc, cfg.Seed); err != nil {
@@ -158,7 +181,10 @@ func (r *run) setup() error {
 		// for the average to leave the initial weights behind.
 		r.ema.Warmup = true
 	}
-	return nil
+	if err := r.recordUpdate(); err != nil {
+		return err
+	}
+	return r.agree()
 }
 
 // close releases everything in reverse order and returns the validation
@@ -175,6 +201,9 @@ func (r *run) close() []string {
 	}
 	if r.emaSwap != nil {
 		r.emaSwap.Release()
+	}
+	if r.update != nil {
+		r.update.Release()
 	}
 	if r.opt != nil {
 		r.opt.Free()
@@ -207,11 +236,14 @@ func (r *run) stateTensors() []namedTensor {
 func (r *run) train(ctx context.Context) (*Result, error) {
 	cfg := r.cfg
 	fresh := true
-	if cfg.Resume {
+	if cfg.Resume && r.leader() { // rank 0 reads the checkpoint, shareStart hands it on
 		var err error
 		if fresh, err = r.resume(); err != nil {
 			return nil, err
 		}
+	}
+	if err := r.shareStart(&fresh); err != nil {
+		return nil, err
 	}
 	if fresh && r.ema != nil {
 		if err := r.ema.Reset(); err != nil {
@@ -220,19 +252,21 @@ func (r *run) train(ctx context.Context) (*Result, error) {
 	}
 	var err error
 	metricsPath := filepath.Join(cfg.OutDir, "metrics.jsonl")
-	if !fresh {
+	if !fresh && r.leader() {
 		if err := trimMetrics(metricsPath, r.pos.Step); err != nil {
 			return nil, err
 		}
 	}
-	if r.metrics, err = openMetrics(metricsPath, fresh); err != nil {
-		return nil, err
-	}
-	if err := writeJSONAtomic(filepath.Join(cfg.OutDir, "config.json"), cfg); err != nil {
-		return nil, err
+	if r.leader() {
+		if r.metrics, err = openMetrics(metricsPath, fresh); err != nil {
+			return nil, err
+		}
+		if err := writeJSONAtomic(filepath.Join(cfg.OutDir, "config.json"), cfg); err != nil {
+			return nil, err
+		}
 	}
 	total := cfg.Epochs * r.perEpoch
-	res := &Result{BestTop1: r.pos.BestTop1}
+	res := &Result{BestTop1: r.pos.BestTop1, Rank: r.comm.Rank()}
 	if !fresh && r.pos.Step >= total {
 		res.AlreadyDone = true
 		return res, nil
@@ -303,11 +337,15 @@ func (r *run) recordStage(stage progressive.Stage) (*net.Graph, error) {
 	c := r.trainDS.Channels()
 	h, w := r.raw, r.raw
 	gc := net.GraphConfig{
-		Batch: r.cfg.BatchSize, Size: stage.ImageSize,
+		Batch: r.localBatch(), Size: stage.ImageSize,
 		Train: true, UpdateRunning: true, Backward: true, Regularize: true,
 		Dropout: stage.Dropout, LabelSmoothing: r.cfg.LabelSmoothing, SoftTargets: r.mix(stage).Mixing(),
 		Raw:     &net.RawInput{H: h, W: w, C: c, Mean: r.mean, Std: r.std},
 		Profile: r.cfg.Profile,
+		SyncBN:  r.syncBN(),
+	}
+	if r.comm.Distributed() {
+		return r.model.Record(gc, nil) // the update follows the all-reduce
 	}
 	return r.model.Record(gc, func(s *engine.Sequence) error {
 		r.opt.Record(s)
@@ -379,7 +417,7 @@ func (r *run) trainEpoch(ctx context.Context, g *net.Graph, stage progressive.St
 				return err
 			}
 		}
-		if err := g.SetRNG(cfg.Seed, uint32(r.pos.Step)); err != nil {
+		if err := g.SetRNGAt(cfg.Seed, uint32(r.pos.Step), uint32(r.comm.Rank()*r.localBatch())); err != nil {
 			return err
 		}
 		if err := g.Run(); err != nil {
@@ -389,6 +427,11 @@ func (r *run) trainEpoch(ctx context.Context, g *net.Graph, stage progressive.St
 		if err != nil {
 			return err
 		}
+		global, err := r.allReduceStep(g, loss, acc, ctx.Err() != nil)
+		if err != nil {
+			return err
+		}
+		loss, acc = global.loss, global.top1
 		if math.IsNaN(loss) || math.IsInf(loss, 0) {
 			return fmt.Errorf("train: loss became %v at step %d (epoch %d): stopping; the last good checkpoint in %s is kept. Lower --lr or raise --warmup-epochs", loss, r.pos.Step, epoch, cfg.OutDir)
 		}
@@ -401,19 +444,22 @@ func (r *run) trainEpoch(ctx context.Context, g *net.Graph, stage progressive.St
 		ips := float64(cfg.BatchSize) / nowT.Sub(last).Seconds()
 		last = nowT
 		if err := r.metrics.write(TrainRecord{Kind: "train", Time: now(), Step: r.pos.Step, Epoch: epochF, Stage: stage.Index,
-			ImageSize: stage.ImageSize, LR: lr, Loss: loss, Top1: acc, ImgPerSec: ips}); err != nil {
+			ImageSize: stage.ImageSize, LR: lr, Loss: loss, Top1: acc, ImgPerSec: ips, ReduceMS: global.reduceMS}); err != nil {
 			return err
 		}
 		r.bar.update(r.pos.Step, stage.Index, len(r.sched.Stages), stage.ImageSize, epoch, cfg.Epochs, b+1, r.perEpoch, loss, acc, ips)
 		if cfg.AfterStep != nil {
 			cfg.AfterStep(r.pos.Step, loss)
 		}
-		if cfg.SnapshotEvery > 0 && r.pos.Step%cfg.SnapshotEvery == 0 {
+		if afterStepHook != nil {
+			afterStepHook(r)
+		}
+		if cfg.SnapshotEvery > 0 && r.pos.Step%cfg.SnapshotEvery == 0 && r.leader() {
 			if err := r.writeSnapshot(g, stage); err != nil {
 				r.warn("snapshot: %v", err)
 			}
 		}
-		if ctx.Err() != nil {
+		if r.stopRequested(ctx, global) {
 			if err := r.checkpoint(false); err != nil {
 				return err
 			}
@@ -445,6 +491,7 @@ func (r *run) mix(stage progressive.Stage) data.MixParams {
 
 // upload copies a batch's images and labels (or soft targets) to the graph.
 func (r *run) upload(g *net.Graph, b *data.Batch) error {
+	b = r.rankSlice(b)
 	if err := g.Raw.Upload(b.Images); err != nil {
 		return fmt.Errorf("train: batch of %dx%dx%d images: %w", b.H, b.W, b.C, err)
 	}
@@ -470,6 +517,9 @@ func readLoss(g *net.Graph) (float64, float64, error) {
 // endEpoch evaluates, writes a checkpoint (and best.safetensors on a new
 // best) and moves the position to the next epoch.
 func (r *run) endEpoch(stage progressive.Stage, epoch int, res *Result) error {
+	if err := r.averageStats(); err != nil {
+		return err
+	}
 	top1, top5, err := r.evaluate(false)
 	if err != nil {
 		return err
@@ -501,6 +551,12 @@ func (r *run) endEpoch(stage progressive.Stage, epoch int, res *Result) error {
 
 // checkpoint writes the position reached; with best, also best.safetensors.
 func (r *run) checkpoint(best bool) error {
+	if err := r.averageStats(); err != nil {
+		return err
+	}
+	if !r.leader() {
+		return nil
+	}
 	meta := checkpointMeta{Config: r.cfg, Position: r.pos, Device: r.dev.Info.Name, Classes: r.trainDS.ClassNames(),
 		Model: r.mc.Name, Align: r.model.Store.Align, ImageSize: r.evalSize, RawC: r.trainDS.Channels()}
 	meta.RawH, meta.RawW = r.raw, r.raw

@@ -21,6 +21,10 @@ type TrainRecord struct {
 	Loss      float64 `json:"loss"`
 	Top1      float64 `json:"top1"` // batch accuracy, 0..1
 	ImgPerSec float64 `json:"img_per_s"`
+	// ReduceMS is the step's gradient exchange between ranks (download,
+	// all-reduce, averaging, upload) in milliseconds; absent in a
+	// one-process run.
+	ReduceMS float64 `json:"reduce_ms,omitempty"`
 }
 
 // EvalRecord is one evaluation line of metrics.jsonl.
@@ -53,7 +57,11 @@ func openMetrics(path string, truncate bool) (*metricsLog, error) {
 	return &metricsLog{f: f}, nil
 }
 
+// write appends rec; a nil log (ranks other than 0) writes nothing.
 func (l *metricsLog) write(rec any) error {
+	if l == nil {
+		return nil
+	}
 	b, err := json.Marshal(rec)
 	if err != nil {
 		return err

@@ -7,11 +7,17 @@ import (
 	"fmt"
 	"os"
 
+	"github.com/effv2vk/effv2vk/dist"
 	"github.com/urfave/cli/v2"
 )
 
 func main() {
 	if err := newApp().Run(os.Args); err != nil {
+		fmt.Fprintln(os.Stderr, "effv2vk:", err)
+		dist.AbortJob(1) // under mpirun: the other ranks stop too
+		os.Exit(1)
+	}
+	if err := dist.Finalize(); err != nil {
 		fmt.Fprintln(os.Stderr, "effv2vk:", err)
 		os.Exit(1)
 	}

@@ -46,6 +46,7 @@ func trainCommand() *cli.Command {
 			&cli.IntFlag{Name: "workers", Value: def.Workers, Usage: "data loader goroutines"},
 			&cli.BoolFlag{Name: "skip-corrupt", Usage: "skip and count unreadable images instead of stopping"},
 			&cli.BoolFlag{Name: "profile", Usage: "time every kernel (shown by `effv2vk visualize`)"},
+			&cli.BoolFlag{Name: "sync-bn", Usage: "under mpirun: batch-norm statistics over the global batch, not each rank's slice (two host round trips per BN layer and step)"},
 			&cli.BoolFlag{Name: "visualize", Usage: "also open the live training window (as `effv2vk visualize --run OUT`); closing it does not stop training"},
 		},
 		Action: func(c *cli.Context) error {
@@ -59,7 +60,7 @@ func trainCommand() *cli.Command {
 				Progressive: c.Bool("progressive"), Stages: c.Int("stages"), MinSize: c.Int("min-size"), MaxSize: c.Int("max-size"),
 				Seed: c.Uint64("seed"), Device: c.String("device"), OutDir: c.String("out"), Resume: c.Bool("resume"), Overwrite: c.Bool("overwrite"),
 				KeepLast: c.Int("keep"), Workers: c.Int("workers"), EvalBatch: def.EvalBatch, SnapshotEvery: def.SnapshotEvery,
-				Profile: c.Bool("profile"), SkipCorrupt: c.Bool("skip-corrupt"),
+				Profile: c.Bool("profile"), SkipCorrupt: c.Bool("skip-corrupt"), SyncBN: c.Bool("sync-bn"),
 			}
 			ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
@@ -76,6 +77,9 @@ func trainCommand() *cli.Command {
 			}
 			if err != nil {
 				return err
+			}
+			if res.Rank != 0 {
+				return nil // rank 0 reports for the job
 			}
 			if res.AlreadyDone {
 				fmt.Printf("nothing to resume: the run in %s already finished all its steps (best test top-1 %.2f%%); `effv2vk eval --checkpoint %s` evaluates it, a new --out starts another\n",
