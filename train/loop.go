@@ -62,6 +62,8 @@ type run struct {
 	evalSize int // the current stage's image size
 	raw      int // side of the uint8 images fed to the device
 	evalG    *net.Graph
+	init     *net.InitWeights // --init weights until loaded
+	ckptClock *checkpointClock // when mid-epoch checkpoints are due
 }
 
 // Run trains as cfg says, writing metrics, snapshots and checkpoints to
@@ -98,6 +100,14 @@ func (r *run) setup() error {
 	}
 	if r.mc, err = arch.Lookup(cfg.Model, r.trainDS.NumClasses()); err != nil {
 		return err
+	}
+	if err := r.checkFreeze(); err != nil {
+		return err
+	}
+	if !cfg.Resume {
+		if err := r.readInit(); err != nil {
+			return err
+		}
 	}
 	r.mean, r.std = normalization(cfg.Dataset)
 	if r.raw, err = rawSize(r.trainDS); err != nil {
@@ -143,15 +153,14 @@ func (r *run) setup() error {
 	if r.model, err = net.NewModel(r.dev, r.mc, cfg.Seed); err != nil {
 		return err
 	}
-	st := r.model.Store
-	if r.groups, err = optim.SplitDecay(r.dev, st.Params, st.Grads, st.DecayLen, float32(cfg.WeightDecay)); err != nil {
+	if r.groups, err = r.parameterGroups(); err != nil {
 		return err
 	}
 	if r.opt, err = optim.New(cfg.Optimizer, r.dev, r.groups, optim.DefaultConfig()); err != nil {
 		return err
 	}
 	if cfg.EMADecay > 0 {
-		if r.ema, err = optim.NewEMA(r.dev, st.Params, st.Stats, cfg.EMADecay); err != nil {
+		if r.ema, err = optim.NewEMA(r.dev, r.model.Store.Params, r.model.Store.Stats, cfg.EMADecay); err != nil {
 			return err
 		}
 		// Short runs (the demo's few thousand steps) need the decay warmup
@@ -233,6 +242,11 @@ func (r *run) train(ctx context.Context) (*Result, error) {
 			}
 		}
 	}
+	if fresh {
+		if err := r.loadInit(); err != nil {
+			return nil, err
+		}
+	}
 	if fresh && r.ema != nil {
 		if err := r.ema.Reset(); err != nil {
 			return nil, err
@@ -258,6 +272,7 @@ func (r *run) train(ctx context.Context) (*Result, error) {
 		return res, nil
 	}
 	r.bar = newProgress(r.out, total, r.pos.Step)
+	r.ckptClock = newCheckpointClock(cfg.CheckpointEvery, r.perEpoch)
 	start := time.Now()
 	defer func() { res.Seconds = time.Since(start).Seconds() }()
 
@@ -297,7 +312,7 @@ func (r *run) recordStage(stage progressive.Stage) (*net.Graph, error) {
 		Train: true, UpdateRunning: true, Backward: true, Regularize: true,
 		Dropout: stage.Dropout, LabelSmoothing: r.cfg.LabelSmoothing, SoftTargets: r.mix(stage).Mixing(),
 		Raw:     &net.RawInput{H: h, W: w, C: c, Mean: r.mean, Std: r.std},
-		Profile: r.cfg.Profile,
+		Profile: r.cfg.Profile, Frozen: r.cfg.Freeze,
 	}
 	return r.model.Record(gc, func(s *engine.Sequence) error {
 		r.opt.Record(s)
@@ -401,6 +416,11 @@ func (r *run) trainEpoch(ctx context.Context, g *net.Graph, stage progressive.St
 		if cfg.SnapshotEvery > 0 && r.pos.Step%cfg.SnapshotEvery == 0 {
 			if err := r.writeSnapshot(g, stage); err != nil {
 				r.warn("snapshot: %v", err)
+			}
+		}
+		if r.ckptClock.stepDone(r.pos.Step, b+1 == r.perEpoch) && ctx.Err() == nil {
+			if err := r.checkpoint(false); err != nil {
+				return err
 			}
 		}
 		if ctx.Err() != nil {

@@ -27,7 +27,7 @@ func trainCommand() *cli.Command {
 			&cli.IntFlag{Name: "epochs", Value: def.Epochs},
 			&cli.IntFlag{Name: "batch-size", Value: def.BatchSize},
 			&cli.StringFlag{Name: "optimizer", Value: def.Optimizer, Usage: "rmsprop (TF-style, the paper's), sgd or adamw"},
-			&cli.Float64Flag{Name: "lr", Value: def.LR, Usage: "peak learning rate"},
+			&cli.Float64Flag{Name: "lr", Value: def.LR, Usage: "peak learning rate (fine-tuning with --init: try about a tenth, e.g. 0.0004, and fewer warmup epochs)"},
 			&cli.Float64Flag{Name: "warmup-epochs", Value: def.WarmupEpochs},
 			&cli.StringFlag{Name: "lr-schedule", Value: def.LRSchedule, Usage: "exponential (x0.97 every 2.4 epochs) or cosine"},
 			&cli.Float64Flag{Name: "weight-decay", Value: def.WeightDecay, Usage: "L2 on conv and classifier weights (not biases or BN)"},
@@ -40,6 +40,9 @@ func trainCommand() *cli.Command {
 			&cli.IntFlag{Name: "max-size", Usage: "last stage's image size (0: the model's preset)"},
 			&cli.Uint64Flag{Name: "seed", Value: def.Seed},
 			&cli.StringFlag{Name: "out", Value: def.OutDir, Usage: "output directory: metrics.jsonl, snapshot.json, checkpoints"},
+			&cli.StringFlag{Name: "init", Usage: "fine-tune: start from torchvision-named weights (W.safetensors from `effv2vk export`, or torchvision's pretrained state_dict saved as safetensors); a classifier for another class count is freshly initialized"},
+			&cli.IntFlag{Name: "freeze", Usage: "keep the stem and the first stages fixed: N freezes torchvision's features.0 (the stem) .. features.N-1 (no gradients, batch norm on running statistics)"},
+			&cli.IntFlag{Name: "checkpoint-every", Usage: "also write a checkpoint every N steps within an epoch (0: about every 10 minutes of training, measured on the first steps; -1: at epoch ends only)"},
 			&cli.BoolFlag{Name: "resume", Usage: "continue from the newest checkpoint in --out"},
 			&cli.BoolFlag{Name: "overwrite", Usage: "start a new run in an --out that holds another run, deleting its metrics and checkpoints"},
 			&cli.IntFlag{Name: "keep", Value: def.KeepLast, Usage: "step checkpoints kept (besides best.safetensors)"},
@@ -60,6 +63,7 @@ func trainCommand() *cli.Command {
 				Seed: c.Uint64("seed"), Device: c.String("device"), OutDir: c.String("out"), Resume: c.Bool("resume"), Overwrite: c.Bool("overwrite"),
 				KeepLast: c.Int("keep"), Workers: c.Int("workers"), EvalBatch: def.EvalBatch, SnapshotEvery: def.SnapshotEvery,
 				Profile: c.Bool("profile"), SkipCorrupt: c.Bool("skip-corrupt"),
+				Init: c.String("init"), Freeze: c.Int("freeze"), CheckpointEvery: c.Int("checkpoint-every"),
 			}
 			ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
