@@ -63,7 +63,7 @@ type run struct {
 	raw      int // side of the uint8 images fed to the device
 	evalG    *net.Graph
 	init     *net.InitWeights // --init weights until loaded
-	ckptClock *checkpointClock // when mid-epoch checkpoints are due
+	ckpts    *checkpointClock // when mid-epoch checkpoints are due
 }
 
 // Run trains as cfg says, writing metrics, snapshots and checkpoints to
@@ -272,7 +272,7 @@ func (r *run) train(ctx context.Context) (*Result, error) {
 		return res, nil
 	}
 	r.bar = newProgress(r.out, total, r.pos.Step)
-	r.ckptClock = newCheckpointClock(cfg.CheckpointEvery, r.perEpoch)
+	r.ckpts = newCheckpointClock(cfg.CheckpointEvery, r.perEpoch)
 	start := time.Now()
 	defer func() { res.Seconds = time.Since(start).Seconds() }()
 
@@ -418,7 +418,7 @@ func (r *run) trainEpoch(ctx context.Context, g *net.Graph, stage progressive.St
 				r.warn("snapshot: %v", err)
 			}
 		}
-		if r.ckptClock.stepDone(r.pos.Step, b+1 == r.perEpoch) && ctx.Err() == nil {
+		if r.ckpts.stepDone(r.pos.Step, b+1 == r.perEpoch) && ctx.Err() == nil {
 			if err := r.checkpoint(false); err != nil {
 				return err
 			}
