@@ -296,6 +296,7 @@ func (r *run) train(ctx context.Context) (*Result, error) {
 				g.Free()
 				return res, err
 			}
+			r.snapshot(g, stage) // every evaluation, the run's end included
 		}
 		g.Free()
 	}
@@ -414,9 +415,7 @@ func (r *run) trainEpoch(ctx context.Context, g *net.Graph, stage progressive.St
 			cfg.AfterStep(r.pos.Step, loss)
 		}
 		if cfg.SnapshotEvery > 0 && r.pos.Step%cfg.SnapshotEvery == 0 {
-			if err := r.writeSnapshot(g, stage); err != nil {
-				r.warn("snapshot: %v", err)
-			}
+			r.snapshot(g, stage)
 		}
 		if r.ckpts.stepDone(r.pos.Step, b+1 == r.perEpoch) && ctx.Err() == nil {
 			if err := r.checkpoint(false); err != nil {
@@ -424,6 +423,7 @@ func (r *run) trainEpoch(ctx context.Context, g *net.Graph, stage progressive.St
 			}
 		}
 		if ctx.Err() != nil {
+			r.snapshot(g, stage)
 			if err := r.checkpoint(false); err != nil {
 				return err
 			}
