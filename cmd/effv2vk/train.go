@@ -67,57 +67,66 @@ func trainCommand() *cli.Command {
 			}
 			ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
-			var res *train.Result
-			var err error
 			if c.Bool("visualize") {
-				res, err = trainWithWindow(ctx, cfg)
-			} else {
-				res, err = train.Run(ctx, cfg, os.Stderr)
+				return trainWithWindow(ctx, cfg)
 			}
-			if errors.Is(err, train.ErrInterrupted) {
-				fmt.Fprintln(os.Stderr, err)
-				return cli.Exit("", 130)
-			}
-			if err != nil {
-				return err
-			}
-			if res.AlreadyDone {
-				fmt.Printf("nothing to resume: the run in %s already finished all its steps (best test top-1 %.2f%%); `effv2vk eval --checkpoint %s` evaluates it, a new --out starts another\n",
-					cfg.OutDir, 100*res.BestTop1, cfg.OutDir)
-				return nil
-			}
-			if n := len(res.Validation); n > 0 {
-				return fmt.Errorf("the Vulkan validation layer reported %d message(s), a bug in effv2vk; the first: %s", n, res.Validation[0])
-			}
-			fmt.Printf("trained %d steps in %.1fs: test top-1 %.2f%%, top-5 %.2f%%", res.Steps, res.Seconds, 100*res.FinalTop1, 100*res.FinalTop5)
-			if cfg.EMADecay > 0 {
-				fmt.Printf(", EMA top-1 %.2f%%", 100*res.FinalEMATop1)
-			}
-			fmt.Printf(" (best %.2f%%); outputs in %s\n", 100*res.BestTop1, cfg.OutDir)
-			return nil
+			res, err := train.Run(ctx, cfg, os.Stderr)
+			_, err = report(cfg, res, err)
+			return err
 		},
 	}
 }
 
+// report prints how a training run ended (stdout) and returns the
+// command's error and a one-line summary.
+func report(cfg train.Config, res *train.Result, err error) (string, error) {
+	if errors.Is(err, train.ErrInterrupted) {
+		fmt.Fprintln(os.Stderr, err)
+		return "interrupted; a checkpoint was written", cli.Exit("", 130)
+	}
+	if err != nil {
+		return "stopped: " + err.Error(), err
+	}
+	if res.AlreadyDone {
+		fmt.Printf("nothing to resume: the run in %s already finished all its steps (best test top-1 %.2f%%); `effv2vk eval --checkpoint %s` evaluates it, a new --out starts another\n",
+			cfg.OutDir, 100*res.BestTop1, cfg.OutDir)
+		return "the run had already finished", nil
+	}
+	if n := len(res.Validation); n > 0 {
+		err := fmt.Errorf("the Vulkan validation layer reported %d message(s), a bug in effv2vk; the first: %s", n, res.Validation[0])
+		return err.Error(), err
+	}
+	line := fmt.Sprintf("trained %d steps in %.1fs: test top-1 %.2f%%, top-5 %.2f%%", res.Steps, res.Seconds, 100*res.FinalTop1, 100*res.FinalTop5)
+	if cfg.EMADecay > 0 {
+		line += fmt.Sprintf(", EMA top-1 %.2f%%", 100*res.FinalEMATop1)
+	}
+	line += fmt.Sprintf(" (best %.2f%%)", 100*res.BestTop1)
+	fmt.Printf("%s; outputs in %s\n", line, cfg.OutDir)
+	return line, nil
+}
+
 // trainWithWindow trains in a goroutine while the window runs on the main
-// thread (GLFW's rule). A window that fails or is closed is reported and
-// training goes on; the function returns when training ends.
-func trainWithWindow(ctx context.Context, cfg train.Config) (*train.Result, error) {
+// thread (GLFW's rule). When training ends its summary is printed at once
+// and the window shows "finished" until it is closed; Ctrl-C or SIGTERM
+// closes it. A window that fails or is closed is reported and training
+// goes on.
+func trainWithWindow(ctx context.Context, cfg train.Config) error {
 	if err := os.MkdirAll(cfg.OutDir, 0o755); err != nil {
-		return nil, err
+		return err
 	}
-	type outcome struct {
-		res *train.Result
-		err error
-	}
-	done := make(chan outcome, 1)
+	finished := make(chan string, 1)
+	done := make(chan error, 1)
 	go func() {
 		res, err := train.Run(ctx, cfg, os.Stderr)
-		done <- outcome{res, err}
+		line, err := report(cfg, res, err)
+		if ctx.Err() == nil {
+			fmt.Fprintln(os.Stderr, "training finished; the window stays open: press q or Esc, or close it, to exit")
+		}
+		finished <- line
+		done <- err
 	}()
-	if err := viz.Show(viz.Options{RunDir: cfg.OutDir, Device: cfg.Device}); err != nil {
+	if err := viz.Show(viz.Options{RunDir: cfg.OutDir, Device: cfg.Device, Finished: finished, Quit: ctx.Done()}); err != nil {
 		fmt.Fprintf(os.Stderr, "visualize: %v (training goes on)\n", err)
 	}
-	o := <-done
-	return o.res, o.err
+	return <-done
 }
