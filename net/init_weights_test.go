@@ -182,3 +182,40 @@ func TestReadInitWeightsErrors(t *testing.T) {
 		}
 	})
 }
+
+// checkInitFromTorchvision reads torchvision's efficientnet_v2_s state_dict
+// (1000 classes, saved by testdata/make_goldens.py) as the --init of a
+// 10-class model: the classifier is re-initialized, every other entry (BN
+// running statistics and num_batches_tracked included) is the file's.
+func checkInitFromTorchvision(t *testing.T, path string) {
+	t.Helper()
+	cfg, err := arch.Lookup("efficientnetv2-s", 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, err := net.ReadInitWeights(path, cfg, 1)
+	if err != nil {
+		t.Fatalf("--init from torchvision's state_dict: %v", err)
+	}
+	if w.FileClasses != 1000 || len(w.Reinitialized) != 2 {
+		t.Fatalf("file classes %d, re-initialized %v: want 1000 and the classifier", w.FileClasses, w.Reinitialized)
+	}
+	file, err := safetensors.Read(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range cfg.Params() {
+		if strings.HasPrefix(p.Name, "classifier.") || p.DType == arch.Int64 {
+			continue
+		}
+		want, err := file.Float32s(p.Name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, v := range w.Values[p.Name] {
+			if math.Float32bits(v) != math.Float32bits(want[i]) {
+				t.Fatalf("%s[%d] = %v, the file has %v", p.Name, i, v, want[i])
+			}
+		}
+	}
+}
