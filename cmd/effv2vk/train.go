@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"sync/atomic"
 	"syscall"
 
 	"github.com/effv2vk/effv2vk/train"
@@ -116,10 +117,12 @@ func trainWithWindow(ctx context.Context, cfg train.Config) error {
 	}
 	finished := make(chan string, 1)
 	done := make(chan error, 1)
+	var windowOpen atomic.Bool
+	windowOpen.Store(true)
 	go func() {
 		res, err := train.Run(ctx, cfg, os.Stderr)
 		line, err := report(cfg, res, err)
-		if ctx.Err() == nil {
+		if ctx.Err() == nil && windowOpen.Load() {
 			fmt.Fprintln(os.Stderr, "training finished; the window stays open: press q or Esc, or close it, to exit")
 		}
 		finished <- line
@@ -128,5 +131,6 @@ func trainWithWindow(ctx context.Context, cfg train.Config) error {
 	if err := viz.Show(viz.Options{RunDir: cfg.OutDir, Device: cfg.Device, Finished: finished, Quit: ctx.Done()}); err != nil {
 		fmt.Fprintf(os.Stderr, "visualize: %v (training goes on)\n", err)
 	}
+	windowOpen.Store(false)
 	return <-done
 }
