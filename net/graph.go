@@ -170,6 +170,9 @@ func (g *Graph) build() error {
 	if g.head, err = b.newHead(fmt.Sprintf("features.%d", len(cfg.Stages)+1), x, gc); err != nil {
 		return err
 	}
+	if gc.Frozen == MaxFrozen(cfg) {
+		g.head.conv.needDX = false // every block before the head is frozen
+	}
 	g.Logits = g.head.logits
 	if gc.Backward {
 		g.Loss = b.tensor("loss", 1)
