@@ -129,8 +129,8 @@ func (bl *block) backward(s *engine.Sequence, b *builder, dout *engine.Tensor, r
 		next(bl.dw.backward(s, b, dy))
 	}
 	next(bl.expand.backward(s, b, dy))
-	if !bl.spec.Residual {
-		return dy
+	if !bl.spec.Residual || !bl.expand.needDX {
+		return dy // nil when the input needs no gradient (frozen layers below)
 	}
 	dx := b.grad(bl.spec.Prefix+".dx", bl.x.Shape...)
 	ops.Add(s, dx, dy, dout)

@@ -37,6 +37,10 @@ type GraphConfig struct {
 	// SyncBN, when set in a training graph, computes batch-norm statistics
 	// over the global batch of a data-parallel job (see SyncBN).
 	SyncBN *SyncBN
+	// Frozen is how many leading torchvision features modules (the stem is
+	// features.0, stage i is features.i) run as fixed functions: batch norm
+	// with running statistics, no drop path, no backward (see freeze.go).
+	Frozen int
 }
 
 // RawInput describes uint8 NHWC images and their normalization.
@@ -146,6 +150,9 @@ func (g *Graph) build() error {
 	if b.err != nil {
 		return b.err
 	}
+	if err := checkFrozen(cfg, gc); err != nil {
+		return err
+	}
 	var err error
 	if g.stem, err = b.newConvBN("features.0", fullConv, 2, ops.ActSiLU, g.Input, false); err != nil {
 		return err
@@ -153,18 +160,24 @@ func (g *Graph) build() error {
 	x := g.stem.y
 	specs := cfg.Blocks()
 	for i, spec := range specs {
-		bl, err := b.newBlock(spec, x, gc.Regularize)
+		bl, err := b.newBlock(spec, x, gc.Regularize && spec.Stage >= gc.Frozen)
 		if err != nil {
 			return err
 		}
 		if i > 0 && !stageEnd(specs, i-1) {
 			b.done(x) // the previous block's output, unless a feature map
 		}
+		if gc.Frozen > 0 && spec.Stage == gc.Frozen && spec.Index == 0 {
+			bl.expand.needDX = false // its input comes from frozen layers
+		}
 		g.blocks = append(g.blocks, bl)
 		x = bl.out
 	}
 	if g.head, err = b.newHead(fmt.Sprintf("features.%d", len(cfg.Stages)+1), x, gc); err != nil {
 		return err
+	}
+	if gc.Frozen == MaxFrozen(cfg) {
+		g.head.conv.needDX = false // every block before the head is frozen
 	}
 	g.Logits = g.head.logits
 	if gc.Backward {
@@ -185,9 +198,9 @@ func (g *Graph) record(s *engine.Sequence) {
 	if gc.Raw != nil {
 		ops.PrepareInput(s, g.Input, g.Raw, gc.Raw.Mean, gc.Raw.Std)
 	}
-	g.stem.forward(s, m)
+	g.stem.forward(s, g.layerMode(m, 0))
 	for _, bl := range g.blocks {
-		bl.forward(s, m, g.RNG)
+		bl.forward(s, g.layerMode(m, bl.spec.Stage), g.RNG)
 	}
 	g.head.forward(s, m, g.RNG)
 	if !gc.Backward {
@@ -200,12 +213,14 @@ func (g *Graph) record(s *engine.Sequence) {
 	}
 	b := g.b
 	dx := g.head.backward(s, b, g.RNG)
-	for i := len(g.blocks) - 1; i >= 0; i-- {
+	for i := len(g.blocks) - 1; i >= 0 && g.blocks[i].spec.Stage >= gc.Frozen; i-- {
 		next := g.blocks[i].backward(s, b, dx, g.RNG)
 		b.release(dx)
 		dx = next
 	}
-	g.stem.backward(s, b, dx)
+	if gc.Frozen == 0 {
+		g.stem.backward(s, b, dx)
+	}
 	b.release(dx)
 	if b.err != nil {
 		s.Fail(b.err)

@@ -186,4 +186,5 @@ func TestParityS(t *testing.T) {
 		t.Fatal(err)
 	}
 	checkParity(t, d, cfg, filepath.Join(dir, "s-weights.safetensors"), filepath.Join(dir, "s-io.safetensors"))
+	checkInitFromTorchvision(t, filepath.Join(dir, "s-weights.safetensors"))
 }

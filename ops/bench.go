@@ -3,6 +3,7 @@ package ops
 import (
 	"fmt"
 	"sort"
+	"time"
 
 	"github.com/effv2vk/effv2vk/engine"
 )
@@ -66,4 +67,52 @@ func RandomTensor(d *engine.Device, name string, seed uint64, shape ...int) (*en
 		return nil, fmt.Errorf("bench %s: %w", name, err)
 	}
 	return t, nil
+}
+
+// BenchResult is one timed BenchCase.
+type BenchResult struct {
+	Name       string    `json:"name"`
+	Op         string    `json:"op"`
+	Shape      string    `json:"shape"`
+	Unit       string    `json:"unit"`
+	MedianMs   float64   `json:"median_ms"`
+	Throughput float64   `json:"throughput"` // GFLOP/s or GB/s at the median
+	RunsMs     []float64 `json:"runs_ms"`
+}
+
+// RunBench records bc once, replays it once to warm up (JIT, caches), then
+// times runs replays and reports the median.
+func RunBench(d *engine.Device, bc BenchCase, runs int) (BenchResult, error) {
+	if runs < 1 {
+		return BenchResult{}, fmt.Errorf("ops: bench %s: %d runs: need at least 1", bc.Name, runs)
+	}
+	s, err := d.NewSequence(bc.Name, engine.SequenceOptions{})
+	if err != nil {
+		return BenchResult{}, err
+	}
+	defer s.Release()
+	cleanup, err := bc.Setup(d, s)
+	if err != nil {
+		return BenchResult{}, err
+	}
+	defer cleanup()
+	if err := s.Finish(); err != nil {
+		return BenchResult{}, err
+	}
+	if err := d.Run(s); err != nil {
+		return BenchResult{}, err
+	}
+	ms := make([]float64, runs)
+	for i := range ms {
+		start := time.Now()
+		if err := d.Run(s); err != nil {
+			return BenchResult{}, err
+		}
+		ms[i] = float64(time.Since(start).Microseconds()) / 1000
+	}
+	sorted := append([]float64(nil), ms...)
+	sort.Float64s(sorted)
+	med := sorted[len(sorted)/2]
+	return BenchResult{Name: bc.Name, Op: bc.Op, Shape: bc.Shape, Unit: string(bc.Unit), MedianMs: med,
+		Throughput: bc.Work / (med / 1000) / 1e9, RunsMs: ms}, nil
 }

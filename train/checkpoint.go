@@ -131,7 +131,7 @@ func loadCheckpoint(path string, mc arch.Config, m *net.Model, extra []namedTens
 		}
 		if meta.Align != m.Store.Align {
 			// Made on a device with another buffer alignment.
-			if v, err = realign(mc, e.Name, v, from, to); err != nil {
+			if v, err = realignFrozen(mc, e.Name, v, from, to, meta.Config.Freeze); err != nil {
 				return meta, fmt.Errorf("%w (checkpoint %s)", err, path)
 			}
 		}

@@ -58,6 +58,16 @@ type Config struct {
 	// of a multi-rank run (forward and backward) instead of each rank's
 	// slice; nothing changes in one process.
 	SyncBN bool `json:"sync_bn,omitempty"`
+	// Init, when set, starts a new run from torchvision-named weights
+	// (fine-tuning; see net.ReadInitWeights). A resumed run ignores it.
+	Init string `json:"init,omitempty"`
+	// Freeze keeps torchvision's features.0 (the stem) .. features.Freeze-1
+	// fixed: no gradients, no updates, batch norm on running statistics.
+	Freeze int `json:"freeze,omitempty"`
+	// CheckpointEvery writes a checkpoint every N steps within an epoch
+	// (0: derived from the step time, about every CheckpointMinutes; -1:
+	// only at epoch ends). See checkpoint_every.go.
+	CheckpointEvery int `json:"checkpoint_every,omitempty"`
 	// AfterStep, when set, is called after every training step with the
 	// number of steps done and the step's loss (progress hooks, tests).
 	AfterStep func(step int, loss float64) `json:"-"`
@@ -83,8 +93,10 @@ func (c Config) validate() error {
 		return fmt.Errorf("train: --epochs %d: need at least 1", c.Epochs)
 	case c.BatchSize < 2:
 		return fmt.Errorf("train: --batch-size %d: batch norm needs at least 2 images per batch", c.BatchSize)
-	case c.LR <= 0:
-		return fmt.Errorf("train: --lr %g: must be positive", c.LR)
+	case !(c.LR >= 0) || math.IsInf(c.LR, 1):
+		return fmt.Errorf("train: --lr %g: must be >= 0 (0 keeps the weights as they are)", c.LR)
+	case c.CheckpointEvery < -1:
+		return fmt.Errorf("train: --checkpoint-every %d: want N > 0 steps, 0 for the default (about every %d minutes) or -1 for epoch ends only", c.CheckpointEvery, CheckpointMinutes)
 	case c.WarmupEpochs < 0 || c.WarmupEpochs >= float64(c.Epochs):
 		return fmt.Errorf("train: --warmup-epochs %g: must be >= 0 and below --epochs %d", c.WarmupEpochs, c.Epochs)
 	case c.LabelSmoothing < 0 || c.LabelSmoothing >= 1:
@@ -125,7 +137,7 @@ func (c Config) compatible(now Config) error {
 		{"progressive", c.Progressive, now.Progressive}, {"stages", c.Stages, now.Stages}, {"seed", c.Seed, now.Seed},
 		{"min-size", c.MinSize, now.MinSize}, {"max-size", c.MaxSize, now.MaxSize},
 		{"train-limit", c.TrainLimit, now.TrainLimit}, {"ema-decay", c.EMADecay, now.EMADecay},
-		{"cutmix", c.CutMixAlpha, now.CutMixAlpha},
+		{"cutmix", c.CutMixAlpha, now.CutMixAlpha}, {"freeze", c.Freeze, now.Freeze},
 	} {
 		if f.old != f.new {
 			return fmt.Errorf("train: cannot resume: the checkpoint was made with --%s %v, this run has %v (use the same flags or a new --out)", f.name, f.old, f.new)

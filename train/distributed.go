@@ -351,3 +351,15 @@ func (r *run) syncBN() *net.SyncBN {
 		return nil
 	}}
 }
+
+// slowestStep is the largest of the ranks' measured step times, so that all
+// ranks derive the same default checkpoint interval. On an MPI error (which
+// Open MPI's default handler makes fatal to the job) the local time is kept.
+func (r *run) slowestStep(stepSeconds float64) float64 {
+	buf := []float64{stepSeconds}
+	if err := r.comm.MaxFloat64(buf); err != nil {
+		r.warn("checkpoint interval: %v", err)
+		return stepSeconds
+	}
+	return buf[0]
+}

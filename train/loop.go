@@ -70,6 +70,8 @@ type run struct {
 	comm      *dist.Comm       // this process's place in the job (Size 1 without mpirun)
 	update    *engine.Sequence // optimizer and EMA, run after the gradient all-reduce (several ranks only)
 	reduceBuf []float32        // host buffer of the gradient all-reduce
+	init      *net.InitWeights // --init weights until loaded
+	ckpts     *checkpointClock // when mid-epoch checkpoints are due
 }
 
 // Run trains as cfg says, writing metrics, snapshots and checkpoints to
@@ -120,6 +122,14 @@ func (r *run) setup() error {
 	if r.mc, err = arch.Lookup(cfg.Model, r.trainDS.NumClasses()); err != nil {
 		return err
 	}
+	if err := r.checkFreeze(); err != nil {
+		return err
+	}
+	if !cfg.Resume {
+		if err := r.readInit(); err != nil {
+			return err
+		}
+	}
 	r.mean, r.std = normalization(cfg.Dataset)
 	if r.raw, err = rawSize(r.trainDS); err != nil {
 		return err
@@ -166,15 +176,14 @@ func (r *run) setup() error {
 	if r.model, err = net.NewModel(r.dev, r.mc, cfg.Seed); err != nil {
 		return err
 	}
-	st := r.model.Store
-	if r.groups, err = optim.SplitDecay(r.dev, st.Params, st.Grads, st.DecayLen, float32(cfg.WeightDecay)); err != nil {
+	if r.groups, err = r.parameterGroups(); err != nil {
 		return err
 	}
 	if r.opt, err = optim.New(cfg.Optimizer, r.dev, r.groups, optim.DefaultConfig()); err != nil {
 		return err
 	}
 	if cfg.EMADecay > 0 {
-		if r.ema, err = optim.NewEMA(r.dev, st.Params, st.Stats, cfg.EMADecay); err != nil {
+		if r.ema, err = optim.NewEMA(r.dev, r.model.Store.Params, r.model.Store.Stats, cfg.EMADecay); err != nil {
 			return err
 		}
 		// Short runs (the demo's few thousand steps) need the decay warmup
@@ -242,6 +251,11 @@ func (r *run) train(ctx context.Context) (*Result, error) {
 			return nil, err
 		}
 	}
+	if fresh && r.leader() { // rank 0 loads --init, shareStart hands it on
+		if err := r.loadInit(); err != nil {
+			return nil, err
+		}
+	}
 	if err := r.shareStart(&fresh); err != nil {
 		return nil, err
 	}
@@ -272,6 +286,10 @@ func (r *run) train(ctx context.Context) (*Result, error) {
 		return res, nil
 	}
 	r.bar = newProgress(r.out, total, r.pos.Step)
+	r.ckpts = newCheckpointClock(cfg.CheckpointEvery, r.perEpoch)
+	if r.comm.Distributed() {
+		r.ckpts.agree = r.slowestStep
+	}
 	start := time.Now()
 	defer func() { res.Seconds = time.Since(start).Seconds() }()
 
@@ -295,6 +313,7 @@ func (r *run) train(ctx context.Context) (*Result, error) {
 				g.Free()
 				return res, err
 			}
+			r.snapshot(g, stage) // every evaluation, the run's end included
 		}
 		g.Free()
 	}
@@ -341,8 +360,8 @@ func (r *run) recordStage(stage progressive.Stage) (*net.Graph, error) {
 		Train: true, UpdateRunning: true, Backward: true, Regularize: true,
 		Dropout: stage.Dropout, LabelSmoothing: r.cfg.LabelSmoothing, SoftTargets: r.mix(stage).Mixing(),
 		Raw:     &net.RawInput{H: h, W: w, C: c, Mean: r.mean, Std: r.std},
-		Profile: r.cfg.Profile,
-		SyncBN:  r.syncBN(),
+		Profile: r.cfg.Profile, Frozen: r.cfg.Freeze,
+		SyncBN: r.syncBN(),
 	}
 	if r.comm.Distributed() {
 		return r.model.Record(gc, nil) // the update follows the all-reduce
@@ -455,11 +474,18 @@ func (r *run) trainEpoch(ctx context.Context, g *net.Graph, stage progressive.St
 			afterStepHook(r)
 		}
 		if cfg.SnapshotEvery > 0 && r.pos.Step%cfg.SnapshotEvery == 0 && r.leader() {
-			if err := r.writeSnapshot(g, stage); err != nil {
-				r.warn("snapshot: %v", err)
+			r.snapshot(g, stage)
+		}
+		stop := r.stopRequested(ctx, global)
+		if r.ckpts.stepDone(r.pos.Step, b+1 == r.perEpoch) && !stop {
+			if err := r.checkpoint(false); err != nil {
+				return err
 			}
 		}
-		if r.stopRequested(ctx, global) {
+		if stop {
+			if r.leader() {
+				r.snapshot(g, stage)
+			}
 			if err := r.checkpoint(false); err != nil {
 				return err
 			}

@@ -52,6 +52,14 @@ type KernelTimes struct {
 
 const snapshotSamples = 16
 
+// snapshot writes snapshot.json from the training graph's last step; a
+// failure is reported and training goes on.
+func (r *run) snapshot(g *net.Graph, stage progressive.Stage) {
+	if err := r.writeSnapshot(g, stage); err != nil {
+		r.warn("snapshot: %v", err)
+	}
+}
+
 func (r *run) writeSnapshot(g *net.Graph, stage progressive.Stage) error {
 	n := g.Config.Batch
 	raw := g.Config.Raw

@@ -30,6 +30,12 @@ type Options struct {
 	// OnScreenshot, when set, is called with the screenshot while the
 	// window is still open (tests compare it with an X screenshot).
 	OnScreenshot func(img *image.RGBA) error
+	// Finished, when set, delivers one line when the training behind the
+	// window ends: the window shows it and how to exit, and stays open.
+	Finished <-chan string
+	// Quit, when set, closes the window when it is closed or receives
+	// (e.g. on Ctrl-C while training).
+	Quit <-chan struct{}
 
 	// resizeTo, when set, resizes the window after its first frame (tests
 	// of the resize path).

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"strconv"
+	"strings"
 )
 
 // Series is one curve of a chart.
@@ -123,28 +124,90 @@ func NiceTicks(lo, hi float64, n int) (ticks []float64, min, max float64) {
 	return ticks, min, max
 }
 
-// FormatTick writes a tick value compactly (1.5k, 0.001, 2e-05, 45%).
+// MaxTickChars is the most characters a tick label takes: the chart's left
+// margin (chartLeft) holds that many.
+const MaxTickChars = 7
+
+// FormatTick writes a tick value compactly (1.5k, 0.001, 2e-5, 45%) in at
+// most MaxTickChars characters, whatever the value (NaN, infinities and
+// float noise such as 0.30000000000000004 included).
 func FormatTick(v float64, percent bool) string {
 	if percent {
-		return strconv.FormatFloat(v*100, 'f', -1, 64) + "%"
+		return compactNumber(v*100, MaxTickChars-1) + "%"
 	}
+	return compactNumber(v, MaxTickChars)
+}
+
+// compactNumber writes v in at most width (>= 6) characters.
+func compactNumber(v float64, width int) string {
 	a := math.Abs(v)
+	var s string
 	switch {
+	case math.IsNaN(v):
+		return "NaN"
+	case math.IsInf(v, 1):
+		return "inf"
+	case math.IsInf(v, -1):
+		return "-inf"
 	case v == 0:
 		return "0"
+	case a >= 1e9:
+		s = withUnit(v/1e9, width, "G")
 	case a >= 1e6:
-		return strconv.FormatFloat(v/1e6, 'f', -1, 64) + "M"
+		s = withUnit(v/1e6, width, "M")
 	case a >= 1e4:
-		return strconv.FormatFloat(v/1e3, 'f', -1, 64) + "k"
-	case a < 1e-3:
-		return strconv.FormatFloat(v, 'e', 0, 64)
+		s = withUnit(v/1e3, width, "k")
+	case a >= 1e-3:
+		s = fixed(v, width)
 	}
-	s := strconv.FormatFloat(v, 'f', 4, 64)
-	for len(s) > 1 && s[len(s)-1] == '0' {
-		s = s[:len(s)-1]
+	if s == "" || s == "0" || s == "-0" {
+		s = exponent(v) // "2e-5", "1e300", "-1e-298"
 	}
-	if s[len(s)-1] == '.' {
-		s = s[:len(s)-1]
+	if len(s) > width {
+		return "~0" // only |v| < 1e-99 in a 6-character space
+	}
+	return s
+}
+
+// withUnit writes v (already divided by the unit's size) and the unit, or
+// "" when it does not fit width.
+func withUnit(v float64, width int, unit string) string {
+	if s := fixed(v, width-len(unit)); s != "" {
+		return s + unit
+	}
+	return ""
+}
+
+// exponent writes v as one digit and a power of ten, without a "+" or
+// leading zeros in the exponent.
+func exponent(v float64) string {
+	s := strconv.FormatFloat(v, 'e', 0, 64)
+	mant, exp, _ := strings.Cut(s, "e")
+	sign := ""
+	if exp[0] == '-' {
+		sign = "-"
+	}
+	exp = strings.TrimLeft(exp[1:], "0")
+	return mant + "e" + sign + exp
+}
+
+// fixed writes v with up to 4 decimals, as many as width allows, trailing
+// zeros dropped ("" when even the integer part does not fit).
+func fixed(v float64, width int) string {
+	digits := len(strconv.FormatFloat(math.Abs(v), 'f', 0, 64))
+	if v < 0 {
+		digits++
+	}
+	decimals := min(4, width-digits-1)
+	if decimals < 0 {
+		decimals = 0
+	}
+	s := strconv.FormatFloat(v, 'f', decimals, 64)
+	if strings.Contains(s, ".") {
+		s = strings.TrimRight(strings.TrimRight(s, "0"), ".")
+	}
+	if len(s) > width {
+		return ""
 	}
 	return s
 }

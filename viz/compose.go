@@ -9,6 +9,9 @@ import (
 type View struct {
 	Focus Panel // Overview or one panel enlarged
 	Layer int   // feature map shown (cycles)
+	// Finished, once the training behind the window has ended, is its
+	// summary line: the status line then says so and how to exit.
+	Finished string
 }
 
 // Key is a key the window reacts to.
@@ -88,7 +91,11 @@ func Compose(r *Run, v View, w, h int) *Scene {
 		return s
 	}
 	drawTitle(s, l.Title, r)
-	s.Text(l.Status.X, l.Status.Y, Fit(fmt.Sprintf("q/Esc quit   <- -> layer   up/down panel (%s)", v.Focus), l.Status.W, 1), theme.Dim, 1)
+	status, color := StatusLine(v), theme.Dim
+	if v.Finished != "" {
+		color = theme.Title
+	}
+	s.Text(l.Status.X, l.Status.Y, Fit(status, l.Status.W, 1), color, 1)
 	if r.Empty() {
 		msg := fmt.Sprintf("waiting for training output in %s (%s, %s)", r.Dir, MetricsFile, SnapshotFile)
 		s.Text(max(margin, (w-TextWidth(msg, 1))/2), h/2-FontHeight/2, Fit(msg, w-2*margin, 1), theme.Text, 1)
@@ -116,6 +123,15 @@ func Compose(r *Run, v View, w, h int) *Scene {
 		drawKernels(s, l.Kernels, r.Snapshot)
 	}
 	return s
+}
+
+// StatusLine is the window's bottom line: the keys, or, once training has
+// finished, that it has and how to leave.
+func StatusLine(v View) string {
+	if v.Finished != "" {
+		return "finished: " + v.Finished + "   q/Esc or close the window to exit"
+	}
+	return fmt.Sprintf("q/Esc quit   <- -> layer   up/down panel (%s)", v.Focus)
 }
 
 // drawTitle adds the title line: run, step, stage and the latest numbers.

@@ -139,3 +139,20 @@ func TestComposeEmptyRunSaysWaiting(t *testing.T) {
 		t.Errorf("empty run message missing; glyphs spell %q", got)
 	}
 }
+
+// TestStatusLineSaysFinished: once training ends the status line says so
+// and how to exit, and Compose draws it.
+func TestStatusLineSaysFinished(t *testing.T) {
+	if got := StatusLine(View{}); !strings.Contains(got, "q/Esc quit") {
+		t.Errorf("status while training: %q", got)
+	}
+	v := View{Finished: "trained 32 steps: test top-1 80.00%"}
+	got := StatusLine(v)
+	if !strings.HasPrefix(got, "finished: trained 32 steps") || !strings.Contains(got, "close the window to exit") {
+		t.Errorf("status after training: %q", got)
+	}
+	glyphs := func(v View) int { return len(Compose(&Run{Dir: "x"}, v, 1600, 600).Glyphs) }
+	if extra, want := glyphs(v)-glyphs(View{}), strings.Count(got, "")-strings.Count(StatusLine(View{}), "")-(strings.Count(got, " ")-strings.Count(StatusLine(View{}), " ")); extra != want {
+		t.Errorf("Compose drew %d more glyphs with the finished status, want %d", extra, want)
+	}
+}

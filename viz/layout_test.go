@@ -60,7 +60,7 @@ func TestNiceTicksAndFormat(t *testing.T) {
 	if lo != 0 || hi != 150 || ticks[1] != 50 {
 		t.Errorf("ticks of 0..120: %v [%v, %v]", ticks, lo, hi)
 	}
-	for v, want := range map[float64]string{0: "0", 0.015: "0.015", 25000: "25k", 2e-5: "2e-05", 3: "3", 1.5e6: "1.5M"} {
+	for v, want := range map[float64]string{0: "0", 0.015: "0.015", 25000: "25k", 2e-5: "2e-5", 3: "3", 1.5e6: "1.5M"} {
 		if got := FormatTick(v, false); got != want {
 			t.Errorf("FormatTick(%v) = %q want %q", v, got, want)
 		}
@@ -95,6 +95,51 @@ func TestSampleGridFits(t *testing.T) {
 		rows := (n + cols - 1) / cols
 		if n > c[0] || cols*(c[1]/cols) > c[1] || c[1]/cols < sampleMinW || rows*(cell+sampleLabels) > c[2] || cell < sampleMinImg {
 			t.Errorf("%v: %d samples in %d columns of cell %d do not fit", c, n, cols, cell)
+		}
+	}
+}
+
+// TestFormatTickFits: awkward values stay within the chart's label margin
+// and read as what they are.
+func TestFormatTickFits(t *testing.T) {
+	cases := []struct {
+		v       float64
+		percent bool
+		want    string
+	}{
+		{1e-7, false, "1e-7"},
+		{0.999999, false, "1"},
+		{0.999999, true, "100%"},
+		{0.987654, true, "98.765%"},
+		{1e9, false, "1G"},
+		{-2.5, false, "-2.5"},
+		{-0.0015, false, "-0.0015"},
+		{math.NaN(), false, "NaN"},
+		{math.NaN(), true, "NaN%"},
+		{math.Inf(-1), false, "-inf"},
+		{0.1 + 0.2, true, "30%"},
+		{0.30000000000000004, false, "0.3"},
+		{1234.5678, false, "1234.57"},
+		{-12345678, false, "-12.35M"},
+		{1e300, false, "1e300"},
+		{-1e-300, false, "-1e-300"},
+		{-1e-300, true, "~0%"},
+		{0.0000001, true, "1e-5%"},
+	}
+	for _, c := range cases {
+		got := FormatTick(c.v, c.percent)
+		if len(got) > MaxTickChars {
+			t.Errorf("FormatTick(%v, %v) = %q: %d characters, the margin holds %d", c.v, c.percent, got, len(got), MaxTickChars)
+		}
+		if got != c.want {
+			t.Errorf("FormatTick(%v, %v) = %q, want %q", c.v, c.percent, got, c.want)
+		}
+	}
+	for _, v := range []float64{-9999.99, 9999.9999, -0.00999, 123456789, -1e15, 0.12345678} {
+		for _, pct := range []bool{false, true} {
+			if got := FormatTick(v, pct); len(got) > MaxTickChars || got == "" {
+				t.Errorf("FormatTick(%v, %v) = %q", v, pct, got)
+			}
 		}
 	}
 }

@@ -143,7 +143,7 @@ func drawKernels(s *Scene, b Box, snap *Snapshot) {
 	}
 	if snap == nil || len(snap.KernelTimes) == 0 {
 		s.Text(b.X+4, b.Y+3, "GPU time per kernel", theme.Title, 1)
-		s.Text(b.X+4, b.Y+3+lineH, Fit("no profile in the snapshot yet", b.W-8, 1), theme.Dim, 1)
+		s.Text(b.X+4, b.Y+3+lineH, Fit("no kernel times: train with --profile to record them", b.W-8, 1), theme.Dim, 1)
 		return
 	}
 	kts := append([]KernelTime(nil), snap.KernelTimes...)

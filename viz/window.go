@@ -94,7 +94,19 @@ func runWindow(opts Options, run *Run) (err error) {
 	watch.changed()
 	lastPoll := time.Now()
 	shown := 0
+	finished := opts.Finished
 	for !quit && !win.ShouldClose() {
+		select {
+		case msg, ok := <-finished:
+			if ok {
+				view.Finished, dirty = msg, true
+			}
+			finished = nil
+		case <-opts.Quit:
+			quit = true
+			continue
+		default:
+		}
 		if time.Since(lastPoll) >= opts.Poll {
 			lastPoll = time.Now()
 			if watch.changed() {

@@ -195,3 +195,37 @@ func TestWindowsOneAfterAnother(t *testing.T) {
 		}
 	}
 }
+
+// TestWindowFinishedThenQuit opens a live window (no screenshot) with the
+// training's end already reported: the window takes the finished line,
+// stays open, and closes when Quit is closed (as Ctrl-C does).
+func TestWindowFinishedThenQuit(t *testing.T) {
+	display := startXvfb(t)
+	t.Setenv("DISPLAY", display)
+	t.Setenv("WAYLAND_DISPLAY", "")
+	dir := t.TempDir()
+	writeFixtureRun(t, dir)
+	finished := make(chan string, 1)
+	finished <- "trained 3 steps"
+	quit := make(chan struct{})
+	go func() {
+		start := time.Now()
+		for len(finished) > 0 && time.Since(start) < 30*time.Second {
+			time.Sleep(20 * time.Millisecond)
+		}
+		time.Sleep(300 * time.Millisecond) // the window must stay open meanwhile
+		close(quit)
+	}()
+	err := Show(Options{RunDir: dir, Validate: true, Poll: 50 * time.Millisecond, Finished: finished, Quit: quit})
+	if err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-quit:
+	default:
+		t.Fatal("the window closed by itself before Quit")
+	}
+	if len(finished) != 0 {
+		t.Fatal("the window never took the finished line")
+	}
+}

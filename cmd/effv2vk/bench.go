@@ -4,45 +4,12 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
-	"sort"
-	"time"
 
 	"github.com/effv2vk/effv2vk/engine"
-	"github.com/effv2vk/effv2vk/net"
 	"github.com/effv2vk/effv2vk/net/arch"
-	"github.com/effv2vk/effv2vk/optim"
+	"github.com/effv2vk/effv2vk/train"
 	"github.com/urfave/cli/v2"
 )
-
-// modelBench is the result of `effv2vk bench --model`.
-type modelBench struct {
-	Device        string  `json:"device"`
-	Model         string  `json:"model"`
-	Batch         int     `json:"batch"`
-	ImageSize     int     `json:"image_size"`
-	Classes       int     `json:"classes"`
-	Steps         int     `json:"steps"`
-	TrainStepMs   float64 `json:"train_step_ms"` // median
-	TrainImgPerS  float64 `json:"train_img_per_s"`
-	ForwardMs     float64 `json:"forward_ms"` // median, eval mode
-	ForwardImgPS  float64 `json:"forward_img_per_s"`
-	PeakMemoryMiB float64 `json:"peak_device_memory_mib"`
-	// ForwardMemoryMiB is what the forward-only graph allocates, and
-	// ForwardActivations its activation tensors, held in ForwardBuffers
-	// buffers by the memory plan.
-	ForwardMemoryMiB   float64            `json:"forward_graph_memory_mib"`
-	ForwardActivations int                `json:"forward_activations"`
-	ForwardBuffers     int                `json:"forward_activation_buffers"`
-	Dispatches         int                `json:"dispatches_per_train_step"`
-	Kernels            []kernelTimeReport `json:"kernels"`
-}
-
-type kernelTimeReport struct {
-	Name    string  `json:"name"`
-	Count   int     `json:"count"`
-	TotalMs float64 `json:"total_ms"`
-	MeanUs  float64 `json:"mean_us"`
-}
 
 func benchCommand() *cli.Command {
 	return &cli.Command{
@@ -66,9 +33,9 @@ func benchCommand() *cli.Command {
 			if steps < 1 || c.Int("batch-size") < 1 {
 				return fmt.Errorf("--steps and --batch-size must be at least 1")
 			}
-			var res *modelBench
+			var res *train.ModelBench
 			if err := withDevice(c.String("device"), func(d *engine.Device) (err error) {
-				res, err = benchModel(d, cfg, c.Int("batch-size"), c.Int("image-size"), steps)
+				res, err = train.BenchModel(d, cfg, c.Int("batch-size"), c.Int("image-size"), steps)
 				return err
 			}); err != nil {
 				return err
@@ -91,116 +58,4 @@ func benchCommand() *cli.Command {
 			return nil
 		},
 	}
-}
-
-// median times fn n times after one warm-up run.
-func median(n int, fn func() error) (float64, error) {
-	if err := fn(); err != nil {
-		return 0, err
-	}
-	ms := make([]float64, n)
-	for i := range ms {
-		start := time.Now()
-		if err := fn(); err != nil {
-			return 0, err
-		}
-		ms[i] = float64(time.Since(start).Microseconds()) / 1000
-	}
-	sort.Float64s(ms)
-	return ms[n/2], nil
-}
-
-func benchModel(d *engine.Device, cfg arch.Config, batch, size, steps int) (*modelBench, error) {
-	m, err := net.NewModel(d, cfg, 1)
-	if err != nil {
-		return nil, err
-	}
-	defer m.Free()
-	groups, err := optim.SplitDecay(d, m.Store.Params, m.Store.Grads, m.Store.DecayLen, 1e-5)
-	if err != nil {
-		return nil, err
-	}
-	defer optim.FreeGroups(groups)
-	opt, err := optim.New("rmsprop", d, groups, optim.DefaultConfig())
-	if err != nil {
-		return nil, err
-	}
-	defer opt.Free()
-	if err := opt.SetStep(0, 1e-4); err != nil {
-		return nil, err
-	}
-	record := func(profile bool) (*net.Graph, error) {
-		return m.Record(net.GraphConfig{Batch: batch, Size: size, Train: true, UpdateRunning: true, Backward: true, Profile: profile},
-			func(s *engine.Sequence) error { opt.Record(s); return s.Err() })
-	}
-	train, err := record(false)
-	if err != nil {
-		return nil, err
-	}
-	defer train.Free()
-	x := randomInput(batch, size)
-	if err := train.Input.Upload(x); err != nil {
-		return nil, err
-	}
-	labels := make([]int32, batch)
-	for i := range labels {
-		labels[i] = int32(i % cfg.Classes)
-	}
-	if err := train.Labels.Upload(labels); err != nil {
-		return nil, err
-	}
-	trainMs, err := median(steps, train.Run)
-	if err != nil {
-		return nil, err
-	}
-	res := &modelBench{Device: d.Info.Name, Model: cfg.Name, Batch: batch, ImageSize: size, Classes: cfg.Classes, Steps: steps,
-		TrainStepMs: trainMs, TrainImgPerS: float64(batch) / trainMs * 1000, Dispatches: train.Seq.Dispatches()}
-	res.PeakMemoryMiB = float64(d.Memory().Peak) / (1 << 20)
-
-	before := d.Memory().InUse
-	fwd, err := m.Record(net.GraphConfig{Batch: batch, Size: size}, nil)
-	if err != nil {
-		return nil, err
-	}
-	defer fwd.Free()
-	res.ForwardMemoryMiB = float64(d.Memory().InUse-before) / (1 << 20)
-	res.ForwardActivations, res.ForwardBuffers = fwd.ActivationPlan()
-	if err := fwd.Input.Upload(x); err != nil {
-		return nil, err
-	}
-	if res.ForwardMs, err = median(steps, fwd.Run); err != nil {
-		return nil, err
-	}
-	res.ForwardImgPS = float64(batch) / res.ForwardMs * 1000
-
-	// Kernel times from a separately recorded, profiled step (timestamps
-	// themselves cost a little).
-	prof, err := record(true)
-	if err != nil {
-		return nil, err
-	}
-	defer prof.Free()
-	prof.Input.Upload(x)
-	prof.Labels.Upload(labels)
-	if err := prof.Run(); err != nil {
-		return nil, err
-	}
-	for i, k := range prof.Seq.Profile() {
-		if i == 15 {
-			break
-		}
-		res.Kernels = append(res.Kernels, kernelTimeReport{Name: k.Name, Count: k.Count, TotalMs: float64(k.Total.Microseconds()) / 1000, MeanUs: float64(k.Mean().Nanoseconds()) / 1000})
-	}
-	return res, nil
-}
-
-// randomInput is a deterministic batch [N,3,S,S] uniform in [-1, 1).
-func randomInput(n, size int) []float32 {
-	x := make([]float32, n*3*size*size)
-	s := uint64(12345)
-	for i := range x {
-		s = s*6364136223846793005 + 1442695040888963407
-		x[i] = float32(s>>40)/float32(1<<24)*2 - 1
-	}
-	return x
 }

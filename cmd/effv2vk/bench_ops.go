@@ -4,25 +4,12 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
-	"sort"
 	"strings"
-	"time"
 
 	"github.com/effv2vk/effv2vk/engine"
 	"github.com/effv2vk/effv2vk/ops"
 	"github.com/urfave/cli/v2"
 )
-
-// opResult is one row of `effv2vk bench ops`.
-type opResult struct {
-	Name       string    `json:"name"`
-	Op         string    `json:"op"`
-	Shape      string    `json:"shape"`
-	Unit       string    `json:"unit"`
-	MedianMs   float64   `json:"median_ms"`
-	Throughput float64   `json:"throughput"`
-	RunsMs     []float64 `json:"runs_ms"`
-}
 
 func benchOpsCommand() *cli.Command {
 	return &cli.Command{
@@ -45,7 +32,7 @@ func benchOpsCommand() *cli.Command {
 
 // benchOps times the registered kernel cases on d and prints the table.
 func benchOps(c *cli.Context, d *engine.Device, runs int) error {
-	var results []opResult
+	var results []ops.BenchResult
 	cases := ops.BenchCases()
 	if len(cases) == 0 {
 		return fmt.Errorf("no benchmark cases registered")
@@ -57,7 +44,7 @@ func benchOps(c *cli.Context, d *engine.Device, runs int) error {
 		if !c.Bool("json") {
 			fmt.Fprintf(os.Stderr, "\r[%d/%d] %-50s", i+1, len(cases), bc.Name)
 		}
-		r, err := runBenchCase(d, bc, runs)
+		r, err := ops.RunBench(d, bc, runs)
 		if err != nil {
 			return fmt.Errorf("bench %s: %w", bc.Name, err)
 		}
@@ -67,8 +54,8 @@ func benchOps(c *cli.Context, d *engine.Device, runs int) error {
 		enc := json.NewEncoder(os.Stdout)
 		enc.SetIndent("", "  ")
 		return enc.Encode(struct {
-			Device  string     `json:"device"`
-			Results []opResult `json:"results"`
+			Device  string            `json:"device"`
+			Results []ops.BenchResult `json:"results"`
 		}{d.Info.Name, results})
 	}
 	fmt.Fprintf(os.Stderr, "\r%-60s\r", "")
@@ -82,39 +69,4 @@ func benchOps(c *cli.Context, d *engine.Device, runs int) error {
 
 func contains(s, sub string) bool {
 	return strings.Contains(strings.ToLower(s), strings.ToLower(sub))
-}
-
-// runBenchCase records a case once, runs it once to warm up (JIT, caches),
-// then times runs replays and reports the median.
-func runBenchCase(d *engine.Device, bc ops.BenchCase, runs int) (opResult, error) {
-	s, err := d.NewSequence(bc.Name, engine.SequenceOptions{})
-	if err != nil {
-		return opResult{}, err
-	}
-	defer s.Release()
-	cleanup, err := bc.Setup(d, s)
-	if err != nil {
-		return opResult{}, err
-	}
-	defer cleanup()
-	if err := s.Finish(); err != nil {
-		return opResult{}, err
-	}
-	if err := d.Run(s); err != nil {
-		return opResult{}, err
-	}
-	ms := make([]float64, runs)
-	for i := range ms {
-		start := time.Now()
-		if err := d.Run(s); err != nil {
-			return opResult{}, err
-		}
-		ms[i] = float64(time.Since(start).Microseconds()) / 1000
-	}
-	sorted := append([]float64(nil), ms...)
-	sort.Float64s(sorted)
-	med := sorted[len(sorted)/2]
-	scale := 1e9
-	return opResult{Name: bc.Name, Op: bc.Op, Shape: bc.Shape, Unit: string(bc.Unit), MedianMs: med,
-		Throughput: bc.Work / (med / 1000) / scale, RunsMs: ms}, nil
 }

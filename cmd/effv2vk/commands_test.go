@@ -11,8 +11,10 @@ import (
 	"testing"
 
 	"github.com/effv2vk/effv2vk/engine"
+	"github.com/effv2vk/effv2vk/ops"
 	"github.com/effv2vk/effv2vk/progressive"
 	"github.com/effv2vk/effv2vk/shaders"
+	"github.com/effv2vk/effv2vk/train"
 )
 
 // runCLIOutput runs the CLI in this process and returns what it wrote to the
@@ -204,7 +206,7 @@ func TestBenchCommand(t *testing.T) {
 	needDevice(t)
 	out, _ := runChild(t, "bench", "--model", "efficientnetv2-pico", "--classes", "10", "--batch-size", "2",
 		"--image-size", "32", "--steps", "1", "--json")
-	var res modelBench
+	var res train.ModelBench
 	if err := json.Unmarshal([]byte(out), &res); err != nil {
 		t.Fatalf("bench --json: %v\n%s", err, out)
 	}
@@ -236,7 +238,7 @@ func TestBenchCommand(t *testing.T) {
 	out, _ = runChild(t, "bench", "ops", "--only", "drop path", "--runs", "1", "--json")
 	var ops struct {
 		Device  string     `json:"device"`
-		Results []opResult `json:"results"`
+		Results []ops.BenchResult `json:"results"`
 	}
 	if err := json.Unmarshal([]byte(out), &ops); err != nil {
 		t.Fatalf("bench ops --json: %v\n%s", err, out)

@@ -2,12 +2,6 @@ package main
 
 import (
 	"fmt"
-	"image"
-	_ "image/jpeg" // decoders for predict
-	_ "image/png"
-	"math"
-	"os"
-	"sort"
 
 	"github.com/effv2vk/effv2vk/data"
 	"github.com/effv2vk/effv2vk/engine"
@@ -108,9 +102,9 @@ func predictCommand() *cli.Command {
 			// Decode first: a bad file is reported before the device opens.
 			var imgs []data.Image
 			for _, path := range c.Args().Slice() {
-				img, err := decodeImage(path)
+				img, err := data.ReadImageFile(path)
 				if err != nil {
-					return err
+					return fmt.Errorf("predict: %w", err)
 				}
 				imgs = append(imgs, img)
 			}
@@ -126,37 +120,14 @@ func predictCommand() *cli.Command {
 // predict prints the top-5 classes of each image in imgs (the command's
 // arguments, in order) under model m.
 func predict(c *cli.Context, ck *train.Checkpoint, imgs []data.Image, m *net.Model) error {
-	raw := ck.Raw
-	g, err := m.Record(net.GraphConfig{Batch: len(imgs), Size: ck.ImageSize, Raw: &raw}, nil)
+	top, err := ck.Predict(m, imgs, 5)
 	if err != nil {
 		return err
 	}
-	defer g.Free()
-	pix := make([]uint8, 0, g.Raw.Len())
-	for _, img := range imgs {
-		pix = append(pix, fitImage(img, raw.H, raw.W, raw.C).Pix...)
-	}
-	if err := g.Raw.Upload(pix); err != nil {
-		return err
-	}
-	if err := g.Run(); err != nil {
-		return err
-	}
-	logits, err := g.Logits.Floats()
-	if err != nil {
-		return err
-	}
-	k := len(ck.Classes)
 	for i, path := range c.Args().Slice() {
 		fmt.Println(path)
-		probs := softmax(logits[i*k : (i+1)*k])
-		order := make([]int, k)
-		for j := range order {
-			order[j] = j
-		}
-		sort.SliceStable(order, func(a, b int) bool { return probs[order[a]] > probs[order[b]] })
-		for _, j := range order[:min(5, k)] {
-			fmt.Printf("  %6.2f%%  %s\n", 100*probs[j], ck.Classes[j])
+		for _, cs := range top[i] {
+			fmt.Printf("  %6.2f%%  %s\n", 100*cs.Prob, cs.Name)
 		}
 	}
 	return nil
@@ -189,61 +160,4 @@ func exportCommand() *cli.Command {
 			return nil
 		},
 	}
-}
-
-// decodeImage reads a PNG or JPEG file as an 8-bit image, RGB or gray.
-func decodeImage(path string) (data.Image, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return data.Image{}, fmt.Errorf("predict: %w", err)
-	}
-	defer f.Close()
-	src, _, err := image.Decode(f)
-	if err != nil {
-		return data.Image{}, fmt.Errorf("predict: %s is not a readable PNG or JPEG image: %v", path, err)
-	}
-	b := src.Bounds()
-	img := data.NewImage(b.Dy(), b.Dx(), 3)
-	for y := 0; y < b.Dy(); y++ {
-		for x := 0; x < b.Dx(); x++ {
-			r, g, bl, _ := src.At(b.Min.X+x, b.Min.Y+y).RGBA()
-			i := 3 * (y*b.Dx() + x)
-			img.Pix[i], img.Pix[i+1], img.Pix[i+2] = uint8(r>>8), uint8(g>>8), uint8(bl>>8)
-		}
-	}
-	return img, nil
-}
-
-// fitImage converts img to c channels (gray: the luma) and h x w (shorter
-// side resized, then center-cropped), as the model's dataset images are.
-func fitImage(img data.Image, h, w, c int) data.Image {
-	if img.H != h || img.W != w {
-		img = data.ResizeShorterCenterCrop(img, max(h, w))
-	}
-	if c == 3 {
-		return img
-	}
-	gray := data.NewImage(img.H, img.W, 1)
-	for i := range gray.Pix {
-		r, g, b := float64(img.Pix[3*i]), float64(img.Pix[3*i+1]), float64(img.Pix[3*i+2])
-		gray.Pix[i] = uint8(0.299*r + 0.587*g + 0.114*b + 0.5)
-	}
-	return gray
-}
-
-func softmax(v []float32) []float64 {
-	out := make([]float64, len(v))
-	m := v[0]
-	for _, x := range v {
-		m = max(m, x)
-	}
-	sum := 0.0
-	for i, x := range v {
-		out[i] = math.Exp(float64(x - m))
-		sum += out[i]
-	}
-	for i := range out {
-		out[i] /= sum
-	}
-	return out
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"sync/atomic"
 	"syscall"
 
 	"github.com/effv2vk/effv2vk/train"
@@ -27,7 +28,7 @@ func trainCommand() *cli.Command {
 			&cli.IntFlag{Name: "epochs", Value: def.Epochs},
 			&cli.IntFlag{Name: "batch-size", Value: def.BatchSize},
 			&cli.StringFlag{Name: "optimizer", Value: def.Optimizer, Usage: "rmsprop (TF-style, the paper's), sgd or adamw"},
-			&cli.Float64Flag{Name: "lr", Value: def.LR, Usage: "peak learning rate"},
+			&cli.Float64Flag{Name: "lr", Value: def.LR, Usage: "peak learning rate (fine-tuning with --init: try about a tenth, e.g. 0.0004, and fewer warmup epochs)"},
 			&cli.Float64Flag{Name: "warmup-epochs", Value: def.WarmupEpochs},
 			&cli.StringFlag{Name: "lr-schedule", Value: def.LRSchedule, Usage: "exponential (x0.97 every 2.4 epochs) or cosine"},
 			&cli.Float64Flag{Name: "weight-decay", Value: def.WeightDecay, Usage: "L2 on conv and classifier weights (not biases or BN)"},
@@ -40,6 +41,9 @@ func trainCommand() *cli.Command {
 			&cli.IntFlag{Name: "max-size", Usage: "last stage's image size (0: the model's preset)"},
 			&cli.Uint64Flag{Name: "seed", Value: def.Seed},
 			&cli.StringFlag{Name: "out", Value: def.OutDir, Usage: "output directory: metrics.jsonl, snapshot.json, checkpoints"},
+			&cli.StringFlag{Name: "init", Usage: "fine-tune: start from `W.safetensors`, weights with torchvision's names (from effv2vk export, or torchvision's pretrained state_dict saved as safetensors: see README); a classifier for another class count is freshly initialized"},
+			&cli.IntFlag{Name: "freeze", Usage: "keep the stem and the first stages fixed: `N` freezes torchvision's features.0 (the stem) .. features.N-1 (no gradients, batch norm on running statistics)"},
+			&cli.IntFlag{Name: "checkpoint-every", Usage: "also write a checkpoint every `N` steps within an epoch (0: about every 10 minutes of training, measured on the first steps; -1: at epoch ends only)"},
 			&cli.BoolFlag{Name: "resume", Usage: "continue from the newest checkpoint in --out"},
 			&cli.BoolFlag{Name: "overwrite", Usage: "start a new run in an --out that holds another run, deleting its metrics and checkpoints"},
 			&cli.IntFlag{Name: "keep", Value: def.KeepLast, Usage: "step checkpoints kept (besides best.safetensors)"},
@@ -61,63 +65,75 @@ func trainCommand() *cli.Command {
 				Seed: c.Uint64("seed"), Device: c.String("device"), OutDir: c.String("out"), Resume: c.Bool("resume"), Overwrite: c.Bool("overwrite"),
 				KeepLast: c.Int("keep"), Workers: c.Int("workers"), EvalBatch: def.EvalBatch, SnapshotEvery: def.SnapshotEvery,
 				Profile: c.Bool("profile"), SkipCorrupt: c.Bool("skip-corrupt"), SyncBN: c.Bool("sync-bn"),
+				Init: c.String("init"), Freeze: c.Int("freeze"), CheckpointEvery: c.Int("checkpoint-every"),
 			}
 			ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
-			var res *train.Result
-			var err error
 			if c.Bool("visualize") {
-				res, err = trainWithWindow(ctx, cfg)
-			} else {
-				res, err = train.Run(ctx, cfg, os.Stderr)
+				return trainWithWindow(ctx, cfg)
 			}
-			if errors.Is(err, train.ErrInterrupted) {
-				fmt.Fprintln(os.Stderr, err)
-				return cli.Exit("", 130)
-			}
-			if err != nil {
-				return err
-			}
-			if res.Rank != 0 {
-				return nil // rank 0 reports for the job
-			}
-			if res.AlreadyDone {
-				fmt.Printf("nothing to resume: the run in %s already finished all its steps (best test top-1 %.2f%%); `effv2vk eval --checkpoint %s` evaluates it, a new --out starts another\n",
-					cfg.OutDir, 100*res.BestTop1, cfg.OutDir)
-				return nil
-			}
-			if err := validationError(res.Validation); err != nil {
-				return err
-			}
-			fmt.Printf("trained %d steps in %.1fs: test top-1 %.2f%%, top-5 %.2f%%", res.Steps, res.Seconds, 100*res.FinalTop1, 100*res.FinalTop5)
-			if cfg.EMADecay > 0 {
-				fmt.Printf(", EMA top-1 %.2f%%", 100*res.FinalEMATop1)
-			}
-			fmt.Printf(" (best %.2f%%); outputs in %s\n", 100*res.BestTop1, cfg.OutDir)
-			return nil
+			res, err := train.Run(ctx, cfg, os.Stderr)
+			_, err = report(cfg, res, err)
+			return err
 		},
 	}
 }
 
+// report prints how a training run ended (stdout) and returns the
+// command's error and a one-line summary.
+func report(cfg train.Config, res *train.Result, err error) (string, error) {
+	if errors.Is(err, train.ErrInterrupted) {
+		fmt.Fprintln(os.Stderr, err)
+		return "interrupted; a checkpoint was written", cli.Exit("", 130)
+	}
+	if err != nil {
+		return "stopped: " + err.Error(), err
+	}
+	if res.Rank != 0 {
+		return "", nil // rank 0 reports for the job
+	}
+	if res.AlreadyDone {
+		fmt.Printf("nothing to resume: the run in %s already finished all its steps (best test top-1 %.2f%%); `effv2vk eval --checkpoint %s` evaluates it, a new --out starts another\n",
+			cfg.OutDir, 100*res.BestTop1, cfg.OutDir)
+		return "the run had already finished", nil
+	}
+	if err := validationError(res.Validation); err != nil {
+		return err.Error(), err
+	}
+	line := fmt.Sprintf("trained %d steps in %.1fs: test top-1 %.2f%%, top-5 %.2f%%", res.Steps, res.Seconds, 100*res.FinalTop1, 100*res.FinalTop5)
+	if cfg.EMADecay > 0 {
+		line += fmt.Sprintf(", EMA top-1 %.2f%%", 100*res.FinalEMATop1)
+	}
+	line += fmt.Sprintf(" (best %.2f%%)", 100*res.BestTop1)
+	fmt.Printf("%s; outputs in %s\n", line, cfg.OutDir)
+	return line, nil
+}
+
 // trainWithWindow trains in a goroutine while the window runs on the main
-// thread (GLFW's rule). A window that fails or is closed is reported and
-// training goes on; the function returns when training ends.
-func trainWithWindow(ctx context.Context, cfg train.Config) (*train.Result, error) {
+// thread (GLFW's rule). When training ends its summary is printed at once
+// and the window shows "finished" until it is closed; Ctrl-C or SIGTERM
+// closes it. A window that fails or is closed is reported and training
+// goes on.
+func trainWithWindow(ctx context.Context, cfg train.Config) error {
 	if err := os.MkdirAll(cfg.OutDir, 0o755); err != nil {
-		return nil, err
+		return err
 	}
-	type outcome struct {
-		res *train.Result
-		err error
-	}
-	done := make(chan outcome, 1)
+	finished := make(chan string, 1)
+	done := make(chan error, 1)
+	var windowOpen atomic.Bool
+	windowOpen.Store(true)
 	go func() {
 		res, err := train.Run(ctx, cfg, os.Stderr)
-		done <- outcome{res, err}
+		line, err := report(cfg, res, err)
+		if ctx.Err() == nil && windowOpen.Load() {
+			fmt.Fprintln(os.Stderr, "training finished; the window stays open: press q or Esc, or close it, to exit")
+		}
+		finished <- line
+		done <- err
 	}()
-	if err := viz.Show(viz.Options{RunDir: cfg.OutDir, Device: cfg.Device}); err != nil {
+	if err := viz.Show(viz.Options{RunDir: cfg.OutDir, Device: cfg.Device, Finished: finished, Quit: ctx.Done()}); err != nil {
 		fmt.Fprintf(os.Stderr, "visualize: %v (training goes on)\n", err)
 	}
-	o := <-done
-	return o.res, o.err
+	windowOpen.Store(false)
+	return <-done
 }

@@ -1,0 +1,114 @@
+package net_test
+
+import (
+	"math"
+	"testing"
+
+	"github.com/effv2vk/effv2vk/engine/enginetest"
+	"github.com/effv2vk/effv2vk/net"
+	"github.com/effv2vk/effv2vk/net/arch"
+)
+
+// TestFrozenLayersGetNoBackward records pico's training step with the stem
+// and stages 1-2 frozen, gradients poisoned with NaN first: the frozen
+// entries' gradients are never written (still NaN), every other one is
+// finite and some are not zero, the frozen BN running statistics stay as
+// they were while the others update, and the recording has fewer
+// dispatches than the unfrozen step.
+func TestFrozenLayersGetNoBackward(t *testing.T) {
+	d := enginetest.Open(t)
+	cfg, err := arch.Lookup("efficientnetv2-pico", 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := net.NewModel(d, cfg, 7)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Free()
+	const n, size, frozen = 4, 32, 3
+	r := enginetest.Rand(t)
+	x := make([]float32, n*3*size*size)
+	for i := range x {
+		x[i] = float32(r.NormFloat64())
+	}
+	record := func(frozen int) *net.Graph {
+		g, err := m.Record(net.GraphConfig{Batch: n, Size: size, Train: true, UpdateRunning: true, Backward: true, Frozen: frozen}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return g
+	}
+	// Everything but the head frozen: only the head's gradients are made.
+	all := record(net.MaxFrozen(cfg))
+	headOnly := all.Seq.Dispatches()
+	all.Free()
+	whole := record(0)
+	wholeDispatches := whole.Seq.Dispatches()
+	whole.Free()
+	g := record(frozen)
+	defer g.Free()
+	if got := g.Seq.Dispatches(); got >= wholeDispatches || headOnly >= got {
+		t.Errorf("dispatches: %d with everything frozen but the head, %d with %d frozen, %d with none: want fewer with more frozen", headOnly, got, frozen, wholeDispatches)
+	}
+	nan := make([]float32, m.Store.Grads.Len())
+	for i := range nan {
+		nan[i] = float32(math.NaN())
+	}
+	if err := m.Store.Grads.Upload(nan); err != nil {
+		t.Fatal(err)
+	}
+	before, err := m.Store.Snapshot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := g.Input.Upload(x); err != nil {
+		t.Fatal(err)
+	}
+	if err := g.Labels.Upload([]int32{1, 2, 3, 4}); err != nil {
+		t.Fatal(err)
+	}
+	if err := g.Run(); err != nil {
+		t.Fatal(err)
+	}
+	grads, err := m.Store.Gradients()
+	if err != nil {
+		t.Fatal(err)
+	}
+	after, err := m.Store.Snapshot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	nonzero := 0
+	for _, p := range cfg.Params() {
+		isFrozen := net.IsFrozen(p.Name, frozen)
+		if p.Trainable {
+			for _, v := range grads[p.Name] {
+				finite := !math.IsNaN(float64(v)) && !math.IsInf(float64(v), 0)
+				if isFrozen && !math.IsNaN(float64(v)) {
+					t.Fatalf("frozen %s got a gradient (%v)", p.Name, v)
+				}
+				if !isFrozen && !finite {
+					t.Fatalf("trainable %s has gradient %v", p.Name, v)
+				}
+				if !isFrozen && v != 0 {
+					nonzero++
+				}
+			}
+			continue
+		}
+		if p.Role == arch.BNRunningMean {
+			same := true
+			for i := range after[p.Name] {
+				same = same && math.Float32bits(after[p.Name][i]) == math.Float32bits(before[p.Name][i])
+			}
+			if same != isFrozen {
+				t.Errorf("%s: unchanged %v, frozen %v: frozen statistics must stay, the others update", p.Name, same, isFrozen)
+			}
+		}
+	}
+	if nonzero == 0 {
+		t.Error("every trainable gradient is zero")
+	}
+	enginetest.Check(t, d)
+}
