@@ -112,6 +112,9 @@ func (r *run) warn(format string, args ...any) {
 
 func (r *run) setup() error {
 	cfg := r.cfg
+	if r.comm == nil {
+		r.comm = dist.Single() // a run made without Run (tests) is one process
+	}
 	if err := r.checkRanks(); err != nil {
 		return err
 	}

@@ -63,7 +63,10 @@ func Run(t testing.TB, ranks int, timeout time.Duration, env []string, args ...s
 	defer cancel()
 	full := append(Args(ranks), self)
 	cmd := exec.CommandContext(ctx, mpirun, append(full, args...)...)
-	cmd.Env = append(os.Environ(), env...)
+	// hwloc's GL component (libhwloc-plugins) opens X displays :0, :1, ...
+	// to look for GPUs; a test's Xvfb that goes away meanwhile kills the
+	// rank ("X connection to :0 broken"). Ranks need no GPU topology.
+	cmd.Env = append(append(os.Environ(), "HWLOC_COMPONENTS=-gl"), env...)
 	cmd.WaitDelay = 5 * time.Second
 	out, err := cmd.CombinedOutput()
 	res := Result{Output: string(out), TimedOut: ctx.Err() != nil}
