@@ -16,13 +16,14 @@ import (
 // gradient is not computed either. Their gradients are never written; an
 // optimizer must leave their parameters out (FrozenPrefix says which).
 
-// MaxFrozen is the largest Frozen cfg accepts: the stem and every stage (the
-// head conv and the classifier stay trainable).
-func MaxFrozen(cfg arch.Config) int { return len(cfg.Stages) + 1 }
+// MaxFrozen is the largest Frozen cfg accepts: the stem, every stage and the
+// head conv (features.len(Stages)+1), leaving only the classifier to train
+// (linear probing).
+func MaxFrozen(cfg arch.Config) int { return len(cfg.Stages) + 2 }
 
 func checkFrozen(cfg arch.Config, gc GraphConfig) error {
 	if gc.Frozen < 0 || gc.Frozen > MaxFrozen(cfg) {
-		return fmt.Errorf("net: freeze %d: %s has the stem and %d stages; freeze 0 (none) to %d", gc.Frozen, cfg.Name, len(cfg.Stages), MaxFrozen(cfg))
+		return fmt.Errorf("net: freeze %d: %s has the stem, %d stages and the head conv; freeze 0 (none) to %d", gc.Frozen, cfg.Name, len(cfg.Stages), MaxFrozen(cfg))
 	}
 	return nil
 }

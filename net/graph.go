@@ -176,7 +176,10 @@ func (g *Graph) build() error {
 	if g.head, err = b.newHead(fmt.Sprintf("features.%d", len(cfg.Stages)+1), x, gc); err != nil {
 		return err
 	}
-	if gc.Frozen == MaxFrozen(cfg) {
+	switch head := len(cfg.Stages) + 1; {
+	case gc.Frozen > head:
+		g.head.frozenConv = true // only the classifier trains
+	case gc.Frozen == head:
 		g.head.conv.needDX = false // every block before the head is frozen
 	}
 	g.Logits = g.head.logits
@@ -202,7 +205,7 @@ func (g *Graph) record(s *engine.Sequence) {
 	for _, bl := range g.blocks {
 		bl.forward(s, g.layerMode(m, bl.spec.Stage), g.RNG)
 	}
-	g.head.forward(s, m, g.RNG)
+	g.head.forward(s, g.layerMode(m, len(cfg.Stages)+1), g.RNG)
 	if !gc.Backward {
 		return
 	}

@@ -20,6 +20,10 @@ type head struct {
 	logits  *engine.Tensor
 
 	dlogits *engine.Tensor // written by the loss
+
+	// frozenConv: the head conv is frozen (GraphConfig.Frozen covers it):
+	// backward stops at the classifier.
+	frozenConv bool
 }
 
 // headStream is the RNG stream of the classifier dropout mask (blocks use
@@ -65,10 +69,14 @@ func (h *head) forward(s *engine.Sequence, m *mode, rng *engine.Tensor) {
 }
 
 // backward records the head's gradients from dlogits and returns the
-// gradient of its input.
+// gradient of its input (nil when the head conv is frozen).
 func (h *head) backward(s *engine.Sequence, b *builder, rng *engine.Tensor) *engine.Tensor {
 	dpooled := b.grad("head.ddropped", h.pooled.Shape...)
 	ops.LinearBackward(s, dpooled, h.w.Grad, h.bias.Grad, h.dlogits, h.dropped, h.w.Value)
+	if h.frozenConv {
+		b.release(dpooled)
+		return nil
+	}
 	if h.drop {
 		d := b.grad("head.dpooled", h.pooled.Shape...)
 		ops.DropoutBackward(s, d, dpooled, rng, h.p, headStream)

@@ -3,6 +3,7 @@ package net
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 	"math"
 
 	"github.com/effv2vk/effv2vk/net/arch"
@@ -23,6 +24,10 @@ type InitWeights struct {
 	Reinitialized []string
 }
 
+// ErrNotWeightsFile is wrapped by ReadInitWeights when the file is there
+// but is no safetensors file.
+var ErrNotWeightsFile = errors.New("net: --init: not a safetensors weights file")
+
 // ErrNonFiniteWeights is wrapped by ReadInitWeights when a tensor holds NaN
 // or infinity.
 var ErrNonFiniteWeights = errors.New("net: weights hold NaN or infinite values")
@@ -35,8 +40,12 @@ var ErrNonFiniteWeights = errors.New("net: weights hold NaN or infinite values")
 // a *WeightsMismatchError listing them all.
 func ReadInitWeights(path string, cfg arch.Config, seed uint64) (*InitWeights, error) {
 	f, err := safetensors.Read(path)
-	if err != nil {
+	var pathErr *fs.PathError
+	switch {
+	case errors.As(err, &pathErr):
 		return nil, fmt.Errorf("net: --init %s: %w", path, err)
+	case err != nil:
+		return nil, fmt.Errorf("%w: %s: %v", ErrNotWeightsFile, path, err)
 	}
 	mis := &WeightsMismatchError{Path: path, Model: cfg.Name, Classes: cfg.Classes,
 		Hint: "--init takes torchvision-named weights of the same --model (`effv2vk export`, or torchvision's state_dict saved as safetensors); only the classifier may differ, in its class count"}

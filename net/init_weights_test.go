@@ -173,8 +173,8 @@ func TestReadInitWeightsErrors(t *testing.T) {
 	t.Run("not a weights file", func(t *testing.T) {
 		path := filepath.Join(t.TempDir(), "w.safetensors")
 		os.WriteFile(path, []byte("not safetensors"), 0o644)
-		if _, err := net.ReadInitWeights(path, cfg, 1); err == nil || !strings.Contains(err.Error(), path) {
-			t.Fatalf("got %v, want an error naming %s", err, path)
+		if _, err := net.ReadInitWeights(path, cfg, 1); !errors.Is(err, net.ErrNotWeightsFile) || !strings.Contains(err.Error(), path) {
+			t.Fatalf("got %v, want ErrNotWeightsFile naming %s", err, path)
 		}
 		missing := filepath.Join(t.TempDir(), "none.safetensors")
 		if _, err := net.ReadInitWeights(missing, cfg, 1); !errors.Is(err, os.ErrNotExist) {

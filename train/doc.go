@@ -11,5 +11,13 @@
 // EMA and the position in the schedule), written atomically so that a crash
 // at any moment leaves the last checkpoint intact. Resuming continues
 // bitwise: the same seed on the same device gives the same losses as an
-// uninterrupted run.
+// uninterrupted run. Checkpoints come at epoch ends and, within an epoch,
+// every Config.CheckpointEvery steps (by default about every
+// CheckpointMinutes of training).
+//
+// A run may start from torchvision-named weights (Config.Init, fine-tuning;
+// a classifier for another class count is re-initialized) and keep its
+// first feature modules fixed (Config.Freeze). Outside training, the
+// package opens checkpoints (OpenCheckpoint: Weights, Evaluate, Predict)
+// and times a model's training step (BenchModel).
 package train

@@ -11,7 +11,7 @@ import (
 func (r *run) checkFreeze() error {
 	f, most := r.cfg.Freeze, net.MaxFrozen(r.mc)
 	if f < 0 || f > most {
-		return fmt.Errorf("train: --freeze %d: %s has the stem and %d stages; freeze 0 (none) to %d (the stem and every stage)", f, r.mc.Name, len(r.mc.Stages), most)
+		return fmt.Errorf("train: --freeze %d: %s has the stem (features.0), %d stages and the head conv (features.%d); freeze 0 (none) to %d (all of them: only the classifier trains)", f, r.mc.Name, len(r.mc.Stages), len(r.mc.Stages)+1, most)
 	}
 	if f > 0 && r.cfg.Init == "" {
 		r.warn("--freeze %d without --init keeps randomly initialized layers fixed", f)

@@ -1,66 +1,21 @@
 package viz
 
 import (
-	"bufio"
 	"encoding/binary"
 	"fmt"
 	"image"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strings"
 	"testing"
 	"time"
+
+	"github.com/effv2vk/effv2vk/viz/xvfbtest"
 )
 
-// startXvfb starts a private X server (24-bit, on a display number it picks
-// itself) and stops it by its PID when t ends. A missing Xvfb skips t,
-// except under CI=true, where it fails.
-func startXvfb(t *testing.T) string {
-	t.Helper()
-	bin, err := exec.LookPath("Xvfb")
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("Xvfb is required under CI (make deps installs xvfb): %v", err)
-		}
-		t.Skipf("no Xvfb: %v", err)
-	}
-	r, w, err := os.Pipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Close()
-	// -displayfd 3: Xvfb picks a free display and writes its number to fd 3.
-	cmd := exec.Command(bin, "-displayfd", "3", "-screen", "0", "1280x800x24", "-nolisten", "tcp")
-	cmd.ExtraFiles = []*os.File{w}
-	if err := cmd.Start(); err != nil {
-		w.Close()
-		t.Fatalf("starting Xvfb: %v", err)
-	}
-	w.Close()
-	pid := cmd.Process.Pid
-	t.Cleanup(func() {
-		if p, err := os.FindProcess(pid); err == nil {
-			p.Kill()
-		}
-		cmd.Wait()
-	})
-	got := make(chan string, 1)
-	go func() {
-		line, _ := bufio.NewReader(r).ReadString('\n')
-		got <- strings.TrimSpace(line)
-	}()
-	select {
-	case n := <-got:
-		if n == "" {
-			t.Fatal("Xvfb exited without a display number")
-		}
-		return ":" + n
-	case <-time.After(10 * time.Second):
-		t.Fatal("Xvfb did not report a display within 10 s")
-	}
-	return ""
-}
+// startXvfb starts a private X server for t and sets DISPLAY (see
+// xvfbtest.Start).
+func startXvfb(t *testing.T) string { return xvfbtest.Start(t) }
 
 // xwdWindow captures the window named name on display with xwd and decodes
 // it (ZPixmap, 24/32 bits per pixel, as Xvfb's 24-bit screen gives).

@@ -42,7 +42,7 @@ func trainCommand() *cli.Command {
 			&cli.Uint64Flag{Name: "seed", Value: def.Seed},
 			&cli.StringFlag{Name: "out", Value: def.OutDir, Usage: "output directory: metrics.jsonl, snapshot.json, checkpoints"},
 			&cli.StringFlag{Name: "init", Usage: "fine-tune: start from `W.safetensors`, weights with torchvision's names (from effv2vk export, or torchvision's pretrained state_dict saved as safetensors: see README); a classifier for another class count is freshly initialized"},
-			&cli.IntFlag{Name: "freeze", Usage: "keep the stem and the first stages fixed: `N` freezes torchvision's features.0 (the stem) .. features.N-1 (no gradients, batch norm on running statistics)"},
+			&cli.IntFlag{Name: "freeze", Usage: "keep the first layers fixed: `N` freezes torchvision's features.0 (the stem) .. features.N-1 (no gradients, batch norm on running statistics); the largest N leaves only the classifier to train"},
 			&cli.IntFlag{Name: "checkpoint-every", Usage: "also write a checkpoint every `N` steps within an epoch (0: about every 10 minutes of training, measured on the first steps; -1: at epoch ends only)"},
 			&cli.BoolFlag{Name: "resume", Usage: "continue from the newest checkpoint in --out"},
 			&cli.BoolFlag{Name: "overwrite", Usage: "start a new run in an --out that holds another run, deleting its metrics and checkpoints"},
