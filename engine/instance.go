@@ -220,10 +220,9 @@ func newInstanceNow(validate bool, extra ...string) (*instance, error) {
 			SType: vk.StructureTypeDebugReportCallbackCreateInfo,
 			Flags: vk.DebugReportFlags(vk.DebugReportErrorBit | vk.DebugReportWarningBit | vk.DebugReportPerformanceWarningBit),
 			PfnCallback: func(_ vk.DebugReportFlags, _ vk.DebugReportObjectType, _ uint64, _ uint, code int32, prefix, msg string, _ unsafe.Pointer) vk.Bool32 {
-				// The loader itself warns about VK_INSTANCE_LAYERS; keep only the layer's messages.
-				if strings.Contains(prefix, "Loader") {
-					return vk.False
-				}
+				// Every message is kept, the loader's too: the callback is
+				// registered after vkCreateInstance, so the loader's warning
+				// about $VK_INSTANCE_LAYERS at creation never reaches it.
 				log.add(fmt.Sprintf("[%s %d] %s", strings.TrimRight(prefix, "\x00"), code, strings.TrimRight(msg, "\x00")))
 				return vk.False
 			},

@@ -359,6 +359,9 @@ func TestBatchNormErrors(t *testing.T) {
 		{"forward y shape", func(s *engine.Sequence) {
 			ops.BatchNormForward(s, newT(2, 3, 4, 5), x, mean, invstd, gamma, beta, ops.ActNone)
 		}, "batch norm forward: y t float32[2 3 4 5] does not match shape [2 3 4 4]"},
+		{"forward missing y", func(s *engine.Sequence) {
+			ops.BatchNormForward(s, nil, x, mean, invstd, gamma, beta, ops.ActNone)
+		}, "batch norm forward: y is missing, want shape [2 3 4 4]"},
 		{"forward int y", func(s *engine.Sequence) {
 			ops.BatchNormForward(s, ints(2, 3, 4, 4), x, mean, invstd, gamma, beta, ops.ActNone)
 		}, "batch norm forward: y t int32[2 3 4 4] is int32, want float32"},

@@ -213,6 +213,7 @@ func TestConv2DShapeErrors(t *testing.T) {
 		{"non-square weight", func(s *engine.Sequence) { ops.Conv2DForward(s, y, x, newT(4, 3, 3, 1), 2) }, "conv2d forward: w t float32[4 3 3 1] does not fit x"},
 		{"3-D input", func(s *engine.Sequence) { ops.Conv2DBackwardWeight(s, w, newT(3, 9, 9), y, 2) }, "conv2d backward weight: t float32[3 9 9] must be 4-D"},
 		{"missing weight", func(s *engine.Sequence) { ops.Conv2DForward(s, y, x, nil, 2) }, "conv2d forward: w <nil> does not fit x"},
+		{"missing input", func(s *engine.Sequence) { ops.Conv2DForward(s, y, nil, w, 2) }, "conv2d forward: missing tensor"},
 		{"int weight", func(s *engine.Sequence) { ops.Conv2DForward(s, y, x, newTensor(t, d, engine.Int32, 4, 3, 3, 3), 2) }, "conv2d forward: t int32[4 3 3 3] is int32, want float32"},
 		{"too many rows", func(s *engine.Sequence) {
 			ops.Conv2DForward(s, newTensor(t, d, engine.Float32, 1, 1, 65536, 1), newTensor(t, d, engine.Float32, 1, 1, 65536, 1), newT(1, 1, 1, 1), 1)

@@ -193,6 +193,7 @@ func TestDropoutSettingsErrors(t *testing.T) {
 		{"dropout float rng", func(s *engine.Sequence) { ops.DropoutForward(s, y, x, floatRNG, 0.5, 0) }, "dropout forward: rng state float rng"},
 		{"dropout short rng", func(s *engine.Sequence) { ops.DropoutForward(s, y, x, shortRNG, 0.5, 0) }, "dropout forward: rng state t uint32[3] does not match"},
 		{"dropout y shape", func(s *engine.Sequence) { ops.DropoutForward(s, poisoned(t, d, "y3", 3), x, rng, 0.5, 0) }, "dropout forward: y y3"},
+		{"dropout y with an extra dimension", func(s *engine.Sequence) { ops.DropoutForward(s, poisoned(t, d, "y5", 2, 3, 4, 4, 1), x, rng, 0.5, 0) }, "dropout forward: y y5 float32[2 3 4 4 1] does not match shape [2 3 4 4]"},
 		{"uniform float rng", func(s *engine.Sequence) { ops.RandomUniform(s, y, floatRNG, 0) }, "random uniform: rng state float rng"},
 		{"uniform short rng", func(s *engine.Sequence) { ops.RandomUniform(s, y, shortRNG, 0) }, "random uniform: rng state t uint32[3]"},
 		{"uniform int y", func(s *engine.Sequence) { ops.RandomUniform(s, ints, rng, 0) }, "random uniform: y t"},
