@@ -12,4 +12,10 @@
 // at any moment leaves the last checkpoint intact. Resuming continues
 // bitwise: the same seed on the same device gives the same losses as an
 // uninterrupted run.
+//
+// Launched by mpirun (package dist), each process is one rank of a
+// data-parallel run: it trains its slice of every global batch, the
+// gradients are averaged across ranks once per step, rank 0 alone writes
+// the output directory, and evaluation is split across ranks
+// (distributed.go). A single process never touches MPI.
 package train

@@ -8,6 +8,7 @@ import (
 	"os/signal"
 	"syscall"
 
+	"github.com/effv2vk/effv2vk/dist"
 	"github.com/effv2vk/effv2vk/train"
 	"github.com/effv2vk/effv2vk/viz"
 	"github.com/urfave/cli/v2"
@@ -66,7 +67,7 @@ func trainCommand() *cli.Command {
 			defer stop()
 			var res *train.Result
 			var err error
-			if c.Bool("visualize") {
+			if c.Bool("visualize") && !otherRank() {
 				res, err = trainWithWindow(ctx, cfg)
 			} else {
 				res, err = train.Run(ctx, cfg, os.Stderr)
@@ -78,6 +79,9 @@ func trainCommand() *cli.Command {
 			if err != nil {
 				return err
 			}
+			if n := len(res.Validation); n > 0 {
+				return fmt.Errorf("the Vulkan validation layer reported %d message(s), a bug in effv2vk; the first: %s", n, res.Validation[0])
+			}
 			if res.Rank != 0 {
 				return nil // rank 0 reports for the job
 			}
@@ -85,9 +89,6 @@ func trainCommand() *cli.Command {
 				fmt.Printf("nothing to resume: the run in %s already finished all its steps (best test top-1 %.2f%%); `effv2vk eval --checkpoint %s` evaluates it, a new --out starts another\n",
 					cfg.OutDir, 100*res.BestTop1, cfg.OutDir)
 				return nil
-			}
-			if n := len(res.Validation); n > 0 {
-				return fmt.Errorf("the Vulkan validation layer reported %d message(s), a bug in effv2vk; the first: %s", n, res.Validation[0])
 			}
 			fmt.Printf("trained %d steps in %.1fs: test top-1 %.2f%%, top-5 %.2f%%", res.Steps, res.Seconds, 100*res.FinalTop1, 100*res.FinalTop5)
 			if cfg.EMADecay > 0 {
@@ -97,6 +98,13 @@ func trainCommand() *cli.Command {
 			return nil
 		},
 	}
+}
+
+// otherRank reports whether this process is a rank other than 0 of an
+// mpirun job (rank 0 alone opens the window).
+func otherRank() bool {
+	comm, err := dist.Join()
+	return err == nil && comm.Rank() != 0
 }
 
 // trainWithWindow trains in a goroutine while the window runs on the main
