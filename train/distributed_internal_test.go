@@ -390,3 +390,18 @@ func TestSyncBNMatchesOneProcess(t *testing.T) {
 		}
 	}
 }
+
+// TestGlobalBatchNotDivisible: a global batch the ranks cannot share
+// equally is refused with the way out.
+func TestGlobalBatchNotDivisible(t *testing.T) {
+	disttest.Mpirun(t)
+	c := tinyRun(t)
+	c.BatchSize = 15
+	res := runRanks(t, rankJob{Config: c}, 3*time.Minute, "EFFV2VK_DEVICE=0")
+	if res.ExitCode == 0 {
+		t.Fatalf("--batch-size 15 over 2 ranks: exit 0:\n%s", res.Output)
+	}
+	if want := "--batch-size 15 (the global batch) is not a multiple of the 2 ranks"; !strings.Contains(res.Output, want) {
+		t.Fatalf("output does not say %q:\n%s", want, res.Output)
+	}
+}

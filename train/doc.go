@@ -20,4 +20,10 @@
 // first feature modules fixed (Config.Freeze). Outside training, the
 // package opens checkpoints (OpenCheckpoint: Weights, Evaluate, Predict)
 // and times a model's training step (BenchModel).
+//
+// Launched by mpirun (package dist), each process is one rank of a
+// data-parallel run: it trains its slice of every global batch, the
+// gradients are averaged across ranks once per step, rank 0 alone writes
+// the output directory, and evaluation is split across ranks
+// (distributed.go). A single process never touches MPI.
 package train

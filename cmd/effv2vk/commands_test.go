@@ -237,7 +237,7 @@ func TestBenchCommand(t *testing.T) {
 
 	out, _ = runChild(t, "bench", "ops", "--only", "drop path", "--runs", "1", "--json")
 	var ops struct {
-		Device  string     `json:"device"`
+		Device  string            `json:"device"`
 		Results []ops.BenchResult `json:"results"`
 	}
 	if err := json.Unmarshal([]byte(out), &ops); err != nil {

@@ -9,6 +9,7 @@ import (
 	"sync/atomic"
 	"syscall"
 
+	"github.com/effv2vk/effv2vk/dist"
 	"github.com/effv2vk/effv2vk/train"
 	"github.com/effv2vk/effv2vk/viz"
 	"github.com/urfave/cli/v2"
@@ -69,7 +70,7 @@ func trainCommand() *cli.Command {
 			}
 			ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
-			if c.Bool("visualize") {
+			if c.Bool("visualize") && !otherRank() {
 				return trainWithWindow(ctx, cfg)
 			}
 			res, err := train.Run(ctx, cfg, os.Stderr)
@@ -89,6 +90,9 @@ func report(cfg train.Config, res *train.Result, err error) (string, error) {
 	if err != nil {
 		return "stopped: " + err.Error(), err
 	}
+	if err := validationError(res.Validation); err != nil {
+		return err.Error(), err // every rank checks its own device
+	}
 	if res.Rank != 0 {
 		return "", nil // rank 0 reports for the job
 	}
@@ -97,9 +101,6 @@ func report(cfg train.Config, res *train.Result, err error) (string, error) {
 			cfg.OutDir, 100*res.BestTop1, cfg.OutDir)
 		return "the run had already finished", nil
 	}
-	if err := validationError(res.Validation); err != nil {
-		return err.Error(), err
-	}
 	line := fmt.Sprintf("trained %d steps in %.1fs: test top-1 %.2f%%, top-5 %.2f%%", res.Steps, res.Seconds, 100*res.FinalTop1, 100*res.FinalTop5)
 	if cfg.EMADecay > 0 {
 		line += fmt.Sprintf(", EMA top-1 %.2f%%", 100*res.FinalEMATop1)
@@ -107,6 +108,13 @@ func report(cfg train.Config, res *train.Result, err error) (string, error) {
 	line += fmt.Sprintf(" (best %.2f%%)", 100*res.BestTop1)
 	fmt.Printf("%s; outputs in %s\n", line, cfg.OutDir)
 	return line, nil
+}
+
+// otherRank reports whether this process is a rank other than 0 of an
+// mpirun job (rank 0 alone opens the window).
+func otherRank() bool {
+	comm, err := dist.Join()
+	return err == nil && comm.Rank() != 0
 }
 
 // trainWithWindow trains in a goroutine while the window runs on the main

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"os"
 	"os/exec"
+	"strconv"
 	"testing"
 	"time"
 )
@@ -17,14 +18,7 @@ import (
 // rank's Vulkan driver runs its own threads).
 func Args(ranks int) []string {
 	return []string{"--allow-run-as-root", "--oversubscribe", "--bind-to", "none",
-		"-np", itoa(ranks), "--mca", "btl", "self,vader", "--mca", "btl_vader_single_copy_mechanism", "none"}
-}
-
-func itoa(n int) string {
-	if n < 10 {
-		return string(rune('0' + n))
-	}
-	return itoa(n/10) + string(rune('0'+n%10))
+		"-np", strconv.Itoa(ranks), "--mca", "btl", "self,vader", "--mca", "btl_vader_single_copy_mechanism", "none"}
 }
 
 // Mpirun returns the path of mpirun. Without it the test is skipped, or
