@@ -34,6 +34,7 @@ func newApp() *cli.App {
 			inferCommand(),
 			benchCommand(),
 			visualizeCommand(),
+			compareCommand(),
 			evalCommand(),
 			predictCommand(),
 			exportCommand(),
