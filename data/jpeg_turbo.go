@@ -92,7 +92,16 @@ func decodeJPEGTurbo(raw []byte, minSide int) (pix []uint8, h, w int, err error)
 	if handle == nil {
 		return nil, 0, 0, fmt.Errorf("libjpeg-turbo: cannot create a decompressor")
 	}
-	defer putJPEGHandle(handle)
+	defer func() {
+		if err != nil {
+			// A failed decode can leave the handle's state half-reset
+			// (seen: the next decode ignores its scaling factor), so it is
+			// destroyed rather than reused.
+			C.tjDestroy(handle)
+			return
+		}
+		putJPEGHandle(handle)
+	}()
 	src := (*C.uchar)(unsafe.Pointer(&raw[0]))
 	var cw, ch, subsamp, colorspace C.int
 	if C.tjDecompressHeader3(handle, src, C.ulong(len(raw)), &cw, &ch, &subsamp, &colorspace) != 0 {

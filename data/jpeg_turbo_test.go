@@ -7,6 +7,7 @@ import (
 	"image/color"
 	"image/jpeg"
 	"math"
+	"path/filepath"
 	"testing"
 )
 
@@ -126,6 +127,8 @@ func TestDecodeJPEGTurboScaled(t *testing.T) {
 
 // TestDecodeRGBBadJPEG: a truncated JPEG is retried with the standard
 // library and reported as corrupt; a JPEG header with no image data too.
+// A good JPEG decoded after them still honours its scale (a failed decode
+// once left its handle ignoring the next scaling factor).
 func TestDecodeRGBBadJPEG(t *testing.T) {
 	raw := testJPEG(t, 64, 80, false)
 	for name, bad := range map[string][]byte{
@@ -133,6 +136,9 @@ func TestDecodeRGBBadJPEG(t *testing.T) {
 	} {
 		if _, _, _, err := DecodeRGB(bad, 0); !errors.Is(err, ErrCorruptImage) {
 			t.Errorf("%s: error %v, want ErrCorruptImage", name, err)
+		}
+		if _, h, w, err := decodeJPEGTurbo(raw, 32); err != nil || h != 32 || w != 40 {
+			t.Fatalf("after the %s JPEG: a 1/2-scale decode gave %dx%d, %v; want 40x32", name, w, h, err)
 		}
 	}
 }
@@ -184,4 +190,50 @@ func cropRGB(pix []uint8, width, h, w int) []uint8 {
 		out = append(out, pix[y*width*3:(y*width+w)*3]...)
 	}
 	return out
+}
+
+// TestLoaderDecodesJPEGAtReducedScale: with Options.Size well below a JPEG's
+// size the loader decodes it at a DCT scale (ImageAtLeast), through a Subset
+// too, and its batch equals the same crop of that reduced decode; PNGs and
+// a Size of 0 decode at full size.
+func TestLoaderDecodesJPEGAtReducedScale(t *testing.T) {
+	root := t.TempDir()
+	mkdir(t, filepath.Join(root, "a"))
+	writeFile(t, filepath.Join(root, "a"), "x.jpg", testJPEG(t, 375, 500, false))
+	ds, err := OpenImageFolder(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct{ minSide, h, w int }{{0, 375, 500}, {300, 375, 500}, {150, 188, 250}, {64, 94, 125}, {40, 47, 63}} {
+		_, h, w, err := ds.ImageAtLeast(0, c.minSide)
+		if err != nil || h != c.h || w != c.w {
+			t.Fatalf("ImageAtLeast(0, %d): %dx%d, %v; want %dx%d", c.minSide, w, h, err, c.w, c.h)
+		}
+	}
+	sub, err := Subset(ds, []int{0, 0})
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts := Options{BatchSize: 2, Size: 64, Workers: 1, Augment: Augment{RandomResizedCrop: true}}
+	l, err := NewLoader(sub, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	b, err := l.Next()
+	if err != nil {
+		t.Fatal(err)
+	}
+	pix, h, w, err := ds.ImageAtLeast(0, 64)
+	if err != nil {
+		t.Fatal(err)
+	}
+	src := Image{Pix: pix, H: h, W: w, C: 3}
+	for k := 0; k < 2; k++ {
+		resolved, _ := opts.resolved(sub)
+		want := RandomResizedCrop(src, 64, 64, resolved.Augment.Crop, SampleRand(opts.Seed, opts.Epoch, k))
+		if !bytes.Equal(b.Images[k*64*64*3:(k+1)*64*64*3], want.Pix) {
+			t.Fatalf("sample %d is not the crop of the 1/4-scale decode", k)
+		}
+	}
 }
