@@ -194,8 +194,8 @@ func cropRGB(pix []uint8, width, h, w int) []uint8 {
 
 // TestLoaderDecodesJPEGAtReducedScale: with Options.Size well below a JPEG's
 // size the loader decodes it at a DCT scale (ImageAtLeast), through a Subset
-// too, and its batch equals the same crop of that reduced decode; PNGs and
-// a Size of 0 decode at full size.
+// too, and its batch equals the same crop of that reduced decode;
+// FullSizeDecode turns it off.
 func TestLoaderDecodesJPEGAtReducedScale(t *testing.T) {
 	root := t.TempDir()
 	mkdir(t, filepath.Join(root, "a"))
@@ -235,5 +235,27 @@ func TestLoaderDecodesJPEGAtReducedScale(t *testing.T) {
 		if !bytes.Equal(b.Images[k*64*64*3:(k+1)*64*64*3], want.Pix) {
 			t.Fatalf("sample %d is not the crop of the 1/4-scale decode", k)
 		}
+	}
+	opts.FullSizeDecode = true
+	full, err := NewLoader(sub, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer full.Close()
+	fb, err := full.Next()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if bytes.Equal(fb.Images, b.Images) {
+		t.Fatal("FullSizeDecode gave the same pixels as the 1/4-scale decode")
+	}
+	pix, h, w, err = ds.Image(0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resolved, _ := opts.resolved(sub)
+	want := RandomResizedCrop(Image{Pix: pix, H: h, W: w, C: 3}, 64, 64, resolved.Augment.Crop, SampleRand(opts.Seed, opts.Epoch, 0))
+	if !bytes.Equal(fb.Images[:64*64*3], want.Pix) {
+		t.Fatal("with FullSizeDecode, sample 0 is not the crop of the full decode")
 	}
 }

@@ -80,9 +80,10 @@ func (l *Loader) loadSample(pos int) (int, Image, error) {
 }
 
 // image decodes dataset sample idx, at a reduced scale when the dataset
-// offers one and the batch is resized to Options.Size anyway.
+// offers one, the batch is resized to Options.Size anyway and
+// FullSizeDecode is off.
 func (l *Loader) image(idx int) ([]uint8, int, int, error) {
-	if r, ok := l.ds.(ReducedDecoder); ok && l.opts.Size > 0 {
+	if r, ok := l.ds.(ReducedDecoder); ok && l.opts.Size > 0 && !l.opts.FullSizeDecode {
 		return r.ImageAtLeast(idx, l.opts.Size)
 	}
 	return l.ds.Image(idx)

@@ -18,6 +18,7 @@ type dataBench struct {
 	BatchSize   int     `json:"batch_size"`
 	Workers     int     `json:"workers"`
 	RandAugment float64 `json:"randaugment_magnitude"` // 0: off; else 2 ops of this magnitude
+	FullDecode  bool    `json:"full_size_decode"`
 	GOMAXPROCS  int     `json:"gomaxprocs"`
 	data.Throughput
 }
@@ -34,6 +35,7 @@ func benchDataCommand() *cli.Command {
 			&cli.IntFlag{Name: "workers", Value: 2, Usage: "loader goroutines"},
 			&cli.IntFlag{Name: "batch-size", Value: 32},
 			&cli.IntFlag{Name: "epochs", Value: 1, Usage: "passes over the folder"},
+			&cli.BoolFlag{Name: "full-decode", Usage: "decode JPEGs at full size (default: at the smallest DCT scale, 1/2, 1/4 or 1/8, that keeps the shorter side >= --image-size)"},
 			&cli.Uint64Flag{Name: "seed", Value: 1},
 			&cli.BoolFlag{Name: "json", Usage: "print JSON"},
 		},
@@ -52,19 +54,19 @@ func benchDataCommand() *cli.Command {
 				aug.RandAugmentN, aug.RandAugmentM = 2, m
 			}
 			opts := data.Options{BatchSize: c.Int("batch-size"), Shuffle: true, Seed: c.Uint64("seed"),
-				Size: c.Int("image-size"), Augment: aug, Workers: c.Int("workers")}
+				Size: c.Int("image-size"), Augment: aug, Workers: c.Int("workers"), FullSizeDecode: c.Bool("full-decode")}
 			t, err := data.MeasureThroughput(ds, opts, c.Int("epochs"))
 			if err != nil {
 				return fmt.Errorf("bench data: %w", err)
 			}
 			r := dataBench{Data: c.String("data"), Files: ds.Len(), ImageSize: opts.Size, BatchSize: opts.BatchSize,
-				Workers: opts.Workers, RandAugment: m, GOMAXPROCS: runtime.GOMAXPROCS(0), Throughput: t}
+				Workers: opts.Workers, RandAugment: m, FullDecode: opts.FullSizeDecode, GOMAXPROCS: runtime.GOMAXPROCS(0), Throughput: t}
 			if c.Bool("json") {
 				enc := json.NewEncoder(os.Stdout)
 				enc.SetIndent("", "  ")
 				return enc.Encode(r)
 			}
-			fmt.Printf("%d images (%d files x %d epochs) at %dpx, batch %d, %d workers, RandAugment %s: %.1f s, %.1f img/s\n",
+			fmt.Printf("%d images (%d files x %d passes) at %dpx, batch %d, %d workers, RandAugment %s: %.1f s, %.1f img/s\n",
 				t.Images, r.Files, c.Int("epochs"), r.ImageSize, r.BatchSize, r.Workers, randAugmentLabel(m), t.Seconds, t.ImagesPerSec)
 			return nil
 		},
