@@ -96,3 +96,34 @@ func TestHorizontalFlip(t *testing.T) {
 		t.Fatal("flipping twice is not the identity")
 	}
 }
+
+// TestResizeBoxMatchesFloat64 compares the fixed-point bilinear resize with
+// the float64 formula on random boxes, sizes and channel counts: every
+// output within one level.
+func TestResizeBoxMatchesFloat64(t *testing.T) {
+	rng := SampleRand(3, 0, 0)
+	for i := 0; i < 200; i++ {
+		c := []int{1, 3, 4}[i%3]
+		h, w := 1+rng.IntN(40), 1+rng.IntN(40)
+		src := patternImage(h, w, c, uint64(i))
+		box := randomCropBox(h, w, CropParams{}.withDefaults(), rng)
+		outH, outW := 1+rng.IntN(50), 1+rng.IntN(50)
+		got := resizeBox(nil, src, box, outH, outW)
+		x0, x1, wx := bilinearTaps(box.x, box.w, outW, w)
+		y0, y1, wy := bilinearTaps(box.y, box.h, outH, h)
+		for oy := 0; oy < outH; oy++ {
+			for ox := 0; ox < outW; ox++ {
+				for ch := 0; ch < c; ch++ {
+					at := func(y, x int) float64 { return float64(src.Pix[(y*w+x)*c+ch]) }
+					top := at(y0[oy], x0[ox]) + wx[ox]*(at(y0[oy], x1[ox])-at(y0[oy], x0[ox]))
+					bot := at(y1[oy], x0[ox]) + wx[ox]*(at(y1[oy], x1[ox])-at(y1[oy], x0[ox]))
+					want := top + wy[oy]*(bot-top)
+					if d := float64(got.Pix[(oy*outW+ox)*c+ch]) - want; d < -1 || d > 1 {
+						t.Fatalf("case %d (%dx%dx%d box %+v -> %dx%d): (%d,%d,%d) = %d, float64 %.3f",
+							i, h, w, c, box, outH, outW, oy, ox, ch, got.Pix[(oy*outW+ox)*c+ch], want)
+					}
+				}
+			}
+		}
+	}
+}

@@ -26,6 +26,13 @@ type Namer interface {
 	Name(i int) string
 }
 
+// ReducedDecoder is implemented by datasets that can decode an image at a
+// reduced size whose shorter side is still at least minSide pixels (JPEG's
+// DCT scaling). The loader uses it when it resizes to Options.Size anyway.
+type ReducedDecoder interface {
+	ImageAtLeast(i, minSide int) (pix []uint8, h, w int, err error)
+}
+
 // ErrCorruptImage is wrapped by errors for samples whose bytes cannot be
 // decoded. Loader.Options.SkipCorrupt skips such samples instead of failing.
 var ErrCorruptImage = errors.New("corrupt image")

@@ -95,6 +95,15 @@ func (f *ImageFolder) Name(i int) string { return f.paths[i] }
 // Image reads and decodes sample i and returns it as RGB HWC pixels. A file
 // that does not decode gives an error wrapping ErrCorruptImage and naming it.
 func (f *ImageFolder) Image(i int) ([]uint8, int, int, error) {
+	return f.ImageAtLeast(i, 0)
+}
+
+// ImageAtLeast is Image, decoding a JPEG at a reduced DCT scale (1/2, 1/4 or
+// 1/8) when its shorter side stays at least minSide pixels: the loader asks
+// for its output size, so a file much larger than the training size costs a
+// fraction of a full decode. minSide 0 decodes at full size; other formats
+// are always decoded at full size.
+func (f *ImageFolder) ImageAtLeast(i, minSide int) ([]uint8, int, int, error) {
 	if err := checkIndex("image folder "+f.root, i, len(f.paths)); err != nil {
 		return nil, 0, 0, err
 	}
@@ -103,13 +112,37 @@ func (f *ImageFolder) Image(i int) ([]uint8, int, int, error) {
 	if err != nil {
 		return nil, 0, 0, fmt.Errorf("data: %w", err)
 	}
+	pix, h, w, err := DecodeRGB(raw, minSide)
+	if err != nil {
+		return nil, 0, 0, fmt.Errorf("data: %s: %w", path, err)
+	}
+	return pix, h, w, nil
+}
+
+// DecodeRGB decodes a JPEG or PNG file's bytes to packed RGB (HWC) pixels.
+// JPEGs go through libjpeg-turbo, at the smallest DCT scale (1/1, 1/2, 1/4,
+// 1/8) whose shorter side is still at least minSide (0: full size); a JPEG
+// libjpeg-turbo rejects or decodes only with a warning (truncated, CMYK) is
+// retried with the standard library at full size. Bytes that no decoder
+// reads give an error wrapping ErrCorruptImage.
+func DecodeRGB(raw []byte, minSide int) (pix []uint8, h, w int, err error) {
+	if isJPEG(raw) {
+		if pix, h, w, err = decodeJPEGTurbo(raw, minSide); err == nil {
+			return pix, h, w, nil
+		}
+	}
+	return decodeRGBStdlib(raw)
+}
+
+// decodeRGBStdlib decodes with the standard library's registered decoders.
+func decodeRGBStdlib(raw []byte) ([]uint8, int, int, error) {
 	img, _, err := image.Decode(bytes.NewReader(raw))
 	if err != nil {
-		return nil, 0, 0, fmt.Errorf("data: %s: %w: %v", path, ErrCorruptImage, err)
+		return nil, 0, 0, fmt.Errorf("%w: %v", ErrCorruptImage, err)
 	}
 	b := img.Bounds()
 	if b.Dx() <= 0 || b.Dy() <= 0 {
-		return nil, 0, 0, fmt.Errorf("data: %s: %w: empty image", path, ErrCorruptImage)
+		return nil, 0, 0, fmt.Errorf("%w: empty image", ErrCorruptImage)
 	}
 	return toRGB(img), b.Dy(), b.Dx(), nil
 }

@@ -67,7 +67,7 @@ func (l *Loader) loadSample(pos int) (int, Image, error) {
 	n := len(l.order)
 	for k := 0; k < n; k++ {
 		idx := l.order[(pos+k)%n]
-		pix, h, w, err := l.ds.Image(idx)
+		pix, h, w, err := l.image(idx)
 		if err == nil {
 			return idx, Image{Pix: pix, H: h, W: w, C: l.ds.Channels()}, nil
 		}
@@ -77,6 +77,16 @@ func (l *Loader) loadSample(pos int) (int, Image, error) {
 		l.recordSkip(idx)
 	}
 	return 0, Image{}, fmt.Errorf("data: every sample of the dataset is corrupt (%d skipped)", l.Skipped())
+}
+
+// image decodes dataset sample idx, at a reduced scale when the dataset
+// offers one, the batch is resized to Options.Size anyway and
+// FullSizeDecode is off.
+func (l *Loader) image(idx int) ([]uint8, int, int, error) {
+	if r, ok := l.ds.(ReducedDecoder); ok && l.opts.Size > 0 && !l.opts.FullSizeDecode {
+		return r.ImageAtLeast(idx, l.opts.Size)
+	}
+	return l.ds.Image(idx)
 }
 
 // transform writes the augmented outH x outW version of src into dst.

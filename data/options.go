@@ -33,6 +33,10 @@ type Options struct {
 	Workers  int  // goroutines building batches; 0 = min(4, GOMAXPROCS)
 	Prefetch int  // batches ready or in progress ahead of Next; 0 = 2*Workers
 	DropLast bool // drop a last batch smaller than BatchSize
+	// FullSizeDecode decodes every image at its full size; otherwise a
+	// dataset that can (ReducedDecoder: JPEGs in an ImageFolder) decodes at
+	// a DCT scale whose shorter side is still at least Size.
+	FullSizeDecode bool
 	// SkipCorrupt replaces a sample whose image does not decode
 	// (ErrCorruptImage) by the next good sample of the epoch and counts it
 	// (Loader.Skipped) instead of failing.

@@ -5,30 +5,61 @@ import "math"
 // cropBox is a rectangle of a source image, in pixels.
 type cropBox struct{ x, y, w, h int }
 
+// resizeFracBits is the fixed-point precision of resizeBox's interpolation
+// weights: 11 bits keep every intermediate of the two blends inside 32 bits
+// (255 * 2^11 * 2^11 < 2^31) and the result within one level of exact
+// float64 bilinear interpolation.
+const resizeFracBits = 11
+
 // resizeBox resamples the box of src to an outH x outW image with bilinear
 // interpolation (half-pixel centers, edges clamped, no antialiasing), writing
-// into dst's storage when it is big enough.
+// into dst's storage when it is big enough. The arithmetic is fixed point
+// (weights in 1/2048), within one level of the float64 formula
+// top = r0[a] + wx*(r0[b]-r0[a]), bottom likewise on r1, out = top + wy*(bottom-top).
 func resizeBox(dst []uint8, src Image, box cropBox, outH, outW int) Image {
 	out := reshape(dst, outH, outW, src.C)
+	c := src.C
 	x0s, x1s, wxs := bilinearTaps(box.x, box.w, outW, src.W)
 	y0s, y1s, wys := bilinearTaps(box.y, box.h, outH, src.H)
-	c := src.C
+	xa, xb, xw := make([]int32, outW), make([]int32, outW), make([]int32, outW)
+	for ox := range xa {
+		xa[ox], xb[ox], xw[ox] = int32(x0s[ox]*c), int32(x1s[ox]*c), fixedWeight(wxs[ox])
+	}
+	const one, round = 1 << resizeFracBits, 1 << (2*resizeFracBits - 1)
 	rowStride := src.W * c
 	for oy := 0; oy < outH; oy++ {
-		r0 := src.Pix[y0s[oy]*rowStride:]
-		r1 := src.Pix[y1s[oy]*rowStride:]
-		wy := wys[oy]
-		o := out.Pix[oy*outW*c:]
+		r0 := src.Pix[y0s[oy]*rowStride : (y0s[oy]+1)*rowStride]
+		r1 := src.Pix[y1s[oy]*rowStride : (y1s[oy]+1)*rowStride]
+		wy := fixedWeight(wys[oy])
+		o := out.Pix[oy*outW*c : (oy+1)*outW*c]
+		if c == 3 {
+			for ox := 0; ox < outW; ox++ {
+				a, b, wx := xa[ox], xb[ox], xw[ox]
+				p0, p1, q0, q1 := r0[a:a+3], r0[b:b+3], r1[a:a+3], r1[b:b+3]
+				d := o[ox*3 : ox*3+3]
+				for ch := 0; ch < 3; ch++ {
+					top := int32(p0[ch])*(one-wx) + int32(p1[ch])*wx
+					bot := int32(q0[ch])*(one-wx) + int32(q1[ch])*wx
+					d[ch] = uint8((top*(one-wy) + bot*wy + round) >> (2 * resizeFracBits))
+				}
+			}
+			continue
+		}
 		for ox := 0; ox < outW; ox++ {
-			a, b, wx := x0s[ox]*c, x1s[ox]*c, wxs[ox]
+			a, b, wx := int(xa[ox]), int(xb[ox]), xw[ox]
 			for ch := 0; ch < c; ch++ {
-				top := float64(r0[a+ch]) + wx*(float64(r0[b+ch])-float64(r0[a+ch]))
-				bot := float64(r1[a+ch]) + wx*(float64(r1[b+ch])-float64(r1[a+ch]))
-				o[ox*c+ch] = clampUint8(top + wy*(bot-top))
+				top := int32(r0[a+ch])*(one-wx) + int32(r0[b+ch])*wx
+				bot := int32(r1[a+ch])*(one-wx) + int32(r1[b+ch])*wx
+				o[ox*c+ch] = uint8((top*(one-wy) + bot*wy + round) >> (2 * resizeFracBits))
 			}
 		}
 	}
 	return out
+}
+
+// fixedWeight converts an interpolation weight in [0, 1] to 1/2048ths.
+func fixedWeight(w float64) int32 {
+	return int32(math.Round(w * (1 << resizeFracBits)))
 }
 
 // bilinearTaps returns, for each of n output positions covering the source

@@ -45,3 +45,15 @@ func (s *SubsetDataset) Label(i int) int { return s.parent.Label(s.indices[i]) }
 
 // Name names sample i after the parent's sample.
 func (s *SubsetDataset) Name(i int) string { return sampleName(s.parent, s.indices[i]) }
+
+// ImageAtLeast returns the parent's image at indices[i], at a reduced scale
+// when the parent can decode one (ReducedDecoder), else at full size.
+func (s *SubsetDataset) ImageAtLeast(i, minSide int) ([]uint8, int, int, error) {
+	if err := checkIndex("subset", i, len(s.indices)); err != nil {
+		return nil, 0, 0, err
+	}
+	if r, ok := s.parent.(ReducedDecoder); ok {
+		return r.ImageAtLeast(s.indices[i], minSide)
+	}
+	return s.parent.Image(s.indices[i])
+}

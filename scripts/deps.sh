@@ -15,6 +15,8 @@ packages=(
   dataset-fashion-mnist
   # the PyTorch CPU reference for parity tests and `make bench`
   python3-torch python3-torchvision python3-numpy
+  # libjpeg-turbo (TurboJPEG API) for the ImageFolder JPEG decoder
+  libturbojpeg0-dev
   # build tools
   gcc make git pkg-config ca-certificates
   # multi-rank training (mpirun) and its tests; effv2vk itself starts without it

@@ -23,7 +23,7 @@ func benchCommand() *cli.Command {
 			&cli.IntFlag{Name: "steps", Value: 5, Usage: "timed steps (median reported)"},
 			&cli.BoolFlag{Name: "json", Usage: "print JSON"},
 		},
-		Subcommands: []*cli.Command{benchOpsCommand()},
+		Subcommands: []*cli.Command{benchOpsCommand(), benchDataCommand()},
 		Action: func(c *cli.Context) error {
 			cfg, err := arch.Lookup(c.String("model"), c.Int("classes"))
 			if err != nil {

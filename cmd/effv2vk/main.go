@@ -40,6 +40,7 @@ func newApp() *cli.App {
 			inferCommand(),
 			benchCommand(),
 			visualizeCommand(),
+			compareCommand(),
 			evalCommand(),
 			predictCommand(),
 			exportCommand(),
