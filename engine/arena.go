@@ -12,6 +12,10 @@ import (
 // are sub-allocated from.
 const defaultBlockSize = 256 << 20
 
+// firstBlockSize is the size of an arena's first block; later ones double up
+// to defaultBlockSize.
+const firstBlockSize = 16 << 20
+
 // span is a free range in a block.
 type span struct{ off, size uint64 }
 
@@ -104,7 +108,12 @@ func (a *arena) alloc(size, align uint64) (*block, uint64, error) {
 			return b, off, nil
 		}
 	}
-	bsize := uint64(defaultBlockSize)
+	// Blocks start small and double up to defaultBlockSize, so that a few
+	// small tensors do not hold a 256 MiB block that a large one could use.
+	bsize := uint64(firstBlockSize) << min(len(a.blocks), 4)
+	if bsize > defaultBlockSize {
+		bsize = defaultBlockSize
+	}
 	if max := a.dev.maxAllocation; max > 0 && bsize > max {
 		bsize = max
 	}
@@ -216,3 +225,24 @@ func formatBytes(n uint64) string {
 	}
 	return fmt.Sprintf("%d B", n)
 }
+
+// TensorMemory reports the device memory tensors can use: the size of the
+// heap they live on (or its budget, with VK_EXT_memory_budget) and how
+// much of it is still free for new tensors.
+func (d *Device) TensorMemory() (capacity, free uint64) {
+	a := d.arenaFor(d.memTypeMain, d.mainMapped)
+	var total, used uint64
+	for _, b := range a.blocks {
+		total += b.size
+		used += b.used
+	}
+	avail, _ := a.available(total)
+	capacity = a.heapSize()
+	if d.budgetExt {
+		capacity = avail + total
+	}
+	return capacity, avail + (total - used)
+}
+
+// FormatBytes writes a byte count as B, KiB, MiB or GiB.
+func FormatBytes(n uint64) string { return formatBytes(n) }

@@ -1,6 +1,7 @@
 package net
 
 import (
+	"errors"
 	"fmt"
 
 	"github.com/effv2vk/effv2vk/engine"
@@ -101,8 +102,14 @@ func (m *Model) Record(gc GraphConfig, after func(s *engine.Sequence) error) (*G
 	}
 	b := &builder{dev: m.Dev, store: m.Store, backward: gc.Backward}
 	g := &Graph{Config: gc, model: m, b: b}
+	inUse := m.Dev.Memory().InUse
 	if err := g.build(); err != nil {
 		b.free()
+		if errors.Is(err, engine.ErrOutOfDeviceMemory) {
+			_, free := m.Dev.TensorMemory()
+			return nil, fmt.Errorf("net: the activations of %s at batch %d, %dx%d need more than the %s of device memory left after the model's state and other graphs (%s): use a smaller batch or image size: %w",
+				m.Config.Name, gc.Batch, gc.Size, gc.Size, engine.FormatBytes(free), engine.FormatBytes(inUse), err)
+		}
 		return nil, err
 	}
 	seq, err := m.Dev.NewSequence(fmt.Sprintf("%s b%d s%d", m.Config.Name, gc.Batch, gc.Size), engine.SequenceOptions{Profile: gc.Profile, MaxDispatches: 8192})

@@ -187,3 +187,15 @@ func checkPositive(who, what string, v float64) error {
 	}
 	return nil
 }
+
+// StateSlots is the number of state tensors optimizer name keeps per
+// parameter (for memory plans made before anything is allocated).
+func StateSlots(name string) (int, error) {
+	switch strings.ToLower(name) {
+	case "rmsprop", "adamw":
+		return 2, nil
+	case "sgd":
+		return 1, nil
+	}
+	return 0, fmt.Errorf("optim: unknown optimizer %q; choose one of %s", name, strings.Join(Names(), ", "))
+}

@@ -27,6 +27,13 @@ type modelBench struct {
 	ForwardMs     float64 `json:"forward_ms"` // median, eval mode
 	ForwardImgPS  float64 `json:"forward_img_per_s"`
 	PeakMemoryMiB float64 `json:"peak_device_memory_mib"`
+	// Plan is the model state planned before allocation (parameters,
+	// gradients, statistics, RMSProp state), PlanStateMiB its total, and
+	// ActivationsMiB the rest of the peak: activations and scratch of the
+	// recorded training step.
+	Plan           net.StatePlan `json:"state_plan"`
+	PlanStateMiB   float64       `json:"planned_state_mib"`
+	ActivationsMiB float64       `json:"activations_and_scratch_mib"`
 	// ForwardMemoryMiB is what the forward-only graph allocates, and
 	// ForwardActivations its activation tensors, held in ForwardBuffers
 	// buffers by the memory plan.
@@ -83,7 +90,7 @@ func benchCommand() *cli.Command {
 			fmt.Printf("device: %s\nmodel: %s, batch %d, %dx%d, %d classes, median of %d steps\n", res.Device, res.Model, res.Batch, res.ImageSize, res.ImageSize, res.Classes, res.Steps)
 			fmt.Printf("training step: %.1f ms (%.1f img/s), %d dispatches\n", res.TrainStepMs, res.TrainImgPerS, res.Dispatches)
 			fmt.Printf("forward (eval): %.1f ms (%.1f img/s)\n", res.ForwardMs, res.ForwardImgPS)
-			fmt.Printf("peak device memory: %.1f MiB\n", res.PeakMemoryMiB)
+			fmt.Printf("peak device memory: %.1f MiB (planned state %.1f MiB, activations and scratch %.1f MiB)\n", res.PeakMemoryMiB, res.PlanStateMiB, res.ActivationsMiB)
 			fmt.Printf("forward-only graph: %.1f MiB (%d activations in %d buffers)\n", res.ForwardMemoryMiB, res.ForwardActivations, res.ForwardBuffers)
 			fmt.Println("top kernels of one training step (GPU timestamps):")
 			fmt.Printf("  %-36s %6s %10s %10s\n", "kernel", "count", "total ms", "mean us")
@@ -113,6 +120,10 @@ func median(n int, fn func() error) (float64, error) {
 }
 
 func benchModel(d *engine.Device, cfg arch.Config, batch, size, steps int) (*modelBench, error) {
+	plan := net.PlanState(d, cfg, 2, false) // RMSProp: two state tensors, no EMA
+	if err := plan.Check(d, "a training step"); err != nil {
+		return nil, err
+	}
 	m, err := net.NewModel(d, cfg, 1)
 	if err != nil {
 		return nil, err
@@ -158,6 +169,9 @@ func benchModel(d *engine.Device, cfg arch.Config, batch, size, steps int) (*mod
 	res := &modelBench{Device: d.Info.Name, Model: cfg.Name, Batch: batch, ImageSize: size, Classes: cfg.Classes, Steps: steps,
 		TrainStepMs: trainMs, TrainImgPerS: float64(batch) / trainMs * 1000, Dispatches: train.Seq.Dispatches()}
 	res.PeakMemoryMiB = float64(d.Memory().Peak) / (1 << 20)
+	res.Plan = plan
+	res.PlanStateMiB = float64(plan.Total()) / (1 << 20)
+	res.ActivationsMiB = float64(d.Memory().Peak-plan.Total()) / (1 << 20)
 
 	before := d.Memory().InUse
 	fwd, err := m.Record(net.GraphConfig{Batch: batch, Size: size}, nil)

@@ -55,6 +55,9 @@ func inferCommand() *cli.Command {
 				return err
 			}
 			defer d.Close()
+			if err := net.PlanState(d, cfg, 0, false).Check(d, "inference"); err != nil {
+				return err
+			}
 			m, err := net.NewModel(d, cfg, 0)
 			if err != nil {
 				return err
