@@ -87,7 +87,7 @@ func openOn(in *instance, opts Options, prepare func(d *Device) error) (*Device,
 		return nil, err
 	}
 	d.maxAllocation = queryMaxAllocation(d.Info.handle, d.Info.apiVersion)
-	if hasDeviceExtension(d.Info.handle, memoryBudgetExtension) {
+	if deviceHasExtension(d.Info.handle, memoryBudgetExtension) {
 		d.budgetExt = true
 		d.extensions = append(d.extensions, memoryBudgetExtension)
 	}
@@ -171,26 +171,6 @@ func (d *Device) chooseMemoryTypes() error {
 	d.uploadStaging.memType = p.upload
 	d.readback.memType = p.readback
 	return nil
-}
-
-// hasDeviceExtension reports whether the physical device offers extension
-// name.
-func hasDeviceExtension(pd vk.PhysicalDevice, name string) bool {
-	var n uint32
-	if vk.EnumerateDeviceExtensionProperties(pd, "", &n, nil) != vk.Success || n == 0 {
-		return false
-	}
-	props := make([]vk.ExtensionProperties, n)
-	if vk.EnumerateDeviceExtensionProperties(pd, "", &n, props) != vk.Success {
-		return false
-	}
-	for _, p := range props[:n] {
-		p.Deref()
-		if vk.ToString(p.ExtensionName[:]) == name {
-			return true
-		}
-	}
-	return false
 }
 
 // TensorsMapped reports whether tensors are host-mapped (uploads and
