@@ -7,7 +7,7 @@ export XDG_RUNTIME_DIR ?= /tmp/effv2vk-xdg-$(shell id -u)
 LAVAPIPE := /usr/share/vulkan/icd.d/lvp_icd.x86_64.json
 TEST_ENV := VK_DRIVER_FILES=$${VK_DRIVER_FILES:-$(LAVAPIPE)} EFFV2VK_VALIDATE=1
 
-.PHONY: deps test spirv-check vet gotest demo build bench xdg
+.PHONY: deps test spirv-check vet gotest gotest-switches demo build bench xdg
 
 deps:
 	@scripts/deps.sh
@@ -34,6 +34,16 @@ vet:
 # -count=1: a cached pass must not survive a removed driver or layer.
 gotest: xdg
 	$(TEST_ENV) go test -count=1 -timeout 60m ./...
+	$(MAKE) --no-print-directory gotest-switches
+
+# The engine, the optimizers and the network's parity tests once more with
+# lavapipe behaving like a discrete GPU: tensors not host-mapped (staging
+# transfers), a 16 MiB binding limit (below efficientnetv2-s's 86 MB
+# parameter tensor, so updates are split), AMD's 4-byte offset alignment.
+SWITCHES := EFFV2VK_FORCE_STAGING=1 EFFV2VK_MAX_STORAGE_RANGE=16777216 EFFV2VK_OFFSET_ALIGNMENT=4
+gotest-switches: xdg
+	$(TEST_ENV) $(SWITCHES) go test -count=1 -timeout 60m ./engine/... ./optim
+	$(TEST_ENV) $(SWITCHES) go test -count=1 -timeout 60m -run 'TestParityPico|TestParityS$$' ./net
 
 test: deps spirv-check vet gotest
 

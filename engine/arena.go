@@ -12,6 +12,10 @@ import (
 // are sub-allocated from.
 const defaultBlockSize = 256 << 20
 
+// firstBlockSize is the size of an arena's first block; later ones double up
+// to defaultBlockSize.
+const firstBlockSize = 16 << 20
+
 // span is a free range in a block.
 type span struct{ off, size uint64 }
 
@@ -60,6 +64,28 @@ func (a *arena) heapSize() uint64 {
 	return uint64(h.Size)
 }
 
+// available returns how many more bytes the arena may allocate, given that
+// it holds total already: the heap's budget left (VK_EXT_memory_budget,
+// which counts other processes too) or else the heap's size less total. of
+// says what the number is out of, for errors.
+func (a *arena) available(total uint64) (avail uint64, of string) {
+	heap := a.heapSize()
+	if a.dev.budgetExt {
+		mp := a.dev.Info.memoryProps
+		t := mp.MemoryTypes[a.memType]
+		t.Deref()
+		budget, usage := heapBudget(a.dev.Info.handle, int(mp.MemoryHeapCount), int(t.HeapIndex))
+		if budget > usage {
+			avail = budget - usage
+		}
+		return avail, fmt.Sprintf("the heap's budget of %s (heap %s)", formatBytes(budget), formatBytes(heap))
+	}
+	if heap > total {
+		avail = heap - total
+	}
+	return avail, "the heap's " + formatBytes(heap)
+}
+
 // alloc returns a block and offset for size bytes aligned to align.
 func (a *arena) alloc(size, align uint64) (*block, uint64, error) {
 	for _, b := range a.blocks {
@@ -82,19 +108,31 @@ func (a *arena) alloc(size, align uint64) (*block, uint64, error) {
 			return b, off, nil
 		}
 	}
-	bsize := uint64(defaultBlockSize)
+	// Blocks start small and double up to defaultBlockSize, so that a few
+	// small tensors do not hold a 256 MiB block that a large one could use.
+	bsize := uint64(firstBlockSize) << min(len(a.blocks), 4)
+	if bsize > defaultBlockSize {
+		bsize = defaultBlockSize
+	}
+	if max := a.dev.maxAllocation; max > 0 && bsize > max {
+		bsize = max
+	}
 	if size > bsize {
 		bsize = alignUp(size, 1<<20)
+		if max := a.dev.maxAllocation; max > 0 && bsize > max {
+			bsize = size
+		}
 	}
-	heap := a.heapSize()
 	var total uint64
 	for _, b := range a.blocks {
 		total += b.size
 	}
-	if total+bsize > heap {
-		bsize = heap - total
+	avail, of := a.available(total)
+	if bsize > avail {
+		bsize = avail
 		if bsize < size {
-			return nil, 0, fmt.Errorf("engine: allocating %s on %s: %w: %s of %s already allocated", formatBytes(size), a.dev.Info.Name, ErrOutOfDeviceMemory, formatBytes(total), formatBytes(heap))
+			return nil, 0, fmt.Errorf("engine: allocating %s on %s: %w: %s already allocated, %s free of %s",
+				formatBytes(size), a.dev.Info.Name, ErrOutOfDeviceMemory, formatBytes(total), formatBytes(avail), of)
 		}
 	}
 	var mem vk.DeviceMemory
@@ -159,6 +197,7 @@ type MemoryStats struct {
 	InUse     uint64 // bytes held by live tensors
 	Peak      uint64 // most bytes held at once since the device opened
 	Allocated uint64 // bytes of device memory allocated in blocks
+	Staging   uint64 // bytes of host-visible staging buffers held
 }
 
 // Memory returns the device's tensor memory statistics.
@@ -171,6 +210,7 @@ func (d *Device) Memory() MemoryStats {
 			s.Allocated += b.size
 		}
 	}
+	s.Staging = d.uploadStaging.size + d.readback.size
 	return s
 }
 
@@ -185,3 +225,24 @@ func formatBytes(n uint64) string {
 	}
 	return fmt.Sprintf("%d B", n)
 }
+
+// TensorMemory reports the device memory tensors can use: the size of the
+// heap they live on (or its budget, with VK_EXT_memory_budget) and how
+// much of it is still free for new tensors.
+func (d *Device) TensorMemory() (capacity, free uint64) {
+	a := d.arenaFor(d.memTypeMain, d.mainMapped)
+	var total, used uint64
+	for _, b := range a.blocks {
+		total += b.size
+		used += b.used
+	}
+	avail, _ := a.available(total)
+	capacity = a.heapSize()
+	if d.budgetExt {
+		capacity = avail + total
+	}
+	return capacity, avail + (total - used)
+}
+
+// FormatBytes writes a byte count as B, KiB, MiB or GiB.
+func FormatBytes(n uint64) string { return formatBytes(n) }

@@ -32,11 +32,20 @@ type Device struct {
 	cmdPool      vk.CommandPool
 	fence        vk.Fence
 	cache        *pipelineCache
-	memTypeMain  uint32 // device-local, preferably host-visible
-	mainMapped   bool   // memTypeMain is host-visible and coherent
-	memTypeHost  uint32 // host-visible and coherent, for staging
+	memTypeMain  uint32 // tensors: device-local, on the largest device-local heap
+	mainMapped   bool   // tensors are host-mapped (see place)
+	memTypeHost  uint32 // host-visible and coherent, for uploads
 	arenas       map[uint32]*arena
-	extensions   []string // device extensions to enable (VK_KHR_swapchain for a window)
+	switches     switches
+	// maxAllocation is maxMemoryAllocationSize (0: not reported).
+	maxAllocation uint64
+	// budgetExt says VK_EXT_memory_budget is enabled: heaps are limited by
+	// their budget rather than their size.
+	budgetExt     bool
+	stagingMu     sync.Mutex
+	uploadStaging stagingBuffer
+	readback      stagingBuffer
+	extensions    []string // device extensions to enable (VK_KHR_swapchain for a window)
 
 	mu      sync.Mutex
 	kernels map[string]*Kernel
@@ -93,6 +102,19 @@ func (d *Device) openNow(opts Options, prepare func(d *Device) error) error {
 		return err
 	}
 	d.Info = devs[pick]
+	sw, err := switchesFromEnv()
+	if err != nil {
+		return err
+	}
+	d.switches = sw
+	if err := sw.apply(&d.Info); err != nil {
+		return err
+	}
+	d.maxAllocation = queryMaxAllocation(d.Info.handle, d.Info.apiVersion)
+	if deviceHasExtension(d.Info.handle, memoryBudgetExtension) {
+		d.budgetExt = true
+		d.extensions = append(d.extensions, memoryBudgetExtension)
+	}
 	if prepare != nil {
 		if err := prepare(d); err != nil {
 			return err
@@ -166,46 +188,23 @@ func (d *Device) createNow(opts Options) error {
 	return nil
 }
 
-// chooseMemoryTypes picks the memory type for tensors (device-local,
-// host-visible when the device offers it, as lavapipe and unified or
-// resizable-BAR devices do) and one for staging.
+// chooseMemoryTypes decides where tensors and staging buffers live (see
+// place).
 func (d *Device) chooseMemoryTypes() error {
-	mp := d.Info.memoryProps
-	const local = vk.MemoryPropertyFlags(vk.MemoryPropertyDeviceLocalBit)
-	const visible = vk.MemoryPropertyFlags(vk.MemoryPropertyHostVisibleBit | vk.MemoryPropertyHostCoherentBit)
-	main, host := -1, -1
-	for i := uint32(0); i < mp.MemoryTypeCount; i++ {
-		t := mp.MemoryTypes[i]
-		t.Deref()
-		f := t.PropertyFlags
-		if f&local == local && f&visible == visible && main < 0 {
-			main = int(i)
-			d.mainMapped = true
-		}
-		if f&visible == visible && host < 0 {
-			host = int(i)
-		}
+	p, err := place(layoutOf(&d.Info), d.Info.Type, d.switches.forceStaging)
+	if err != nil {
+		return fmt.Errorf("engine: %s: %w", d.Info.Name, err)
 	}
-	if main < 0 {
-		for i := uint32(0); i < mp.MemoryTypeCount; i++ {
-			t := mp.MemoryTypes[i]
-			t.Deref()
-			if t.PropertyFlags&local == local {
-				main = int(i)
-				break
-			}
-		}
-	}
-	if main < 0 {
-		main = host
-		d.mainMapped = true
-	}
-	if main < 0 || host < 0 {
-		return fmt.Errorf("engine: %s offers no usable memory type (need host-visible coherent memory)", d.Info.Name)
-	}
-	d.memTypeMain, d.memTypeHost = uint32(main), uint32(host)
+	d.memTypeMain, d.mainMapped = uint32(p.tensor), p.tensorMapped
+	d.memTypeHost = uint32(p.upload)
+	d.uploadStaging.memType = p.upload
+	d.readback.memType = p.readback
 	return nil
 }
+
+// TensorsMapped reports whether tensors are host-mapped (uploads and
+// downloads are plain copies) rather than reached through staging buffers.
+func (d *Device) TensorsMapped() bool { return d.mainMapped }
 
 // ValidationMessages returns and clears the validation messages reported
 // while this device was open (from Open to the end of Close); always empty
@@ -260,6 +259,8 @@ func (d *Device) Close() error {
 				firstErr = err
 			}
 		}
+		d.uploadStaging.destroy(d)
+		d.readback.destroy(d)
 		for _, a := range d.arenas {
 			a.destroy()
 		}
@@ -280,16 +281,11 @@ func (d *Device) Close() error {
 	return firstErr
 }
 
-// OffsetAlignment is the byte alignment a Tensor.Slice offset must meet on
-// this device (the larger of the storage and texel buffer offset
-// alignments).
+// OffsetAlignment is the byte alignment of every offset the engine and its
+// users lay tensors out at, and that a Tensor.Slice offset must meet: the
+// larger of the device's storage and texel buffer offset alignments, and at
+// least 16 bytes, so that an RGBA32F texel view of any slice starts on a
+// whole texel (a device reporting 4, as AMD does, still gets 16).
 func (d *Device) OffsetAlignment() int {
-	a := int(d.Info.limits.MinStorageBufferOffsetAlignment)
-	if t := int(d.Info.limits.MinTexelBufferOffsetAlignment); t > a {
-		a = t
-	}
-	if a < 4 {
-		a = 4
-	}
-	return a
+	return int(max(deviceOffsetAlignment(&d.Info), minTexelAlignment))
 }

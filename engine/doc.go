@@ -24,6 +24,32 @@
 // driver (ErrDriverFiles) and a machine without a device (ErrNoDevice) are
 // told apart.
 //
+// Memory: tensors live in device-local memory on the largest device-local
+// heap, sub-allocated from blocks (16 MiB first, doubling to 256 MiB, each
+// within maxMemoryAllocationSize, the heap limited by VK_EXT_memory_budget
+// where the device has it). They are host-mapped only where that memory is
+// host-visible, the heap large and host reads cheap (integrated GPUs, CPU
+// devices such as lavapipe, host-cached memory); elsewhere Upload and
+// Download go through staging buffers sized to the transfer (at most 64 MiB,
+// larger transfers in chunks): uploads through host-visible coherent memory,
+// downloads through host-cached memory. Every offset is laid out at
+// OffsetAlignment, at least 16 bytes, so a vec4 texel view of any slice is
+// valid.
+//
+// Binding limits: a tensor may be larger than maxStorageBufferRange; what a
+// dispatch binds may not (the dispatch fails with ErrBindingTooLarge). The
+// rule for what spans more: elementwise work over flat tensors (the
+// optimizers and the EMA over parameters, gradients and their state) is cut
+// into ranges of MaxBindingElements, each its own dispatch; since every
+// element is computed alone, the result is bitwise the unsplit one. Layers
+// bind one parameter's slice at a time, so only an activation can exceed
+// the limit through them; splitting activations along the batch is not
+// done yet: the error says how much smaller a batch fits.
+//
+// Switches make a device behave like a more constrained one, so these paths
+// run on lavapipe (see switches.go): EFFV2VK_FORCE_STAGING=1,
+// EFFV2VK_MAX_STORAGE_RANGE=BYTES, EFFV2VK_OFFSET_ALIGNMENT=4.
+//
 // Teardown is explicit and in reverse order of creation: Sequence.Release,
 // Tensor.Free, Device.Close.
 package engine

@@ -75,11 +75,6 @@ func TestAllocationErrors(t *testing.T) {
 	if _, err := d.NewTensor("scalarless", engine.Float32); err == nil || !strings.Contains(err.Error(), "zero-size") {
 		t.Fatalf("shapeless tensor: %v", err)
 	}
-	big := int(d.Info.MaxStorageBufferRange/4) + 1
-	_, err := d.NewTensor("huge", engine.Float32, big)
-	if err == nil || !strings.Contains(err.Error(), "maxStorageBufferRange") {
-		t.Fatalf("tensor beyond maxStorageBufferRange: %v", err)
-	}
 	// Fill the heap: the error must say out of device memory, not crash.
 	var held []*engine.Tensor
 	defer func() {

@@ -266,6 +266,9 @@ func (s *Sequence) dispatchNow(k *Kernel, grid Grid, push any, args []*Tensor) e
 			DescriptorType:  descriptorType(b.Kind),
 		}
 		if b.Kind == shaders.StorageBuffer {
+			if max := s.dev.Info.MaxStorageBufferRange; t.bytes > max {
+				return fmt.Errorf("kernel %s: binding %d (%s): %w", info.Name, i, b.Name, bindingRangeError(t, max, s.dev.Info.Name))
+			}
 			w.PBufferInfo = []vk.DescriptorBufferInfo{{Buffer: t.buf, Offset: vk.DeviceSize(t.off), Range: vk.DeviceSize(alignUp(t.bytes, 4))}}
 		} else {
 			f, ok := texelFormats[b.Format]

@@ -53,6 +53,7 @@ type Tensor struct {
 	arena  *arena
 	memOff uint64 // offset of the buffer in blk.mem (root only)
 	memLen uint64 // bytes allocated (root only)
+	bufLen uint64 // size of the VkBuffer
 	off    uint64 // offset of this tensor in root's buffer
 	bytes  uint64 // logical byte size
 	views  map[vk.Format]vk.BufferView
@@ -93,12 +94,14 @@ func (d *Device) newTensor(name string, dt DType, shape ...int) (*Tensor, error)
 	if len(shape) == 0 || bytes == 0 {
 		return nil, fmt.Errorf("engine: tensor %s: zero-size allocation (shape %v)", name, shape)
 	}
-	if max := d.Info.MaxStorageBufferRange; bytes > max {
-		return nil, fmt.Errorf("engine: tensor %s %v is %s, more than this device's maxStorageBufferRange of %s (%s): use a smaller batch or image size",
-			name, shape, formatBytes(bytes), formatBytes(max), d.Info.Name)
-	}
 	// Round up to 16 bytes so a vec4 texel view always covers the tensor.
+	// A tensor may be larger than maxStorageBufferRange: what a kernel binds
+	// of it is checked at each dispatch (see the package doc).
 	size := alignUp(bytes, 16)
+	if max := d.maxAllocation; max > 0 && size > max {
+		return nil, fmt.Errorf("engine: tensor %s %v is %s, more than one allocation may hold on %s (maxMemoryAllocationSize %s): %w",
+			name, shape, formatBytes(bytes), d.Info.Name, formatBytes(max), ErrOutOfDeviceMemory)
+	}
 	var buf vk.Buffer
 	if err := check(vk.CreateBuffer(d.handle, &vk.BufferCreateInfo{
 		SType:       vk.StructureTypeBufferCreateInfo,
@@ -127,7 +130,7 @@ func (d *Device) newTensor(name string, dt DType, shape ...int) (*Tensor, error)
 		return nil, err
 	}
 	t := &Tensor{Name: name, DType: dt, Shape: append([]int(nil), shape...), dev: d, buf: buf, blk: blk, arena: a,
-		memOff: off, memLen: uint64(req.Size), bytes: bytes}
+		memOff: off, memLen: uint64(req.Size), bufLen: size, bytes: bytes}
 	t.root = t
 	return t, nil
 }
@@ -145,16 +148,12 @@ func (t *Tensor) Slice(name string, offset int, shape ...int) (*Tensor, error) {
 	}
 	es := uint64(t.DType.Size())
 	off := t.off + uint64(offset)*es
-	lim := t.dev.Info.limits
-	align := uint64(lim.MinStorageBufferOffsetAlignment)
-	if ta := uint64(lim.MinTexelBufferOffsetAlignment); ta > align {
-		align = ta
-	}
+	align := uint64(t.dev.OffsetAlignment())
 	if off%align != 0 {
 		return nil, fmt.Errorf("engine: slice %s: byte offset %d of %s is not a multiple of the device's buffer offset alignment %d", name, off, t, align)
 	}
 	return &Tensor{Name: name, DType: t.DType, Shape: append([]int(nil), shape...), dev: t.dev, root: t.root,
-		buf: t.root.buf, off: off, bytes: uint64(n) * es}, nil
+		buf: t.root.buf, bufLen: t.root.bufLen, off: off, bytes: uint64(n) * es}, nil
 }
 
 // view returns a texel buffer view of the tensor in the given format.
@@ -168,10 +167,9 @@ func (t *Tensor) viewNow(f vk.Format, texelSize uint64) (vk.BufferView, error) {
 		return v, nil
 	}
 	rng := alignUp(t.bytes, texelSize)
-	if t.root == t {
-		rng = alignUp(t.bytes, 16)
-	} else if t.off+rng > t.root.memLen {
-		return vk.NullBufferView, fmt.Errorf("engine: texel view of %s would run past its buffer", t)
+	if t.off%texelSize != 0 || t.off+rng > t.bufLen {
+		return vk.NullBufferView, fmt.Errorf("engine: a %d-byte texel view of %s (bytes [%d, %d) of its buffer) would not start on a texel or run past the buffer's %d bytes",
+			texelSize, t, t.off, t.off+rng, t.bufLen)
 	}
 	if n := rng / texelSize; n > t.dev.Info.MaxTexelBufferElements {
 		return vk.NullBufferView, fmt.Errorf("engine: %s has %d texels, more than this device's maxTexelBufferElements %d", t, n, t.dev.Info.MaxTexelBufferElements)

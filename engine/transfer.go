@@ -65,60 +65,6 @@ func (t *Tensor) Floats() ([]float32, error) {
 	return out, t.Download(out)
 }
 
-// staged moves data through a temporary host-visible buffer, for devices
-// whose tensor memory is not host-visible.
-func (d *Device) staged(t *Tensor, data []byte, upload bool) (err error) {
-	withoutGC(func() { err = d.stagedNow(t, data, upload) })
-	return err
-}
-
-func (d *Device) stagedNow(t *Tensor, data []byte, upload bool) error {
-	size := alignUp(uint64(len(data)), 16)
-	var buf vk.Buffer
-	if err := check(vk.CreateBuffer(d.handle, &vk.BufferCreateInfo{
-		SType:       vk.StructureTypeBufferCreateInfo,
-		Size:        vk.DeviceSize(size),
-		Usage:       vk.BufferUsageFlags(vk.BufferUsageTransferSrcBit | vk.BufferUsageTransferDstBit),
-		SharingMode: vk.SharingModeExclusive,
-	}, nil, &buf), "vkCreateBuffer staging"); err != nil {
-		return err
-	}
-	defer vk.DestroyBuffer(d.handle, buf, nil)
-	var req vk.MemoryRequirements
-	vk.GetBufferMemoryRequirements(d.handle, buf, &req)
-	req.Deref()
-	a := d.arenaFor(d.memTypeHost, true)
-	blk, off, err := a.alloc(uint64(req.Size), uint64(req.Alignment))
-	if err != nil {
-		return fmt.Errorf("engine: staging for %s: %w", t, err)
-	}
-	defer a.release(blk, off, uint64(req.Size))
-	if err := check(vk.BindBufferMemory(d.handle, buf, blk.mem, vk.DeviceSize(off)), "vkBindBufferMemory staging"); err != nil {
-		return err
-	}
-	host := unsafe.Slice((*byte)(unsafe.Add(blk.ptr, off)), len(data))
-	if upload {
-		copy(host, data)
-	}
-	err = d.oneShot(func(cmd vk.CommandBuffer) {
-		region := []vk.BufferCopy{{Size: vk.DeviceSize(len(data))}}
-		if upload {
-			region[0].DstOffset = vk.DeviceSize(t.off)
-			vk.CmdCopyBuffer(cmd, buf, t.buf, 1, region)
-		} else {
-			region[0].SrcOffset = vk.DeviceSize(t.off)
-			vk.CmdCopyBuffer(cmd, t.buf, buf, 1, region)
-		}
-	})
-	if err != nil {
-		return err
-	}
-	if !upload {
-		copy(data, host)
-	}
-	return nil
-}
-
 // oneShot records fn into a temporary command buffer between full barriers,
 // submits it and waits.
 func (d *Device) oneShot(fn func(cmd vk.CommandBuffer)) (err error) {

@@ -1,6 +1,7 @@
 package net
 
 import (
+	"errors"
 	"fmt"
 
 	"github.com/effv2vk/effv2vk/engine"
@@ -111,9 +112,19 @@ func (m *Model) Record(gc GraphConfig, after func(s *engine.Sequence) error) (*G
 	}
 	b := &builder{dev: m.Dev, store: m.Store, backward: gc.Backward, sync: gc.SyncBN}
 	g := &Graph{Config: gc, model: m, b: b}
+	inUse := m.Dev.Memory().InUse
+	_, free := m.Dev.TensorMemory()
+	// activationsError names the activations when they do not fit.
+	activationsError := func(err error) error {
+		if !errors.Is(err, engine.ErrOutOfDeviceMemory) {
+			return err
+		}
+		return fmt.Errorf("net: the activations of %s at batch %d, %dx%d need more than the %s of device memory left after the model's state and other graphs (%s): use a smaller batch or image size: %w",
+			m.Config.Name, gc.Batch, gc.Size, gc.Size, engine.FormatBytes(free), engine.FormatBytes(inUse), err)
+	}
 	if err := g.build(); err != nil {
 		b.free()
-		return nil, err
+		return nil, activationsError(err)
 	}
 	seq, err := m.Dev.NewSequence(fmt.Sprintf("%s b%d s%d", m.Config.Name, gc.Batch, gc.Size), engine.SequenceOptions{Profile: gc.Profile, MaxDispatches: 8192})
 	if err != nil {
@@ -130,7 +141,7 @@ func (m *Model) Record(gc GraphConfig, after func(s *engine.Sequence) error) (*G
 	}
 	if err := seq.Finish(); err != nil {
 		g.Free()
-		return nil, err
+		return nil, activationsError(err)
 	}
 	return g, nil
 }

@@ -40,6 +40,8 @@ type emaPair struct {
 	name string
 	live *engine.Tensor
 	avg  *stateTensor
+	// ranges cuts live and avg.padded into binding ranges.
+	ranges []bindingRange
 }
 
 // NewEMA averages params and, when not nil, stats (both float32, typically
@@ -67,6 +69,11 @@ func NewEMA(d *engine.Device, params, stats *engine.Tensor, decay float64) (*EMA
 			return nil, fmt.Errorf("optim: ema: %s tensor %s must be float32", p.name, p.live)
 		}
 		if p.avg, err = newState(d, "ema/"+p.name, p.live.Len(), 0); err != nil {
+			e.Free()
+			return nil, err
+		}
+		if p.ranges, err = cutRanges(d, p.live.Len(), p.live, p.avg.padded); err != nil {
+			p.avg.free()
 			e.Free()
 			return nil, err
 		}
@@ -112,8 +119,10 @@ func (e *EMA) Record(s *engine.Sequence) {
 	}
 	k := elementwise.kernel(s, "optim_ema")
 	for _, p := range e.pairs {
-		n := p.live.Len()
-		elementwise.dispatch(s, k, n, shaders.OptimEmaPush{N: uint32(n)}, e.hyper, p.avg.padded, p.live)
+		for _, r := range p.ranges {
+			live, avg := r.tensors[0], r.tensors[1]
+			elementwise.dispatch(s, k, r.n, shaders.OptimEmaPush{N: uint32(r.n)}, e.hyper, avg, live)
+		}
 	}
 }
 
@@ -126,8 +135,10 @@ func (e *EMA) Swap(s *engine.Sequence) {
 	}
 	k := elementwise.kernel(s, "optim_ema_swap")
 	for _, p := range e.pairs {
-		n := p.live.Len()
-		elementwise.dispatch(s, k, n, shaders.OptimEmaSwapPush{N: uint32(n)}, p.live, p.live, p.avg.padded)
+		for _, r := range p.ranges {
+			live, avg := r.tensors[0], r.tensors[1]
+			elementwise.dispatch(s, k, r.n, shaders.OptimEmaSwapPush{N: uint32(r.n)}, live, live, avg)
+		}
 	}
 }
 
@@ -170,6 +181,7 @@ func (e *EMA) Free() {
 	}
 	e.freed = true
 	for _, p := range e.pairs {
+		freeRanges(p.ranges)
 		p.avg.free()
 	}
 	e.pairs = nil

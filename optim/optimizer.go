@@ -63,6 +63,8 @@ type base struct {
 	hyper  *engine.Tensor
 	slots  []string         // state names, e.g. square_avg
 	state  [][]*stateTensor // [group][slot]
+	// ranges cuts each group's params, grads and state into binding ranges.
+	ranges [][]bindingRange // [group][range]
 	freed  bool
 }
 
@@ -89,6 +91,16 @@ func newBase(d *engine.Device, name string, groups []Group, slots []string, fill
 				return nil, err
 			}
 		}
+		cut := []*engine.Tensor{g.Params, g.Grads}
+		for _, st := range row {
+			cut = append(cut, st.padded)
+		}
+		rs, err := cutRanges(d, g.Params.Len(), cut...)
+		if err != nil {
+			b.Free()
+			return nil, err
+		}
+		b.ranges = append(b.ranges, rs)
 	}
 	return b, nil
 }
@@ -113,6 +125,10 @@ func (b *base) Free() {
 		return
 	}
 	b.freed = true
+	for _, rs := range b.ranges {
+		freeRanges(rs)
+	}
+	b.ranges = nil
 	for _, row := range b.state {
 		for _, st := range row {
 			st.free()
@@ -122,9 +138,10 @@ func (b *base) Free() {
 	b.hyper.Free()
 }
 
-// record dispatches kernel once per group, binding the per-step tensor, the
-// parameters (as vec4[] and as float[] for the tail), the gradients and the
-// group's state, with push constants from push.
+// record dispatches kernel once per binding range of each group (once per
+// group when it fits one binding), binding the per-step tensor, the
+// range's parameters (as vec4[] and as float[] for the tail), gradients and
+// state, with push constants from push (given the range as a group).
 func (b *base) record(s *engine.Sequence, kernel string, push func(g Group) any) {
 	if b.freed {
 		s.Fail(fmt.Errorf("optim: %s: Record after Free", b.name))
@@ -132,11 +149,11 @@ func (b *base) record(s *engine.Sequence, kernel string, push func(g Group) any)
 	}
 	k := elementwise.kernel(s, kernel)
 	for gi, g := range b.groups {
-		args := []*engine.Tensor{b.hyper, g.Params, g.Params, g.Grads}
-		for _, st := range b.state[gi] {
-			args = append(args, st.padded)
+		for _, r := range b.ranges[gi] {
+			params, grads := r.tensors[0], r.tensors[1]
+			args := append([]*engine.Tensor{b.hyper, params, params, grads}, r.tensors[2:]...)
+			elementwise.dispatch(s, k, r.n, push(Group{Params: params, Grads: grads, WeightDecay: g.WeightDecay}), args...)
 		}
-		elementwise.dispatch(s, k, g.Params.Len(), push(g), args...)
 	}
 }
 
@@ -169,4 +186,16 @@ func checkPositive(who, what string, v float64) error {
 		return fmt.Errorf("optim: %s: %s %v must be a finite value > 0", who, what, v)
 	}
 	return nil
+}
+
+// StateSlots is the number of state tensors optimizer name keeps per
+// parameter (for memory plans made before anything is allocated).
+func StateSlots(name string) (int, error) {
+	switch strings.ToLower(name) {
+	case "rmsprop", "adamw":
+		return 2, nil
+	case "sgd":
+		return 1, nil
+	}
+	return 0, fmt.Errorf("optim: unknown optimizer %q; choose one of %s", name, strings.Join(Names(), ", "))
 }

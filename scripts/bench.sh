@@ -8,7 +8,7 @@ bin=${BIN:-bin/effv2vk}
 ours=() theirs=()
 for r in $(seq 1 "$ROUNDS"); do
   o=$("$bin" bench --model "$MODEL" --batch-size "$BATCH" --image-size "$SIZE" --steps "$STEPS" --json)
-  t=$(/usr/bin/python3 scripts/bench_torch.py --batch-size "$BATCH" --image-size "$SIZE" --steps "$STEPS")
+  t=$(/usr/bin/python3 scripts/bench_torch.py --model "$MODEL" --batch-size "$BATCH" --image-size "$SIZE" --steps "$STEPS")
   ours+=("$(echo "$o" | /usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin)["train_step_ms"])')")
   theirs+=("$(echo "$t" | /usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin)["train_step_ms"])')")
   echo "round $r: effv2vk $(echo "$o" | /usr/bin/python3 -c 'import json,sys; d=json.load(sys.stdin); print("%.0f ms/step, forward %.0f ms, peak device memory %.0f MiB (%s)" % (d["train_step_ms"], d["forward_ms"], d["peak_device_memory_mib"], d["device"]))')"

@@ -1,8 +1,8 @@
 """The PyTorch CPU side of `make bench`: the same configuration as
-`effv2vk bench --model efficientnetv2-s`, on Debian's torch (run with
+`effv2vk bench --model efficientnetv2-s` (or -m, -l), on Debian's torch (run with
 /usr/bin/python3), all CPU threads (torch.set_num_threads(nproc)).
 
-    /usr/bin/python3 scripts/bench_torch.py [--batch-size 8] [--image-size 128] [--steps 5] [--classes 1000]
+    /usr/bin/python3 scripts/bench_torch.py [--model efficientnetv2-s] [--batch-size 8] [--image-size 128] [--steps 5] [--classes 1000]
 
 Prints one JSON object: median training-step time (forward + backward +
 RMSprop), median forward time (eval), and the process's resident-set growth
@@ -31,6 +31,7 @@ def median(xs):
 
 def main():
     ap = argparse.ArgumentParser()
+    ap.add_argument("--model", default="efficientnetv2-s", choices=["efficientnetv2-s", "efficientnetv2-m", "efficientnetv2-l"])
     ap.add_argument("--batch-size", type=int, default=8)
     ap.add_argument("--image-size", type=int, default=128)
     ap.add_argument("--steps", type=int, default=5)
@@ -39,7 +40,8 @@ def main():
     torch.set_num_threads(os.cpu_count())
     torch.manual_seed(0)
     rss0 = rss_mib()
-    model = tvm.efficientnet_v2_s(weights=None, num_classes=a.classes)
+    build = {"efficientnetv2-s": tvm.efficientnet_v2_s, "efficientnetv2-m": tvm.efficientnet_v2_m, "efficientnetv2-l": tvm.efficientnet_v2_l}[a.model]
+    model = build(weights=None, num_classes=a.classes)
     opt = torch.optim.RMSprop(model.parameters(), lr=1e-4, alpha=0.9, eps=1e-3, momentum=0.9, weight_decay=1e-5)
     x = torch.rand(a.batch_size, 3, a.image_size, a.image_size) * 2 - 1
     y = torch.arange(a.batch_size) % a.classes

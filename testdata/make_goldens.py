@@ -4,7 +4,7 @@ torchvision's own EfficientNet, FusedMBConvConfig and MBConvConfig classes
 residual, stride 2), with random weights and random BN running statistics.
 
 Run with Debian's torch (not the pyenv python3 on PATH):
-    /usr/bin/python3 testdata/make_goldens.py [--model pico|s] [--batch 4] [--size 32] [--out DIR]
+    /usr/bin/python3 testdata/make_goldens.py [--model pico|s|m|l] [--batch 4] [--size 32] [--out DIR]
 
 Writes DIR/<model>-weights.safetensors (the state_dict, torchvision names) and
 DIR/<model>-io.safetensors with:
@@ -44,6 +44,10 @@ def build(name, classes):
         return pico(classes)
     if name == "s":
         return tv.efficientnet_v2_s(weights=None, num_classes=classes)
+    if name == "m":
+        return tv.efficientnet_v2_m(weights=None, num_classes=classes)
+    if name == "l":
+        return tv.efficientnet_v2_l(weights=None, num_classes=classes)
     raise SystemExit("unknown model " + name)
 
 

@@ -24,6 +24,13 @@ type ModelBench struct {
 	ForwardMs     float64 `json:"forward_ms"` // median, eval mode
 	ForwardImgPS  float64 `json:"forward_img_per_s"`
 	PeakMemoryMiB float64 `json:"peak_device_memory_mib"`
+	// Plan is the model state planned before allocation (parameters,
+	// gradients, statistics, RMSProp state), PlanStateMiB its total, and
+	// ActivationsMiB the rest of the peak: activations and scratch of the
+	// recorded training step.
+	Plan           net.StatePlan `json:"state_plan"`
+	PlanStateMiB   float64       `json:"planned_state_mib"`
+	ActivationsMiB float64       `json:"activations_and_scratch_mib"`
 	// ForwardMemoryMiB is what the forward-only graph allocates, and
 	// ForwardActivations its activation tensors, held in ForwardBuffers
 	// buffers by the memory plan.
@@ -70,6 +77,10 @@ func BenchModel(d *engine.Device, cfg arch.Config, batch, size, steps int) (*Mod
 	if batch < 1 || steps < 1 {
 		return nil, fmt.Errorf("train: bench of batch %d over %d steps: both must be at least 1", batch, steps)
 	}
+	plan := net.PlanState(d, cfg, 2, false) // RMSProp: two state tensors, no EMA
+	if err := plan.Check(d, "a training step"); err != nil {
+		return nil, err
+	}
 	m, err := net.NewModel(d, cfg, 1)
 	if err != nil {
 		return nil, err
@@ -112,6 +123,9 @@ func BenchModel(d *engine.Device, cfg arch.Config, batch, size, steps int) (*Mod
 	res := &ModelBench{Device: d.Info.Name, Model: cfg.Name, Batch: batch, ImageSize: size, Classes: cfg.Classes, Steps: steps,
 		TrainStepMs: trainMs, TrainImgPerS: float64(batch) / trainMs * 1000, Dispatches: step.Seq.Dispatches()}
 	res.PeakMemoryMiB = float64(d.Memory().Peak) / (1 << 20)
+	res.Plan = plan
+	res.PlanStateMiB = float64(plan.Total()) / (1 << 20)
+	res.ActivationsMiB = float64(d.Memory().Peak-plan.Total()) / (1 << 20)
 
 	before := d.Memory().InUse
 	fwd, err := m.Record(net.GraphConfig{Batch: batch, Size: size}, nil)

@@ -176,6 +176,13 @@ func (r *run) setup() error {
 	if r.dev, err = engine.Open(engine.Options{Select: r.deviceSelector()}); err != nil {
 		return err
 	}
+	slots, err := optim.StateSlots(cfg.Optimizer)
+	if err != nil {
+		return err
+	}
+	if err := net.PlanState(r.dev, r.mc, slots, cfg.EMADecay > 0).Check(r.dev, "training"); err != nil {
+		return err
+	}
 	if r.model, err = net.NewModel(r.dev, r.mc, cfg.Seed); err != nil {
 		return err
 	}

@@ -61,6 +61,9 @@ func inferCommand() *cli.Command {
 // writes the logits (and with labels the loss and every gradient) to
 // output.
 func infer(d *engine.Device, cfg arch.Config, values map[string][]float32, x []float32, shape []int, labels []int32, mode, output string) error {
+	if err := net.PlanState(d, cfg, 0, false).Check(d, "inference"); err != nil {
+		return err
+	}
 	m, err := net.NewModel(d, cfg, 0)
 	if err != nil {
 		return err
