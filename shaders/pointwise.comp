@@ -44,6 +44,7 @@
 //! kernel pointwise_nn_v4 OUT_VEC4
 //! kernel pointwise_nt NT
 //! kernel pointwise_nt_v4 NT OUT_VEC4
+#extension GL_KHR_shader_subgroup_basic : require
 #extension GL_KHR_shader_subgroup_shuffle : require
 #extension GL_EXT_control_flow_attributes : require
 #include "common.glsl"
@@ -90,7 +91,9 @@ layout(binding = 1) uniform samplerBuffer a4;
 layout(binding = 2) uniform samplerBuffer b4;
 
 void main() {
-    const uint lane = gl_LocalInvocationID.x;
+    // The lane of subgroupShuffle: the invocation's place in its subgroup,
+    // which need not be its place in the workgroup.
+    const uint lane = gl_SubgroupInvocationID;
     const uint tile = gl_WorkGroupID.x + gl_NumWorkGroups.x * gl_WorkGroupID.z;
     const uint col0 = tile * COLS + 4u * lane;
     const uint rowBegin = gl_WorkGroupID.y * (RT * ROWS);
