@@ -7,7 +7,7 @@ export XDG_RUNTIME_DIR ?= /tmp/effv2vk-xdg-$(shell id -u)
 LAVAPIPE := /usr/share/vulkan/icd.d/lvp_icd.x86_64.json
 TEST_ENV := VK_DRIVER_FILES=$${VK_DRIVER_FILES:-$(LAVAPIPE)} EFFV2VK_VALIDATE=1
 
-.PHONY: deps test spirv-check vet gotest demo build bench xdg
+.PHONY: deps test spirv-check vet gotest gotest-gpu-choices demo build bench xdg
 
 deps:
 	@scripts/deps.sh
@@ -35,7 +35,16 @@ vet:
 gotest: xdg
 	$(TEST_ENV) go test -count=1 -timeout 60m ./...
 
-test: deps spirv-check vet gotest
+# The configurations ops/ picks only on GPUs (64- and 256-wide workgroups,
+# one depthwise tile per invocation, chunked split-K weight gradients),
+# taken on lavapipe by EFFV2VK_GPU_CHOICES=1: a subset of the ops suite
+# and the small network's PyTorch parity.
+GPU_CHOICE_OPS := TestBatchNorm(TrainForward|Backward|BackwardFiniteDifference)$$|TestConv2D$$|TestDepthwise(EfficientNetShapes|FiniteDifferences)$$
+gotest-gpu-choices: xdg
+	EFFV2VK_GPU_CHOICES=1 $(TEST_ENV) go test -count=1 -timeout 30m -run '$(GPU_CHOICE_OPS)' ./ops
+	EFFV2VK_GPU_CHOICES=1 $(TEST_ENV) go test -count=1 -timeout 30m -run 'TestParityPico$$' ./net
+
+test: deps spirv-check vet gotest gotest-gpu-choices
 
 # effv2vk vs PyTorch CPU on the same training step, alternating runs.
 bench: build xdg
