@@ -26,3 +26,17 @@ func cpuShaped(d *engine.Device) bool {
 // every output pixel) leaves idle; false on a CPU driver, whose few threads
 // it already fills, unless GPUChoicesEnv is "1".
 func ChunkedWeightGradients(d *engine.Device) bool { return !cpuShaped(d) }
+
+// broadcastVariant is the suffix of the kernel variant for a workgroup of
+// lanes invocations that share what each fetched: "" (subgroupShuffle)
+// when the device's subgroups hold at least lanes invocations, "_narrow"
+// (each invocation fetches all lanes' values itself; no subgroup operation,
+// no barrier) when they are narrower, as on lavapipe with
+// LP_NATIVE_VECTOR_WIDTH=128 (4 lanes). The SPIR-V targets Vulkan 1.1, so a
+// pipeline runs at the reported subgroup size.
+func broadcastVariant(d *engine.Device, lanes int) string {
+	if int(d.Info.SubgroupSize) >= lanes {
+		return ""
+	}
+	return "_narrow"
+}
