@@ -7,7 +7,7 @@ export XDG_RUNTIME_DIR ?= /tmp/effv2vk-xdg-$(shell id -u)
 LAVAPIPE := /usr/share/vulkan/icd.d/lvp_icd.x86_64.json
 TEST_ENV := VK_DRIVER_FILES=$${VK_DRIVER_FILES:-$(LAVAPIPE)} EFFV2VK_VALIDATE=1
 
-.PHONY: deps test spirv-check vet gotest gotest-switches demo build bench xdg
+.PHONY: deps test spirv-check vet gotest gotest-switches gotest-gpu-choices gotest-subgroups demo build bench xdg
 
 deps:
 	@scripts/deps.sh
@@ -45,7 +45,27 @@ gotest-switches: xdg
 	$(TEST_ENV) $(SWITCHES) go test -count=1 -timeout 60m ./engine/... ./optim
 	$(TEST_ENV) $(SWITCHES) go test -count=1 -timeout 60m -run 'TestParityPico|TestParityS$$' ./net
 
-test: deps spirv-check vet gotest
+# The configurations ops/ picks only on GPUs (64- and 256-wide workgroups,
+# one depthwise tile per invocation, chunked split-K weight gradients),
+# taken on lavapipe by EFFV2VK_GPU_CHOICES=1: a subset of the ops suite
+# and the small network's PyTorch parity.
+GPU_CHOICE_OPS := TestBatchNorm(TrainForward|Backward|BackwardFiniteDifference)$$|TestConv2D$$|TestDepthwise(EfficientNetShapes|FiniteDifferences)$$
+gotest-gpu-choices: xdg
+	EFFV2VK_GPU_CHOICES=1 $(TEST_ENV) go test -count=1 -timeout 30m -run '$(GPU_CHOICE_OPS)' ./ops
+	EFFV2VK_GPU_CHOICES=1 $(TEST_ENV) go test -count=1 -timeout 30m -run 'TestParityPico$$' ./net
+
+# No kernel may assume a subgroup width: lavapipe's LP_NATIVE_VECTOR_WIDTH
+# 128 and 512 give subgroups of 4 and 16 (gotest runs at the default 8). A
+# subset of the ops suite (every kernel family that depends on the width)
+# and the small network's PyTorch parity, at each.
+SUBGROUP_OPS := TestConv2D$$|TestPointwise(Tilings|FiniteDifferences)$$|TestDepthwise(EfficientNetShapes|FiniteDifferences)$$|TestBatchNorm(TrainForward|Backward)$$|TestLinear$$|TestReductions$$|TestChannelScale$$|TestSoftmaxCrossEntropyHard$$
+gotest-subgroups: xdg
+	for width in 128 512; do \
+	  LP_NATIVE_VECTOR_WIDTH=$$width $(TEST_ENV) go test -count=1 -timeout 30m -run '$(SUBGROUP_OPS)' ./ops || exit 1; \
+	  LP_NATIVE_VECTOR_WIDTH=$$width $(TEST_ENV) go test -count=1 -timeout 30m -run 'TestParityPico$$' ./net || exit 1; \
+	done
+
+test: deps spirv-check vet gotest gotest-gpu-choices gotest-subgroups
 
 # effv2vk vs PyTorch CPU on the same training step, alternating runs.
 bench: build xdg

@@ -55,6 +55,7 @@ type DeviceInfo struct {
 	Float64                bool         `json:"float64"`
 	TimestampPeriod        float32      `json:"timestamp_period_ns"`
 	TimestampsOnCompute    bool         `json:"timestamps_on_compute"`
+	TimestampValidBits     uint32       `json:"timestamp_valid_bits"`
 	Supported              bool         `json:"supported"`
 	Unsupported            string       `json:"unsupported_reason,omitempty"`
 
@@ -162,6 +163,7 @@ func describe(index int, pd vk.PhysicalDevice) DeviceInfo {
 	d.computeQF = best
 	if best >= 0 {
 		d.TimestampsOnCompute = qfs[best].TimestampValidBits > 0
+		d.TimestampValidBits = qfs[best].TimestampValidBits
 	}
 	d.extra = queryExtraFeatures(pd, props.ApiVersion)
 	d.SubgroupSize = d.extra.SubgroupSize
@@ -174,6 +176,10 @@ func describe(index int, pd vk.PhysicalDevice) DeviceInfo {
 		d.Supported, d.Unsupported = false, "Vulkan "+d.APIVersion+" < 1.1"
 	case best < 0:
 		d.Supported, d.Unsupported = false, "no compute queue"
+	default:
+		if missing := missingSubgroupSupport(d.extra); missing != "" {
+			d.Supported, d.Unsupported = false, missing
+		}
 	}
 	return d
 }

@@ -10,6 +10,7 @@ package engine
 typedef struct {
 	uint32_t subgroupSize;
 	uint32_t subgroupOps;
+	uint32_t subgroupStages;
 	uint32_t shaderFloat16;
 	uint32_t shaderInt8;
 	uint32_t storageBuffer16;
@@ -36,6 +37,7 @@ static void effv2vk_query_features(VkPhysicalDevice pd, uint32_t apiVersion, eff
 	vkGetPhysicalDeviceProperties2(pd, &props);
 	out->subgroupSize = sub.subgroupSize;
 	out->subgroupOps = sub.supportedOperations;
+	out->subgroupStages = sub.supportedStages;
 	memcpy(out->deviceUUID, ids.deviceUUID, VK_UUID_SIZE);
 
 	VkPhysicalDevice16BitStorageFeatures s16;
@@ -90,6 +92,7 @@ import (
 type extraFeatures struct {
 	SubgroupSize      uint32
 	SubgroupOps       uint32
+	SubgroupStages    uint32
 	ShaderFloat16     bool
 	ShaderInt8        bool
 	StorageBuffer16   bool
@@ -105,6 +108,7 @@ func queryExtraFeatures(pd vk.PhysicalDevice, apiVersion uint32) extraFeatures {
 	out := extraFeatures{
 		SubgroupSize:      uint32(f.subgroupSize),
 		SubgroupOps:       uint32(f.subgroupOps),
+		SubgroupStages:    uint32(f.subgroupStages),
 		ShaderFloat16:     f.shaderFloat16 != 0,
 		ShaderInt8:        f.shaderInt8 != 0,
 		StorageBuffer16:   f.storageBuffer16 != 0,

@@ -127,6 +127,7 @@ func (d *Device) preparePresent(surface vk.Surface) error {
 		qfs[pick].Deref()
 		info.computeQF = pick
 		info.TimestampsOnCompute = qfs[pick].TimestampValidBits > 0
+		info.TimestampValidBits = qfs[pick].TimestampValidBits
 	}
 	d.extensions = append(d.extensions, swapchainExtension)
 	return nil

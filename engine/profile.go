@@ -37,8 +37,9 @@ func (s *Sequence) collectTimes() error {
 		return err
 	}
 	period := float64(s.dev.Info.TimestampPeriod)
+	mask := timestampMask(s.dev.Info.TimestampValidBits)
 	for i, name := range s.labels {
-		d := time.Duration(float64(ts[2*i+1]-ts[2*i]) * period)
+		d := time.Duration(float64(timestampTicks(ts[2*i], ts[2*i+1], mask)) * period)
 		kt := s.stats[name]
 		if kt == nil {
 			kt = &KernelTime{Name: name}
@@ -48,6 +49,22 @@ func (s *Sequence) collectTimes() error {
 		kt.Total += d
 	}
 	return nil
+}
+
+// timestampMask keeps the bits a queue's timestamps hold
+// (VkQueueFamilyProperties.timestampValidBits); the others are undefined.
+func timestampMask(validBits uint32) uint64 {
+	if validBits == 0 || validBits >= 64 {
+		return ^uint64(0)
+	}
+	return uint64(1)<<validBits - 1
+}
+
+// timestampTicks is the number of ticks from begin to end, both masked to
+// the valid bits; a counter that wrapped around in between still gives
+// the right difference (modulo 2^validBits).
+func timestampTicks(begin, end, mask uint64) uint64 {
+	return (end&mask - begin&mask) & mask
 }
 
 // Profile returns the per-kernel GPU times accumulated over every Run of a

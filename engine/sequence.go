@@ -298,9 +298,13 @@ func (s *Sequence) dispatchNow(k *Kernel, grid Grid, push any, args []*Tensor) e
 		if int(q)+2 > 2*cap(s.labels) {
 			return fmt.Errorf("more than %d dispatches while profiling: raise SequenceOptions.MaxDispatches", cap(s.labels))
 		}
-		vk.CmdWriteTimestamp(cmd, vk.PipelineStageTopOfPipeBit, s.queries, q)
+		// Both timestamps wait for the compute work before them: the first
+		// for the earlier dispatches (a top-of-pipe one could be written
+		// while they still run and charge their time to this one), the
+		// second for this dispatch.
+		vk.CmdWriteTimestamp(cmd, vk.PipelineStageComputeShaderBit, s.queries, q)
 		vk.CmdDispatch(cmd, uint32(grid.X), uint32(grid.Y), uint32(grid.Z))
-		vk.CmdWriteTimestamp(cmd, vk.PipelineStageBottomOfPipeBit, s.queries, q+1)
+		vk.CmdWriteTimestamp(cmd, vk.PipelineStageComputeShaderBit, s.queries, q+1)
 		s.labels = append(s.labels, info.Name)
 	} else {
 		vk.CmdDispatch(cmd, uint32(grid.X), uint32(grid.Y), uint32(grid.Z))

@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/effv2vk/effv2vk/engine"
+	"github.com/effv2vk/effv2vk/ops"
 )
 
 // mode is what a recording does with batch norm.
@@ -21,6 +22,7 @@ type builder struct {
 	backward bool
 	sync     *SyncBN // cross-rank batch norm, training graphs only
 	owned    []*engine.Tensor
+	scratch  []*ops.Conv2DWeightScratch // freed with owned
 	err      error
 	// grads is the backward pass's memory plan: a gradient lives from the
 	// dispatch that writes it to the last that reads it; after that its
@@ -123,7 +125,27 @@ func (b *builder) param(name string) (*Param, error) {
 	return p, nil
 }
 
+// weightScratch allocates the partial sums of a chunked weight gradient
+// of the convolution name (input shape x, weight shape w), owned by the
+// graph.
+func (b *builder) weightScratch(name string, x, w []int, stride int) *ops.Conv2DWeightScratch {
+	if b.err != nil {
+		return nil
+	}
+	sc, err := ops.NewConv2DWeightScratch(b.dev, x, w, stride)
+	if err != nil {
+		b.err = fmt.Errorf("net: %s: %w", name, err)
+		return nil
+	}
+	b.scratch = append(b.scratch, sc)
+	return sc
+}
+
 func (b *builder) free() {
+	for i := len(b.scratch) - 1; i >= 0; i-- {
+		b.scratch[i].Free()
+	}
+	b.scratch = nil
 	for i := len(b.owned) - 1; i >= 0; i-- {
 		b.owned[i].Free()
 	}

@@ -38,6 +38,10 @@ type convBN struct {
 	invstd *engine.Tensor // [OC]
 
 	needDX bool // backward produces the gradient of x (not for the stem)
+	// weightScratch holds the partial sums of a chunked (split-K) weight
+	// gradient: full convolutions of training graphs on devices where
+	// ops.ChunkedWeightGradients holds; nil otherwise.
+	weightScratch *ops.Conv2DWeightScratch
 
 	sync *bnSync // cross-rank batch norm (nil unless GraphConfig.SyncBN)
 }
@@ -77,6 +81,9 @@ func (b *builder) newConvBN(name string, kind convKind, stride int, act ops.Acti
 	c.mean = b.tensor(name+".mean", oc)
 	c.invstd = b.tensor(name+".invstd", oc)
 	c.sync = b.newBNSync(name+".1", oc)
+	if kind == fullConv && b.backward && ops.ChunkedWeightGradients(b.dev) {
+		c.weightScratch = b.weightScratch(name, x.Shape, c.weight.Shape, stride)
+	}
 	b.done(c.z) // read only by this unit's batch norm
 	return c, b.err
 }
@@ -129,7 +136,11 @@ func (c *convBN) backward(s *engine.Sequence, b *builder, dy *engine.Tensor) *en
 	}
 	switch c.kind {
 	case fullConv:
-		ops.Conv2DBackwardWeight(s, c.weight.Grad, c.x, dz, c.stride)
+		if c.weightScratch != nil {
+			ops.Conv2DBackwardWeightChunked(s, c.weight.Grad, c.x, dz, c.stride, c.weightScratch)
+		} else {
+			ops.Conv2DBackwardWeight(s, c.weight.Grad, c.x, dz, c.stride)
+		}
 		if dx != nil {
 			ops.Conv2DBackwardData(s, dx, dz, c.weight.Value, c.stride)
 		}

@@ -101,10 +101,11 @@ func batchnormCheck(s *engine.Sequence, op string, x *engine.Tensor, images, cha
 
 // batchnormLocal is the local size of the per-channel kernels: one subgroup
 // on a CPU driver (a workgroup is one SIMD loop there), 256 on GPUs. It must
-// be a power of two (the kernels reduce in a halving tree).
+// be a power of two (the kernels reduce in a halving tree). GPUChoicesEnv
+// makes a CPU driver take the GPU size.
 func batchnormLocal(s *engine.Sequence) uint32 {
 	info := s.Device().Info
-	if info.Type == engine.CPU && info.SubgroupSize > 0 && info.SubgroupSize&(info.SubgroupSize-1) == 0 && info.SubgroupSize <= 256 {
+	if cpuShaped(s.Device()) && info.SubgroupSize > 0 && info.SubgroupSize&(info.SubgroupSize-1) == 0 && info.SubgroupSize <= 256 {
 		return info.SubgroupSize
 	}
 	return 256

@@ -81,10 +81,6 @@ func conv2dCheck(s *engine.Sequence, op string, img, out, wt *engine.Tensor, img
 		}
 	}
 	info := s.Device().Info
-	if info.SubgroupSize < conv2dLanes {
-		s.Fail(fmt.Errorf("%s: device %s has subgroups of %d invocations; the conv2d kernels need at least %d", op, info.Name, info.SubgroupSize, conv2dLanes))
-		return g, false
-	}
 	if rows := n * max(h, g.oh); rows > int(info.MaxWorkgroupCount[1]) {
 		s.Fail(fmt.Errorf("%s: %d image rows (batch %d x height %d) exceed the device's %d workgroups in y: split the batch", op, rows, n, max(h, g.oh), info.MaxWorkgroupCount[1]))
 		return g, false
@@ -105,7 +101,7 @@ func Conv2DForward(s *engine.Sequence, y, x, w *engine.Tensor, stride int) {
 	if !ok {
 		return
 	}
-	k := s.Kernel("conv2d_forward", g.specs()...)
+	k := s.Kernel("conv2d_forward"+broadcastVariant(s.Device(), conv2dLanes), g.specs()...)
 	grid := engine.Grid{X: ceilDiv(g.ow, conv2dRow), Y: g.n * g.oh, Z: ceilDiv(g.oc, conv2dLanes)}
 	s.Dispatch(k, grid, g.push(0), y, x, w)
 }
@@ -129,7 +125,7 @@ func Conv2DBackwardData(s *engine.Sequence, dx, dy, w *engine.Tensor, stride int
 		rows := ceilDiv(g.h-rh, g.stride) // rows h = rh + stride*r
 		for rv := 0; rv < g.stride && rv < g.w; rv++ {
 			cols := ceilDiv(g.w-rv, g.stride) // columns v = rv + stride*m
-			k := s.Kernel("conv2d_backward_data", append(g.specs(),
+			k := s.Kernel("conv2d_backward_data"+broadcastVariant(s.Device(), conv2dLanes), append(g.specs(),
 				engine.Spec{ID: conv2dSpecResid, Value: uint32(rv)}, engine.Spec{ID: conv2dSpecRowResid, Value: uint32(rh)})...)
 			grid := engine.Grid{X: ceilDiv(cols, conv2dRow), Y: g.n * rows, Z: ceilDiv(g.c, conv2dLanes)}
 			s.Dispatch(k, grid, g.push(0), dx, dy, w)
@@ -176,7 +172,7 @@ func conv2dOutTile(k int) int { return min(conv2dLanes, max(1, 72/(k*k))) }
 // ([chunks,OC,C,k,k]; dw itself when chunks is 1).
 func conv2dWeightPartials(s *engine.Sequence, g conv2dGeometry, partial, x, dy *engine.Tensor, chunks int) {
 	ot := conv2dOutTile(g.k)
-	k := s.Kernel("conv2d_backward_weight", append(g.specs(), engine.Spec{ID: conv2dSpecOutTile, Value: uint32(ot)})...)
+	k := s.Kernel("conv2d_backward_weight"+broadcastVariant(s.Device(), conv2dLanes), append(g.specs(), engine.Spec{ID: conv2dSpecOutTile, Value: uint32(ot)})...)
 	rows := ceilDiv(g.n*g.oh, chunks)
 	grid := engine.Grid{X: ceilDiv(g.c, conv2dLanes), Y: ceilDiv(g.oc, ot), Z: chunks}
 	s.Dispatch(k, grid, g.push(rows), partial, x, dy)

@@ -67,10 +67,11 @@ func depthwiseCheck(s *engine.Sequence, op string, img, out, wt *engine.Tensor, 
 
 // depthwiseKernel returns the kernel of one depthwise operation for kernel
 // size k and stride, with a local size suited to the device: one subgroup
-// on a CPU driver (where a workgroup is one SIMD loop), 64 on GPUs.
+// on a CPU driver (where a workgroup is one SIMD loop), 64 on GPUs (and on a
+// CPU driver under GPUChoicesEnv).
 func depthwiseKernel(s *engine.Sequence, op string, k, stride int) *engine.Kernel {
 	local := uint32(64)
-	if info := s.Device().Info; info.Type == engine.CPU && info.SubgroupSize > 0 && info.SubgroupSize < local {
+	if info := s.Device().Info; cpuShaped(s.Device()) && info.SubgroupSize > 0 && info.SubgroupSize < local {
 		local = info.SubgroupSize
 	}
 	return s.Kernel(fmt.Sprintf("depthwise_%s_k%d_s%d", op, k, stride), engine.Spec{ID: 0, Value: local})
@@ -79,9 +80,9 @@ func depthwiseKernel(s *engine.Sequence, op string, k, stride int) *engine.Kerne
 // depthwiseTilesPerInvocation is how many tiles one forward or backward-data
 // invocation computes: on a CPU driver an invocation's start-up (descriptor
 // and address set-up) costs about as much as a tile, so each takes several;
-// a GPU wants the parallelism instead.
+// a GPU wants the parallelism instead (GPUChoicesEnv: a CPU driver too).
 func depthwiseTilesPerInvocation(d *engine.Device) int {
-	if d.Info.Type == engine.CPU {
+	if cpuShaped(d) {
 		return 16
 	}
 	return 1

@@ -83,10 +83,6 @@ type pointwiseGemm struct {
 // record dispatches g with output out and operands a, b.
 func (g pointwiseGemm) record(s *engine.Sequence, op string, out, a, b *engine.Tensor) {
 	info := s.Device().Info
-	if info.SubgroupSize < pointwiseTileRows {
-		s.Fail(fmt.Errorf("%s: the kernel needs subgroups of at least %d invocations, %s has %d: use another device", op, pointwiseTileRows, info.Name, info.SubgroupSize))
-		return
-	}
 	name := "pointwise_nn"
 	if g.nt {
 		name = "pointwise_nt"
@@ -94,6 +90,7 @@ func (g pointwiseGemm) record(s *engine.Sequence, op string, out, a, b *engine.T
 	if g.outVec4 {
 		name += "_v4"
 	}
+	name += broadcastVariant(s.Device(), pointwiseTileRows)
 	kc := leastPadding(g.k, pointwiseChunks)
 	rt := rowTiles(ceilDiv(g.m, pointwiseTileRows))
 	k := s.Kernel(name, engine.Spec{ID: 0, Value: g.aMode}, engine.Spec{ID: 1, Value: g.bMode},

@@ -6,7 +6,10 @@
 // All three are implicit GEMMs with register tiles of 8 channels x PX = 4
 // pixels per invocation. A workgroup is 8 invocations (one subgroup on
 // lavapipe; any subgroup of 8 or more works), and subgroupShuffle with
-// constant lanes broadcasts what one invocation fetched to the others:
+// constant lanes broadcasts what one invocation fetched to the others (in
+// the _narrow variants, for subgroups narrower than 8, every invocation
+// fetches all 8 values itself: same addresses for the whole workgroup, no
+// shuffle, no barrier):
 //   - forward and backward data: each invocation owns 4 neighbouring pixels
 //     of one row (the workgroup 32) and fetches the weights of one of the
 //     workgroup's 8 output channels, broadcast to all;
@@ -25,6 +28,9 @@
 //! kernel conv2d_forward FORWARD
 //! kernel conv2d_backward_data BACKWARD_DATA
 //! kernel conv2d_backward_weight BACKWARD_WEIGHT
+//! kernel conv2d_forward_narrow FORWARD NARROW
+//! kernel conv2d_backward_data_narrow BACKWARD_DATA NARROW
+//! kernel conv2d_backward_weight_narrow BACKWARD_WEIGHT NARROW
 //! kernel conv2d_backward_weight_sum WEIGHT_SUM
 #extension GL_KHR_shader_subgroup_basic : require
 #extension GL_KHR_shader_subgroup_shuffle : require
@@ -57,6 +63,18 @@ void main() {
 #define LANES 8 // invocations per workgroup = channels per tile
 #define PX 4    // neighbouring pixels per invocation
 
+// LANE is the invocation's lane: its place in its subgroup, whose shuffles
+// broadcast values, or with NARROW its place in the workgroup.
+// OF_LANE(arr, all, n, i, j) is arr[i] of lane j: a shuffle, or with
+// NARROW all[j * n + i], which the invocation fetched itself.
+#ifdef NARROW
+#define LANE int(gl_LocalInvocationID.x)
+#define OF_LANE(arr, all, n, i, j) all[(j) * n + (i)]
+#else
+#define LANE int(gl_SubgroupInvocationID)
+#define OF_LANE(arr, all, n, i, j) subgroupShuffle(arr[i], j)
+#endif
+
 layout(local_size_x = LANES) in;
 layout(constant_id = 0) const int K = 3; // kernel size (odd)
 layout(constant_id = 1) const int S = 1; // stride
@@ -85,7 +103,7 @@ layout(binding = 1, r32f) readonly uniform imageBuffer x;
 layout(binding = 2, r32f) readonly uniform imageBuffer wt;
 
 void main() {
-    int lane = int(gl_SubgroupInvocationID);
+    int lane = LANE;
     int ow0 = (int(gl_WorkGroupID.x) * LANES + lane) * PX;
     int row = int(gl_WorkGroupID.y);
     int n = row / pc.oh;
@@ -113,6 +131,15 @@ void main() {
         [[unroll]] for (int ab = 0; ab < KK; ab++) {
             wv[ab] = imageLoad(wt, wbase + ab).x;
         }
+#ifdef NARROW
+        float wall[LANES * KK]; // the weights of all the workgroup's channels
+        [[unroll]] for (int j = 0; j < LANES; j++) {
+            int wb = (min(o0 + j, pc.oc - 1) * pc.c + c) * KK;
+            [[unroll]] for (int ab = 0; ab < KK; ab++) {
+                wall[j * KK + ab] = imageLoad(wt, wb + ab).x;
+            }
+        }
+#endif
         [[unroll]] for (int a = 0; a < K; a++) {
             int ih = oh * S + a - P;
             bool rowIn = ih >= 0 && ih < pc.h; // masked, not branched: faster
@@ -124,7 +151,7 @@ void main() {
             }
             [[unroll]] for (int b = 0; b < K; b++) {
                 [[unroll]] for (int j = 0; j < LANES; j++) {
-                    float wj = subgroupShuffle(wv[a * K + b], j);
+                    float wj = OF_LANE(wv, wall, KK, a * K + b, j);
                     [[unroll]] for (int t = 0; t < PX; t++) {
                         acc[j][t] = fma(wj, xv[t * S + b], acc[j][t]);
                     }
@@ -167,7 +194,7 @@ layout(binding = 1, r32f) readonly uniform imageBuffer dy;
 layout(binding = 2, r32f) readonly uniform imageBuffer wt;
 
 void main() {
-    int lane = int(gl_SubgroupInvocationID);
+    int lane = LANE;
     int m0 = (int(gl_WorkGroupID.x) * LANES + lane) * PX;
     int rows = (pc.h - RH + S - 1) / S; // rows h = RH + S*r of one image
     int row = int(gl_WorkGroupID.y);
@@ -196,6 +223,15 @@ void main() {
         [[unroll]] for (int ab = 0; ab < KK; ab++) {
             wv[ab] = imageLoad(wt, wbase + ab).x;
         }
+#ifdef NARROW
+        float wall[LANES * KK]; // the weights of all the workgroup's channels
+        [[unroll]] for (int j = 0; j < LANES; j++) {
+            int wb = (o * pc.c + min(c0 + j, pc.c - 1)) * KK;
+            [[unroll]] for (int ab = 0; ab < KK; ab++) {
+                wall[j * KK + ab] = imageLoad(wt, wb + ab).x;
+            }
+        }
+#endif
         [[unroll]] for (int a = 0; a < K; a++) {
             // h = i*S + a - P  <=>  i = (h + P - a)/S when divisible.
             if ((RH + P - a + S * K) % S != 0) {
@@ -217,7 +253,7 @@ void main() {
                 }
                 int off = (d + S * K) / S - K - JLO;
                 [[unroll]] for (int j = 0; j < LANES; j++) {
-                    float wj = subgroupShuffle(wv[a * K + b], j);
+                    float wj = OF_LANE(wv, wall, KK, a * K + b, j);
                     [[unroll]] for (int t = 0; t < PX; t++) {
                         acc[j][t] = fma(wj, gv[off + t], acc[j][t]);
                     }
@@ -257,7 +293,7 @@ layout(binding = 1, r32f) readonly uniform imageBuffer x;
 layout(binding = 2, r32f) readonly uniform imageBuffer dy;
 
 void main() {
-    int lane = int(gl_SubgroupInvocationID);
+    int lane = LANE;
     int c0 = int(gl_WorkGroupID.x) * LANES;
     int c = min(c0 + lane, pc.c - 1);
     int o0 = int(gl_WorkGroupID.y) * OT;
@@ -281,6 +317,16 @@ void main() {
                 float v = imageLoad(dy, gbase + min(j0 + t, pc.ow - 1)).x;
                 gl[t] = j0 + t < pc.ow ? v : 0.0;
             }
+#ifdef NARROW
+            float gall[OT * PX]; // the dy of all the workgroup's output channels
+            [[unroll]] for (int q = 0; q < OT; q++) {
+                int gb = ((n * pc.oc + min(o0 + q, pc.oc - 1)) * pc.oh + i) * pc.ow;
+                [[unroll]] for (int t = 0; t < PX; t++) {
+                    float v = imageLoad(dy, gb + min(j0 + t, pc.ow - 1)).x;
+                    gall[q * PX + t] = j0 + t < pc.ow ? v : 0.0;
+                }
+            }
+#endif
             [[unroll]] for (int a = 0; a < K; a++) {
                 int ih = i * S + a - P;
                 bool rowIn = ih >= 0 && ih < pc.h;
@@ -293,7 +339,7 @@ void main() {
                 }
                 [[unroll]] for (int q = 0; q < OT; q++) {
                     [[unroll]] for (int t = 0; t < PX; t++) {
-                        float g = subgroupShuffle(gl[t], q);
+                        float g = OF_LANE(gl, gall, PX, t, q);
                         [[unroll]] for (int b = 0; b < K; b++) {
                             acc[q][a * K + b] = fma(g, xv[t * S + b], acc[q][a * K + b]);
                         }

@@ -397,6 +397,90 @@ var generatedKernels = []Kernel{
 		},
 	},
 	{
+		Name:            "conv2d_forward_narrow",
+		File:            "conv2d.comp",
+		Defines:         []string{"FORWARD", "NARROW"},
+		LocalSize:       [3]uint32{8, 1, 1},
+		LocalSizeSpecID: [3]int{-1, -1, -1},
+		Bindings: []Binding{
+			{Binding: 0, Name: "Y", Kind: StorageBuffer, Access: Write, Format: ""},
+			{Binding: 1, Name: "x", Kind: StorageTexelBuffer, Access: Read, Format: "R32F"},
+			{Binding: 2, Name: "wt", Kind: StorageTexelBuffer, Access: Read, Format: "R32F"},
+		},
+		PushSize: 32,
+		Push: []PushField{
+			{Name: "n", Offset: 0, Type: "int32"},
+			{Name: "c", Offset: 4, Type: "int32"},
+			{Name: "h", Offset: 8, Type: "int32"},
+			{Name: "w", Offset: 12, Type: "int32"},
+			{Name: "oc", Offset: 16, Type: "int32"},
+			{Name: "oh", Offset: 20, Type: "int32"},
+			{Name: "ow", Offset: 24, Type: "int32"},
+			{Name: "rows", Offset: 28, Type: "int32"},
+		},
+		Spec: []SpecConstant{
+			{ID: 0, Name: "K", Default: 3},
+			{ID: 1, Name: "S", Default: 1},
+		},
+	},
+	{
+		Name:            "conv2d_backward_data_narrow",
+		File:            "conv2d.comp",
+		Defines:         []string{"BACKWARD_DATA", "NARROW"},
+		LocalSize:       [3]uint32{8, 1, 1},
+		LocalSizeSpecID: [3]int{-1, -1, -1},
+		Bindings: []Binding{
+			{Binding: 0, Name: "DX", Kind: StorageBuffer, Access: Write, Format: ""},
+			{Binding: 1, Name: "dy", Kind: StorageTexelBuffer, Access: Read, Format: "R32F"},
+			{Binding: 2, Name: "wt", Kind: StorageTexelBuffer, Access: Read, Format: "R32F"},
+		},
+		PushSize: 32,
+		Push: []PushField{
+			{Name: "n", Offset: 0, Type: "int32"},
+			{Name: "c", Offset: 4, Type: "int32"},
+			{Name: "h", Offset: 8, Type: "int32"},
+			{Name: "w", Offset: 12, Type: "int32"},
+			{Name: "oc", Offset: 16, Type: "int32"},
+			{Name: "oh", Offset: 20, Type: "int32"},
+			{Name: "ow", Offset: 24, Type: "int32"},
+			{Name: "rows", Offset: 28, Type: "int32"},
+		},
+		Spec: []SpecConstant{
+			{ID: 0, Name: "K", Default: 3},
+			{ID: 1, Name: "S", Default: 1},
+			{ID: 2, Name: "R", Default: 0},
+			{ID: 4, Name: "RH", Default: 0},
+		},
+	},
+	{
+		Name:            "conv2d_backward_weight_narrow",
+		File:            "conv2d.comp",
+		Defines:         []string{"BACKWARD_WEIGHT", "NARROW"},
+		LocalSize:       [3]uint32{8, 1, 1},
+		LocalSizeSpecID: [3]int{-1, -1, -1},
+		Bindings: []Binding{
+			{Binding: 0, Name: "Partial", Kind: StorageBuffer, Access: Write, Format: ""},
+			{Binding: 1, Name: "x", Kind: StorageTexelBuffer, Access: Read, Format: "R32F"},
+			{Binding: 2, Name: "dy", Kind: StorageTexelBuffer, Access: Read, Format: "R32F"},
+		},
+		PushSize: 32,
+		Push: []PushField{
+			{Name: "n", Offset: 0, Type: "int32"},
+			{Name: "c", Offset: 4, Type: "int32"},
+			{Name: "h", Offset: 8, Type: "int32"},
+			{Name: "w", Offset: 12, Type: "int32"},
+			{Name: "oc", Offset: 16, Type: "int32"},
+			{Name: "oh", Offset: 20, Type: "int32"},
+			{Name: "ow", Offset: 24, Type: "int32"},
+			{Name: "rows", Offset: 28, Type: "int32"},
+		},
+		Spec: []SpecConstant{
+			{ID: 0, Name: "K", Default: 3},
+			{ID: 1, Name: "S", Default: 1},
+			{ID: 3, Name: "OT", Default: 8},
+		},
+	},
+	{
 		Name:            "conv2d_backward_weight_sum",
 		File:            "conv2d.comp",
 		Defines:         []string{"WEIGHT_SUM"},
@@ -1276,6 +1360,118 @@ var generatedKernels = []Kernel{
 		},
 	},
 	{
+		Name:            "pointwise_nn_narrow",
+		File:            "pointwise.comp",
+		Defines:         []string{"NARROW"},
+		LocalSize:       [3]uint32{8, 1, 1},
+		LocalSizeSpecID: [3]int{-1, -1, -1},
+		Bindings: []Binding{
+			{Binding: 0, Name: "Out1", Kind: StorageBuffer, Access: Write, Format: ""},
+			{Binding: 1, Name: "a4", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
+			{Binding: 2, Name: "b4", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
+		},
+		PushSize: 24,
+		Push: []PushField{
+			{Name: "M", Offset: 0, Type: "uint32"},
+			{Name: "Ncol", Offset: 4, Type: "uint32"},
+			{Name: "K", Offset: 8, Type: "uint32"},
+			{Name: "hw", Offset: 12, Type: "uint32"},
+			{Name: "am", Offset: 16, Type: "uint32"},
+			{Name: "ak", Offset: 20, Type: "uint32"},
+		},
+		Spec: []SpecConstant{
+			{ID: 0, Name: "A_MODE", Default: 0},
+			{ID: 1, Name: "B_MODE", Default: 0},
+			{ID: 2, Name: "KC", Default: 32},
+			{ID: 3, Name: "RT", Default: 4},
+			{ID: 4, Name: "RH", Default: 4},
+		},
+	},
+	{
+		Name:            "pointwise_nn_v4_narrow",
+		File:            "pointwise.comp",
+		Defines:         []string{"OUT_VEC4", "NARROW"},
+		LocalSize:       [3]uint32{8, 1, 1},
+		LocalSizeSpecID: [3]int{-1, -1, -1},
+		Bindings: []Binding{
+			{Binding: 0, Name: "Out4", Kind: StorageBuffer, Access: Write, Format: ""},
+			{Binding: 1, Name: "a4", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
+			{Binding: 2, Name: "b4", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
+		},
+		PushSize: 24,
+		Push: []PushField{
+			{Name: "M", Offset: 0, Type: "uint32"},
+			{Name: "Ncol", Offset: 4, Type: "uint32"},
+			{Name: "K", Offset: 8, Type: "uint32"},
+			{Name: "hw", Offset: 12, Type: "uint32"},
+			{Name: "am", Offset: 16, Type: "uint32"},
+			{Name: "ak", Offset: 20, Type: "uint32"},
+		},
+		Spec: []SpecConstant{
+			{ID: 0, Name: "A_MODE", Default: 0},
+			{ID: 1, Name: "B_MODE", Default: 0},
+			{ID: 2, Name: "KC", Default: 32},
+			{ID: 3, Name: "RT", Default: 4},
+			{ID: 4, Name: "RH", Default: 4},
+		},
+	},
+	{
+		Name:            "pointwise_nt_narrow",
+		File:            "pointwise.comp",
+		Defines:         []string{"NT", "NARROW"},
+		LocalSize:       [3]uint32{8, 1, 1},
+		LocalSizeSpecID: [3]int{-1, -1, -1},
+		Bindings: []Binding{
+			{Binding: 0, Name: "Out1", Kind: StorageBuffer, Access: Write, Format: ""},
+			{Binding: 1, Name: "a4", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
+			{Binding: 2, Name: "b4", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
+		},
+		PushSize: 24,
+		Push: []PushField{
+			{Name: "M", Offset: 0, Type: "uint32"},
+			{Name: "Ncol", Offset: 4, Type: "uint32"},
+			{Name: "K", Offset: 8, Type: "uint32"},
+			{Name: "hw", Offset: 12, Type: "uint32"},
+			{Name: "am", Offset: 16, Type: "uint32"},
+			{Name: "ak", Offset: 20, Type: "uint32"},
+		},
+		Spec: []SpecConstant{
+			{ID: 0, Name: "A_MODE", Default: 0},
+			{ID: 1, Name: "B_MODE", Default: 0},
+			{ID: 2, Name: "KC", Default: 32},
+			{ID: 3, Name: "RT", Default: 4},
+			{ID: 4, Name: "RH", Default: 4},
+		},
+	},
+	{
+		Name:            "pointwise_nt_v4_narrow",
+		File:            "pointwise.comp",
+		Defines:         []string{"NT", "OUT_VEC4", "NARROW"},
+		LocalSize:       [3]uint32{8, 1, 1},
+		LocalSizeSpecID: [3]int{-1, -1, -1},
+		Bindings: []Binding{
+			{Binding: 0, Name: "Out4", Kind: StorageBuffer, Access: Write, Format: ""},
+			{Binding: 1, Name: "a4", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
+			{Binding: 2, Name: "b4", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
+		},
+		PushSize: 24,
+		Push: []PushField{
+			{Name: "M", Offset: 0, Type: "uint32"},
+			{Name: "Ncol", Offset: 4, Type: "uint32"},
+			{Name: "K", Offset: 8, Type: "uint32"},
+			{Name: "hw", Offset: 12, Type: "uint32"},
+			{Name: "am", Offset: 16, Type: "uint32"},
+			{Name: "ak", Offset: 20, Type: "uint32"},
+		},
+		Spec: []SpecConstant{
+			{ID: 0, Name: "A_MODE", Default: 0},
+			{ID: 1, Name: "B_MODE", Default: 0},
+			{ID: 2, Name: "KC", Default: 32},
+			{ID: 3, Name: "RT", Default: 4},
+			{ID: 4, Name: "RH", Default: 4},
+		},
+	},
+	{
 		Name:            "reduce_partial",
 		File:            "reduce.comp",
 		LocalSize:       [3]uint32{64, 1, 1},
@@ -1830,6 +2026,42 @@ type Conv2dBackwardWeightPush struct {
 	Rows int32
 }
 
+// Conv2dForwardNarrowPush mirrors the push-constant block of kernel conv2d_forward_narrow (conv2d.comp).
+type Conv2dForwardNarrowPush struct {
+	N    int32
+	C    int32
+	H    int32
+	W    int32
+	Oc   int32
+	Oh   int32
+	Ow   int32
+	Rows int32
+}
+
+// Conv2dBackwardDataNarrowPush mirrors the push-constant block of kernel conv2d_backward_data_narrow (conv2d.comp).
+type Conv2dBackwardDataNarrowPush struct {
+	N    int32
+	C    int32
+	H    int32
+	W    int32
+	Oc   int32
+	Oh   int32
+	Ow   int32
+	Rows int32
+}
+
+// Conv2dBackwardWeightNarrowPush mirrors the push-constant block of kernel conv2d_backward_weight_narrow (conv2d.comp).
+type Conv2dBackwardWeightNarrowPush struct {
+	N    int32
+	C    int32
+	H    int32
+	W    int32
+	Oc   int32
+	Oh   int32
+	Ow   int32
+	Rows int32
+}
+
 // Conv2dBackwardWeightSumPush mirrors the push-constant block of kernel conv2d_backward_weight_sum (conv2d.comp).
 type Conv2dBackwardWeightSumPush struct {
 	Len    int32
@@ -2196,6 +2428,46 @@ type PointwiseNtPush struct {
 
 // PointwiseNtV4Push mirrors the push-constant block of kernel pointwise_nt_v4 (pointwise.comp).
 type PointwiseNtV4Push struct {
+	M    uint32
+	Ncol uint32
+	K    uint32
+	Hw   uint32
+	Am   uint32
+	Ak   uint32
+}
+
+// PointwiseNnNarrowPush mirrors the push-constant block of kernel pointwise_nn_narrow (pointwise.comp).
+type PointwiseNnNarrowPush struct {
+	M    uint32
+	Ncol uint32
+	K    uint32
+	Hw   uint32
+	Am   uint32
+	Ak   uint32
+}
+
+// PointwiseNnV4NarrowPush mirrors the push-constant block of kernel pointwise_nn_v4_narrow (pointwise.comp).
+type PointwiseNnV4NarrowPush struct {
+	M    uint32
+	Ncol uint32
+	K    uint32
+	Hw   uint32
+	Am   uint32
+	Ak   uint32
+}
+
+// PointwiseNtNarrowPush mirrors the push-constant block of kernel pointwise_nt_narrow (pointwise.comp).
+type PointwiseNtNarrowPush struct {
+	M    uint32
+	Ncol uint32
+	K    uint32
+	Hw   uint32
+	Am   uint32
+	Ak   uint32
+}
+
+// PointwiseNtV4NarrowPush mirrors the push-constant block of kernel pointwise_nt_v4_narrow (pointwise.comp).
+type PointwiseNtV4NarrowPush struct {
 	M    uint32
 	Ncol uint32
 	K    uint32

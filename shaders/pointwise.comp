@@ -44,6 +44,15 @@
 //! kernel pointwise_nn_v4 OUT_VEC4
 //! kernel pointwise_nt NT
 //! kernel pointwise_nt_v4 NT OUT_VEC4
+//! kernel pointwise_nn_narrow NARROW
+//! kernel pointwise_nn_v4_narrow OUT_VEC4 NARROW
+//! kernel pointwise_nt_narrow NT NARROW
+//! kernel pointwise_nt_v4_narrow NT OUT_VEC4 NARROW
+//
+// The _narrow variants, for subgroups narrower than ROWS, do without
+// subgroupShuffle: every invocation fetches the A values of all ROWS lanes
+// itself (the same addresses across the workgroup; no barrier).
+#extension GL_KHR_shader_subgroup_basic : require
 #extension GL_KHR_shader_subgroup_shuffle : require
 #extension GL_EXT_control_flow_attributes : require
 #include "common.glsl"
@@ -89,8 +98,24 @@ layout(std430, binding = 0) writeonly buffer Out1 { float out1[]; };
 layout(binding = 1) uniform samplerBuffer a4;
 layout(binding = 2) uniform samplerBuffer b4;
 
+// A_OF(aq, q, j) is component q of lane j's A fetch aq (a vec4), A1_OF(aq,
+// j) lane j's float: subgroup shuffles, or with NARROW aall[j], the fetch
+// of lane j made by this invocation itself.
+#ifdef NARROW
+#define LANE gl_LocalInvocationID.x
+#define A_OF(aq, q, j) aall[j][q]
+#define A1_OF(aq, j) aall[j]
+#else
+#define LANE gl_SubgroupInvocationID
+#define A_OF(aq, q, j) subgroupShuffle(aq[q], j)
+#define A1_OF(aq, j) subgroupShuffle(aq, j)
+#endif
+
 void main() {
-    const uint lane = gl_LocalInvocationID.x;
+    // The lane of subgroupShuffle: the invocation's place in its subgroup,
+    // which need not be its place in the workgroup (with NARROW:
+    // its place in the workgroup).
+    const uint lane = LANE;
     const uint tile = gl_WorkGroupID.x + gl_NumWorkGroups.x * gl_WorkGroupID.z;
     const uint col0 = tile * COLS + 4u * lane;
     const uint rowBegin = gl_WorkGroupID.y * (RT * ROWS);
@@ -189,10 +214,19 @@ void main() {
                     const bool ok = rv && kv[i];
                     const vec4 v = texelFetch(a4, ok ? int((row * am + ka[i]) >> 2) : 0);
                     const vec4 aq = ok ? v : vec4(0.0);
+#ifdef NARROW
+                    vec4 aall[ROWS];
+                    [[unroll]] for (uint j = 0; j < ROWS; j++) {
+                        const uint rj = rowBegin + t * ROWS + j;
+                        const bool okj = rj < M && kv[i];
+                        const vec4 vj = texelFetch(a4, okj ? int((rj * am + ka[i]) >> 2) : 0);
+                        aall[j] = okj ? vj : vec4(0.0);
+                    }
+#endif
                     [[unroll]] for (uint q = 0; q < 4u; q++) {
                         [[unroll]] for (uint rr = 0; rr < RH; rr++) {
                             const uint r = h + rr;
-                            acc[t * ROWS + r] = fma(vec4(subgroupShuffle(aq[q], r)), bp[i + q], acc[t * ROWS + r]);
+                            acc[t * ROWS + r] = fma(vec4(A_OF(aq, q, r)), bp[i + q], acc[t * ROWS + r]);
                         }
                     }
                 }
@@ -209,10 +243,20 @@ void main() {
                     const bool ok = rb < M && kl < K;
                     const vec4 v = texelFetch(a4, ok ? int((kl * pc.ak + rb) >> 2) : 0);
                     const vec4 aq = ok ? v : vec4(0.0);
+#ifdef NARROW
+                    vec4 aall[ROWS];
+                    [[unroll]] for (uint j = 0; j < ROWS; j++) {
+                        const uint rbj = rowBegin + t * ROWS + 4u * (j & 1u);
+                        const uint klj = k0 + i + (j >> 1);
+                        const bool okj = rbj < M && klj < K;
+                        const vec4 vj = texelFetch(a4, okj ? int((klj * pc.ak + rbj) >> 2) : 0);
+                        aall[j] = okj ? vj : vec4(0.0);
+                    }
+#endif
                     [[unroll]] for (uint q = 0; q < 4u; q++) {
                         [[unroll]] for (uint rr = 0; rr < RH; rr++) {
                             const uint r = h + rr;
-                            acc[t * ROWS + r] = fma(vec4(subgroupShuffle(aq[r & 3u], 2u * q + (r >> 2))), bp[i + q], acc[t * ROWS + r]);
+                            acc[t * ROWS + r] = fma(vec4(A_OF(aq, r & 3u, 2u * q + (r >> 2))), bp[i + q], acc[t * ROWS + r]);
                         }
                     }
                 }
@@ -229,9 +273,19 @@ void main() {
                     const uint e = ok ? row * am + ka[i] : 0u;
                     const float v = texelFetch(a4, int(e >> 2))[e & 3u];
                     const float aq = ok ? v : 0.0;
+#ifdef NARROW
+                    float aall[ROWS];
+                    [[unroll]] for (uint j = 0; j < ROWS; j++) {
+                        const uint rj = rowBegin + t * ROWS + j;
+                        const bool okj = rj < M && kv[i];
+                        const uint ej = okj ? rj * am + ka[i] : 0u;
+                        const float vj = texelFetch(a4, int(ej >> 2))[ej & 3u];
+                        aall[j] = okj ? vj : 0.0;
+                    }
+#endif
                     [[unroll]] for (uint rr = 0; rr < RH; rr++) {
                         const uint r = h + rr;
-                        acc[t * ROWS + r] = fma(vec4(subgroupShuffle(aq, r)), bp[i], acc[t * ROWS + r]);
+                        acc[t * ROWS + r] = fma(vec4(A1_OF(aq, r)), bp[i], acc[t * ROWS + r]);
                     }
                 }
                 }
