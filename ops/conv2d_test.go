@@ -242,7 +242,6 @@ func TestConv2DShapeErrors(t *testing.T) {
 		{"channels", []int{1, 5, 9, 9}, w.Shape, 1, "do not make a convolution"},
 		{"stride 0", x.Shape, w.Shape, 0, "do not make a convolution"},
 		{"empty dimension", []int{0, 3, 9, 9}, w.Shape, 1, "has an empty dimension"},
-		{"scratch beyond the storage buffer range", []int{1, 1024, 64, 64}, []int{1024, 1024, 7, 7}, 1, "conv2d weight scratch for input [1 1024 64 64], weight [1024 1024 7 7]: engine: tensor conv2d weight partial sums"},
 	} {
 		sc, err := ops.NewConv2DWeightScratch(d, c.x, c.w, c.stride)
 		if err == nil || !strings.Contains(err.Error(), c.want) {

@@ -26,6 +26,10 @@ func WritePNG(path string, img image.Image) error {
 		return fmt.Errorf("viz: writing screenshot %s: %v", path, err)
 	}
 	defer os.Remove(tmp.Name())
+	if err := tmp.Chmod(0o644); err != nil { // CreateTemp makes it 0600; an image is for sharing
+		tmp.Close()
+		return fmt.Errorf("viz: writing screenshot %s: %v", path, err)
+	}
 	if err := png.Encode(tmp, img); err != nil {
 		tmp.Close()
 		return fmt.Errorf("viz: encoding screenshot %s: %v", path, err)
