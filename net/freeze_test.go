@@ -17,21 +17,9 @@ import (
 // update, and the recordings have fewer dispatches the more is frozen.
 func TestFrozenLayersGetNoBackward(t *testing.T) {
 	d := enginetest.Open(t)
-	cfg, err := arch.Lookup("efficientnetv2-pico", 10)
-	if err != nil {
-		t.Fatal(err)
-	}
-	m, err := net.NewModel(d, cfg, 7)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer m.Free()
+	m := newPicoModel(t, d, 7)
 	const n, size = 4, 32
-	r := enginetest.Rand(t)
-	x := make([]float32, n*3*size*size)
-	for i := range x {
-		x[i] = float32(r.NormFloat64())
-	}
+	x := randomImages(t, n, size)
 	record := func(frozen int) *net.Graph {
 		g, err := m.Record(net.GraphConfig{Batch: n, Size: size, Train: true, UpdateRunning: true, Backward: true, Frozen: frozen}, nil)
 		if err != nil {
@@ -40,7 +28,7 @@ func TestFrozenLayersGetNoBackward(t *testing.T) {
 		return g
 	}
 	last := -1
-	for _, frozen := range []int{0, 3, net.MaxFrozen(cfg)} {
+	for _, frozen := range []int{0, 3, net.MaxFrozen(m.Config)} {
 		g := record(frozen)
 		got := g.Seq.Dispatches()
 		if last >= 0 && got >= last {
@@ -52,7 +40,7 @@ func TestFrozenLayersGetNoBackward(t *testing.T) {
 		}
 		g.Free()
 	}
-	if _, err := m.Record(net.GraphConfig{Batch: n, Size: size, Train: true, Backward: true, Frozen: net.MaxFrozen(cfg) + 1}, nil); err == nil {
+	if _, err := m.Record(net.GraphConfig{Batch: n, Size: size, Train: true, Backward: true, Frozen: net.MaxFrozen(m.Config) + 1}, nil); err == nil {
 		t.Error("freezing past the head conv: no error")
 	}
 	enginetest.Check(t, d)

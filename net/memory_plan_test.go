@@ -8,7 +8,6 @@ import (
 	"github.com/effv2vk/effv2vk/engine"
 	"github.com/effv2vk/effv2vk/engine/enginetest"
 	"github.com/effv2vk/effv2vk/net"
-	"github.com/effv2vk/effv2vk/net/arch"
 )
 
 // TestForwardPlanKeepsResults runs one batch through two train-mode graphs
@@ -19,21 +18,9 @@ import (
 // and the forward-only graph must hold its activations in fewer buffers.
 func TestForwardPlanKeepsResults(t *testing.T) {
 	d := enginetest.Open(t)
-	cfg, err := arch.Lookup("efficientnetv2-pico", 10)
-	if err != nil {
-		t.Fatal(err)
-	}
-	m, err := net.NewModel(d, cfg, 7)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer m.Free()
+	m := newPicoModel(t, d, 7)
 	const n, size = 3, 40
-	r := enginetest.Rand(t)
-	x := make([]float32, n*3*size*size)
-	for i := range x {
-		x[i] = float32(r.NormFloat64())
-	}
+	x := randomImages(t, n, size)
 	run := func(backward bool) (logits []float32, maps [][]float32, acts, bufs int) {
 		gc := net.GraphConfig{Batch: n, Size: size, Train: true, Backward: backward}
 		g, err := m.Record(gc, nil)

@@ -79,6 +79,13 @@ func realign(cfg arch.Config, name string, v []float32, from, to net.Layout) ([]
 	if len(v) != fromLen {
 		return nil, fmt.Errorf("train: checkpoint state %s has %d values, its layout (alignment %d) needs %d", name, len(v), from.Align, fromLen)
 	}
+	return moveEntries(cfg, v, fromOff, toOff, toLen), nil
+}
+
+// moveEntries copies each parameter's values in v from its offset in
+// fromOff to its offset in toOff of a new slice of toLen values (the gaps
+// stay 0). Parameters absent from fromOff are skipped.
+func moveEntries(cfg arch.Config, v []float32, fromOff, toOff map[string]int, toLen int) []float32 {
 	out := make([]float32, toLen)
 	for _, p := range cfg.Params() {
 		src, ok := fromOff[p.Name]
@@ -88,5 +95,5 @@ func realign(cfg arch.Config, name string, v []float32, from, to net.Layout) ([]
 		n := p.Elements()
 		copy(out[toOff[p.Name]:toOff[p.Name]+n], v[src:src+n])
 	}
-	return out, nil
+	return out
 }

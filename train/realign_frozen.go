@@ -50,14 +50,5 @@ func realignFrozen(cfg arch.Config, name string, v []float32, from, to net.Layou
 	if len(v) != fromLen {
 		return nil, fmt.Errorf("train: checkpoint state %s has %d values, its layout (alignment %d, --freeze %d) needs %d", name, len(v), from.Align, frozen, fromLen)
 	}
-	out := make([]float32, toLen)
-	for _, p := range cfg.Params() {
-		src, ok := fromOff[p.Name]
-		if !ok {
-			continue
-		}
-		n := p.Elements()
-		copy(out[toOff[p.Name]:toOff[p.Name]+n], v[src:src+n])
-	}
-	return out, nil
+	return moveEntries(cfg, v, fromOff, toOff, toLen), nil
 }
