@@ -33,6 +33,7 @@ type Sequence struct {
 	err      error
 	finished bool
 	released bool
+	inFlight bool // submitted with Device.Submit and not yet waited for
 
 	dispatches int
 	barriers   int
@@ -448,6 +449,9 @@ func (d *Device) Run(s *Sequence) error {
 	}
 	if s.released {
 		return fmt.Errorf("engine: run of released sequence %s", s.Name)
+	}
+	if s.inFlight {
+		return fmt.Errorf("engine: run of sequence %s while it is pending: wait for it first", s.Name)
 	}
 	if err := d.runHostSteps(s); err != nil {
 		return err
