@@ -418,7 +418,17 @@ func (r *run) trainEpoch(ctx context.Context, g *net.Graph, stage progressive.St
 		}
 		loader.Close()
 	}()
-	last := time.Now()
+	var feed *inputFeed // nil: every step waits before the next batch is read
+	if pipelineSteps && !r.comm.Distributed() {
+		if feed, err = newInputFeed(r.dev, g); err != nil {
+			return err
+		}
+		defer feed.free()
+	}
+	st := stepClock{last: time.Now()}
+	var inFlight *engine.Pending // the step the device runs while the host reads the next batch
+	var running pendingStep
+	defer func() { inFlight.Wait() }() // an early return leaves the device idle
 	for b := 0; ; b++ {
 		batch, err := loader.Next()
 		if errors.Is(err, io.EOF) {
@@ -431,77 +441,137 @@ func (r *run) trainEpoch(ctx context.Context, g *net.Graph, stage progressive.St
 			loader.Release(batch) // done before the checkpoint this run resumed from
 			continue
 		}
-		if err := r.upload(g, batch); err != nil {
-			loader.Release(batch)
-			return err
+		var copyIn *engine.Sequence
+		if feed != nil {
+			copyIn, err = feed.load(batch) // into the slot the running step does not read
+		} else {
+			err = r.upload(g, batch)
 		}
 		loader.Release(batch)
-		epochF := float64(epoch) + float64(b)/float64(r.perEpoch)
-		lr := r.lr.At(epochF)
-		if err := r.opt.SetStep(r.pos.Step, lr); err != nil {
+		if err != nil {
 			return err
 		}
-		if r.ema != nil {
-			if err := r.ema.SetStep(r.pos.Step); err != nil {
+		if inFlight != nil {
+			err := inFlight.Wait()
+			inFlight = nil
+			if err != nil {
+				return err
+			}
+			if err := r.stepDone(ctx, g, stage, epoch, running, &st, res); err != nil {
 				return err
 			}
 		}
-		if err := g.SetRNGAt(cfg.Seed, uint32(r.pos.Step), uint32(r.comm.Rank()*r.localBatch())); err != nil {
+		running = pendingStep{batch: b, epochF: float64(epoch) + float64(b)/float64(r.perEpoch)}
+		running.lr = r.lr.At(running.epochF)
+		if err := r.setStepState(g, running.lr); err != nil {
 			return err
 		}
-		if err := g.Run(); err != nil {
+		if feed == nil {
+			if err := g.Run(); err != nil {
+				return err
+			}
+			if err := r.stepDone(ctx, g, stage, epoch, running, &st, res); err != nil {
+				return err
+			}
+			continue
+		}
+		if inFlight, err = r.dev.Submit(copyIn, g.Seq); err != nil {
 			return err
 		}
-		loss, acc, err := readLoss(g)
+	}
+	if inFlight != nil { // the epoch's last step
+		err := inFlight.Wait()
+		inFlight = nil
 		if err != nil {
 			return err
 		}
-		global, err := r.allReduceStep(g, loss, acc, ctx.Err() != nil)
-		if err != nil {
+		return r.stepDone(ctx, g, stage, epoch, running, &st, res)
+	}
+	return nil
+}
+
+// pendingStep is what the loop keeps of a submitted step until its loss is
+// read.
+type pendingStep struct {
+	batch  int     // index in the epoch
+	epochF float64 // epoch + fraction done when it started
+	lr     float64
+}
+
+// stepClock times steps for the images-per-second metric.
+type stepClock struct{ last time.Time }
+
+// setStepState writes what the recorded step reads besides its batch: the
+// learning rate and step of the optimizer and EMA and the dropout seed. The
+// device must be idle (the previous step done).
+func (r *run) setStepState(g *net.Graph, lr float64) error {
+	if err := r.opt.SetStep(r.pos.Step, lr); err != nil {
+		return err
+	}
+	if r.ema != nil {
+		if err := r.ema.SetStep(r.pos.Step); err != nil {
 			return err
 		}
-		loss, acc = global.loss, global.top1
-		if math.IsNaN(loss) || math.IsInf(loss, 0) {
-			return fmt.Errorf("train: loss became %v at step %d (epoch %d): stopping; the last good checkpoint in %s is kept. Lower --lr or raise --warmup-epochs", loss, r.pos.Step, epoch, cfg.OutDir)
-		}
-		r.pos.Step++
-		r.pos.Batch = b + 1
-		r.pos.Epoch = epoch
-		res.Steps++
-		res.Losses = append(res.Losses, loss)
-		nowT := time.Now()
-		ips := float64(cfg.BatchSize) / nowT.Sub(last).Seconds()
-		last = nowT
-		if err := r.metrics.write(TrainRecord{Kind: "train", Time: now(), Step: r.pos.Step, Epoch: epochF, Stage: stage.Index,
-			ImageSize: stage.ImageSize, LR: lr, Loss: loss, Top1: acc, ImgPerSec: ips, ReduceMS: global.reduceMS}); err != nil {
+	}
+	return g.SetRNGAt(r.cfg.Seed, uint32(r.pos.Step), uint32(r.comm.Rank()*r.localBatch()))
+}
+
+// stepDone reads a finished step's loss and accuracy (all-reduced across
+// ranks), stops on a NaN loss, advances the position, logs the step and
+// writes the checkpoints and snapshots due. The device is idle meanwhile,
+// so a checkpoint holds exactly the state after this step.
+func (r *run) stepDone(ctx context.Context, g *net.Graph, stage progressive.Stage, epoch int, step pendingStep, clock *stepClock, res *Result) error {
+	cfg := r.cfg
+	b := step.batch
+	loss, acc, err := readLoss(g)
+	if err != nil {
+		return err
+	}
+	global, err := r.allReduceStep(g, loss, acc, ctx.Err() != nil)
+	if err != nil {
+		return err
+	}
+	loss, acc = global.loss, global.top1
+	if math.IsNaN(loss) || math.IsInf(loss, 0) {
+		return fmt.Errorf("train: loss became %v at step %d (epoch %d): stopping; the last good checkpoint in %s is kept. Lower --lr or raise --warmup-epochs", loss, r.pos.Step, epoch, cfg.OutDir)
+	}
+	r.pos.Step++
+	r.pos.Batch = b + 1
+	r.pos.Epoch = epoch
+	res.Steps++
+	res.Losses = append(res.Losses, loss)
+	nowT := time.Now()
+	ips := float64(cfg.BatchSize) / nowT.Sub(clock.last).Seconds()
+	clock.last = nowT
+	if err := r.metrics.write(TrainRecord{Kind: "train", Time: now(), Step: r.pos.Step, Epoch: step.epochF, Stage: stage.Index,
+		ImageSize: stage.ImageSize, LR: step.lr, Loss: loss, Top1: acc, ImgPerSec: ips, ReduceMS: global.reduceMS}); err != nil {
+		return err
+	}
+	r.bar.update(r.pos.Step, stage.Index, len(r.sched.Stages), stage.ImageSize, epoch, cfg.Epochs, b+1, r.perEpoch, loss, acc, ips)
+	if cfg.AfterStep != nil {
+		cfg.AfterStep(r.pos.Step, loss)
+	}
+	if afterStepHook != nil {
+		afterStepHook(r)
+	}
+	if cfg.SnapshotEvery > 0 && r.pos.Step%cfg.SnapshotEvery == 0 && r.leader() {
+		r.snapshot(g, stage)
+	}
+	stop := r.stopRequested(ctx, global)
+	if r.ckpts.stepDone(r.pos.Step, b+1 == r.perEpoch) && !stop {
+		if err := r.checkpoint(false); err != nil {
 			return err
 		}
-		r.bar.update(r.pos.Step, stage.Index, len(r.sched.Stages), stage.ImageSize, epoch, cfg.Epochs, b+1, r.perEpoch, loss, acc, ips)
-		if cfg.AfterStep != nil {
-			cfg.AfterStep(r.pos.Step, loss)
-		}
-		if afterStepHook != nil {
-			afterStepHook(r)
-		}
-		if cfg.SnapshotEvery > 0 && r.pos.Step%cfg.SnapshotEvery == 0 && r.leader() {
+	}
+	if stop {
+		if r.leader() {
 			r.snapshot(g, stage)
 		}
-		stop := r.stopRequested(ctx, global)
-		if r.ckpts.stepDone(r.pos.Step, b+1 == r.perEpoch) && !stop {
-			if err := r.checkpoint(false); err != nil {
-				return err
-			}
+		if err := r.checkpoint(false); err != nil {
+			return err
 		}
-		if stop {
-			if r.leader() {
-				r.snapshot(g, stage)
-			}
-			if err := r.checkpoint(false); err != nil {
-				return err
-			}
-			r.bar.println("interrupted at step %d: checkpoint written to %s", r.pos.Step, cfg.OutDir)
-			return ErrInterrupted
-		}
+		r.bar.println("interrupted at step %d: checkpoint written to %s", r.pos.Step, cfg.OutDir)
+		return ErrInterrupted
 	}
 	return nil
 }
