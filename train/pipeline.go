@@ -52,10 +52,10 @@ func (s *inputSlot) make(dev *engine.Device, g *net.Graph, k int) error {
 		target = g.Targets
 	}
 	var err error
-	if s.raw, err = dev.NewTensor(fmt.Sprintf("input slot %d images", k), g.Raw.DType, g.Raw.Shape...); err != nil {
+	if s.raw, err = dev.NewHostTensor(fmt.Sprintf("input slot %d images", k), g.Raw.DType, g.Raw.Shape...); err != nil {
 		return err
 	}
-	if s.labels, err = dev.NewTensor(fmt.Sprintf("input slot %d targets", k), target.DType, target.Shape...); err != nil {
+	if s.labels, err = dev.NewHostTensor(fmt.Sprintf("input slot %d targets", k), target.DType, target.Shape...); err != nil {
 		return err
 	}
 	if s.copyIn, err = dev.NewSequence(fmt.Sprintf("copy input slot %d", k), engine.SequenceOptions{}); err != nil {
