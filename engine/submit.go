@@ -10,7 +10,7 @@ import (
 // Pending is work submitted with Device.Submit that the host has not waited
 // for yet. While it is pending, the host may write tensors that its
 // sequences do not use (the input of the next step) but must not touch the
-// ones they read or write, nor submit or run its sequences again.
+// ones they read or write, nor run its sequences with Device.Run.
 type Pending struct {
 	dev   *Device
 	fence vk.Fence
@@ -22,8 +22,10 @@ type Pending struct {
 // Submit queues finished sequences, in order, as one submission and returns
 // without waiting: the device runs them while the host prepares the next
 // step. Each sequence starts and ends with a full barrier, so they run one
-// after another and after everything submitted before. Sequences with host
-// calls cannot be submitted (use Run); neither can one still pending.
+// after another and after everything submitted before. A sequence may be
+// queued again while pending (the next replay runs after it), except a
+// profiled one; sequences with host calls cannot be submitted (use Run),
+// and Run refuses a sequence while it is pending.
 func (d *Device) Submit(seqs ...*Sequence) (p *Pending, err error) {
 	withoutGC(func() { p, err = d.submitNow(seqs) })
 	return p, err
@@ -51,8 +53,8 @@ func (d *Device) submitNow(seqs []*Sequence) (*Pending, error) {
 			return nil, fmt.Errorf("engine: submit of released sequence %s", s.Name)
 		case len(s.steps) > 0:
 			return nil, fmt.Errorf("engine: sequence %s has host calls: it cannot be submitted without waiting; use Device.Run", s.Name)
-		case s.inFlight:
-			return nil, fmt.Errorf("engine: sequence %s is still pending: wait for it before submitting it again", s.Name)
+		case s.inFlight > 0 && s.profiling:
+			return nil, fmt.Errorf("engine: profiled sequence %s is still pending: wait for it before submitting it again (its timestamps would be overwritten)", s.Name)
 		}
 		for _, t := range seqs[:i] {
 			if t == s {
@@ -77,7 +79,7 @@ func (d *Device) submitNow(seqs []*Sequence) (*Pending, error) {
 		return nil, err
 	}
 	for _, s := range seqs {
-		s.inFlight = true
+		s.inFlight++
 	}
 	return &Pending{dev: d, fence: fence, seqs: seqs}, nil
 }
@@ -96,7 +98,7 @@ func (p *Pending) Wait() error {
 	err := check(vk.WaitForFences(d.handle, 1, []vk.Fence{p.fence}, vk.True, ^uint64(0)), "vkWaitForFences")
 	vk.DestroyFence(d.handle, p.fence, nil)
 	for _, s := range p.seqs {
-		s.inFlight = false
+		s.inFlight--
 		if err == nil && s.profiling {
 			err = s.collectTimes()
 		}
