@@ -40,8 +40,8 @@ gotest: xdg
 # lavapipe behaving like a discrete GPU: tensors not host-mapped (staging
 # transfers), a 16 MiB binding limit (below efficientnetv2-s's 86 MB
 # parameter tensor, so updates are split), AMD's 4-byte offset alignment;
-# and the pipelined training loop, whose uploads then go through staging
-# while a step runs.
+# and the pipelined training loop, with its host slots in upload memory and
+# its tensors unmapped.
 SWITCHES := EFFV2VK_FORCE_STAGING=1 EFFV2VK_MAX_STORAGE_RANGE=16777216 EFFV2VK_OFFSET_ALIGNMENT=4
 gotest-switches: xdg
 	$(TEST_ENV) $(SWITCHES) go test -count=1 -timeout 60m ./engine/... ./optim

@@ -14,7 +14,9 @@
 //     shaders' readonly/writeonly qualifiers), and replayed with Run as often
 //     as needed, or queued with Device.Submit, which returns at once: the
 //     host waits later, on that submission's own fence (Pending.Wait), and
-//     meanwhile may write tensors the queued work does not use.
+//     meanwhile may write tensors the queued work does not use. Sequences
+//     are recorded for simultaneous use, so a replay may be queued behind
+//     a pending one (not for profiled sequences).
 //
 // Device selection: Options.Select or $EFFV2VK_DEVICE (an index or a name
 // substring); the default prefers a discrete GPU, then integrated, virtual
