@@ -1,9 +1,12 @@
 package train
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"math"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -42,4 +45,68 @@ func TestPipelinedStepsAreBitwiseSynchronous(t *testing.T) {
 		SameCheckpointState(t, filepath.Join(dirs[0], name), filepath.Join(dirs[1], name))
 	}
 	SameCheckpointState(t, filepath.Join(dirs[0], "best.safetensors"), filepath.Join(dirs[1], "best.safetensors"))
+}
+
+// TestPipelinedInterruptResumesBitwise interrupts a pipelined run (no hook:
+// the cancellation is noticed when the first step is queued, and the loop
+// drains before its checkpoint) and resumes it: losses and the final state
+// must be bitwise those of the uninterrupted run.
+func TestPipelinedInterruptResumesBitwise(t *testing.T) {
+	c := smallRun(t)
+	whole := mustRun(t, c)
+	wholeDir := c.OutDir
+
+	c.OutDir = t.TempDir()
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	first, err := Run(ctx, c, nil)
+	if !errors.Is(err, ErrInterrupted) {
+		t.Fatalf("run with a cancelled context ended with %v, want ErrInterrupted", err)
+	}
+	checkValidation(t, first)
+	if len(first.Losses) != 1 {
+		t.Fatalf("interrupted run trained %d steps, want 1 (the step queued when the cancellation was seen)", len(first.Losses))
+	}
+	c.Resume = true
+	rest := mustRun(t, c)
+	got := append(append([]float64(nil), first.Losses...), rest.Losses...)
+	if len(got) != len(whole.Losses) {
+		t.Fatalf("resumed run trained %d steps in all, uninterrupted %d", len(got), len(whole.Losses))
+	}
+	for i := range got {
+		if math.Float64bits(got[i]) != math.Float64bits(whole.Losses[i]) {
+			t.Fatalf("step %d: loss %v after the interruption, %v uninterrupted", i+1, got[i], whole.Losses[i])
+		}
+	}
+	final := fmt.Sprintf("ckpt-%09d.safetensors", len(whole.Losses))
+	SameCheckpointState(t, filepath.Join(c.OutDir, final), filepath.Join(wholeDir, final))
+}
+
+// TestPipelinedNaNLossStops: in a pipelined run (no hook), a loss that
+// becomes NaN, seen a step late with the next step already queued, still
+// stops the run with the error that names it, and no checkpoint is written
+// past the last good step.
+func TestPipelinedNaNLossStops(t *testing.T) {
+	c := smallRun(t)
+	c.TrainLimit, c.LR = 64, 1e30 // diverges within the first steps
+	res, err := Run(context.Background(), c, nil)
+	if res != nil {
+		checkValidation(t, res)
+	}
+	if err == nil || !strings.Contains(err.Error(), "loss became") || !strings.Contains(err.Error(), "last good checkpoint") {
+		t.Fatalf("a run at learning rate 1e30 ended with %v, want the non-finite loss reported", err)
+	}
+	t.Logf("%d good steps, then: %v", res.Steps, err)
+	for i, l := range res.Losses {
+		if math.IsNaN(l) || math.IsInf(l, 0) {
+			t.Fatalf("step %d: loss %v counted as trained", i+1, l)
+		}
+	}
+	ckpts, _ := filepath.Glob(filepath.Join(c.OutDir, "ckpt-*.safetensors"))
+	for _, p := range ckpts {
+		var step int
+		if _, err := fmt.Sscanf(filepath.Base(p), "ckpt-%d.safetensors", &step); err != nil || step > res.Steps {
+			t.Errorf("checkpoint %s after %d good steps", p, res.Steps)
+		}
+	}
 }
