@@ -39,11 +39,14 @@ gotest: xdg
 # The engine, the optimizers and the network's parity tests once more with
 # lavapipe behaving like a discrete GPU: tensors not host-mapped (staging
 # transfers), a 16 MiB binding limit (below efficientnetv2-s's 86 MB
-# parameter tensor, so updates are split), AMD's 4-byte offset alignment.
+# parameter tensor, so updates are split), AMD's 4-byte offset alignment;
+# and the pipelined training loop, with its host slots in upload memory and
+# its tensors unmapped.
 SWITCHES := EFFV2VK_FORCE_STAGING=1 EFFV2VK_MAX_STORAGE_RANGE=16777216 EFFV2VK_OFFSET_ALIGNMENT=4
 gotest-switches: xdg
 	$(TEST_ENV) $(SWITCHES) go test -count=1 -timeout 60m ./engine/... ./optim
 	$(TEST_ENV) $(SWITCHES) go test -count=1 -timeout 60m -run 'TestParityPico|TestParityS$$' ./net
+	$(TEST_ENV) $(SWITCHES) go test -count=1 -timeout 30m -run 'TestPipelinedStepsAreBitwiseSynchronous$$' ./train
 
 # The configurations ops/ picks only on GPUs (64- and 256-wide workgroups,
 # one depthwise tile per invocation, chunked split-K weight gradients),

@@ -39,14 +39,24 @@ type arena struct {
 	inUse   uint64
 }
 
+// arenaFor returns the arena of memory type memType, mapped or not (a
+// forced-staging device keeps unmapped tensors and mapped host tensors of
+// one memory type apart).
 func (d *Device) arenaFor(memType uint32, mapped bool) *arena {
-	a, ok := d.arenas[memType]
+	key := memType
+	if mapped {
+		key |= mappedArena
+	}
+	a, ok := d.arenas[key]
 	if !ok {
 		a = &arena{dev: d, memType: memType, mapped: mapped}
-		d.arenas[memType] = a
+		d.arenas[key] = a
 	}
 	return a
 }
+
+// mappedArena marks the key of a mapped arena in Device.arenas.
+const mappedArena = 1 << 31
 
 func alignUp(x, a uint64) uint64 {
 	if a <= 1 {

@@ -32,10 +32,10 @@ type Device struct {
 	cmdPool      vk.CommandPool
 	fence        vk.Fence
 	cache        *pipelineCache
-	memTypeMain  uint32 // tensors: device-local, on the largest device-local heap
-	mainMapped   bool   // tensors are host-mapped (see place)
-	memTypeHost  uint32 // host-visible and coherent, for uploads
-	arenas       map[uint32]*arena
+	memTypeMain  uint32            // tensors: device-local, on the largest device-local heap
+	mainMapped   bool              // tensors are host-mapped (see place)
+	memTypeHost  uint32            // host-visible and coherent, for uploads
+	arenas       map[uint32]*arena // by memory type, with mappedArena set for a mapped one
 	switches     switches
 	// maxAllocation is maxMemoryAllocationSize (0: not reported).
 	maxAllocation uint64

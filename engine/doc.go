@@ -12,7 +12,11 @@
 //   - Sequence: a recorded command buffer. Dispatches are recorded once, with
 //     exactly the barriers their reads and writes need (derived from the
 //     shaders' readonly/writeonly qualifiers), and replayed with Run as often
-//     as needed.
+//     as needed, or queued with Device.Submit, which returns at once: the
+//     host waits later, on that submission's own fence (Pending.Wait), and
+//     meanwhile may write tensors the queued work does not use. Sequences
+//     are recorded for simultaneous use, so a replay may be queued behind
+//     a pending one (not for profiled sequences).
 //
 // Device selection: Options.Select or $EFFV2VK_DEVICE (an index or a name
 // substring); the default prefers a discrete GPU, then integrated, virtual
@@ -32,7 +36,9 @@
 // devices such as lavapipe, host-cached memory); elsewhere Upload and
 // Download go through staging buffers sized to the transfer (at most 64 MiB,
 // larger transfers in chunks): uploads through host-visible coherent memory,
-// downloads through host-cached memory. Every offset is laid out at
+// downloads through host-cached memory. NewHostTensor makes a tensor in the
+// upload memory, always mapped: inputs written while the device runs and
+// copied into device tensors by a recorded Copy. Every offset is laid out at
 // OffsetAlignment, at least 16 bytes, so a vec4 texel view of any slice is
 // valid.
 //

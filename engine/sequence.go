@@ -33,6 +33,7 @@ type Sequence struct {
 	err      error
 	finished bool
 	released bool
+	inFlight int // submissions by Device.Submit not yet waited for
 
 	dispatches int
 	barriers   int
@@ -68,7 +69,12 @@ func (d *Device) newSequence(name string, opts SequenceOptions) (*Sequence, erro
 		return nil, err
 	}
 	s := &Sequence{Name: name, dev: d, cmd: cmd, hazards: map[vk.Buffer]*hazardState{}}
-	if err := check(vk.BeginCommandBuffer(cmd, &vk.CommandBufferBeginInfo{SType: vk.StructureTypeCommandBufferBeginInfo}), "vkBeginCommandBuffer "+name); err != nil {
+	// Simultaneous use: Device.Submit may queue a replay while the
+	// previous one is still pending (a training step behind the last).
+	if err := check(vk.BeginCommandBuffer(cmd, &vk.CommandBufferBeginInfo{
+		SType: vk.StructureTypeCommandBufferBeginInfo,
+		Flags: vk.CommandBufferUsageFlags(vk.CommandBufferUsageSimultaneousUseBit),
+	}), "vkBeginCommandBuffer "+name); err != nil {
 		s.Release()
 		return nil, err
 	}
@@ -448,6 +454,9 @@ func (d *Device) Run(s *Sequence) error {
 	}
 	if s.released {
 		return fmt.Errorf("engine: run of released sequence %s", s.Name)
+	}
+	if s.inFlight > 0 {
+		return fmt.Errorf("engine: run of sequence %s while it is pending: wait for it first", s.Name)
 	}
 	if err := d.runHostSteps(s); err != nil {
 		return err

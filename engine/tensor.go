@@ -82,7 +82,24 @@ func (d *Device) NewTensor(name string, dt DType, shape ...int) (t *Tensor, err 
 	return t, err
 }
 
+// NewHostTensor allocates a tensor in host-visible memory (system memory
+// on discrete GPUs) that Upload writes directly, without a staging copy or
+// a wait for the device. It is meant for inputs written while the device
+// runs other work and copied into device tensors by a recorded Copy (the
+// double-buffered batches of a training loop); kernels reading it directly
+// would read over the bus on discrete GPUs.
+func (d *Device) NewHostTensor(name string, dt DType, shape ...int) (t *Tensor, err error) {
+	withoutGC(func() { t, err = d.newTensorIn(name, dt, d.memTypeHost, true, shape) })
+	return t, err
+}
+
 func (d *Device) newTensor(name string, dt DType, shape ...int) (*Tensor, error) {
+	return d.newTensorIn(name, dt, d.memTypeMain, d.mainMapped, shape)
+}
+
+// newTensorIn allocates a tensor in memory type memType, host-mapped when
+// mapped is set.
+func (d *Device) newTensorIn(name string, dt DType, memType uint32, mapped bool, shape []int) (*Tensor, error) {
 	n := 1
 	for _, s := range shape {
 		if s <= 0 {
@@ -114,11 +131,11 @@ func (d *Device) newTensor(name string, dt DType, shape ...int) (*Tensor, error)
 	var req vk.MemoryRequirements
 	vk.GetBufferMemoryRequirements(d.handle, buf, &req)
 	req.Deref()
-	if req.MemoryTypeBits&(1<<d.memTypeMain) == 0 {
+	if req.MemoryTypeBits&(1<<memType) == 0 {
 		vk.DestroyBuffer(d.handle, buf, nil)
-		return nil, fmt.Errorf("engine: tensor %s: buffer cannot live in memory type %d", name, d.memTypeMain)
+		return nil, fmt.Errorf("engine: tensor %s: buffer cannot live in memory type %d", name, memType)
 	}
-	a := d.arenaFor(d.memTypeMain, d.mainMapped)
+	a := d.arenaFor(memType, mapped)
 	blk, off, err := a.alloc(uint64(req.Size), uint64(req.Alignment))
 	if err != nil {
 		vk.DestroyBuffer(d.handle, buf, nil)

@@ -64,12 +64,15 @@ func (o *AdamW) Record(s *engine.Sequence) {
 
 // SetStep sets the learning rate and the bias corrections of update
 // step+1.
-func (o *AdamW) SetStep(step int, lr float64) error {
+func (o *AdamW) SetStep(step int, lr float64) error { return o.SetStepIn(o.hyper, step, lr) }
+
+// SetStepIn writes SetStep's values into dst.
+func (o *AdamW) SetStepIn(dst *engine.Tensor, step int, lr float64) error {
 	if err := o.checkStep(step, lr); err != nil {
 		return err
 	}
 	t := float64(step + 1)
 	bc1 := 1 - math.Pow(o.cfg.Beta1, t)
 	bc2 := 1 - math.Pow(o.cfg.Beta2, t)
-	return setHyper(o.hyper, lr, lr/bc1, 1/math.Sqrt(bc2))
+	return setHyper(dst, lr, lr/bc1, 1/math.Sqrt(bc2))
 }

@@ -101,15 +101,23 @@ func (e *EMA) DecayAt(step int) float64 {
 // SetStep sets the decay of the next update, step (counted from 0). Call
 // it before each run of a sequence holding Record when Warmup is on; without
 // warmup the decay never changes.
-func (e *EMA) SetStep(step int) error {
+func (e *EMA) SetStep(step int) error { return e.SetStepIn(e.hyper, step) }
+
+// SetStepIn writes SetStep's value into dst, a tensor shaped like
+// StepTensor that a sequence copies into it before the update.
+func (e *EMA) SetStepIn(dst *engine.Tensor, step int) error {
 	if e.freed {
 		return fmt.Errorf("optim: ema: SetStep after Free")
 	}
 	if step < 0 {
 		return fmt.Errorf("optim: ema: step %d is negative; steps count updates already applied, from 0", step)
 	}
-	return setHyper(e.hyper, 1-e.DecayAt(step))
+	return setHyper(dst, 1-e.DecayAt(step))
 }
+
+// StepTensor is the per-step tensor SetStep writes and Record's update
+// reads.
+func (e *EMA) StepTensor() *engine.Tensor { return e.hyper }
 
 // Record adds one update of the averages from the live tensors to s.
 func (e *EMA) Record(s *engine.Sequence) {

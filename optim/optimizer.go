@@ -21,6 +21,14 @@ type Optimizer interface {
 	Name() string
 	Record(s *engine.Sequence)
 	SetStep(step int, lr float64) error
+	// SetStepIn writes what SetStep would into dst, a tensor shaped like
+	// StepTensor (a host tensor that a sequence copies into StepTensor
+	// before the update: the next step's values, written while the
+	// current step still reads StepTensor).
+	SetStepIn(dst *engine.Tensor, step int, lr float64) error
+	// StepTensor is the per-step tensor SetStep writes and the recorded
+	// update reads.
+	StepTensor() *engine.Tensor
 	State() []NamedTensor
 	Free()
 }
@@ -156,6 +164,9 @@ func (b *base) record(s *engine.Sequence, kernel string, push func(g Group) any)
 		}
 	}
 }
+
+// StepTensor is the per-step tensor the recorded update reads.
+func (b *base) StepTensor() *engine.Tensor { return b.hyper }
 
 // checkStep rejects use after Free, a negative step or a learning rate that is negative or
 // not finite.

@@ -69,9 +69,12 @@ func (o *SGD) Record(s *engine.Sequence) {
 }
 
 // SetStep sets the learning rate of the next update.
-func (o *SGD) SetStep(step int, lr float64) error {
+func (o *SGD) SetStep(step int, lr float64) error { return o.SetStepIn(o.hyper, step, lr) }
+
+// SetStepIn writes SetStep's values into dst.
+func (o *SGD) SetStepIn(dst *engine.Tensor, step int, lr float64) error {
 	if err := o.checkStep(step, lr); err != nil {
 		return err
 	}
-	return setHyper(o.hyper, lr)
+	return setHyper(dst, lr)
 }

@@ -2,7 +2,11 @@
 // Algorithm 1: for each progressive stage, set the image size and the
 // regularization (dropout, RandAugment magnitude, mixup alpha) and record
 // the network once; for each batch, upload, run forward + backward +
-// optimizer + EMA as one replayed command buffer, and log.
+// optimizer + EMA as one replayed command buffer, and log. A single process
+// keeps the next step queued behind the running one (pipeline.go: two host
+// slots for inputs and metrics, the loss read a step late) and drains the
+// queue wherever the state must be one step's: checkpoints, snapshots,
+// evaluation, an interruption, hooks.
 //
 // It also owns what a run leaves in its output directory: metrics.jsonl
 // (one JSON object per training step or evaluation), snapshot.json (recent

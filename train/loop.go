@@ -418,7 +418,17 @@ func (r *run) trainEpoch(ctx context.Context, g *net.Graph, stage progressive.St
 		}
 		loader.Close()
 	}()
-	last := time.Now()
+	var feed *inputFeed // nil: every step waits before the next batch is read
+	if pipelineSteps && !r.comm.Distributed() {
+		if feed, err = newInputFeed(r.dev, g, r.opt, r.ema); err != nil {
+			return err
+		}
+		defer feed.free()
+	}
+	clock := stepClock{last: time.Now()}
+	var inFlight *engine.Pending // the step the device runs while the host prepares the next
+	var running pendingStep
+	defer func() { inFlight.Wait() }() // an early return leaves the device idle
 	for b := 0; ; b++ {
 		batch, err := loader.Next()
 		if errors.Is(err, io.EOF) {
@@ -431,77 +441,183 @@ func (r *run) trainEpoch(ctx context.Context, g *net.Graph, stage progressive.St
 			loader.Release(batch) // done before the checkpoint this run resumed from
 			continue
 		}
-		if err := r.upload(g, batch); err != nil {
+		step := pendingStep{batch: b, epochF: float64(epoch) + float64(b)/float64(r.perEpoch)}
+		step.lr = r.lr.At(step.epochF)
+		if feed == nil {
+			err := r.upload(g, batch)
 			loader.Release(batch)
-			return err
+			if err != nil {
+				return err
+			}
+			if err := r.setStepState(g, step.lr); err != nil {
+				return err
+			}
+			if err := g.Run(); err != nil {
+				return err
+			}
+			step.actions, step.checkpoint = true, r.ckpts.stepDone(r.pos.Step+1, b+1 == r.perEpoch)
+			if err := r.finishStep(ctx, g, stage, epoch, step, g.Loss, g.Correct, &clock, res); err != nil {
+				return err
+			}
+			continue
 		}
+		// This step follows the one in flight, if any: it will be step
+		// r.pos.Step+1 once that one is counted.
+		done := r.pos.Step
+		if inFlight != nil {
+			done++
+		}
+		step.slot, err = feed.load(batch, stepInputs{step: done, lr: step.lr, seed: r.cfg.Seed, firstSeed: uint32(r.comm.Rank() * r.localBatch())})
 		loader.Release(batch)
-		epochF := float64(epoch) + float64(b)/float64(r.perEpoch)
-		lr := r.lr.At(epochF)
-		if err := r.opt.SetStep(r.pos.Step, lr); err != nil {
+		if err != nil {
 			return err
 		}
-		if r.ema != nil {
-			if err := r.ema.SetStep(r.pos.Step); err != nil {
+		if inFlight != nil && running.actions {
+			// Hooks, checkpoints, snapshots and an interruption need the
+			// running step finished and the next one not yet started.
+			if err := r.finishInFlight(ctx, &inFlight, feed, g, stage, epoch, running, &clock, res); err != nil {
 				return err
 			}
 		}
-		if err := g.SetRNGAt(cfg.Seed, uint32(r.pos.Step), uint32(r.comm.Rank()*r.localBatch())); err != nil {
-			return err
-		}
-		if err := g.Run(); err != nil {
-			return err
-		}
-		loss, acc, err := readLoss(g)
+		next, err := feed.submit(r.dev, step.slot)
 		if err != nil {
 			return err
 		}
-		global, err := r.allReduceStep(g, loss, acc, ctx.Err() != nil)
-		if err != nil {
+		if inFlight != nil { // its loss is read while the new step runs
+			if err := r.finishInFlight(ctx, &inFlight, feed, g, stage, epoch, running, &clock, res); err != nil {
+				inFlight = next
+				return err
+			}
+		}
+		inFlight, running = next, step
+		// Decided now, before the next step is queued behind this one.
+		running.checkpoint = r.ckpts.stepDone(done+1, b+1 == r.perEpoch)
+		running.actions = running.checkpoint || r.snapshotDue(done+1) || ctx.Err() != nil || r.hooked()
+	}
+	if inFlight != nil { // the epoch's last step
+		running.actions = true
+		return r.finishInFlight(ctx, &inFlight, feed, g, stage, epoch, running, &clock, res)
+	}
+	return nil
+}
+
+// pendingStep is what the loop keeps of a submitted step until its loss is
+// read.
+type pendingStep struct {
+	batch  int     // index in the epoch
+	epochF float64 // epoch + fraction done when it started
+	lr     float64
+	slot   int // the input feed's slot
+	// actions says the step is followed by hooks and may be by a
+	// checkpoint, a snapshot or an interruption: the next step is queued
+	// only once it is finished. A step without them has its loss read
+	// while the next one runs.
+	actions bool
+	// checkpoint says a mid-epoch checkpoint is due after it.
+	checkpoint bool
+}
+
+// stepClock times steps for the images-per-second metric.
+type stepClock struct{ last time.Time }
+
+// hooked says a test or caller watches every step (AfterStep), which
+// sees the device idle with no later step queued, or the step is profiled
+// (its timestamps are read before it runs again).
+func (r *run) hooked() bool { return r.cfg.AfterStep != nil || afterStepHook != nil || r.cfg.Profile }
+
+// snapshotDue says a snapshot follows the step that makes step count n.
+func (r *run) snapshotDue(n int) bool {
+	return r.cfg.SnapshotEvery > 0 && n%r.cfg.SnapshotEvery == 0 && r.leader()
+}
+
+// finishInFlight waits for the queued step and finishes it (finishStep)
+// from the loss and accuracy it copied to its slot.
+func (r *run) finishInFlight(ctx context.Context, inFlight **engine.Pending, feed *inputFeed, g *net.Graph, stage progressive.Stage, epoch int, step pendingStep, clock *stepClock, res *Result) error {
+	err := (*inFlight).Wait()
+	*inFlight = nil
+	if err != nil {
+		return err
+	}
+	loss, correct := feed.metrics(step.slot)
+	return r.finishStep(ctx, g, stage, epoch, step, loss, correct, clock, res)
+}
+
+// setStepState writes what the recorded step reads besides its batch: the
+// learning rate and step of the optimizer and EMA and the dropout seed. The
+// device must be idle (the previous step done).
+func (r *run) setStepState(g *net.Graph, lr float64) error {
+	if err := r.opt.SetStep(r.pos.Step, lr); err != nil {
+		return err
+	}
+	if r.ema != nil {
+		if err := r.ema.SetStep(r.pos.Step); err != nil {
 			return err
 		}
-		loss, acc = global.loss, global.top1
-		if math.IsNaN(loss) || math.IsInf(loss, 0) {
-			return fmt.Errorf("train: loss became %v at step %d (epoch %d): stopping; the last good checkpoint in %s is kept. Lower --lr or raise --warmup-epochs", loss, r.pos.Step, epoch, cfg.OutDir)
-		}
-		r.pos.Step++
-		r.pos.Batch = b + 1
-		r.pos.Epoch = epoch
-		res.Steps++
-		res.Losses = append(res.Losses, loss)
-		nowT := time.Now()
-		ips := float64(cfg.BatchSize) / nowT.Sub(last).Seconds()
-		last = nowT
-		if err := r.metrics.write(TrainRecord{Kind: "train", Time: now(), Step: r.pos.Step, Epoch: epochF, Stage: stage.Index,
-			ImageSize: stage.ImageSize, LR: lr, Loss: loss, Top1: acc, ImgPerSec: ips, ReduceMS: global.reduceMS}); err != nil {
+	}
+	return g.SetRNGAt(r.cfg.Seed, uint32(r.pos.Step), uint32(r.comm.Rank()*r.localBatch()))
+}
+
+// finishStep reads a finished step's loss and accuracy from loss and
+// correct (all-reduced across ranks), stops on a NaN loss, advances the
+// position and logs the step. With step.actions (no later step queued, the
+// device idle) it then runs the hooks and writes the snapshot, the
+// checkpoint (step.checkpoint) and an interruption's checkpoint due, which
+// so hold exactly the state after this step.
+func (r *run) finishStep(ctx context.Context, g *net.Graph, stage progressive.Stage, epoch int, step pendingStep, lossT, correctT *engine.Tensor, clock *stepClock, res *Result) error {
+	cfg := r.cfg
+	b := step.batch
+	loss, acc, err := readLoss(lossT, correctT, g.Config.Batch)
+	if err != nil {
+		return err
+	}
+	global, err := r.allReduceStep(g, loss, acc, ctx.Err() != nil)
+	if err != nil {
+		return err
+	}
+	loss, acc = global.loss, global.top1
+	if math.IsNaN(loss) || math.IsInf(loss, 0) {
+		return fmt.Errorf("train: loss became %v at step %d (epoch %d): stopping; the last good checkpoint in %s is kept. Lower --lr or raise --warmup-epochs", loss, r.pos.Step, epoch, cfg.OutDir)
+	}
+	r.pos.Step++
+	r.pos.Batch = b + 1
+	r.pos.Epoch = epoch
+	res.Steps++
+	res.Losses = append(res.Losses, loss)
+	nowT := time.Now()
+	ips := float64(cfg.BatchSize) / nowT.Sub(clock.last).Seconds()
+	clock.last = nowT
+	if err := r.metrics.write(TrainRecord{Kind: "train", Time: now(), Step: r.pos.Step, Epoch: step.epochF, Stage: stage.Index,
+		ImageSize: stage.ImageSize, LR: step.lr, Loss: loss, Top1: acc, ImgPerSec: ips, ReduceMS: global.reduceMS}); err != nil {
+		return err
+	}
+	r.bar.update(r.pos.Step, stage.Index, len(r.sched.Stages), stage.ImageSize, epoch, cfg.Epochs, b+1, r.perEpoch, loss, acc, ips)
+	if !step.actions {
+		return nil
+	}
+	if cfg.AfterStep != nil {
+		cfg.AfterStep(r.pos.Step, loss)
+	}
+	if afterStepHook != nil {
+		afterStepHook(r)
+	}
+	if r.snapshotDue(r.pos.Step) {
+		r.snapshot(g, stage)
+	}
+	stop := r.stopRequested(ctx, global)
+	if step.checkpoint && !stop {
+		if err := r.checkpoint(false); err != nil {
 			return err
 		}
-		r.bar.update(r.pos.Step, stage.Index, len(r.sched.Stages), stage.ImageSize, epoch, cfg.Epochs, b+1, r.perEpoch, loss, acc, ips)
-		if cfg.AfterStep != nil {
-			cfg.AfterStep(r.pos.Step, loss)
-		}
-		if afterStepHook != nil {
-			afterStepHook(r)
-		}
-		if cfg.SnapshotEvery > 0 && r.pos.Step%cfg.SnapshotEvery == 0 && r.leader() {
+	}
+	if stop {
+		if r.leader() {
 			r.snapshot(g, stage)
 		}
-		stop := r.stopRequested(ctx, global)
-		if r.ckpts.stepDone(r.pos.Step, b+1 == r.perEpoch) && !stop {
-			if err := r.checkpoint(false); err != nil {
-				return err
-			}
+		if err := r.checkpoint(false); err != nil {
+			return err
 		}
-		if stop {
-			if r.leader() {
-				r.snapshot(g, stage)
-			}
-			if err := r.checkpoint(false); err != nil {
-				return err
-			}
-			r.bar.println("interrupted at step %d: checkpoint written to %s", r.pos.Step, cfg.OutDir)
-			return ErrInterrupted
-		}
+		r.bar.println("interrupted at step %d: checkpoint written to %s", r.pos.Step, cfg.OutDir)
+		return ErrInterrupted
 	}
 	return nil
 }
@@ -537,17 +653,19 @@ func (r *run) upload(g *net.Graph, b *data.Batch) error {
 	return g.Labels.Upload(b.Labels)
 }
 
-// readLoss reads the step's mean loss and top-1 batch accuracy.
-func readLoss(g *net.Graph) (float64, float64, error) {
+// readLoss reads a step's mean loss and top-1 batch accuracy from the
+// graph's loss and correct-count tensors, or from the copies a pipelined
+// step made of them.
+func readLoss(lossT, correctT *engine.Tensor, batch int) (float64, float64, error) {
 	var loss [1]float32
 	var correct [2]float32
-	if err := g.Loss.Download(loss[:]); err != nil {
+	if err := lossT.Download(loss[:]); err != nil {
 		return 0, 0, err
 	}
-	if err := g.Correct.Download(correct[:]); err != nil {
+	if err := correctT.Download(correct[:]); err != nil {
 		return 0, 0, err
 	}
-	return float64(loss[0]), float64(correct[0]) / float64(g.Config.Batch), nil
+	return float64(loss[0]), float64(correct[0]) / float64(batch), nil
 }
 
 // endEpoch evaluates, writes a checkpoint (and best.safetensors on a new
