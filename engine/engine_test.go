@@ -24,24 +24,7 @@ func TestRoundTrip(t *testing.T) {
 	d := enginetest.Open(t)
 	r := rand.New(rand.NewPCG(1, 2))
 	for _, n := range []int{1, 3, 7, 1001, 3 << 20} {
-		x, err := d.NewTensor("x", engine.Float32, n)
-		if err != nil {
-			t.Fatal(err)
-		}
-		in := randFloats(r, n)
-		if err := x.Upload(in); err != nil {
-			t.Fatal(err)
-		}
-		out, err := x.Floats()
-		if err != nil {
-			t.Fatal(err)
-		}
-		for i := range in {
-			if in[i] != out[i] {
-				t.Fatalf("n=%d: element %d: got %v want %v", n, i, out[i], in[i])
-			}
-		}
-		x.Free()
+		checkRoundTrip(t, d, r, n)
 	}
 	b, err := d.NewTensor("bytes", engine.Uint8, 5, 3)
 	if err != nil {
@@ -479,4 +462,28 @@ func TestDefaultPrefersDiscrete(t *testing.T) {
 	if _, err := engine.SelectDevice(devs, "i"); err == nil || !strings.Contains(err.Error(), "more than one") {
 		t.Fatalf("ambiguous name: %v", err)
 	}
+}
+
+// checkRoundTrip uploads n random floats to a new tensor on d and checks
+// that they download bit for bit.
+func checkRoundTrip(t *testing.T, d *engine.Device, r *rand.Rand, n int) {
+	t.Helper()
+	x, err := d.NewTensor("x", engine.Float32, n)
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := randFloats(r, n)
+	if err := x.Upload(in); err != nil {
+		t.Fatal(err)
+	}
+	out, err := x.Floats()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range in {
+		if in[i] != out[i] {
+			t.Fatalf("n=%d: element %d: got %v want %v", n, i, out[i], in[i])
+		}
+	}
+	x.Free()
 }

@@ -21,24 +21,7 @@ func TestForcedStaging(t *testing.T) {
 	}
 	r := rand.New(rand.NewPCG(3, 4))
 	for _, n := range []int{1, 5, 1001, 17<<20 + 3} {
-		x, err := d.NewTensor("x", engine.Float32, n)
-		if err != nil {
-			t.Fatal(err)
-		}
-		in := randFloats(r, n)
-		if err := x.Upload(in); err != nil {
-			t.Fatal(err)
-		}
-		out, err := x.Floats()
-		if err != nil {
-			t.Fatal(err)
-		}
-		for i := range in {
-			if in[i] != out[i] {
-				t.Fatalf("n=%d: element %d: got %v want %v", n, i, out[i], in[i])
-			}
-		}
-		x.Free()
+		checkRoundTrip(t, d, r, n)
 		if n == 5 {
 			if s := d.Memory().Staging; s > 256<<10 {
 				t.Errorf("after 20-byte transfers, %d bytes of staging are held", s)
