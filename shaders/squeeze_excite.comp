@@ -293,7 +293,25 @@ void main() {
     for (uint k = 0; k < RT; k++) {
         acc[k] = vec4(0.0);
     }
-    for (uint o = 0; o < pc.out_features; o++) {
+    uint o = 0;
+    if ((pc.out_features & 3u) == 0) {
+        // dy rows are whole texels: four outputs per dy fetch, added in
+        // the same order as the loop below.
+        for (; o < pc.out_features; o += 4u) {
+            vec4 w0 = texelFetch(w4, int(o * per + it));
+            vec4 w1 = texelFetch(w4, int((o + 1u) * per + it));
+            vec4 w2 = texelFetch(w4, int((o + 2u) * per + it));
+            vec4 w3 = texelFetch(w4, int((o + 3u) * per + it));
+            for (uint k = 0; k < RT; k++) {
+                vec4 g = texelFetch(dy4, int((dyr[k] + o) >> 2));
+                acc[k] += g.x * w0;
+                acc[k] += g.y * w1;
+                acc[k] += g.z * w2;
+                acc[k] += g.w * w3;
+            }
+        }
+    }
+    for (; o < pc.out_features; o++) {
         vec4 wv = texelFetch(w4, int(o * per + it));
         for (uint k = 0; k < RT; k++) {
             acc[k] += fetch1(dy4, dyr[k] + o) * wv;
@@ -365,10 +383,21 @@ void main() {
     for (uint k = 0; k < OT; k++) {
         acc[k] = vec4(0.0);
     }
-    for (uint r = 0; r < pc.n; r++) {
-        vec4 xv = texelFetch(x4, int(r * per + it));
-        for (uint k = 0; k < OT; k++) {
-            acc[k] += fetch1(dy4, r * pc.out_features + os[k]) * xv;
+    if ((pc.out_features & 3u) == 0) {
+        // The tile's four dy values of a row are one texel.
+        for (uint r = 0; r < pc.n; r++) {
+            vec4 xv = texelFetch(x4, int(r * per + it));
+            vec4 g = texelFetch(dy4, int((r * pc.out_features + o0) >> 2));
+            for (uint k = 0; k < OT; k++) {
+                acc[k] += g[k] * xv;
+            }
+        }
+    } else {
+        for (uint r = 0; r < pc.n; r++) {
+            vec4 xv = texelFetch(x4, int(r * per + it));
+            for (uint k = 0; k < OT; k++) {
+                acc[k] += fetch1(dy4, r * pc.out_features + os[k]) * xv;
+            }
         }
     }
     for (uint k = 0; k < OT; k++) {
