@@ -172,6 +172,12 @@ func ChannelScaleBackward(s *engine.Sequence, dx, dsc, dy, x, sc *engine.Tensor)
 	s.Dispatch1D(k, rows*int(lanes), shaders.ChannelScaleBackwardPush{Rows: uint32(rows), Len: uint32(hw), Scale: 1}, dx, dsc, dy, x, sc)
 }
 
+// linearRowTile is how many rows of the batch (forward, dx) or of the
+// weight (dw) one invocation of the linear kernels computes, so that each
+// weight (or input) element is fetched once per tile; it matches RT and OT in
+// shaders/squeeze_excite.comp.
+const linearRowTile = 4
+
 // LinearForward records a fully connected layer (the SE FCs and the
 // classifier head), y = x w^T + b, with x [N,In], w [Out,In], b [Out] or nil,
 // y [N,Out] (x, w and y may also be [rows, cols, 1, 1]):
@@ -201,14 +207,15 @@ func LinearForward(s *engine.Sequence, y, x, w, b *engine.Tensor) {
 	lanes := rowLanes(s.Device(), ceilDiv(in, 4))
 	specs := []engine.Spec{seLocal, {ID: 1, Value: lanes}, {ID: 2, Value: aligned}}
 	push := shaders.LinearForwardPush{N: uint32(n), InFeatures: uint32(in), OutFeatures: uint32(out)}
+	groups := ceilDiv(n, linearRowTile) * out * int(lanes)
 	if b == nil {
-		s.Dispatch1D(s.Kernel("linear_forward", specs...), n*out*int(lanes), push, y, x, w)
+		s.Dispatch1D(s.Kernel("linear_forward", specs...), groups, push, y, x, w)
 		return
 	}
 	if !dtypeIs(s, op, "b", b, engine.Float32) || !wantShape(s, op, "b", b, out) {
 		return
 	}
-	s.Dispatch1D(s.Kernel("linear_forward_bias", specs...), n*out*int(lanes), shaders.LinearForwardBiasPush(push), y, x, w, b)
+	s.Dispatch1D(s.Kernel("linear_forward_bias", specs...), groups, shaders.LinearForwardBiasPush(push), y, x, w, b)
 }
 
 // LinearBackward records the gradients of LinearForward (all overwritten):
@@ -245,15 +252,15 @@ func LinearBackward(s *engine.Sequence, dx, dw, db, dy, x, w *engine.Tensor) {
 	push := shaders.LinearBackwardWeightPush{N: uint32(n), InFeatures: uint32(in), OutFeatures: uint32(out)}
 	if dx != nil {
 		if in%4 == 0 {
-			s.Dispatch1D(s.Kernel("linear_backward_data_vec4", seLocal), n*in/4, shaders.LinearBackwardDataVec4Push(push), dx, dy, w)
+			s.Dispatch1D(s.Kernel("linear_backward_data_vec4", seLocal), ceilDiv(n, linearRowTile)*in/4, shaders.LinearBackwardDataVec4Push(push), dx, dy, w)
 		} else {
-			s.Dispatch1D(s.Kernel("linear_backward_data", seLocal), n*in, shaders.LinearBackwardDataPush(push), dx, dy, w)
+			s.Dispatch1D(s.Kernel("linear_backward_data", seLocal), ceilDiv(n, linearRowTile)*in, shaders.LinearBackwardDataPush(push), dx, dy, w)
 		}
 	}
 	if in%4 == 0 {
-		s.Dispatch1D(s.Kernel("linear_backward_weight_vec4", seLocal), out*in/4, shaders.LinearBackwardWeightVec4Push(push), dw, dy, x)
+		s.Dispatch1D(s.Kernel("linear_backward_weight_vec4", seLocal), ceilDiv(out, linearRowTile)*in/4, shaders.LinearBackwardWeightVec4Push(push), dw, dy, x)
 	} else {
-		s.Dispatch1D(s.Kernel("linear_backward_weight", seLocal), out*in, push, dw, dy, x)
+		s.Dispatch1D(s.Kernel("linear_backward_weight", seLocal), ceilDiv(out, linearRowTile)*in, push, dw, dy, x)
 	}
 	if db != nil {
 		s.Dispatch1D(s.Kernel("linear_backward_bias", seLocal), out, shaders.LinearBackwardBiasPush{N: uint32(n), OutFeatures: uint32(out)}, db, dy)

@@ -140,6 +140,7 @@ func TestLinear(t *testing.T) {
 		{8, 32, 768, true, true}, // SE expand
 		{2, 1280, 1000, true, false},
 		{3, 1280, 10, true, false},
+		{5, 12, 7, false, false}, // two row tiles, the second partial
 	}
 	for _, c := range cases {
 		t.Run(fmt.Sprintf("%dx%d->%d", c.n, c.in, c.out), func(t *testing.T) {

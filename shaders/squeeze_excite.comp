@@ -172,7 +172,10 @@ void main() {
 }
 
 #elif defined(LINEAR_FORWARD)
-// y[r,o] = b[o] + sum_i x[r,i] * w[o,i]; LANES invocations per output.
+// y[r,o] = b[o] + sum_i x[r,i] * w[o,i]. LANES invocations share one output
+// column o for a tile of RT batch rows: each weight texel is fetched once per
+// tile (not once per row), neighbouring lanes read neighbouring texels, and
+// the RT dot products are combined across the lanes in a fixed order.
 layout(push_constant) uniform Push {
     uint n;
     uint in_features;
@@ -185,43 +188,74 @@ layout(binding = 2) uniform samplerBuffer w4;
 layout(binding = 3) uniform samplerBuffer b4;
 #endif
 
+const uint RT = 4u; // batch rows per tile
+
 void main() {
     uint gid = linear_invocation();
     uint idx = gid / LANES;
     uint lane = gid % LANES;
-    bool live = idx < pc.n * pc.out_features;
-    float acc = 0.0;
+    uint tiles = (pc.n + RT - 1u) / RT;
+    bool live = idx < tiles * pc.out_features;
+    float acc[RT];
+    for (uint k = 0; k < RT; k++) {
+        acc[k] = 0.0;
+    }
+    uint r0 = 0, o = 0;
     if (live) {
-        uint r = idx / pc.out_features;
-        uint o = idx % pc.out_features;
-        uint xr = r * pc.in_features;
+        r0 = (idx / pc.out_features) * RT;
+        o = idx % pc.out_features;
+        // Rows past the batch reuse its last row; their sums are not written.
+        uint xr[RT];
+        for (uint k = 0; k < RT; k++) {
+            xr[k] = min(r0 + k, pc.n - 1u) * pc.in_features;
+        }
         uint wr = o * pc.in_features;
         if (ALIGNED != 0) {
-            vec4 a4 = vec4(0.0);
-            uint xt = xr >> 2, wt = wr >> 2;
-            for (uint t = lane; t < (pc.in_features >> 2); t += LANES) {
-                a4 += texelFetch(x4, int(xt + t)) * texelFetch(w4, int(wt + t));
+            vec4 a4[RT];
+            for (uint k = 0; k < RT; k++) {
+                a4[k] = vec4(0.0);
             }
-            acc = (a4.x + a4.y) + (a4.z + a4.w);
+            uint wt = wr >> 2;
+            for (uint t = lane; t < (pc.in_features >> 2); t += LANES) {
+                vec4 wv = texelFetch(w4, int(wt + t));
+                for (uint k = 0; k < RT; k++) {
+                    a4[k] += texelFetch(x4, int((xr[k] >> 2) + t)) * wv;
+                }
+            }
+            for (uint k = 0; k < RT; k++) {
+                acc[k] = (a4[k].x + a4[k].y) + (a4[k].z + a4[k].w);
+            }
         } else {
             for (uint i = lane; i < pc.in_features; i += LANES) {
-                acc += fetch1(x4, xr + i) * fetch1(w4, wr + i);
+                float wv = fetch1(w4, wr + i);
+                for (uint k = 0; k < RT; k++) {
+                    acc[k] += fetch1(x4, xr[k] + i) * wv;
+                }
             }
         }
     }
-    acc = laneSum(acc);
+    for (uint k = 0; k < RT; k++) {
+        acc[k] = laneSum(acc[k]);
+    }
     if (live && lane == 0) {
 #ifdef BIAS
-        acc += fetch1(b4, idx % pc.out_features);
+        float bias = fetch1(b4, o);
+#else
+        float bias = 0.0;
 #endif
-        y[idx] = acc;
+        for (uint k = 0; k < RT; k++) {
+            if (r0 + k < pc.n) {
+                y[(r0 + k) * pc.out_features + o] = acc[k] + bias;
+            }
+        }
     }
 }
 
 #elif defined(LINEAR_BACKWARD_DATA)
 // dx[r,i] = sum_o dy[r,o] * w[o,i]; one invocation per dx element (four
-// neighbouring elements in the _vec4 variant, In % 4 == 0), so that
-// neighbouring invocations read neighbouring weights.
+// neighbouring elements in the _vec4 variant, In % 4 == 0) for a tile of RT
+// batch rows, so that neighbouring invocations read neighbouring weights and
+// each weight is fetched once per tile.
 layout(push_constant) uniform Push {
     uint n;
     uint in_features;
@@ -235,37 +269,82 @@ layout(std430, binding = 0) writeonly buffer DX { float dx[]; };
 layout(binding = 1) uniform samplerBuffer dy4;
 layout(binding = 2) uniform samplerBuffer w4;
 
+const uint RT = 4u; // batch rows per tile
+
 void main() {
     uint idx = linear_invocation();
 #ifdef VEC4
     uint per = pc.in_features >> 2;
-    if (idx >= pc.n * per) {
-        return;
-    }
-    uint r = idx / per;
-    uint it = idx % per;
-    vec4 acc = vec4(0.0);
-    for (uint o = 0; o < pc.out_features; o++) {
-        acc += fetch1(dy4, r * pc.out_features + o) * texelFetch(w4, int(o * per + it));
-    }
-    dx4[idx] = acc;
 #else
-    if (idx >= pc.n * pc.in_features) {
+    uint per = pc.in_features;
+#endif
+    uint tiles = (pc.n + RT - 1u) / RT;
+    if (idx >= tiles * per) {
         return;
     }
-    uint r = idx / pc.in_features;
-    uint i = idx % pc.in_features;
-    float acc = 0.0;
-    for (uint o = 0; o < pc.out_features; o++) {
-        acc += fetch1(dy4, r * pc.out_features + o) * fetch1(w4, o * pc.in_features + i);
+    uint r0 = (idx / per) * RT;
+    uint it = idx % per;
+    uint dyr[RT];
+    for (uint k = 0; k < RT; k++) {
+        dyr[k] = min(r0 + k, pc.n - 1u) * pc.out_features;
     }
-    dx[idx] = acc;
+#ifdef VEC4
+    vec4 acc[RT];
+    for (uint k = 0; k < RT; k++) {
+        acc[k] = vec4(0.0);
+    }
+    uint o = 0;
+    if ((pc.out_features & 3u) == 0) {
+        // dy rows are whole texels: four outputs per dy fetch, added in
+        // the same order as the loop below.
+        for (; o < pc.out_features; o += 4u) {
+            vec4 w0 = texelFetch(w4, int(o * per + it));
+            vec4 w1 = texelFetch(w4, int((o + 1u) * per + it));
+            vec4 w2 = texelFetch(w4, int((o + 2u) * per + it));
+            vec4 w3 = texelFetch(w4, int((o + 3u) * per + it));
+            for (uint k = 0; k < RT; k++) {
+                vec4 g = texelFetch(dy4, int((dyr[k] + o) >> 2));
+                acc[k] += g.x * w0;
+                acc[k] += g.y * w1;
+                acc[k] += g.z * w2;
+                acc[k] += g.w * w3;
+            }
+        }
+    }
+    for (; o < pc.out_features; o++) {
+        vec4 wv = texelFetch(w4, int(o * per + it));
+        for (uint k = 0; k < RT; k++) {
+            acc[k] += fetch1(dy4, dyr[k] + o) * wv;
+        }
+    }
+    for (uint k = 0; k < RT; k++) {
+        if (r0 + k < pc.n) {
+            dx4[(r0 + k) * per + it] = acc[k];
+        }
+    }
+#else
+    float acc[RT];
+    for (uint k = 0; k < RT; k++) {
+        acc[k] = 0.0;
+    }
+    for (uint o = 0; o < pc.out_features; o++) {
+        float wv = fetch1(w4, o * per + it);
+        for (uint k = 0; k < RT; k++) {
+            acc[k] += fetch1(dy4, dyr[k] + o) * wv;
+        }
+    }
+    for (uint k = 0; k < RT; k++) {
+        if (r0 + k < pc.n) {
+            dx[(r0 + k) * per + it] = acc[k];
+        }
+    }
 #endif
 }
 
 #elif defined(LINEAR_BACKWARD_WEIGHT)
-// dw[o,i] = sum_r dy[r,o] * x[r,i]; the _vec4 variant (In % 4 == 0) computes
-// four neighbouring i per invocation.
+// dw[o,i] = sum_r dy[r,o] * x[r,i]; one invocation per dw element (four
+// neighbouring i in the _vec4 variant, In % 4 == 0) for a tile of OT output
+// rows, so that each x texel is fetched once per tile.
 layout(push_constant) uniform Push {
     uint n;
     uint in_features;
@@ -279,31 +358,69 @@ layout(std430, binding = 0) writeonly buffer DW { float dw[]; };
 layout(binding = 1) uniform samplerBuffer dy4;
 layout(binding = 2) uniform samplerBuffer x4;
 
+const uint OT = 4u; // output rows per tile
+
 void main() {
     uint idx = linear_invocation();
 #ifdef VEC4
     uint per = pc.in_features >> 2;
-    if (idx >= pc.out_features * per) {
-        return;
-    }
-    uint o = idx / per;
-    uint it = idx % per;
-    vec4 acc = vec4(0.0);
-    for (uint r = 0; r < pc.n; r++) {
-        acc += fetch1(dy4, r * pc.out_features + o) * texelFetch(x4, int(r * per + it));
-    }
-    dw4[idx] = acc;
 #else
-    if (idx >= pc.out_features * pc.in_features) {
+    uint per = pc.in_features;
+#endif
+    uint tiles = (pc.out_features + OT - 1u) / OT;
+    if (idx >= tiles * per) {
         return;
     }
-    uint o = idx / pc.in_features;
-    uint i = idx % pc.in_features;
-    float acc = 0.0;
-    for (uint r = 0; r < pc.n; r++) {
-        acc += fetch1(dy4, r * pc.out_features + o) * fetch1(x4, r * pc.in_features + i);
+    uint o0 = (idx / per) * OT;
+    uint it = idx % per;
+    // Output rows past the last reuse it; their sums are not written.
+    uint os[OT];
+    for (uint k = 0; k < OT; k++) {
+        os[k] = min(o0 + k, pc.out_features - 1u);
     }
-    dw[idx] = acc;
+#ifdef VEC4
+    vec4 acc[OT];
+    for (uint k = 0; k < OT; k++) {
+        acc[k] = vec4(0.0);
+    }
+    if ((pc.out_features & 3u) == 0) {
+        // The tile's four dy values of a row are one texel.
+        for (uint r = 0; r < pc.n; r++) {
+            vec4 xv = texelFetch(x4, int(r * per + it));
+            vec4 g = texelFetch(dy4, int((r * pc.out_features + o0) >> 2));
+            for (uint k = 0; k < OT; k++) {
+                acc[k] += g[k] * xv;
+            }
+        }
+    } else {
+        for (uint r = 0; r < pc.n; r++) {
+            vec4 xv = texelFetch(x4, int(r * per + it));
+            for (uint k = 0; k < OT; k++) {
+                acc[k] += fetch1(dy4, r * pc.out_features + os[k]) * xv;
+            }
+        }
+    }
+    for (uint k = 0; k < OT; k++) {
+        if (o0 + k < pc.out_features) {
+            dw4[(o0 + k) * per + it] = acc[k];
+        }
+    }
+#else
+    float acc[OT];
+    for (uint k = 0; k < OT; k++) {
+        acc[k] = 0.0;
+    }
+    for (uint r = 0; r < pc.n; r++) {
+        float xv = fetch1(x4, r * per + it);
+        for (uint k = 0; k < OT; k++) {
+            acc[k] += fetch1(dy4, r * pc.out_features + os[k]) * xv;
+        }
+    }
+    for (uint k = 0; k < OT; k++) {
+        if (o0 + k < pc.out_features) {
+            dw[(o0 + k) * per + it] = acc[k];
+        }
+    }
 #endif
 }
 
