@@ -32,32 +32,37 @@ type MemoryHeap struct {
 
 // DeviceInfo describes a physical device.
 type DeviceInfo struct {
-	Index                  int          `json:"index"`
-	Name                   string       `json:"name"`
-	VendorID               uint32       `json:"vendor_id"`
-	Vendor                 string       `json:"vendor"`
-	DeviceID               uint32       `json:"device_id"`
-	Type                   DeviceType   `json:"type"`
-	APIVersion             string       `json:"api_version"`
-	apiVersion             uint32       // packed
-	DriverVersion          uint32       `json:"driver_version"`
-	Heaps                  []MemoryHeap `json:"memory_heaps"`
-	SubgroupSize           uint32       `json:"subgroup_size"`
-	MaxWorkgroupSize       [3]uint32    `json:"max_workgroup_size"`
-	MaxWorkgroupInvocation uint32       `json:"max_workgroup_invocations"`
-	MaxWorkgroupCount      [3]uint32    `json:"max_workgroup_count"`
-	MaxStorageBufferRange  uint64       `json:"max_storage_buffer_range"`
-	MaxTexelBufferElements uint64       `json:"max_texel_buffer_elements"`
-	MaxSharedMemory        uint32       `json:"max_shared_memory"`
-	MaxPushConstantsSize   uint32       `json:"max_push_constants_size"`
-	Float16                bool         `json:"float16"`
-	Int8                   bool         `json:"int8"`
-	Float64                bool         `json:"float64"`
-	TimestampPeriod        float32      `json:"timestamp_period_ns"`
-	TimestampsOnCompute    bool         `json:"timestamps_on_compute"`
-	TimestampValidBits     uint32       `json:"timestamp_valid_bits"`
-	Supported              bool         `json:"supported"`
-	Unsupported            string       `json:"unsupported_reason,omitempty"`
+	Index         int          `json:"index"`
+	Name          string       `json:"name"`
+	VendorID      uint32       `json:"vendor_id"`
+	Vendor        string       `json:"vendor"`
+	DeviceID      uint32       `json:"device_id"`
+	Type          DeviceType   `json:"type"`
+	APIVersion    string       `json:"api_version"`
+	apiVersion    uint32       // packed
+	DriverVersion uint32       `json:"driver_version"`
+	Heaps         []MemoryHeap `json:"memory_heaps"`
+	SubgroupSize  uint32       `json:"subgroup_size"`
+	// MinSubgroupSize and MaxSubgroupSize bound the sizes a pipeline may
+	// request (VK_EXT_subgroup_size_control, core in Vulkan 1.3); 0 when
+	// the device does not report them.
+	MinSubgroupSize        uint32    `json:"min_subgroup_size,omitempty"`
+	MaxSubgroupSize        uint32    `json:"max_subgroup_size,omitempty"`
+	MaxWorkgroupSize       [3]uint32 `json:"max_workgroup_size"`
+	MaxWorkgroupInvocation uint32    `json:"max_workgroup_invocations"`
+	MaxWorkgroupCount      [3]uint32 `json:"max_workgroup_count"`
+	MaxStorageBufferRange  uint64    `json:"max_storage_buffer_range"`
+	MaxTexelBufferElements uint64    `json:"max_texel_buffer_elements"`
+	MaxSharedMemory        uint32    `json:"max_shared_memory"`
+	MaxPushConstantsSize   uint32    `json:"max_push_constants_size"`
+	Float16                bool      `json:"float16"`
+	Int8                   bool      `json:"int8"`
+	Float64                bool      `json:"float64"`
+	TimestampPeriod        float32   `json:"timestamp_period_ns"`
+	TimestampsOnCompute    bool      `json:"timestamps_on_compute"`
+	TimestampValidBits     uint32    `json:"timestamp_valid_bits"`
+	Supported              bool      `json:"supported"`
+	Unsupported            string    `json:"unsupported_reason,omitempty"`
 
 	handle      vk.PhysicalDevice
 	limits      vk.PhysicalDeviceLimits
@@ -167,6 +172,7 @@ func describe(index int, pd vk.PhysicalDevice) DeviceInfo {
 	}
 	d.extra = queryExtraFeatures(pd, props.ApiVersion)
 	d.SubgroupSize = d.extra.SubgroupSize
+	d.MinSubgroupSize, d.MaxSubgroupSize = d.extra.MinSubgroupSize, d.extra.MaxSubgroupSize
 	d.Float16 = d.extra.ShaderFloat16
 	d.Int8 = d.extra.ShaderInt8
 	d.Float64 = feats.ShaderFloat64 == vk.True

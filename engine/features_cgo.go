@@ -11,6 +11,8 @@ typedef struct {
 	uint32_t subgroupSize;
 	uint32_t subgroupOps;
 	uint32_t subgroupStages;
+	uint32_t minSubgroupSize;
+	uint32_t maxSubgroupSize;
 	uint32_t shaderFloat16;
 	uint32_t shaderInt8;
 	uint32_t storageBuffer16;
@@ -23,9 +25,13 @@ typedef struct {
 static void effv2vk_query_features(VkPhysicalDevice pd, uint32_t apiVersion, effv2vk_features *out) {
 	memset(out, 0, sizeof(*out));
 	if (apiVersion < VK_API_VERSION_1_1) return;
+	VkPhysicalDeviceSubgroupSizeControlProperties sizes;
+	memset(&sizes, 0, sizeof(sizes));
+	sizes.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SUBGROUP_SIZE_CONTROL_PROPERTIES;
 	VkPhysicalDeviceSubgroupProperties sub;
 	memset(&sub, 0, sizeof(sub));
 	sub.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SUBGROUP_PROPERTIES;
+	if (apiVersion >= VK_API_VERSION_1_3) sub.pNext = &sizes; // core in 1.3
 	VkPhysicalDeviceIDProperties ids;
 	memset(&ids, 0, sizeof(ids));
 	ids.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_ID_PROPERTIES;
@@ -38,6 +44,8 @@ static void effv2vk_query_features(VkPhysicalDevice pd, uint32_t apiVersion, eff
 	out->subgroupSize = sub.subgroupSize;
 	out->subgroupOps = sub.supportedOperations;
 	out->subgroupStages = sub.supportedStages;
+	out->minSubgroupSize = sizes.minSubgroupSize;
+	out->maxSubgroupSize = sizes.maxSubgroupSize;
 	memcpy(out->deviceUUID, ids.deviceUUID, VK_UUID_SIZE);
 
 	VkPhysicalDevice16BitStorageFeatures s16;
@@ -93,6 +101,8 @@ type extraFeatures struct {
 	SubgroupSize      uint32
 	SubgroupOps       uint32
 	SubgroupStages    uint32
+	MinSubgroupSize   uint32 // 0 before Vulkan 1.3
+	MaxSubgroupSize   uint32
 	ShaderFloat16     bool
 	ShaderInt8        bool
 	StorageBuffer16   bool
@@ -109,6 +119,8 @@ func queryExtraFeatures(pd vk.PhysicalDevice, apiVersion uint32) extraFeatures {
 		SubgroupSize:      uint32(f.subgroupSize),
 		SubgroupOps:       uint32(f.subgroupOps),
 		SubgroupStages:    uint32(f.subgroupStages),
+		MinSubgroupSize:   uint32(f.minSubgroupSize),
+		MaxSubgroupSize:   uint32(f.maxSubgroupSize),
 		ShaderFloat16:     f.shaderFloat16 != 0,
 		ShaderInt8:        f.shaderInt8 != 0,
 		StorageBuffer16:   f.storageBuffer16 != 0,

@@ -49,8 +49,8 @@ func devicesCommand() *cli.Command {
 					heaps = append(heaps, fmt.Sprintf("%.1f GiB %s", float64(h.Size)/(1<<30), kind))
 				}
 				fmt.Printf("    memory heaps: %s\n", strings.Join(heaps, ", "))
-				fmt.Printf("    subgroup size %d, max workgroup %v (%d invocations), maxStorageBufferRange %d MiB\n",
-					d.SubgroupSize, d.MaxWorkgroupSize, d.MaxWorkgroupInvocation, d.MaxStorageBufferRange>>20)
+				fmt.Printf("    subgroup size %d (%d to %d), max workgroup %v (%d invocations), maxStorageBufferRange %d MiB\n",
+					d.SubgroupSize, d.MinSubgroupSize, d.MaxSubgroupSize, d.MaxWorkgroupSize, d.MaxWorkgroupInvocation, d.MaxStorageBufferRange>>20)
 				fmt.Printf("    float16 %v, int8 %v, float64 %v, timestamps %v\n", d.Float16, d.Int8, d.Float64, d.TimestampsOnCompute)
 				if !d.Supported {
 					fmt.Printf("    not supported: %s\n", d.Unsupported)
