@@ -2,8 +2,6 @@ package viz
 
 import (
 	"fmt"
-	"image"
-	"image/png"
 	"math"
 	"os"
 	"path/filepath"
@@ -69,25 +67,7 @@ func TestCompareDraws(t *testing.T) {
 	if err := Compare(CompareOptions{RunDirs: []string{runs[0].Dir, runs[1].Dir}, Output: out, Width: w, Height: h, Validate: true}); err != nil {
 		t.Fatal(err)
 	}
-	f, err := os.Open(out)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	decoded, err := png.Decode(f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	img, ok := decoded.(*image.RGBA)
-	if !ok {
-		rgba := image.NewRGBA(decoded.Bounds())
-		for y := 0; y < h; y++ {
-			for x := 0; x < w; x++ {
-				rgba.Set(x, y, decoded.At(x, y))
-			}
-		}
-		img = rgba
-	}
+	img := readPNG(t, out)
 	if img.Rect.Dx() != w || img.Rect.Dy() != h {
 		t.Fatalf("image %v, want %dx%d", img.Rect, w, h)
 	}

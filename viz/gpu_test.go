@@ -2,7 +2,6 @@ package viz
 
 import (
 	"image"
-	"image/png"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -134,25 +133,7 @@ func TestShowHeadlessWritesScreenshot(t *testing.T) {
 	if err != nil {
 		t.Fatal(err) // a validation message fails Show too
 	}
-	f, err := os.Open(out)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	decoded, err := png.Decode(f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	img, ok := decoded.(*image.RGBA)
-	if !ok {
-		rgba := image.NewRGBA(decoded.Bounds())
-		for y := 0; y < rgba.Rect.Dy(); y++ {
-			for x := 0; x < rgba.Rect.Dx(); x++ {
-				rgba.Set(x, y, decoded.At(x, y))
-			}
-		}
-		img = rgba
-	}
+	img := readPNG(t, out)
 	if img.Rect.Dx() != 800 || img.Rect.Dy() != 600 {
 		t.Fatalf("screenshot is %v, want 800x600", img.Rect)
 	}
