@@ -43,14 +43,25 @@
 // valid.
 //
 // Binding limits: a tensor may be larger than maxStorageBufferRange; what a
-// dispatch binds may not (the dispatch fails with ErrBindingTooLarge). The
-// rule for what spans more: elementwise work over flat tensors (the
-// optimizers and the EMA over parameters, gradients and their state) is cut
-// into ranges of MaxBindingElements, each its own dispatch; since every
-// element is computed alone, the result is bitwise the unsplit one. Layers
-// bind one parameter's slice at a time, so only an activation can exceed
-// the limit through them; splitting activations along the batch is not
-// done yet: the error says how much smaller a batch fits.
+// dispatch binds may not: Device.MaxBindingBytes, the smaller of
+// maxStorageBufferRange and maxTexelBufferElements 4-byte texels (a larger
+// binding fails with ErrBindingTooLarge). The rule for what spans more:
+//   - elementwise work over flat tensors (the optimizers and the EMA over
+//     parameters, gradients and their state) is cut into ranges of
+//     MaxBindingElements, each its own dispatch; every element is computed
+//     alone, so the result is bitwise the unsplit one;
+//   - layers bind one parameter's slice at a time, so parameters never
+//     span more than one of them;
+//   - activations ([N,...] tensors and their gradients) are split along the
+//     batch by package ops: an operation records one dispatch per slice of
+//     whole samples (views by Tensor.Slice, starting on OffsetAlignment,
+//     owned by the Sequence through Sequence.Own); per-sample results are
+//     bitwise the unsplit ones, sums over the batch (weight gradients,
+//     batch-norm statistics and backward sums) are added from per-slice
+//     partials (Sequence.Scratch) in slice order: deterministic, equal to
+//     float32 rounding. A single sample larger than the limit is an error
+//     naming the tensor and the limit: the way out is a smaller image size.
+//     The [N,features] tensors of the classifier and the loss are not split.
 //
 // Switches make a device behave like a more constrained one, so these paths
 // run on lavapipe (see switches.go): EFFV2VK_FORCE_STAGING=1,

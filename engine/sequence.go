@@ -39,6 +39,8 @@ type Sequence struct {
 	barriers   int
 	skipNext   bool
 
+	owned []*Tensor // slices and scratch made for this recording (see Own)
+
 	profiling bool
 	queries   vk.QueryPool
 	labels    []string
@@ -480,6 +482,7 @@ func (s *Sequence) releaseNow() {
 	s.released = true
 	h := s.dev.handle
 	s.freeHostSteps()
+	defer s.freeOwned()
 	if s.cmd != nil {
 		vk.FreeCommandBuffers(h, s.dev.cmdPool, 1, []vk.CommandBuffer{s.cmd})
 	}

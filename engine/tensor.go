@@ -189,7 +189,7 @@ func (t *Tensor) viewNow(f vk.Format, texelSize uint64) (vk.BufferView, error) {
 			texelSize, t, t.off, t.off+rng, t.bufLen)
 	}
 	if n := rng / texelSize; n > t.dev.Info.MaxTexelBufferElements {
-		return vk.NullBufferView, fmt.Errorf("engine: %s has %d texels, more than this device's maxTexelBufferElements %d", t, n, t.dev.Info.MaxTexelBufferElements)
+		return vk.NullBufferView, fmt.Errorf("engine: %w: %s has %d texels, more than this device's maxTexelBufferElements %d", ErrBindingTooLarge, t, n, t.dev.Info.MaxTexelBufferElements)
 	}
 	var v vk.BufferView
 	if err := check(vk.CreateBufferView(t.dev.handle, &vk.BufferViewCreateInfo{

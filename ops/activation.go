@@ -66,6 +66,15 @@ func elementwise(s *engine.Sequence, op, name string, alpha float32, out *engine
 			return
 		}
 	}
+	if splitBatch(s, op, func(part batchPart, _ int) {
+		parts := make([]*engine.Tensor, len(in))
+		for i, t := range in {
+			parts[i] = part(t)
+		}
+		elementwise(s, op, name, alpha, part(out), parts...)
+	}, append([]*engine.Tensor{out}, in...)...) {
+		return
+	}
 	n := out.Len()
 	args := append(append([]*engine.Tensor(nil), in...), out, out)
 	s.Dispatch1D(s.Kernel(name), ceilDiv(n, 4), elementwisePush{N: uint32(n), Alpha: alpha}, args...)

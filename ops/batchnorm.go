@@ -147,6 +147,9 @@ func BatchNormStats(s *engine.Sequence, mean, invstd, x *engine.Tensor, eps floa
 		s.Fail(fmt.Errorf("%s: eps %v must be non-negative (PyTorch's default is 1e-5, EfficientNetV2's 1e-3)", op, eps))
 		return
 	}
+	if batchNormStatsSplit(s, op, mean, invstd, x, g, eps) {
+		return
+	}
 	k := s.Kernel("batchnorm_stats", engine.Spec{ID: 0, Value: batchnormLocal(s)}, g.alignedSpec())
 	perChannel(s, k, g.c, g.channelPush(eps), x, mean, invstd)
 }
@@ -243,6 +246,9 @@ func BatchNormForward(s *engine.Sequence, y, x, mean, invstd, gamma, beta *engin
 		s.Fail(fmt.Errorf("%s: y %v is also x: use a separate output tensor", op, y))
 		return
 	}
+	if splitBatch(s, op, func(part batchPart, _ int) { BatchNormForward(s, part(y), part(x), mean, invstd, gamma, beta, act) }, y, x) {
+		return
+	}
 	total := g.n * g.c * g.hw()
 	push := shaders.BatchnormForwardPush{Total: uint32(total), C: uint32(g.c), Div: uint32(g.hw()), InvC: 1 / float32(g.c)}
 	texels := 1
@@ -292,6 +298,9 @@ func BatchNormBackward(s *engine.Sequence, dx, dgamma, dbeta, dy, x, mean, invst
 				return
 			}
 		}
+	}
+	if batchNormBackwardSplit(s, op, dx, dgamma, dbeta, dy, x, mean, invstd, gamma, beta, g, act) {
+		return
 	}
 	k := s.Kernel("batchnorm_backward", engine.Spec{ID: 0, Value: batchnormLocal(s)}, engine.Spec{ID: 1, Value: uint32(act)}, g.alignedSpec())
 	perChannel(s, k, g.c, shaders.BatchnormBackwardPush(g.channelPush(0)), x, dy, mean, invstd, gamma, beta, dx, dx, dgamma, dbeta)

@@ -98,7 +98,7 @@ func conv2dCheck(s *engine.Sequence, op string, img, out, wt *engine.Tensor, img
 func Conv2DForward(s *engine.Sequence, y, x, w *engine.Tensor, stride int) {
 	const op = "conv2d forward"
 	g, ok := conv2dCheck(s, op, x, y, w, "x", "y", "w", stride)
-	if !ok {
+	if !ok || splitBatch(s, op, func(part batchPart, _ int) { Conv2DForward(s, part(y), part(x), w, stride) }, y, x) {
 		return
 	}
 	k := s.Kernel("conv2d_forward"+broadcastVariant(s.Device(), conv2dLanes), g.specs()...)
@@ -118,7 +118,7 @@ func Conv2DForward(s *engine.Sequence, y, x, w *engine.Tensor, stride int) {
 func Conv2DBackwardData(s *engine.Sequence, dx, dy, w *engine.Tensor, stride int) {
 	const op = "conv2d backward data"
 	g, ok := conv2dCheck(s, op, dx, dy, w, "dx", "dy", "w", stride)
-	if !ok {
+	if !ok || splitBatch(s, op, func(part batchPart, _ int) { Conv2DBackwardData(s, part(dx), part(dy), w, stride) }, dx, dy) {
 		return
 	}
 	for rh := 0; rh < g.stride && rh < g.h; rh++ {
@@ -147,7 +147,9 @@ func Conv2DBackwardData(s *engine.Sequence, dx, dy, w *engine.Tensor, stride int
 func Conv2DBackwardWeight(s *engine.Sequence, dw, x, dy *engine.Tensor, stride int) {
 	const op = "conv2d backward weight"
 	g, ok := conv2dWeightCheck(s, op, dw, x, dy, stride)
-	if !ok {
+	if !ok || splitBatchSum(s, op, []*engine.Tensor{dw}, func(part batchPart, sums []*engine.Tensor) {
+		Conv2DBackwardWeight(s, sums[0], part(x), part(dy), stride)
+	}, x, dy) {
 		return
 	}
 	conv2dWeightPartials(s, g, dw, x, dy, 1)

@@ -75,7 +75,11 @@ func (sc *Conv2DWeightScratch) Free() {
 func Conv2DBackwardWeightChunked(s *engine.Sequence, dw, x, dy *engine.Tensor, stride int, scratch *Conv2DWeightScratch) {
 	const op = "conv2d backward weight (chunked)"
 	g, ok := conv2dWeightCheck(s, op, dw, x, dy, stride)
-	if !ok {
+	// Under a batch split each slice sums in one pass (the scratch is
+	// sized for the whole batch).
+	if !ok || splitBatchSum(s, op, []*engine.Tensor{dw}, func(part batchPart, sums []*engine.Tensor) {
+		Conv2DBackwardWeight(s, sums[0], part(x), part(dy), stride)
+	}, x, dy) {
 		return
 	}
 	if scratch == nil || scratch.stride != stride || scratch.x != [4]int{g.n, g.c, g.h, g.w} || scratch.w != [4]int{g.oc, g.c, g.k, g.k} {

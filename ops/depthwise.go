@@ -109,7 +109,7 @@ func (g depthwiseGeometry) dispatchTiles(s *engine.Sequence, k *engine.Kernel, p
 func DepthwiseForward(s *engine.Sequence, y, x, w *engine.Tensor, stride int) {
 	const op = "depthwise forward"
 	g, ok := depthwiseCheck(s, op, x, y, w, "x", "y", "w", stride)
-	if !ok {
+	if !ok || splitBatch(s, op, func(part batchPart, _ int) { DepthwiseForward(s, part(y), part(x), w, stride) }, y, x) {
 		return
 	}
 	tilesH, tilesW := ceilDiv(g.oh, depthwiseTileRows), ceilDiv(g.ow, depthwiseTileCols)
@@ -129,7 +129,7 @@ func DepthwiseForward(s *engine.Sequence, y, x, w *engine.Tensor, stride int) {
 func DepthwiseBackwardData(s *engine.Sequence, dx, dy, w *engine.Tensor, stride int) {
 	const op = "depthwise backward data"
 	g, ok := depthwiseCheck(s, op, dx, dy, w, "dx", "dy", "w", stride)
-	if !ok {
+	if !ok || splitBatch(s, op, func(part batchPart, _ int) { DepthwiseBackwardData(s, part(dx), part(dy), w, stride) }, dx, dy) {
 		return
 	}
 	tilesH, tilesW := ceilDiv(g.h, depthwiseTileRows), ceilDiv(g.w, depthwiseTileCols)
@@ -149,7 +149,9 @@ func DepthwiseBackwardData(s *engine.Sequence, dx, dy, w *engine.Tensor, stride 
 func DepthwiseBackwardWeight(s *engine.Sequence, dw, x, dy *engine.Tensor, stride int) {
 	const op = "depthwise backward weight"
 	g, ok := depthwiseCheck(s, op, x, dy, dw, "x", "dy", "dw", stride)
-	if !ok {
+	if !ok || splitBatchSum(s, op, []*engine.Tensor{dw}, func(part batchPart, sums []*engine.Tensor) {
+		DepthwiseBackwardWeight(s, sums[0], part(x), part(dy), stride)
+	}, x, dy) {
 		return
 	}
 	tilesH, tilesW := ceilDiv(g.oh, depthwiseTileRows), ceilDiv(g.ow, depthwiseTileCols)

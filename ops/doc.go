@@ -10,7 +10,19 @@
 //   - every output, gradients included, is overwritten (never accumulated);
 //     where a tensor receives gradient from two paths the caller adds them;
 //   - a shape error is recorded in the sequence (engine.Sequence.Fail) and
-//     returned by Finish, naming the operation and the shapes.
+//     returned by Finish, naming the operation and the shapes;
+//   - an activation larger than one dispatch may bind
+//     (engine.Device.MaxBindingBytes) splits the operation along the batch
+//     (batch_split.go): one dispatch per slice of whole samples. Per-sample
+//     operations (convolutions' forward and input gradient, batch-norm
+//     forward, elementwise, pooling, channel scale, drop path, dropout,
+//     input preparation) give bitwise the unsplit result; operations that
+//     sum over the batch (weight gradients, batch-norm statistics and
+//     backward) add per-slice partials in slice order, deterministic but
+//     equal to the unsplit kernels only to float32 rounding. Linear layers
+//     and the loss ([N,features]) are not split. One sample beyond the
+//     limit is an error that names the tensor, the limit and the way out (a
+//     smaller image size).
 //
 // Each kernel is tested in ops/*_test.go against its float64 reference in
 // package ops/ref, and timed by `effv2vk bench ops` through the cases

@@ -69,7 +69,7 @@ func RandomUniform(s *engine.Sequence, y, rng *engine.Tensor, stream uint32) {
 //	m[n] = 1 if Uniform(seed, step, stream, first+n) < keep, else 0
 //	y[n,c,h,w] = x[n,c,h,w] * m[n] / keep
 func DropPathForward(s *engine.Sequence, y, x, rng *engine.Tensor, keep float32, stream uint32) {
-	dropPath(s, "drop path forward", y, x, rng, keep, stream)
+	dropPath(s, "drop path forward", y, x, rng, keep, stream, 0)
 }
 
 // DropPathBackward records the gradient of DropPathForward with the same
@@ -77,10 +77,12 @@ func DropPathForward(s *engine.Sequence, y, x, rng *engine.Tensor, keep float32,
 //
 //	dx[n,c,h,w] = dy[n,c,h,w] * m[n] / keep
 func DropPathBackward(s *engine.Sequence, dx, dy, rng *engine.Tensor, keep float32, stream uint32) {
-	dropPath(s, "drop path backward", dx, dy, rng, keep, stream)
+	dropPath(s, "drop path backward", dx, dy, rng, keep, stream, 0)
 }
 
-func dropPath(s *engine.Sequence, op string, y, x, rng *engine.Tensor, keep float32, stream uint32) {
+// dropPath records drop path over y and x, whose sample 0 is sample first
+// of the recorded batch (not 0 only under a batch split).
+func dropPath(s *engine.Sequence, op string, y, x, rng *engine.Tensor, keep float32, stream uint32, first int) {
 	if !(keep > 0 && keep <= 1) {
 		s.Fail(fmt.Errorf("%s: keep probability %v: want a value in (0,1]", op, keep))
 		return
@@ -88,12 +90,13 @@ func dropPath(s *engine.Sequence, op string, y, x, rng *engine.Tensor, keep floa
 	if !dtypeIs(s, op, "x", x, engine.Float32) || !dtypeIs(s, op, "y", y, engine.Float32) || !wantRNG(s, op, rng) {
 		return
 	}
-	if _, _, _, _, ok := shape4(s, op, x); !ok || !wantShape(s, op, "y", y, x.Shape...) {
+	if _, _, _, _, ok := shape4(s, op, x); !ok || !wantShape(s, op, "y", y, x.Shape...) ||
+		splitBatch(s, op, func(part batchPart, at int) { dropPath(s, op, part(y), part(x), rng, keep, stream, first+at) }, y, x) {
 		return
 	}
 	n := x.Len()
 	per := n / x.Shape[0]
-	push := shaders.DropPathPush{N: uint32(n), Per: uint32(per), Threshold: keep, Scale: 1 / keep, Stream: stream}
+	push := shaders.DropPathPush{N: uint32(n), Per: uint32(per), Threshold: keep, Scale: 1 / keep, Stream: stream, First: uint32(first)}
 	if per%4 == 0 {
 		s.Dispatch1D(s.Kernel("drop_path_vec4", seLocal), n/4, shaders.DropPathVec4Push(push), y, x, rng)
 		return
@@ -108,7 +111,7 @@ func dropPath(s *engine.Sequence, op string, y, x, rng *engine.Tensor, keep floa
 //	(per: elements per sample, x.Shape[0] being the batch)
 //	y[i]    = x[i] * mask[i] / (1 - p)
 func DropoutForward(s *engine.Sequence, y, x, rng *engine.Tensor, p float32, stream uint32) {
-	dropout(s, "dropout forward", y, x, rng, p, stream)
+	dropout(s, "dropout forward", y, x, rng, p, stream, 0)
 }
 
 // DropoutBackward records the gradient of DropoutForward with the same mask
@@ -116,10 +119,12 @@ func DropoutForward(s *engine.Sequence, y, x, rng *engine.Tensor, p float32, str
 //
 //	dx[i] = dy[i] * mask[i] / (1 - p)
 func DropoutBackward(s *engine.Sequence, dx, dy, rng *engine.Tensor, p float32, stream uint32) {
-	dropout(s, "dropout backward", dx, dy, rng, p, stream)
+	dropout(s, "dropout backward", dx, dy, rng, p, stream, 0)
 }
 
-func dropout(s *engine.Sequence, op string, y, x, rng *engine.Tensor, p float32, stream uint32) {
+// dropout records dropout over y and x, whose sample 0 is sample first of
+// the recorded batch (not 0 only under a batch split).
+func dropout(s *engine.Sequence, op string, y, x, rng *engine.Tensor, p float32, stream uint32, first int) {
 	if !(p >= 0 && p < 1) {
 		s.Fail(fmt.Errorf("%s: drop probability %v: want a value in [0,1)", op, p))
 		return
@@ -127,12 +132,13 @@ func dropout(s *engine.Sequence, op string, y, x, rng *engine.Tensor, p float32,
 	if !dtypeIs(s, op, "x", x, engine.Float32) || !dtypeIs(s, op, "y", y, engine.Float32) || !wantRNG(s, op, rng) {
 		return
 	}
-	if !wantShape(s, op, "y", y, x.Shape...) {
+	if !wantShape(s, op, "y", y, x.Shape...) ||
+		splitBatch(s, op, func(part batchPart, at int) { dropout(s, op, part(y), part(x), rng, p, stream, first+at) }, y, x) {
 		return
 	}
 	n := x.Len()
 	per := n / max(x.Shape[0], 1)
-	push := shaders.DropoutPush{N: uint32(n), Per: uint32(per), Threshold: p, Scale: 1 / (1 - p), Stream: stream}
+	push := shaders.DropoutPush{N: uint32(n), Per: uint32(per), Threshold: p, Scale: 1 / (1 - p), Stream: stream, First: uint32(first)}
 	if n%4 == 0 {
 		s.Dispatch1D(s.Kernel("dropout_vec4", seLocal), n/4, shaders.DropoutVec4Push(push), y, x, rng)
 		return

@@ -42,6 +42,9 @@ func PrepareInput(s *engine.Sequence, y, src *engine.Tensor, mean, std [3]float3
 			return
 		}
 	}
+	if splitBatch(s, op, func(part batchPart, _ int) { PrepareInput(s, part(y), part(src), mean, std) }, y, src) {
+		return
+	}
 	push := shaders.PrepareInputPush{
 		N: uint32(n), H: uint32(h), W: uint32(w), C: uint32(c), OutH: uint32(oh), OutW: uint32(ow),
 		ScaleH: float32(float64(h) / float64(oh)), ScaleW: float32(float64(w) / float64(ow)),

@@ -152,7 +152,7 @@ func aligned4(n int, mode uint32) uint32 {
 func PointwiseForward(s *engine.Sequence, y, x, w *engine.Tensor) {
 	const op = "pointwise forward"
 	n, c, oc, hw, ok := pointwiseCheck(s, op, x, y, w, "x", "y", "w")
-	if !ok {
+	if !ok || splitBatch(s, op, func(part batchPart, _ int) { PointwiseForward(s, part(y), part(x), w) }, y, x) {
 		return
 	}
 	pointwiseGemm{
@@ -171,7 +171,7 @@ func PointwiseForward(s *engine.Sequence, y, x, w *engine.Tensor) {
 func PointwiseBackwardData(s *engine.Sequence, dx, dy, w *engine.Tensor) {
 	const op = "pointwise backward data"
 	n, c, oc, hw, ok := pointwiseCheck(s, op, dx, dy, w, "dx", "dy", "w")
-	if !ok {
+	if !ok || splitBatch(s, op, func(part batchPart, _ int) { PointwiseBackwardData(s, part(dx), part(dy), w) }, dx, dy) {
 		return
 	}
 	pointwiseGemm{
@@ -192,7 +192,9 @@ func PointwiseBackwardData(s *engine.Sequence, dx, dy, w *engine.Tensor) {
 func PointwiseBackwardWeight(s *engine.Sequence, dw, x, dy *engine.Tensor) {
 	const op = "pointwise backward weight"
 	n, c, oc, hw, ok := pointwiseCheck(s, op, x, dy, dw, "x", "dy", "dw")
-	if !ok {
+	if !ok || splitBatchSum(s, op, []*engine.Tensor{dw}, func(part batchPart, sums []*engine.Tensor) {
+		PointwiseBackwardWeight(s, sums[0], part(x), part(dy))
+	}, x, dy) {
 		return
 	}
 	pointwiseGemm{

@@ -89,7 +89,7 @@ func planes(s *engine.Sequence, op, xRole string, x *engine.Tensor, gRole string
 func GlobalAvgPoolForward(s *engine.Sequence, y, x *engine.Tensor) {
 	const op = "global avg pool forward"
 	rows, hw, ok := planes(s, op, "x", x, "y", y)
-	if !ok {
+	if !ok || splitBatch(s, op, func(part batchPart, _ int) { GlobalAvgPoolForward(s, part(y), part(x)) }, y, x) {
 		return
 	}
 	lanes := rowLanes(s.Device(), ceilDiv(hw, 4))
@@ -104,7 +104,7 @@ func GlobalAvgPoolForward(s *engine.Sequence, y, x *engine.Tensor) {
 func GlobalAvgPoolBackward(s *engine.Sequence, dx, dy *engine.Tensor) {
 	const op = "global avg pool backward"
 	_, hw, ok := planes(s, op, "dx", dx, "dy", dy)
-	if !ok {
+	if !ok || splitBatch(s, op, func(part batchPart, _ int) { GlobalAvgPoolBackward(s, part(dx), part(dy)) }, dx, dy) {
 		return
 	}
 	n := dx.Len()
@@ -125,7 +125,8 @@ func GlobalAvgPoolBackward(s *engine.Sequence, dx, dy *engine.Tensor) {
 func ChannelScaleForward(s *engine.Sequence, y, x, sc *engine.Tensor) {
 	const op = "channel scale forward"
 	_, hw, ok := planes(s, op, "x", x, "sc", sc)
-	if !ok || !dtypeIs(s, op, "y", y, engine.Float32) || !wantShape(s, op, "y", y, x.Shape...) {
+	if !ok || !dtypeIs(s, op, "y", y, engine.Float32) || !wantShape(s, op, "y", y, x.Shape...) ||
+		splitBatch(s, op, func(part batchPart, _ int) { ChannelScaleForward(s, part(y), part(x), part(sc)) }, y, x, sc) {
 		return
 	}
 	channelScale(s, y, x, sc, hw)
@@ -162,6 +163,11 @@ func ChannelScaleBackward(s *engine.Sequence, dx, dsc, dy, x, sc *engine.Tensor)
 		if !dtypeIs(s, op, t.role, t.t, engine.Float32) || !wantShape(s, op, t.role, t.t, x.Shape...) {
 			return
 		}
+	}
+	if splitBatch(s, op, func(part batchPart, _ int) {
+		ChannelScaleBackward(s, part(dx), part(dsc), part(dy), part(x), part(sc))
+	}, dx, dsc, dy, x, sc) {
+		return
 	}
 	lanes := rowLanes(s.Device(), ceilDiv(hw, 4))
 	name := "channel_scale_backward"

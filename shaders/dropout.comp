@@ -39,13 +39,15 @@ layout(push_constant) uniform Push {
 layout(binding = 1) uniform samplerBuffer x4;
 layout(std430, binding = 2) readonly buffer RNG { uint rng[4]; };
 // threshold: keep (drop path) or p (dropout); scale: 1/keep or 1/(1-p).
-// per: elements per sample.
+// per: elements per sample. first: the bound tensor's first sample within
+// the recorded batch (a batch split binds one slice at a time; 0 otherwise).
 layout(push_constant) uniform Push {
     uint n;
     uint per;
     float threshold;
     float scale;
     uint stream;
+    uint first;
 } pc;
 #endif
 
@@ -73,11 +75,11 @@ float uniform01(uint index) {
 #ifdef DROP_PATH
 // factor is 1/keep for a kept sample, 0 for a dropped one.
 float factor(uint i) {
-    return uniform01(i / pc.per + rng[3]) < pc.threshold ? pc.scale : 0.0;
+    return uniform01(i / pc.per + rng[3] + pc.first) < pc.threshold ? pc.scale : 0.0;
 }
 #elif defined(DROPOUT)
 float factor(uint i) {
-    return uniform01(i + rng[3] * pc.per) >= pc.threshold ? pc.scale : 0.0;
+    return uniform01(i + (rng[3] + pc.first) * pc.per) >= pc.threshold ? pc.scale : 0.0;
 }
 #endif
 

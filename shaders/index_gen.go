@@ -127,6 +127,57 @@ var generatedKernels = []Kernel{
 		},
 	},
 	{
+		Name:            "batchnorm_split_merge_stats",
+		File:            "batch_split.comp",
+		Defines:         []string{"MERGE_STATS"},
+		LocalSize:       [3]uint32{64, 1, 1},
+		LocalSizeSpecID: [3]int{-1, -1, -1},
+		Bindings: []Binding{
+			{Binding: 0, Name: "Mean", Kind: StorageBuffer, Access: Write, Format: ""},
+			{Binding: 1, Name: "Invstd", Kind: StorageBuffer, Access: Write, Format: ""},
+			{Binding: 2, Name: "PartMean", Kind: StorageBuffer, Access: Read, Format: ""},
+			{Binding: 3, Name: "PartInvstd", Kind: StorageBuffer, Access: Read, Format: ""},
+		},
+		PushSize: 28,
+		Push: []PushField{
+			{Name: "c", Offset: 0, Type: "uint32"},
+			{Name: "slices", Offset: 4, Type: "uint32"},
+			{Name: "stride", Offset: 8, Type: "uint32"},
+			{Name: "n", Offset: 12, Type: "uint32"},
+			{Name: "per", Offset: 16, Type: "uint32"},
+			{Name: "hw", Offset: 20, Type: "uint32"},
+			{Name: "eps", Offset: 24, Type: "float32"},
+		},
+	},
+	{
+		Name:            "batchnorm_split_backward_dx",
+		File:            "batch_split.comp",
+		Defines:         []string{"BACKWARD_DX"},
+		LocalSize:       [3]uint32{64, 1, 1},
+		LocalSizeSpecID: [3]int{-1, -1, -1},
+		Bindings: []Binding{
+			{Binding: 0, Name: "DX", Kind: StorageBuffer, Access: Write, Format: ""},
+			{Binding: 1, Name: "X", Kind: StorageBuffer, Access: Read, Format: ""},
+			{Binding: 2, Name: "DY", Kind: StorageBuffer, Access: Read, Format: ""},
+			{Binding: 3, Name: "Mean", Kind: StorageBuffer, Access: Read, Format: ""},
+			{Binding: 4, Name: "Invstd", Kind: StorageBuffer, Access: Read, Format: ""},
+			{Binding: 5, Name: "Gamma", Kind: StorageBuffer, Access: Read, Format: ""},
+			{Binding: 6, Name: "Beta", Kind: StorageBuffer, Access: Read, Format: ""},
+			{Binding: 7, Name: "DGamma", Kind: StorageBuffer, Access: Read, Format: ""},
+			{Binding: 8, Name: "DBeta", Kind: StorageBuffer, Access: Read, Format: ""},
+		},
+		PushSize: 16,
+		Push: []PushField{
+			{Name: "total", Offset: 0, Type: "uint32"},
+			{Name: "c", Offset: 4, Type: "uint32"},
+			{Name: "hw", Offset: 8, Type: "uint32"},
+			{Name: "m", Offset: 12, Type: "float32"},
+		},
+		Spec: []SpecConstant{
+			{ID: 0, Name: "act", Default: 0},
+		},
+	},
+	{
 		Name:            "batchnorm_stats",
 		File:            "batchnorm.comp",
 		Defines:         []string{"STATS"},
@@ -971,13 +1022,14 @@ var generatedKernels = []Kernel{
 			{Binding: 1, Name: "x4", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
 			{Binding: 2, Name: "RNG", Kind: StorageBuffer, Access: Read, Format: ""},
 		},
-		PushSize: 20,
+		PushSize: 24,
 		Push: []PushField{
 			{Name: "n", Offset: 0, Type: "uint32"},
 			{Name: "per", Offset: 4, Type: "uint32"},
 			{Name: "threshold", Offset: 8, Type: "float32"},
 			{Name: "scale", Offset: 12, Type: "float32"},
 			{Name: "stream", Offset: 16, Type: "uint32"},
+			{Name: "first", Offset: 20, Type: "uint32"},
 		},
 		Spec: []SpecConstant{
 			{ID: 0, Name: "", Default: 64},
@@ -994,13 +1046,14 @@ var generatedKernels = []Kernel{
 			{Binding: 1, Name: "x4", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
 			{Binding: 2, Name: "RNG", Kind: StorageBuffer, Access: Read, Format: ""},
 		},
-		PushSize: 20,
+		PushSize: 24,
 		Push: []PushField{
 			{Name: "n", Offset: 0, Type: "uint32"},
 			{Name: "per", Offset: 4, Type: "uint32"},
 			{Name: "threshold", Offset: 8, Type: "float32"},
 			{Name: "scale", Offset: 12, Type: "float32"},
 			{Name: "stream", Offset: 16, Type: "uint32"},
+			{Name: "first", Offset: 20, Type: "uint32"},
 		},
 		Spec: []SpecConstant{
 			{ID: 0, Name: "", Default: 64},
@@ -1017,13 +1070,14 @@ var generatedKernels = []Kernel{
 			{Binding: 1, Name: "x4", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
 			{Binding: 2, Name: "RNG", Kind: StorageBuffer, Access: Read, Format: ""},
 		},
-		PushSize: 20,
+		PushSize: 24,
 		Push: []PushField{
 			{Name: "n", Offset: 0, Type: "uint32"},
 			{Name: "per", Offset: 4, Type: "uint32"},
 			{Name: "threshold", Offset: 8, Type: "float32"},
 			{Name: "scale", Offset: 12, Type: "float32"},
 			{Name: "stream", Offset: 16, Type: "uint32"},
+			{Name: "first", Offset: 20, Type: "uint32"},
 		},
 		Spec: []SpecConstant{
 			{ID: 0, Name: "", Default: 64},
@@ -1040,13 +1094,14 @@ var generatedKernels = []Kernel{
 			{Binding: 1, Name: "x4", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
 			{Binding: 2, Name: "RNG", Kind: StorageBuffer, Access: Read, Format: ""},
 		},
-		PushSize: 20,
+		PushSize: 24,
 		Push: []PushField{
 			{Name: "n", Offset: 0, Type: "uint32"},
 			{Name: "per", Offset: 4, Type: "uint32"},
 			{Name: "threshold", Offset: 8, Type: "float32"},
 			{Name: "scale", Offset: 12, Type: "float32"},
 			{Name: "stream", Offset: 16, Type: "uint32"},
+			{Name: "first", Offset: 20, Type: "uint32"},
 		},
 		Spec: []SpecConstant{
 			{ID: 0, Name: "", Default: 64},
@@ -1927,6 +1982,25 @@ type ScalePush struct {
 	Alpha float32
 }
 
+// BatchnormSplitMergeStatsPush mirrors the push-constant block of kernel batchnorm_split_merge_stats (batch_split.comp).
+type BatchnormSplitMergeStatsPush struct {
+	C      uint32
+	Slices uint32
+	Stride uint32
+	N      uint32
+	Per    uint32
+	Hw     uint32
+	Eps    float32
+}
+
+// BatchnormSplitBackwardDxPush mirrors the push-constant block of kernel batchnorm_split_backward_dx (batch_split.comp).
+type BatchnormSplitBackwardDxPush struct {
+	Total uint32
+	C     uint32
+	Hw    uint32
+	M     float32
+}
+
 // BatchnormStatsPush mirrors the push-constant block of kernel batchnorm_stats (batchnorm.comp).
 type BatchnormStatsPush struct {
 	N      uint32
@@ -2287,6 +2361,7 @@ type DropPathPush struct {
 	Threshold float32
 	Scale     float32
 	Stream    uint32
+	First     uint32
 }
 
 // DropPathVec4Push mirrors the push-constant block of kernel drop_path_vec4 (dropout.comp).
@@ -2296,6 +2371,7 @@ type DropPathVec4Push struct {
 	Threshold float32
 	Scale     float32
 	Stream    uint32
+	First     uint32
 }
 
 // DropoutPush mirrors the push-constant block of kernel dropout (dropout.comp).
@@ -2305,6 +2381,7 @@ type DropoutPush struct {
 	Threshold float32
 	Scale     float32
 	Stream    uint32
+	First     uint32
 }
 
 // DropoutVec4Push mirrors the push-constant block of kernel dropout_vec4 (dropout.comp).
@@ -2314,6 +2391,7 @@ type DropoutVec4Push struct {
 	Threshold float32
 	Scale     float32
 	Stream    uint32
+	First     uint32
 }
 
 // FillPush mirrors the push-constant block of kernel fill (fill.comp).
