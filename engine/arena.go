@@ -71,6 +71,9 @@ func (a *arena) heapSize() uint64 {
 	t.Deref()
 	h := mp.MemoryHeaps[t.HeapIndex]
 	h.Deref()
+	if l := a.dev.Info.heapLimit; l > 0 && l < uint64(h.Size) {
+		return l
+	}
 	return uint64(h.Size)
 }
 

@@ -49,6 +49,7 @@ type Device struct {
 
 	mu      sync.Mutex
 	kernels map[string]*Kernel
+	plan    *planState // set while Plan runs
 	closed  bool
 
 	validation []string // this device's validation messages, guarded by inst.log.mu

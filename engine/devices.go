@@ -70,6 +70,7 @@ type DeviceInfo struct {
 	pipeUUID    [vk.UuidSize]byte
 	extra       extraFeatures
 	memoryProps vk.PhysicalDeviceMemoryProperties
+	heapLimit   uint64 // EFFV2VK_DEVICE_MEMORY: tensor heap capped at this many bytes (0: none)
 }
 
 func vendorName(id uint32) string {

@@ -39,7 +39,8 @@ type Sequence struct {
 	barriers   int
 	skipNext   bool
 
-	owned []*Tensor // slices and scratch made for this recording (see Own)
+	owned    []*Tensor // slices and scratch made for this recording (see Own)
+	planOnly bool      // made inside Device.Plan: checks and counts, records nothing
 
 	profiling bool
 	queries   vk.QueryPool
@@ -66,6 +67,9 @@ func (d *Device) NewSequence(name string, opts SequenceOptions) (s *Sequence, er
 }
 
 func (d *Device) newSequence(name string, opts SequenceOptions) (*Sequence, error) {
+	if d.plan != nil {
+		return &Sequence{Name: name, dev: d, planOnly: true, hazards: map[vk.Buffer]*hazardState{}}, nil
+	}
 	cmd, err := d.allocCommandBuffer()
 	if err != nil {
 		return nil, err
@@ -183,6 +187,10 @@ func (s *Sequence) Dispatch(k *Kernel, grid Grid, push any, args ...*Tensor) {
 	}
 	if s.finished {
 		s.fail(fmt.Errorf("dispatch %s after Finish", k.Info.Name))
+		return
+	}
+	if s.planOnly {
+		s.planDispatch(k, args)
 		return
 	}
 	if err := s.dispatch(k, grid, push, args); err != nil {
@@ -380,6 +388,9 @@ func (s *Sequence) copyNow(dst, src *Tensor) {
 		s.fail(fmt.Errorf("copy %s -> %s: sizes differ (%d vs %d bytes)", src, dst, src.bytes, dst.bytes))
 		return
 	}
+	if s.planOnly {
+		return
+	}
 	s.transfer(src, dst)
 	vk.CmdCopyBuffer(s.cmd, src.buf, dst.buf, 1, []vk.BufferCopy{{SrcOffset: vk.DeviceSize(src.off), DstOffset: vk.DeviceSize(dst.off), Size: vk.DeviceSize(src.bytes)}})
 }
@@ -388,7 +399,7 @@ func (s *Sequence) copyNow(dst, src *Tensor) {
 func (s *Sequence) Zero(t *Tensor) { withoutGC(func() { s.zeroNow(t) }) }
 
 func (s *Sequence) zeroNow(t *Tensor) {
-	if s.err != nil {
+	if s.err != nil || s.planOnly {
 		return
 	}
 	s.transfer(nil, t)
@@ -435,6 +446,10 @@ func (s *Sequence) finishNow() error {
 	if s.finished || s.err != nil {
 		return s.err
 	}
+	if s.planOnly {
+		s.finished = true
+		return nil
+	}
 	fullBarrier(s.cmd) // make results visible to the host and to the next submission
 	if err := check(vk.EndCommandBuffer(s.cmd), "vkEndCommandBuffer "+s.Name); err != nil {
 		s.fail(err)
@@ -456,6 +471,9 @@ func (d *Device) Run(s *Sequence) error {
 	}
 	if s.released {
 		return fmt.Errorf("engine: run of released sequence %s", s.Name)
+	}
+	if s.planOnly {
+		return fmt.Errorf("engine: run of sequence %s: %w", s.Name, ErrPlanned)
 	}
 	if s.inFlight > 0 {
 		return fmt.Errorf("engine: run of sequence %s while it is pending: wait for it first", s.Name)

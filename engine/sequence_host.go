@@ -22,7 +22,7 @@ type hostStep struct {
 func (s *Sequence) HostCall(f func() error) { withoutGC(func() { s.hostCallNow(f) }) }
 
 func (s *Sequence) hostCallNow(f func() error) {
-	if s.err != nil {
+	if s.err != nil || s.planOnly {
 		return
 	}
 	if s.finished {

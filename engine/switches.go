@@ -16,10 +16,14 @@ import (
 //	EFFV2VK_MAX_STORAGE_RANGE=N    lowers maxStorageBufferRange to N bytes
 //	EFFV2VK_OFFSET_ALIGNMENT=N     reports N as the buffer offset alignments
 //	                               (4, as AMD reports)
+//	EFFV2VK_DEVICE_MEMORY=N        caps the heap tensors live in at N bytes
+//	                               (a device with less memory; ignored where
+//	                               VK_EXT_memory_budget gives the budget)
 const (
 	envForceStaging    = "EFFV2VK_FORCE_STAGING"
 	envMaxStorageRange = "EFFV2VK_MAX_STORAGE_RANGE"
 	envOffsetAlignment = "EFFV2VK_OFFSET_ALIGNMENT"
+	envDeviceMemory    = "EFFV2VK_DEVICE_MEMORY"
 )
 
 // minTexelAlignment is the alignment of every tensor offset the engine lays
@@ -32,6 +36,7 @@ type switches struct {
 	forceStaging    bool
 	maxStorageRange uint64 // 0: the device's own
 	offsetAlignment uint64 // 0: the device's own
+	deviceMemory    uint64 // 0: the heap's own size
 }
 
 func switchesFromEnv() (switches, error) {
@@ -57,6 +62,13 @@ func switchesFromEnv() (switches, error) {
 		}
 		s.offsetAlignment = n
 	}
+	if v := os.Getenv(envDeviceMemory); v != "" {
+		n, err := strconv.ParseUint(v, 10, 64)
+		if err != nil || n < 1<<20 {
+			return s, fmt.Errorf("engine: %s=%q: give a byte count of at least 1048576 (e.g. 268435456 for 256 MiB), or unset it", envDeviceMemory, v)
+		}
+		s.deviceMemory = n
+	}
 	return s, nil
 }
 
@@ -81,6 +93,7 @@ func (s switches) apply(info *DeviceInfo) error {
 		info.limits.MinStorageBufferOffsetAlignment = vk.DeviceSize(s.offsetAlignment)
 		info.limits.MinTexelBufferOffsetAlignment = vk.DeviceSize(s.offsetAlignment)
 	}
+	info.heapLimit = s.deviceMemory
 	return nil
 }
 

@@ -58,6 +58,7 @@ type Tensor struct {
 	bytes  uint64 // logical byte size
 	views  map[vk.Format]vk.BufferView
 	freed  bool
+	plan   *planState // set on tensors made inside Device.Plan (no memory)
 }
 
 // Len is the number of elements.
@@ -115,6 +116,9 @@ func (d *Device) newTensorIn(name string, dt DType, memType uint32, mapped bool,
 	// A tensor may be larger than maxStorageBufferRange: what a kernel binds
 	// of it is checked at each dispatch (see the package doc).
 	size := alignUp(bytes, 16)
+	if d.plan != nil {
+		return d.plannedTensor(name, dt, shape, bytes), nil
+	}
 	if max := d.maxAllocation; max > 0 && size > max {
 		return nil, fmt.Errorf("engine: tensor %s %v is %s, more than one allocation may hold on %s (maxMemoryAllocationSize %s): %w",
 			name, shape, formatBytes(bytes), d.Info.Name, formatBytes(max), ErrOutOfDeviceMemory)
@@ -170,7 +174,7 @@ func (t *Tensor) Slice(name string, offset int, shape ...int) (*Tensor, error) {
 		return nil, fmt.Errorf("engine: slice %s: byte offset %d of %s is not a multiple of the device's buffer offset alignment %d", name, off, t, align)
 	}
 	return &Tensor{Name: name, DType: t.DType, Shape: append([]int(nil), shape...), dev: t.dev, root: t.root,
-		buf: t.root.buf, bufLen: t.root.bufLen, off: off, bytes: uint64(n) * es}, nil
+		buf: t.root.buf, bufLen: t.root.bufLen, off: off, bytes: uint64(n) * es, plan: t.root.plan}, nil
 }
 
 // view returns a texel buffer view of the tensor in the given format.
@@ -215,6 +219,10 @@ func (t *Tensor) Free() {
 		return
 	}
 	t.freed = true
+	if t.planned() {
+		t.freePlanned()
+		return
+	}
 	for _, v := range t.views {
 		vk.DestroyBufferView(t.dev.handle, v, nil)
 	}

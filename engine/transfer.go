@@ -35,6 +35,9 @@ func (t *Tensor) Upload(data any) error {
 	if dt != t.DType || uint64(len(b)) != t.bytes {
 		return fmt.Errorf("engine: upload to %s: got %d bytes of %s, want %d bytes of %s", t, len(b), dt, t.bytes, t.DType)
 	}
+	if t.planned() {
+		return fmt.Errorf("engine: upload to %s: %w", t, ErrPlanned)
+	}
 	if dst := t.hostBytes(); dst != nil {
 		copy(dst, b)
 		return nil
@@ -51,6 +54,9 @@ func (t *Tensor) Download(data any) error {
 	}
 	if dt != t.DType || uint64(len(b)) != t.bytes {
 		return fmt.Errorf("engine: download of %s: got room for %d bytes of %s, want %d bytes of %s", t, len(b), dt, t.bytes, t.DType)
+	}
+	if t.planned() {
+		return fmt.Errorf("engine: download of %s: %w", t, ErrPlanned)
 	}
 	if src := t.hostBytes(); src != nil {
 		copy(b, src)

@@ -65,6 +65,10 @@ type Graph struct {
 	Loss    *engine.Tensor // float32 [1]: mean loss
 	Correct *engine.Tensor // float32 [2]: top-1 and top-5 correct counts
 
+	// PlannedBytes is the device memory the graph's activations and scratch
+	// were planned to take before they were allocated (see PlanGraph).
+	PlannedBytes uint64
+
 	model  *Model
 	b      *builder
 	stem   *convBN
@@ -97,7 +101,30 @@ func (m *Model) Free() { m.Store.Free() }
 // Record allocates the activations of gc and records the network (forward,
 // and loss + backward when asked) into a sequence; after, when not nil,
 // appends more dispatches (e.g. the optimizer's) to the same sequence.
+// The activations and scratch are planned first (PlanGraph): when they do
+// not fit the device memory left, one error says what they need, what the
+// device has and the largest batch that fits, and nothing is allocated.
 func (m *Model) Record(gc GraphConfig, after func(s *engine.Sequence) error) (*Graph, error) {
+	if m.Dev.Planning() {
+		return m.record(gc, after)
+	}
+	need, err := m.PlanGraph(gc, after)
+	if err != nil {
+		return nil, err
+	}
+	if err := m.checkGraphPlan(gc, after, need); err != nil {
+		return nil, err
+	}
+	g, err := m.record(gc, after)
+	if err != nil {
+		return nil, err
+	}
+	g.PlannedBytes = need
+	return g, nil
+}
+
+// record is Record without the plan.
+func (m *Model) record(gc GraphConfig, after func(s *engine.Sequence) error) (*Graph, error) {
 	if gc.Batch < 1 || gc.Size < 8 {
 		return nil, fmt.Errorf("net: batch %d and image size %d: need batch >= 1 and size >= 8", gc.Batch, gc.Size)
 	}

@@ -39,8 +39,8 @@ func (b *builder) newBNSync(name string, c int) *bnSync {
 	bs := &bnSync{cfg: b.sync,
 		scale: b.tensor(name+".sync.scale", c), shift: b.tensor(name+".sync.shift", c),
 		zero: b.tensor(name+".sync.zero", c), one: b.tensor(name+".sync.one", c)}
-	if b.err != nil {
-		return nil
+	if b.err != nil || b.dev.Planning() { // a memory plan holds no values
+		return bs
 	}
 	ones := make([]float32, c)
 	for i := range ones {
