@@ -31,6 +31,11 @@ type ModelBench struct {
 	Plan           net.StatePlan `json:"state_plan"`
 	PlanStateMiB   float64       `json:"planned_state_mib"`
 	ActivationsMiB float64       `json:"activations_and_scratch_mib"`
+	// PlanActivationsMiB is the training step's activations and scratch as
+	// planned before their allocation (net.Model.PlanGraph), and
+	// PlanPeakMiB the planned peak of a training step: state plus those.
+	PlanActivationsMiB float64 `json:"planned_activations_and_scratch_mib"`
+	PlanPeakMiB        float64 `json:"planned_peak_mib"`
 	// ForwardMemoryMiB is what the forward-only graph allocates, and
 	// ForwardActivations its activation tensors, held in ForwardBuffers
 	// buffers by the memory plan.
@@ -126,6 +131,8 @@ func BenchModel(d *engine.Device, cfg arch.Config, batch, size, steps int) (*Mod
 	res.Plan = plan
 	res.PlanStateMiB = float64(plan.Total()) / (1 << 20)
 	res.ActivationsMiB = float64(d.Memory().Peak-plan.Total()) / (1 << 20)
+	res.PlanActivationsMiB = float64(step.PlannedBytes) / (1 << 20)
+	res.PlanPeakMiB = float64(plan.Total()+step.PlannedBytes) / (1 << 20)
 
 	before := d.Memory().InUse
 	fwd, err := m.Record(net.GraphConfig{Batch: batch, Size: size}, nil)

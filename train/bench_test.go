@@ -25,6 +25,14 @@ func TestBenchModel(t *testing.T) {
 		!(res.PeakMemoryMiB > 0) || res.ForwardBuffers < 1 || res.ForwardActivations < res.ForwardBuffers {
 		t.Fatalf("bench figures: %+v", res)
 	}
+	// The step's memory planned before allocation (state plan plus the
+	// graph's planned activations and scratch) is the peak measured after,
+	// up to the optimizer's few bytes of per-step values, which the state
+	// plan leaves out.
+	if apart := (res.PeakMemoryMiB - res.PlanPeakMiB) * (1 << 20); !(res.PlanActivationsMiB > 0) || apart < 0 || apart > 4096 {
+		t.Errorf("planned peak %.4f MiB (activations and scratch %.4f MiB), measured peak %.4f MiB: %.0f bytes apart",
+			res.PlanPeakMiB, res.PlanActivationsMiB, res.PeakMemoryMiB, apart)
+	}
 	if len(res.Kernels) == 0 || len(res.Kernels) > 15 {
 		t.Fatalf("%d kernels listed, want 1..15", len(res.Kernels))
 	}

@@ -49,6 +49,7 @@ func benchCommand() *cli.Command {
 			fmt.Printf("training step: %.1f ms (%.1f img/s), %d dispatches\n", res.TrainStepMs, res.TrainImgPerS, res.Dispatches)
 			fmt.Printf("forward (eval): %.1f ms (%.1f img/s)\n", res.ForwardMs, res.ForwardImgPS)
 			fmt.Printf("peak device memory: %.1f MiB (planned state %.1f MiB, activations and scratch %.1f MiB)\n", res.PeakMemoryMiB, res.PlanStateMiB, res.ActivationsMiB)
+			fmt.Printf("planned before allocation: %.1f MiB (state %.1f MiB, training step's activations and scratch %.1f MiB)\n", res.PlanPeakMiB, res.PlanStateMiB, res.PlanActivationsMiB)
 			fmt.Printf("forward-only graph: %.1f MiB (%d activations in %d buffers)\n", res.ForwardMemoryMiB, res.ForwardActivations, res.ForwardBuffers)
 			fmt.Println("top kernels of one training step (GPU timestamps):")
 			fmt.Printf("  %-36s %6s %10s %10s\n", "kernel", "count", "total ms", "mean us")
