@@ -35,6 +35,8 @@ type Device struct {
 	memTypeMain  uint32            // tensors: device-local, on the largest device-local heap
 	mainMapped   bool              // tensors are host-mapped (see place)
 	memTypeHost  uint32            // host-visible and coherent, for uploads
+	memTypeSmall int               // device-local and host-visible, for small tensors (-1: none; see newTensor)
+	smallInUse   uint64            // bytes of small tensors in memTypeSmall
 	arenas       map[uint32]*arena // by memory type, with mappedArena set for a mapped one
 	switches     switches
 	// maxAllocation is maxMemoryAllocationSize (0: not reported).
@@ -198,6 +200,10 @@ func (d *Device) chooseMemoryTypes() error {
 	}
 	d.memTypeMain, d.mainMapped = uint32(p.tensor), p.tensorMapped
 	d.memTypeHost = uint32(p.upload)
+	d.memTypeSmall = p.small
+	if d.switches.forceStaging && !d.switches.smallMapped {
+		d.memTypeSmall = -1 // everything through staging
+	}
 	d.uploadStaging.memType = p.upload
 	d.readback.memType = p.readback
 	return nil

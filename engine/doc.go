@@ -40,7 +40,17 @@
 // upload memory, always mapped: inputs written while the device runs and
 // copied into device tensors by a recorded Copy. Every offset is laid out at
 // OffsetAlignment, at least 16 bytes, so a vec4 texel view of any slice is
-// valid.
+// valid. Where tensors are not mapped but the device has device-local
+// host-visible memory (a PCIe BAR window, or all of VRAM with resizable
+// BAR), tensors of up to 64 KiB (step counters, hyperparameters, labels,
+// losses, per-channel vectors; 8 MiB of them at most) live there, mapped:
+// their Upload and Download are plain copies, with no staging copy and no
+// wait (Tensor.Small).
+//
+// Memory plans: Device.Plan runs code that allocates tensors and records
+// sequences without allocating or recording anything and returns the peak
+// bytes it would hold; package net plans each graph's activations and
+// scratch this way before allocating them.
 //
 // Binding limits: a tensor may be larger than maxStorageBufferRange; what a
 // dispatch binds may not: Device.MaxBindingBytes, the smaller of
@@ -65,7 +75,8 @@
 //
 // Switches make a device behave like a more constrained one, so these paths
 // run on lavapipe (see switches.go): EFFV2VK_FORCE_STAGING=1,
-// EFFV2VK_MAX_STORAGE_RANGE=BYTES, EFFV2VK_OFFSET_ALIGNMENT=4.
+// EFFV2VK_MAX_STORAGE_RANGE=BYTES, EFFV2VK_OFFSET_ALIGNMENT=4 (and
+// EFFV2VK_FORCE_STAGING=bar, EFFV2VK_DEVICE_MEMORY=BYTES).
 //
 // Teardown is explicit and in reverse order of creation: Sequence.Release,
 // Tensor.Free, Device.Close.

@@ -144,3 +144,74 @@ func TestTexelViewOfOddSlice(t *testing.T) {
 		}
 	}
 }
+
+// TestSmallTensorsMapped: where tensors are reached through staging but the
+// device has device-local host-visible memory (a discrete GPU's BAR window;
+// lavapipe under EFFV2VK_FORCE_STAGING=bar), tensors of up to 64 KiB live
+// there, mapped: their uploads and downloads make no staging buffer, and
+// kernels read and write them; a larger tensor still goes through staging.
+func TestSmallTensorsMapped(t *testing.T) {
+	t.Setenv("EFFV2VK_FORCE_STAGING", "bar")
+	d := enginetest.Open(t)
+	if d.TensorsMapped() {
+		t.Fatal("EFFV2VK_FORCE_STAGING=bar: tensors are mapped")
+	}
+	const n = 16 << 10 // 64 KiB of float32
+	small, err := d.NewTensor("step counters", engine.Float32, n)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer small.Free()
+	if !small.Small() {
+		t.Fatal("a 64 KiB tensor is not in small-tensor memory")
+	}
+	r := rand.New(rand.NewPCG(5, 6))
+	want := randFloats(r, n)
+	if err := small.Upload(want); err != nil {
+		t.Fatal(err)
+	}
+	got, err := small.Floats()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Fatalf("element %d: %v after the round trip, want %v", i, got[i], want[i])
+		}
+	}
+	if s := d.Memory().Staging; s != 0 {
+		t.Fatalf("transfers of a small tensor made %d bytes of staging buffers", s)
+	}
+	fill, err := d.Kernel("fill")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := d.NewSequence("fill small", engine.SequenceOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Release()
+	s.Dispatch1D(fill, n, shaders.FillPush{N: n, Value: 2.5}, small)
+	if err := d.Run(s); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ = small.Floats(); got[0] != 2.5 || got[n-1] != 2.5 {
+		t.Fatalf("the kernel's writes read back as %v, %v; want 2.5", got[0], got[n-1])
+	}
+	big, err := d.NewTensor("activations", engine.Float32, n+1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer big.Free()
+	if big.Small() {
+		t.Fatal("a tensor over 64 KiB is in small-tensor memory")
+	}
+	checkRoundTrip(t, d, r, n+1)
+	if d.Memory().Staging == 0 {
+		t.Fatal("a tensor over 64 KiB was transferred without staging")
+	}
+	t.Setenv("EFFV2VK_FORCE_STAGING", "1")
+	if d1 := enginetest.Open(t); func() bool { x, _ := d1.NewTensor("x", engine.Float32, 4); defer x.Free(); return x.Small() }() {
+		t.Fatal("EFFV2VK_FORCE_STAGING=1 must stage every tensor, small ones too")
+	}
+}

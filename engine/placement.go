@@ -34,6 +34,7 @@ type placement struct {
 	tensorMapped bool // tensors are read and written through a mapping
 	upload       int  // host-visible type staging uploads go through
 	readback     int  // host-visible type downloads go through, cached when offered
+	small        int  // device-local, host-visible type for small tensors when tensors are unmapped (-1: none)
 }
 
 // largeMappedHeap is the smallest host-visible device-local heap that holds
@@ -63,7 +64,7 @@ func place(m memoryLayout, devType DeviceType, forceStaging bool) (placement, er
 			}
 		}
 	}
-	p := placement{tensor: -1, upload: -1, readback: -1}
+	p := placement{tensor: -1, upload: -1, readback: -1, small: -1}
 	const coherentVisible = memHostVisible | memHostCoherent
 	cheapHostReads := devType == IntegratedGPU || devType == CPU
 	for i, t := range m.types {
@@ -99,6 +100,15 @@ func place(m memoryLayout, devType DeviceType, forceStaging bool) (placement, er
 	}
 	if p.upload < 0 {
 		return p, fmt.Errorf("no host-visible coherent memory type for transfers")
+	}
+	// Small tensors where device-local memory is also host-visible (a PCIe
+	// BAR window, or all of VRAM with resizable BAR): written and read by
+	// the host through the mapping, no staging copy and no wait.
+	const bar = memDeviceLocal | coherentVisible
+	for i, t := range m.types {
+		if !p.tensorMapped && p.small < 0 && t.flags&bar == bar {
+			p.small = i
+		}
 	}
 	return p, nil
 }

@@ -48,11 +48,11 @@ func TestPlace(t *testing.T) {
 		want    placement
 		comment string
 	}{
-		{"lavapipe", lavapipeMemory, CPU, false, placement{0, true, 0, 0}, "one mapped heap"},
-		{"lavapipe staged", lavapipeMemory, CPU, true, placement{0, false, 0, 0}, "the switch unmaps it"},
-		{"discrete", discreteMemory, DiscreteGPU, false, placement{1, false, 2, 3}, "VRAM, not the 256 MiB BAR heap; readback cached"},
-		{"resizable BAR", resizableBARMemory, DiscreteGPU, false, placement{1, false, 2, 2}, "plain VRAM: uncached BAR reads are slow"},
-		{"integrated", integratedMemory, IntegratedGPU, false, placement{1, true, 1, 2}, "shared memory is mapped"},
+		{"lavapipe", lavapipeMemory, CPU, false, placement{0, true, 0, 0, -1}, "one mapped heap"},
+		{"lavapipe staged", lavapipeMemory, CPU, true, placement{0, false, 0, 0, 0}, "the switch unmaps it; small tensors stay mapped"},
+		{"discrete", discreteMemory, DiscreteGPU, false, placement{1, false, 2, 3, 4}, "VRAM, not the 256 MiB BAR heap; readback cached; small tensors in the BAR"},
+		{"resizable BAR", resizableBARMemory, DiscreteGPU, false, placement{1, false, 2, 2, 0}, "plain VRAM: uncached BAR reads are slow; small tensors in the BAR"},
+		{"integrated", integratedMemory, IntegratedGPU, false, placement{1, true, 1, 2, -1}, "shared memory is mapped"},
 	}
 	for _, c := range cases {
 		got, err := place(c.m, c.typ, c.force)
@@ -72,11 +72,16 @@ func TestSwitchesFromEnv(t *testing.T) {
 	t.Setenv(envForceStaging, "1")
 	t.Setenv(envMaxStorageRange, "1048576")
 	t.Setenv(envOffsetAlignment, "4")
+	t.Setenv(envDeviceMemory, "67108864")
 	s, err := switchesFromEnv()
-	if err != nil || !s.forceStaging || s.maxStorageRange != 1<<20 || s.offsetAlignment != 4 {
+	if err != nil || !s.forceStaging || s.smallMapped || s.maxStorageRange != 1<<20 || s.offsetAlignment != 4 || s.deviceMemory != 64<<20 {
 		t.Fatalf("got %+v, %v", s, err)
 	}
-	for env, bad := range map[string]string{envForceStaging: "yes", envMaxStorageRange: "1000", envOffsetAlignment: "12"} {
+	t.Setenv(envForceStaging, "bar")
+	if s, err := switchesFromEnv(); err != nil || !s.forceStaging || !s.smallMapped {
+		t.Fatalf("%s=bar: got %+v, %v", envForceStaging, s, err)
+	}
+	for env, bad := range map[string]string{envForceStaging: "yes", envMaxStorageRange: "1000", envOffsetAlignment: "12", envDeviceMemory: "4096"} {
 		t.Run(env, func(t *testing.T) {
 			t.Setenv(env, bad)
 			if _, err := switchesFromEnv(); err == nil {

@@ -13,6 +13,9 @@ import (
 //
 //	EFFV2VK_FORCE_STAGING=1        tensors are not host-mapped: every upload
 //	                               and download goes through staging buffers
+//	EFFV2VK_FORCE_STAGING=bar      the same, except small tensors, which stay
+//	                               in device-local host-visible memory as on
+//	                               a discrete GPU with a BAR window
 //	EFFV2VK_MAX_STORAGE_RANGE=N    lowers maxStorageBufferRange to N bytes
 //	EFFV2VK_OFFSET_ALIGNMENT=N     reports N as the buffer offset alignments
 //	                               (4, as AMD reports)
@@ -37,6 +40,7 @@ type switches struct {
 	maxStorageRange uint64 // 0: the device's own
 	offsetAlignment uint64 // 0: the device's own
 	deviceMemory    uint64 // 0: the heap's own size
+	smallMapped     bool   // with forceStaging: small tensors still mapped
 }
 
 func switchesFromEnv() (switches, error) {
@@ -45,8 +49,10 @@ func switchesFromEnv() (switches, error) {
 	case "", "0":
 	case "1":
 		s.forceStaging = true
+	case "bar":
+		s.forceStaging, s.smallMapped = true, true
 	default:
-		return s, fmt.Errorf("engine: %s=%q: use 1 (or 0, or unset it)", envForceStaging, v)
+		return s, fmt.Errorf("engine: %s=%q: use 1 or bar (or 0, or unset it)", envForceStaging, v)
 	}
 	if v := os.Getenv(envMaxStorageRange); v != "" {
 		n, err := strconv.ParseUint(v, 10, 64)

@@ -59,6 +59,7 @@ type Tensor struct {
 	views  map[vk.Format]vk.BufferView
 	freed  bool
 	plan   *planState // set on tensors made inside Device.Plan (no memory)
+	small  bool       // placed in device-local host-visible memory (see newTensor)
 }
 
 // Len is the number of elements.
@@ -78,6 +79,8 @@ func (t *Tensor) String() string {
 }
 
 // NewTensor allocates a tensor. Its contents are undefined until written.
+// Tensors of up to 64 KiB may be placed in device-local host-visible memory
+// (see smallTensorBytes).
 func (d *Device) NewTensor(name string, dt DType, shape ...int) (t *Tensor, err error) {
 	withoutGC(func() { t, err = d.newTensor(name, dt, shape...) })
 	return t, err
@@ -95,8 +98,48 @@ func (d *Device) NewHostTensor(name string, dt DType, shape ...int) (t *Tensor, 
 }
 
 func (d *Device) newTensor(name string, dt DType, shape ...int) (*Tensor, error) {
+	if d.smallFits(dt, shape) {
+		if t, err := d.newTensorIn(name, dt, uint32(d.memTypeSmall), true, shape); err == nil {
+			t.small = true
+			d.smallInUse += t.memLen
+			return t, nil
+		}
+	}
 	return d.newTensorIn(name, dt, d.memTypeMain, d.mainMapped, shape)
 }
+
+// Small tensors (step counters, hyperparameters, labels, losses, the
+// per-channel vectors of a layer: up to smallTensorBytes) live, where
+// tensors are not mapped but the device has device-local host-visible
+// memory (a PCIe BAR window), in that memory, mapped: Upload and Download
+// are plain copies instead of a staging copy and a wait, and kernels still
+// read them from device memory. They take at most smallTensorBudget bytes
+// of it (a BAR window is often 256 MiB); beyond, they go where other
+// tensors go.
+const (
+	smallTensorBytes  = 64 << 10
+	smallTensorBudget = 8 << 20
+)
+
+// smallFits reports whether a tensor of dt and shape goes to small-tensor
+// memory.
+func (d *Device) smallFits(dt DType, shape []int) bool {
+	if d.memTypeSmall < 0 || d.mainMapped || d.plan != nil {
+		return false
+	}
+	n := uint64(dt.Size())
+	for _, s := range shape {
+		if s <= 0 {
+			return false
+		}
+		n *= uint64(s)
+	}
+	return n <= smallTensorBytes && d.smallInUse+alignUp(n, 256) <= smallTensorBudget
+}
+
+// Small reports whether the tensor lives in small-tensor memory
+// (device-local and host-mapped; see NewTensor).
+func (t *Tensor) Small() bool { return t.root.small }
 
 // newTensorIn allocates a tensor in memory type memType, host-mapped when
 // mapped is set.
@@ -228,6 +271,9 @@ func (t *Tensor) Free() {
 	}
 	t.views = nil
 	if t.root == t {
+		if t.small {
+			t.dev.smallInUse -= t.memLen
+		}
 		vk.DestroyBuffer(t.dev.handle, t.buf, nil)
 		t.arena.release(t.blk, t.memOff, t.memLen)
 	}

@@ -97,9 +97,19 @@ func trainPicoSteps(t *testing.T, d *engine.Device) []uint32 {
 // limit that splits the parameter, gradient, optimizer and EMA tensors,
 // AMD's 4-byte offset alignment): no reduction order changes, so losses,
 // parameters, statistics and averages must be bitwise equal.
+//
+// EFFV2VK_FORCE_STAGING=bar runs the same with small tensors (up to 64 KiB)
+// left in mapped device-local memory, as on a discrete GPU with a BAR
+// window.
 func TestSwitchesAreBitwise(t *testing.T) {
 	want := trainPicoSteps(t, enginetest.Open(t))
-	t.Setenv("EFFV2VK_FORCE_STAGING", "1")
+	for _, staging := range []string{"1", "bar"} {
+		t.Run("staging="+staging, func(t *testing.T) { checkSwitchesBitwise(t, staging, want) })
+	}
+}
+
+func checkSwitchesBitwise(t *testing.T, staging string, want []uint32) {
+	t.Setenv("EFFV2VK_FORCE_STAGING", staging)
 	t.Setenv("EFFV2VK_MAX_STORAGE_RANGE", "131072")
 	t.Setenv("EFFV2VK_OFFSET_ALIGNMENT", "4")
 	d := enginetest.Open(t)
