@@ -52,7 +52,7 @@ gotest-switches: xdg
 # one depthwise tile per invocation, chunked split-K weight gradients),
 # taken on lavapipe by EFFV2VK_GPU_CHOICES=1: a subset of the ops suite
 # and the small network's PyTorch parity.
-GPU_CHOICE_OPS := TestBatchNorm(TrainForward|Backward|BackwardFiniteDifference)$$|TestConv2D$$|TestDepthwise(EfficientNetShapes|FiniteDifferences)$$
+GPU_CHOICE_OPS := TestBatchNorm(TrainForward|Backward|BackwardFiniteDifference)$$|TestConv2D$$|TestDepthwise(EfficientNetShapes|FiniteDifferences)$$|TestBatchSplitMatchesWholeBatch$$
 gotest-gpu-choices: xdg
 	EFFV2VK_GPU_CHOICES=1 $(TEST_ENV) go test -count=1 -timeout 30m -run '$(GPU_CHOICE_OPS)' ./ops
 	EFFV2VK_GPU_CHOICES=1 $(TEST_ENV) go test -count=1 -timeout 30m -run 'TestParityPico$$' ./net

@@ -50,8 +50,8 @@ func splitOps(t *testing.T, d *engine.Device) (map[string][]float32, int) {
 	t.Cleanup(rng.Free)
 	out := map[string]*engine.Tensor{
 		"conv forward": poisoned(t, d, "y conv", 5, 8, 4, 4), "conv backward data": poisoned(t, d, "dx conv", 5, 6, 7, 7),
-		"conv backward weight": poisoned(t, d, "dw conv", 8, 6, 3, 3),
-		"pointwise forward":    poisoned(t, d, "y pointwise", 5, 4, 7, 7), "pointwise backward data": poisoned(t, d, "dx pointwise", 5, 6, 7, 7),
+		"conv backward weight": poisoned(t, d, "dw conv", 8, 6, 3, 3), "conv backward weight chunked": poisoned(t, d, "dw conv chunked", 8, 6, 3, 3),
+		"pointwise forward": poisoned(t, d, "y pointwise", 5, 4, 7, 7), "pointwise backward data": poisoned(t, d, "dx pointwise", 5, 6, 7, 7),
 		"pointwise backward weight": poisoned(t, d, "dw pointwise", 4, 6, 1, 1),
 		"depthwise forward":         poisoned(t, d, "y depthwise", 5, 6, 7, 7), "depthwise backward weight": poisoned(t, d, "dw depthwise", 6, 1, 3, 3),
 		"mean": poisoned(t, d, "mean", 6), "invstd": poisoned(t, d, "invstd", 6),
@@ -60,12 +60,18 @@ func splitOps(t *testing.T, d *engine.Device) (map[string][]float32, int) {
 		"silu": poisoned(t, d, "y silu", 5, 6, 7, 7), "drop path": poisoned(t, d, "y drop path", 5, 6, 7, 7),
 		"avg pool": poisoned(t, d, "y pool", 5, 6),
 	}
+	scratch, err := ops.NewConv2DWeightScratch(d, x.Shape, wConv.Shape, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(scratch.Free)
 	s, err := d.NewSequence(t.Name(), engine.SequenceOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer s.Release()
 	ops.Conv2DForward(s, out["conv forward"], x, wConv, 2)
+	ops.Conv2DBackwardWeightChunked(s, out["conv backward weight chunked"], x, dyConv, 2, scratch)
 	ops.Conv2DBackwardData(s, out["conv backward data"], dyConv, wConv, 2)
 	ops.Conv2DBackwardWeight(s, out["conv backward weight"], x, dyConv, 2)
 	ops.PointwiseForward(s, out["pointwise forward"], x, wPoint)
