@@ -43,6 +43,18 @@ func splitOps(t *testing.T, d *engine.Device) (map[string][]float32, int) {
 	wPoint := in("w pointwise", 0, 4, 6, 1, 1)
 	wDepth := in("w depthwise", 0, 6, 1, 3, 3)
 	gamma, beta := in("gamma", 1, 6), in("beta", 0, 6)
+	src, err := d.NewTensor("raw images", engine.Uint8, 5, 8, 8, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(src.Free)
+	pixels := make([]uint8, src.Len())
+	for i := range pixels {
+		pixels[i] = uint8(r.IntN(256))
+	}
+	if err := src.Upload(pixels); err != nil {
+		t.Fatal(err)
+	}
 	rng, err := ops.NewRNGState(d, 77)
 	if err != nil {
 		t.Fatal(err)
@@ -58,7 +70,7 @@ func splitOps(t *testing.T, d *engine.Device) (map[string][]float32, int) {
 		"batch norm forward": poisoned(t, d, "y bn", 5, 6, 7, 7), "batch norm dx": poisoned(t, d, "dx bn", 5, 6, 7, 7),
 		"dgamma": poisoned(t, d, "dgamma", 6), "dbeta": poisoned(t, d, "dbeta", 6),
 		"silu": poisoned(t, d, "y silu", 5, 6, 7, 7), "drop path": poisoned(t, d, "y drop path", 5, 6, 7, 7),
-		"avg pool": poisoned(t, d, "y pool", 5, 6),
+		"avg pool": poisoned(t, d, "y pool", 5, 6), "prepare input": poisoned(t, d, "y input", 5, 3, 12, 12),
 	}
 	scratch, err := ops.NewConv2DWeightScratch(d, x.Shape, wConv.Shape, 2)
 	if err != nil {
@@ -85,6 +97,7 @@ func splitOps(t *testing.T, d *engine.Device) (map[string][]float32, int) {
 	ops.SiLUForward(s, out["silu"], x)
 	ops.DropPathForward(s, out["drop path"], x, rng, 0.5, 3)
 	ops.GlobalAvgPoolForward(s, out["avg pool"], x)
+	ops.PrepareInput(s, out["prepare input"], src, [3]float32{0.4, 0.5, 0.6}, [3]float32{0.2, 0.25, 0.3})
 	if err := s.Finish(); err != nil {
 		t.Fatal(err)
 	}
@@ -118,7 +131,7 @@ func TestBatchSplitMatchesWholeBatch(t *testing.T) {
 		t.Fatalf("%d dispatches under a %s-byte limit, %d without: nothing was split", gotDispatches, splitLimit, wantDispatches)
 	}
 	bitwise := map[string]bool{"conv forward": true, "conv backward data": true, "pointwise forward": true,
-		"pointwise backward data": true, "depthwise forward": true, "silu": true, "drop path": true, "avg pool": true}
+		"pointwise backward data": true, "depthwise forward": true, "silu": true, "drop path": true, "avg pool": true, "prepare input": true}
 	for name, w := range want {
 		g := got[name]
 		if bitwise[name] {
