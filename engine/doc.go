@@ -71,7 +71,7 @@
 //     partials (Sequence.Scratch) in slice order: deterministic, equal to
 //     float32 rounding. A single sample larger than the limit is an error
 //     naming the tensor and the limit: the way out is a smaller image size.
-//     The [N,features] tensors of the classifier and the loss are not split.
+//     The loss's [N,classes] tensors are not split.
 //
 // Switches make a device behave like a more constrained one, so these paths
 // run on lavapipe (see switches.go): EFFV2VK_FORCE_STAGING=1,

@@ -209,3 +209,27 @@ func (b *batchSplit) sumRows(out *engine.Tensor, r *partialRows) {
 		cur = dst
 	}
 }
+
+// linearBackwardSplit records LinearBackward over slices of the batch when
+// dy, x or dx is too large to bind whole: dx slice by slice, dw and db (when
+// not nil) from per-slice partial sums. It reports whether it took the
+// operation over (see splitBatch).
+func linearBackwardSplit(s *engine.Sequence, op string, dx, dw, db, dy, x, w *engine.Tensor) bool {
+	outs, batch := []*engine.Tensor{dw}, []*engine.Tensor{dy, x}
+	if db != nil {
+		outs = append(outs, db)
+	}
+	if dx != nil {
+		batch = append(batch, dx)
+	}
+	return splitBatchSum(s, op, outs, func(part batchPart, sums []*engine.Tensor) {
+		var sliceDX, sliceDB *engine.Tensor
+		if dx != nil {
+			sliceDX = part(dx)
+		}
+		if db != nil {
+			sliceDB = sums[1]
+		}
+		LinearBackward(s, sliceDX, sums[0], sliceDB, part(dy), part(x), w)
+	}, batch...)
+}

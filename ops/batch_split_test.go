@@ -43,6 +43,7 @@ func splitOps(t *testing.T, d *engine.Device) (map[string][]float32, int) {
 	wPoint := in("w pointwise", 0, 4, 6, 1, 1)
 	wDepth := in("w depthwise", 0, 6, 1, 3, 3)
 	gamma, beta := in("gamma", 1, 6), in("beta", 0, 6)
+	features, wLinear, bLinear, dyLinear := in("features", 0, 5, 200), in("w linear", 0, 3, 200), in("b linear", 0, 3), in("dy linear", 0, 5, 3)
 	src, err := d.NewTensor("raw images", engine.Uint8, 5, 8, 8, 3)
 	if err != nil {
 		t.Fatal(err)
@@ -71,6 +72,8 @@ func splitOps(t *testing.T, d *engine.Device) (map[string][]float32, int) {
 		"dgamma": poisoned(t, d, "dgamma", 6), "dbeta": poisoned(t, d, "dbeta", 6),
 		"silu": poisoned(t, d, "y silu", 5, 6, 7, 7), "drop path": poisoned(t, d, "y drop path", 5, 6, 7, 7),
 		"avg pool": poisoned(t, d, "y pool", 5, 6), "prepare input": poisoned(t, d, "y input", 5, 3, 12, 12),
+		"linear forward": poisoned(t, d, "y linear", 5, 3), "linear dx": poisoned(t, d, "dx linear", 5, 200),
+		"linear dw": poisoned(t, d, "dw linear", 3, 200), "linear db": poisoned(t, d, "db linear", 3),
 	}
 	scratch, err := ops.NewConv2DWeightScratch(d, x.Shape, wConv.Shape, 2)
 	if err != nil {
@@ -97,6 +100,8 @@ func splitOps(t *testing.T, d *engine.Device) (map[string][]float32, int) {
 	ops.SiLUForward(s, out["silu"], x)
 	ops.DropPathForward(s, out["drop path"], x, rng, 0.5, 3)
 	ops.GlobalAvgPoolForward(s, out["avg pool"], x)
+	ops.LinearForward(s, out["linear forward"], features, wLinear, bLinear)
+	ops.LinearBackward(s, out["linear dx"], out["linear dw"], out["linear db"], dyLinear, features, wLinear)
 	ops.PrepareInput(s, out["prepare input"], src, [3]float32{0.4, 0.5, 0.6}, [3]float32{0.2, 0.25, 0.3})
 	if err := s.Finish(); err != nil {
 		t.Fatal(err)
@@ -131,7 +136,8 @@ func TestBatchSplitMatchesWholeBatch(t *testing.T) {
 		t.Fatalf("%d dispatches under a %s-byte limit, %d without: nothing was split", gotDispatches, splitLimit, wantDispatches)
 	}
 	bitwise := map[string]bool{"conv forward": true, "conv backward data": true, "pointwise forward": true,
-		"pointwise backward data": true, "depthwise forward": true, "silu": true, "drop path": true, "avg pool": true, "prepare input": true}
+		"pointwise backward data": true, "depthwise forward": true, "silu": true, "drop path": true, "avg pool": true, "prepare input": true,
+		"linear forward": true, "linear dx": true}
 	for name, w := range want {
 		g := got[name]
 		if bitwise[name] {

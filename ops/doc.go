@@ -14,13 +14,14 @@
 //   - an activation larger than one dispatch may bind
 //     (engine.Device.MaxBindingBytes) splits the operation along the batch
 //     (batch_split.go): one dispatch per slice of whole samples. Per-sample
-//     operations (convolutions' forward and input gradient, batch-norm
-//     forward, elementwise, pooling, channel scale, drop path, dropout,
-//     input preparation) give bitwise the unsplit result; operations that
-//     sum over the batch (weight gradients, batch-norm statistics and
-//     backward) add per-slice partials in slice order, deterministic but
-//     equal to the unsplit kernels only to float32 rounding. Linear layers
-//     and the loss ([N,features]) are not split. One sample beyond the
+//     operations (convolutions' and linear layers' forward and input
+//     gradient, batch-norm forward, elementwise, pooling, channel scale,
+//     drop path, dropout, input preparation) give bitwise the unsplit
+//     result; operations that sum over the batch (weight and bias
+//     gradients, batch-norm statistics and backward) add per-slice partials
+//     in slice order, deterministic but equal to the unsplit kernels only
+//     to float32 rounding. The loss ([N,classes]) is not split, nor is a
+//     single weight larger than the limit. One sample beyond the
 //     limit is an error that names the tensor, the limit and the way out (a
 //     smaller image size).
 //

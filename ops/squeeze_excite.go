@@ -203,7 +203,8 @@ func LinearForward(s *engine.Sequence, y, x, w, b *engine.Tensor) {
 		s.Fail(fmt.Errorf("%s: input %s does not match weight %s (In %d vs %d)", op, x, w, in, win))
 		return
 	}
-	if !wantMatrix(s, op, "y", y, n, out) {
+	if !wantMatrix(s, op, "y", y, n, out) ||
+		splitBatch(s, op, func(part batchPart, _ int) { LinearForward(s, part(y), part(x), w, b) }, y, x) {
 		return
 	}
 	aligned := uint32(0)
@@ -253,6 +254,9 @@ func LinearBackward(s *engine.Sequence, dx, dw, db, dy, x, w *engine.Tensor) {
 		return
 	}
 	if db != nil && (!dtypeIs(s, op, "db", db, engine.Float32) || !wantShape(s, op, "db", db, out)) {
+		return
+	}
+	if linearBackwardSplit(s, op, dx, dw, db, dy, x, w) {
 		return
 	}
 	push := shaders.LinearBackwardWeightPush{N: uint32(n), InFeatures: uint32(in), OutFeatures: uint32(out)}
