@@ -21,11 +21,13 @@ type gemmBenchRow struct {
 var gemmBenchRows []gemmBenchRow
 
 // The twins of the linear rows (bench_misc.go) and 1x1 rows
-// (bench_pointwise.go), batch 8. Each row's tile is the fastest on
-// lavapipe of those whose shared memory (at most 16 KiB) and workgroup (at
-// most 128 invocations) every Vulkan device allows, in
-// `go test -run '^$' -bench GEMMTiles ./ops` (each tile once with the
-// reduction whole and split in 2, 4 and 8).
+// (bench_pointwise.go), batch 8. Each tile fits what every Vulkan device
+// allows (at most 128 invocations and 16 KiB of shared memory). The linear
+// rows' tiles were the fastest on lavapipe in
+// `go test -run '^$' -bench GEMMTiles/linear -benchtime 3x ./ops`; the 1x1
+// rows take 64x64x16/8x8, the fastest in the same sweep's 1x1 128->512
+// forward and backward data rows (the sweep of the other 1x1 rows was not
+// finished).
 func init() {
 	const n = 8
 	t := func(bm, bn, bk, tm, tn, split int) GEMMTile {
@@ -35,9 +37,9 @@ func init() {
 		in, out  int
 		fwd, bwd GEMMTile
 	}{
-		{768, 32, t(8, 64, 32, 8, 4, 1), t(32, 32, 16, 4, 4, 1)},
-		{32, 768, t(8, 64, 32, 8, 4, 1), t(32, 32, 16, 4, 4, 1)},
-		{1280, 1000, t(8, 64, 32, 8, 4, 1), t(32, 32, 16, 4, 4, 1)},
+		{768, 32, t(32, 32, 32, 8, 4, 1), t(32, 32, 32, 8, 4, 1)},
+		{32, 768, t(32, 64, 16, 4, 4, 1), t(32, 32, 32, 8, 4, 1)},
+		{1280, 1000, t(8, 64, 32, 8, 4, 2), t(32, 64, 16, 4, 4, 1)},
 	} {
 		in, out := fc.in, fc.out
 		flops := 2.0 * float64(n*in*out)
@@ -62,10 +64,10 @@ func init() {
 		c, oc, hw         int
 		fwd, data, weight GEMMTile
 	}{
-		{128, 512, 16, t(32, 32, 16, 4, 4, 1), t(32, 32, 16, 4, 4, 1), t(32, 32, 16, 4, 4, 1)},
-		{512, 128, 16, t(32, 32, 16, 4, 4, 1), t(32, 32, 16, 4, 4, 1), t(32, 32, 16, 4, 4, 1)},
-		{192, 48, 32, t(32, 32, 16, 4, 4, 1), t(32, 32, 16, 4, 4, 1), t(32, 32, 16, 4, 4, 1)},
-		{256, 1280, 4, t(32, 32, 16, 4, 4, 1), t(32, 32, 16, 4, 4, 1), t(32, 32, 16, 4, 4, 1)},
+		{128, 512, 16, t(64, 64, 16, 8, 8, 1), t(64, 64, 16, 8, 8, 1), t(64, 64, 16, 8, 8, 1)},
+		{512, 128, 16, t(64, 64, 16, 8, 8, 1), t(64, 64, 16, 8, 8, 1), t(64, 64, 16, 8, 8, 1)},
+		{192, 48, 32, t(64, 64, 16, 8, 8, 1), t(64, 64, 16, 8, 8, 1), t(64, 64, 16, 8, 8, 1)},
+		{256, 1280, 4, t(64, 64, 16, 8, 8, 1), t(64, 64, 16, 8, 8, 1), t(64, 64, 16, 8, 8, 1)},
 	} {
 		x := []int{n, c.c, c.hw, c.hw}
 		y := []int{n, c.oc, c.hw, c.hw}

@@ -115,14 +115,14 @@ func TestGEMMLinear(t *testing.T) {
 
 // TestGEMMPointwise runs the 1x1 convolutions through every GEMM tile:
 // EfficientNetV2-S's shapes (expand and project at 16x16, the Fused-MBConv
-// project at 32x32, the head at 4x4) at batch 2, and odd ones (channels
+// project at 32x32) at batch 1, the head at 4x4 at batch 2, and odd ones (channels
 // 1, 7, 33, 102, H*W of 1 and odd, batch 1 and 3).
 func TestGEMMPointwise(t *testing.T) {
 	d := enginetest.Open(t)
 	r := testRand(t)
 	tiles := gemmTestTiles(d)
 	for _, pc := range []pointwiseCase{
-		{2, 128, 512, 16, 16}, {2, 512, 128, 16, 16}, {2, 192, 48, 32, 32}, {2, 256, 1280, 4, 4},
+		{1, 128, 512, 16, 16}, {1, 512, 128, 16, 16}, {1, 192, 48, 32, 32}, {2, 256, 1280, 4, 4},
 		{1, 1, 1, 1, 1}, {3, 7, 33, 1, 1}, {2, 33, 102, 7, 7}, {1, 102, 7, 3, 5}, {3, 5, 6, 2, 2},
 	} {
 		t.Run(fmt.Sprintf("%dx%dx%dx%d->%d", pc.n, pc.c, pc.h, pc.w, pc.oc), func(t *testing.T) {
@@ -330,13 +330,17 @@ func TestGEMMTiles(t *testing.T) {
 
 // BenchmarkGEMMTiles times every GEMM-family twin of the linear and 1x1
 // `bench ops` rows with every eligible tile, the reduction whole and split
-// in 2, 4 and 8: `go test -run '^$' -bench GEMMTiles -benchtime 5x ./ops`
-// (filter with -bench 'GEMMTiles/linear_1280').
+// in 4 (and in 2 and 8 for the linears): `go test -run '^$' -bench GEMMTiles
+// -benchtime 5x ./ops` (filter with -bench 'GEMMTiles/linear_1280').
 func BenchmarkGEMMTiles(b *testing.B) {
 	d := enginetest.Open(b)
 	for _, row := range ops.GEMMBenchRows() {
 		for _, tile := range ops.GEMMTiles(d) {
-			for _, split := range []int{1, 2, 4, 8} {
+			splits := []int{1, 4}
+			if strings.HasPrefix(row, "linear") {
+				splits = []int{1, 2, 4, 8}
+			}
+			for _, split := range splits {
 				bc, err := ops.GEMMBenchCase(row, tile.WithSplitK(split))
 				if err != nil {
 					b.Fatal(err)
