@@ -157,12 +157,22 @@ const uint BROW = BN / 4u + PAD;
 shared vec4 As[BK * AROW]; // As[kk*AROW + m/4]: A(m0 + m, k0 + kk)
 shared vec4 Bs[BK * BROW]; // Bs[kk*BROW + j/4]: B(k0 + kk, n0 + j)
 
+// splitK returns (kq, kr) = (k / kdiv, k % kdiv), without a division when
+// the reduction has no outer index (kdiv >= K, a uniform branch).
+uvec2 splitK(uint k) {
+    if (pc.kdiv >= pc.K) {
+        return uvec2(0u, k);
+    }
+    const uint kq = k / pc.kdiv;
+    return uvec2(kq, k - kq * pc.kdiv);
+}
+
 // loadA returns A(m..m+3, k), zero outside [0,M) or at or past kEnd.
 vec4 loadA(uint m, uint k, uint kEnd) {
     vec4 v = vec4(0.0);
     if (k < kEnd) {
-        const uint kq = k / pc.kdiv, kr = k - kq * pc.kdiv;
-        const uint base = kq * pc.akq + kr * pc.akr;
+        const uvec2 kqr = splitK(k);
+        const uint base = kqr.x * pc.akq + kqr.y * pc.akr;
         if ((pc.flags & FLAG_A_VEC) != 0u && m + 3u < pc.M) {
             v = texelFetch(a4, int((base + m) >> 2));
         } else {
@@ -219,17 +229,21 @@ vec4 loadB(uint k, uint j, uint kEnd) {
         return v;
     }
     if (k < kEnd) {
-        const uint kq = k / pc.kdiv, kr = k - kq * pc.kdiv;
-        const uint base = kq * pc.bkq + kr * pc.bkr;
+        const uvec2 kqr = splitK(k);
+        const uint base = kqr.x * pc.bkq + kqr.y * pc.bkr;
+        // One division for the quad; the next columns step (jq, jr).
+        uint jq = j / pc.jdiv, jr = j - jq * pc.jdiv;
         if ((pc.flags & FLAG_B_VEC) != 0u && j + 3u < pc.N) {
-            const uint jq = j / pc.jdiv, jr = j - jq * pc.jdiv;
             v = texelFetch(b4, int((base + jq * pc.bjq + jr) >> 2));
         } else {
             [[unroll]] for (uint t = 0; t < 4u; t++) {
-                const uint jj = j + t;
-                if (jj < pc.N) {
-                    const uint jq = jj / pc.jdiv, jr = jj - jq * pc.jdiv;
+                if (j + t < pc.N) {
                     v[t] = fetch1(b4, base + jq * pc.bjq + jr * pc.bjr);
+                }
+                jr++;
+                if (jr == pc.jdiv) {
+                    jr = 0u;
+                    jq++;
                 }
             }
         }
@@ -284,7 +298,21 @@ void main() {
         barrier();
     }
 
-    // Each element of C (or of this split's slice) is written once.
+    // Each element of C (or of this split's slice) is written once. The
+    // column offsets, one division for all TN columns:
+    uint coff[TN];
+    {
+        const uint j = n0 + tn * TN;
+        uint jq = j / pc.jdiv, jr = j - jq * pc.jdiv;
+        [[unroll]] for (uint c = 0; c < TN; c++) {
+            coff[c] = jq * pc.cjq + jr * pc.cjr;
+            jr++;
+            if (jr == pc.jdiv) {
+                jr = 0u;
+                jq++;
+            }
+        }
+    }
     [[unroll]] for (uint r = 0; r < TM; r++) {
         const uint m = m0 + tm * TM + r;
         if (m < pc.M) {
@@ -295,8 +323,7 @@ void main() {
 #ifdef BIAS
                     v += fetch1(bias4, j);
 #endif
-                    const uint jq = j / pc.jdiv, jr = j - jq * pc.jdiv;
-                    outC[z * pc.cz + m * pc.cm + jq * pc.cjq + jr * pc.cjr] = v;
+                    outC[z * pc.cz + m * pc.cm + coff[c]] = v;
                 }
             }
         }
