@@ -8,16 +8,16 @@ import (
 )
 
 // linearShapes reads x [N,In] and w [Out,In] (each may be [rows, cols, 1,
-// 1]) and checks that they agree.
-func linearShapes(s *engine.Sequence, op string, x, w *engine.Tensor) (n, in, out int, ok bool) {
+// 1]; xRole and wRole name them in errors) and checks that they agree.
+func linearShapes(s *engine.Sequence, op, xRole string, x *engine.Tensor, wRole string, w *engine.Tensor) (n, in, out int, ok bool) {
 	if s.Err() != nil {
 		return 0, 0, 0, false
 	}
-	n, in, ok = matrixShape(s, op, "x", x)
+	n, in, ok = matrixShape(s, op, xRole, x)
 	if !ok {
 		return 0, 0, 0, false
 	}
-	out, win, ok := matrixShape(s, op, "w", w)
+	out, win, ok := matrixShape(s, op, wRole, w)
 	if !ok {
 		return 0, 0, 0, false
 	}
@@ -37,7 +37,7 @@ func linearShapes(s *engine.Sequence, op string, x, w *engine.Tensor) (n, in, ou
 // nil without a split). x is [N,In], w [Out,In], b [Out] or nil, y [N,Out].
 func LinearForwardGEMM(s *engine.Sequence, y, x, w, b *engine.Tensor, tile GEMMTile, scratch *engine.Tensor) {
 	const op = "linear forward (GEMM)"
-	n, in, out, ok := linearShapes(s, op, x, w)
+	n, in, out, ok := linearShapes(s, op, "x", x, "w", w)
 	if !ok || !wantMatrix(s, op, "y", y, n, out) {
 		return
 	}
@@ -57,7 +57,7 @@ func LinearForwardGEMM(s *engine.Sequence, y, x, w, b *engine.Tensor, tile GEMMT
 // sized for dx). dy is [N,Out], w [Out,In], dx [N,In].
 func LinearBackwardDataGEMM(s *engine.Sequence, dx, dy, w *engine.Tensor, tile GEMMTile, scratch *engine.Tensor) {
 	const op = "linear backward data (GEMM)"
-	n, in, out, ok := linearShapes(s, op, dx, w)
+	n, in, out, ok := linearShapes(s, op, "dx", dx, "w", w)
 	if !ok || !wantMatrix(s, op, "dy", dy, n, out) {
 		return
 	}
@@ -75,7 +75,7 @@ func LinearBackwardDataGEMM(s *engine.Sequence, dx, dy, w *engine.Tensor, tile G
 // scratch sized for dw). dy is [N,Out], x [N,In], dw [Out,In], db [Out].
 func LinearBackwardWeightGEMM(s *engine.Sequence, dw, db, dy, x *engine.Tensor, tile GEMMTile, scratch *engine.Tensor) {
 	const op = "linear backward weight (GEMM)"
-	n, in, out, ok := linearShapes(s, op, x, dw)
+	n, in, out, ok := linearShapes(s, op, "x", x, "dw", dw)
 	if !ok || !wantMatrix(s, op, "dy", dy, n, out) {
 		return
 	}
