@@ -95,13 +95,53 @@ func init() {
 			},
 		})
 	}
+	// The 3x3 convolutions of bench_conv2d.go as implicit GEMMs: the
+	// reduction of the weight gradient (N*OH*OW, 8192 to 32768 steps) split
+	// in 4; not swept.
+	square := t(64, 64, 16, 8, 8, 1)
+	for _, c := range []struct {
+		label            string
+		c, h, oc, stride int
+		data             GEMMTile // 8 rows for the stem's 3 input channels
+	}{
+		{"stem", 3, 128, 24, 2, t(8, 64, 32, 8, 4, 1)},
+		{"fused", 24, 64, 96, 1, square},
+		{"fused", 48, 32, 192, 1, square},
+	} {
+		const k = 3
+		oh := ConvOutSize(c.h, k, c.stride)
+		x, y, w := []int{n, c.c, c.h, c.h}, []int{n, c.oc, oh, oh}, []int{c.oc, c.c, k, k}
+		shape := fmt.Sprintf("%v -> %v k%d s%d", x, y, k, c.stride)
+		name := fmt.Sprintf("conv3x3 %s %d->%d s%d @%dx%d", c.label, c.c, c.oc, c.stride, c.h, c.h)
+		flops := 2 * float64(n*c.oc*oh*oh) * float64(c.c*k*k)
+		stride := c.stride
+		gemmBenchRows = append(gemmBenchRows, gemmBenchRow{
+			name: name + " fwd", shape: shape, work: flops, outLen: n * c.oc * oh * oh, tile: square,
+			shapes: [][]int{y, x, w},
+			rec: func(s *engine.Sequence, t []*engine.Tensor, tile GEMMTile, sc *engine.Tensor) {
+				Conv2DForwardGEMM(s, t[0], t[1], t[2], stride, tile, sc)
+			},
+		}, gemmBenchRow{
+			name: name + " bwd data", shape: shape, work: flops, outLen: n * c.c * c.h * c.h, tile: c.data,
+			shapes: [][]int{x, y, w},
+			rec: func(s *engine.Sequence, t []*engine.Tensor, tile GEMMTile, sc *engine.Tensor) {
+				Conv2DBackwardDataGEMM(s, t[0], t[1], t[2], stride, tile, sc)
+			},
+		}, gemmBenchRow{
+			name: name + " bwd weight", shape: shape, work: flops, outLen: c.oc * c.c * k * k, tile: square.WithSplitK(4),
+			shapes: [][]int{w, x, y},
+			rec: func(s *engine.Sequence, t []*engine.Tensor, tile GEMMTile, sc *engine.Tensor) {
+				Conv2DBackwardWeightGEMM(s, t[0], t[1], t[2], stride, tile, sc)
+			},
+		})
+	}
 	for _, r := range gemmBenchRows {
 		RegisterBench(r.benchCase(r.tile))
 	}
 }
 
 // GEMMBenchRows names the rows of `bench ops` that have a GEMM-family twin
-// (the linears and the 1x1 convolutions), for GEMMBenchCase.
+// (the linears, the 1x1 and the 3x3 convolutions), for GEMMBenchCase.
 func GEMMBenchRows() []string {
 	out := make([]string, len(gemmBenchRows))
 	for i, r := range gemmBenchRows {

@@ -328,10 +328,11 @@ func TestGEMMTiles(t *testing.T) {
 	}
 }
 
-// BenchmarkGEMMTiles times every GEMM-family twin of the linear and 1x1
-// `bench ops` rows with every eligible tile, the reduction whole and split
+// BenchmarkGEMMTiles times every GEMM-family twin of the linear, 1x1 and
+// 3x3 `bench ops` rows with every eligible tile, the reduction whole and split
 // in 4 (and in 2 and 8 for the linears): `go test -run '^$' -bench GEMMTiles
-// -benchtime 5x ./ops` (filter with -bench 'GEMMTiles/linear_1280').
+// -benchtime 5x ./ops` (filter with -bench 'GEMMTiles/linear_1280'; the
+// 3x3 rows take seconds per run on lavapipe).
 func BenchmarkGEMMTiles(b *testing.B) {
 	d := enginetest.Open(b)
 	for _, row := range ops.GEMMBenchRows() {
