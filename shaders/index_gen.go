@@ -1122,6 +1122,155 @@ var generatedKernels = []Kernel{
 		},
 	},
 	{
+		Name:            "gemm",
+		File:            "gemm.comp",
+		LocalSize:       [3]uint32{64, 1, 1},
+		LocalSizeSpecID: [3]int{0, -1, -1},
+		Bindings: []Binding{
+			{Binding: 0, Name: "Out", Kind: StorageBuffer, Access: Write, Format: ""},
+			{Binding: 1, Name: "a4", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
+			{Binding: 2, Name: "b4", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
+		},
+		PushSize: 92,
+		Push: []PushField{
+			{Name: "M", Offset: 0, Type: "uint32"},
+			{Name: "N", Offset: 4, Type: "uint32"},
+			{Name: "K", Offset: 8, Type: "uint32"},
+			{Name: "kdiv", Offset: 12, Type: "uint32"},
+			{Name: "jdiv", Offset: 16, Type: "uint32"},
+			{Name: "am", Offset: 20, Type: "uint32"},
+			{Name: "akq", Offset: 24, Type: "uint32"},
+			{Name: "akr", Offset: 28, Type: "uint32"},
+			{Name: "bkq", Offset: 32, Type: "uint32"},
+			{Name: "bkr", Offset: 36, Type: "uint32"},
+			{Name: "bjq", Offset: 40, Type: "uint32"},
+			{Name: "bjr", Offset: 44, Type: "uint32"},
+			{Name: "cm", Offset: 48, Type: "uint32"},
+			{Name: "cjq", Offset: 52, Type: "uint32"},
+			{Name: "cjr", Offset: 56, Type: "uint32"},
+			{Name: "cz", Offset: 60, Type: "uint32"},
+			{Name: "kper", Offset: 64, Type: "uint32"},
+			{Name: "flags", Offset: 68, Type: "uint32"},
+			{Name: "CH", Offset: 72, Type: "int32"},
+			{Name: "H", Offset: 76, Type: "int32"},
+			{Name: "W", Offset: 80, Type: "int32"},
+			{Name: "OH", Offset: 84, Type: "int32"},
+			{Name: "OW", Offset: 88, Type: "int32"},
+		},
+		Spec: []SpecConstant{
+			{ID: 0, Name: "", Default: 64},
+			{ID: 1, Name: "BM", Default: 32},
+			{ID: 2, Name: "BN", Default: 32},
+			{ID: 3, Name: "BK", Default: 16},
+			{ID: 4, Name: "TM", Default: 4},
+			{ID: 5, Name: "TN", Default: 4},
+			{ID: 6, Name: "PAD", Default: 1},
+			{ID: 7, Name: "CONV", Default: 0},
+			{ID: 8, Name: "KS", Default: 3},
+			{ID: 9, Name: "S", Default: 1},
+		},
+	},
+	{
+		Name:            "gemm_bias",
+		File:            "gemm.comp",
+		Defines:         []string{"BIAS"},
+		LocalSize:       [3]uint32{64, 1, 1},
+		LocalSizeSpecID: [3]int{0, -1, -1},
+		Bindings: []Binding{
+			{Binding: 0, Name: "Out", Kind: StorageBuffer, Access: Write, Format: ""},
+			{Binding: 1, Name: "a4", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
+			{Binding: 2, Name: "b4", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
+			{Binding: 3, Name: "bias4", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
+		},
+		PushSize: 92,
+		Push: []PushField{
+			{Name: "M", Offset: 0, Type: "uint32"},
+			{Name: "N", Offset: 4, Type: "uint32"},
+			{Name: "K", Offset: 8, Type: "uint32"},
+			{Name: "kdiv", Offset: 12, Type: "uint32"},
+			{Name: "jdiv", Offset: 16, Type: "uint32"},
+			{Name: "am", Offset: 20, Type: "uint32"},
+			{Name: "akq", Offset: 24, Type: "uint32"},
+			{Name: "akr", Offset: 28, Type: "uint32"},
+			{Name: "bkq", Offset: 32, Type: "uint32"},
+			{Name: "bkr", Offset: 36, Type: "uint32"},
+			{Name: "bjq", Offset: 40, Type: "uint32"},
+			{Name: "bjr", Offset: 44, Type: "uint32"},
+			{Name: "cm", Offset: 48, Type: "uint32"},
+			{Name: "cjq", Offset: 52, Type: "uint32"},
+			{Name: "cjr", Offset: 56, Type: "uint32"},
+			{Name: "cz", Offset: 60, Type: "uint32"},
+			{Name: "kper", Offset: 64, Type: "uint32"},
+			{Name: "flags", Offset: 68, Type: "uint32"},
+			{Name: "CH", Offset: 72, Type: "int32"},
+			{Name: "H", Offset: 76, Type: "int32"},
+			{Name: "W", Offset: 80, Type: "int32"},
+			{Name: "OH", Offset: 84, Type: "int32"},
+			{Name: "OW", Offset: 88, Type: "int32"},
+		},
+		Spec: []SpecConstant{
+			{ID: 0, Name: "", Default: 64},
+			{ID: 1, Name: "BM", Default: 32},
+			{ID: 2, Name: "BN", Default: 32},
+			{ID: 3, Name: "BK", Default: 16},
+			{ID: 4, Name: "TM", Default: 4},
+			{ID: 5, Name: "TN", Default: 4},
+			{ID: 6, Name: "PAD", Default: 1},
+			{ID: 7, Name: "CONV", Default: 0},
+			{ID: 8, Name: "KS", Default: 3},
+			{ID: 9, Name: "S", Default: 1},
+		},
+	},
+	{
+		Name:            "gemm_sum",
+		File:            "gemm.comp",
+		Defines:         []string{"SUM"},
+		LocalSize:       [3]uint32{64, 1, 1},
+		LocalSizeSpecID: [3]int{0, -1, -1},
+		Bindings: []Binding{
+			{Binding: 0, Name: "Out", Kind: StorageBuffer, Access: Write, Format: ""},
+			{Binding: 1, Name: "part4", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
+		},
+		PushSize: 28,
+		Push: []PushField{
+			{Name: "M", Offset: 0, Type: "uint32"},
+			{Name: "N", Offset: 4, Type: "uint32"},
+			{Name: "jdiv", Offset: 8, Type: "uint32"},
+			{Name: "cm", Offset: 12, Type: "uint32"},
+			{Name: "cjq", Offset: 16, Type: "uint32"},
+			{Name: "cjr", Offset: 20, Type: "uint32"},
+			{Name: "splits", Offset: 24, Type: "uint32"},
+		},
+		Spec: []SpecConstant{
+			{ID: 0, Name: "", Default: 64},
+		},
+	},
+	{
+		Name:            "gemm_sum_bias",
+		File:            "gemm.comp",
+		Defines:         []string{"SUM", "BIAS"},
+		LocalSize:       [3]uint32{64, 1, 1},
+		LocalSizeSpecID: [3]int{0, -1, -1},
+		Bindings: []Binding{
+			{Binding: 0, Name: "Out", Kind: StorageBuffer, Access: Write, Format: ""},
+			{Binding: 1, Name: "part4", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
+			{Binding: 2, Name: "bias4", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
+		},
+		PushSize: 28,
+		Push: []PushField{
+			{Name: "M", Offset: 0, Type: "uint32"},
+			{Name: "N", Offset: 4, Type: "uint32"},
+			{Name: "jdiv", Offset: 8, Type: "uint32"},
+			{Name: "cm", Offset: 12, Type: "uint32"},
+			{Name: "cjq", Offset: 16, Type: "uint32"},
+			{Name: "cjr", Offset: 20, Type: "uint32"},
+			{Name: "splits", Offset: 24, Type: "uint32"},
+		},
+		Spec: []SpecConstant{
+			{ID: 0, Name: "", Default: 64},
+		},
+	},
+	{
 		Name:            "prepare_input",
 		File:            "input.comp",
 		LocalSize:       [3]uint32{64, 1, 1},
@@ -2398,6 +2547,82 @@ type DropoutVec4Push struct {
 type FillPush struct {
 	N     uint32
 	Value float32
+}
+
+// GemmPush mirrors the push-constant block of kernel gemm (gemm.comp).
+type GemmPush struct {
+	M     uint32
+	N     uint32
+	K     uint32
+	Kdiv  uint32
+	Jdiv  uint32
+	Am    uint32
+	Akq   uint32
+	Akr   uint32
+	Bkq   uint32
+	Bkr   uint32
+	Bjq   uint32
+	Bjr   uint32
+	Cm    uint32
+	Cjq   uint32
+	Cjr   uint32
+	Cz    uint32
+	Kper  uint32
+	Flags uint32
+	CH    int32
+	H     int32
+	W     int32
+	OH    int32
+	OW    int32
+}
+
+// GemmBiasPush mirrors the push-constant block of kernel gemm_bias (gemm.comp).
+type GemmBiasPush struct {
+	M     uint32
+	N     uint32
+	K     uint32
+	Kdiv  uint32
+	Jdiv  uint32
+	Am    uint32
+	Akq   uint32
+	Akr   uint32
+	Bkq   uint32
+	Bkr   uint32
+	Bjq   uint32
+	Bjr   uint32
+	Cm    uint32
+	Cjq   uint32
+	Cjr   uint32
+	Cz    uint32
+	Kper  uint32
+	Flags uint32
+	CH    int32
+	H     int32
+	W     int32
+	OH    int32
+	OW    int32
+}
+
+// GemmSumPush mirrors the push-constant block of kernel gemm_sum (gemm.comp).
+type GemmSumPush struct {
+	M      uint32
+	N      uint32
+	Jdiv   uint32
+	Cm     uint32
+	Cjq    uint32
+	Cjr    uint32
+	Splits uint32
+}
+
+// GemmSumBiasPush mirrors the push-constant block of kernel gemm_sum_bias (gemm.comp).
+type GemmSumBiasPush struct {
+	M      uint32
+	N      uint32
+	Jdiv   uint32
+	Cm     uint32
+	Cjq    uint32
+	Cjr    uint32
+	Splits uint32
 }
 
 // PrepareInputPush mirrors the push-constant block of kernel prepare_input (input.comp).
