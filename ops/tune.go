@@ -141,3 +141,30 @@ func zeroTensors(d *engine.Device, ts ...*engine.Tensor) error {
 	}
 	return d.Run(s)
 }
+
+// tunedOps are every autotuned operation, for TunedVariants.
+var tunedOps = []interface {
+	opName() string
+	variantNames() []string
+}{pointwiseForwardTuned, pointwiseBackwardDataTuned, pointwiseBackwardWeightTuned, conv2dWeightTuned}
+
+func (t *tunedOp[C]) opName() string { return t.op }
+
+func (t *tunedOp[C]) variantNames() []string {
+	names := make([]string, len(t.variants))
+	for i, v := range t.variants {
+		names[i] = v.name
+	}
+	return names
+}
+
+// TunedVariants lists every autotuned operation's variants by name (the
+// names engine.TuneForceEnv takes); which are eligible depends on the
+// shape and device.
+func TunedVariants() map[string][]string {
+	out := map[string][]string{}
+	for _, t := range tunedOps {
+		out[t.opName()] = t.variantNames()
+	}
+	return out
+}
