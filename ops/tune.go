@@ -146,7 +146,7 @@ func zeroTensors(d *engine.Device, ts ...*engine.Tensor) error {
 var tunedOps = []interface {
 	opName() string
 	variantNames() []string
-}{pointwiseForwardTuned, pointwiseBackwardDataTuned, pointwiseBackwardWeightTuned, conv2dWeightTuned}
+}{pointwiseForwardTuned, pointwiseBackwardDataTuned, pointwiseBackwardWeightTuned, conv2dWeightTuned, linearForwardTuned}
 
 func (t *tunedOp[C]) opName() string { return t.op }
 

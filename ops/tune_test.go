@@ -60,11 +60,52 @@ func TestTunedVariantsMatchReference(t *testing.T) {
 			})
 		}
 	}
+	linears := []struct {
+		n, in, out int
+		bias       bool
+	}{
+		{n: 5, in: 64, out: 7, bias: true}, // 16 texels a row: lanes 1, 2, 8 besides auto (4 at subgroup 8)
+		{n: 3, in: 33, out: 5},             // unaligned, 9 texels: lanes 4 and 8 besides auto
+		{n: 2, in: 8, out: 3, bias: true},  // 2 texels
+	}
+	for _, v := range variants["linear_forward"] {
+		t.Run("linear_forward/"+v, func(t *testing.T) {
+			forceTuning(t, "linear_forward", v)
+			for _, c := range linears {
+				x64, x32 := randSlice(r, c.n*c.in)
+				w64, w32 := randSlice(r, c.out*c.in)
+				x, w := upload(t, d, "x", x32, c.n, c.in), upload(t, d, "w", w32, c.out, c.in)
+				var b64 []float64
+				var b *engine.Tensor
+				if c.bias {
+					var b32 []float32
+					b64, b32 = randSlice(r, c.out)
+					b = upload(t, d, "b", b32, c.out)
+				}
+				y := poisoned(t, d, "y", c.n, c.out)
+				run(t, d, func(s *engine.Sequence) { ops.LinearForward(s, y, x, w, b) })
+				compare(t, fmt.Sprintf("linear %+v", c), download(t, y), ref.LinearForward(x64, c.n, c.in, w64, b64, c.out), 1e-5)
+			}
+			var lanes uint32
+			if _, err := fmt.Sscanf(v, "lanes%d", &lanes); err == nil && lanes > d.Info.SubgroupSize {
+				t.Logf("%s does not fit this device's %d-wide subgroups", v, d.Info.SubgroupSize)
+				return
+			}
+			if !forcedUsed(d, "linear_forward", v) {
+				t.Fatalf("variant %s of linear_forward never eligible for the test shapes: add a shape that exercises it", v)
+			}
+		})
+	}
 	convs := []conv2dCase{
 		{n: 2, c: 5, h: 9, w: 9, oc: 7, k: 3, stride: 1},
 		{n: 2, c: 5, h: 9, w: 8, oc: 7, k: 3, stride: 2},
 		{n: 4, c: 16, h: 20, w: 20, oc: 24, k: 3, stride: 1}, // split64 differs from split_auto
 		{n: 1, c: 3, h: 11, w: 7, oc: 9, k: 5, stride: 2},
+	}
+	for op := range variants {
+		if !strings.HasPrefix(op, "pointwise_") && op != "linear_forward" && op != "conv2d_backward_weight" {
+			t.Errorf("autotuned operation %s has no reference check here: add one", op)
+		}
 	}
 	const op = "conv2d_backward_weight"
 	for _, v := range variants[op] {
