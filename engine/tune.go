@@ -94,6 +94,7 @@ type tuneState struct {
 	cache     *tuneCache            // nil until first needed
 	warnForce map[string]bool       // forced variants already warned about
 	observer  func(TuneResult)      // told of every new decision
+	noticed   bool                  // the first-timing notice was printed
 }
 
 var (
@@ -116,7 +117,8 @@ func (d *Device) tuning() *tuneState {
 }
 
 // SetTuneWarnings sends the tuner's warnings (corrupt or stale cache, a
-// forced variant that does not exist) to w instead of stderr and returns
+// forced variant that does not exist) and its one notice that it is timing
+// variants to w instead of stderr and returns
 // a function restoring the previous writer. For tests.
 func SetTuneWarnings(w io.Writer) (restore func()) {
 	tuneWarnMu.Lock()
@@ -230,6 +232,14 @@ func (d *Device) Tune(req TuneRequest) (TuneResult, error) {
 		res.Variant, res.Source, res.Times = e.Variant, "cache", e.times()
 		return st.remember(key, res), nil
 	}
+	if !st.noticed {
+		st.noticed = true
+		where := st.cache.path
+		if where == "" {
+			where = "memory only: no user cache directory"
+		}
+		tuneWarn("timing kernel variants on %s on their first use (cached in %s; `effv2vk tune` does it ahead, %s=off skips it)", d.Info.Name, where, TuneEnv)
+	}
 	times, err := d.timeVariants(req)
 	if err != nil {
 		tuneWarn("timing %s %s failed, using %s: %v", req.Op, req.Shape, req.Default, err)
@@ -262,6 +272,7 @@ func (st *tuneState) remember(key string, res TuneResult) TuneResult {
 
 // OnTune makes the tuner call fn with each new decision on d (the first
 // for each operation and shape), e.g. for a progress line; nil stops it.
+// fn runs while the tuner holds its lock: it must not call Tune.
 func (d *Device) OnTune(fn func(TuneResult)) {
 	st := d.tuning()
 	st.mu.Lock()

@@ -6,10 +6,12 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/effv2vk/effv2vk/engine"
+	"github.com/effv2vk/effv2vk/engine/enginetest"
 	"github.com/effv2vk/effv2vk/train"
 )
 
@@ -18,13 +20,7 @@ import (
 // again: the second run takes every choice from the cache (the file is
 // not rewritten, nothing is warned about) and repeats the first bitwise.
 func TestTunedRunRepeatsBitwise(t *testing.T) {
-	if os.Getenv("MESA_SHADER_CACHE_DIR") == "" { // keep Mesa's compiled shaders where they were
-		if base, err := os.UserCacheDir(); err == nil {
-			t.Setenv("MESA_SHADER_CACHE_DIR", filepath.Join(base, "mesa_shader_cache"))
-		}
-	}
-	cache := t.TempDir()
-	t.Setenv("XDG_CACHE_HOME", cache)
+	cache := enginetest.TempUserCache(t)
 	t.Setenv(engine.TuneEnv, "on")
 	// The backward pointwise GEMMs keep their default: timing their
 	// variants too would double the test's compile time and test nothing
@@ -51,6 +47,10 @@ func TestTunedRunRepeatsBitwise(t *testing.T) {
 	if err != nil || !bytes.Contains(filled, []byte(`"pointwise_forward `)) || !bytes.Contains(filled, []byte(`"conv2d_backward_weight `)) {
 		t.Fatalf("tune cache %s (%v): want pointwise and conv2d weight-gradient choices:\n%s", files[0], err, filled)
 	}
+	if !strings.Contains(warnings.String(), "timing kernel variants") {
+		t.Errorf("tuner output of the first run: %q, want the notice that it times variants", warnings.String())
+	}
+	warnings.Reset()
 	c2 := cfg()
 	start = time.Now()
 	second := run(t, context.Background(), c2)
@@ -59,7 +59,7 @@ func TestTunedRunRepeatsBitwise(t *testing.T) {
 		t.Errorf("the second run rewrote the tune cache: it should have found every choice there")
 	}
 	if warnings.Len() > 0 {
-		t.Errorf("tuning warnings: %s", warnings.String())
+		t.Errorf("tuner output of the second run: %s", warnings.String())
 	}
 	if len(first.Losses) != 3 || len(second.Losses) != len(first.Losses) {
 		t.Fatalf("steps: %d then %d, want 3", len(first.Losses), len(second.Losses))

@@ -1,13 +1,13 @@
 package main
 
 import (
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/effv2vk/effv2vk/engine"
+	"github.com/effv2vk/effv2vk/engine/enginetest"
 )
 
 // TestTuneCommand runs `effv2vk tune` on pico with a temporary cache: the
@@ -15,13 +15,7 @@ import (
 // default to keep the test short), the table lists every decision and the
 // cache file is written.
 func TestTuneCommand(t *testing.T) {
-	if os.Getenv("MESA_SHADER_CACHE_DIR") == "" { // keep Mesa's compiled shaders where they were
-		if base, err := os.UserCacheDir(); err == nil {
-			t.Setenv("MESA_SHADER_CACHE_DIR", filepath.Join(base, "mesa_shader_cache"))
-		}
-	}
-	cache := t.TempDir()
-	t.Setenv("XDG_CACHE_HOME", cache)
+	cache := enginetest.TempUserCache(t)
 	t.Setenv(engine.TuneEnv, "on")
 	t.Setenv(engine.TuneForceEnv, "pointwise_forward=auto,pointwise_backward_data=auto,pointwise_backward_weight=auto")
 	out, errOut := runChild(t, "tune", "--model", "efficientnetv2-pico", "--classes", "10", "--batch-size", "2", "--image-size", "16")
