@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"sort"
+	"sync"
 	"time"
 	"unsafe"
 
@@ -146,17 +147,35 @@ func variantsHash(vs []TuneVariant) (string, error) {
 	for _, v := range vs {
 		fmt.Fprintf(h, "variant %s\n", v.Name)
 		for _, name := range v.Kernels {
-			k, err := shaders.Lookup(name)
+			kh, err := kernelHash(name)
 			if err != nil {
 				return "", err
 			}
-			spv, err := k.SPIRV()
-			if err != nil {
-				return "", err
-			}
-			fmt.Fprintf(h, "kernel %s %d\n", name, len(spv))
-			h.Write(spv)
+			fmt.Fprintf(h, "kernel %s %s\n", name, kh)
 		}
 	}
 	return hex.EncodeToString(h.Sum(nil))[:32], nil
+}
+
+// kernelHashes memoizes kernelHash (the SPIR-V is embedded: it never
+// changes within a process).
+var kernelHashes sync.Map
+
+// kernelHash is the SHA-256 of the named kernel's SPIR-V, in hex.
+func kernelHash(name string) (string, error) {
+	if h, ok := kernelHashes.Load(name); ok {
+		return h.(string), nil
+	}
+	k, err := shaders.Lookup(name)
+	if err != nil {
+		return "", err
+	}
+	spv, err := k.SPIRV()
+	if err != nil {
+		return "", err
+	}
+	sum := sha256.Sum256(spv)
+	h := hex.EncodeToString(sum[:])
+	kernelHashes.Store(name, h)
+	return h, nil
 }
