@@ -68,7 +68,8 @@ type TuneResult struct {
 	// Variant is the chosen variant, Default the built-in one.
 	Variant, Default string
 	// Source says where the choice came from: "default" (tuning off or a
-	// single variant), "forced", "cache" or "measured".
+	// single variant), "forced", "cache", "measured" or "failed" (timing
+	// failed: the default, with a warning).
 	Source string
 	// Times is the median time of each variant (from the cache when
 	// Source is "cache"); empty for "default" and "forced".
@@ -222,7 +223,7 @@ func (d *Device) Tune(req TuneRequest) (TuneResult, error) {
 	if !enabled || len(req.Variants) == 1 {
 		return st.remember(key, res), nil
 	}
-	if prev, ok := st.decided[key]; ok && (prev.Source == "cache" || prev.Source == "measured") {
+	if prev, ok := st.decided[key]; ok && (prev.Source == "cache" || prev.Source == "measured" || prev.Source == "failed") {
 		return prev, nil
 	}
 	if st.cache == nil {
@@ -243,6 +244,7 @@ func (d *Device) Tune(req TuneRequest) (TuneResult, error) {
 	times, err := d.timeVariants(req)
 	if err != nil {
 		tuneWarn("timing %s %s failed, using %s: %v", req.Op, req.Shape, req.Default, err)
+		res.Source = "failed"
 		return st.remember(key, res), nil
 	}
 	res.Times, res.Source = times, "measured"
