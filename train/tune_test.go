@@ -15,10 +15,11 @@ import (
 	"github.com/effv2vk/effv2vk/train"
 )
 
-// TestTunedRunRepeatsBitwise trains pico (batch 4, 16x16) for 3 steps with tuning on and a
-// fresh cache (the first run times the variants and fills the cache), then
-// again: the second run takes every choice from the cache (the file is
-// not rewritten, nothing is warned about) and repeats the first bitwise.
+// TestTunedRunRepeatsBitwise trains pico (batch 4, 16x16) for 3 steps
+// with tuning on and a fresh cache (the first run times the variants and
+// fills the cache), then again: the second run takes every choice from the
+// cache (the file is not rewritten, the tuner prints nothing) and repeats
+// the first bitwise.
 func TestTunedRunRepeatsBitwise(t *testing.T) {
 	cache := enginetest.TempUserCache(t)
 	t.Setenv(engine.TuneEnv, "on")
