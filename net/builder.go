@@ -132,7 +132,7 @@ func (b *builder) weightScratch(name string, x, w []int, stride int) *ops.Conv2D
 	if b.err != nil {
 		return nil
 	}
-	sc, err := ops.NewConv2DWeightScratch(b.dev, x, w, stride)
+	sc, err := ops.PlanConv2DWeightGradient(b.dev, x, w, stride)
 	if err != nil {
 		b.err = fmt.Errorf("net: %s: %w", name, err)
 		return nil

@@ -38,9 +38,9 @@ type convBN struct {
 	invstd *engine.Tensor // [OC]
 
 	needDX bool // backward produces the gradient of x (not for the stem)
-	// weightScratch holds the partial sums of a chunked (split-K) weight
-	// gradient: full convolutions of training graphs on devices where
-	// ops.ChunkedWeightGradients holds; nil otherwise.
+	// weightScratch plans the weight gradient of a full convolution in a
+	// training graph (ops.PlanConv2DWeightGradient: the tuned variant and
+	// its split-K partial sums); nil otherwise.
 	weightScratch *ops.Conv2DWeightScratch
 
 	sync *bnSync // cross-rank batch norm (nil unless GraphConfig.SyncBN)
@@ -81,7 +81,7 @@ func (b *builder) newConvBN(name string, kind convKind, stride int, act ops.Acti
 	c.mean = b.tensor(name+".mean", oc)
 	c.invstd = b.tensor(name+".invstd", oc)
 	c.sync = b.newBNSync(name+".1", oc)
-	if kind == fullConv && b.backward && ops.ChunkedWeightGradients(b.dev) {
+	if kind == fullConv && b.backward {
 		c.weightScratch = b.weightScratch(name, x.Shape, c.weight.Shape, stride)
 	}
 	b.done(c.z) // read only by this unit's batch norm

@@ -28,4 +28,9 @@
 // Each kernel is tested in ops/*_test.go against its float64 reference in
 // package ops/ref, and timed by `effv2vk bench ops` through the cases
 // registered in bench_*.go.
+//
+// Operations with several correct ways to record them (pointwise GEMMs,
+// linear forward, convolution weight gradients) are autotuned: their
+// variants are listed in tune_*.go tables and engine.Device.Tune picks one
+// per shape and device (tune.go explains how to add a variant).
 package ops

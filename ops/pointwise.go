@@ -78,11 +78,11 @@ type pointwiseGemm struct {
 	am, ak         int // A strides (NN only)
 	aMode, bMode   uint32
 	outVec4        bool
+	rt             int // row tiles per workgroup; 0: rowTiles' choice
 }
 
-// record dispatches g with output out and operands a, b.
-func (g pointwiseGemm) record(s *engine.Sequence, op string, out, a, b *engine.Tensor) {
-	info := s.Device().Info
+// kernelName is the pointwise kernel g records on d.
+func (g pointwiseGemm) kernelName(d *engine.Device) string {
 	name := "pointwise_nn"
 	if g.nt {
 		name = "pointwise_nt"
@@ -90,10 +90,18 @@ func (g pointwiseGemm) record(s *engine.Sequence, op string, out, a, b *engine.T
 	if g.outVec4 {
 		name += "_v4"
 	}
-	name += broadcastVariant(s.Device(), pointwiseTileRows)
+	return name + broadcastVariant(d, pointwiseTileRows)
+}
+
+// record dispatches g with output out and operands a, b.
+func (g pointwiseGemm) record(s *engine.Sequence, op string, out, a, b *engine.Tensor) {
+	info := s.Device().Info
 	kc := leastPadding(g.k, pointwiseChunks)
-	rt := rowTiles(ceilDiv(g.m, pointwiseTileRows))
-	k := s.Kernel(name, engine.Spec{ID: 0, Value: g.aMode}, engine.Spec{ID: 1, Value: g.bMode},
+	rt := g.rt
+	if rt == 0 {
+		rt = rowTiles(ceilDiv(g.m, pointwiseTileRows))
+	}
+	k := s.Kernel(g.kernelName(s.Device()), engine.Spec{ID: 0, Value: g.aMode}, engine.Spec{ID: 1, Value: g.bMode},
 		engine.Spec{ID: 2, Value: uint32(kc)}, engine.Spec{ID: 3, Value: uint32(rt)}, engine.Spec{ID: 4, Value: pointwiseRowsPerPass})
 	if k == nil {
 		return
@@ -155,10 +163,11 @@ func PointwiseForward(s *engine.Sequence, y, x, w *engine.Tensor) {
 	if !ok || splitBatch(s, op, func(part batchPart, _ int) { PointwiseForward(s, part(y), part(x), w) }, y, x) {
 		return
 	}
-	pointwiseGemm{
+	gemm := pointwiseGemm{
 		m: oc, ncol: n * hw, k: c, hw: hw, am: c, ak: 1,
 		aMode: aligned4(c, fetchVec4), bMode: aligned4(hw, fetchVec4), outVec4: hw%4 == 0,
-	}.record(s, op, y, w, x)
+	}
+	pointwiseForwardTuned.record(s, pointwiseCall{g: gemm, out: y, a: w, b: x})
 }
 
 // PointwiseBackwardData records the gradient of PointwiseForward with
@@ -174,10 +183,11 @@ func PointwiseBackwardData(s *engine.Sequence, dx, dy, w *engine.Tensor) {
 	if !ok || splitBatch(s, op, func(part batchPart, _ int) { PointwiseBackwardData(s, part(dx), part(dy), w) }, dx, dy) {
 		return
 	}
-	pointwiseGemm{
+	gemm := pointwiseGemm{
 		m: c, ncol: n * hw, k: oc, hw: hw, am: 1, ak: c,
 		aMode: aligned4(c, fetchVec4Rows), bMode: aligned4(hw, fetchVec4), outVec4: hw%4 == 0,
-	}.record(s, op, dx, w, dy)
+	}
+	pointwiseBackwardDataTuned.record(s, pointwiseCall{g: gemm, out: dx, a: w, b: dy})
 }
 
 // PointwiseBackwardWeight records the gradient of PointwiseForward with
@@ -197,8 +207,9 @@ func PointwiseBackwardWeight(s *engine.Sequence, dw, x, dy *engine.Tensor) {
 	}, x, dy) {
 		return
 	}
-	pointwiseGemm{
+	gemm := pointwiseGemm{
 		nt: true, m: oc, ncol: c, k: n * hw, hw: hw,
 		aMode: aligned4(hw, fetchVec4), bMode: aligned4(hw, fetchVec4), outVec4: c%4 == 0,
-	}.record(s, op, dw, dy, x)
+	}
+	pointwiseBackwardWeightTuned.record(s, pointwiseCall{g: gemm, out: dw, a: dy, b: x})
 }

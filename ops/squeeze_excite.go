@@ -207,22 +207,10 @@ func LinearForward(s *engine.Sequence, y, x, w, b *engine.Tensor) {
 		splitBatch(s, op, func(part batchPart, _ int) { LinearForward(s, part(y), part(x), w, b) }, y, x) {
 		return
 	}
-	aligned := uint32(0)
-	if in%4 == 0 {
-		aligned = 1
-	}
-	lanes := rowLanes(s.Device(), ceilDiv(in, 4))
-	specs := []engine.Spec{seLocal, {ID: 1, Value: lanes}, {ID: 2, Value: aligned}}
-	push := shaders.LinearForwardPush{N: uint32(n), InFeatures: uint32(in), OutFeatures: uint32(out)}
-	groups := ceilDiv(n, linearRowTile) * out * int(lanes)
-	if b == nil {
-		s.Dispatch1D(s.Kernel("linear_forward", specs...), groups, push, y, x, w)
+	if b != nil && (!dtypeIs(s, op, "b", b, engine.Float32) || !wantShape(s, op, "b", b, out)) {
 		return
 	}
-	if !dtypeIs(s, op, "b", b, engine.Float32) || !wantShape(s, op, "b", b, out) {
-		return
-	}
-	s.Dispatch1D(s.Kernel("linear_forward_bias", specs...), groups, shaders.LinearForwardBiasPush(push), y, x, w, b)
+	linearForwardTuned.record(s, linearCall{n: n, in: in, out: out, y: y, x: x, w: w, b: b})
 }
 
 // LinearBackward records the gradients of LinearForward (all overwritten):

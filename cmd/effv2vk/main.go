@@ -39,6 +39,7 @@ func newApp() *cli.App {
 			trainCommand(),
 			inferCommand(),
 			benchCommand(),
+			tuneCommand(),
 			visualizeCommand(),
 			compareCommand(),
 			evalCommand(),

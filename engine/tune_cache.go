@@ -1,0 +1,172 @@
+package engine
+
+import (
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+)
+
+// tuneCacheFormat is the version of the tune cache file layout.
+const tuneCacheFormat = 1
+
+// tuneFile is the JSON layout of one device's tune cache,
+// <user cache dir>/effv2vk/tune-<device UUID>.json. A file whose format,
+// device UUID or driver version differs from the device's is ignored as a
+// whole; an entry whose SPIR-V hash differs, or whose variant is no longer
+// eligible, is ignored alone.
+type tuneFile struct {
+	Format        int                  `json:"format"`
+	DeviceUUID    string               `json:"device_uuid"`
+	DeviceName    string               `json:"device_name"`
+	DriverVersion uint32               `json:"driver_version"`
+	Entries       map[string]tuneEntry `json:"entries"` // by op and shape
+}
+
+// tuneEntry is one cached choice.
+type tuneEntry struct {
+	Hash    string           `json:"spirv_hash"`
+	Variant string           `json:"variant"`
+	Default string           `json:"default"`
+	TimesNS map[string]int64 `json:"times_ns"`
+}
+
+func (e tuneEntry) times() map[string]time.Duration {
+	out := make(map[string]time.Duration, len(e.TimesNS))
+	for k, v := range e.TimesNS {
+		out[k] = time.Duration(v)
+	}
+	return out
+}
+
+// tuneCache is a device's tune file in memory; path is "" when the user
+// has no cache directory (choices then last as long as the process).
+type tuneCache struct {
+	path        string
+	file        tuneFile
+	warnedStale bool
+}
+
+// deviceUUID is the device's UUID in hex, or (when the driver reports
+// none) its vendor, device id and name.
+func deviceUUID(info DeviceInfo) string {
+	for _, b := range info.extra.DeviceUUID {
+		if b != 0 {
+			return hex.EncodeToString(info.extra.DeviceUUID[:])
+		}
+	}
+	return fmt.Sprintf("%04x-%04x-%x", info.VendorID, info.DeviceID, []byte(info.Name))
+}
+
+// TuneCachePath is where d's tuning choices are stored ("" when the user
+// has no cache directory).
+func (d *Device) TuneCachePath() string {
+	base, err := os.UserCacheDir()
+	if err != nil || base == "" {
+		return ""
+	}
+	return filepath.Join(base, "effv2vk", "tune-"+deviceUUID(d.Info)+".json")
+}
+
+// openTuneCache reads d's tune file; a missing one is empty, and a corrupt,
+// stale or foreign one is ignored with a warning (and replaced at the
+// next store).
+func openTuneCache(d *Device) *tuneCache {
+	want := tuneFile{Format: tuneCacheFormat, DeviceUUID: deviceUUID(d.Info), DeviceName: d.Info.Name,
+		DriverVersion: d.Info.DriverVersion, Entries: map[string]tuneEntry{}}
+	c := &tuneCache{path: d.TuneCachePath(), file: want}
+	if c.path == "" {
+		return c
+	}
+	data, err := os.ReadFile(c.path)
+	if os.IsNotExist(err) {
+		return c
+	}
+	if err != nil {
+		tuneWarn("cannot read %s, tuning again: %v", c.path, err)
+		return c
+	}
+	var got tuneFile
+	if err := json.Unmarshal(data, &got); err != nil {
+		tuneWarn("%s is corrupt (%v), ignoring it and tuning again", c.path, err)
+		return c
+	}
+	switch {
+	case got.Format != tuneCacheFormat:
+		tuneWarn("%s has format %d, want %d: ignoring it and tuning again", c.path, got.Format, tuneCacheFormat)
+	case got.DeviceUUID != want.DeviceUUID:
+		tuneWarn("%s belongs to device %s (%s), not %s (%s): ignoring it and tuning again", c.path, got.DeviceUUID, got.DeviceName, want.DeviceUUID, want.DeviceName)
+	case got.DriverVersion != want.DriverVersion:
+		tuneWarn("%s was tuned with driver version %s, this is %s: ignoring it and tuning again", c.path, versionString(got.DriverVersion), versionString(want.DriverVersion))
+	default:
+		if got.Entries != nil {
+			c.file.Entries = got.Entries
+		}
+	}
+	return c
+}
+
+// lookup returns the cached entry for key when its hash matches and its
+// variant is among vs; a stale entry is ignored, with one warning per
+// cache.
+func (c *tuneCache) lookup(key, hash string, vs []TuneVariant) (tuneEntry, bool) {
+	e, ok := c.file.Entries[key]
+	if !ok {
+		return e, false
+	}
+	if e.Hash != hash || indexOfVariant(vs, e.Variant) < 0 {
+		if !c.warnedStale {
+			c.warnedStale = true
+			tuneWarn("%s holds choices for other kernels (first: %s); tuning those again", c.path, key)
+		}
+		return e, false
+	}
+	return e, true
+}
+
+// store adds a measured choice and rewrites the file atomically (a
+// temporary file renamed over it); a failure to write is a warning.
+func (c *tuneCache) store(key, hash string, res TuneResult) {
+	e := tuneEntry{Hash: hash, Variant: res.Variant, Default: res.Default, TimesNS: map[string]int64{}}
+	for k, v := range res.Times {
+		e.TimesNS[k] = int64(v)
+	}
+	c.file.Entries[key] = e
+	if c.path == "" {
+		return
+	}
+	if err := c.write(); err != nil {
+		tuneWarn("cannot write %s (the choice holds for this run only): %v", c.path, err)
+	}
+}
+
+func (c *tuneCache) write() error {
+	data, err := json.MarshalIndent(c.file, "", " ")
+	if err != nil {
+		return err
+	}
+	dir := filepath.Dir(c.path)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	tmp, err := os.CreateTemp(dir, ".tune-*.tmp")
+	if err != nil {
+		return err
+	}
+	_, werr := tmp.Write(append(data, '\n'))
+	cerr := tmp.Close()
+	if werr != nil || cerr != nil {
+		os.Remove(tmp.Name())
+		if werr != nil {
+			return werr
+		}
+		return cerr
+	}
+	if err := os.Rename(tmp.Name(), c.path); err != nil {
+		os.Remove(tmp.Name())
+		return err
+	}
+	return nil
+}

@@ -1,0 +1,152 @@
+package ops
+
+import (
+	"fmt"
+
+	"github.com/effv2vk/effv2vk/engine"
+	"github.com/effv2vk/effv2vk/shaders"
+)
+
+// conv2dWeightCall is one convolution weight gradient: dw from x and dy,
+// with partial ([chunks, OC, C, K, K] for at least the variant's chunks;
+// nil for a single pass) holding split-K partial sums.
+type conv2dWeightCall struct {
+	g                  conv2dGeometry
+	dw, x, dy, partial *engine.Tensor
+}
+
+// conv2dWeightSplits are the split-K choices of a convolution weight
+// gradient: one pass, or the sum over the N*OH output rows split into
+// chunks (today's GPU choice "split_auto" aims at about
+// conv2dWeightWorkgroups workgroups), each chunk's partial sums then added
+// in chunk order.
+var conv2dWeightSplits = []struct {
+	name   string
+	chunks func(conv2dGeometry) int
+}{
+	{"single", func(conv2dGeometry) int { return 1 }},
+	{"split_auto", conv2dAutoChunks},
+	{"split4", fixedChunks(4)},
+	{"split16", fixedChunks(16)},
+	{"split64", fixedChunks(64)},
+}
+
+// conv2dWeightVariants are the autotuned ways to compute a convolution
+// weight gradient: the splits, and any other kernel family appended here
+// (a variant needing no partial sums ignores conv2dWeightCall.partial).
+var conv2dWeightVariants = conv2dSplitVariants()
+
+func conv2dSplitVariants() []variant[conv2dWeightCall] {
+	var out []variant[conv2dWeightCall]
+	for _, sp := range conv2dWeightSplits {
+		chunks, auto := sp.chunks, sp.name == "split_auto"
+		v := variant[conv2dWeightCall]{name: sp.name, kernels: conv2dWeightKernels,
+			record: func(s *engine.Sequence, c conv2dWeightCall) {
+				recordConv2DWeightChunks(s, c.g, c.dw, c.x, c.dy, c.partial, chunks(c.g))
+			}}
+		if sp.name != "single" {
+			// A split is a variant when it has more than one chunk, fits
+			// the grid and differs from split_auto (or is split_auto).
+			v.eligible = func(d *engine.Device, c conv2dWeightCall) bool {
+				n := chunks(c.g)
+				return n > 1 && n <= int(d.Info.MaxWorkgroupCount[2]) && (auto || n != conv2dAutoChunks(c.g))
+			}
+		}
+		out = append(out, v)
+	}
+	return out
+}
+
+// conv2dVariantChunks is the number of partial sums the named variant
+// needs for g (1: none).
+func conv2dVariantChunks(name string, g conv2dGeometry) int {
+	for _, sp := range conv2dWeightSplits {
+		if sp.name == name {
+			return sp.chunks(g)
+		}
+	}
+	return 1
+}
+
+// conv2dWeightTuned is the autotuned convolution weight gradient; the
+// default is a single pass on a CPU driver, split_auto on GPUs (as
+// ChunkedWeightGradients says).
+var conv2dWeightTuned = &tunedOp[conv2dWeightCall]{
+	op:       "conv2d_backward_weight",
+	variants: conv2dWeightVariants,
+	defaultVariant: func(d *engine.Device, c conv2dWeightCall) string {
+		if ChunkedWeightGradients(d) && conv2dAutoChunks(c.g) > 1 {
+			return "split_auto"
+		}
+		return "single"
+	},
+	shape: func(c conv2dWeightCall) string {
+		g := c.g
+		return fmt.Sprintf("x=[%d %d %d %d] w=[%d %d %d %d] stride=%d", g.n, g.c, g.h, g.w, g.oc, g.c, g.k, g.k, g.stride)
+	},
+	scratch: func(d *engine.Device, c conv2dWeightCall) (conv2dWeightCall, func(), error) {
+		g := c.g
+		chunks := 1
+		for _, sp := range conv2dWeightSplits {
+			chunks = max(chunks, sp.chunks(g))
+		}
+		dims := [][]int{{g.oc, g.c, g.k, g.k}, {g.n, g.c, g.h, g.w}, {g.n, g.oc, g.oh, g.ow}, {chunks, g.oc, g.c, g.k, g.k}}
+		ts := make([]*engine.Tensor, len(dims))
+		free := func() {
+			for _, t := range ts {
+				if t != nil {
+					t.Free()
+				}
+			}
+		}
+		for i, shape := range dims {
+			t, err := d.NewTensor("tune scratch conv2d weight gradient", engine.Float32, shape...)
+			if err != nil {
+				free()
+				return c, nil, err
+			}
+			ts[i] = t
+		}
+		if err := zeroTensors(d, ts...); err != nil {
+			free()
+			return c, nil, err
+		}
+		c.dw, c.x, c.dy, c.partial = ts[0], ts[1], ts[2], ts[3]
+		return c, free, nil
+	},
+}
+
+// conv2dAutoChunks is today's chunk count for a GPU: enough chunks that
+// about conv2dWeightWorkgroups workgroups run, at most one per output row.
+func conv2dAutoChunks(g conv2dGeometry) int {
+	rows := g.n * g.oh
+	groups := ceilDiv(g.c, conv2dLanes) * ceilDiv(g.oc, conv2dOutTile(g.k))
+	return evenChunks(rows, min(rows, max(1, ceilDiv(conv2dWeightWorkgroups, groups))))
+}
+
+// fixedChunks is a chunk count of n, or fewer when the rows are fewer.
+func fixedChunks(n int) func(conv2dGeometry) int {
+	return func(g conv2dGeometry) int { return evenChunks(g.n*g.oh, min(n, g.n*g.oh)) }
+}
+
+// evenChunks is the number of chunks when rows are split into chunks of
+// ceil(rows/chunks) rows (so that no chunk is empty).
+func evenChunks(rows, chunks int) int { return ceilDiv(rows, ceilDiv(rows, chunks)) }
+
+// recordConv2DWeightChunks records the weight gradient summed in chunks
+// chunks: partial sums into partial, then their sum in chunk order into
+// dw; one pass into dw when chunks is 1.
+func recordConv2DWeightChunks(s *engine.Sequence, g conv2dGeometry, dw, x, dy, partial *engine.Tensor, chunks int) {
+	if chunks <= 1 {
+		conv2dWeightPartials(s, g, dw, x, dy, 1)
+		return
+	}
+	conv2dWeightPartials(s, g, partial, x, dy, chunks)
+	n := g.oc * g.c * g.k * g.k
+	sum := s.Kernel("conv2d_backward_weight_sum")
+	s.Dispatch1D(sum, n, shaders.Conv2dBackwardWeightSumPush{Len: int32(n), Chunks: int32(chunks)}, dw, partial)
+}
+
+func conv2dWeightKernels(d *engine.Device, _ conv2dWeightCall) []string {
+	return []string{"conv2d_backward_weight" + broadcastVariant(d, conv2dLanes), "conv2d_backward_weight_sum"}
+}

@@ -1,0 +1,90 @@
+package ops
+
+import (
+	"fmt"
+
+	"github.com/effv2vk/effv2vk/engine"
+	"github.com/effv2vk/effv2vk/shaders"
+)
+
+// linearCall is one fully connected forward y = x w^T (+ b): x [n,in],
+// w [out,in], b [out] or nil.
+type linearCall struct {
+	n, in, out int
+	y, x, w, b *engine.Tensor
+	lanes      uint32 // invocations per output column; 0: rowLanes' choice
+}
+
+// linearForwardVariants are the autotuned ways to record a linear
+// forward: today's lanes per column ("auto", rowLanes) and other powers of
+// two that fit a subgroup.
+var linearForwardVariants = []variant[linearCall]{
+	{name: "auto", kernels: linearForwardKernels, record: recordLinearForward},
+	{name: "lanes1", kernels: linearForwardKernels, eligible: linearLanesFit(1), record: linearWithLanes(1)},
+	{name: "lanes2", kernels: linearForwardKernels, eligible: linearLanesFit(2), record: linearWithLanes(2)},
+	{name: "lanes4", kernels: linearForwardKernels, eligible: linearLanesFit(4), record: linearWithLanes(4)},
+	{name: "lanes8", kernels: linearForwardKernels, eligible: linearLanesFit(8), record: linearWithLanes(8)},
+}
+
+// linearForwardTuned is the autotuned linear forward (squeeze-excite FCs,
+// the classifier).
+var linearForwardTuned = &tunedOp[linearCall]{
+	op:             "linear_forward",
+	variants:       linearForwardVariants,
+	defaultVariant: func(*engine.Device, linearCall) string { return "auto" },
+	shape: func(c linearCall) string {
+		return fmt.Sprintf("n=%d in=%d out=%d bias=%v", c.n, c.in, c.out, c.b != nil)
+	},
+	scratch: func(d *engine.Device, c linearCall) (linearCall, func(), error) {
+		ts, free, err := scratchTensors(d, c.y, c.x, c.w, c.b)
+		if err != nil {
+			return c, nil, err
+		}
+		c.y, c.x, c.w, c.b = ts[0], ts[1], ts[2], ts[3]
+		return c, free, nil
+	},
+}
+
+func linearForwardKernels(*engine.Device, linearCall) []string {
+	return []string{"linear_forward", "linear_forward_bias"}
+}
+
+// linearLanesFit: lanes invocations per column is a variant when it
+// differs from rowLanes' choice, fits in a subgroup (and the 64-wide
+// workgroup; 8 on Intel, as rowLanes says) and leaves each lane a texel.
+func linearLanesFit(lanes uint32) func(*engine.Device, linearCall) bool {
+	return func(d *engine.Device, c linearCall) bool {
+		limit := min(d.Info.SubgroupSize, 32)
+		if d.Info.Vendor == "Intel" {
+			limit = min(limit, 8)
+		}
+		return lanes <= limit && int(lanes) <= ceilDiv(c.in, 4) && lanes != rowLanes(d, ceilDiv(c.in, 4))
+	}
+}
+
+func linearWithLanes(lanes uint32) func(*engine.Sequence, linearCall) {
+	return func(s *engine.Sequence, c linearCall) {
+		c.lanes = lanes
+		recordLinearForward(s, c)
+	}
+}
+
+// recordLinearForward dispatches linear_forward(_bias) for c.
+func recordLinearForward(s *engine.Sequence, c linearCall) {
+	aligned := uint32(0)
+	if c.in%4 == 0 {
+		aligned = 1
+	}
+	lanes := c.lanes
+	if lanes == 0 {
+		lanes = rowLanes(s.Device(), ceilDiv(c.in, 4))
+	}
+	specs := []engine.Spec{seLocal, {ID: 1, Value: lanes}, {ID: 2, Value: aligned}}
+	push := shaders.LinearForwardPush{N: uint32(c.n), InFeatures: uint32(c.in), OutFeatures: uint32(c.out)}
+	groups := ceilDiv(c.n, linearRowTile) * c.out * int(lanes)
+	if c.b == nil {
+		s.Dispatch1D(s.Kernel("linear_forward", specs...), groups, push, c.y, c.x, c.w)
+		return
+	}
+	s.Dispatch1D(s.Kernel("linear_forward_bias", specs...), groups, shaders.LinearForwardBiasPush(push), c.y, c.x, c.w, c.b)
+}

@@ -1,0 +1,79 @@
+package ops
+
+import (
+	"fmt"
+
+	"github.com/effv2vk/effv2vk/engine"
+)
+
+// pointwiseCall is one recorded pointwise GEMM: out = a * b (or a * b^T).
+type pointwiseCall struct {
+	g         pointwiseGemm
+	out, a, b *engine.Tensor
+}
+
+// pointwiseVariants are the autotuned ways to record a pointwise GEMM:
+// today's choice ("auto": vec4 output when aligned, rowTiles' row tiles),
+// scalar output, and fixed row tiles per workgroup.
+var pointwiseVariants = []variant[pointwiseCall]{
+	{name: "auto", kernels: pointwiseKernels, record: recordPointwise},
+	{name: "out_scalar", kernels: pointwiseKernels, eligible: func(_ *engine.Device, c pointwiseCall) bool { return c.g.outVec4 }, record: func(s *engine.Sequence, c pointwiseCall) { c.g.outVec4 = false; recordPointwise(s, c) }},
+	{name: "rt1", kernels: pointwiseKernels, eligible: pointwiseRowTilesFit(1), record: pointwiseWithRowTiles(1)},
+	{name: "rt2", kernels: pointwiseKernels, eligible: pointwiseRowTilesFit(2), record: pointwiseWithRowTiles(2)},
+	{name: "rt4", kernels: pointwiseKernels, eligible: pointwiseRowTilesFit(4), record: pointwiseWithRowTiles(4)},
+}
+
+// The three pointwise operations share the variants.
+var (
+	pointwiseForwardTuned        = newPointwiseTuned("pointwise_forward")
+	pointwiseBackwardDataTuned   = newPointwiseTuned("pointwise_backward_data")
+	pointwiseBackwardWeightTuned = newPointwiseTuned("pointwise_backward_weight")
+)
+
+func newPointwiseTuned(op string) *tunedOp[pointwiseCall] {
+	return &tunedOp[pointwiseCall]{
+		op:             op,
+		variants:       pointwiseVariants,
+		defaultVariant: func(*engine.Device, pointwiseCall) string { return "auto" },
+		shape: func(c pointwiseCall) string {
+			return fmt.Sprintf("m=%d n=%d k=%d hw=%d a=%d b=%d v4=%v", c.g.m, c.g.ncol, c.g.k, c.g.hw, c.g.aMode, c.g.bMode, c.g.outVec4)
+		},
+		scratch: func(d *engine.Device, c pointwiseCall) (pointwiseCall, func(), error) {
+			ts, free, err := scratchTensors(d, c.out, c.a, c.b)
+			if err != nil {
+				return c, nil, err
+			}
+			c.out, c.a, c.b = ts[0], ts[1], ts[2]
+			return c, free, nil
+		},
+	}
+}
+
+func pointwiseKernels(d *engine.Device, c pointwiseCall) []string {
+	scalar := c.g
+	scalar.outVec4 = false
+	if scalar == c.g {
+		return []string{c.g.kernelName(d)}
+	}
+	return []string{c.g.kernelName(d), scalar.kernelName(d)}
+}
+
+func recordPointwise(s *engine.Sequence, c pointwiseCall) {
+	c.g.record(s, "pointwise", c.out, c.a, c.b)
+}
+
+// pointwiseRowTilesFit: rt row tiles per workgroup is a variant when it
+// differs from rowTiles' choice and the GEMM has at least rt tiles of rows.
+func pointwiseRowTilesFit(rt int) func(*engine.Device, pointwiseCall) bool {
+	return func(_ *engine.Device, c pointwiseCall) bool {
+		tiles := ceilDiv(c.g.m, pointwiseTileRows)
+		return tiles >= rt && rowTiles(tiles) != rt
+	}
+}
+
+func pointwiseWithRowTiles(rt int) func(*engine.Sequence, pointwiseCall) {
+	return func(s *engine.Sequence, c pointwiseCall) {
+		c.g.rt = rt
+		recordPointwise(s, c)
+	}
+}

@@ -1,0 +1,193 @@
+package ops_test
+
+import (
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"strings"
+	"testing"
+
+	"github.com/effv2vk/effv2vk/engine"
+	"github.com/effv2vk/effv2vk/engine/enginetest"
+	"github.com/effv2vk/effv2vk/ops"
+	"github.com/effv2vk/effv2vk/ops/ref"
+)
+
+// forceTuning forces op's variant (tuning itself stays off: nothing is
+// timed, nothing is written to a cache).
+func forceTuning(t *testing.T, op, variant string) {
+	t.Setenv(engine.TuneEnv, "off")
+	t.Setenv(engine.TuneForceEnv, op+"="+variant)
+	t.Cleanup(engine.SetTuneWarnings(io.Discard)) // "not eligible at this shape"
+}
+
+// forcedUsed reports whether d's tuner recorded op with variant because it
+// was forced.
+func forcedUsed(d *engine.Device, op, variant string) bool {
+	for _, r := range d.TuneResults() {
+		if r.Op == op && r.Variant == variant && r.Source == "forced" {
+			return true
+		}
+	}
+	return false
+}
+
+// TestTunedVariantsMatchReference forces every variant of every autotuned
+// operation in turn and checks its result against the float64 reference,
+// so the tuner cannot pick a wrong kernel; each variant must have been
+// eligible (and used) for at least one of the shapes.
+func TestTunedVariantsMatchReference(t *testing.T) {
+	d := enginetest.Open(t)
+	r := testRand(t)
+	variants := ops.TunedVariants()
+	if len(variants) == 0 {
+		t.Fatal("no autotuned operation registered")
+	}
+	pointwise := []pointwiseCase{
+		{n: 2, c: 40, oc: 40, h: 5, w: 4}, // 5 row tiles: every row-tile variant, vec4 output
+		{n: 1, c: 13, oc: 9, h: 3, w: 3},  // odd sizes, scalar fetches
+	}
+	for _, op := range []string{"pointwise_forward", "pointwise_backward_data", "pointwise_backward_weight"} {
+		for _, v := range variants[op] {
+			t.Run(op+"/"+v, func(t *testing.T) {
+				forceTuning(t, op, v)
+				for _, pc := range pointwise {
+					checkPointwise(t, d, r, pc)
+				}
+				if !forcedUsed(d, op, v) {
+					t.Fatalf("variant %s of %s never eligible for the test shapes: add a shape that exercises it", v, op)
+				}
+			})
+		}
+	}
+	linears := []struct {
+		n, in, out int
+		bias       bool
+	}{
+		{n: 5, in: 64, out: 7, bias: true}, // 16 texels a row: lanes 1, 2, 8 besides auto (4 at subgroup 8)
+		{n: 3, in: 33, out: 5},             // unaligned, 9 texels: lanes 4 and 8 besides auto
+		{n: 2, in: 8, out: 3, bias: true},  // 2 texels
+	}
+	for _, v := range variants["linear_forward"] {
+		t.Run("linear_forward/"+v, func(t *testing.T) {
+			forceTuning(t, "linear_forward", v)
+			for _, c := range linears {
+				x64, x32 := randSlice(r, c.n*c.in)
+				w64, w32 := randSlice(r, c.out*c.in)
+				x, w := upload(t, d, "x", x32, c.n, c.in), upload(t, d, "w", w32, c.out, c.in)
+				var b64 []float64
+				var b *engine.Tensor
+				if c.bias {
+					var b32 []float32
+					b64, b32 = randSlice(r, c.out)
+					b = upload(t, d, "b", b32, c.out)
+				}
+				y := poisoned(t, d, "y", c.n, c.out)
+				run(t, d, func(s *engine.Sequence) { ops.LinearForward(s, y, x, w, b) })
+				compare(t, fmt.Sprintf("linear %+v", c), download(t, y), ref.LinearForward(x64, c.n, c.in, w64, b64, c.out), 1e-5)
+			}
+			var lanes uint32
+			if _, err := fmt.Sscanf(v, "lanes%d", &lanes); err == nil && lanes > d.Info.SubgroupSize {
+				t.Logf("%s does not fit this device's %d-wide subgroups", v, d.Info.SubgroupSize)
+				return
+			}
+			if !forcedUsed(d, "linear_forward", v) {
+				t.Fatalf("variant %s of linear_forward never eligible for the test shapes: add a shape that exercises it", v)
+			}
+		})
+	}
+	convs := []conv2dCase{
+		{n: 2, c: 5, h: 9, w: 9, oc: 7, k: 3, stride: 1},
+		{n: 2, c: 5, h: 9, w: 8, oc: 7, k: 3, stride: 2},
+		{n: 4, c: 16, h: 20, w: 20, oc: 24, k: 3, stride: 1}, // split64 differs from split_auto
+		{n: 1, c: 3, h: 11, w: 7, oc: 9, k: 5, stride: 2},
+	}
+	for op := range variants {
+		if !strings.HasPrefix(op, "pointwise_") && op != "linear_forward" && op != "conv2d_backward_weight" {
+			t.Errorf("autotuned operation %s has no reference check here: add one", op)
+		}
+	}
+	const op = "conv2d_backward_weight"
+	for _, v := range variants[op] {
+		t.Run(op+"/"+v, func(t *testing.T) {
+			forceTuning(t, op, v)
+			used := false
+			for _, tc := range convs {
+				used = checkTunedConvWeight(t, d, r, tc, v) || used
+			}
+			if !used || !forcedUsed(d, op, v) {
+				t.Fatalf("variant %s of %s never eligible for the test shapes: add a shape that exercises it", v, op)
+			}
+		})
+	}
+}
+
+// checkTunedConvWeight plans and records one weight gradient and compares
+// it with the reference; with variant "single" it must be one dispatch
+// and no partial sums, with a split two dispatches. It reports whether
+// the variant was eligible (so forced) at this shape.
+func checkTunedConvWeight(t *testing.T, d *engine.Device, r *rand.Rand, tc conv2dCase, variant string) bool {
+	t.Helper()
+	cr := newConv2DRun(t, d, r, tc)
+	sc, err := ops.PlanConv2DWeightGradient(d, cr.xt.Shape, cr.wt.Shape, tc.stride)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sc.Free()
+	var dispatches int
+	run(t, d, func(s *engine.Sequence) {
+		ops.Conv2DBackwardWeightChunked(s, cr.dw, cr.xt, cr.dyt, tc.stride, sc)
+		dispatches = s.Dispatches()
+	})
+	want := ref.Conv2DBackwardWeight(cr.x, cr.xs, cr.dy, cr.ys, tc.k, tc.stride)
+	compare(t, fmt.Sprintf("%v dw (%d chunks)", tc, sc.Chunks()), download(t, cr.dw), want, 1e-4)
+	if variant == "single" && (sc.Chunks() != 1 || dispatches != 1) {
+		t.Errorf("%v single: %d chunks, %d dispatches, want one pass", tc, sc.Chunks(), dispatches)
+	}
+	shape := fmt.Sprintf("x=%v w=%v stride=%d", cr.xt.Shape, cr.wt.Shape, tc.stride)
+	shape = strings.ReplaceAll(strings.ReplaceAll(shape, ",", " "), "  ", " ")
+	forced := false
+	for _, res := range d.TuneResults() {
+		forced = forced || (res.Op == "conv2d_backward_weight" && res.Shape == shape && res.Source == "forced" && res.Variant == variant)
+	}
+	if forced && variant != "single" && (sc.Chunks() < 2 || dispatches != 2) {
+		t.Errorf("%v %s: %d chunks, %d dispatches, want a split (partial sums, then their sum)", tc, variant, sc.Chunks(), dispatches)
+	}
+	return forced
+}
+
+// TestTuneOffGivesDeviceDefaults: with tuning off the weight gradient is
+// planned as today's fixed rule says: one pass on a CPU driver, the GPU's
+// split (NewConv2DWeightScratch's chunks) under EFFV2VK_GPU_CHOICES=1.
+func TestTuneOffGivesDeviceDefaults(t *testing.T) {
+	t.Setenv(engine.TuneEnv, "off")
+	t.Setenv(engine.TuneForceEnv, "")
+	x, w := []int{4, 16, 20, 20}, []int{24, 16, 3, 3}
+	for _, gpu := range []string{"", "1"} {
+		t.Run("gpu_choices="+gpu, func(t *testing.T) {
+			t.Setenv(ops.GPUChoicesEnv, gpu)
+			d := enginetest.Open(t)
+			sc, err := ops.PlanConv2DWeightGradient(d, x, w, 1)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer sc.Free()
+			ref, err := ops.NewConv2DWeightScratch(d, x, w, 1)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer ref.Free()
+			want := 1
+			if ops.ChunkedWeightGradients(d) {
+				want = ref.Chunks()
+			}
+			if sc.Chunks() != want {
+				t.Fatalf("tuning off on %s (%s=%q): %d chunks, want %d", d.Info.Type, ops.GPUChoicesEnv, gpu, sc.Chunks(), want)
+			}
+			res := d.TuneResults()
+			if len(res) != 1 || res[0].Source != "default" || res[0].Variant != res[0].Default {
+				t.Fatalf("tuning off: decisions %+v, want the default", res)
+			}
+		})
+	}
+}
