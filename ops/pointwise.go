@@ -78,6 +78,7 @@ type pointwiseGemm struct {
 	am, ak         int // A strides (NN only)
 	aMode, bMode   uint32
 	outVec4        bool
+	epilogue       *Epilogue // forward only: the fused epilogue, or nil
 }
 
 // record dispatches g with output out and operands a, b.
@@ -90,11 +91,11 @@ func (g pointwiseGemm) record(s *engine.Sequence, op string, out, a, b *engine.T
 	if g.outVec4 {
 		name += "_v4"
 	}
-	name += broadcastVariant(s.Device(), pointwiseTileRows)
+	name += epilogueVariant(g.epilogue) + broadcastVariant(s.Device(), pointwiseTileRows)
 	kc := leastPadding(g.k, pointwiseChunks)
 	rt := rowTiles(ceilDiv(g.m, pointwiseTileRows))
-	k := s.Kernel(name, engine.Spec{ID: 0, Value: g.aMode}, engine.Spec{ID: 1, Value: g.bMode},
-		engine.Spec{ID: 2, Value: uint32(kc)}, engine.Spec{ID: 3, Value: uint32(rt)}, engine.Spec{ID: 4, Value: pointwiseRowsPerPass})
+	k := s.Kernel(name, withEpilogue([]engine.Spec{{ID: 0, Value: g.aMode}, {ID: 1, Value: g.bMode},
+		{ID: 2, Value: uint32(kc)}, {ID: 3, Value: uint32(rt)}, {ID: 4, Value: pointwiseRowsPerPass}}, g.epilogue)...)
 	if k == nil {
 		return
 	}
@@ -104,7 +105,7 @@ func (g pointwiseGemm) record(s *engine.Sequence, op string, out, a, b *engine.T
 	s.Dispatch(k, grid, pointwisePush{
 		M: uint32(g.m), Ncol: uint32(g.ncol), K: uint32(g.k), Hw: uint32(g.hw),
 		Am: uint32(g.am), Ak: uint32(g.ak),
-	}, out, a, b)
+	}, epilogueArgs(g.epilogue, out, a, b)...)
 }
 
 // pointwiseCheck reads N, C, OC, H, W from a 1x1 convolution's input-sized
@@ -150,6 +151,12 @@ func aligned4(n int, mode uint32) uint32 {
 // i.e. y[n] (OC x HW) = W (OC x C) * x[n] (C x HW) for each image. x is
 // [N,C,H,W], w is [OC,C,1,1], y is [N,OC,H,W] (overwritten).
 func PointwiseForward(s *engine.Sequence, y, x, w *engine.Tensor) {
+	pointwiseForward(s, y, x, w, nil)
+}
+
+// pointwiseForward records PointwiseForward, with the fused epilogue ep
+// unless it is nil (PointwiseForwardFused).
+func pointwiseForward(s *engine.Sequence, y, x, w *engine.Tensor, ep *Epilogue) {
 	const op = "pointwise forward"
 	n, c, oc, hw, ok := pointwiseCheck(s, op, x, y, w, "x", "y", "w")
 	if !ok {
@@ -157,7 +164,7 @@ func PointwiseForward(s *engine.Sequence, y, x, w *engine.Tensor) {
 	}
 	pointwiseGemm{
 		m: oc, ncol: n * hw, k: c, hw: hw, am: c, ak: 1,
-		aMode: aligned4(c, fetchVec4), bMode: aligned4(hw, fetchVec4), outVec4: hw%4 == 0,
+		aMode: aligned4(c, fetchVec4), bMode: aligned4(hw, fetchVec4), outVec4: hw%4 == 0, epilogue: ep,
 	}.record(s, op, y, w, x)
 }
 

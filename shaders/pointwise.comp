@@ -48,6 +48,14 @@
 //! kernel pointwise_nn_v4_narrow OUT_VEC4 NARROW
 //! kernel pointwise_nt_narrow NT NARROW
 //! kernel pointwise_nt_v4_narrow NT OUT_VEC4 NARROW
+//! kernel pointwise_nn_bn EPILOGUE
+//! kernel pointwise_nn_v4_bn OUT_VEC4 EPILOGUE
+//! kernel pointwise_nn_bn_narrow NARROW EPILOGUE
+//! kernel pointwise_nn_v4_bn_narrow OUT_VEC4 NARROW EPILOGUE
+//
+// The _bn variants (forward only) apply the fused epilogue of
+// include/epilogue.glsl (eval-mode batch norm, activation, residual) to
+// each output, row m being the output channel.
 //
 // The _narrow variants, for subgroups narrower than ROWS, do without
 // subgroupShuffle: every invocation fetches the A values of all ROWS lanes
@@ -97,6 +105,8 @@ layout(std430, binding = 0) writeonly buffer Out1 { float out1[]; };
 #endif
 layout(binding = 1) uniform samplerBuffer a4;
 layout(binding = 2) uniform samplerBuffer b4;
+#define EPI_BINDING 3
+#include "epilogue.glsl"
 
 // A_OF(aq, q, j) is component q of lane j's A fetch aq (a vec4), A1_OF(aq,
 // j) lane j's float: subgroup shuffles, or with NARROW aall[j], the fetch
@@ -299,12 +309,12 @@ void main() {
         if (row < M) {
 #ifdef OUT_VEC4
             if (cv[0]) {
-                out4[(row * om + jo[0]) >> 2] = acc[r];
+                out4[(row * om + jo[0]) >> 2] = epilogue4(acc[r], row, (row * om + jo[0]) >> 2);
             }
 #else
             [[unroll]] for (uint t = 0; t < 4u; t++) {
                 if (cv[t]) {
-                    out1[row * om + jo[t]] = acc[r][t];
+                    out1[row * om + jo[t]] = epilogue1(acc[r][t], row, row * om + jo[t]);
                 }
             }
 #endif

@@ -1,0 +1,166 @@
+package ops
+
+import (
+	"fmt"
+
+	"github.com/effv2vk/effv2vk/engine"
+	"github.com/effv2vk/effv2vk/shaders"
+)
+
+// Epilogue is what a fused forward convolution (Conv2DForwardFused,
+// PointwiseForwardFused, DepthwiseForwardFused) applies to each sum z before
+// writing it: eval-mode batch norm folded into the conv, its activation and
+// an optional residual,
+//
+//	y[n,o,h,w] = act(z[n,o,h,w]*Scale[o] + Shift[o]) (+ Residual[n,o,h,w])
+//
+// Scale and Shift are [OC] (from BatchNormFold); Residual is nil or has y's
+// shape. The unfused path is conv -> BatchNormEvalParams ->
+// BatchNormForward (-> Add): one pass over the output instead of three.
+type Epilogue struct {
+	Scale, Shift *engine.Tensor
+	Act          Activation
+	Residual     *engine.Tensor
+}
+
+// Specialization constant ids of include/epilogue.glsl.
+const (
+	epilogueSpecAct      = 20
+	epilogueSpecResidual = 21
+)
+
+// check records an error in s unless ep fits the output y ([N,OC,H,W]).
+func (ep *Epilogue) check(s *engine.Sequence, op string, y *engine.Tensor) bool {
+	if s.Err() != nil {
+		return false
+	}
+	if ep == nil {
+		s.Fail(fmt.Errorf("%s: missing epilogue: use the unfused forward instead", op))
+		return false
+	}
+	if !ep.Act.valid() {
+		s.Fail(fmt.Errorf("%s: unknown activation %v: use ActNone or ActSiLU", op, ep.Act))
+		return false
+	}
+	n, oc, h, w, ok := shape4(s, op, y)
+	if !ok {
+		return false
+	}
+	for _, a := range []roleTensor{{"scale", ep.Scale}, {"shift", ep.Shift}} {
+		if a.t == nil || len(a.t.Shape) != 1 || a.t.Len() != oc || a.t.DType != engine.Float32 {
+			s.Fail(fmt.Errorf("%s: epilogue %s %v must be float32 [%d] for y %v", op, a.role, a.t, oc, y))
+			return false
+		}
+	}
+	if ep.Residual != nil {
+		if !wantShape(s, op, "residual", ep.Residual, n, oc, h, w) {
+			return false
+		}
+		if ep.Residual.DType != engine.Float32 {
+			s.Fail(fmt.Errorf("%s: residual %v is %s, want float32", op, ep.Residual, ep.Residual.DType))
+			return false
+		}
+	}
+	return true
+}
+
+// specs are the epilogue's specialization constants.
+func (ep *Epilogue) specs() []engine.Spec {
+	res := uint32(0)
+	if ep.Residual != nil {
+		res = 1
+	}
+	return []engine.Spec{{ID: epilogueSpecAct, Value: uint32(ep.Act)}, {ID: epilogueSpecResidual, Value: res}}
+}
+
+// args are the epilogue's bindings, after the kernel's own: scale, shift,
+// and the residual (shift stands in when there is none; it is not read).
+func (ep *Epilogue) args() []*engine.Tensor {
+	res := ep.Residual
+	if res == nil {
+		res = ep.Shift
+	}
+	return []*engine.Tensor{ep.Scale, ep.Shift, res}
+}
+
+// BatchNormFold records eval-mode batch norm as the affine map of an
+// Epilogue:
+//
+//	scale[c] = gamma[c] / sqrt(runVar[c] + eps)
+//	shift[c] = beta[c] - runMean[c] * scale[c]
+//
+// All tensors are float32 [C]; scale and shift are overwritten.
+func BatchNormFold(s *engine.Sequence, scale, shift, runMean, runVar, gamma, beta *engine.Tensor, eps float32) {
+	const op = "batch norm fold"
+	if s.Err() != nil {
+		return
+	}
+	if runMean == nil || len(runMean.Shape) != 1 {
+		s.Fail(fmt.Errorf("%s: running mean %v must be [C]", op, runMean))
+		return
+	}
+	c := runMean.Len()
+	for _, a := range []roleTensor{{"scale", scale}, {"shift", shift}, {"running mean", runMean}, {"running var", runVar}, {"gamma", gamma}, {"beta", beta}} {
+		if a.t == nil || len(a.t.Shape) != 1 || a.t.Len() != c || a.t.DType != engine.Float32 {
+			s.Fail(fmt.Errorf("%s: %s %v must be float32 [%d] like running mean %v", op, a.role, a.t, c, runMean))
+			return
+		}
+	}
+	if !(eps >= 0) {
+		s.Fail(fmt.Errorf("%s: eps %v must be non-negative", op, eps))
+		return
+	}
+	push := shaders.BatchnormFoldPush{C: uint32(c), Eps: eps}
+	s.Dispatch1D(s.Kernel("batchnorm_fold"), c, push, scale, shift, runMean, runVar, gamma, beta)
+}
+
+// Conv2DForwardFused records Conv2DForward with the epilogue ep applied to
+// every output (see Epilogue); y is overwritten with the unit's output.
+func Conv2DForwardFused(s *engine.Sequence, y, x, w *engine.Tensor, stride int, ep *Epilogue) {
+	if ep.check(s, "conv2d forward fused", y) {
+		conv2dForward(s, y, x, w, stride, ep)
+	}
+}
+
+// PointwiseForwardFused records PointwiseForward with the epilogue ep
+// applied to every output (see Epilogue); y is overwritten with the unit's
+// output.
+func PointwiseForwardFused(s *engine.Sequence, y, x, w *engine.Tensor, ep *Epilogue) {
+	if ep.check(s, "pointwise forward fused", y) {
+		pointwiseForward(s, y, x, w, ep)
+	}
+}
+
+// DepthwiseForwardFused records DepthwiseForward with the epilogue ep
+// applied to every output (see Epilogue); y is overwritten with the unit's
+// output.
+func DepthwiseForwardFused(s *engine.Sequence, y, x, w *engine.Tensor, stride int, ep *Epilogue) {
+	if ep.check(s, "depthwise forward fused", y) {
+		depthwiseForward(s, y, x, w, stride, ep)
+	}
+}
+
+// epilogueVariant is the kernel-name suffix of the fused variants ("" for
+// none).
+func epilogueVariant(ep *Epilogue) string {
+	if ep == nil {
+		return ""
+	}
+	return "_bn"
+}
+
+// withEpilogue appends ep's specialization constants (none for nil).
+func withEpilogue(specs []engine.Spec, ep *Epilogue) []engine.Spec {
+	if ep == nil {
+		return specs
+	}
+	return append(specs, ep.specs()...)
+}
+
+// epilogueArgs appends ep's bindings to a kernel's own (none for nil).
+func epilogueArgs(ep *Epilogue, args ...*engine.Tensor) []*engine.Tensor {
+	if ep == nil {
+		return args
+	}
+	return append(args, ep.args()...)
+}
