@@ -64,14 +64,25 @@ func (b *builder) newBlock(spec arch.Block, x *engine.Tensor, regularize bool) (
 			return nil, err
 		}
 		b.done(bl.expand.y)
-		if bl.se, err = b.newSqueezeExcite(p+".2", bl.dw.y); err != nil {
+		// Folded batch norm: the projection scales its input by the SE
+		// gate as it reads it (fusion.go).
+		seInProj := b.fusion.foldBN
+		if bl.se, err = b.newSqueezeExcite(p+".2", bl.dw.y, seInProj); err != nil {
 			return nil, err
 		}
-		b.done(bl.dw.y)
-		if bl.proj, err = b.newConvBNResidual(p+".3", pointwiseConv, 1, ops.ActNone, bl.se.y, true, residual); err != nil {
-			return nil, err
+		if !seInProj {
+			b.done(bl.dw.y)
+			if bl.proj, err = b.newConvBNResidual(p+".3", pointwiseConv, 1, ops.ActNone, bl.se.y, true, residual); err != nil {
+				return nil, err
+			}
+			b.done(bl.se.y)
+		} else {
+			if bl.proj, err = b.newConvBNResidual(p+".3", pointwiseConv, 1, ops.ActNone, bl.dw.y, true, residual); err != nil {
+				return nil, err
+			}
+			bl.proj.inScale = bl.se.g
+			b.done(bl.dw.y, bl.se.g)
 		}
-		b.done(bl.se.y)
 		last = bl.proj.y
 	}
 	bl.out = last

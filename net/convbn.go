@@ -44,6 +44,7 @@ type convBN struct {
 	residual     *engine.Tensor // added to y after the activation, or nil
 	folded       bool           // batch norm folded into the conv's epilogue
 	scale, shift *engine.Tensor // [OC] folded: the batch norm as z*scale + shift
+	inScale      *engine.Tensor // folded pointwise only: [N,C] input scale (squeeze-excite's gate), or nil
 
 	needDX bool // backward produces the gradient of x (not for the stem)
 	// weightScratch holds the partial sums of a chunked (split-K) weight
@@ -158,7 +159,7 @@ func (c *convBN) forwardFolded(s *engine.Sequence, m *mode) {
 		return
 	}
 	ops.BatchNormFold(s, c.scale, c.shift, c.runM.Value, c.runV.Value, c.gamma.Value, c.beta.Value, m.eps)
-	ep := &ops.Epilogue{Scale: c.scale, Shift: c.shift, Act: c.act, Residual: c.residual}
+	ep := &ops.Epilogue{Scale: c.scale, Shift: c.shift, Act: c.act, Residual: c.residual, InputScale: c.inScale}
 	switch c.kind {
 	case fullConv:
 		ops.Conv2DForwardFused(s, c.y, c.x, c.weight.Value, c.stride, ep)

@@ -14,14 +14,22 @@ package net
 //     the conv's raw output is never written and no batch-norm pass runs.
 //     Its scale and shift are computed from the running statistics on
 //     every run (ops.BatchNormFold), so updated statistics always apply.
+//     There the squeeze-excite product x*g is left to the projection conv
+//     too, which scales its input by g as it reads it (the prologue
+//     ops.Epilogue.InputScale).
+//   - seBackward: squeeze-excite's input gradient, the channel scale's and
+//     the pool's, in one pass (ops.SqueezeExciteBackwardData) after the
+//     gate's gradient alone (ops.ChannelScaleBackwardGate), instead of
+//     writing both and adding them.
 type fusion struct {
-	residual bool
-	foldBN   bool
+	residual   bool
+	foldBN     bool
+	seBackward bool
 }
 
 func newFusion(gc GraphConfig) fusion {
 	if gc.Unfused {
 		return fusion{}
 	}
-	return fusion{residual: true, foldBN: !gc.Train && !gc.Backward}
+	return fusion{residual: true, foldBN: !gc.Train && !gc.Backward, seBackward: true}
 }

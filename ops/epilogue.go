@@ -17,10 +17,17 @@ import (
 // Scale and Shift are [OC] (from BatchNormFold); Residual is nil or has y's
 // shape. The unfused path is conv -> BatchNormEvalParams ->
 // BatchNormForward (-> Add): one pass over the output instead of three.
+//
+// InputScale, pointwise only, is a prologue: nil, or s [N,C] by which the
+// input is scaled as it is read (squeeze-excite's channel scale, saving
+// ChannelScaleForward's pass):
+//
+//	z[n,o,h,w] = sum_c w[o,c] * x[n,c,h,w] * InputScale[n,c]
 type Epilogue struct {
 	Scale, Shift *engine.Tensor
 	Act          Activation
 	Residual     *engine.Tensor
+	InputScale   *engine.Tensor
 }
 
 // Specialization constant ids of include/epilogue.glsl.
@@ -64,6 +71,26 @@ func (ep *Epilogue) check(s *engine.Sequence, op string, y *engine.Tensor) bool 
 	return true
 }
 
+// checkInputScale records an error in s unless ep's InputScale is nil
+// (pointwise false: the kernel has no prologue) or [N,C] for input x.
+func (ep *Epilogue) checkInputScale(s *engine.Sequence, op string, x *engine.Tensor, pointwise bool) bool {
+	if s.Err() != nil {
+		return false
+	}
+	if ep.InputScale == nil {
+		return true
+	}
+	if !pointwise {
+		s.Fail(fmt.Errorf("%s: an input scale is supported by the pointwise (1x1) kernels only: apply ChannelScaleForward first", op))
+		return false
+	}
+	n, c, _, _, ok := shape4(s, op, x)
+	if !ok {
+		return false
+	}
+	return wantShape(s, op, "input scale", ep.InputScale, n, c)
+}
+
 // specs are the epilogue's specialization constants.
 func (ep *Epilogue) specs() []engine.Spec {
 	res := uint32(0)
@@ -80,7 +107,11 @@ func (ep *Epilogue) args() []*engine.Tensor {
 	if res == nil {
 		res = ep.Shift
 	}
-	return []*engine.Tensor{ep.Scale, ep.Shift, res}
+	args := []*engine.Tensor{ep.Scale, ep.Shift, res}
+	if ep.InputScale != nil {
+		args = append(args, ep.InputScale)
+	}
+	return args
 }
 
 // BatchNormFold records eval-mode batch norm as the affine map of an
@@ -117,7 +148,8 @@ func BatchNormFold(s *engine.Sequence, scale, shift, runMean, runVar, gamma, bet
 // Conv2DForwardFused records Conv2DForward with the epilogue ep applied to
 // every output (see Epilogue); y is overwritten with the unit's output.
 func Conv2DForwardFused(s *engine.Sequence, y, x, w *engine.Tensor, stride int, ep *Epilogue) {
-	if ep.check(s, "conv2d forward fused", y) {
+	const op = "conv2d forward fused"
+	if ep.check(s, op, y) && ep.checkInputScale(s, op, x, false) {
 		conv2dForward(s, y, x, w, stride, ep)
 	}
 }
@@ -126,7 +158,8 @@ func Conv2DForwardFused(s *engine.Sequence, y, x, w *engine.Tensor, stride int, 
 // applied to every output (see Epilogue); y is overwritten with the unit's
 // output.
 func PointwiseForwardFused(s *engine.Sequence, y, x, w *engine.Tensor, ep *Epilogue) {
-	if ep.check(s, "pointwise forward fused", y) {
+	const op = "pointwise forward fused"
+	if ep.check(s, op, y) && ep.checkInputScale(s, op, x, true) {
 		pointwiseForward(s, y, x, w, ep)
 	}
 }
@@ -135,7 +168,8 @@ func PointwiseForwardFused(s *engine.Sequence, y, x, w *engine.Tensor, ep *Epilo
 // applied to every output (see Epilogue); y is overwritten with the unit's
 // output.
 func DepthwiseForwardFused(s *engine.Sequence, y, x, w *engine.Tensor, stride int, ep *Epilogue) {
-	if ep.check(s, "depthwise forward fused", y) {
+	const op = "depthwise forward fused"
+	if ep.check(s, op, y) && ep.checkInputScale(s, op, x, false) {
 		depthwiseForward(s, y, x, w, stride, ep)
 	}
 }
@@ -143,8 +177,11 @@ func DepthwiseForwardFused(s *engine.Sequence, y, x, w *engine.Tensor, stride in
 // epilogueVariant is the kernel-name suffix of the fused variants ("" for
 // none).
 func epilogueVariant(ep *Epilogue) string {
-	if ep == nil {
+	switch {
+	case ep == nil:
 		return ""
+	case ep.InputScale != nil:
+		return "_bn_se"
 	}
 	return "_bn"
 }

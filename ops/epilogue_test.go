@@ -195,8 +195,68 @@ func TestFusedErrors(t *testing.T) {
 		{"missing residual", func(s *engine.Sequence) {
 			ops.BatchNormForwardResidual(s, y, z, c8, c8, c8, c8, ops.ActNone, nil)
 		}, "missing residual"},
+		{"input scale shape", func(s *engine.Sequence) {
+			ops.PointwiseForwardFused(s, y, x, w, &ops.Epilogue{Scale: c8, Shift: c8, InputScale: c8})
+		}, "input scale"},
+		{"input scale on a depthwise conv", func(s *engine.Sequence) {
+			ops.DepthwiseForwardFused(s, y, y, newTensor(t, d, engine.Float32, 8, 1, 3, 3), 1, &ops.Epilogue{Scale: c8, Shift: c8, InputScale: c8})
+		}, "pointwise (1x1) kernels only"},
 		{"fold shapes", func(s *engine.Sequence) {
 			ops.BatchNormFold(s, c8, c8, c4, c4, c4, c4, 1e-3)
 		}, "must be float32 [4]"},
 	})
+}
+
+// TestPointwiseInputScaleMatchesUnfused checks the pointwise prologue
+// (squeeze-excite's channel scale applied as the input is read) with the
+// batch-norm epilogue against ChannelScaleForward -> PointwiseForward ->
+// BatchNormEvalParams -> BatchNormForward (-> Add), within fusedTol, with
+// H*W a multiple of 4 (vec4 columns) and not.
+func TestPointwiseInputScaleMatchesUnfused(t *testing.T) {
+	d := enginetest.Open(t)
+	r := testRand(t)
+	for _, fc := range []fusedCase{
+		{"pointwise", 2, 12, 20, 8, 8, 1, 1},
+		{"pointwise", 3, 7, 9, 5, 3, 1, 1},
+		{"pointwise", 2, 40, 24, 4, 4, 1, 1},
+	} {
+		for _, residual := range []bool{false, true} {
+			t.Run(fmt.Sprintf("%dx%dx%dx%d_oc%d_residual=%v", fc.n, fc.c, fc.h, fc.w, fc.oc, residual), func(t *testing.T) {
+				const eps = 1e-3
+				out := []int{fc.n, fc.oc, fc.h, fc.w}
+				_, xv := randSlice(r, fc.n*fc.c*fc.h*fc.w)
+				_, wv := randSlice(r, fc.oc*fc.c)
+				_, gv := randSlice(r, fc.n*fc.c)
+				x, w := upload(t, d, "x", xv, fc.n, fc.c, fc.h, fc.w), upload(t, d, "w", wv, fc.oc, fc.c, 1, 1)
+				g := upload(t, d, "channel scale", gv, fc.n, fc.c)
+				runM, runV, gamma, beta, _ := bnParams(t, d, r, fc.oc)
+				var res *engine.Tensor
+				if residual {
+					_, rv := randSlice(r, fc.n*fc.oc*fc.h*fc.w)
+					res = upload(t, d, "residual", rv, out...)
+				}
+				xs := poisoned(t, d, "scaled x", fc.n, fc.c, fc.h, fc.w)
+				z, bn, sum := poisoned(t, d, "z", out...), poisoned(t, d, "bn", out...), poisoned(t, d, "sum", out...)
+				mean, invstd := poisoned(t, d, "mean", fc.oc), poisoned(t, d, "invstd", fc.oc)
+				scale, shift := poisoned(t, d, "scale", fc.oc), poisoned(t, d, "shift", fc.oc)
+				fused := poisoned(t, d, "fused", out...)
+				run(t, d, func(s *engine.Sequence) {
+					ops.ChannelScaleForward(s, xs, x, g)
+					ops.PointwiseForward(s, z, xs, w)
+					ops.BatchNormEvalParams(s, mean, invstd, runM, runV, eps)
+					ops.BatchNormForward(s, bn, z, mean, invstd, gamma, beta, ops.ActNone)
+					if residual {
+						ops.Add(s, sum, bn, res)
+					}
+					ops.BatchNormFold(s, scale, shift, runM, runV, gamma, beta, eps)
+					ops.PointwiseForwardFused(s, fused, x, w, &ops.Epilogue{Scale: scale, Shift: shift, Residual: res, InputScale: g})
+				})
+				want := bn
+				if residual {
+					want = sum
+				}
+				compare(t, "fused forward with input scale", download(t, fused), download(t, want), fusedTol)
+			})
+		}
+	}
 }

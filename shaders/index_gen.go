@@ -1853,6 +1853,142 @@ var generatedKernels = []Kernel{
 		},
 	},
 	{
+		Name:            "pointwise_nn_bn_se",
+		File:            "pointwise.comp",
+		Defines:         []string{"EPILOGUE", "CHANNEL_SCALE"},
+		LocalSize:       [3]uint32{8, 1, 1},
+		LocalSizeSpecID: [3]int{-1, -1, -1},
+		Bindings: []Binding{
+			{Binding: 0, Name: "Out1", Kind: StorageBuffer, Access: Write, Format: ""},
+			{Binding: 1, Name: "a4", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
+			{Binding: 2, Name: "b4", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
+			{Binding: 3, Name: "epiScale", Kind: StorageTexelBuffer, Access: Read, Format: "R32F"},
+			{Binding: 4, Name: "epiShift", Kind: StorageTexelBuffer, Access: Read, Format: "R32F"},
+			{Binding: 5, Name: "epiResidual", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
+			{Binding: 6, Name: "inScale", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
+		},
+		PushSize: 24,
+		Push: []PushField{
+			{Name: "M", Offset: 0, Type: "uint32"},
+			{Name: "Ncol", Offset: 4, Type: "uint32"},
+			{Name: "K", Offset: 8, Type: "uint32"},
+			{Name: "hw", Offset: 12, Type: "uint32"},
+			{Name: "am", Offset: 16, Type: "uint32"},
+			{Name: "ak", Offset: 20, Type: "uint32"},
+		},
+		Spec: []SpecConstant{
+			{ID: 0, Name: "A_MODE", Default: 0},
+			{ID: 1, Name: "B_MODE", Default: 0},
+			{ID: 2, Name: "KC", Default: 32},
+			{ID: 3, Name: "RT", Default: 4},
+			{ID: 4, Name: "RH", Default: 4},
+			{ID: 20, Name: "EPI_ACT", Default: 0},
+			{ID: 21, Name: "EPI_RESIDUAL", Default: 0},
+		},
+	},
+	{
+		Name:            "pointwise_nn_v4_bn_se",
+		File:            "pointwise.comp",
+		Defines:         []string{"OUT_VEC4", "EPILOGUE", "CHANNEL_SCALE"},
+		LocalSize:       [3]uint32{8, 1, 1},
+		LocalSizeSpecID: [3]int{-1, -1, -1},
+		Bindings: []Binding{
+			{Binding: 0, Name: "Out4", Kind: StorageBuffer, Access: Write, Format: ""},
+			{Binding: 1, Name: "a4", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
+			{Binding: 2, Name: "b4", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
+			{Binding: 3, Name: "epiScale", Kind: StorageTexelBuffer, Access: Read, Format: "R32F"},
+			{Binding: 4, Name: "epiShift", Kind: StorageTexelBuffer, Access: Read, Format: "R32F"},
+			{Binding: 5, Name: "epiResidual", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
+			{Binding: 6, Name: "inScale", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
+		},
+		PushSize: 24,
+		Push: []PushField{
+			{Name: "M", Offset: 0, Type: "uint32"},
+			{Name: "Ncol", Offset: 4, Type: "uint32"},
+			{Name: "K", Offset: 8, Type: "uint32"},
+			{Name: "hw", Offset: 12, Type: "uint32"},
+			{Name: "am", Offset: 16, Type: "uint32"},
+			{Name: "ak", Offset: 20, Type: "uint32"},
+		},
+		Spec: []SpecConstant{
+			{ID: 0, Name: "A_MODE", Default: 0},
+			{ID: 1, Name: "B_MODE", Default: 0},
+			{ID: 2, Name: "KC", Default: 32},
+			{ID: 3, Name: "RT", Default: 4},
+			{ID: 4, Name: "RH", Default: 4},
+			{ID: 20, Name: "EPI_ACT", Default: 0},
+			{ID: 21, Name: "EPI_RESIDUAL", Default: 0},
+		},
+	},
+	{
+		Name:            "pointwise_nn_bn_se_narrow",
+		File:            "pointwise.comp",
+		Defines:         []string{"NARROW", "EPILOGUE", "CHANNEL_SCALE"},
+		LocalSize:       [3]uint32{8, 1, 1},
+		LocalSizeSpecID: [3]int{-1, -1, -1},
+		Bindings: []Binding{
+			{Binding: 0, Name: "Out1", Kind: StorageBuffer, Access: Write, Format: ""},
+			{Binding: 1, Name: "a4", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
+			{Binding: 2, Name: "b4", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
+			{Binding: 3, Name: "epiScale", Kind: StorageTexelBuffer, Access: Read, Format: "R32F"},
+			{Binding: 4, Name: "epiShift", Kind: StorageTexelBuffer, Access: Read, Format: "R32F"},
+			{Binding: 5, Name: "epiResidual", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
+			{Binding: 6, Name: "inScale", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
+		},
+		PushSize: 24,
+		Push: []PushField{
+			{Name: "M", Offset: 0, Type: "uint32"},
+			{Name: "Ncol", Offset: 4, Type: "uint32"},
+			{Name: "K", Offset: 8, Type: "uint32"},
+			{Name: "hw", Offset: 12, Type: "uint32"},
+			{Name: "am", Offset: 16, Type: "uint32"},
+			{Name: "ak", Offset: 20, Type: "uint32"},
+		},
+		Spec: []SpecConstant{
+			{ID: 0, Name: "A_MODE", Default: 0},
+			{ID: 1, Name: "B_MODE", Default: 0},
+			{ID: 2, Name: "KC", Default: 32},
+			{ID: 3, Name: "RT", Default: 4},
+			{ID: 4, Name: "RH", Default: 4},
+			{ID: 20, Name: "EPI_ACT", Default: 0},
+			{ID: 21, Name: "EPI_RESIDUAL", Default: 0},
+		},
+	},
+	{
+		Name:            "pointwise_nn_v4_bn_se_narrow",
+		File:            "pointwise.comp",
+		Defines:         []string{"OUT_VEC4", "NARROW", "EPILOGUE", "CHANNEL_SCALE"},
+		LocalSize:       [3]uint32{8, 1, 1},
+		LocalSizeSpecID: [3]int{-1, -1, -1},
+		Bindings: []Binding{
+			{Binding: 0, Name: "Out4", Kind: StorageBuffer, Access: Write, Format: ""},
+			{Binding: 1, Name: "a4", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
+			{Binding: 2, Name: "b4", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
+			{Binding: 3, Name: "epiScale", Kind: StorageTexelBuffer, Access: Read, Format: "R32F"},
+			{Binding: 4, Name: "epiShift", Kind: StorageTexelBuffer, Access: Read, Format: "R32F"},
+			{Binding: 5, Name: "epiResidual", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
+			{Binding: 6, Name: "inScale", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
+		},
+		PushSize: 24,
+		Push: []PushField{
+			{Name: "M", Offset: 0, Type: "uint32"},
+			{Name: "Ncol", Offset: 4, Type: "uint32"},
+			{Name: "K", Offset: 8, Type: "uint32"},
+			{Name: "hw", Offset: 12, Type: "uint32"},
+			{Name: "am", Offset: 16, Type: "uint32"},
+			{Name: "ak", Offset: 20, Type: "uint32"},
+		},
+		Spec: []SpecConstant{
+			{ID: 0, Name: "A_MODE", Default: 0},
+			{ID: 1, Name: "B_MODE", Default: 0},
+			{ID: 2, Name: "KC", Default: 32},
+			{ID: 3, Name: "RT", Default: 4},
+			{ID: 4, Name: "RH", Default: 4},
+			{ID: 20, Name: "EPI_ACT", Default: 0},
+			{ID: 21, Name: "EPI_RESIDUAL", Default: 0},
+		},
+	},
+	{
 		Name:            "reduce_partial",
 		File:            "reduce.comp",
 		LocalSize:       [3]uint32{64, 1, 1},
@@ -2257,6 +2393,100 @@ var generatedKernels = []Kernel{
 		Push: []PushField{
 			{Name: "n", Offset: 0, Type: "uint32"},
 			{Name: "out_features", Offset: 4, Type: "uint32"},
+		},
+		Spec: []SpecConstant{
+			{ID: 0, Name: "", Default: 64},
+			{ID: 1, Name: "LANES", Default: 1},
+			{ID: 2, Name: "ALIGNED", Default: 0},
+		},
+	},
+	{
+		Name:            "channel_scale_backward_gate",
+		File:            "squeeze_excite.comp",
+		Defines:         []string{"ROW_REDUCE", "PRODUCT", "GATE_ONLY"},
+		LocalSize:       [3]uint32{64, 1, 1},
+		LocalSizeSpecID: [3]int{0, -1, -1},
+		Bindings: []Binding{
+			{Binding: 0, Name: "DS", Kind: StorageBuffer, Access: Write, Format: ""},
+			{Binding: 1, Name: "dy4", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
+			{Binding: 2, Name: "x4", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
+		},
+		PushSize: 12,
+		Push: []PushField{
+			{Name: "rows", Offset: 0, Type: "uint32"},
+			{Name: "len", Offset: 4, Type: "uint32"},
+			{Name: "scale", Offset: 8, Type: "float32"},
+		},
+		Spec: []SpecConstant{
+			{ID: 0, Name: "", Default: 64},
+			{ID: 1, Name: "LANES", Default: 1},
+			{ID: 2, Name: "ALIGNED", Default: 0},
+		},
+	},
+	{
+		Name:            "channel_scale_backward_gate_vec4",
+		File:            "squeeze_excite.comp",
+		Defines:         []string{"ROW_REDUCE", "PRODUCT", "GATE_ONLY", "VEC4"},
+		LocalSize:       [3]uint32{64, 1, 1},
+		LocalSizeSpecID: [3]int{0, -1, -1},
+		Bindings: []Binding{
+			{Binding: 0, Name: "DS", Kind: StorageBuffer, Access: Write, Format: ""},
+			{Binding: 1, Name: "dy4", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
+			{Binding: 2, Name: "x4", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
+		},
+		PushSize: 12,
+		Push: []PushField{
+			{Name: "rows", Offset: 0, Type: "uint32"},
+			{Name: "len", Offset: 4, Type: "uint32"},
+			{Name: "scale", Offset: 8, Type: "float32"},
+		},
+		Spec: []SpecConstant{
+			{ID: 0, Name: "", Default: 64},
+			{ID: 1, Name: "LANES", Default: 1},
+			{ID: 2, Name: "ALIGNED", Default: 0},
+		},
+	},
+	{
+		Name:            "squeeze_excite_backward_data",
+		File:            "squeeze_excite.comp",
+		Defines:         []string{"SCALE", "POOL_GRAD"},
+		LocalSize:       [3]uint32{64, 1, 1},
+		LocalSizeSpecID: [3]int{0, -1, -1},
+		Bindings: []Binding{
+			{Binding: 0, Name: "Y", Kind: StorageBuffer, Access: Write, Format: ""},
+			{Binding: 1, Name: "x4", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
+			{Binding: 2, Name: "s4", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
+			{Binding: 3, Name: "pooled4", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
+		},
+		PushSize: 12,
+		Push: []PushField{
+			{Name: "n", Offset: 0, Type: "uint32"},
+			{Name: "len", Offset: 4, Type: "uint32"},
+			{Name: "scale", Offset: 8, Type: "float32"},
+		},
+		Spec: []SpecConstant{
+			{ID: 0, Name: "", Default: 64},
+			{ID: 1, Name: "LANES", Default: 1},
+			{ID: 2, Name: "ALIGNED", Default: 0},
+		},
+	},
+	{
+		Name:            "squeeze_excite_backward_data_vec4",
+		File:            "squeeze_excite.comp",
+		Defines:         []string{"SCALE", "POOL_GRAD", "VEC4"},
+		LocalSize:       [3]uint32{64, 1, 1},
+		LocalSizeSpecID: [3]int{0, -1, -1},
+		Bindings: []Binding{
+			{Binding: 0, Name: "Y", Kind: StorageBuffer, Access: Write, Format: ""},
+			{Binding: 1, Name: "x4", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
+			{Binding: 2, Name: "s4", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
+			{Binding: 3, Name: "pooled4", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
+		},
+		PushSize: 12,
+		Push: []PushField{
+			{Name: "n", Offset: 0, Type: "uint32"},
+			{Name: "len", Offset: 4, Type: "uint32"},
+			{Name: "scale", Offset: 8, Type: "float32"},
 		},
 		Spec: []SpecConstant{
 			{ID: 0, Name: "", Default: 64},
@@ -2988,6 +3218,46 @@ type PointwiseNnV4BnNarrowPush struct {
 	Ak   uint32
 }
 
+// PointwiseNnBnSePush mirrors the push-constant block of kernel pointwise_nn_bn_se (pointwise.comp).
+type PointwiseNnBnSePush struct {
+	M    uint32
+	Ncol uint32
+	K    uint32
+	Hw   uint32
+	Am   uint32
+	Ak   uint32
+}
+
+// PointwiseNnV4BnSePush mirrors the push-constant block of kernel pointwise_nn_v4_bn_se (pointwise.comp).
+type PointwiseNnV4BnSePush struct {
+	M    uint32
+	Ncol uint32
+	K    uint32
+	Hw   uint32
+	Am   uint32
+	Ak   uint32
+}
+
+// PointwiseNnBnSeNarrowPush mirrors the push-constant block of kernel pointwise_nn_bn_se_narrow (pointwise.comp).
+type PointwiseNnBnSeNarrowPush struct {
+	M    uint32
+	Ncol uint32
+	K    uint32
+	Hw   uint32
+	Am   uint32
+	Ak   uint32
+}
+
+// PointwiseNnV4BnSeNarrowPush mirrors the push-constant block of kernel pointwise_nn_v4_bn_se_narrow (pointwise.comp).
+type PointwiseNnV4BnSeNarrowPush struct {
+	M    uint32
+	Ncol uint32
+	K    uint32
+	Hw   uint32
+	Am   uint32
+	Ak   uint32
+}
+
 // ReducePartialPush mirrors the push-constant block of kernel reduce_partial (reduce.comp).
 type ReducePartialPush struct {
 	N      uint32
@@ -3116,4 +3386,32 @@ type LinearBackwardWeightVec4Push struct {
 type LinearBackwardBiasPush struct {
 	N           uint32
 	OutFeatures uint32
+}
+
+// ChannelScaleBackwardGatePush mirrors the push-constant block of kernel channel_scale_backward_gate (squeeze_excite.comp).
+type ChannelScaleBackwardGatePush struct {
+	Rows  uint32
+	Len   uint32
+	Scale float32
+}
+
+// ChannelScaleBackwardGateVec4Push mirrors the push-constant block of kernel channel_scale_backward_gate_vec4 (squeeze_excite.comp).
+type ChannelScaleBackwardGateVec4Push struct {
+	Rows  uint32
+	Len   uint32
+	Scale float32
+}
+
+// SqueezeExciteBackwardDataPush mirrors the push-constant block of kernel squeeze_excite_backward_data (squeeze_excite.comp).
+type SqueezeExciteBackwardDataPush struct {
+	N     uint32
+	Len   uint32
+	Scale float32
+}
+
+// SqueezeExciteBackwardDataVec4Push mirrors the push-constant block of kernel squeeze_excite_backward_data_vec4 (squeeze_excite.comp).
+type SqueezeExciteBackwardDataVec4Push struct {
+	N     uint32
+	Len   uint32
+	Scale float32
 }

@@ -52,10 +52,16 @@
 //! kernel pointwise_nn_v4_bn OUT_VEC4 EPILOGUE
 //! kernel pointwise_nn_bn_narrow NARROW EPILOGUE
 //! kernel pointwise_nn_v4_bn_narrow OUT_VEC4 NARROW EPILOGUE
+//! kernel pointwise_nn_bn_se EPILOGUE CHANNEL_SCALE
+//! kernel pointwise_nn_v4_bn_se OUT_VEC4 EPILOGUE CHANNEL_SCALE
+//! kernel pointwise_nn_bn_se_narrow NARROW EPILOGUE CHANNEL_SCALE
+//! kernel pointwise_nn_v4_bn_se_narrow OUT_VEC4 NARROW EPILOGUE CHANNEL_SCALE
 //
 // The _bn variants (forward only) apply the fused epilogue of
 // include/epilogue.glsl (eval-mode batch norm, activation, residual) to
-// each output, row m being the output channel.
+// each output, row m being the output channel; the _bn_se variants also
+// scale the input by a per-image, per-channel factor as they read it (the
+// prologue of the same include: B(k,j) * inScale[n*K + k]).
 //
 // The _narrow variants, for subgroups narrower than ROWS, do without
 // subgroupShuffle: every invocation fetches the A values of all ROWS lanes
@@ -153,6 +159,16 @@ void main() {
     const uint am = pc.am, om = hw;
 #endif
 
+#ifdef CHANNEL_SCALE
+    // scaleRow[t] = n*K for column t's image n (NN); scaleLast clamps the
+    // masked steps past K into range.
+    uint scaleRow[4];
+    [[unroll]] for (uint t = 0; t < 4u; t++) {
+        scaleRow[t] = (cv[t] ? (col0 + t) / hw : 0u) * K;
+    }
+    const uint scaleLast = (pc.Ncol / hw) * K - 1u;
+#endif
+
     vec4 acc[RT * ROWS]; // acc[t*ROWS + r]: row rowBegin + t*ROWS + r
     [[unroll]] for (uint r = 0; r < RT * ROWS; r++) {
         acc[r] = vec4(0.0);
@@ -209,6 +225,20 @@ void main() {
                 }
             }
         }
+
+#ifdef CHANNEL_SCALE
+        // The prologue: B(k, j) of image n scaled by inScale[n*K + k].
+        // With vec4 B fetches (hw % 4 == 0) the 4 columns share one image.
+        [[unroll]] for (uint i = 0; i < KC; i++) {
+            if (B_MODE == 1u) {
+                bp[i] *= inputScale(min(scaleRow[0] + k0 + i, scaleLast));
+            } else {
+                [[unroll]] for (uint t = 0; t < 4u; t++) {
+                    bp[i][t] *= inputScale(min(scaleRow[t] + k0 + i, scaleLast));
+                }
+            }
+        }
+#endif
 
         // Each branch (fixed once specialized) holds one fully unrolled
         // sweep of the chunk over the RT row tiles, free of branches:
