@@ -64,9 +64,9 @@ func (b *builder) newBlock(spec arch.Block, x *engine.Tensor, regularize bool) (
 			return nil, err
 		}
 		b.done(bl.expand.y)
-		// Folded batch norm: the projection scales its input by the SE
-		// gate as it reads it (fusion.go).
-		seInProj := b.fusion.foldBN
+		// The projection scales its input by the SE gate as it reads it
+		// (fusion.go).
+		seInProj := b.fusion.seInProj
 		if bl.se, err = b.newSqueezeExcite(p+".2", bl.dw.y, seInProj); err != nil {
 			return nil, err
 		}

@@ -44,7 +44,7 @@ type convBN struct {
 	residual     *engine.Tensor // added to y after the activation, or nil
 	folded       bool           // batch norm folded into the conv's epilogue
 	scale, shift *engine.Tensor // [OC] folded: the batch norm as z*scale + shift
-	inScale      *engine.Tensor // folded pointwise only: [N,C] input scale (squeeze-excite's gate), or nil
+	inScale      *engine.Tensor // pointwise only: [N,C] input scale (squeeze-excite's gate), or nil
 
 	needDX bool // backward produces the gradient of x (not for the stem)
 	// weightScratch holds the partial sums of a chunked (split-K) weight
@@ -124,6 +124,10 @@ func (c *convBN) forward(s *engine.Sequence, m *mode) {
 	case fullConv:
 		ops.Conv2DForward(s, c.z, c.x, c.weight.Value, c.stride)
 	case pointwiseConv:
+		if c.inScale != nil {
+			ops.PointwiseForwardScaled(s, c.z, c.x, c.weight.Value, c.inScale)
+			break
+		}
 		ops.PointwiseForward(s, c.z, c.x, c.weight.Value)
 	case depthwiseConv:
 		ops.DepthwiseForward(s, c.z, c.x, c.weight.Value, c.stride)
@@ -172,7 +176,8 @@ func (c *convBN) forwardFolded(s *engine.Sequence, m *mode) {
 
 // backward records dz, dgamma, dbeta from dy (the gradient of y, left to
 // the caller to release); then dW and, when needed, dx, which it returns
-// (nil for the stem). Gradient tensors come from b's pool.
+// (nil for the stem; with an input scale, the gradient of the scaled
+// input). Gradient tensors come from b's pool.
 func (c *convBN) backward(s *engine.Sequence, b *builder, dy *engine.Tensor) *engine.Tensor {
 	dz := b.grad(c.name+".dz", c.z.Shape...)
 	var dx *engine.Tensor
@@ -198,7 +203,11 @@ func (c *convBN) backward(s *engine.Sequence, b *builder, dy *engine.Tensor) *en
 			ops.Conv2DBackwardData(s, dx, dz, c.weight.Value, c.stride)
 		}
 	case pointwiseConv:
-		ops.PointwiseBackwardWeight(s, c.weight.Grad, c.x, dz)
+		if c.inScale != nil {
+			ops.PointwiseBackwardWeightScaled(s, c.weight.Grad, c.x, dz, c.inScale)
+		} else {
+			ops.PointwiseBackwardWeight(s, c.weight.Grad, c.x, dz)
+		}
 		if dx != nil {
 			ops.PointwiseBackwardData(s, dx, dz, c.weight.Value)
 		}

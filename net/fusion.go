@@ -14,9 +14,13 @@ package net
 //     the conv's raw output is never written and no batch-norm pass runs.
 //     Its scale and shift are computed from the running statistics on
 //     every run (ops.BatchNormFold), so updated statistics always apply.
-//     There the squeeze-excite product x*g is left to the projection conv
-//     too, which scales its input by g as it reads it (the prologue
-//     ops.Epilogue.InputScale).
+//   - seInProj: squeeze-excite's product x*g is left to the projection
+//     conv, which scales its input by g as it reads it (a prologue:
+//     ops.PointwiseForwardScaled, or ops.Epilogue.InputScale when batch
+//     norm is folded); its weight gradient scales x the same way
+//     (ops.PointwiseBackwardWeightScaled), and its input gradient is the
+//     product's, which squeeze-excite's backward takes as before. The
+//     product is never written.
 //   - seBackward: squeeze-excite's input gradient, the channel scale's and
 //     the pool's, in one pass (ops.SqueezeExciteBackwardData) after the
 //     gate's gradient alone (ops.ChannelScaleBackwardGate), instead of
@@ -24,6 +28,7 @@ package net
 type fusion struct {
 	residual   bool
 	foldBN     bool
+	seInProj   bool
 	seBackward bool
 }
 
@@ -31,5 +36,5 @@ func newFusion(gc GraphConfig) fusion {
 	if gc.Unfused {
 		return fusion{}
 	}
-	return fusion{residual: true, foldBN: !gc.Train && !gc.Backward, seBackward: true}
+	return fusion{residual: true, foldBN: !gc.Train && !gc.Backward, seInProj: true, seBackward: true}
 }

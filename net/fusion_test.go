@@ -17,9 +17,11 @@ const fusionGraphTol = 1e-4
 // fused expand-1 with residual, Fused-MBConv, MBConv with and without
 // residual) with the default fusions and with GraphConfig.Unfused: the
 // evaluation graph (batch norm folded into the convs, residual sums into
-// their epilogues) gives the same logits and feature maps in fewer
-// dispatches; the training graph (residual sums in batch norm) the same
-// logits, loss and every gradient.
+// their epilogues, squeeze-excite's scale into the projection's prologue)
+// gives the same logits and feature maps in fewer dispatches; the training
+// graph (residual sums in batch norm, squeeze-excite's scale in the
+// projection's forward and weight gradient, its input gradient in one pass)
+// the same logits, loss and every gradient in fewer dispatches.
 func TestFusionMatchesUnfused(t *testing.T) {
 	d := enginetest.Open(t)
 	m := newPicoModel(t, d, 3)

@@ -10,10 +10,10 @@ import (
 //	pooled = mean_hw(x) [N,C]; s1 = fc1(pooled) [N,Q]; a1 = SiLU(s1)
 //	s2 = fc2(a1) [N,C]; g = sigmoid(s2); y = x * g[n,c]
 //
-// With scaleInNext (an evaluation graph whose batch norm is folded), the
-// product y is left to the next conv, which scales its input by g as it
-// reads it (ops.Epilogue.InputScale): y is not allocated, and g stays live
-// until that conv is built (the block releases it).
+// With scaleInNext (fusion.seInProj), the product y is left to the next
+// conv, which scales its input by g as it reads it: y is not allocated, and
+// g stays live until that conv is built (the block releases it). backward
+// then takes the gradient of that conv's scaled input as dy.
 type squeezeExcite struct {
 	fc1w, fc1b, fc2w, fc2b *Param
 	scaleInNext            bool

@@ -80,6 +80,10 @@ func (ep *Epilogue) checkInputScale(s *engine.Sequence, op string, x *engine.Ten
 	if ep.InputScale == nil {
 		return true
 	}
+	if ep.InputScale.DType != engine.Float32 {
+		s.Fail(fmt.Errorf("%s: input scale %v is %s, want float32", op, ep.InputScale, ep.InputScale.DType))
+		return false
+	}
 	if !pointwise {
 		s.Fail(fmt.Errorf("%s: an input scale is supported by the pointwise (1x1) kernels only: apply ChannelScaleForward first", op))
 		return false
@@ -180,15 +184,21 @@ func epilogueVariant(ep *Epilogue) string {
 	switch {
 	case ep == nil:
 		return ""
+	case ep.prologueOnly():
+		return "_se"
 	case ep.InputScale != nil:
 		return "_bn_se"
 	}
 	return "_bn"
 }
 
+// prologueOnly reports whether ep is only an input scale (the pointwise
+// _se variants without batch norm, for training graphs).
+func (ep *Epilogue) prologueOnly() bool { return ep.Scale == nil && ep.InputScale != nil }
+
 // withEpilogue appends ep's specialization constants (none for nil).
 func withEpilogue(specs []engine.Spec, ep *Epilogue) []engine.Spec {
-	if ep == nil {
+	if ep == nil || ep.prologueOnly() {
 		return specs
 	}
 	return append(specs, ep.specs()...)
@@ -196,8 +206,36 @@ func withEpilogue(specs []engine.Spec, ep *Epilogue) []engine.Spec {
 
 // epilogueArgs appends ep's bindings to a kernel's own (none for nil).
 func epilogueArgs(ep *Epilogue, args ...*engine.Tensor) []*engine.Tensor {
-	if ep == nil {
+	switch {
+	case ep == nil:
 		return args
+	case ep.prologueOnly():
+		return append(args, ep.InputScale)
 	}
 	return append(args, ep.args()...)
+}
+
+// PointwiseForwardScaled records PointwiseForward of x scaled per image and
+// channel by sc [N,C] as it is read (squeeze-excite's channel scale, whose
+// product is then never written):
+//
+//	y[n,o,h,w] = sum_c w[o,c,0,0] * x[n,c,h,w] * sc[n,c]
+func PointwiseForwardScaled(s *engine.Sequence, y, x, w, sc *engine.Tensor) {
+	ep := &Epilogue{InputScale: sc}
+	if ep.checkInputScale(s, "pointwise forward scaled", x, true) {
+		pointwiseForward(s, y, x, w, ep)
+	}
+}
+
+// PointwiseBackwardWeightScaled records the weight gradient of
+// PointwiseForwardScaled (x and sc as given to it, dy the output's
+// gradient; the input's gradient is PointwiseBackwardData's, taken with
+// respect to the scaled input):
+//
+//	dw[o,c,0,0] = sum_{n,h,w} dy[n,o,h,w] * x[n,c,h,w] * sc[n,c]
+func PointwiseBackwardWeightScaled(s *engine.Sequence, dw, x, dy, sc *engine.Tensor) {
+	ep := &Epilogue{InputScale: sc}
+	if ep.checkInputScale(s, "pointwise backward weight scaled", x, true) {
+		pointwiseBackwardWeight(s, dw, x, dy, ep)
+	}
 }

@@ -59,7 +59,7 @@ type fusedCase struct {
 }
 
 // TestFusedForwardMatchesUnfused runs each forward convolution with the
-// eval-mode batch-norm epilogue (with and without SiLU and a residual)
+// eval-mode batch-norm epilogue (alone, and with SiLU and a residual)
 // against conv -> BatchNormEvalParams -> BatchNormForward (-> Add), within
 // fusedTol. Shapes include odd sizes, stride 2, batch 1, channel counts
 // that are not multiples of 4 and H*W not a multiple of 4.
@@ -77,12 +77,16 @@ func TestFusedForwardMatchesUnfused(t *testing.T) {
 		{"depthwise", 2, 4, 4, 8, 8, 5, 1},
 		{"depthwise", 1, 3, 3, 11, 9, 5, 2},
 	}
+	// Two combinations per shape: batch norm alone, and SiLU with a
+	// residual (the last unit of a Fused-MBConv block without expansion).
+	combos := []struct {
+		act      ops.Activation
+		residual bool
+	}{{ops.ActNone, false}, {ops.ActSiLU, true}}
 	for _, fc := range cases {
-		for _, act := range []ops.Activation{ops.ActNone, ops.ActSiLU} {
-			for _, residual := range []bool{false, true} {
-				name := fmt.Sprintf("%s_%dx%dx%dx%d_oc%d_k%d_s%d_%v_residual=%v", fc.kind, fc.n, fc.c, fc.h, fc.w, fc.oc, fc.k, fc.stride, act, residual)
-				t.Run(name, func(t *testing.T) { checkFused(t, d, r, fc, act, residual) })
-			}
+		for _, cb := range combos {
+			name := fmt.Sprintf("%s_%dx%dx%dx%d_oc%d_k%d_s%d_%v_residual=%v", fc.kind, fc.n, fc.c, fc.h, fc.w, fc.oc, fc.k, fc.stride, cb.act, cb.residual)
+			t.Run(name, func(t *testing.T) { checkFused(t, d, r, fc, cb.act, cb.residual) })
 		}
 	}
 }
@@ -258,5 +262,41 @@ func TestPointwiseInputScaleMatchesUnfused(t *testing.T) {
 				compare(t, "fused forward with input scale", download(t, fused), download(t, want), fusedTol)
 			})
 		}
+	}
+}
+
+// TestPointwiseScaledMatchesUnfused checks the training-graph prologue
+// (forward and weight gradient of a 1x1 conv whose input is scaled per
+// image and channel as it is read) against ChannelScaleForward followed by
+// the plain kernels, within 1e-5 of the largest value (the product is
+// rounded once more on the unfused path). H*W a multiple of 4 and not.
+func TestPointwiseScaledMatchesUnfused(t *testing.T) {
+	d := enginetest.Open(t)
+	r := testRand(t)
+	for _, fc := range []fusedCase{
+		{"pointwise", 2, 12, 20, 8, 8, 1, 1},
+		{"pointwise", 3, 7, 9, 5, 3, 1, 1},
+	} {
+		t.Run(fmt.Sprintf("%dx%dx%dx%d_oc%d", fc.n, fc.c, fc.h, fc.w, fc.oc), func(t *testing.T) {
+			out := []int{fc.n, fc.oc, fc.h, fc.w}
+			_, xv := randSlice(r, fc.n*fc.c*fc.h*fc.w)
+			_, wv := randSlice(r, fc.oc*fc.c)
+			_, gv := randSlice(r, fc.n*fc.c)
+			_, dyv := randSlice(r, fc.n*fc.oc*fc.h*fc.w)
+			x, w := upload(t, d, "x", xv, fc.n, fc.c, fc.h, fc.w), upload(t, d, "w", wv, fc.oc, fc.c, 1, 1)
+			g, dy := upload(t, d, "channel scale", gv, fc.n, fc.c), upload(t, d, "dy", dyv, out...)
+			xs := poisoned(t, d, "scaled x", fc.n, fc.c, fc.h, fc.w)
+			y, yFused := poisoned(t, d, "y", out...), poisoned(t, d, "y fused", out...)
+			dw, dwFused := poisoned(t, d, "dw", fc.oc, fc.c, 1, 1), poisoned(t, d, "dw fused", fc.oc, fc.c, 1, 1)
+			run(t, d, func(s *engine.Sequence) {
+				ops.ChannelScaleForward(s, xs, x, g)
+				ops.PointwiseForward(s, y, xs, w)
+				ops.PointwiseBackwardWeight(s, dw, xs, dy)
+				ops.PointwiseForwardScaled(s, yFused, x, w, g)
+				ops.PointwiseBackwardWeightScaled(s, dwFused, x, dy, g)
+			})
+			compare(t, "forward", download(t, yFused), download(t, y), fusedTol)
+			compare(t, "weight gradient", download(t, dwFused), download(t, dw), fusedTol)
+		})
 	}
 }

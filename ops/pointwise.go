@@ -78,7 +78,7 @@ type pointwiseGemm struct {
 	am, ak         int // A strides (NN only)
 	aMode, bMode   uint32
 	outVec4        bool
-	epilogue       *Epilogue // forward only: the fused epilogue, or nil
+	epilogue       *Epilogue // the fused epilogue or input scale (NT: input scale only), or nil
 }
 
 // record dispatches g with output out and operands a, b.
@@ -197,6 +197,12 @@ func PointwiseBackwardData(s *engine.Sequence, dx, dy, w *engine.Tensor) {
 // fixed order inside each workgroup (no atomics): results are bitwise
 // reproducible.
 func PointwiseBackwardWeight(s *engine.Sequence, dw, x, dy *engine.Tensor) {
+	pointwiseBackwardWeight(s, dw, x, dy, nil)
+}
+
+// pointwiseBackwardWeight records PointwiseBackwardWeight, with x scaled by
+// ep.InputScale unless ep is nil (PointwiseBackwardWeightScaled).
+func pointwiseBackwardWeight(s *engine.Sequence, dw, x, dy *engine.Tensor, ep *Epilogue) {
 	const op = "pointwise backward weight"
 	n, c, oc, hw, ok := pointwiseCheck(s, op, x, dy, dw, "x", "dy", "dw")
 	if !ok {
@@ -204,6 +210,6 @@ func PointwiseBackwardWeight(s *engine.Sequence, dw, x, dy *engine.Tensor) {
 	}
 	pointwiseGemm{
 		nt: true, m: oc, ncol: c, k: n * hw, hw: hw,
-		aMode: aligned4(hw, fetchVec4), bMode: aligned4(hw, fetchVec4), outVec4: c%4 == 0,
+		aMode: aligned4(hw, fetchVec4), bMode: aligned4(hw, fetchVec4), outVec4: c%4 == 0, epilogue: ep,
 	}.record(s, op, dw, dy, x)
 }

@@ -1989,6 +1989,238 @@ var generatedKernels = []Kernel{
 		},
 	},
 	{
+		Name:            "pointwise_nn_se",
+		File:            "pointwise.comp",
+		Defines:         []string{"CHANNEL_SCALE"},
+		LocalSize:       [3]uint32{8, 1, 1},
+		LocalSizeSpecID: [3]int{-1, -1, -1},
+		Bindings: []Binding{
+			{Binding: 0, Name: "Out1", Kind: StorageBuffer, Access: Write, Format: ""},
+			{Binding: 1, Name: "a4", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
+			{Binding: 2, Name: "b4", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
+			{Binding: 3, Name: "inScale", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
+		},
+		PushSize: 24,
+		Push: []PushField{
+			{Name: "M", Offset: 0, Type: "uint32"},
+			{Name: "Ncol", Offset: 4, Type: "uint32"},
+			{Name: "K", Offset: 8, Type: "uint32"},
+			{Name: "hw", Offset: 12, Type: "uint32"},
+			{Name: "am", Offset: 16, Type: "uint32"},
+			{Name: "ak", Offset: 20, Type: "uint32"},
+		},
+		Spec: []SpecConstant{
+			{ID: 0, Name: "A_MODE", Default: 0},
+			{ID: 1, Name: "B_MODE", Default: 0},
+			{ID: 2, Name: "KC", Default: 32},
+			{ID: 3, Name: "RT", Default: 4},
+			{ID: 4, Name: "RH", Default: 4},
+		},
+	},
+	{
+		Name:            "pointwise_nn_v4_se",
+		File:            "pointwise.comp",
+		Defines:         []string{"OUT_VEC4", "CHANNEL_SCALE"},
+		LocalSize:       [3]uint32{8, 1, 1},
+		LocalSizeSpecID: [3]int{-1, -1, -1},
+		Bindings: []Binding{
+			{Binding: 0, Name: "Out4", Kind: StorageBuffer, Access: Write, Format: ""},
+			{Binding: 1, Name: "a4", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
+			{Binding: 2, Name: "b4", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
+			{Binding: 3, Name: "inScale", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
+		},
+		PushSize: 24,
+		Push: []PushField{
+			{Name: "M", Offset: 0, Type: "uint32"},
+			{Name: "Ncol", Offset: 4, Type: "uint32"},
+			{Name: "K", Offset: 8, Type: "uint32"},
+			{Name: "hw", Offset: 12, Type: "uint32"},
+			{Name: "am", Offset: 16, Type: "uint32"},
+			{Name: "ak", Offset: 20, Type: "uint32"},
+		},
+		Spec: []SpecConstant{
+			{ID: 0, Name: "A_MODE", Default: 0},
+			{ID: 1, Name: "B_MODE", Default: 0},
+			{ID: 2, Name: "KC", Default: 32},
+			{ID: 3, Name: "RT", Default: 4},
+			{ID: 4, Name: "RH", Default: 4},
+		},
+	},
+	{
+		Name:            "pointwise_nn_se_narrow",
+		File:            "pointwise.comp",
+		Defines:         []string{"NARROW", "CHANNEL_SCALE"},
+		LocalSize:       [3]uint32{8, 1, 1},
+		LocalSizeSpecID: [3]int{-1, -1, -1},
+		Bindings: []Binding{
+			{Binding: 0, Name: "Out1", Kind: StorageBuffer, Access: Write, Format: ""},
+			{Binding: 1, Name: "a4", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
+			{Binding: 2, Name: "b4", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
+			{Binding: 3, Name: "inScale", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
+		},
+		PushSize: 24,
+		Push: []PushField{
+			{Name: "M", Offset: 0, Type: "uint32"},
+			{Name: "Ncol", Offset: 4, Type: "uint32"},
+			{Name: "K", Offset: 8, Type: "uint32"},
+			{Name: "hw", Offset: 12, Type: "uint32"},
+			{Name: "am", Offset: 16, Type: "uint32"},
+			{Name: "ak", Offset: 20, Type: "uint32"},
+		},
+		Spec: []SpecConstant{
+			{ID: 0, Name: "A_MODE", Default: 0},
+			{ID: 1, Name: "B_MODE", Default: 0},
+			{ID: 2, Name: "KC", Default: 32},
+			{ID: 3, Name: "RT", Default: 4},
+			{ID: 4, Name: "RH", Default: 4},
+		},
+	},
+	{
+		Name:            "pointwise_nn_v4_se_narrow",
+		File:            "pointwise.comp",
+		Defines:         []string{"OUT_VEC4", "NARROW", "CHANNEL_SCALE"},
+		LocalSize:       [3]uint32{8, 1, 1},
+		LocalSizeSpecID: [3]int{-1, -1, -1},
+		Bindings: []Binding{
+			{Binding: 0, Name: "Out4", Kind: StorageBuffer, Access: Write, Format: ""},
+			{Binding: 1, Name: "a4", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
+			{Binding: 2, Name: "b4", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
+			{Binding: 3, Name: "inScale", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
+		},
+		PushSize: 24,
+		Push: []PushField{
+			{Name: "M", Offset: 0, Type: "uint32"},
+			{Name: "Ncol", Offset: 4, Type: "uint32"},
+			{Name: "K", Offset: 8, Type: "uint32"},
+			{Name: "hw", Offset: 12, Type: "uint32"},
+			{Name: "am", Offset: 16, Type: "uint32"},
+			{Name: "ak", Offset: 20, Type: "uint32"},
+		},
+		Spec: []SpecConstant{
+			{ID: 0, Name: "A_MODE", Default: 0},
+			{ID: 1, Name: "B_MODE", Default: 0},
+			{ID: 2, Name: "KC", Default: 32},
+			{ID: 3, Name: "RT", Default: 4},
+			{ID: 4, Name: "RH", Default: 4},
+		},
+	},
+	{
+		Name:            "pointwise_nt_se",
+		File:            "pointwise.comp",
+		Defines:         []string{"NT", "CHANNEL_SCALE"},
+		LocalSize:       [3]uint32{8, 1, 1},
+		LocalSizeSpecID: [3]int{-1, -1, -1},
+		Bindings: []Binding{
+			{Binding: 0, Name: "Out1", Kind: StorageBuffer, Access: Write, Format: ""},
+			{Binding: 1, Name: "a4", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
+			{Binding: 2, Name: "b4", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
+			{Binding: 3, Name: "inScale", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
+		},
+		PushSize: 24,
+		Push: []PushField{
+			{Name: "M", Offset: 0, Type: "uint32"},
+			{Name: "Ncol", Offset: 4, Type: "uint32"},
+			{Name: "K", Offset: 8, Type: "uint32"},
+			{Name: "hw", Offset: 12, Type: "uint32"},
+			{Name: "am", Offset: 16, Type: "uint32"},
+			{Name: "ak", Offset: 20, Type: "uint32"},
+		},
+		Spec: []SpecConstant{
+			{ID: 0, Name: "A_MODE", Default: 0},
+			{ID: 1, Name: "B_MODE", Default: 0},
+			{ID: 2, Name: "KC", Default: 32},
+			{ID: 3, Name: "RT", Default: 4},
+			{ID: 4, Name: "RH", Default: 4},
+		},
+	},
+	{
+		Name:            "pointwise_nt_v4_se",
+		File:            "pointwise.comp",
+		Defines:         []string{"NT", "OUT_VEC4", "CHANNEL_SCALE"},
+		LocalSize:       [3]uint32{8, 1, 1},
+		LocalSizeSpecID: [3]int{-1, -1, -1},
+		Bindings: []Binding{
+			{Binding: 0, Name: "Out4", Kind: StorageBuffer, Access: Write, Format: ""},
+			{Binding: 1, Name: "a4", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
+			{Binding: 2, Name: "b4", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
+			{Binding: 3, Name: "inScale", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
+		},
+		PushSize: 24,
+		Push: []PushField{
+			{Name: "M", Offset: 0, Type: "uint32"},
+			{Name: "Ncol", Offset: 4, Type: "uint32"},
+			{Name: "K", Offset: 8, Type: "uint32"},
+			{Name: "hw", Offset: 12, Type: "uint32"},
+			{Name: "am", Offset: 16, Type: "uint32"},
+			{Name: "ak", Offset: 20, Type: "uint32"},
+		},
+		Spec: []SpecConstant{
+			{ID: 0, Name: "A_MODE", Default: 0},
+			{ID: 1, Name: "B_MODE", Default: 0},
+			{ID: 2, Name: "KC", Default: 32},
+			{ID: 3, Name: "RT", Default: 4},
+			{ID: 4, Name: "RH", Default: 4},
+		},
+	},
+	{
+		Name:            "pointwise_nt_se_narrow",
+		File:            "pointwise.comp",
+		Defines:         []string{"NT", "NARROW", "CHANNEL_SCALE"},
+		LocalSize:       [3]uint32{8, 1, 1},
+		LocalSizeSpecID: [3]int{-1, -1, -1},
+		Bindings: []Binding{
+			{Binding: 0, Name: "Out1", Kind: StorageBuffer, Access: Write, Format: ""},
+			{Binding: 1, Name: "a4", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
+			{Binding: 2, Name: "b4", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
+			{Binding: 3, Name: "inScale", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
+		},
+		PushSize: 24,
+		Push: []PushField{
+			{Name: "M", Offset: 0, Type: "uint32"},
+			{Name: "Ncol", Offset: 4, Type: "uint32"},
+			{Name: "K", Offset: 8, Type: "uint32"},
+			{Name: "hw", Offset: 12, Type: "uint32"},
+			{Name: "am", Offset: 16, Type: "uint32"},
+			{Name: "ak", Offset: 20, Type: "uint32"},
+		},
+		Spec: []SpecConstant{
+			{ID: 0, Name: "A_MODE", Default: 0},
+			{ID: 1, Name: "B_MODE", Default: 0},
+			{ID: 2, Name: "KC", Default: 32},
+			{ID: 3, Name: "RT", Default: 4},
+			{ID: 4, Name: "RH", Default: 4},
+		},
+	},
+	{
+		Name:            "pointwise_nt_v4_se_narrow",
+		File:            "pointwise.comp",
+		Defines:         []string{"NT", "OUT_VEC4", "NARROW", "CHANNEL_SCALE"},
+		LocalSize:       [3]uint32{8, 1, 1},
+		LocalSizeSpecID: [3]int{-1, -1, -1},
+		Bindings: []Binding{
+			{Binding: 0, Name: "Out4", Kind: StorageBuffer, Access: Write, Format: ""},
+			{Binding: 1, Name: "a4", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
+			{Binding: 2, Name: "b4", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
+			{Binding: 3, Name: "inScale", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
+		},
+		PushSize: 24,
+		Push: []PushField{
+			{Name: "M", Offset: 0, Type: "uint32"},
+			{Name: "Ncol", Offset: 4, Type: "uint32"},
+			{Name: "K", Offset: 8, Type: "uint32"},
+			{Name: "hw", Offset: 12, Type: "uint32"},
+			{Name: "am", Offset: 16, Type: "uint32"},
+			{Name: "ak", Offset: 20, Type: "uint32"},
+		},
+		Spec: []SpecConstant{
+			{ID: 0, Name: "A_MODE", Default: 0},
+			{ID: 1, Name: "B_MODE", Default: 0},
+			{ID: 2, Name: "KC", Default: 32},
+			{ID: 3, Name: "RT", Default: 4},
+			{ID: 4, Name: "RH", Default: 4},
+		},
+	},
+	{
 		Name:            "reduce_partial",
 		File:            "reduce.comp",
 		LocalSize:       [3]uint32{64, 1, 1},
@@ -3250,6 +3482,86 @@ type PointwiseNnBnSeNarrowPush struct {
 
 // PointwiseNnV4BnSeNarrowPush mirrors the push-constant block of kernel pointwise_nn_v4_bn_se_narrow (pointwise.comp).
 type PointwiseNnV4BnSeNarrowPush struct {
+	M    uint32
+	Ncol uint32
+	K    uint32
+	Hw   uint32
+	Am   uint32
+	Ak   uint32
+}
+
+// PointwiseNnSePush mirrors the push-constant block of kernel pointwise_nn_se (pointwise.comp).
+type PointwiseNnSePush struct {
+	M    uint32
+	Ncol uint32
+	K    uint32
+	Hw   uint32
+	Am   uint32
+	Ak   uint32
+}
+
+// PointwiseNnV4SePush mirrors the push-constant block of kernel pointwise_nn_v4_se (pointwise.comp).
+type PointwiseNnV4SePush struct {
+	M    uint32
+	Ncol uint32
+	K    uint32
+	Hw   uint32
+	Am   uint32
+	Ak   uint32
+}
+
+// PointwiseNnSeNarrowPush mirrors the push-constant block of kernel pointwise_nn_se_narrow (pointwise.comp).
+type PointwiseNnSeNarrowPush struct {
+	M    uint32
+	Ncol uint32
+	K    uint32
+	Hw   uint32
+	Am   uint32
+	Ak   uint32
+}
+
+// PointwiseNnV4SeNarrowPush mirrors the push-constant block of kernel pointwise_nn_v4_se_narrow (pointwise.comp).
+type PointwiseNnV4SeNarrowPush struct {
+	M    uint32
+	Ncol uint32
+	K    uint32
+	Hw   uint32
+	Am   uint32
+	Ak   uint32
+}
+
+// PointwiseNtSePush mirrors the push-constant block of kernel pointwise_nt_se (pointwise.comp).
+type PointwiseNtSePush struct {
+	M    uint32
+	Ncol uint32
+	K    uint32
+	Hw   uint32
+	Am   uint32
+	Ak   uint32
+}
+
+// PointwiseNtV4SePush mirrors the push-constant block of kernel pointwise_nt_v4_se (pointwise.comp).
+type PointwiseNtV4SePush struct {
+	M    uint32
+	Ncol uint32
+	K    uint32
+	Hw   uint32
+	Am   uint32
+	Ak   uint32
+}
+
+// PointwiseNtSeNarrowPush mirrors the push-constant block of kernel pointwise_nt_se_narrow (pointwise.comp).
+type PointwiseNtSeNarrowPush struct {
+	M    uint32
+	Ncol uint32
+	K    uint32
+	Hw   uint32
+	Am   uint32
+	Ak   uint32
+}
+
+// PointwiseNtV4SeNarrowPush mirrors the push-constant block of kernel pointwise_nt_v4_se_narrow (pointwise.comp).
+type PointwiseNtV4SeNarrowPush struct {
 	M    uint32
 	Ncol uint32
 	K    uint32

@@ -54,21 +54,26 @@ vec4 epilogue4(vec4 z, uint o, uint t) {
     }
     return y;
 }
+#else
+#define epilogue1(z, o, i) (z)
+#define epilogue4(z, o, t) (z)
+#endif
 
 #ifdef CHANNEL_SCALE
 // The prologue of the pointwise (1x1) variants _se: the input x[n,c,h,w]
 // is multiplied by inScale[n*C + c] (squeeze-excite's channel scale) as it
-// is read, so that the scaled input is never written.
+// is read, so that the scaled input is never written. Its binding follows
+// the epilogue's, or takes EPI_BINDING without an epilogue.
+#ifdef EPILOGUE
 layout(binding = EPI_BINDING + 3) uniform samplerBuffer inScale;
+#else
+layout(binding = EPI_BINDING) uniform samplerBuffer inScale;
+#endif
 
 // inputScale is inScale[i], i = n*C + c.
 float inputScale(uint i) {
     return texelFetch(inScale, int(i >> 2))[i & 3u];
 }
-#endif
-#else
-#define epilogue1(z, o, i) (z)
-#define epilogue4(z, o, t) (z)
 #endif
 
 #endif
