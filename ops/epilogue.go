@@ -4,7 +4,6 @@ import (
 	"fmt"
 
 	"github.com/effv2vk/effv2vk/engine"
-	"github.com/effv2vk/effv2vk/shaders"
 )
 
 // Epilogue is what a fused forward convolution (Conv2DForwardFused,
@@ -118,37 +117,6 @@ func (ep *Epilogue) args() []*engine.Tensor {
 	return args
 }
 
-// BatchNormFold records eval-mode batch norm as the affine map of an
-// Epilogue:
-//
-//	scale[c] = gamma[c] / sqrt(runVar[c] + eps)
-//	shift[c] = beta[c] - runMean[c] * scale[c]
-//
-// All tensors are float32 [C]; scale and shift are overwritten.
-func BatchNormFold(s *engine.Sequence, scale, shift, runMean, runVar, gamma, beta *engine.Tensor, eps float32) {
-	const op = "batch norm fold"
-	if s.Err() != nil {
-		return
-	}
-	if runMean == nil || len(runMean.Shape) != 1 {
-		s.Fail(fmt.Errorf("%s: running mean %v must be [C]", op, runMean))
-		return
-	}
-	c := runMean.Len()
-	for _, a := range []roleTensor{{"scale", scale}, {"shift", shift}, {"running mean", runMean}, {"running var", runVar}, {"gamma", gamma}, {"beta", beta}} {
-		if a.t == nil || len(a.t.Shape) != 1 || a.t.Len() != c || a.t.DType != engine.Float32 {
-			s.Fail(fmt.Errorf("%s: %s %v must be float32 [%d] like running mean %v", op, a.role, a.t, c, runMean))
-			return
-		}
-	}
-	if !(eps >= 0) {
-		s.Fail(fmt.Errorf("%s: eps %v must be non-negative", op, eps))
-		return
-	}
-	push := shaders.BatchnormFoldPush{C: uint32(c), Eps: eps}
-	s.Dispatch1D(s.Kernel("batchnorm_fold"), c, push, scale, shift, runMean, runVar, gamma, beta)
-}
-
 // Conv2DForwardFused records Conv2DForward with the epilogue ep applied to
 // every output (see Epilogue); y is overwritten with the unit's output.
 func Conv2DForwardFused(s *engine.Sequence, y, x, w *engine.Tensor, stride int, ep *Epilogue) {
@@ -213,29 +181,4 @@ func epilogueArgs(ep *Epilogue, args ...*engine.Tensor) []*engine.Tensor {
 		return append(args, ep.InputScale)
 	}
 	return append(args, ep.args()...)
-}
-
-// PointwiseForwardScaled records PointwiseForward of x scaled per image and
-// channel by sc [N,C] as it is read (squeeze-excite's channel scale, whose
-// product is then never written):
-//
-//	y[n,o,h,w] = sum_c w[o,c,0,0] * x[n,c,h,w] * sc[n,c]
-func PointwiseForwardScaled(s *engine.Sequence, y, x, w, sc *engine.Tensor) {
-	ep := &Epilogue{InputScale: sc}
-	if ep.checkInputScale(s, "pointwise forward scaled", x, true) {
-		pointwiseForward(s, y, x, w, ep)
-	}
-}
-
-// PointwiseBackwardWeightScaled records the weight gradient of
-// PointwiseForwardScaled (x and sc as given to it, dy the output's
-// gradient; the input's gradient is PointwiseBackwardData's, taken with
-// respect to the scaled input):
-//
-//	dw[o,c,0,0] = sum_{n,h,w} dy[n,o,h,w] * x[n,c,h,w] * sc[n,c]
-func PointwiseBackwardWeightScaled(s *engine.Sequence, dw, x, dy, sc *engine.Tensor) {
-	ep := &Epilogue{InputScale: sc}
-	if ep.checkInputScale(s, "pointwise backward weight scaled", x, true) {
-		pointwiseBackwardWeight(s, dw, x, dy, ep)
-	}
 }
