@@ -12,6 +12,9 @@ import (
 //	Fused, expand e: branch = convBN_1x1(convBN_kxk(x, SiLU))
 //	MBConv:          branch = convBN_1x1(SE(dwBN_kxk(convBN_1x1(x, SiLU), SiLU)))
 //	out = residual ? dropPath(branch) + x : branch
+//
+// Without drop path, the sum is done by the branch's last unit
+// (fusion.residual): out is that unit's output.
 type block struct {
 	spec    arch.Block
 	x       *engine.Tensor
@@ -27,12 +30,20 @@ type block struct {
 
 func (b *builder) newBlock(spec arch.Block, x *engine.Tensor, regularize bool) (*block, error) {
 	bl := &block{spec: spec, x: x, stream: uint32(spec.ID + 1)}
+	bl.drop = spec.Residual && regularize && spec.DropPath > 0
+	// residual is what the branch's last unit adds to its output: x when
+	// the sum is fused into it.
+	var residual *engine.Tensor
+	fusedSum := spec.Residual && !bl.drop && b.fusion.residual
+	if fusedSum {
+		residual = x
+	}
 	p := spec.Prefix + ".block"
 	var err error
 	var last *engine.Tensor
 	switch {
 	case spec.Kind == arch.FusedMBConv && !spec.Expands():
-		if bl.expand, err = b.newConvBN(p+".0", fullConv, spec.Stride, ops.ActSiLU, x, true); err != nil {
+		if bl.expand, err = b.newConvBNResidual(p+".0", fullConv, spec.Stride, ops.ActSiLU, x, true, residual); err != nil {
 			return nil, err
 		}
 		last = bl.expand.y
@@ -40,7 +51,7 @@ func (b *builder) newBlock(spec arch.Block, x *engine.Tensor, regularize bool) (
 		if bl.expand, err = b.newConvBN(p+".0", fullConv, spec.Stride, ops.ActSiLU, x, true); err != nil {
 			return nil, err
 		}
-		if bl.proj, err = b.newConvBN(p+".1", pointwiseConv, 1, ops.ActNone, bl.expand.y, true); err != nil {
+		if bl.proj, err = b.newConvBNResidual(p+".1", pointwiseConv, 1, ops.ActNone, bl.expand.y, true, residual); err != nil {
 			return nil, err
 		}
 		b.done(bl.expand.y)
@@ -53,19 +64,29 @@ func (b *builder) newBlock(spec arch.Block, x *engine.Tensor, regularize bool) (
 			return nil, err
 		}
 		b.done(bl.expand.y)
-		if bl.se, err = b.newSqueezeExcite(p+".2", bl.dw.y); err != nil {
+		// The projection scales its input by the SE gate as it reads it
+		// (fusion.go).
+		seInProj := b.fusion.seInProj
+		if bl.se, err = b.newSqueezeExcite(p+".2", bl.dw.y, seInProj); err != nil {
 			return nil, err
 		}
-		b.done(bl.dw.y)
-		if bl.proj, err = b.newConvBN(p+".3", pointwiseConv, 1, ops.ActNone, bl.se.y, true); err != nil {
-			return nil, err
+		if !seInProj {
+			b.done(bl.dw.y)
+			if bl.proj, err = b.newConvBNResidual(p+".3", pointwiseConv, 1, ops.ActNone, bl.se.y, true, residual); err != nil {
+				return nil, err
+			}
+			b.done(bl.se.y)
+		} else {
+			if bl.proj, err = b.newConvBNResidual(p+".3", pointwiseConv, 1, ops.ActNone, bl.dw.y, true, residual); err != nil {
+				return nil, err
+			}
+			bl.proj.inScale = bl.se.g
+			b.done(bl.dw.y, bl.se.g)
 		}
-		b.done(bl.se.y)
 		last = bl.proj.y
 	}
 	bl.out = last
-	if spec.Residual {
-		bl.drop = regularize && spec.DropPath > 0
+	if spec.Residual && !fusedSum {
 		if bl.drop {
 			bl.dropped = b.act(spec.Prefix+".dropped", last.Shape...)
 		}
@@ -86,7 +107,7 @@ func (bl *block) forward(s *engine.Sequence, m *mode, rng *engine.Tensor) {
 	if bl.proj != nil {
 		bl.proj.forward(s, m)
 	}
-	if !bl.spec.Residual {
+	if !bl.spec.Residual || bl.out == bl.branchOut() { // no sum, or fused into the last unit
 		return
 	}
 	branch := bl.branchOut()

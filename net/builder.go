@@ -21,6 +21,7 @@ type builder struct {
 	store    *Store
 	backward bool
 	sync     *SyncBN // cross-rank batch norm, training graphs only
+	fusion   fusion  // which passes are folded into their neighbours
 	owned    []*engine.Tensor
 	scratch  []*ops.Conv2DWeightScratch // freed with owned
 	err      error

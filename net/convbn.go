@@ -17,9 +17,13 @@ const (
 )
 
 // convBN is conv -> batch norm -> optional SiLU, the unit every block is
-// made of (torchvision's Conv2dNormActivation).
+// made of (torchvision's Conv2dNormActivation), with an optional residual
+// added last (the last unit of a residual block, see fusion.go).
 //
-//	x [N,C,H,W] -> z = conv(x) [N,OC,OH,OW] -> y = act(BN(z)) [N,OC,OH,OW]
+//	x [N,C,H,W] -> z = conv(x) [N,OC,OH,OW] -> y = act(BN(z)) (+ residual) [N,OC,OH,OW]
+//
+// Folded (fusion.foldBN), the conv's epilogue computes y from its sums
+// directly: z, mean and invstd do not exist; scale and shift do.
 type convBN struct {
 	name   string // torchvision prefix, e.g. "features.2.0.block.0"
 	kind   convKind
@@ -37,6 +41,11 @@ type convBN struct {
 	mean   *engine.Tensor // [OC] batch (train) or running (eval) mean
 	invstd *engine.Tensor // [OC]
 
+	residual     *engine.Tensor // added to y after the activation, or nil
+	folded       bool           // batch norm folded into the conv's epilogue
+	scale, shift *engine.Tensor // [OC] folded: the batch norm as z*scale + shift
+	inScale      *engine.Tensor // pointwise only: [N,C] input scale (squeeze-excite's gate), or nil
+
 	needDX bool // backward produces the gradient of x (not for the stem)
 	// weightScratch plans the weight gradient of a full convolution in a
 	// training graph (ops.PlanConv2DWeightGradient: the tuned variant and
@@ -49,7 +58,13 @@ type convBN struct {
 // newConvBN allocates the outputs of a conv+BN unit on input x. needDX says
 // whether backward must produce the input's gradient (not for the stem).
 func (b *builder) newConvBN(name string, kind convKind, stride int, act ops.Activation, x *engine.Tensor, needDX bool) (*convBN, error) {
-	c := &convBN{name: name, kind: kind, stride: stride, act: act, x: x, needDX: needDX}
+	return b.newConvBNResidual(name, kind, stride, act, x, needDX, nil)
+}
+
+// newConvBNResidual is newConvBN for a unit whose output also adds
+// residual (nil for none), of the output's shape.
+func (b *builder) newConvBNResidual(name string, kind convKind, stride int, act ops.Activation, x *engine.Tensor, needDX bool, residual *engine.Tensor) (*convBN, error) {
+	c := &convBN{name: name, kind: kind, stride: stride, act: act, x: x, needDX: needDX, residual: residual, folded: b.fusion.foldBN}
 	var err error
 	if c.weight, err = b.param(name + ".0.weight"); err != nil {
 		return nil, err
@@ -76,6 +91,15 @@ func (b *builder) newConvBN(name string, kind convKind, stride int, act ops.Acti
 		return nil, fmt.Errorf("net: %s: input %v does not match weight %v", name, x.Shape, c.weight.Shape)
 	}
 	oh, ow := ops.ConvOutSize(h, k, stride), ops.ConvOutSize(w, k, stride)
+	if residual != nil && !sameShape(residual.Shape, []int{n, oc, oh, ow}) {
+		return nil, fmt.Errorf("net: %s: residual %v does not match the output [%d %d %d %d]", name, residual.Shape, n, oc, oh, ow)
+	}
+	if c.folded {
+		c.y = b.act(name+".y", n, oc, oh, ow)
+		c.scale = b.tensor(name+".scale", oc)
+		c.shift = b.tensor(name+".shift", oc)
+		return c, b.err
+	}
 	c.z = b.act(name+".z", n, oc, oh, ow)
 	c.y = b.act(name+".y", n, oc, oh, ow)
 	c.mean = b.tensor(name+".mean", oc)
@@ -89,12 +113,21 @@ func (b *builder) newConvBN(name string, kind convKind, stride int, act ops.Acti
 }
 
 // forward records z = conv(x); batch statistics (train) or running
-// statistics (eval); y = act(BN(z)).
+// statistics (eval); y = act(BN(z)) (+ residual). Folded: scale and shift
+// from the running statistics, then y from the conv's epilogue.
 func (c *convBN) forward(s *engine.Sequence, m *mode) {
+	if c.folded {
+		c.forwardFolded(s, m)
+		return
+	}
 	switch c.kind {
 	case fullConv:
 		ops.Conv2DForward(s, c.z, c.x, c.weight.Value, c.stride)
 	case pointwiseConv:
+		if c.inScale != nil {
+			ops.PointwiseForwardScaled(s, c.z, c.x, c.weight.Value, c.inScale)
+			break
+		}
 		ops.PointwiseForward(s, c.z, c.x, c.weight.Value)
 	case depthwiseConv:
 		ops.DepthwiseForward(s, c.z, c.x, c.weight.Value, c.stride)
@@ -114,12 +147,37 @@ func (c *convBN) forward(s *engine.Sequence, m *mode) {
 	} else {
 		ops.BatchNormEvalParams(s, c.mean, c.invstd, c.runM.Value, c.runV.Value, m.eps)
 	}
+	if c.residual != nil {
+		ops.BatchNormForwardResidual(s, c.y, c.z, c.mean, c.invstd, c.gamma.Value, c.beta.Value, c.act, c.residual)
+		return
+	}
 	ops.BatchNormForward(s, c.y, c.z, c.mean, c.invstd, c.gamma.Value, c.beta.Value, c.act)
+}
+
+// forwardFolded records the folded unit: scale and shift from the running
+// statistics, then the conv with the epilogue y = act(z*scale + shift)
+// (+ residual).
+func (c *convBN) forwardFolded(s *engine.Sequence, m *mode) {
+	if m.train {
+		s.Fail(fmt.Errorf("net: %s: batch norm is folded into the conv, which needs running statistics (eval mode)", c.name))
+		return
+	}
+	ops.BatchNormFold(s, c.scale, c.shift, c.runM.Value, c.runV.Value, c.gamma.Value, c.beta.Value, m.eps)
+	ep := &ops.Epilogue{Scale: c.scale, Shift: c.shift, Act: c.act, Residual: c.residual, InputScale: c.inScale}
+	switch c.kind {
+	case fullConv:
+		ops.Conv2DForwardFused(s, c.y, c.x, c.weight.Value, c.stride, ep)
+	case pointwiseConv:
+		ops.PointwiseForwardFused(s, c.y, c.x, c.weight.Value, ep)
+	case depthwiseConv:
+		ops.DepthwiseForwardFused(s, c.y, c.x, c.weight.Value, c.stride, ep)
+	}
 }
 
 // backward records dz, dgamma, dbeta from dy (the gradient of y, left to
 // the caller to release); then dW and, when needed, dx, which it returns
-// (nil for the stem). Gradient tensors come from b's pool.
+// (nil for the stem; with an input scale, the gradient of the scaled
+// input). Gradient tensors come from b's pool.
 func (c *convBN) backward(s *engine.Sequence, b *builder, dy *engine.Tensor) *engine.Tensor {
 	dz := b.grad(c.name+".dz", c.z.Shape...)
 	var dx *engine.Tensor
@@ -145,7 +203,11 @@ func (c *convBN) backward(s *engine.Sequence, b *builder, dy *engine.Tensor) *en
 			ops.Conv2DBackwardData(s, dx, dz, c.weight.Value, c.stride)
 		}
 	case pointwiseConv:
-		ops.PointwiseBackwardWeight(s, c.weight.Grad, c.x, dz)
+		if c.inScale != nil {
+			ops.PointwiseBackwardWeightScaled(s, c.weight.Grad, c.x, dz, c.inScale)
+		} else {
+			ops.PointwiseBackwardWeight(s, c.weight.Grad, c.x, dz)
+		}
 		if dx != nil {
 			ops.PointwiseBackwardData(s, dx, dz, c.weight.Value)
 		}

@@ -42,6 +42,12 @@ type GraphConfig struct {
 	// features.0, stage i is features.i) run as fixed functions: batch norm
 	// with running statistics, no drop path, no backward (see freeze.go).
 	Frozen int
+	// Unfused records every batch norm and residual sum as a pass of its
+	// own: the path the fusions are tested against. By default a block's
+	// residual sum is folded into its last batch norm, and in a forward-only
+	// evaluation graph batch norm (with its SiLU and the residual) into the
+	// producing conv's epilogue (see fusion.go).
+	Unfused bool
 }
 
 // RawInput describes uint8 NHWC images and their normalization.
@@ -137,7 +143,7 @@ func (m *Model) record(gc GraphConfig, after func(s *engine.Sequence) error) (*G
 	if gc.SyncBN != nil && (!gc.Train || gc.SyncBN.Ranks < 1 || gc.SyncBN.Average == nil) {
 		return nil, fmt.Errorf("net: SyncBN needs a training graph, ranks >= 1 and an Average function")
 	}
-	b := &builder{dev: m.Dev, store: m.Store, backward: gc.Backward, sync: gc.SyncBN}
+	b := &builder{dev: m.Dev, store: m.Store, backward: gc.Backward, sync: gc.SyncBN, fusion: newFusion(gc)}
 	g := &Graph{Config: gc, model: m, b: b}
 	inUse := m.Dev.Memory().InUse
 	_, free := m.Dev.TensorMemory()

@@ -9,8 +9,14 @@ import (
 //
 //	pooled = mean_hw(x) [N,C]; s1 = fc1(pooled) [N,Q]; a1 = SiLU(s1)
 //	s2 = fc2(a1) [N,C]; g = sigmoid(s2); y = x * g[n,c]
+//
+// With scaleInNext (fusion.seInProj), the product y is left to the next
+// conv, which scales its input by g as it reads it: y is not allocated, and
+// g stays live until that conv is built (the block releases it). backward
+// then takes the gradient of that conv's scaled input as dy.
 type squeezeExcite struct {
 	fc1w, fc1b, fc2w, fc2b *Param
+	scaleInNext            bool
 
 	x                     *engine.Tensor
 	pooled, s1, a1, s2, g *engine.Tensor
@@ -19,8 +25,8 @@ type squeezeExcite struct {
 	dxScale, dxPool, dx   *engine.Tensor
 }
 
-func (b *builder) newSqueezeExcite(prefix string, x *engine.Tensor) (*squeezeExcite, error) {
-	se := &squeezeExcite{x: x}
+func (b *builder) newSqueezeExcite(prefix string, x *engine.Tensor, scaleInNext bool) (*squeezeExcite, error) {
+	se := &squeezeExcite{x: x, scaleInNext: scaleInNext}
 	var err error
 	for _, p := range []struct {
 		dst  **Param
@@ -37,6 +43,10 @@ func (b *builder) newSqueezeExcite(prefix string, x *engine.Tensor) (*squeezeExc
 	se.a1 = b.act(prefix+".a1", n, q)
 	se.s2 = b.act(prefix+".s2", n, c)
 	se.g = b.act(prefix+".g", n, c)
+	if scaleInNext {
+		b.done(se.pooled, se.s1, se.a1, se.s2)
+		return se, b.err
+	}
 	se.y = b.act(prefix+".y", x.Shape...)
 	b.done(se.pooled, se.s1, se.a1, se.s2, se.g)
 	return se, b.err
@@ -48,14 +58,23 @@ func (se *squeezeExcite) forward(s *engine.Sequence) {
 	ops.SiLUForward(s, se.a1, se.s1)
 	ops.LinearForward(s, se.s2, se.a1, se.fc2w.Value, se.fc2b.Value)
 	ops.SigmoidForward(s, se.g, se.s2)
-	ops.ChannelScaleForward(s, se.y, se.x, se.g)
+	if !se.scaleInNext {
+		ops.ChannelScaleForward(s, se.y, se.x, se.g)
+	}
 }
 
 // backward records dx (both paths summed) from dy, the gradient of y, and
 // returns it; dy is left to the caller.
 func (se *squeezeExcite) backward(s *engine.Sequence, b *builder, dy *engine.Tensor) *engine.Tensor {
-	dxScale, dg := b.grad("se.dx-scale", se.x.Shape...), b.grad("se.dg", se.g.Shape...)
-	ops.ChannelScaleBackward(s, dxScale, dg, dy, se.x, se.g)
+	fused := b.fusion.seBackward
+	var dxScale *engine.Tensor
+	dg := b.grad("se.dg", se.g.Shape...)
+	if fused {
+		ops.ChannelScaleBackwardGate(s, dg, dy, se.x)
+	} else {
+		dxScale = b.grad("se.dx-scale", se.x.Shape...)
+		ops.ChannelScaleBackward(s, dxScale, dg, dy, se.x, se.g)
+	}
 	ds2 := b.grad("se.ds2", se.s2.Shape...)
 	ops.SigmoidBackward(s, ds2, dg, se.g)
 	b.release(dg)
@@ -68,6 +87,12 @@ func (se *squeezeExcite) backward(s *engine.Sequence, b *builder, dy *engine.Ten
 	dp := b.grad("se.dpooled", se.pooled.Shape...)
 	ops.LinearBackward(s, dp, se.fc1w.Grad, se.fc1b.Grad, ds1, se.pooled, se.fc1w.Value)
 	b.release(ds1)
+	if fused {
+		dx := b.grad("se.dx", se.x.Shape...)
+		ops.SqueezeExciteBackwardData(s, dx, dy, se.g, dp)
+		b.release(dp)
+		return dx
+	}
 	dxPool := b.grad("se.dx-pool", se.x.Shape...)
 	ops.GlobalAvgPoolBackward(s, dxPool, dp)
 	b.release(dp)

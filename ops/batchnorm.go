@@ -232,8 +232,33 @@ func BatchNormEvalParams(s *engine.Sequence, mean, invstd, runMean, runVar *engi
 // invocation normalizes up to 4 texels (16 values) of one channel when H*W
 // is a multiple of 4, else one texel.
 func BatchNormForward(s *engine.Sequence, y, x, mean, invstd, gamma, beta *engine.Tensor, act Activation) {
+	batchnormForward(s, y, x, mean, invstd, gamma, beta, act, nil)
+}
+
+// BatchNormForwardResidual records BatchNormForward followed by the sum
+// with a residual r, in one pass (the last unit of a residual block):
+//
+//	y[n,c,h,w] = act(gamma[c] * (x[n,c,h,w] - mean[c]) * invstd[c] + beta[c]) + r[n,c,h,w]
+//
+// r has x's shape and may be neither x nor y. The gradient of y reaches the
+// batch norm (BatchNormBackward) and r unchanged, as with a separate Add.
+func BatchNormForwardResidual(s *engine.Sequence, y, x, mean, invstd, gamma, beta *engine.Tensor, act Activation, r *engine.Tensor) {
+	if s.Err() == nil && r == nil {
+		s.Fail(fmt.Errorf("batch norm forward residual: missing residual: use BatchNormForward"))
+		return
+	}
+	batchnormForward(s, y, x, mean, invstd, gamma, beta, act, r)
+}
+
+// batchnormForward records BatchNormForward, adding the residual r unless
+// it is nil.
+func batchnormForward(s *engine.Sequence, y, x, mean, invstd, gamma, beta *engine.Tensor, act Activation, r *engine.Tensor) {
 	const op = "batch norm forward"
-	g, ok := batchnormCheck(s, op, x, []roleTensor{{"y", y}},
+	images := []roleTensor{{"y", y}}
+	if r != nil {
+		images = append(images, roleTensor{"residual", r})
+	}
+	g, ok := batchnormCheck(s, op, x, images,
 		[]roleTensor{{"mean", mean}, {"invstd", invstd}, {"gamma", gamma}, {"beta", beta}})
 	if !ok {
 		return
@@ -246,7 +271,17 @@ func BatchNormForward(s *engine.Sequence, y, x, mean, invstd, gamma, beta *engin
 		s.Fail(fmt.Errorf("%s: y %v is also x: use a separate output tensor", op, y))
 		return
 	}
-	if splitBatch(s, op, func(part batchPart, _ int) { BatchNormForward(s, part(y), part(x), mean, invstd, gamma, beta, act) }, y, x) {
+	batch := []*engine.Tensor{y, x}
+	if r != nil {
+		batch = append(batch, r)
+	}
+	if splitBatch(s, op, func(part batchPart, _ int) {
+		var rp *engine.Tensor
+		if r != nil {
+			rp = part(r)
+		}
+		batchnormForward(s, part(y), part(x), mean, invstd, gamma, beta, act, rp)
+	}, batch...) {
 		return
 	}
 	total := g.n * g.c * g.hw()
@@ -262,8 +297,12 @@ func BatchNormForward(s *engine.Sequence, y, x, mean, invstd, gamma, beta *engin
 		push.Div = uint32(hw4 / texels)
 	}
 	push.InvDiv = 1 / float32(push.Div)
-	k := s.Kernel("batchnorm_forward", engine.Spec{ID: 1, Value: uint32(act)}, engine.Spec{ID: 2, Value: uint32(texels)}, g.alignedSpec())
-	s.Dispatch1D(k, ceilDiv(total, 4*texels), push, x, mean, invstd, gamma, beta, y, y)
+	name, args := "batchnorm_forward", []*engine.Tensor{x, mean, invstd, gamma, beta, y, y}
+	if r != nil {
+		name, args = "batchnorm_forward_residual", append(args, r)
+	}
+	k := s.Kernel(name, engine.Spec{ID: 1, Value: uint32(act)}, engine.Spec{ID: 2, Value: uint32(texels)}, g.alignedSpec())
+	s.Dispatch1D(k, ceilDiv(total, 4*texels), push, args...)
 }
 
 // BatchNormBackward records the training-mode gradient of

@@ -96,14 +96,20 @@ func conv2dCheck(s *engine.Sequence, op string, img, out, wt *engine.Tensor, img
 // with x outside [0,H)x[0,W) taken as 0. x is [N,C,H,W], w is [OC,C,k,k], y
 // is [N,OC,OH,OW] with OH = (H+2p-k)/s+1 (likewise OW); y is overwritten.
 func Conv2DForward(s *engine.Sequence, y, x, w *engine.Tensor, stride int) {
+	conv2dForward(s, y, x, w, stride, nil)
+}
+
+// conv2dForward records Conv2DForward, with the fused epilogue ep unless
+// it is nil (Conv2DForwardFused).
+func conv2dForward(s *engine.Sequence, y, x, w *engine.Tensor, stride int, ep *Epilogue) {
 	const op = "conv2d forward"
 	g, ok := conv2dCheck(s, op, x, y, w, "x", "y", "w", stride)
-	if !ok || splitBatch(s, op, func(part batchPart, _ int) { Conv2DForward(s, part(y), part(x), w, stride) }, y, x) {
+	if !ok || splitBatch(s, op, func(part batchPart, _ int) { conv2dForward(s, part(y), part(x), w, stride, ep.sliced(part)) }, ep.withBatchMajor(y, x)...) {
 		return
 	}
-	k := s.Kernel("conv2d_forward"+broadcastVariant(s.Device(), conv2dLanes), g.specs()...)
+	k := s.Kernel("conv2d_forward"+epilogueVariant(ep)+broadcastVariant(s.Device(), conv2dLanes), withEpilogue(g.specs(), ep)...)
 	grid := engine.Grid{X: ceilDiv(g.ow, conv2dRow), Y: g.n * g.oh, Z: ceilDiv(g.oc, conv2dLanes)}
-	s.Dispatch(k, grid, g.push(0), y, x, w)
+	s.Dispatch(k, grid, g.push(0), epilogueArgs(ep, y, x, w)...)
 }
 
 // Conv2DBackwardData records the gradient of Conv2DForward with respect to

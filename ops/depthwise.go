@@ -69,10 +69,13 @@ func depthwiseCheck(s *engine.Sequence, op string, img, out, wt *engine.Tensor, 
 // size k and stride, with a local size suited to the device: one subgroup
 // on a CPU driver (where a workgroup is one SIMD loop), 64 on GPUs (and on a
 // CPU driver under GPUChoicesEnv).
-func depthwiseKernel(s *engine.Sequence, op string, k, stride int) *engine.Kernel {
+func depthwiseKernel(s *engine.Sequence, op string, k, stride int, ep ...*Epilogue) *engine.Kernel {
 	local := uint32(64)
 	if info := s.Device().Info; cpuShaped(s.Device()) && info.SubgroupSize > 0 && info.SubgroupSize < local {
 		local = info.SubgroupSize
+	}
+	if len(ep) == 1 && ep[0] != nil { // the fused forward
+		return s.Kernel(fmt.Sprintf("depthwise_%s_k%d_s%d_bn", op, k, stride), withEpilogue([]engine.Spec{{ID: 0, Value: local}}, ep[0])...)
 	}
 	return s.Kernel(fmt.Sprintf("depthwise_%s_k%d_s%d", op, k, stride), engine.Spec{ID: 0, Value: local})
 }
@@ -107,14 +110,20 @@ func (g depthwiseGeometry) dispatchTiles(s *engine.Sequence, k *engine.Kernel, p
 //
 // with x outside the image taken as 0 (ref.DepthwiseForward).
 func DepthwiseForward(s *engine.Sequence, y, x, w *engine.Tensor, stride int) {
+	depthwiseForward(s, y, x, w, stride, nil)
+}
+
+// depthwiseForward records DepthwiseForward, with the fused epilogue ep
+// unless it is nil (DepthwiseForwardFused).
+func depthwiseForward(s *engine.Sequence, y, x, w *engine.Tensor, stride int, ep *Epilogue) {
 	const op = "depthwise forward"
 	g, ok := depthwiseCheck(s, op, x, y, w, "x", "y", "w", stride)
-	if !ok || splitBatch(s, op, func(part batchPart, _ int) { DepthwiseForward(s, part(y), part(x), w, stride) }, y, x) {
+	if !ok || splitBatch(s, op, func(part batchPart, _ int) { depthwiseForward(s, part(y), part(x), w, stride, ep.sliced(part)) }, ep.withBatchMajor(y, x)...) {
 		return
 	}
 	tilesH, tilesW := ceilDiv(g.oh, depthwiseTileRows), ceilDiv(g.ow, depthwiseTileCols)
-	k := depthwiseKernel(s, "forward", g.k, stride)
-	g.dispatchTiles(s, k, g.n*g.c, tilesH, tilesW, y, y, x, w)
+	k := depthwiseKernel(s, "forward", g.k, stride, ep)
+	g.dispatchTiles(s, k, g.n*g.c, tilesH, tilesW, epilogueArgs(ep, y, y, x, w)...)
 }
 
 // DepthwiseBackwardData records the gradient of DepthwiseForward's loss

@@ -17,7 +17,7 @@ const narrowChildEnv = "EFFV2VK_NARROW_SUBGROUP_CHILD"
 // convolutions and the 1x1 GEMMs, whose workgroups of 8 lanes then take
 // the shared-memory broadcast instead of subgroupShuffle, against their
 // float64 references, forward and backward.
-const narrowSuite = "TestNarrowSubgroupChild|TestConv2D|TestConv2DFiniteDifference|TestPointwiseTilings|TestPointwiseRealShapes|TestPointwiseFiniteDifferences"
+const narrowSuite = "TestNarrowSubgroupChild|TestConv2D|TestConv2DFiniteDifference|TestPointwiseTilings|TestPointwiseRealShapes|TestPointwiseFiniteDifferences|TestFusedForwardMatchesUnfused|TestPointwiseInputScaleMatchesUnfused|TestPointwiseScaledMatchesUnfused"
 
 // TestNarrowSubgroupChild is the child's side of TestNarrowSubgroups: it
 // proves the child runs at subgroup width 4 (so the others in narrowSuite

@@ -79,6 +79,7 @@ type pointwiseGemm struct {
 	aMode, bMode   uint32
 	outVec4        bool
 	rt             int // row tiles per workgroup; 0: rowTiles' choice
+	epilogue       *Epilogue // the fused epilogue or input scale (NT: input scale only), or nil
 }
 
 // kernelName is the pointwise kernel g records on d.
@@ -90,7 +91,7 @@ func (g pointwiseGemm) kernelName(d *engine.Device) string {
 	if g.outVec4 {
 		name += "_v4"
 	}
-	return name + broadcastVariant(d, pointwiseTileRows)
+	return name + epilogueVariant(g.epilogue) + broadcastVariant(d, pointwiseTileRows)
 }
 
 // record dispatches g with output out and operands a, b.
@@ -101,8 +102,8 @@ func (g pointwiseGemm) record(s *engine.Sequence, op string, out, a, b *engine.T
 	if rt == 0 {
 		rt = rowTiles(ceilDiv(g.m, pointwiseTileRows))
 	}
-	k := s.Kernel(g.kernelName(s.Device()), engine.Spec{ID: 0, Value: g.aMode}, engine.Spec{ID: 1, Value: g.bMode},
-		engine.Spec{ID: 2, Value: uint32(kc)}, engine.Spec{ID: 3, Value: uint32(rt)}, engine.Spec{ID: 4, Value: pointwiseRowsPerPass})
+	k := s.Kernel(g.kernelName(s.Device()), withEpilogue([]engine.Spec{{ID: 0, Value: g.aMode}, {ID: 1, Value: g.bMode},
+		{ID: 2, Value: uint32(kc)}, {ID: 3, Value: uint32(rt)}, {ID: 4, Value: pointwiseRowsPerPass}}, g.epilogue)...)
 	if k == nil {
 		return
 	}
@@ -112,7 +113,7 @@ func (g pointwiseGemm) record(s *engine.Sequence, op string, out, a, b *engine.T
 	s.Dispatch(k, grid, pointwisePush{
 		M: uint32(g.m), Ncol: uint32(g.ncol), K: uint32(g.k), Hw: uint32(g.hw),
 		Am: uint32(g.am), Ak: uint32(g.ak),
-	}, out, a, b)
+	}, epilogueArgs(g.epilogue, out, a, b)...)
 }
 
 // pointwiseCheck reads N, C, OC, H, W from a 1x1 convolution's input-sized
@@ -158,14 +159,20 @@ func aligned4(n int, mode uint32) uint32 {
 // i.e. y[n] (OC x HW) = W (OC x C) * x[n] (C x HW) for each image. x is
 // [N,C,H,W], w is [OC,C,1,1], y is [N,OC,H,W] (overwritten).
 func PointwiseForward(s *engine.Sequence, y, x, w *engine.Tensor) {
+	pointwiseForward(s, y, x, w, nil)
+}
+
+// pointwiseForward records PointwiseForward, with the fused epilogue ep
+// unless it is nil (PointwiseForwardFused).
+func pointwiseForward(s *engine.Sequence, y, x, w *engine.Tensor, ep *Epilogue) {
 	const op = "pointwise forward"
 	n, c, oc, hw, ok := pointwiseCheck(s, op, x, y, w, "x", "y", "w")
-	if !ok || splitBatch(s, op, func(part batchPart, _ int) { PointwiseForward(s, part(y), part(x), w) }, y, x) {
+	if !ok || splitBatch(s, op, func(part batchPart, _ int) { pointwiseForward(s, part(y), part(x), w, ep.sliced(part)) }, ep.withBatchMajor(y, x)...) {
 		return
 	}
 	gemm := pointwiseGemm{
 		m: oc, ncol: n * hw, k: c, hw: hw, am: c, ak: 1,
-		aMode: aligned4(c, fetchVec4), bMode: aligned4(hw, fetchVec4), outVec4: hw%4 == 0,
+		aMode: aligned4(c, fetchVec4), bMode: aligned4(hw, fetchVec4), outVec4: hw%4 == 0, epilogue: ep,
 	}
 	pointwiseForwardTuned.record(s, pointwiseCall{g: gemm, out: y, a: w, b: x})
 }
@@ -200,16 +207,22 @@ func PointwiseBackwardData(s *engine.Sequence, dx, dy, w *engine.Tensor) {
 // fixed order inside each workgroup (no atomics): results are bitwise
 // reproducible.
 func PointwiseBackwardWeight(s *engine.Sequence, dw, x, dy *engine.Tensor) {
+	pointwiseBackwardWeight(s, dw, x, dy, nil)
+}
+
+// pointwiseBackwardWeight records PointwiseBackwardWeight, with x scaled by
+// ep.InputScale unless ep is nil (PointwiseBackwardWeightScaled).
+func pointwiseBackwardWeight(s *engine.Sequence, dw, x, dy *engine.Tensor, ep *Epilogue) {
 	const op = "pointwise backward weight"
 	n, c, oc, hw, ok := pointwiseCheck(s, op, x, dy, dw, "x", "dy", "dw")
 	if !ok || splitBatchSum(s, op, []*engine.Tensor{dw}, func(part batchPart, sums []*engine.Tensor) {
-		PointwiseBackwardWeight(s, sums[0], part(x), part(dy))
-	}, x, dy) {
+		pointwiseBackwardWeight(s, sums[0], part(x), part(dy), ep.sliced(part))
+	}, ep.withBatchMajor(x, dy)...) {
 		return
 	}
 	gemm := pointwiseGemm{
 		nt: true, m: oc, ncol: c, k: n * hw, hw: hw,
-		aMode: aligned4(hw, fetchVec4), bMode: aligned4(hw, fetchVec4), outVec4: c%4 == 0,
+		aMode: aligned4(hw, fetchVec4), bMode: aligned4(hw, fetchVec4), outVec4: c%4 == 0, epilogue: ep,
 	}
 	pointwiseBackwardWeightTuned.record(s, pointwiseCall{g: gemm, out: dw, a: dy, b: x})
 }

@@ -36,7 +36,7 @@ func newPointwiseTuned(op string) *tunedOp[pointwiseCall] {
 		variants:       pointwiseVariants,
 		defaultVariant: func(*engine.Device, pointwiseCall) string { return "auto" },
 		shape: func(c pointwiseCall) string {
-			return fmt.Sprintf("m=%d n=%d k=%d hw=%d a=%d b=%d v4=%v", c.g.m, c.g.ncol, c.g.k, c.g.hw, c.g.aMode, c.g.bMode, c.g.outVec4)
+			return fmt.Sprintf("m=%d n=%d k=%d hw=%d a=%d b=%d v4=%v%s", c.g.m, c.g.ncol, c.g.k, c.g.hw, c.g.aMode, c.g.bMode, c.g.outVec4, epilogueVariant(c.g.epilogue))
 		},
 		scratch: func(d *engine.Device, c pointwiseCall) (pointwiseCall, func(), error) {
 			ts, free, err := scratchTensors(d, c.out, c.a, c.b)

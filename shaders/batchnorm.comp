@@ -31,6 +31,11 @@
 //! kernel batchnorm_backward BACKWARD
 //! kernel batchnorm_update_running UPDATE
 //! kernel batchnorm_eval_params EVAL_PARAMS
+//! kernel batchnorm_forward_residual FORWARD RESIDUAL
+//
+// batchnorm_forward_residual adds a residual r (x's shape) after the
+// activation: y = act(gamma*(x-mean)*invstd + beta) + r (the last unit of a
+// residual block, whose sum needs no pass of its own).
 #extension GL_EXT_control_flow_attributes : require
 #include "common.glsl"
 
@@ -332,6 +337,12 @@ layout(binding = 3) uniform samplerBuffer gamma4;
 layout(binding = 4) uniform samplerBuffer beta4;
 layout(std430, binding = 5) writeonly buffer Y4 { vec4 yv[]; };
 layout(std430, binding = 6) writeonly buffer Y1 { float ys[]; };
+#ifdef RESIDUAL
+layout(binding = 7) uniform samplerBuffer residual4;
+#define ADD_RESIDUAL(y, t) ((y) + texelFetch(residual4, int(t)))
+#else
+#define ADD_RESIDUAL(y, t) (y)
+#endif
 
 float channelValue(samplerBuffer t, uint ch) {
     return pick(texelFetch(t, int(ch >> 2)), ch & 3u);
@@ -363,7 +374,7 @@ void main() {
         float sh = channelValue(beta4, ch);
         [[unroll]] for (uint r = 0u; r < texels; r++) {
             uint t = texels * g + r;
-            yv[t] = activate((texelFetch(x4, int(t)) - mu) * sc + sh);
+            yv[t] = ADD_RESIDUAL(activate((texelFetch(x4, int(t)) - mu) * sc + sh), t);
         }
         return;
     }
@@ -379,7 +390,7 @@ void main() {
         sc[k] = channelValue(gamma4, ch) * channelValue(invstd4, ch);
         sh[k] = channelValue(beta4, ch);
     }
-    vec4 y = activate((texelFetch(x4, int(t)) - mu) * sc + sh);
+    vec4 y = ADD_RESIDUAL(activate((texelFetch(x4, int(t)) - mu) * sc + sh), t);
     if (4u * t + 3u < pc.total) {
         yv[t] = y;
     } else {

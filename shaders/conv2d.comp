@@ -32,6 +32,11 @@
 //! kernel conv2d_backward_data_narrow BACKWARD_DATA NARROW
 //! kernel conv2d_backward_weight_narrow BACKWARD_WEIGHT NARROW
 //! kernel conv2d_backward_weight_sum WEIGHT_SUM
+//! kernel conv2d_forward_bn FORWARD EPILOGUE
+//! kernel conv2d_forward_bn_narrow FORWARD NARROW EPILOGUE
+//
+// The _bn variants apply the fused epilogue of include/epilogue.glsl
+// (eval-mode batch norm, activation, residual) to each output.
 #extension GL_KHR_shader_subgroup_basic : require
 #extension GL_KHR_shader_subgroup_shuffle : require
 #extension GL_EXT_control_flow_attributes : require
@@ -101,6 +106,8 @@ const int SPAN = (PX - 1) * S + K; // input columns under one invocation's pixel
 layout(std430, binding = 0) writeonly buffer Y { float y[]; };
 layout(binding = 1, r32f) readonly uniform imageBuffer x;
 layout(binding = 2, r32f) readonly uniform imageBuffer wt;
+#define EPI_BINDING 3
+#include "epilogue.glsl"
 
 void main() {
     int lane = LANE;
@@ -165,7 +172,7 @@ void main() {
             int ybase = ((n * pc.oc + o) * pc.oh + oh) * pc.ow + ow0;
             [[unroll]] for (int t = 0; t < PX; t++) {
                 if (ow0 + t < pc.ow) {
-                    y[ybase + t] = acc[j][t];
+                    y[ybase + t] = epilogue1(acc[j][t], uint(o), uint(ybase + t));
                 }
             }
         }

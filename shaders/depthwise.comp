@@ -36,6 +36,13 @@
 //! kernel depthwise_backward_weight_k3_s2 BACKWARD_WEIGHT K=3 S=2
 //! kernel depthwise_backward_weight_k5_s1 BACKWARD_WEIGHT K=5 S=1
 //! kernel depthwise_backward_weight_k5_s2 BACKWARD_WEIGHT K=5 S=2
+//! kernel depthwise_forward_k3_s1_bn FORWARD K=3 S=1 EPILOGUE
+//! kernel depthwise_forward_k3_s2_bn FORWARD K=3 S=2 EPILOGUE
+//! kernel depthwise_forward_k5_s1_bn FORWARD K=5 S=1 EPILOGUE
+//! kernel depthwise_forward_k5_s2_bn FORWARD K=5 S=2 EPILOGUE
+//
+// The _bn variants apply the fused epilogue of include/epilogue.glsl
+// (eval-mode batch norm, activation, residual) to each output.
 #extension GL_EXT_control_flow_attributes : require
 #include "common.glsl"
 
@@ -74,6 +81,8 @@ layout(std430, binding = 0) writeonly buffer Y { float y[]; };
 layout(std430, binding = 1) writeonly buffer Y4 { vec4 y4[]; };
 layout(r32f, binding = 2) readonly uniform imageBuffer x;
 layout(r32f, binding = 3) readonly uniform imageBuffer w;
+#define EPI_BINDING 4
+#include "epilogue.glsl"
 #elif defined(BACKWARD_DATA)
 layout(std430, binding = 0) writeonly buffer DX { float dx[]; };
 layout(std430, binding = 1) writeonly buffer DX4 { vec4 dx4[]; };
@@ -154,6 +163,15 @@ void forward_tile(uint id) {
             }
         }
     }
+#ifdef EPILOGUE
+    [[unroll]] for (int r = 0; r < ROWS; ++r) {
+        [[unroll]] for (int q = 0; q < COLS; ++q) {
+            // Outside the plane: a clamped index, the value is not stored.
+            uint at = ybase + uint(min(oh0 + r, int(pc.OH) - 1)) * pc.OW + uint(min(ow0 + q, int(pc.OW) - 1));
+            acc[r * COLS + q] = epilogue1(acc[r * COLS + q], c, at);
+        }
+    }
+#endif
     STORE_TILE(y, y4, ybase, oh0, ow0, pc.OH, pc.OW, acc)
 }
 

@@ -318,6 +318,55 @@ var generatedKernels = []Kernel{
 		},
 	},
 	{
+		Name:            "batchnorm_forward_residual",
+		File:            "batchnorm.comp",
+		Defines:         []string{"FORWARD", "RESIDUAL"},
+		LocalSize:       [3]uint32{64, 1, 1},
+		LocalSizeSpecID: [3]int{-1, -1, -1},
+		Bindings: []Binding{
+			{Binding: 0, Name: "x4", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
+			{Binding: 1, Name: "mean4", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
+			{Binding: 2, Name: "invstd4", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
+			{Binding: 3, Name: "gamma4", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
+			{Binding: 4, Name: "beta4", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
+			{Binding: 5, Name: "Y4", Kind: StorageBuffer, Access: Write, Format: ""},
+			{Binding: 6, Name: "Y1", Kind: StorageBuffer, Access: Write, Format: ""},
+			{Binding: 7, Name: "residual4", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
+		},
+		PushSize: 20,
+		Push: []PushField{
+			{Name: "total", Offset: 0, Type: "uint32"},
+			{Name: "c", Offset: 4, Type: "uint32"},
+			{Name: "div", Offset: 8, Type: "uint32"},
+			{Name: "invDiv", Offset: 12, Type: "float32"},
+			{Name: "invC", Offset: 16, Type: "float32"},
+		},
+		Spec: []SpecConstant{
+			{ID: 1, Name: "act", Default: 0},
+			{ID: 2, Name: "texels", Default: 1},
+			{ID: 3, Name: "aligned", Default: 0},
+		},
+	},
+	{
+		Name:            "batchnorm_fold",
+		File:            "batchnorm_fold.comp",
+		LocalSize:       [3]uint32{64, 1, 1},
+		LocalSizeSpecID: [3]int{-1, -1, -1},
+		Bindings: []Binding{
+			{Binding: 0, Name: "Scale", Kind: StorageBuffer, Access: Write, Format: ""},
+			{Binding: 1, Name: "Shift", Kind: StorageBuffer, Access: Write, Format: ""},
+			{Binding: 2, Name: "RunMean", Kind: StorageBuffer, Access: Read, Format: ""},
+			{Binding: 3, Name: "RunVar", Kind: StorageBuffer, Access: Read, Format: ""},
+			{Binding: 4, Name: "Gamma", Kind: StorageBuffer, Access: Read, Format: ""},
+			{Binding: 5, Name: "Beta", Kind: StorageBuffer, Access: Read, Format: ""},
+		},
+		PushSize: 8,
+		Push: []PushField{
+			{Name: "c", Offset: 0, Type: "uint32"},
+			{Name: "eps", Offset: 4, Type: "float32"},
+		},
+	},
+	{
 		Name:            "softmax_cross_entropy_hard",
 		File:            "classifier.comp",
 		Defines:         []string{"HARD"},
@@ -545,6 +594,70 @@ var generatedKernels = []Kernel{
 		Push: []PushField{
 			{Name: "len", Offset: 0, Type: "int32"},
 			{Name: "chunks", Offset: 4, Type: "int32"},
+		},
+	},
+	{
+		Name:            "conv2d_forward_bn",
+		File:            "conv2d.comp",
+		Defines:         []string{"FORWARD", "EPILOGUE"},
+		LocalSize:       [3]uint32{8, 1, 1},
+		LocalSizeSpecID: [3]int{-1, -1, -1},
+		Bindings: []Binding{
+			{Binding: 0, Name: "Y", Kind: StorageBuffer, Access: Write, Format: ""},
+			{Binding: 1, Name: "x", Kind: StorageTexelBuffer, Access: Read, Format: "R32F"},
+			{Binding: 2, Name: "wt", Kind: StorageTexelBuffer, Access: Read, Format: "R32F"},
+			{Binding: 3, Name: "epiScale", Kind: StorageTexelBuffer, Access: Read, Format: "R32F"},
+			{Binding: 4, Name: "epiShift", Kind: StorageTexelBuffer, Access: Read, Format: "R32F"},
+			{Binding: 5, Name: "epiResidual", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
+		},
+		PushSize: 32,
+		Push: []PushField{
+			{Name: "n", Offset: 0, Type: "int32"},
+			{Name: "c", Offset: 4, Type: "int32"},
+			{Name: "h", Offset: 8, Type: "int32"},
+			{Name: "w", Offset: 12, Type: "int32"},
+			{Name: "oc", Offset: 16, Type: "int32"},
+			{Name: "oh", Offset: 20, Type: "int32"},
+			{Name: "ow", Offset: 24, Type: "int32"},
+			{Name: "rows", Offset: 28, Type: "int32"},
+		},
+		Spec: []SpecConstant{
+			{ID: 0, Name: "K", Default: 3},
+			{ID: 1, Name: "S", Default: 1},
+			{ID: 20, Name: "EPI_ACT", Default: 0},
+			{ID: 21, Name: "EPI_RESIDUAL", Default: 0},
+		},
+	},
+	{
+		Name:            "conv2d_forward_bn_narrow",
+		File:            "conv2d.comp",
+		Defines:         []string{"FORWARD", "NARROW", "EPILOGUE"},
+		LocalSize:       [3]uint32{8, 1, 1},
+		LocalSizeSpecID: [3]int{-1, -1, -1},
+		Bindings: []Binding{
+			{Binding: 0, Name: "Y", Kind: StorageBuffer, Access: Write, Format: ""},
+			{Binding: 1, Name: "x", Kind: StorageTexelBuffer, Access: Read, Format: "R32F"},
+			{Binding: 2, Name: "wt", Kind: StorageTexelBuffer, Access: Read, Format: "R32F"},
+			{Binding: 3, Name: "epiScale", Kind: StorageTexelBuffer, Access: Read, Format: "R32F"},
+			{Binding: 4, Name: "epiShift", Kind: StorageTexelBuffer, Access: Read, Format: "R32F"},
+			{Binding: 5, Name: "epiResidual", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
+		},
+		PushSize: 32,
+		Push: []PushField{
+			{Name: "n", Offset: 0, Type: "int32"},
+			{Name: "c", Offset: 4, Type: "int32"},
+			{Name: "h", Offset: 8, Type: "int32"},
+			{Name: "w", Offset: 12, Type: "int32"},
+			{Name: "oc", Offset: 16, Type: "int32"},
+			{Name: "oh", Offset: 20, Type: "int32"},
+			{Name: "ow", Offset: 24, Type: "int32"},
+			{Name: "rows", Offset: 28, Type: "int32"},
+		},
+		Spec: []SpecConstant{
+			{ID: 0, Name: "K", Default: 3},
+			{ID: 1, Name: "S", Default: 1},
+			{ID: 20, Name: "EPI_ACT", Default: 0},
+			{ID: 21, Name: "EPI_RESIDUAL", Default: 0},
 		},
 	},
 	{
@@ -889,6 +1002,142 @@ var generatedKernels = []Kernel{
 		Spec: []SpecConstant{
 			{ID: 0, Name: "", Default: 1},
 			{ID: 0, Name: "LOCAL", Default: 64},
+		},
+	},
+	{
+		Name:            "depthwise_forward_k3_s1_bn",
+		File:            "depthwise.comp",
+		Defines:         []string{"FORWARD", "K=3", "S=1", "EPILOGUE"},
+		LocalSize:       [3]uint32{1, 1, 1},
+		LocalSizeSpecID: [3]int{0, -1, -1},
+		Bindings: []Binding{
+			{Binding: 0, Name: "Y", Kind: StorageBuffer, Access: Write, Format: ""},
+			{Binding: 1, Name: "Y4", Kind: StorageBuffer, Access: Write, Format: ""},
+			{Binding: 2, Name: "x", Kind: StorageTexelBuffer, Access: Read, Format: "R32F"},
+			{Binding: 3, Name: "w", Kind: StorageTexelBuffer, Access: Read, Format: "R32F"},
+			{Binding: 4, Name: "epiScale", Kind: StorageTexelBuffer, Access: Read, Format: "R32F"},
+			{Binding: 5, Name: "epiShift", Kind: StorageTexelBuffer, Access: Read, Format: "R32F"},
+			{Binding: 6, Name: "epiResidual", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
+		},
+		PushSize: 36,
+		Push: []PushField{
+			{Name: "planes", Offset: 0, Type: "uint32"},
+			{Name: "C", Offset: 4, Type: "uint32"},
+			{Name: "H", Offset: 8, Type: "uint32"},
+			{Name: "W", Offset: 12, Type: "uint32"},
+			{Name: "OH", Offset: 16, Type: "uint32"},
+			{Name: "OW", Offset: 20, Type: "uint32"},
+			{Name: "tilesH", Offset: 24, Type: "uint32"},
+			{Name: "tilesW", Offset: 28, Type: "uint32"},
+			{Name: "span", Offset: 32, Type: "uint32"},
+		},
+		Spec: []SpecConstant{
+			{ID: 0, Name: "", Default: 1},
+			{ID: 0, Name: "LOCAL", Default: 64},
+			{ID: 20, Name: "EPI_ACT", Default: 0},
+			{ID: 21, Name: "EPI_RESIDUAL", Default: 0},
+		},
+	},
+	{
+		Name:            "depthwise_forward_k3_s2_bn",
+		File:            "depthwise.comp",
+		Defines:         []string{"FORWARD", "K=3", "S=2", "EPILOGUE"},
+		LocalSize:       [3]uint32{1, 1, 1},
+		LocalSizeSpecID: [3]int{0, -1, -1},
+		Bindings: []Binding{
+			{Binding: 0, Name: "Y", Kind: StorageBuffer, Access: Write, Format: ""},
+			{Binding: 1, Name: "Y4", Kind: StorageBuffer, Access: Write, Format: ""},
+			{Binding: 2, Name: "x", Kind: StorageTexelBuffer, Access: Read, Format: "R32F"},
+			{Binding: 3, Name: "w", Kind: StorageTexelBuffer, Access: Read, Format: "R32F"},
+			{Binding: 4, Name: "epiScale", Kind: StorageTexelBuffer, Access: Read, Format: "R32F"},
+			{Binding: 5, Name: "epiShift", Kind: StorageTexelBuffer, Access: Read, Format: "R32F"},
+			{Binding: 6, Name: "epiResidual", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
+		},
+		PushSize: 36,
+		Push: []PushField{
+			{Name: "planes", Offset: 0, Type: "uint32"},
+			{Name: "C", Offset: 4, Type: "uint32"},
+			{Name: "H", Offset: 8, Type: "uint32"},
+			{Name: "W", Offset: 12, Type: "uint32"},
+			{Name: "OH", Offset: 16, Type: "uint32"},
+			{Name: "OW", Offset: 20, Type: "uint32"},
+			{Name: "tilesH", Offset: 24, Type: "uint32"},
+			{Name: "tilesW", Offset: 28, Type: "uint32"},
+			{Name: "span", Offset: 32, Type: "uint32"},
+		},
+		Spec: []SpecConstant{
+			{ID: 0, Name: "", Default: 1},
+			{ID: 0, Name: "LOCAL", Default: 64},
+			{ID: 20, Name: "EPI_ACT", Default: 0},
+			{ID: 21, Name: "EPI_RESIDUAL", Default: 0},
+		},
+	},
+	{
+		Name:            "depthwise_forward_k5_s1_bn",
+		File:            "depthwise.comp",
+		Defines:         []string{"FORWARD", "K=5", "S=1", "EPILOGUE"},
+		LocalSize:       [3]uint32{1, 1, 1},
+		LocalSizeSpecID: [3]int{0, -1, -1},
+		Bindings: []Binding{
+			{Binding: 0, Name: "Y", Kind: StorageBuffer, Access: Write, Format: ""},
+			{Binding: 1, Name: "Y4", Kind: StorageBuffer, Access: Write, Format: ""},
+			{Binding: 2, Name: "x", Kind: StorageTexelBuffer, Access: Read, Format: "R32F"},
+			{Binding: 3, Name: "w", Kind: StorageTexelBuffer, Access: Read, Format: "R32F"},
+			{Binding: 4, Name: "epiScale", Kind: StorageTexelBuffer, Access: Read, Format: "R32F"},
+			{Binding: 5, Name: "epiShift", Kind: StorageTexelBuffer, Access: Read, Format: "R32F"},
+			{Binding: 6, Name: "epiResidual", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
+		},
+		PushSize: 36,
+		Push: []PushField{
+			{Name: "planes", Offset: 0, Type: "uint32"},
+			{Name: "C", Offset: 4, Type: "uint32"},
+			{Name: "H", Offset: 8, Type: "uint32"},
+			{Name: "W", Offset: 12, Type: "uint32"},
+			{Name: "OH", Offset: 16, Type: "uint32"},
+			{Name: "OW", Offset: 20, Type: "uint32"},
+			{Name: "tilesH", Offset: 24, Type: "uint32"},
+			{Name: "tilesW", Offset: 28, Type: "uint32"},
+			{Name: "span", Offset: 32, Type: "uint32"},
+		},
+		Spec: []SpecConstant{
+			{ID: 0, Name: "", Default: 1},
+			{ID: 0, Name: "LOCAL", Default: 64},
+			{ID: 20, Name: "EPI_ACT", Default: 0},
+			{ID: 21, Name: "EPI_RESIDUAL", Default: 0},
+		},
+	},
+	{
+		Name:            "depthwise_forward_k5_s2_bn",
+		File:            "depthwise.comp",
+		Defines:         []string{"FORWARD", "K=5", "S=2", "EPILOGUE"},
+		LocalSize:       [3]uint32{1, 1, 1},
+		LocalSizeSpecID: [3]int{0, -1, -1},
+		Bindings: []Binding{
+			{Binding: 0, Name: "Y", Kind: StorageBuffer, Access: Write, Format: ""},
+			{Binding: 1, Name: "Y4", Kind: StorageBuffer, Access: Write, Format: ""},
+			{Binding: 2, Name: "x", Kind: StorageTexelBuffer, Access: Read, Format: "R32F"},
+			{Binding: 3, Name: "w", Kind: StorageTexelBuffer, Access: Read, Format: "R32F"},
+			{Binding: 4, Name: "epiScale", Kind: StorageTexelBuffer, Access: Read, Format: "R32F"},
+			{Binding: 5, Name: "epiShift", Kind: StorageTexelBuffer, Access: Read, Format: "R32F"},
+			{Binding: 6, Name: "epiResidual", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
+		},
+		PushSize: 36,
+		Push: []PushField{
+			{Name: "planes", Offset: 0, Type: "uint32"},
+			{Name: "C", Offset: 4, Type: "uint32"},
+			{Name: "H", Offset: 8, Type: "uint32"},
+			{Name: "W", Offset: 12, Type: "uint32"},
+			{Name: "OH", Offset: 16, Type: "uint32"},
+			{Name: "OW", Offset: 20, Type: "uint32"},
+			{Name: "tilesH", Offset: 24, Type: "uint32"},
+			{Name: "tilesW", Offset: 28, Type: "uint32"},
+			{Name: "span", Offset: 32, Type: "uint32"},
+		},
+		Spec: []SpecConstant{
+			{ID: 0, Name: "", Default: 1},
+			{ID: 0, Name: "LOCAL", Default: 64},
+			{ID: 20, Name: "EPI_ACT", Default: 0},
+			{ID: 21, Name: "EPI_RESIDUAL", Default: 0},
 		},
 	},
 	{
@@ -1676,6 +1925,506 @@ var generatedKernels = []Kernel{
 		},
 	},
 	{
+		Name:            "pointwise_nn_bn",
+		File:            "pointwise.comp",
+		Defines:         []string{"EPILOGUE"},
+		LocalSize:       [3]uint32{8, 1, 1},
+		LocalSizeSpecID: [3]int{-1, -1, -1},
+		Bindings: []Binding{
+			{Binding: 0, Name: "Out1", Kind: StorageBuffer, Access: Write, Format: ""},
+			{Binding: 1, Name: "a4", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
+			{Binding: 2, Name: "b4", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
+			{Binding: 3, Name: "epiScale", Kind: StorageTexelBuffer, Access: Read, Format: "R32F"},
+			{Binding: 4, Name: "epiShift", Kind: StorageTexelBuffer, Access: Read, Format: "R32F"},
+			{Binding: 5, Name: "epiResidual", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
+		},
+		PushSize: 24,
+		Push: []PushField{
+			{Name: "M", Offset: 0, Type: "uint32"},
+			{Name: "Ncol", Offset: 4, Type: "uint32"},
+			{Name: "K", Offset: 8, Type: "uint32"},
+			{Name: "hw", Offset: 12, Type: "uint32"},
+			{Name: "am", Offset: 16, Type: "uint32"},
+			{Name: "ak", Offset: 20, Type: "uint32"},
+		},
+		Spec: []SpecConstant{
+			{ID: 0, Name: "A_MODE", Default: 0},
+			{ID: 1, Name: "B_MODE", Default: 0},
+			{ID: 2, Name: "KC", Default: 32},
+			{ID: 3, Name: "RT", Default: 4},
+			{ID: 4, Name: "RH", Default: 4},
+			{ID: 20, Name: "EPI_ACT", Default: 0},
+			{ID: 21, Name: "EPI_RESIDUAL", Default: 0},
+		},
+	},
+	{
+		Name:            "pointwise_nn_v4_bn",
+		File:            "pointwise.comp",
+		Defines:         []string{"OUT_VEC4", "EPILOGUE"},
+		LocalSize:       [3]uint32{8, 1, 1},
+		LocalSizeSpecID: [3]int{-1, -1, -1},
+		Bindings: []Binding{
+			{Binding: 0, Name: "Out4", Kind: StorageBuffer, Access: Write, Format: ""},
+			{Binding: 1, Name: "a4", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
+			{Binding: 2, Name: "b4", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
+			{Binding: 3, Name: "epiScale", Kind: StorageTexelBuffer, Access: Read, Format: "R32F"},
+			{Binding: 4, Name: "epiShift", Kind: StorageTexelBuffer, Access: Read, Format: "R32F"},
+			{Binding: 5, Name: "epiResidual", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
+		},
+		PushSize: 24,
+		Push: []PushField{
+			{Name: "M", Offset: 0, Type: "uint32"},
+			{Name: "Ncol", Offset: 4, Type: "uint32"},
+			{Name: "K", Offset: 8, Type: "uint32"},
+			{Name: "hw", Offset: 12, Type: "uint32"},
+			{Name: "am", Offset: 16, Type: "uint32"},
+			{Name: "ak", Offset: 20, Type: "uint32"},
+		},
+		Spec: []SpecConstant{
+			{ID: 0, Name: "A_MODE", Default: 0},
+			{ID: 1, Name: "B_MODE", Default: 0},
+			{ID: 2, Name: "KC", Default: 32},
+			{ID: 3, Name: "RT", Default: 4},
+			{ID: 4, Name: "RH", Default: 4},
+			{ID: 20, Name: "EPI_ACT", Default: 0},
+			{ID: 21, Name: "EPI_RESIDUAL", Default: 0},
+		},
+	},
+	{
+		Name:            "pointwise_nn_bn_narrow",
+		File:            "pointwise.comp",
+		Defines:         []string{"NARROW", "EPILOGUE"},
+		LocalSize:       [3]uint32{8, 1, 1},
+		LocalSizeSpecID: [3]int{-1, -1, -1},
+		Bindings: []Binding{
+			{Binding: 0, Name: "Out1", Kind: StorageBuffer, Access: Write, Format: ""},
+			{Binding: 1, Name: "a4", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
+			{Binding: 2, Name: "b4", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
+			{Binding: 3, Name: "epiScale", Kind: StorageTexelBuffer, Access: Read, Format: "R32F"},
+			{Binding: 4, Name: "epiShift", Kind: StorageTexelBuffer, Access: Read, Format: "R32F"},
+			{Binding: 5, Name: "epiResidual", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
+		},
+		PushSize: 24,
+		Push: []PushField{
+			{Name: "M", Offset: 0, Type: "uint32"},
+			{Name: "Ncol", Offset: 4, Type: "uint32"},
+			{Name: "K", Offset: 8, Type: "uint32"},
+			{Name: "hw", Offset: 12, Type: "uint32"},
+			{Name: "am", Offset: 16, Type: "uint32"},
+			{Name: "ak", Offset: 20, Type: "uint32"},
+		},
+		Spec: []SpecConstant{
+			{ID: 0, Name: "A_MODE", Default: 0},
+			{ID: 1, Name: "B_MODE", Default: 0},
+			{ID: 2, Name: "KC", Default: 32},
+			{ID: 3, Name: "RT", Default: 4},
+			{ID: 4, Name: "RH", Default: 4},
+			{ID: 20, Name: "EPI_ACT", Default: 0},
+			{ID: 21, Name: "EPI_RESIDUAL", Default: 0},
+		},
+	},
+	{
+		Name:            "pointwise_nn_v4_bn_narrow",
+		File:            "pointwise.comp",
+		Defines:         []string{"OUT_VEC4", "NARROW", "EPILOGUE"},
+		LocalSize:       [3]uint32{8, 1, 1},
+		LocalSizeSpecID: [3]int{-1, -1, -1},
+		Bindings: []Binding{
+			{Binding: 0, Name: "Out4", Kind: StorageBuffer, Access: Write, Format: ""},
+			{Binding: 1, Name: "a4", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
+			{Binding: 2, Name: "b4", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
+			{Binding: 3, Name: "epiScale", Kind: StorageTexelBuffer, Access: Read, Format: "R32F"},
+			{Binding: 4, Name: "epiShift", Kind: StorageTexelBuffer, Access: Read, Format: "R32F"},
+			{Binding: 5, Name: "epiResidual", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
+		},
+		PushSize: 24,
+		Push: []PushField{
+			{Name: "M", Offset: 0, Type: "uint32"},
+			{Name: "Ncol", Offset: 4, Type: "uint32"},
+			{Name: "K", Offset: 8, Type: "uint32"},
+			{Name: "hw", Offset: 12, Type: "uint32"},
+			{Name: "am", Offset: 16, Type: "uint32"},
+			{Name: "ak", Offset: 20, Type: "uint32"},
+		},
+		Spec: []SpecConstant{
+			{ID: 0, Name: "A_MODE", Default: 0},
+			{ID: 1, Name: "B_MODE", Default: 0},
+			{ID: 2, Name: "KC", Default: 32},
+			{ID: 3, Name: "RT", Default: 4},
+			{ID: 4, Name: "RH", Default: 4},
+			{ID: 20, Name: "EPI_ACT", Default: 0},
+			{ID: 21, Name: "EPI_RESIDUAL", Default: 0},
+		},
+	},
+	{
+		Name:            "pointwise_nn_bn_se",
+		File:            "pointwise.comp",
+		Defines:         []string{"EPILOGUE", "CHANNEL_SCALE"},
+		LocalSize:       [3]uint32{8, 1, 1},
+		LocalSizeSpecID: [3]int{-1, -1, -1},
+		Bindings: []Binding{
+			{Binding: 0, Name: "Out1", Kind: StorageBuffer, Access: Write, Format: ""},
+			{Binding: 1, Name: "a4", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
+			{Binding: 2, Name: "b4", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
+			{Binding: 3, Name: "epiScale", Kind: StorageTexelBuffer, Access: Read, Format: "R32F"},
+			{Binding: 4, Name: "epiShift", Kind: StorageTexelBuffer, Access: Read, Format: "R32F"},
+			{Binding: 5, Name: "epiResidual", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
+			{Binding: 6, Name: "inScale", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
+		},
+		PushSize: 24,
+		Push: []PushField{
+			{Name: "M", Offset: 0, Type: "uint32"},
+			{Name: "Ncol", Offset: 4, Type: "uint32"},
+			{Name: "K", Offset: 8, Type: "uint32"},
+			{Name: "hw", Offset: 12, Type: "uint32"},
+			{Name: "am", Offset: 16, Type: "uint32"},
+			{Name: "ak", Offset: 20, Type: "uint32"},
+		},
+		Spec: []SpecConstant{
+			{ID: 0, Name: "A_MODE", Default: 0},
+			{ID: 1, Name: "B_MODE", Default: 0},
+			{ID: 2, Name: "KC", Default: 32},
+			{ID: 3, Name: "RT", Default: 4},
+			{ID: 4, Name: "RH", Default: 4},
+			{ID: 20, Name: "EPI_ACT", Default: 0},
+			{ID: 21, Name: "EPI_RESIDUAL", Default: 0},
+		},
+	},
+	{
+		Name:            "pointwise_nn_v4_bn_se",
+		File:            "pointwise.comp",
+		Defines:         []string{"OUT_VEC4", "EPILOGUE", "CHANNEL_SCALE"},
+		LocalSize:       [3]uint32{8, 1, 1},
+		LocalSizeSpecID: [3]int{-1, -1, -1},
+		Bindings: []Binding{
+			{Binding: 0, Name: "Out4", Kind: StorageBuffer, Access: Write, Format: ""},
+			{Binding: 1, Name: "a4", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
+			{Binding: 2, Name: "b4", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
+			{Binding: 3, Name: "epiScale", Kind: StorageTexelBuffer, Access: Read, Format: "R32F"},
+			{Binding: 4, Name: "epiShift", Kind: StorageTexelBuffer, Access: Read, Format: "R32F"},
+			{Binding: 5, Name: "epiResidual", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
+			{Binding: 6, Name: "inScale", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
+		},
+		PushSize: 24,
+		Push: []PushField{
+			{Name: "M", Offset: 0, Type: "uint32"},
+			{Name: "Ncol", Offset: 4, Type: "uint32"},
+			{Name: "K", Offset: 8, Type: "uint32"},
+			{Name: "hw", Offset: 12, Type: "uint32"},
+			{Name: "am", Offset: 16, Type: "uint32"},
+			{Name: "ak", Offset: 20, Type: "uint32"},
+		},
+		Spec: []SpecConstant{
+			{ID: 0, Name: "A_MODE", Default: 0},
+			{ID: 1, Name: "B_MODE", Default: 0},
+			{ID: 2, Name: "KC", Default: 32},
+			{ID: 3, Name: "RT", Default: 4},
+			{ID: 4, Name: "RH", Default: 4},
+			{ID: 20, Name: "EPI_ACT", Default: 0},
+			{ID: 21, Name: "EPI_RESIDUAL", Default: 0},
+		},
+	},
+	{
+		Name:            "pointwise_nn_bn_se_narrow",
+		File:            "pointwise.comp",
+		Defines:         []string{"NARROW", "EPILOGUE", "CHANNEL_SCALE"},
+		LocalSize:       [3]uint32{8, 1, 1},
+		LocalSizeSpecID: [3]int{-1, -1, -1},
+		Bindings: []Binding{
+			{Binding: 0, Name: "Out1", Kind: StorageBuffer, Access: Write, Format: ""},
+			{Binding: 1, Name: "a4", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
+			{Binding: 2, Name: "b4", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
+			{Binding: 3, Name: "epiScale", Kind: StorageTexelBuffer, Access: Read, Format: "R32F"},
+			{Binding: 4, Name: "epiShift", Kind: StorageTexelBuffer, Access: Read, Format: "R32F"},
+			{Binding: 5, Name: "epiResidual", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
+			{Binding: 6, Name: "inScale", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
+		},
+		PushSize: 24,
+		Push: []PushField{
+			{Name: "M", Offset: 0, Type: "uint32"},
+			{Name: "Ncol", Offset: 4, Type: "uint32"},
+			{Name: "K", Offset: 8, Type: "uint32"},
+			{Name: "hw", Offset: 12, Type: "uint32"},
+			{Name: "am", Offset: 16, Type: "uint32"},
+			{Name: "ak", Offset: 20, Type: "uint32"},
+		},
+		Spec: []SpecConstant{
+			{ID: 0, Name: "A_MODE", Default: 0},
+			{ID: 1, Name: "B_MODE", Default: 0},
+			{ID: 2, Name: "KC", Default: 32},
+			{ID: 3, Name: "RT", Default: 4},
+			{ID: 4, Name: "RH", Default: 4},
+			{ID: 20, Name: "EPI_ACT", Default: 0},
+			{ID: 21, Name: "EPI_RESIDUAL", Default: 0},
+		},
+	},
+	{
+		Name:            "pointwise_nn_v4_bn_se_narrow",
+		File:            "pointwise.comp",
+		Defines:         []string{"OUT_VEC4", "NARROW", "EPILOGUE", "CHANNEL_SCALE"},
+		LocalSize:       [3]uint32{8, 1, 1},
+		LocalSizeSpecID: [3]int{-1, -1, -1},
+		Bindings: []Binding{
+			{Binding: 0, Name: "Out4", Kind: StorageBuffer, Access: Write, Format: ""},
+			{Binding: 1, Name: "a4", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
+			{Binding: 2, Name: "b4", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
+			{Binding: 3, Name: "epiScale", Kind: StorageTexelBuffer, Access: Read, Format: "R32F"},
+			{Binding: 4, Name: "epiShift", Kind: StorageTexelBuffer, Access: Read, Format: "R32F"},
+			{Binding: 5, Name: "epiResidual", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
+			{Binding: 6, Name: "inScale", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
+		},
+		PushSize: 24,
+		Push: []PushField{
+			{Name: "M", Offset: 0, Type: "uint32"},
+			{Name: "Ncol", Offset: 4, Type: "uint32"},
+			{Name: "K", Offset: 8, Type: "uint32"},
+			{Name: "hw", Offset: 12, Type: "uint32"},
+			{Name: "am", Offset: 16, Type: "uint32"},
+			{Name: "ak", Offset: 20, Type: "uint32"},
+		},
+		Spec: []SpecConstant{
+			{ID: 0, Name: "A_MODE", Default: 0},
+			{ID: 1, Name: "B_MODE", Default: 0},
+			{ID: 2, Name: "KC", Default: 32},
+			{ID: 3, Name: "RT", Default: 4},
+			{ID: 4, Name: "RH", Default: 4},
+			{ID: 20, Name: "EPI_ACT", Default: 0},
+			{ID: 21, Name: "EPI_RESIDUAL", Default: 0},
+		},
+	},
+	{
+		Name:            "pointwise_nn_se",
+		File:            "pointwise.comp",
+		Defines:         []string{"CHANNEL_SCALE"},
+		LocalSize:       [3]uint32{8, 1, 1},
+		LocalSizeSpecID: [3]int{-1, -1, -1},
+		Bindings: []Binding{
+			{Binding: 0, Name: "Out1", Kind: StorageBuffer, Access: Write, Format: ""},
+			{Binding: 1, Name: "a4", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
+			{Binding: 2, Name: "b4", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
+			{Binding: 3, Name: "inScale", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
+		},
+		PushSize: 24,
+		Push: []PushField{
+			{Name: "M", Offset: 0, Type: "uint32"},
+			{Name: "Ncol", Offset: 4, Type: "uint32"},
+			{Name: "K", Offset: 8, Type: "uint32"},
+			{Name: "hw", Offset: 12, Type: "uint32"},
+			{Name: "am", Offset: 16, Type: "uint32"},
+			{Name: "ak", Offset: 20, Type: "uint32"},
+		},
+		Spec: []SpecConstant{
+			{ID: 0, Name: "A_MODE", Default: 0},
+			{ID: 1, Name: "B_MODE", Default: 0},
+			{ID: 2, Name: "KC", Default: 32},
+			{ID: 3, Name: "RT", Default: 4},
+			{ID: 4, Name: "RH", Default: 4},
+		},
+	},
+	{
+		Name:            "pointwise_nn_v4_se",
+		File:            "pointwise.comp",
+		Defines:         []string{"OUT_VEC4", "CHANNEL_SCALE"},
+		LocalSize:       [3]uint32{8, 1, 1},
+		LocalSizeSpecID: [3]int{-1, -1, -1},
+		Bindings: []Binding{
+			{Binding: 0, Name: "Out4", Kind: StorageBuffer, Access: Write, Format: ""},
+			{Binding: 1, Name: "a4", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
+			{Binding: 2, Name: "b4", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
+			{Binding: 3, Name: "inScale", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
+		},
+		PushSize: 24,
+		Push: []PushField{
+			{Name: "M", Offset: 0, Type: "uint32"},
+			{Name: "Ncol", Offset: 4, Type: "uint32"},
+			{Name: "K", Offset: 8, Type: "uint32"},
+			{Name: "hw", Offset: 12, Type: "uint32"},
+			{Name: "am", Offset: 16, Type: "uint32"},
+			{Name: "ak", Offset: 20, Type: "uint32"},
+		},
+		Spec: []SpecConstant{
+			{ID: 0, Name: "A_MODE", Default: 0},
+			{ID: 1, Name: "B_MODE", Default: 0},
+			{ID: 2, Name: "KC", Default: 32},
+			{ID: 3, Name: "RT", Default: 4},
+			{ID: 4, Name: "RH", Default: 4},
+		},
+	},
+	{
+		Name:            "pointwise_nn_se_narrow",
+		File:            "pointwise.comp",
+		Defines:         []string{"NARROW", "CHANNEL_SCALE"},
+		LocalSize:       [3]uint32{8, 1, 1},
+		LocalSizeSpecID: [3]int{-1, -1, -1},
+		Bindings: []Binding{
+			{Binding: 0, Name: "Out1", Kind: StorageBuffer, Access: Write, Format: ""},
+			{Binding: 1, Name: "a4", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
+			{Binding: 2, Name: "b4", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
+			{Binding: 3, Name: "inScale", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
+		},
+		PushSize: 24,
+		Push: []PushField{
+			{Name: "M", Offset: 0, Type: "uint32"},
+			{Name: "Ncol", Offset: 4, Type: "uint32"},
+			{Name: "K", Offset: 8, Type: "uint32"},
+			{Name: "hw", Offset: 12, Type: "uint32"},
+			{Name: "am", Offset: 16, Type: "uint32"},
+			{Name: "ak", Offset: 20, Type: "uint32"},
+		},
+		Spec: []SpecConstant{
+			{ID: 0, Name: "A_MODE", Default: 0},
+			{ID: 1, Name: "B_MODE", Default: 0},
+			{ID: 2, Name: "KC", Default: 32},
+			{ID: 3, Name: "RT", Default: 4},
+			{ID: 4, Name: "RH", Default: 4},
+		},
+	},
+	{
+		Name:            "pointwise_nn_v4_se_narrow",
+		File:            "pointwise.comp",
+		Defines:         []string{"OUT_VEC4", "NARROW", "CHANNEL_SCALE"},
+		LocalSize:       [3]uint32{8, 1, 1},
+		LocalSizeSpecID: [3]int{-1, -1, -1},
+		Bindings: []Binding{
+			{Binding: 0, Name: "Out4", Kind: StorageBuffer, Access: Write, Format: ""},
+			{Binding: 1, Name: "a4", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
+			{Binding: 2, Name: "b4", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
+			{Binding: 3, Name: "inScale", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
+		},
+		PushSize: 24,
+		Push: []PushField{
+			{Name: "M", Offset: 0, Type: "uint32"},
+			{Name: "Ncol", Offset: 4, Type: "uint32"},
+			{Name: "K", Offset: 8, Type: "uint32"},
+			{Name: "hw", Offset: 12, Type: "uint32"},
+			{Name: "am", Offset: 16, Type: "uint32"},
+			{Name: "ak", Offset: 20, Type: "uint32"},
+		},
+		Spec: []SpecConstant{
+			{ID: 0, Name: "A_MODE", Default: 0},
+			{ID: 1, Name: "B_MODE", Default: 0},
+			{ID: 2, Name: "KC", Default: 32},
+			{ID: 3, Name: "RT", Default: 4},
+			{ID: 4, Name: "RH", Default: 4},
+		},
+	},
+	{
+		Name:            "pointwise_nt_se",
+		File:            "pointwise.comp",
+		Defines:         []string{"NT", "CHANNEL_SCALE"},
+		LocalSize:       [3]uint32{8, 1, 1},
+		LocalSizeSpecID: [3]int{-1, -1, -1},
+		Bindings: []Binding{
+			{Binding: 0, Name: "Out1", Kind: StorageBuffer, Access: Write, Format: ""},
+			{Binding: 1, Name: "a4", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
+			{Binding: 2, Name: "b4", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
+			{Binding: 3, Name: "inScale", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
+		},
+		PushSize: 24,
+		Push: []PushField{
+			{Name: "M", Offset: 0, Type: "uint32"},
+			{Name: "Ncol", Offset: 4, Type: "uint32"},
+			{Name: "K", Offset: 8, Type: "uint32"},
+			{Name: "hw", Offset: 12, Type: "uint32"},
+			{Name: "am", Offset: 16, Type: "uint32"},
+			{Name: "ak", Offset: 20, Type: "uint32"},
+		},
+		Spec: []SpecConstant{
+			{ID: 0, Name: "A_MODE", Default: 0},
+			{ID: 1, Name: "B_MODE", Default: 0},
+			{ID: 2, Name: "KC", Default: 32},
+			{ID: 3, Name: "RT", Default: 4},
+			{ID: 4, Name: "RH", Default: 4},
+		},
+	},
+	{
+		Name:            "pointwise_nt_v4_se",
+		File:            "pointwise.comp",
+		Defines:         []string{"NT", "OUT_VEC4", "CHANNEL_SCALE"},
+		LocalSize:       [3]uint32{8, 1, 1},
+		LocalSizeSpecID: [3]int{-1, -1, -1},
+		Bindings: []Binding{
+			{Binding: 0, Name: "Out4", Kind: StorageBuffer, Access: Write, Format: ""},
+			{Binding: 1, Name: "a4", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
+			{Binding: 2, Name: "b4", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
+			{Binding: 3, Name: "inScale", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
+		},
+		PushSize: 24,
+		Push: []PushField{
+			{Name: "M", Offset: 0, Type: "uint32"},
+			{Name: "Ncol", Offset: 4, Type: "uint32"},
+			{Name: "K", Offset: 8, Type: "uint32"},
+			{Name: "hw", Offset: 12, Type: "uint32"},
+			{Name: "am", Offset: 16, Type: "uint32"},
+			{Name: "ak", Offset: 20, Type: "uint32"},
+		},
+		Spec: []SpecConstant{
+			{ID: 0, Name: "A_MODE", Default: 0},
+			{ID: 1, Name: "B_MODE", Default: 0},
+			{ID: 2, Name: "KC", Default: 32},
+			{ID: 3, Name: "RT", Default: 4},
+			{ID: 4, Name: "RH", Default: 4},
+		},
+	},
+	{
+		Name:            "pointwise_nt_se_narrow",
+		File:            "pointwise.comp",
+		Defines:         []string{"NT", "NARROW", "CHANNEL_SCALE"},
+		LocalSize:       [3]uint32{8, 1, 1},
+		LocalSizeSpecID: [3]int{-1, -1, -1},
+		Bindings: []Binding{
+			{Binding: 0, Name: "Out1", Kind: StorageBuffer, Access: Write, Format: ""},
+			{Binding: 1, Name: "a4", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
+			{Binding: 2, Name: "b4", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
+			{Binding: 3, Name: "inScale", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
+		},
+		PushSize: 24,
+		Push: []PushField{
+			{Name: "M", Offset: 0, Type: "uint32"},
+			{Name: "Ncol", Offset: 4, Type: "uint32"},
+			{Name: "K", Offset: 8, Type: "uint32"},
+			{Name: "hw", Offset: 12, Type: "uint32"},
+			{Name: "am", Offset: 16, Type: "uint32"},
+			{Name: "ak", Offset: 20, Type: "uint32"},
+		},
+		Spec: []SpecConstant{
+			{ID: 0, Name: "A_MODE", Default: 0},
+			{ID: 1, Name: "B_MODE", Default: 0},
+			{ID: 2, Name: "KC", Default: 32},
+			{ID: 3, Name: "RT", Default: 4},
+			{ID: 4, Name: "RH", Default: 4},
+		},
+	},
+	{
+		Name:            "pointwise_nt_v4_se_narrow",
+		File:            "pointwise.comp",
+		Defines:         []string{"NT", "OUT_VEC4", "NARROW", "CHANNEL_SCALE"},
+		LocalSize:       [3]uint32{8, 1, 1},
+		LocalSizeSpecID: [3]int{-1, -1, -1},
+		Bindings: []Binding{
+			{Binding: 0, Name: "Out4", Kind: StorageBuffer, Access: Write, Format: ""},
+			{Binding: 1, Name: "a4", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
+			{Binding: 2, Name: "b4", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
+			{Binding: 3, Name: "inScale", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
+		},
+		PushSize: 24,
+		Push: []PushField{
+			{Name: "M", Offset: 0, Type: "uint32"},
+			{Name: "Ncol", Offset: 4, Type: "uint32"},
+			{Name: "K", Offset: 8, Type: "uint32"},
+			{Name: "hw", Offset: 12, Type: "uint32"},
+			{Name: "am", Offset: 16, Type: "uint32"},
+			{Name: "ak", Offset: 20, Type: "uint32"},
+		},
+		Spec: []SpecConstant{
+			{ID: 0, Name: "A_MODE", Default: 0},
+			{ID: 1, Name: "B_MODE", Default: 0},
+			{ID: 2, Name: "KC", Default: 32},
+			{ID: 3, Name: "RT", Default: 4},
+			{ID: 4, Name: "RH", Default: 4},
+		},
+	},
+	{
 		Name:            "reduce_partial",
 		File:            "reduce.comp",
 		LocalSize:       [3]uint32{64, 1, 1},
@@ -2087,6 +2836,100 @@ var generatedKernels = []Kernel{
 			{ID: 2, Name: "ALIGNED", Default: 0},
 		},
 	},
+	{
+		Name:            "channel_scale_backward_gate",
+		File:            "squeeze_excite.comp",
+		Defines:         []string{"ROW_REDUCE", "PRODUCT", "GATE_ONLY"},
+		LocalSize:       [3]uint32{64, 1, 1},
+		LocalSizeSpecID: [3]int{0, -1, -1},
+		Bindings: []Binding{
+			{Binding: 0, Name: "DS", Kind: StorageBuffer, Access: Write, Format: ""},
+			{Binding: 1, Name: "dy4", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
+			{Binding: 2, Name: "x4", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
+		},
+		PushSize: 12,
+		Push: []PushField{
+			{Name: "rows", Offset: 0, Type: "uint32"},
+			{Name: "len", Offset: 4, Type: "uint32"},
+			{Name: "scale", Offset: 8, Type: "float32"},
+		},
+		Spec: []SpecConstant{
+			{ID: 0, Name: "", Default: 64},
+			{ID: 1, Name: "LANES", Default: 1},
+			{ID: 2, Name: "ALIGNED", Default: 0},
+		},
+	},
+	{
+		Name:            "channel_scale_backward_gate_vec4",
+		File:            "squeeze_excite.comp",
+		Defines:         []string{"ROW_REDUCE", "PRODUCT", "GATE_ONLY", "VEC4"},
+		LocalSize:       [3]uint32{64, 1, 1},
+		LocalSizeSpecID: [3]int{0, -1, -1},
+		Bindings: []Binding{
+			{Binding: 0, Name: "DS", Kind: StorageBuffer, Access: Write, Format: ""},
+			{Binding: 1, Name: "dy4", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
+			{Binding: 2, Name: "x4", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
+		},
+		PushSize: 12,
+		Push: []PushField{
+			{Name: "rows", Offset: 0, Type: "uint32"},
+			{Name: "len", Offset: 4, Type: "uint32"},
+			{Name: "scale", Offset: 8, Type: "float32"},
+		},
+		Spec: []SpecConstant{
+			{ID: 0, Name: "", Default: 64},
+			{ID: 1, Name: "LANES", Default: 1},
+			{ID: 2, Name: "ALIGNED", Default: 0},
+		},
+	},
+	{
+		Name:            "squeeze_excite_backward_data",
+		File:            "squeeze_excite.comp",
+		Defines:         []string{"SCALE", "POOL_GRAD"},
+		LocalSize:       [3]uint32{64, 1, 1},
+		LocalSizeSpecID: [3]int{0, -1, -1},
+		Bindings: []Binding{
+			{Binding: 0, Name: "Y", Kind: StorageBuffer, Access: Write, Format: ""},
+			{Binding: 1, Name: "x4", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
+			{Binding: 2, Name: "s4", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
+			{Binding: 3, Name: "pooled4", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
+		},
+		PushSize: 12,
+		Push: []PushField{
+			{Name: "n", Offset: 0, Type: "uint32"},
+			{Name: "len", Offset: 4, Type: "uint32"},
+			{Name: "scale", Offset: 8, Type: "float32"},
+		},
+		Spec: []SpecConstant{
+			{ID: 0, Name: "", Default: 64},
+			{ID: 1, Name: "LANES", Default: 1},
+			{ID: 2, Name: "ALIGNED", Default: 0},
+		},
+	},
+	{
+		Name:            "squeeze_excite_backward_data_vec4",
+		File:            "squeeze_excite.comp",
+		Defines:         []string{"SCALE", "POOL_GRAD", "VEC4"},
+		LocalSize:       [3]uint32{64, 1, 1},
+		LocalSizeSpecID: [3]int{0, -1, -1},
+		Bindings: []Binding{
+			{Binding: 0, Name: "Y", Kind: StorageBuffer, Access: Write, Format: ""},
+			{Binding: 1, Name: "x4", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
+			{Binding: 2, Name: "s4", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
+			{Binding: 3, Name: "pooled4", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
+		},
+		PushSize: 12,
+		Push: []PushField{
+			{Name: "n", Offset: 0, Type: "uint32"},
+			{Name: "len", Offset: 4, Type: "uint32"},
+			{Name: "scale", Offset: 8, Type: "float32"},
+		},
+		Spec: []SpecConstant{
+			{ID: 0, Name: "", Default: 64},
+			{ID: 1, Name: "LANES", Default: 1},
+			{ID: 2, Name: "ALIGNED", Default: 0},
+		},
+	},
 }
 
 // SiluForwardPush mirrors the push-constant block of kernel silu_forward (activation.comp).
@@ -2199,6 +3042,21 @@ type BatchnormEvalParamsPush struct {
 	Correction float32
 }
 
+// BatchnormForwardResidualPush mirrors the push-constant block of kernel batchnorm_forward_residual (batchnorm.comp).
+type BatchnormForwardResidualPush struct {
+	Total  uint32
+	C      uint32
+	Div    uint32
+	InvDiv float32
+	InvC   float32
+}
+
+// BatchnormFoldPush mirrors the push-constant block of kernel batchnorm_fold (batchnorm_fold.comp).
+type BatchnormFoldPush struct {
+	C   uint32
+	Eps float32
+}
+
 // SoftmaxCrossEntropyHardPush mirrors the push-constant block of kernel softmax_cross_entropy_hard (classifier.comp).
 type SoftmaxCrossEntropyHardPush struct {
 	N   uint32
@@ -2289,6 +3147,30 @@ type Conv2dBackwardWeightNarrowPush struct {
 type Conv2dBackwardWeightSumPush struct {
 	Len    int32
 	Chunks int32
+}
+
+// Conv2dForwardBnPush mirrors the push-constant block of kernel conv2d_forward_bn (conv2d.comp).
+type Conv2dForwardBnPush struct {
+	N    int32
+	C    int32
+	H    int32
+	W    int32
+	Oc   int32
+	Oh   int32
+	Ow   int32
+	Rows int32
+}
+
+// Conv2dForwardBnNarrowPush mirrors the push-constant block of kernel conv2d_forward_bn_narrow (conv2d.comp).
+type Conv2dForwardBnNarrowPush struct {
+	N    int32
+	C    int32
+	H    int32
+	W    int32
+	Oc   int32
+	Oh   int32
+	Ow   int32
+	Rows int32
 }
 
 // DepthwiseForwardK3S1Push mirrors the push-constant block of kernel depthwise_forward_k3_s1 (depthwise.comp).
@@ -2436,6 +3318,58 @@ type DepthwiseBackwardWeightK5S1Push struct {
 
 // DepthwiseBackwardWeightK5S2Push mirrors the push-constant block of kernel depthwise_backward_weight_k5_s2 (depthwise.comp).
 type DepthwiseBackwardWeightK5S2Push struct {
+	Planes uint32
+	C      uint32
+	H      uint32
+	W      uint32
+	OH     uint32
+	OW     uint32
+	TilesH uint32
+	TilesW uint32
+	Span   uint32
+}
+
+// DepthwiseForwardK3S1BnPush mirrors the push-constant block of kernel depthwise_forward_k3_s1_bn (depthwise.comp).
+type DepthwiseForwardK3S1BnPush struct {
+	Planes uint32
+	C      uint32
+	H      uint32
+	W      uint32
+	OH     uint32
+	OW     uint32
+	TilesH uint32
+	TilesW uint32
+	Span   uint32
+}
+
+// DepthwiseForwardK3S2BnPush mirrors the push-constant block of kernel depthwise_forward_k3_s2_bn (depthwise.comp).
+type DepthwiseForwardK3S2BnPush struct {
+	Planes uint32
+	C      uint32
+	H      uint32
+	W      uint32
+	OH     uint32
+	OW     uint32
+	TilesH uint32
+	TilesW uint32
+	Span   uint32
+}
+
+// DepthwiseForwardK5S1BnPush mirrors the push-constant block of kernel depthwise_forward_k5_s1_bn (depthwise.comp).
+type DepthwiseForwardK5S1BnPush struct {
+	Planes uint32
+	C      uint32
+	H      uint32
+	W      uint32
+	OH     uint32
+	OW     uint32
+	TilesH uint32
+	TilesW uint32
+	Span   uint32
+}
+
+// DepthwiseForwardK5S2BnPush mirrors the push-constant block of kernel depthwise_forward_k5_s2_bn (depthwise.comp).
+type DepthwiseForwardK5S2BnPush struct {
 	Planes uint32
 	C      uint32
 	H      uint32
@@ -2779,6 +3713,166 @@ type PointwiseNtV4NarrowPush struct {
 	Ak   uint32
 }
 
+// PointwiseNnBnPush mirrors the push-constant block of kernel pointwise_nn_bn (pointwise.comp).
+type PointwiseNnBnPush struct {
+	M    uint32
+	Ncol uint32
+	K    uint32
+	Hw   uint32
+	Am   uint32
+	Ak   uint32
+}
+
+// PointwiseNnV4BnPush mirrors the push-constant block of kernel pointwise_nn_v4_bn (pointwise.comp).
+type PointwiseNnV4BnPush struct {
+	M    uint32
+	Ncol uint32
+	K    uint32
+	Hw   uint32
+	Am   uint32
+	Ak   uint32
+}
+
+// PointwiseNnBnNarrowPush mirrors the push-constant block of kernel pointwise_nn_bn_narrow (pointwise.comp).
+type PointwiseNnBnNarrowPush struct {
+	M    uint32
+	Ncol uint32
+	K    uint32
+	Hw   uint32
+	Am   uint32
+	Ak   uint32
+}
+
+// PointwiseNnV4BnNarrowPush mirrors the push-constant block of kernel pointwise_nn_v4_bn_narrow (pointwise.comp).
+type PointwiseNnV4BnNarrowPush struct {
+	M    uint32
+	Ncol uint32
+	K    uint32
+	Hw   uint32
+	Am   uint32
+	Ak   uint32
+}
+
+// PointwiseNnBnSePush mirrors the push-constant block of kernel pointwise_nn_bn_se (pointwise.comp).
+type PointwiseNnBnSePush struct {
+	M    uint32
+	Ncol uint32
+	K    uint32
+	Hw   uint32
+	Am   uint32
+	Ak   uint32
+}
+
+// PointwiseNnV4BnSePush mirrors the push-constant block of kernel pointwise_nn_v4_bn_se (pointwise.comp).
+type PointwiseNnV4BnSePush struct {
+	M    uint32
+	Ncol uint32
+	K    uint32
+	Hw   uint32
+	Am   uint32
+	Ak   uint32
+}
+
+// PointwiseNnBnSeNarrowPush mirrors the push-constant block of kernel pointwise_nn_bn_se_narrow (pointwise.comp).
+type PointwiseNnBnSeNarrowPush struct {
+	M    uint32
+	Ncol uint32
+	K    uint32
+	Hw   uint32
+	Am   uint32
+	Ak   uint32
+}
+
+// PointwiseNnV4BnSeNarrowPush mirrors the push-constant block of kernel pointwise_nn_v4_bn_se_narrow (pointwise.comp).
+type PointwiseNnV4BnSeNarrowPush struct {
+	M    uint32
+	Ncol uint32
+	K    uint32
+	Hw   uint32
+	Am   uint32
+	Ak   uint32
+}
+
+// PointwiseNnSePush mirrors the push-constant block of kernel pointwise_nn_se (pointwise.comp).
+type PointwiseNnSePush struct {
+	M    uint32
+	Ncol uint32
+	K    uint32
+	Hw   uint32
+	Am   uint32
+	Ak   uint32
+}
+
+// PointwiseNnV4SePush mirrors the push-constant block of kernel pointwise_nn_v4_se (pointwise.comp).
+type PointwiseNnV4SePush struct {
+	M    uint32
+	Ncol uint32
+	K    uint32
+	Hw   uint32
+	Am   uint32
+	Ak   uint32
+}
+
+// PointwiseNnSeNarrowPush mirrors the push-constant block of kernel pointwise_nn_se_narrow (pointwise.comp).
+type PointwiseNnSeNarrowPush struct {
+	M    uint32
+	Ncol uint32
+	K    uint32
+	Hw   uint32
+	Am   uint32
+	Ak   uint32
+}
+
+// PointwiseNnV4SeNarrowPush mirrors the push-constant block of kernel pointwise_nn_v4_se_narrow (pointwise.comp).
+type PointwiseNnV4SeNarrowPush struct {
+	M    uint32
+	Ncol uint32
+	K    uint32
+	Hw   uint32
+	Am   uint32
+	Ak   uint32
+}
+
+// PointwiseNtSePush mirrors the push-constant block of kernel pointwise_nt_se (pointwise.comp).
+type PointwiseNtSePush struct {
+	M    uint32
+	Ncol uint32
+	K    uint32
+	Hw   uint32
+	Am   uint32
+	Ak   uint32
+}
+
+// PointwiseNtV4SePush mirrors the push-constant block of kernel pointwise_nt_v4_se (pointwise.comp).
+type PointwiseNtV4SePush struct {
+	M    uint32
+	Ncol uint32
+	K    uint32
+	Hw   uint32
+	Am   uint32
+	Ak   uint32
+}
+
+// PointwiseNtSeNarrowPush mirrors the push-constant block of kernel pointwise_nt_se_narrow (pointwise.comp).
+type PointwiseNtSeNarrowPush struct {
+	M    uint32
+	Ncol uint32
+	K    uint32
+	Hw   uint32
+	Am   uint32
+	Ak   uint32
+}
+
+// PointwiseNtV4SeNarrowPush mirrors the push-constant block of kernel pointwise_nt_v4_se_narrow (pointwise.comp).
+type PointwiseNtV4SeNarrowPush struct {
+	M    uint32
+	Ncol uint32
+	K    uint32
+	Hw   uint32
+	Am   uint32
+	Ak   uint32
+}
+
 // ReducePartialPush mirrors the push-constant block of kernel reduce_partial (reduce.comp).
 type ReducePartialPush struct {
 	N      uint32
@@ -2907,4 +4001,32 @@ type LinearBackwardWeightVec4Push struct {
 type LinearBackwardBiasPush struct {
 	N           uint32
 	OutFeatures uint32
+}
+
+// ChannelScaleBackwardGatePush mirrors the push-constant block of kernel channel_scale_backward_gate (squeeze_excite.comp).
+type ChannelScaleBackwardGatePush struct {
+	Rows  uint32
+	Len   uint32
+	Scale float32
+}
+
+// ChannelScaleBackwardGateVec4Push mirrors the push-constant block of kernel channel_scale_backward_gate_vec4 (squeeze_excite.comp).
+type ChannelScaleBackwardGateVec4Push struct {
+	Rows  uint32
+	Len   uint32
+	Scale float32
+}
+
+// SqueezeExciteBackwardDataPush mirrors the push-constant block of kernel squeeze_excite_backward_data (squeeze_excite.comp).
+type SqueezeExciteBackwardDataPush struct {
+	N     uint32
+	Len   uint32
+	Scale float32
+}
+
+// SqueezeExciteBackwardDataVec4Push mirrors the push-constant block of kernel squeeze_excite_backward_data_vec4 (squeeze_excite.comp).
+type SqueezeExciteBackwardDataVec4Push struct {
+	N     uint32
+	Len   uint32
+	Scale float32
 }

@@ -48,6 +48,29 @@
 //! kernel pointwise_nn_v4_narrow OUT_VEC4 NARROW
 //! kernel pointwise_nt_narrow NT NARROW
 //! kernel pointwise_nt_v4_narrow NT OUT_VEC4 NARROW
+//! kernel pointwise_nn_bn EPILOGUE
+//! kernel pointwise_nn_v4_bn OUT_VEC4 EPILOGUE
+//! kernel pointwise_nn_bn_narrow NARROW EPILOGUE
+//! kernel pointwise_nn_v4_bn_narrow OUT_VEC4 NARROW EPILOGUE
+//! kernel pointwise_nn_bn_se EPILOGUE CHANNEL_SCALE
+//! kernel pointwise_nn_v4_bn_se OUT_VEC4 EPILOGUE CHANNEL_SCALE
+//! kernel pointwise_nn_bn_se_narrow NARROW EPILOGUE CHANNEL_SCALE
+//! kernel pointwise_nn_v4_bn_se_narrow OUT_VEC4 NARROW EPILOGUE CHANNEL_SCALE
+//! kernel pointwise_nn_se CHANNEL_SCALE
+//! kernel pointwise_nn_v4_se OUT_VEC4 CHANNEL_SCALE
+//! kernel pointwise_nn_se_narrow NARROW CHANNEL_SCALE
+//! kernel pointwise_nn_v4_se_narrow OUT_VEC4 NARROW CHANNEL_SCALE
+//! kernel pointwise_nt_se NT CHANNEL_SCALE
+//! kernel pointwise_nt_v4_se NT OUT_VEC4 CHANNEL_SCALE
+//! kernel pointwise_nt_se_narrow NT NARROW CHANNEL_SCALE
+//! kernel pointwise_nt_v4_se_narrow NT OUT_VEC4 NARROW CHANNEL_SCALE
+//
+// The _bn variants (forward only) apply the fused epilogue of
+// include/epilogue.glsl (eval-mode batch norm, activation, residual) to
+// each output, row m being the output channel. The _se variants scale the
+// input x by a per-image, per-channel factor as they read it (the prologue
+// of the same include): NN B(k,j) * inScale[n*K + k] (forward), NT
+// B(k,j) * inScale[n*Ncol + j] (backward weight, k = n*hw + p).
 //
 // The _narrow variants, for subgroups narrower than ROWS, do without
 // subgroupShuffle: every invocation fetches the A values of all ROWS lanes
@@ -97,6 +120,8 @@ layout(std430, binding = 0) writeonly buffer Out1 { float out1[]; };
 #endif
 layout(binding = 1) uniform samplerBuffer a4;
 layout(binding = 2) uniform samplerBuffer b4;
+#define EPI_BINDING 3
+#include "epilogue.glsl"
 
 // A_OF(aq, q, j) is component q of lane j's A fetch aq (a vec4), A1_OF(aq,
 // j) lane j's float: subgroup shuffles, or with NARROW aall[j], the fetch
@@ -143,6 +168,19 @@ void main() {
     const uint am = pc.am, om = hw;
 #endif
 
+#if defined(CHANNEL_SCALE) && !defined(NT)
+    // scaleRow[t] = n*K for column t's image n (NN); scaleLast clamps the
+    // masked steps past K into range.
+    uint scaleRow[4];
+    [[unroll]] for (uint t = 0; t < 4u; t++) {
+        scaleRow[t] = (cv[t] ? (col0 + t) / hw : 0u) * K;
+    }
+    const uint scaleLast = (pc.Ncol / hw) * K - 1u;
+#elif defined(CHANNEL_SCALE)
+    // NT: inScale[n*Ncol + j]; scaleLast clamps masked entries into range.
+    const uint scaleLast = (K / hw) * pc.Ncol - 1u;
+#endif
+
     vec4 acc[RT * ROWS]; // acc[t*ROWS + r]: row rowBegin + t*ROWS + r
     [[unroll]] for (uint r = 0; r < RT * ROWS; r++) {
         acc[r] = vec4(0.0);
@@ -151,6 +189,9 @@ void main() {
         // Reduction-step address parts of this chunk: ka for A, kb for B.
         uint ka[KC], kb[KC];
         bool kv[KC];
+#if defined(CHANNEL_SCALE) && defined(NT)
+        uint kn[KC]; // n*Ncol of reduction step k0+i's image
+#endif
         [[unroll]] for (uint i = 0; i < KC; i++) {
             uint k = k0 + i;
             kv[i] = k < K;
@@ -159,6 +200,9 @@ void main() {
             uint n = k / hw, p = k - n * hw;
             ka[i] = n * M * hw + p;
             kb[i] = n * pc.Ncol * hw + p;
+#ifdef CHANNEL_SCALE
+            kn[i] = n * pc.Ncol;
+#endif
 #else
             ka[i] = k * pc.ak;
             kb[i] = k * hw;
@@ -199,6 +243,27 @@ void main() {
                 }
             }
         }
+
+#ifdef CHANNEL_SCALE
+        // The prologue: B(k, j) of image n scaled by inScale[n*K + k]
+        // (NT: inScale[n*Ncol + j]).
+        // With vec4 B fetches (hw % 4 == 0) the 4 columns share one image.
+        [[unroll]] for (uint i = 0; i < KC; i++) {
+#ifdef NT
+            [[unroll]] for (uint t = 0; t < 4u; t++) {
+                bp[i][t] *= inputScale(min(kn[i] + col0 + t, scaleLast));
+            }
+#else
+            if (B_MODE == 1u) {
+                bp[i] *= inputScale(min(scaleRow[0] + k0 + i, scaleLast));
+            } else {
+                [[unroll]] for (uint t = 0; t < 4u; t++) {
+                    bp[i][t] *= inputScale(min(scaleRow[t] + k0 + i, scaleLast));
+                }
+            }
+#endif
+        }
+#endif
 
         // Each branch (fixed once specialized) holds one fully unrolled
         // sweep of the chunk over the RT row tiles, free of branches:
@@ -299,12 +364,12 @@ void main() {
         if (row < M) {
 #ifdef OUT_VEC4
             if (cv[0]) {
-                out4[(row * om + jo[0]) >> 2] = acc[r];
+                out4[(row * om + jo[0]) >> 2] = epilogue4(acc[r], row, (row * om + jo[0]) >> 2);
             }
 #else
             [[unroll]] for (uint t = 0; t < 4u; t++) {
                 if (cv[t]) {
-                    out1[row * om + jo[t]] = acc[r][t];
+                    out1[row * om + jo[t]] = epilogue1(acc[r][t], row, row * om + jo[t]);
                 }
             }
 #endif

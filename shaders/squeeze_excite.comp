@@ -28,6 +28,15 @@
 //! kernel linear_backward_weight LINEAR_BACKWARD_WEIGHT
 //! kernel linear_backward_weight_vec4 LINEAR_BACKWARD_WEIGHT VEC4
 //! kernel linear_backward_bias LINEAR_BACKWARD_BIAS
+//! kernel channel_scale_backward_gate ROW_REDUCE PRODUCT GATE_ONLY
+//! kernel channel_scale_backward_gate_vec4 ROW_REDUCE PRODUCT GATE_ONLY VEC4
+//! kernel squeeze_excite_backward_data SCALE POOL_GRAD
+//! kernel squeeze_excite_backward_data_vec4 SCALE POOL_GRAD VEC4
+// The squeeze-excite backward pass in two passes instead of four:
+// channel_scale_backward_gate writes only ds (no dx), and
+// squeeze_excite_backward_data both paths of dx at once,
+// dx = dy * s[row] + dpooled[row] * scale (the channel scale's gradient
+// plus the pool's, scale = 1/(H*W)).
 #extension GL_KHR_shader_subgroup_basic : require
 #extension GL_KHR_shader_subgroup_shuffle : require
 #include "common.glsl"
@@ -56,7 +65,12 @@ layout(push_constant) uniform Push {
     uint len;
     float scale;
 } pc;
-#ifdef PRODUCT
+#if defined(PRODUCT) && defined(GATE_ONLY)
+// ds only: no dx, no s.
+layout(std430, binding = 0) writeonly buffer DS { float ds[]; };
+layout(binding = 1) uniform samplerBuffer dy4;
+layout(binding = 2) uniform samplerBuffer x4;
+#elif defined(PRODUCT)
 #ifdef VEC4
 layout(std430, binding = 0) writeonly buffer DX { vec4 dx4[]; };
 #else
@@ -80,7 +94,7 @@ void main() {
     if (live) {
         uint first = row * pc.len;
         uint end = first + pc.len;
-#ifdef PRODUCT
+#if defined(PRODUCT) && !defined(GATE_ONLY)
         float s = fetch1(s4, row);
 #endif
         for (uint t = (first >> 2) + lane; t < ((end + 3u) >> 2); t += LANES) {
@@ -88,7 +102,8 @@ void main() {
             uint base = t << 2;
 #ifdef PRODUCT
             vec4 g = texelFetch(dy4, int(t));
-#ifdef VEC4
+#ifdef GATE_ONLY
+#elif defined(VEC4)
             dx4[t] = g * s;
 #else
             for (uint k = 0; k < 4u; k++) {
@@ -136,6 +151,11 @@ layout(std430, binding = 0) writeonly buffer Y { float y[]; };
 #ifdef SCALE
 layout(binding = 1) uniform samplerBuffer x4;
 layout(binding = 2) uniform samplerBuffer s4;
+#ifdef POOL_GRAD
+layout(binding = 3) uniform samplerBuffer pooled4; // dpooled [rows]
+// POOL_SUM(v, row) is v * s[row] plus the pool's gradient.
+#define POOL_SUM(v, row) ((v) * fetch1(s4, row) + fetch1(pooled4, row) * pc.scale)
+#endif
 #else
 layout(binding = 1) uniform samplerBuffer s4; // dy [rows]
 #endif
@@ -147,11 +167,15 @@ void main() {
         return;
     }
 #ifdef VEC4
+#ifdef POOL_GRAD
+    y4[t] = POOL_SUM(texelFetch(x4, int(t)), base / pc.len);
+#else
     float s = fetch1(s4, base / pc.len) * pc.scale;
 #ifdef SCALE
     y4[t] = texelFetch(x4, int(t)) * s;
 #else
     y4[t] = vec4(s);
+#endif
 #endif
 #else
 #ifdef SCALE
@@ -160,11 +184,15 @@ void main() {
     for (uint k = 0; k < 4u; k++) {
         uint i = base + k;
         if (i < pc.n) {
+#ifdef POOL_GRAD
+            y[i] = POOL_SUM(v[k], i / pc.len);
+#else
             float s = fetch1(s4, i / pc.len) * pc.scale;
 #ifdef SCALE
             y[i] = v[k] * s;
 #else
             y[i] = s;
+#endif
 #endif
         }
     }

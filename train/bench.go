@@ -43,6 +43,7 @@ type ModelBench struct {
 	ForwardActivations int          `json:"forward_activations"`
 	ForwardBuffers     int          `json:"forward_activation_buffers"`
 	Dispatches         int          `json:"dispatches_per_train_step"`
+	ForwardDispatches  int          `json:"dispatches_per_forward"`
 	Kernels            []KernelTime `json:"kernels"`
 }
 
@@ -142,6 +143,7 @@ func BenchModel(d *engine.Device, cfg arch.Config, batch, size, steps int) (*Mod
 	defer fwd.Free()
 	res.ForwardMemoryMiB = float64(d.Memory().InUse-before) / (1 << 20)
 	res.ForwardActivations, res.ForwardBuffers = fwd.ActivationPlan()
+	res.ForwardDispatches = fwd.Seq.Dispatches()
 	if err := fwd.Input.Upload(x); err != nil {
 		return nil, err
 	}

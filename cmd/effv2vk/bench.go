@@ -47,7 +47,7 @@ func benchCommand() *cli.Command {
 			}
 			fmt.Printf("device: %s\nmodel: %s, batch %d, %dx%d, %d classes, median of %d steps\n", res.Device, res.Model, res.Batch, res.ImageSize, res.ImageSize, res.Classes, res.Steps)
 			fmt.Printf("training step: %.1f ms (%.1f img/s), %d dispatches\n", res.TrainStepMs, res.TrainImgPerS, res.Dispatches)
-			fmt.Printf("forward (eval): %.1f ms (%.1f img/s)\n", res.ForwardMs, res.ForwardImgPS)
+			fmt.Printf("forward (eval): %.1f ms (%.1f img/s), %d dispatches\n", res.ForwardMs, res.ForwardImgPS, res.ForwardDispatches)
 			fmt.Printf("peak device memory: %.1f MiB (planned state %.1f MiB, activations and scratch %.1f MiB)\n", res.PeakMemoryMiB, res.PlanStateMiB, res.ActivationsMiB)
 			fmt.Printf("planned before allocation: %.1f MiB (state %.1f MiB, training step's activations and scratch %.1f MiB)\n", res.PlanPeakMiB, res.PlanStateMiB, res.PlanActivationsMiB)
 			fmt.Printf("forward-only graph: %.1f MiB (%d activations in %d buffers)\n", res.ForwardMemoryMiB, res.ForwardActivations, res.ForwardBuffers)

@@ -1,0 +1,40 @@
+package net
+
+// fusion says which passes a graph folds into their neighbours, saving a
+// dispatch and a pass over memory each (GraphConfig.Unfused turns both off):
+//
+//   - residual: a residual block's sum out = branch + x is done by its last
+//     unit's batch-norm forward (ops.BatchNormForwardResidual), or by its
+//     conv's epilogue when batch norm is folded too. Not with drop path,
+//     which scales the branch before the sum. The backward pass is the same
+//     as with a separate sum: batch norm's backward never reads its output.
+//   - foldBN: in a forward-only evaluation graph, batch norm with running
+//     statistics is an affine map per channel, applied with the unit's SiLU
+//     (and the residual) in the producing conv's epilogue (ops.Epilogue):
+//     the conv's raw output is never written and no batch-norm pass runs.
+//     Its scale and shift are computed from the running statistics on
+//     every run (ops.BatchNormFold), so updated statistics always apply.
+//   - seInProj: squeeze-excite's product x*g is left to the projection
+//     conv, which scales its input by g as it reads it (a prologue:
+//     ops.PointwiseForwardScaled, or ops.Epilogue.InputScale when batch
+//     norm is folded); its weight gradient scales x the same way
+//     (ops.PointwiseBackwardWeightScaled), and its input gradient is the
+//     product's, which squeeze-excite's backward takes as before. The
+//     product is never written.
+//   - seBackward: squeeze-excite's input gradient, the channel scale's and
+//     the pool's, in one pass (ops.SqueezeExciteBackwardData) after the
+//     gate's gradient alone (ops.ChannelScaleBackwardGate), instead of
+//     writing both and adding them.
+type fusion struct {
+	residual   bool
+	foldBN     bool
+	seInProj   bool
+	seBackward bool
+}
+
+func newFusion(gc GraphConfig) fusion {
+	if gc.Unfused {
+		return fusion{}
+	}
+	return fusion{residual: true, foldBN: !gc.Train && !gc.Backward, seInProj: true, seBackward: true}
+}

@@ -1,0 +1,135 @@
+package net_test
+
+import (
+	"testing"
+
+	"github.com/effv2vk/effv2vk/engine/enginetest"
+	"github.com/effv2vk/effv2vk/net"
+)
+
+// fusionGraphTol is the tolerance of the fused network against the unfused
+// one, relative to the largest value compared (at least 1): folded batch
+// norm rounds differently by a few float32 ulps per layer (ops'
+// TestFusedForwardMatchesUnfused), which grows through the layers.
+const fusionGraphTol = 1e-4
+
+// TestFusionMatchesUnfused runs efficientnetv2-pico (every block shape:
+// fused expand-1 with residual, Fused-MBConv, MBConv with and without
+// residual) with the default fusions and with GraphConfig.Unfused: the
+// evaluation graph (batch norm folded into the convs, residual sums into
+// their epilogues, squeeze-excite's scale into the projection's prologue)
+// gives the same logits and feature maps in fewer dispatches; the training
+// graph (residual sums in batch norm, squeeze-excite's scale in the
+// projection's forward and weight gradient, its input gradient in one pass)
+// the same logits, loss and every gradient in fewer dispatches.
+func TestFusionMatchesUnfused(t *testing.T) {
+	d := enginetest.Open(t)
+	m := newPicoModel(t, d, 3)
+	const n, size = 2, 32
+	x := randomImages(t, n, size)
+	labels := []int32{3, 7}
+
+	record := func(gc net.GraphConfig) *net.Graph {
+		t.Helper()
+		g, err := m.Record(gc, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(g.Free)
+		if err := g.Input.Upload(x); err != nil {
+			t.Fatal(err)
+		}
+		if g.Labels != nil {
+			if err := g.Labels.Upload(labels); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return g
+	}
+	floatsOf := func(g *net.Graph) [][]float32 {
+		t.Helper()
+		if err := g.Run(); err != nil {
+			t.Fatal(err)
+		}
+		out := [][]float32{}
+		for _, fm := range append(g.FeatureMaps(), g.Logits) {
+			v, err := fm.Floats()
+			if err != nil {
+				t.Fatal(err)
+			}
+			out = append(out, v)
+		}
+		if g.Loss != nil {
+			v, err := g.Loss.Floats()
+			if err != nil {
+				t.Fatal(err)
+			}
+			out = append(out, v)
+		}
+		return out
+	}
+	compareAll := func(what string, got, want [][]float32) {
+		t.Helper()
+		if len(got) != len(want) {
+			t.Fatalf("%s: %d outputs, want %d", what, len(got), len(want))
+		}
+		for i := range want {
+			if err := closeTo32(got[i], want[i], fusionGraphTol, 1); err != nil {
+				t.Errorf("%s: output %d of %d: %v", what, i, len(want), err)
+			}
+		}
+	}
+
+	// Training: batch statistics, residual sums fused into batch norm.
+	train := net.GraphConfig{Batch: n, Size: size, Train: true, Backward: true}
+	fusedTrain, unfusedTrain := record(train), record(withUnfused(train))
+	if err := fusedTrain.SetRNG(1, 0); err != nil {
+		t.Fatal(err)
+	}
+	if err := unfusedTrain.SetRNG(1, 0); err != nil {
+		t.Fatal(err)
+	}
+	fused := floatsOf(fusedTrain)
+	fusedGrads, err := m.Store.Gradients()
+	if err != nil {
+		t.Fatal(err)
+	}
+	unfused := floatsOf(unfusedTrain)
+	unfusedGrads, err := m.Store.Gradients()
+	if err != nil {
+		t.Fatal(err)
+	}
+	compareAll("train outputs", fused, unfused)
+	for name, want := range unfusedGrads {
+		if err := closeTo32(fusedGrads[name], want, fusionGraphTol, 1e-6); err != nil {
+			t.Errorf("gradient of %s: %v", name, err)
+		}
+	}
+	if f, u := fusedTrain.Seq.Dispatches(), unfusedTrain.Seq.Dispatches(); f >= u {
+		t.Errorf("training step: %d dispatches fused, %d unfused: want fewer", f, u)
+	}
+
+	// Move the running statistics away from their initial 0 and 1, so that
+	// folding them is tested with real values.
+	calibrate := record(net.GraphConfig{Batch: n, Size: size, Train: true, UpdateRunning: true})
+	for range 3 {
+		if err := calibrate.Run(); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	// Evaluation: batch norm and residual sums folded into the convs.
+	eval := net.GraphConfig{Batch: n, Size: size}
+	fusedEval, unfusedEval := record(eval), record(withUnfused(eval))
+	compareAll("eval outputs", floatsOf(fusedEval), floatsOf(unfusedEval))
+	f, u := fusedEval.Seq.Dispatches(), unfusedEval.Seq.Dispatches()
+	t.Logf("eval dispatches: %d fused, %d unfused; training step: %d fused, %d unfused", f, u, fusedTrain.Seq.Dispatches(), unfusedTrain.Seq.Dispatches())
+	if f >= u {
+		t.Errorf("evaluation: %d dispatches fused, %d unfused: want fewer", f, u)
+	}
+}
+
+func withUnfused(gc net.GraphConfig) net.GraphConfig {
+	gc.Unfused = true
+	return gc
+}
