@@ -78,7 +78,7 @@ type pointwiseGemm struct {
 	am, ak         int // A strides (NN only)
 	aMode, bMode   uint32
 	outVec4        bool
-	rt             int // row tiles per workgroup; 0: rowTiles' choice
+	rt             int       // row tiles per workgroup; 0: rowTiles' choice
 	epilogue       *Epilogue // the fused epilogue or input scale (NT: input scale only), or nil
 }
 
