@@ -26,7 +26,8 @@ import (
 func ChannelScaleBackwardGate(s *engine.Sequence, dsc, dy, x *engine.Tensor) {
 	const op = "channel scale backward gate"
 	rows, hw, ok := planes(s, op, "x", x, "dsc", dsc)
-	if !ok || !dtypeIs(s, op, "dy", dy, engine.Float32) || !wantShape(s, op, "dy", dy, x.Shape...) {
+	if !ok || !dtypeIs(s, op, "dy", dy, engine.Float32) || !wantShape(s, op, "dy", dy, x.Shape...) ||
+		splitBatch(s, op, func(part batchPart, _ int) { ChannelScaleBackwardGate(s, part(dsc), part(dy), part(x)) }, dsc, dy, x) {
 		return
 	}
 	lanes := rowLanes(s.Device(), ceilDiv(hw, 4))
@@ -49,7 +50,10 @@ func SqueezeExciteBackwardData(s *engine.Sequence, dx, dy, sc, dpooled *engine.T
 	const op = "squeeze-excite backward data"
 	_, hw, ok := planes(s, op, "dy", dy, "sc", sc)
 	if !ok || !wantMatrix(s, op, "dpooled", dpooled, sc.Shape[0], sc.Shape[1]) ||
-		!dtypeIs(s, op, "dx", dx, engine.Float32) || !wantShape(s, op, "dx", dx, dy.Shape...) {
+		!dtypeIs(s, op, "dx", dx, engine.Float32) || !wantShape(s, op, "dx", dx, dy.Shape...) ||
+		splitBatch(s, op, func(part batchPart, _ int) {
+			SqueezeExciteBackwardData(s, part(dx), part(dy), part(sc), part(dpooled))
+		}, dx, dy, sc, dpooled) {
 		return
 	}
 	n := dy.Len()
