@@ -1883,6 +1883,20 @@ var generatedKernels = []Kernel{
 			{ID: 2, Name: "ALIGNED", Default: 0},
 		},
 	},
+	{
+		Name:            "subgroup_probe",
+		File:            "subgroup_probe.comp",
+		LocalSize:       [3]uint32{1, 1, 1},
+		LocalSizeSpecID: [3]int{0, -1, -1},
+		Bindings: []Binding{
+			{Binding: 0, Name: "Out", Kind: StorageBuffer, Access: Write, Format: ""},
+		},
+		PushSize: 0,
+		Spec: []SpecConstant{
+			{ID: 0, Name: "", Default: 1},
+			{ID: 0, Name: "LOCAL", Default: 64},
+		},
+	},
 }
 
 // SiluForwardPush mirrors the push-constant block of kernel silu_forward (activation.comp).
