@@ -187,7 +187,7 @@ func BatchNormUpdateRunning(s *engine.Sequence, runMean, runVar, mean, invstd *e
 	}
 	push := shaders.BatchnormUpdateRunningPush{C: uint32(c), Eps: eps, Momentum: momentum,
 		Correction: float32(float64(count) / float64(count-1))}
-	s.Dispatch1D(s.Kernel("batchnorm_update_running"), c, push, runMean, runVar, mean, invstd)
+	s.Dispatch1D(s.Kernel("batchnorm_update_running", elementwiseLocalSpec(s.Device())), c, push, runMean, runVar, mean, invstd)
 }
 
 // BatchNormEvalParams records the evaluation-mode statistics, so that
@@ -216,7 +216,7 @@ func BatchNormEvalParams(s *engine.Sequence, mean, invstd, runMean, runVar *engi
 		return
 	}
 	push := shaders.BatchnormEvalParamsPush{C: uint32(c), Eps: eps}
-	s.Dispatch1D(s.Kernel("batchnorm_eval_params"), c, push, mean, invstd, runMean, runVar)
+	s.Dispatch1D(s.Kernel("batchnorm_eval_params", elementwiseLocalSpec(s.Device())), c, push, mean, invstd, runMean, runVar)
 }
 
 // BatchNormForward records the normalization with the given statistics
@@ -256,7 +256,7 @@ func BatchNormForward(s *engine.Sequence, y, x, mean, invstd, gamma, beta *engin
 		push.Div = uint32(hw4 / texels)
 	}
 	push.InvDiv = 1 / float32(push.Div)
-	k := s.Kernel("batchnorm_forward", engine.Spec{ID: 1, Value: uint32(act)}, engine.Spec{ID: 2, Value: uint32(texels)}, g.alignedSpec())
+	k := s.Kernel("batchnorm_forward", elementwiseLocalSpec(s.Device()), engine.Spec{ID: 1, Value: uint32(act)}, engine.Spec{ID: 2, Value: uint32(texels)}, g.alignedSpec())
 	s.Dispatch1D(k, ceilDiv(total, 4*texels), push, x, mean, invstd, gamma, beta, y, y)
 }
 

@@ -88,6 +88,6 @@ func Conv2DBackwardWeightChunked(s *engine.Sequence, dw, x, dy *engine.Tensor, s
 	}
 	conv2dWeightPartials(s, g, scratch.partial, x, dy, scratch.chunks)
 	n := g.oc * g.c * g.k * g.k
-	sum := s.Kernel("conv2d_backward_weight_sum")
+	sum := s.Kernel("conv2d_backward_weight_sum", engine.Spec{ID: conv2dSpecLocal, Value: elementwiseLocal(s.Device())})
 	s.Dispatch1D(sum, n, shaders.Conv2dBackwardWeightSumPush{Len: int32(n), Chunks: int32(scratch.chunks)}, dw, scratch.partial)
 }

@@ -8,11 +8,13 @@ import (
 )
 
 // Tiling of the pointwise kernels; mirrors ROWS and COLS in
-// shaders/pointwise.comp. The row tiles per workgroup (RT) and the
-// reduction chunk (KC) are specialization constants chosen per GEMM.
+// shaders/pointwise.comp. The row tiles per cluster (RT), the reduction
+// chunk (KC) and the local size (clusters per workgroup) are specialization
+// constants chosen per GEMM and device.
 const (
-	pointwiseTileRows = 8  // rows per register tile = invocations per workgroup
-	pointwiseTileCols = 32 // output columns per workgroup (a vec4 per invocation)
+	pointwiseTileRows  = clusterLanes // rows per register tile = invocations per cluster
+	pointwiseTileCols  = 32           // output columns per cluster (a vec4 per invocation)
+	pointwiseSpecLocal = 5            // the local size's specialization constant
 )
 
 // pointwiseRowsPerPass is RH, the rows of a register tile updated per pass
@@ -90,15 +92,16 @@ func (g pointwiseGemm) record(s *engine.Sequence, op string, out, a, b *engine.T
 	if g.outVec4 {
 		name += "_v4"
 	}
-	name += broadcastVariant(s.Device(), pointwiseTileRows)
+	shape := clusterShapeOf(s.Device())
 	kc := leastPadding(g.k, pointwiseChunks)
 	rt := rowTiles(ceilDiv(g.m, pointwiseTileRows))
-	k := s.Kernel(name, engine.Spec{ID: 0, Value: g.aMode}, engine.Spec{ID: 1, Value: g.bMode},
+	k := shape.kernel(s, name, pointwiseSpecLocal, engine.Spec{ID: 0, Value: g.aMode}, engine.Spec{ID: 1, Value: g.bMode},
 		engine.Spec{ID: 2, Value: uint32(kc)}, engine.Spec{ID: 3, Value: uint32(rt)}, engine.Spec{ID: 4, Value: pointwiseRowsPerPass})
 	if k == nil {
 		return
 	}
-	tiles := ceilDiv(g.ncol, pointwiseTileCols)
+	// Workgroups of shape.clusters() clusters, each owning a column tile.
+	tiles := ceilDiv(ceilDiv(g.ncol, pointwiseTileCols), shape.clusters())
 	gx := min(tiles, int(info.MaxWorkgroupCount[0]))
 	grid := engine.Grid{X: gx, Y: ceilDiv(g.m, rt*pointwiseTileRows), Z: ceilDiv(tiles, gx)}
 	s.Dispatch(k, grid, pointwisePush{

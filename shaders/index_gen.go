@@ -8,7 +8,7 @@ var generatedKernels = []Kernel{
 		File:            "activation.comp",
 		Defines:         []string{"SILU_FORWARD", "UNARY"},
 		LocalSize:       [3]uint32{64, 1, 1},
-		LocalSizeSpecID: [3]int{-1, -1, -1},
+		LocalSizeSpecID: [3]int{0, -1, -1},
 		Bindings: []Binding{
 			{Binding: 0, Name: "a4", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
 			{Binding: 1, Name: "Y4", Kind: StorageBuffer, Access: Write, Format: ""},
@@ -18,6 +18,9 @@ var generatedKernels = []Kernel{
 		Push: []PushField{
 			{Name: "n", Offset: 0, Type: "uint32"},
 			{Name: "alpha", Offset: 4, Type: "float32"},
+		},
+		Spec: []SpecConstant{
+			{ID: 0, Name: "", Default: 64},
 		},
 	},
 	{
@@ -25,7 +28,7 @@ var generatedKernels = []Kernel{
 		File:            "activation.comp",
 		Defines:         []string{"SILU_BACKWARD", "BINARY"},
 		LocalSize:       [3]uint32{64, 1, 1},
-		LocalSizeSpecID: [3]int{-1, -1, -1},
+		LocalSizeSpecID: [3]int{0, -1, -1},
 		Bindings: []Binding{
 			{Binding: 0, Name: "a4", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
 			{Binding: 1, Name: "b4", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
@@ -36,6 +39,9 @@ var generatedKernels = []Kernel{
 		Push: []PushField{
 			{Name: "n", Offset: 0, Type: "uint32"},
 			{Name: "alpha", Offset: 4, Type: "float32"},
+		},
+		Spec: []SpecConstant{
+			{ID: 0, Name: "", Default: 64},
 		},
 	},
 	{
@@ -43,7 +49,7 @@ var generatedKernels = []Kernel{
 		File:            "activation.comp",
 		Defines:         []string{"SIGMOID_FORWARD", "UNARY"},
 		LocalSize:       [3]uint32{64, 1, 1},
-		LocalSizeSpecID: [3]int{-1, -1, -1},
+		LocalSizeSpecID: [3]int{0, -1, -1},
 		Bindings: []Binding{
 			{Binding: 0, Name: "a4", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
 			{Binding: 1, Name: "Y4", Kind: StorageBuffer, Access: Write, Format: ""},
@@ -53,6 +59,9 @@ var generatedKernels = []Kernel{
 		Push: []PushField{
 			{Name: "n", Offset: 0, Type: "uint32"},
 			{Name: "alpha", Offset: 4, Type: "float32"},
+		},
+		Spec: []SpecConstant{
+			{ID: 0, Name: "", Default: 64},
 		},
 	},
 	{
@@ -60,7 +69,7 @@ var generatedKernels = []Kernel{
 		File:            "activation.comp",
 		Defines:         []string{"SIGMOID_BACKWARD", "BINARY"},
 		LocalSize:       [3]uint32{64, 1, 1},
-		LocalSizeSpecID: [3]int{-1, -1, -1},
+		LocalSizeSpecID: [3]int{0, -1, -1},
 		Bindings: []Binding{
 			{Binding: 0, Name: "a4", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
 			{Binding: 1, Name: "b4", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
@@ -71,6 +80,9 @@ var generatedKernels = []Kernel{
 		Push: []PushField{
 			{Name: "n", Offset: 0, Type: "uint32"},
 			{Name: "alpha", Offset: 4, Type: "float32"},
+		},
+		Spec: []SpecConstant{
+			{ID: 0, Name: "", Default: 64},
 		},
 	},
 	{
@@ -78,7 +90,7 @@ var generatedKernels = []Kernel{
 		File:            "activation.comp",
 		Defines:         []string{"ADD", "BINARY"},
 		LocalSize:       [3]uint32{64, 1, 1},
-		LocalSizeSpecID: [3]int{-1, -1, -1},
+		LocalSizeSpecID: [3]int{0, -1, -1},
 		Bindings: []Binding{
 			{Binding: 0, Name: "a4", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
 			{Binding: 1, Name: "b4", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
@@ -89,6 +101,9 @@ var generatedKernels = []Kernel{
 		Push: []PushField{
 			{Name: "n", Offset: 0, Type: "uint32"},
 			{Name: "alpha", Offset: 4, Type: "float32"},
+		},
+		Spec: []SpecConstant{
+			{ID: 0, Name: "", Default: 64},
 		},
 	},
 	{
@@ -96,7 +111,7 @@ var generatedKernels = []Kernel{
 		File:            "activation.comp",
 		Defines:         []string{"ADD_SCALED", "BINARY"},
 		LocalSize:       [3]uint32{64, 1, 1},
-		LocalSizeSpecID: [3]int{-1, -1, -1},
+		LocalSizeSpecID: [3]int{0, -1, -1},
 		Bindings: []Binding{
 			{Binding: 0, Name: "a4", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
 			{Binding: 1, Name: "b4", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
@@ -108,13 +123,16 @@ var generatedKernels = []Kernel{
 			{Name: "n", Offset: 0, Type: "uint32"},
 			{Name: "alpha", Offset: 4, Type: "float32"},
 		},
+		Spec: []SpecConstant{
+			{ID: 0, Name: "", Default: 64},
+		},
 	},
 	{
 		Name:            "scale",
 		File:            "activation.comp",
 		Defines:         []string{"SCALE", "UNARY"},
 		LocalSize:       [3]uint32{64, 1, 1},
-		LocalSizeSpecID: [3]int{-1, -1, -1},
+		LocalSizeSpecID: [3]int{0, -1, -1},
 		Bindings: []Binding{
 			{Binding: 0, Name: "a4", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
 			{Binding: 1, Name: "Y4", Kind: StorageBuffer, Access: Write, Format: ""},
@@ -125,12 +143,15 @@ var generatedKernels = []Kernel{
 			{Name: "n", Offset: 0, Type: "uint32"},
 			{Name: "alpha", Offset: 4, Type: "float32"},
 		},
+		Spec: []SpecConstant{
+			{ID: 0, Name: "", Default: 64},
+		},
 	},
 	{
 		Name:            "batchnorm_stats",
 		File:            "batchnorm.comp",
 		Defines:         []string{"STATS"},
-		LocalSize:       [3]uint32{1, 1, 1},
+		LocalSize:       [3]uint32{256, 1, 1},
 		LocalSizeSpecID: [3]int{0, -1, -1},
 		Bindings: []Binding{
 			{Binding: 0, Name: "x4", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
@@ -149,7 +170,7 @@ var generatedKernels = []Kernel{
 			{Name: "eps", Offset: 28, Type: "float32"},
 		},
 		Spec: []SpecConstant{
-			{ID: 0, Name: "", Default: 1},
+			{ID: 0, Name: "", Default: 256},
 			{ID: 1, Name: "act", Default: 0},
 			{ID: 3, Name: "aligned", Default: 0},
 		},
@@ -159,7 +180,7 @@ var generatedKernels = []Kernel{
 		File:            "batchnorm.comp",
 		Defines:         []string{"FORWARD"},
 		LocalSize:       [3]uint32{64, 1, 1},
-		LocalSizeSpecID: [3]int{-1, -1, -1},
+		LocalSizeSpecID: [3]int{0, -1, -1},
 		Bindings: []Binding{
 			{Binding: 0, Name: "x4", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
 			{Binding: 1, Name: "mean4", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
@@ -178,6 +199,7 @@ var generatedKernels = []Kernel{
 			{Name: "invC", Offset: 16, Type: "float32"},
 		},
 		Spec: []SpecConstant{
+			{ID: 0, Name: "", Default: 64},
 			{ID: 1, Name: "act", Default: 0},
 			{ID: 2, Name: "texels", Default: 1},
 			{ID: 3, Name: "aligned", Default: 0},
@@ -187,7 +209,7 @@ var generatedKernels = []Kernel{
 		Name:            "batchnorm_backward",
 		File:            "batchnorm.comp",
 		Defines:         []string{"BACKWARD"},
-		LocalSize:       [3]uint32{1, 1, 1},
+		LocalSize:       [3]uint32{256, 1, 1},
 		LocalSizeSpecID: [3]int{0, -1, -1},
 		Bindings: []Binding{
 			{Binding: 0, Name: "x4", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
@@ -213,7 +235,7 @@ var generatedKernels = []Kernel{
 			{Name: "eps", Offset: 28, Type: "float32"},
 		},
 		Spec: []SpecConstant{
-			{ID: 0, Name: "", Default: 1},
+			{ID: 0, Name: "", Default: 256},
 			{ID: 1, Name: "act", Default: 0},
 			{ID: 3, Name: "aligned", Default: 0},
 		},
@@ -223,7 +245,7 @@ var generatedKernels = []Kernel{
 		File:            "batchnorm.comp",
 		Defines:         []string{"UPDATE"},
 		LocalSize:       [3]uint32{64, 1, 1},
-		LocalSizeSpecID: [3]int{-1, -1, -1},
+		LocalSizeSpecID: [3]int{0, -1, -1},
 		Bindings: []Binding{
 			{Binding: 0, Name: "RunMean", Kind: StorageBuffer, Access: ReadWrite, Format: ""},
 			{Binding: 1, Name: "RunVar", Kind: StorageBuffer, Access: ReadWrite, Format: ""},
@@ -238,6 +260,7 @@ var generatedKernels = []Kernel{
 			{Name: "correction", Offset: 12, Type: "float32"},
 		},
 		Spec: []SpecConstant{
+			{ID: 0, Name: "", Default: 64},
 			{ID: 1, Name: "act", Default: 0},
 			{ID: 3, Name: "aligned", Default: 0},
 		},
@@ -247,7 +270,7 @@ var generatedKernels = []Kernel{
 		File:            "batchnorm.comp",
 		Defines:         []string{"EVAL_PARAMS"},
 		LocalSize:       [3]uint32{64, 1, 1},
-		LocalSizeSpecID: [3]int{-1, -1, -1},
+		LocalSizeSpecID: [3]int{0, -1, -1},
 		Bindings: []Binding{
 			{Binding: 0, Name: "Mean", Kind: StorageBuffer, Access: Write, Format: ""},
 			{Binding: 1, Name: "InvStd", Kind: StorageBuffer, Access: Write, Format: ""},
@@ -262,6 +285,7 @@ var generatedKernels = []Kernel{
 			{Name: "correction", Offset: 12, Type: "float32"},
 		},
 		Spec: []SpecConstant{
+			{ID: 0, Name: "", Default: 64},
 			{ID: 1, Name: "act", Default: 0},
 			{ID: 3, Name: "aligned", Default: 0},
 		},
@@ -317,7 +341,7 @@ var generatedKernels = []Kernel{
 		File:            "conv2d.comp",
 		Defines:         []string{"FORWARD"},
 		LocalSize:       [3]uint32{8, 1, 1},
-		LocalSizeSpecID: [3]int{-1, -1, -1},
+		LocalSizeSpecID: [3]int{5, -1, -1},
 		Bindings: []Binding{
 			{Binding: 0, Name: "Y", Kind: StorageBuffer, Access: Write, Format: ""},
 			{Binding: 1, Name: "x", Kind: StorageTexelBuffer, Access: Read, Format: "R32F"},
@@ -337,6 +361,8 @@ var generatedKernels = []Kernel{
 		Spec: []SpecConstant{
 			{ID: 0, Name: "K", Default: 3},
 			{ID: 1, Name: "S", Default: 1},
+			{ID: 5, Name: "", Default: 8},
+			{ID: 5, Name: "LOCAL", Default: 8},
 		},
 	},
 	{
@@ -344,7 +370,7 @@ var generatedKernels = []Kernel{
 		File:            "conv2d.comp",
 		Defines:         []string{"BACKWARD_DATA"},
 		LocalSize:       [3]uint32{8, 1, 1},
-		LocalSizeSpecID: [3]int{-1, -1, -1},
+		LocalSizeSpecID: [3]int{5, -1, -1},
 		Bindings: []Binding{
 			{Binding: 0, Name: "DX", Kind: StorageBuffer, Access: Write, Format: ""},
 			{Binding: 1, Name: "dy", Kind: StorageTexelBuffer, Access: Read, Format: "R32F"},
@@ -366,6 +392,8 @@ var generatedKernels = []Kernel{
 			{ID: 1, Name: "S", Default: 1},
 			{ID: 2, Name: "R", Default: 0},
 			{ID: 4, Name: "RH", Default: 0},
+			{ID: 5, Name: "", Default: 8},
+			{ID: 5, Name: "LOCAL", Default: 8},
 		},
 	},
 	{
@@ -373,7 +401,7 @@ var generatedKernels = []Kernel{
 		File:            "conv2d.comp",
 		Defines:         []string{"BACKWARD_WEIGHT"},
 		LocalSize:       [3]uint32{8, 1, 1},
-		LocalSizeSpecID: [3]int{-1, -1, -1},
+		LocalSizeSpecID: [3]int{5, -1, -1},
 		Bindings: []Binding{
 			{Binding: 0, Name: "Partial", Kind: StorageBuffer, Access: Write, Format: ""},
 			{Binding: 1, Name: "x", Kind: StorageTexelBuffer, Access: Read, Format: "R32F"},
@@ -394,6 +422,8 @@ var generatedKernels = []Kernel{
 			{ID: 0, Name: "K", Default: 3},
 			{ID: 1, Name: "S", Default: 1},
 			{ID: 3, Name: "OT", Default: 8},
+			{ID: 5, Name: "", Default: 8},
+			{ID: 5, Name: "LOCAL", Default: 8},
 		},
 	},
 	{
@@ -401,7 +431,7 @@ var generatedKernels = []Kernel{
 		File:            "conv2d.comp",
 		Defines:         []string{"FORWARD", "NARROW"},
 		LocalSize:       [3]uint32{8, 1, 1},
-		LocalSizeSpecID: [3]int{-1, -1, -1},
+		LocalSizeSpecID: [3]int{5, -1, -1},
 		Bindings: []Binding{
 			{Binding: 0, Name: "Y", Kind: StorageBuffer, Access: Write, Format: ""},
 			{Binding: 1, Name: "x", Kind: StorageTexelBuffer, Access: Read, Format: "R32F"},
@@ -421,6 +451,8 @@ var generatedKernels = []Kernel{
 		Spec: []SpecConstant{
 			{ID: 0, Name: "K", Default: 3},
 			{ID: 1, Name: "S", Default: 1},
+			{ID: 5, Name: "", Default: 8},
+			{ID: 5, Name: "LOCAL", Default: 8},
 		},
 	},
 	{
@@ -428,7 +460,7 @@ var generatedKernels = []Kernel{
 		File:            "conv2d.comp",
 		Defines:         []string{"BACKWARD_DATA", "NARROW"},
 		LocalSize:       [3]uint32{8, 1, 1},
-		LocalSizeSpecID: [3]int{-1, -1, -1},
+		LocalSizeSpecID: [3]int{5, -1, -1},
 		Bindings: []Binding{
 			{Binding: 0, Name: "DX", Kind: StorageBuffer, Access: Write, Format: ""},
 			{Binding: 1, Name: "dy", Kind: StorageTexelBuffer, Access: Read, Format: "R32F"},
@@ -450,6 +482,8 @@ var generatedKernels = []Kernel{
 			{ID: 1, Name: "S", Default: 1},
 			{ID: 2, Name: "R", Default: 0},
 			{ID: 4, Name: "RH", Default: 0},
+			{ID: 5, Name: "", Default: 8},
+			{ID: 5, Name: "LOCAL", Default: 8},
 		},
 	},
 	{
@@ -457,7 +491,7 @@ var generatedKernels = []Kernel{
 		File:            "conv2d.comp",
 		Defines:         []string{"BACKWARD_WEIGHT", "NARROW"},
 		LocalSize:       [3]uint32{8, 1, 1},
-		LocalSizeSpecID: [3]int{-1, -1, -1},
+		LocalSizeSpecID: [3]int{5, -1, -1},
 		Bindings: []Binding{
 			{Binding: 0, Name: "Partial", Kind: StorageBuffer, Access: Write, Format: ""},
 			{Binding: 1, Name: "x", Kind: StorageTexelBuffer, Access: Read, Format: "R32F"},
@@ -478,6 +512,8 @@ var generatedKernels = []Kernel{
 			{ID: 0, Name: "K", Default: 3},
 			{ID: 1, Name: "S", Default: 1},
 			{ID: 3, Name: "OT", Default: 8},
+			{ID: 5, Name: "", Default: 8},
+			{ID: 5, Name: "LOCAL", Default: 8},
 		},
 	},
 	{
@@ -485,7 +521,7 @@ var generatedKernels = []Kernel{
 		File:            "conv2d.comp",
 		Defines:         []string{"WEIGHT_SUM"},
 		LocalSize:       [3]uint32{64, 1, 1},
-		LocalSizeSpecID: [3]int{-1, -1, -1},
+		LocalSizeSpecID: [3]int{5, -1, -1},
 		Bindings: []Binding{
 			{Binding: 0, Name: "DW", Kind: StorageBuffer, Access: Write, Format: ""},
 			{Binding: 1, Name: "partial", Kind: StorageTexelBuffer, Access: Read, Format: "R32F"},
@@ -495,12 +531,16 @@ var generatedKernels = []Kernel{
 			{Name: "len", Offset: 0, Type: "int32"},
 			{Name: "chunks", Offset: 4, Type: "int32"},
 		},
+		Spec: []SpecConstant{
+			{ID: 5, Name: "", Default: 64},
+			{ID: 5, Name: "LOCAL", Default: 64},
+		},
 	},
 	{
 		Name:            "depthwise_forward_k3_s1",
 		File:            "depthwise.comp",
 		Defines:         []string{"FORWARD", "K=3", "S=1"},
-		LocalSize:       [3]uint32{1, 1, 1},
+		LocalSize:       [3]uint32{64, 1, 1},
 		LocalSizeSpecID: [3]int{0, -1, -1},
 		Bindings: []Binding{
 			{Binding: 0, Name: "Y", Kind: StorageBuffer, Access: Write, Format: ""},
@@ -521,7 +561,7 @@ var generatedKernels = []Kernel{
 			{Name: "span", Offset: 32, Type: "uint32"},
 		},
 		Spec: []SpecConstant{
-			{ID: 0, Name: "", Default: 1},
+			{ID: 0, Name: "", Default: 64},
 			{ID: 0, Name: "LOCAL", Default: 64},
 		},
 	},
@@ -529,7 +569,7 @@ var generatedKernels = []Kernel{
 		Name:            "depthwise_forward_k3_s2",
 		File:            "depthwise.comp",
 		Defines:         []string{"FORWARD", "K=3", "S=2"},
-		LocalSize:       [3]uint32{1, 1, 1},
+		LocalSize:       [3]uint32{64, 1, 1},
 		LocalSizeSpecID: [3]int{0, -1, -1},
 		Bindings: []Binding{
 			{Binding: 0, Name: "Y", Kind: StorageBuffer, Access: Write, Format: ""},
@@ -550,7 +590,7 @@ var generatedKernels = []Kernel{
 			{Name: "span", Offset: 32, Type: "uint32"},
 		},
 		Spec: []SpecConstant{
-			{ID: 0, Name: "", Default: 1},
+			{ID: 0, Name: "", Default: 64},
 			{ID: 0, Name: "LOCAL", Default: 64},
 		},
 	},
@@ -558,7 +598,7 @@ var generatedKernels = []Kernel{
 		Name:            "depthwise_forward_k5_s1",
 		File:            "depthwise.comp",
 		Defines:         []string{"FORWARD", "K=5", "S=1"},
-		LocalSize:       [3]uint32{1, 1, 1},
+		LocalSize:       [3]uint32{64, 1, 1},
 		LocalSizeSpecID: [3]int{0, -1, -1},
 		Bindings: []Binding{
 			{Binding: 0, Name: "Y", Kind: StorageBuffer, Access: Write, Format: ""},
@@ -579,7 +619,7 @@ var generatedKernels = []Kernel{
 			{Name: "span", Offset: 32, Type: "uint32"},
 		},
 		Spec: []SpecConstant{
-			{ID: 0, Name: "", Default: 1},
+			{ID: 0, Name: "", Default: 64},
 			{ID: 0, Name: "LOCAL", Default: 64},
 		},
 	},
@@ -587,7 +627,7 @@ var generatedKernels = []Kernel{
 		Name:            "depthwise_forward_k5_s2",
 		File:            "depthwise.comp",
 		Defines:         []string{"FORWARD", "K=5", "S=2"},
-		LocalSize:       [3]uint32{1, 1, 1},
+		LocalSize:       [3]uint32{64, 1, 1},
 		LocalSizeSpecID: [3]int{0, -1, -1},
 		Bindings: []Binding{
 			{Binding: 0, Name: "Y", Kind: StorageBuffer, Access: Write, Format: ""},
@@ -608,7 +648,7 @@ var generatedKernels = []Kernel{
 			{Name: "span", Offset: 32, Type: "uint32"},
 		},
 		Spec: []SpecConstant{
-			{ID: 0, Name: "", Default: 1},
+			{ID: 0, Name: "", Default: 64},
 			{ID: 0, Name: "LOCAL", Default: 64},
 		},
 	},
@@ -616,7 +656,7 @@ var generatedKernels = []Kernel{
 		Name:            "depthwise_backward_data_k3_s1",
 		File:            "depthwise.comp",
 		Defines:         []string{"BACKWARD_DATA", "K=3", "S=1"},
-		LocalSize:       [3]uint32{1, 1, 1},
+		LocalSize:       [3]uint32{64, 1, 1},
 		LocalSizeSpecID: [3]int{0, -1, -1},
 		Bindings: []Binding{
 			{Binding: 0, Name: "DX", Kind: StorageBuffer, Access: Write, Format: ""},
@@ -637,7 +677,7 @@ var generatedKernels = []Kernel{
 			{Name: "span", Offset: 32, Type: "uint32"},
 		},
 		Spec: []SpecConstant{
-			{ID: 0, Name: "", Default: 1},
+			{ID: 0, Name: "", Default: 64},
 			{ID: 0, Name: "LOCAL", Default: 64},
 		},
 	},
@@ -645,7 +685,7 @@ var generatedKernels = []Kernel{
 		Name:            "depthwise_backward_data_k3_s2",
 		File:            "depthwise.comp",
 		Defines:         []string{"BACKWARD_DATA", "K=3", "S=2"},
-		LocalSize:       [3]uint32{1, 1, 1},
+		LocalSize:       [3]uint32{64, 1, 1},
 		LocalSizeSpecID: [3]int{0, -1, -1},
 		Bindings: []Binding{
 			{Binding: 0, Name: "DX", Kind: StorageBuffer, Access: Write, Format: ""},
@@ -666,7 +706,7 @@ var generatedKernels = []Kernel{
 			{Name: "span", Offset: 32, Type: "uint32"},
 		},
 		Spec: []SpecConstant{
-			{ID: 0, Name: "", Default: 1},
+			{ID: 0, Name: "", Default: 64},
 			{ID: 0, Name: "LOCAL", Default: 64},
 		},
 	},
@@ -674,7 +714,7 @@ var generatedKernels = []Kernel{
 		Name:            "depthwise_backward_data_k5_s1",
 		File:            "depthwise.comp",
 		Defines:         []string{"BACKWARD_DATA", "K=5", "S=1"},
-		LocalSize:       [3]uint32{1, 1, 1},
+		LocalSize:       [3]uint32{64, 1, 1},
 		LocalSizeSpecID: [3]int{0, -1, -1},
 		Bindings: []Binding{
 			{Binding: 0, Name: "DX", Kind: StorageBuffer, Access: Write, Format: ""},
@@ -695,7 +735,7 @@ var generatedKernels = []Kernel{
 			{Name: "span", Offset: 32, Type: "uint32"},
 		},
 		Spec: []SpecConstant{
-			{ID: 0, Name: "", Default: 1},
+			{ID: 0, Name: "", Default: 64},
 			{ID: 0, Name: "LOCAL", Default: 64},
 		},
 	},
@@ -703,7 +743,7 @@ var generatedKernels = []Kernel{
 		Name:            "depthwise_backward_data_k5_s2",
 		File:            "depthwise.comp",
 		Defines:         []string{"BACKWARD_DATA", "K=5", "S=2"},
-		LocalSize:       [3]uint32{1, 1, 1},
+		LocalSize:       [3]uint32{64, 1, 1},
 		LocalSizeSpecID: [3]int{0, -1, -1},
 		Bindings: []Binding{
 			{Binding: 0, Name: "DX", Kind: StorageBuffer, Access: Write, Format: ""},
@@ -724,7 +764,7 @@ var generatedKernels = []Kernel{
 			{Name: "span", Offset: 32, Type: "uint32"},
 		},
 		Spec: []SpecConstant{
-			{ID: 0, Name: "", Default: 1},
+			{ID: 0, Name: "", Default: 64},
 			{ID: 0, Name: "LOCAL", Default: 64},
 		},
 	},
@@ -732,7 +772,7 @@ var generatedKernels = []Kernel{
 		Name:            "depthwise_backward_weight_k3_s1",
 		File:            "depthwise.comp",
 		Defines:         []string{"BACKWARD_WEIGHT", "K=3", "S=1"},
-		LocalSize:       [3]uint32{1, 1, 1},
+		LocalSize:       [3]uint32{64, 1, 1},
 		LocalSizeSpecID: [3]int{0, -1, -1},
 		Bindings: []Binding{
 			{Binding: 0, Name: "DW", Kind: StorageBuffer, Access: Write, Format: ""},
@@ -752,7 +792,7 @@ var generatedKernels = []Kernel{
 			{Name: "span", Offset: 32, Type: "uint32"},
 		},
 		Spec: []SpecConstant{
-			{ID: 0, Name: "", Default: 1},
+			{ID: 0, Name: "", Default: 64},
 			{ID: 0, Name: "LOCAL", Default: 64},
 		},
 	},
@@ -760,7 +800,7 @@ var generatedKernels = []Kernel{
 		Name:            "depthwise_backward_weight_k3_s2",
 		File:            "depthwise.comp",
 		Defines:         []string{"BACKWARD_WEIGHT", "K=3", "S=2"},
-		LocalSize:       [3]uint32{1, 1, 1},
+		LocalSize:       [3]uint32{64, 1, 1},
 		LocalSizeSpecID: [3]int{0, -1, -1},
 		Bindings: []Binding{
 			{Binding: 0, Name: "DW", Kind: StorageBuffer, Access: Write, Format: ""},
@@ -780,7 +820,7 @@ var generatedKernels = []Kernel{
 			{Name: "span", Offset: 32, Type: "uint32"},
 		},
 		Spec: []SpecConstant{
-			{ID: 0, Name: "", Default: 1},
+			{ID: 0, Name: "", Default: 64},
 			{ID: 0, Name: "LOCAL", Default: 64},
 		},
 	},
@@ -788,7 +828,7 @@ var generatedKernels = []Kernel{
 		Name:            "depthwise_backward_weight_k5_s1",
 		File:            "depthwise.comp",
 		Defines:         []string{"BACKWARD_WEIGHT", "K=5", "S=1"},
-		LocalSize:       [3]uint32{1, 1, 1},
+		LocalSize:       [3]uint32{64, 1, 1},
 		LocalSizeSpecID: [3]int{0, -1, -1},
 		Bindings: []Binding{
 			{Binding: 0, Name: "DW", Kind: StorageBuffer, Access: Write, Format: ""},
@@ -808,7 +848,7 @@ var generatedKernels = []Kernel{
 			{Name: "span", Offset: 32, Type: "uint32"},
 		},
 		Spec: []SpecConstant{
-			{ID: 0, Name: "", Default: 1},
+			{ID: 0, Name: "", Default: 64},
 			{ID: 0, Name: "LOCAL", Default: 64},
 		},
 	},
@@ -816,7 +856,7 @@ var generatedKernels = []Kernel{
 		Name:            "depthwise_backward_weight_k5_s2",
 		File:            "depthwise.comp",
 		Defines:         []string{"BACKWARD_WEIGHT", "K=5", "S=2"},
-		LocalSize:       [3]uint32{1, 1, 1},
+		LocalSize:       [3]uint32{64, 1, 1},
 		LocalSizeSpecID: [3]int{0, -1, -1},
 		Bindings: []Binding{
 			{Binding: 0, Name: "DW", Kind: StorageBuffer, Access: Write, Format: ""},
@@ -836,7 +876,7 @@ var generatedKernels = []Kernel{
 			{Name: "span", Offset: 32, Type: "uint32"},
 		},
 		Spec: []SpecConstant{
-			{ID: 0, Name: "", Default: 1},
+			{ID: 0, Name: "", Default: 64},
 			{ID: 0, Name: "LOCAL", Default: 64},
 		},
 	},
@@ -1252,7 +1292,7 @@ var generatedKernels = []Kernel{
 		Name:            "pointwise_nn",
 		File:            "pointwise.comp",
 		LocalSize:       [3]uint32{8, 1, 1},
-		LocalSizeSpecID: [3]int{-1, -1, -1},
+		LocalSizeSpecID: [3]int{5, -1, -1},
 		Bindings: []Binding{
 			{Binding: 0, Name: "Out1", Kind: StorageBuffer, Access: Write, Format: ""},
 			{Binding: 1, Name: "a4", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
@@ -1273,6 +1313,8 @@ var generatedKernels = []Kernel{
 			{ID: 2, Name: "KC", Default: 32},
 			{ID: 3, Name: "RT", Default: 4},
 			{ID: 4, Name: "RH", Default: 4},
+			{ID: 5, Name: "", Default: 8},
+			{ID: 5, Name: "LOCAL", Default: 8},
 		},
 	},
 	{
@@ -1280,7 +1322,7 @@ var generatedKernels = []Kernel{
 		File:            "pointwise.comp",
 		Defines:         []string{"OUT_VEC4"},
 		LocalSize:       [3]uint32{8, 1, 1},
-		LocalSizeSpecID: [3]int{-1, -1, -1},
+		LocalSizeSpecID: [3]int{5, -1, -1},
 		Bindings: []Binding{
 			{Binding: 0, Name: "Out4", Kind: StorageBuffer, Access: Write, Format: ""},
 			{Binding: 1, Name: "a4", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
@@ -1301,6 +1343,8 @@ var generatedKernels = []Kernel{
 			{ID: 2, Name: "KC", Default: 32},
 			{ID: 3, Name: "RT", Default: 4},
 			{ID: 4, Name: "RH", Default: 4},
+			{ID: 5, Name: "", Default: 8},
+			{ID: 5, Name: "LOCAL", Default: 8},
 		},
 	},
 	{
@@ -1308,7 +1352,7 @@ var generatedKernels = []Kernel{
 		File:            "pointwise.comp",
 		Defines:         []string{"NT"},
 		LocalSize:       [3]uint32{8, 1, 1},
-		LocalSizeSpecID: [3]int{-1, -1, -1},
+		LocalSizeSpecID: [3]int{5, -1, -1},
 		Bindings: []Binding{
 			{Binding: 0, Name: "Out1", Kind: StorageBuffer, Access: Write, Format: ""},
 			{Binding: 1, Name: "a4", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
@@ -1329,6 +1373,8 @@ var generatedKernels = []Kernel{
 			{ID: 2, Name: "KC", Default: 32},
 			{ID: 3, Name: "RT", Default: 4},
 			{ID: 4, Name: "RH", Default: 4},
+			{ID: 5, Name: "", Default: 8},
+			{ID: 5, Name: "LOCAL", Default: 8},
 		},
 	},
 	{
@@ -1336,7 +1382,7 @@ var generatedKernels = []Kernel{
 		File:            "pointwise.comp",
 		Defines:         []string{"NT", "OUT_VEC4"},
 		LocalSize:       [3]uint32{8, 1, 1},
-		LocalSizeSpecID: [3]int{-1, -1, -1},
+		LocalSizeSpecID: [3]int{5, -1, -1},
 		Bindings: []Binding{
 			{Binding: 0, Name: "Out4", Kind: StorageBuffer, Access: Write, Format: ""},
 			{Binding: 1, Name: "a4", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
@@ -1357,6 +1403,8 @@ var generatedKernels = []Kernel{
 			{ID: 2, Name: "KC", Default: 32},
 			{ID: 3, Name: "RT", Default: 4},
 			{ID: 4, Name: "RH", Default: 4},
+			{ID: 5, Name: "", Default: 8},
+			{ID: 5, Name: "LOCAL", Default: 8},
 		},
 	},
 	{
@@ -1364,7 +1412,7 @@ var generatedKernels = []Kernel{
 		File:            "pointwise.comp",
 		Defines:         []string{"NARROW"},
 		LocalSize:       [3]uint32{8, 1, 1},
-		LocalSizeSpecID: [3]int{-1, -1, -1},
+		LocalSizeSpecID: [3]int{5, -1, -1},
 		Bindings: []Binding{
 			{Binding: 0, Name: "Out1", Kind: StorageBuffer, Access: Write, Format: ""},
 			{Binding: 1, Name: "a4", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
@@ -1385,6 +1433,8 @@ var generatedKernels = []Kernel{
 			{ID: 2, Name: "KC", Default: 32},
 			{ID: 3, Name: "RT", Default: 4},
 			{ID: 4, Name: "RH", Default: 4},
+			{ID: 5, Name: "", Default: 8},
+			{ID: 5, Name: "LOCAL", Default: 8},
 		},
 	},
 	{
@@ -1392,7 +1442,7 @@ var generatedKernels = []Kernel{
 		File:            "pointwise.comp",
 		Defines:         []string{"OUT_VEC4", "NARROW"},
 		LocalSize:       [3]uint32{8, 1, 1},
-		LocalSizeSpecID: [3]int{-1, -1, -1},
+		LocalSizeSpecID: [3]int{5, -1, -1},
 		Bindings: []Binding{
 			{Binding: 0, Name: "Out4", Kind: StorageBuffer, Access: Write, Format: ""},
 			{Binding: 1, Name: "a4", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
@@ -1413,6 +1463,8 @@ var generatedKernels = []Kernel{
 			{ID: 2, Name: "KC", Default: 32},
 			{ID: 3, Name: "RT", Default: 4},
 			{ID: 4, Name: "RH", Default: 4},
+			{ID: 5, Name: "", Default: 8},
+			{ID: 5, Name: "LOCAL", Default: 8},
 		},
 	},
 	{
@@ -1420,7 +1472,7 @@ var generatedKernels = []Kernel{
 		File:            "pointwise.comp",
 		Defines:         []string{"NT", "NARROW"},
 		LocalSize:       [3]uint32{8, 1, 1},
-		LocalSizeSpecID: [3]int{-1, -1, -1},
+		LocalSizeSpecID: [3]int{5, -1, -1},
 		Bindings: []Binding{
 			{Binding: 0, Name: "Out1", Kind: StorageBuffer, Access: Write, Format: ""},
 			{Binding: 1, Name: "a4", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
@@ -1441,6 +1493,8 @@ var generatedKernels = []Kernel{
 			{ID: 2, Name: "KC", Default: 32},
 			{ID: 3, Name: "RT", Default: 4},
 			{ID: 4, Name: "RH", Default: 4},
+			{ID: 5, Name: "", Default: 8},
+			{ID: 5, Name: "LOCAL", Default: 8},
 		},
 	},
 	{
@@ -1448,7 +1502,7 @@ var generatedKernels = []Kernel{
 		File:            "pointwise.comp",
 		Defines:         []string{"NT", "OUT_VEC4", "NARROW"},
 		LocalSize:       [3]uint32{8, 1, 1},
-		LocalSizeSpecID: [3]int{-1, -1, -1},
+		LocalSizeSpecID: [3]int{5, -1, -1},
 		Bindings: []Binding{
 			{Binding: 0, Name: "Out4", Kind: StorageBuffer, Access: Write, Format: ""},
 			{Binding: 1, Name: "a4", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
@@ -1469,6 +1523,8 @@ var generatedKernels = []Kernel{
 			{ID: 2, Name: "KC", Default: 32},
 			{ID: 3, Name: "RT", Default: 4},
 			{ID: 4, Name: "RH", Default: 4},
+			{ID: 5, Name: "", Default: 8},
+			{ID: 5, Name: "LOCAL", Default: 8},
 		},
 	},
 	{
