@@ -100,15 +100,20 @@ func batchnormCheck(s *engine.Sequence, op string, x *engine.Tensor, images, cha
 }
 
 // batchnormLocal is the local size of the per-channel kernels: one subgroup
-// on a CPU driver (a workgroup is one SIMD loop there), 256 on GPUs. It must
-// be a power of two (the kernels reduce in a halving tree). GPUChoicesEnv
-// makes a CPU driver take the GPU size.
+// on a CPU driver (a workgroup is one SIMD loop there), 256 on GPUs, or the
+// largest power of two within the device's limit when that is lower. It
+// must be a power of two (the kernels reduce in a halving tree).
+// GPUChoicesEnv makes a CPU driver take the GPU size.
 func batchnormLocal(s *engine.Sequence) uint32 {
 	info := s.Device().Info
 	if cpuShaped(s.Device()) && info.SubgroupSize > 0 && info.SubgroupSize&(info.SubgroupSize-1) == 0 && info.SubgroupSize <= 256 {
 		return info.SubgroupSize
 	}
-	return 256
+	local := uint32(256)
+	for local > 1 && local > info.MaxWorkgroupInvocation {
+		local /= 2
+	}
+	return local
 }
 
 // perChannel records kernel k with one workgroup per channel.
