@@ -48,24 +48,26 @@ gotest-switches: xdg
 	$(TEST_ENV) $(SWITCHES) go test -count=1 -timeout 60m -run 'TestParityPico|TestParityS$$' ./net
 	$(TEST_ENV) $(SWITCHES) go test -count=1 -timeout 30m -run 'TestPipelinedStepsAreBitwiseSynchronous$$' ./train
 
-# The configurations ops/ picks only on GPUs (64- and 256-wide workgroups,
-# one depthwise tile per invocation, chunked split-K weight gradients),
-# taken on lavapipe by EFFV2VK_GPU_CHOICES=1: a subset of the ops suite
-# and the small network's PyTorch parity.
-GPU_CHOICE_OPS := TestBatchNorm(TrainForward|Backward|BackwardFiniteDifference)$$|TestConv2D$$|TestDepthwise(EfficientNetShapes|FiniteDifferences)$$|TestBatchSplitMatchesWholeBatch$$
+# The configurations ops/ picks only on GPUs (workgroups of 64 to 256
+# invocations, eight 8-lane clusters per conv2d and pointwise workgroup, one
+# depthwise tile per invocation, chunked split-K weight gradients), taken on
+# lavapipe by EFFV2VK_GPU_CHOICES=1: the kernels that change shape, at
+# subgroup widths 4, 8 and 16 (at 16 two clusters share a subgroup), and the
+# small network's PyTorch parity.
+GPU_CHOICE_OPS := TestBatchNorm(TrainForward|RunningAndEval|Backward|BackwardFiniteDifference)$$|TestConv2D$$|TestConv2DFiniteDifference$$|TestPointwise(RandomShapes|Tilings|RealShapes|FiniteDifferences)$$|TestDepthwise(EfficientNetShapes|FiniteDifferences)$$|TestElementwise$$|TestBatchSplitMatchesWholeBatch$$|TestFusedForwardMatchesUnfused$$
 gotest-gpu-choices: xdg
-	EFFV2VK_GPU_CHOICES=1 $(TEST_ENV) go test -count=1 -timeout 30m -run '$(GPU_CHOICE_OPS)' ./ops
+	for width in 128 256 512; do \
+	  LP_NATIVE_VECTOR_WIDTH=$$width EFFV2VK_GPU_CHOICES=1 $(TEST_ENV) go test -count=1 -timeout 30m -run '$(GPU_CHOICE_OPS)' ./ops || exit 1; \
+	done
 	EFFV2VK_GPU_CHOICES=1 $(TEST_ENV) go test -count=1 -timeout 30m -run 'TestParityPico$$' ./net
 
 # No kernel may assume a subgroup width: lavapipe's LP_NATIVE_VECTOR_WIDTH
-# 128 and 512 give subgroups of 4 and 16 (gotest runs at the default 8). A
-# subset of the ops suite (every kernel family that depends on the width)
-# and the small network's PyTorch parity, at each.
-SUBGROUP_OPS := TestConv2D$$|TestPointwise(Tilings|FiniteDifferences)$$|TestDepthwise(EfficientNetShapes|FiniteDifferences)$$|TestBatchNorm(TrainForward|Backward)$$|TestLinear$$|TestReductions$$|TestChannelScale$$|TestSoftmaxCrossEntropyHard$$
+# 128 and 512 give subgroups of 4 and 16 (gotest runs at the default 8): the
+# whole ops and net suites, and the engine's subgroup tests, at each.
 gotest-subgroups: xdg
 	for width in 128 512; do \
-	  LP_NATIVE_VECTOR_WIDTH=$$width $(TEST_ENV) go test -count=1 -timeout 30m -run '$(SUBGROUP_OPS)' ./ops || exit 1; \
-	  LP_NATIVE_VECTOR_WIDTH=$$width $(TEST_ENV) go test -count=1 -timeout 30m -run 'TestParityPico$$' ./net || exit 1; \
+	  LP_NATIVE_VECTOR_WIDTH=$$width $(TEST_ENV) go test -count=1 -timeout 60m ./ops ./net || exit 1; \
+	  LP_NATIVE_VECTOR_WIDTH=$$width $(TEST_ENV) go test -count=1 -timeout 30m -run 'TestSubgroupSizes|TestRequiredSubgroupSize' ./engine || exit 1; \
 	done
 
 test: deps spirv-check vet gotest gotest-gpu-choices gotest-subgroups

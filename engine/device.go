@@ -156,6 +156,12 @@ func (d *Device) createNow(opts Options) error {
 	for _, e := range d.extensions {
 		dinfo.PpEnabledExtensionNames = append(dinfo.PpEnabledExtensionNames, cstr(e))
 	}
+	if info.RequiredSubgroupSize {
+		dinfo.PpEnabledExtensionNames = append(dinfo.PpEnabledExtensionNames, cstr(subgroupSizeControlExtension))
+		feats := sizeControlFeatures(info.FullSubgroups)
+		defer cFree(feats)
+		dinfo.PNext = feats
+	}
 	dinfo.EnabledExtensionCount = uint32(len(dinfo.PpEnabledExtensionNames))
 	var dev vk.Device
 	if err := check(vk.CreateDevice(info.handle, dinfo, nil, &dev), "vkCreateDevice "+info.Name); err != nil {

@@ -46,8 +46,15 @@ type DeviceInfo struct {
 	// MinSubgroupSize and MaxSubgroupSize bound the sizes a pipeline may
 	// request (VK_EXT_subgroup_size_control, core in Vulkan 1.3); 0 when
 	// the device does not report them.
-	MinSubgroupSize        uint32    `json:"min_subgroup_size,omitempty"`
-	MaxSubgroupSize        uint32    `json:"max_subgroup_size,omitempty"`
+	MinSubgroupSize uint32 `json:"min_subgroup_size,omitempty"`
+	MaxSubgroupSize uint32 `json:"max_subgroup_size,omitempty"`
+	// RequiredSubgroupSize says a compute pipeline may require a subgroup
+	// size between MinSubgroupSize and MaxSubgroupSize, and FullSubgroups
+	// that it may require full subgroups (VK_EXT_subgroup_size_control's
+	// subgroupSizeControl and computeFullSubgroups, enabled on the device
+	// when offered; see Device.KernelWithSubgroupSize).
+	RequiredSubgroupSize   bool      `json:"required_subgroup_size,omitempty"`
+	FullSubgroups          bool      `json:"full_subgroups,omitempty"`
 	MaxWorkgroupSize       [3]uint32 `json:"max_workgroup_size"`
 	MaxWorkgroupInvocation uint32    `json:"max_workgroup_invocations"`
 	MaxWorkgroupCount      [3]uint32 `json:"max_workgroup_count"`
@@ -171,9 +178,14 @@ func describe(index int, pd vk.PhysicalDevice) DeviceInfo {
 		d.TimestampsOnCompute = qfs[best].TimestampValidBits > 0
 		d.TimestampValidBits = qfs[best].TimestampValidBits
 	}
-	d.extra = queryExtraFeatures(pd, props.ApiVersion)
+	sizeExt := deviceHasExtension(pd, subgroupSizeControlExtension)
+	d.extra = queryExtraFeatures(pd, props.ApiVersion, sizeExt || props.ApiVersion >= vk.MakeVersion(1, 3, 0))
 	d.SubgroupSize = d.extra.SubgroupSize
 	d.MinSubgroupSize, d.MaxSubgroupSize = d.extra.MinSubgroupSize, d.extra.MaxSubgroupSize
+	// The instance asks for Vulkan 1.1, so the feature is reachable only
+	// through the extension, even on a Vulkan 1.3 device.
+	d.RequiredSubgroupSize = sizeExt && d.extra.SizeControl && d.extra.RequiredSizeStages&computeStage != 0
+	d.FullSubgroups = d.RequiredSubgroupSize && d.extra.FullSubgroups
 	d.Float16 = d.extra.ShaderFloat16
 	d.Int8 = d.extra.ShaderInt8
 	d.Float64 = feats.ShaderFloat64 == vk.True

@@ -17,10 +17,23 @@ type Spec struct {
 	Value uint32
 }
 
+// subgroupSizeControlExtension lets a pipeline require its subgroup size
+// (core in Vulkan 1.3; the instance asks for 1.1).
+const subgroupSizeControlExtension = "VK_EXT_subgroup_size_control"
+
+// requireFullSubgroupsBit is VK_PIPELINE_SHADER_STAGE_CREATE_REQUIRE_FULL_SUBGROUPS_BIT
+// (missing from vulkan-go's 1.0 headers).
+const requireFullSubgroupsBit = 0x2
+
 // Kernel is a compute pipeline built from one entry of the shader index.
 type Kernel struct {
 	Info      *shaders.Kernel
 	LocalSize [3]uint32 // after specialization
+	// SubgroupSize is the subgroup size the pipeline was built to require
+	// (0: the driver's choice), and FullSubgroups whether it also requires
+	// every subgroup to be full.
+	SubgroupSize  uint32
+	FullSubgroups bool
 
 	dev      *Device
 	key      string
@@ -46,6 +59,17 @@ func descriptorType(k shaders.BindingKind) vk.DescriptorType {
 // Kernel returns the named kernel's pipeline with the given specialization
 // constants, building it on first use and caching it on the device.
 func (d *Device) Kernel(name string, spec ...Spec) (*Kernel, error) {
+	return d.KernelWithSubgroupSize(name, 0, spec...)
+}
+
+// KernelWithSubgroupSize is Kernel for a kernel that relies on its subgroup
+// width: where the device allows it (DeviceInfo.RequiredSubgroupSize) the
+// pipeline requires subgroups of subgroupSize invocations, and full ones
+// when the device allows that too and the local size is a multiple of
+// subgroupSize. Elsewhere the pipeline runs at the driver's size, which is
+// the reported DeviceInfo.SubgroupSize for this project's Vulkan 1.1
+// SPIR-V. A size the device cannot give is an error; 0 asks for nothing.
+func (d *Device) KernelWithSubgroupSize(name string, subgroupSize uint32, spec ...Spec) (*Kernel, error) {
 	info, err := shaders.Lookup(name)
 	if err != nil {
 		return nil, fmt.Errorf("engine: %w", err)
@@ -64,12 +88,20 @@ func (d *Device) Kernel(name string, spec ...Spec) (*Kernel, error) {
 		}
 		fmt.Fprintf(&key, ":%d=%d", s.ID, s.Value)
 	}
+	required := uint32(0)
+	if subgroupSize != 0 && d.Info.RequiredSubgroupSize {
+		if subgroupSize < d.Info.MinSubgroupSize || subgroupSize > d.Info.MaxSubgroupSize || subgroupSize&(subgroupSize-1) != 0 {
+			return nil, fmt.Errorf("engine: kernel %s: subgroup size %d is not one the device offers (powers of two from %d to %d)", name, subgroupSize, d.Info.MinSubgroupSize, d.Info.MaxSubgroupSize)
+		}
+		required = subgroupSize
+		fmt.Fprintf(&key, ":subgroup=%d", required)
+	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if k, ok := d.kernels[key.String()]; ok {
 		return k, nil
 	}
-	k := &Kernel{Info: info, dev: d, key: key.String(), LocalSize: info.LocalSize}
+	k := &Kernel{Info: info, dev: d, key: key.String(), LocalSize: info.LocalSize, SubgroupSize: required}
 	for dim, id := range info.LocalSizeSpecID {
 		for _, s := range spec {
 			if id >= 0 && uint32(id) == s.ID {
@@ -77,6 +109,7 @@ func (d *Device) Kernel(name string, spec ...Spec) (*Kernel, error) {
 			}
 		}
 	}
+	k.FullSubgroups = required != 0 && d.Info.FullSubgroups && k.LocalSize[0]%required == 0
 	if err := k.build(spec); err != nil {
 		k.destroy()
 		return nil, err
@@ -171,6 +204,14 @@ func (k *Kernel) buildNow(spec []Spec) error {
 			DataSize:      uint(len(data)),
 			PData:         cdata,
 		}}
+	}
+	if k.SubgroupSize != 0 {
+		req := requiredSubgroupSizeInfo(k.SubgroupSize)
+		defer cFree(req)
+		stage.PNext = req
+		if k.FullSubgroups {
+			stage.Flags = vk.PipelineShaderStageCreateFlags(requireFullSubgroupsBit)
+		}
 	}
 	pipes := make([]vk.Pipeline, 1)
 	if err := check(vk.CreateComputePipelines(d.handle, d.cache.handle, 1, []vk.ComputePipelineCreateInfo{{

@@ -526,7 +526,16 @@ func (s *Sequence) Kernel(name string, spec ...Spec) *Kernel {
 	if s.err != nil {
 		return nil
 	}
-	k, err := s.dev.Kernel(name, spec...)
+	return s.KernelWithSubgroupSize(name, 0, spec...)
+}
+
+// KernelWithSubgroupSize is Device.KernelWithSubgroupSize, recording any
+// error in s (which then returns nil).
+func (s *Sequence) KernelWithSubgroupSize(name string, subgroupSize uint32, spec ...Spec) *Kernel {
+	if s.err != nil {
+		return nil
+	}
+	k, err := s.dev.KernelWithSubgroupSize(name, subgroupSize, spec...)
 	if err != nil {
 		s.fail(err)
 		return nil

@@ -77,7 +77,7 @@ func elementwise(s *engine.Sequence, op, name string, alpha float32, out *engine
 	}
 	n := out.Len()
 	args := append(append([]*engine.Tensor(nil), in...), out, out)
-	s.Dispatch1D(s.Kernel(name), ceilDiv(n, 4), elementwisePush{N: uint32(n), Alpha: alpha}, args...)
+	s.Dispatch1D(s.Kernel(name, elementwiseLocalSpec(s.Device())), ceilDiv(n, 4), elementwisePush{N: uint32(n), Alpha: alpha}, args...)
 }
 
 // SiLUForward records y = x * sigmoid(x) elementwise (any shape; y and x

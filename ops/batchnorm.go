@@ -100,15 +100,20 @@ func batchnormCheck(s *engine.Sequence, op string, x *engine.Tensor, images, cha
 }
 
 // batchnormLocal is the local size of the per-channel kernels: one subgroup
-// on a CPU driver (a workgroup is one SIMD loop there), 256 on GPUs. It must
-// be a power of two (the kernels reduce in a halving tree). GPUChoicesEnv
-// makes a CPU driver take the GPU size.
+// on a CPU driver (a workgroup is one SIMD loop there), 256 on GPUs, or the
+// largest power of two within the device's limit when that is lower. It
+// must be a power of two (the kernels reduce in a halving tree).
+// GPUChoicesEnv makes a CPU driver take the GPU size.
 func batchnormLocal(s *engine.Sequence) uint32 {
 	info := s.Device().Info
 	if cpuShaped(s.Device()) && info.SubgroupSize > 0 && info.SubgroupSize&(info.SubgroupSize-1) == 0 && info.SubgroupSize <= 256 {
 		return info.SubgroupSize
 	}
-	return 256
+	local := uint32(256)
+	for local > 1 && local > info.MaxWorkgroupInvocation {
+		local /= 2
+	}
+	return local
 }
 
 // perChannel records kernel k with one workgroup per channel.
@@ -190,7 +195,7 @@ func BatchNormUpdateRunning(s *engine.Sequence, runMean, runVar, mean, invstd *e
 	}
 	push := shaders.BatchnormUpdateRunningPush{C: uint32(c), Eps: eps, Momentum: momentum,
 		Correction: float32(float64(count) / float64(count-1))}
-	s.Dispatch1D(s.Kernel("batchnorm_update_running"), c, push, runMean, runVar, mean, invstd)
+	s.Dispatch1D(s.Kernel("batchnorm_update_running", elementwiseLocalSpec(s.Device())), c, push, runMean, runVar, mean, invstd)
 }
 
 // BatchNormEvalParams records the evaluation-mode statistics, so that
@@ -219,7 +224,7 @@ func BatchNormEvalParams(s *engine.Sequence, mean, invstd, runMean, runVar *engi
 		return
 	}
 	push := shaders.BatchnormEvalParamsPush{C: uint32(c), Eps: eps}
-	s.Dispatch1D(s.Kernel("batchnorm_eval_params"), c, push, mean, invstd, runMean, runVar)
+	s.Dispatch1D(s.Kernel("batchnorm_eval_params", elementwiseLocalSpec(s.Device())), c, push, mean, invstd, runMean, runVar)
 }
 
 // BatchNormForward records the normalization with the given statistics
@@ -301,7 +306,7 @@ func batchnormForward(s *engine.Sequence, y, x, mean, invstd, gamma, beta *engin
 	if r != nil {
 		name, args = "batchnorm_forward_residual", append(args, r)
 	}
-	k := s.Kernel(name, engine.Spec{ID: 1, Value: uint32(act)}, engine.Spec{ID: 2, Value: uint32(texels)}, g.alignedSpec())
+	k := s.Kernel(name, elementwiseLocalSpec(s.Device()), engine.Spec{ID: 1, Value: uint32(act)}, engine.Spec{ID: 2, Value: uint32(texels)}, g.alignedSpec())
 	s.Dispatch1D(k, ceilDiv(total, 4*texels), push, args...)
 }
 

@@ -7,13 +7,14 @@ import (
 	"github.com/effv2vk/effv2vk/shaders"
 )
 
-// Tile of the conv2d kernels: a workgroup is conv2dLanes invocations, each
+// Tile of the conv2d kernels: a cluster is conv2dLanes invocations, each
 // owning conv2dPixels neighbouring pixels of one row, and conv2dLanes
-// channels. Mirrors LANES and PX in shaders/conv2d.comp.
+// channels; a workgroup holds clusterShape.clusters() clusters. Mirrors
+// LANES and PX in shaders/conv2d.comp.
 const (
-	conv2dLanes  = 8
+	conv2dLanes  = clusterLanes
 	conv2dPixels = 4
-	conv2dRow    = conv2dLanes * conv2dPixels // pixels of one row per workgroup
+	conv2dRow    = conv2dLanes * conv2dPixels // pixels of one row per cluster
 )
 
 // Specialization constant ids of shaders/conv2d.comp.
@@ -23,6 +24,7 @@ const (
 	conv2dSpecResid    = 2
 	conv2dSpecOutTile  = 3
 	conv2dSpecRowResid = 4
+	conv2dSpecLocal    = 5 // local size (also of conv2d_backward_weight_sum)
 )
 
 // conv2dPush is the push-constant block shared by the conv2d kernels.
@@ -107,8 +109,9 @@ func conv2dForward(s *engine.Sequence, y, x, w *engine.Tensor, stride int, ep *E
 	if !ok || splitBatch(s, op, func(part batchPart, _ int) { conv2dForward(s, part(y), part(x), w, stride, ep.sliced(part)) }, ep.withBatchMajor(y, x)...) {
 		return
 	}
-	k := s.Kernel("conv2d_forward"+epilogueVariant(ep)+broadcastVariant(s.Device(), conv2dLanes), withEpilogue(g.specs(), ep)...)
-	grid := engine.Grid{X: ceilDiv(g.ow, conv2dRow), Y: g.n * g.oh, Z: ceilDiv(g.oc, conv2dLanes)}
+	shape := clusterShapeOf(s.Device())
+	k := shape.kernel(s, "conv2d_forward"+epilogueVariant(ep), conv2dSpecLocal, withEpilogue(g.specs(), ep)...)
+	grid := engine.Grid{X: ceilDiv(g.ow, conv2dRow), Y: ceilDiv(g.n*g.oh, shape.clusters()), Z: ceilDiv(g.oc, conv2dLanes)}
 	s.Dispatch(k, grid, g.push(0), epilogueArgs(ep, y, x, w)...)
 }
 
@@ -127,13 +130,14 @@ func Conv2DBackwardData(s *engine.Sequence, dx, dy, w *engine.Tensor, stride int
 	if !ok || splitBatch(s, op, func(part batchPart, _ int) { Conv2DBackwardData(s, part(dx), part(dy), w, stride) }, dx, dy) {
 		return
 	}
+	shape := clusterShapeOf(s.Device())
 	for rh := 0; rh < g.stride && rh < g.h; rh++ {
 		rows := ceilDiv(g.h-rh, g.stride) // rows h = rh + stride*r
 		for rv := 0; rv < g.stride && rv < g.w; rv++ {
 			cols := ceilDiv(g.w-rv, g.stride) // columns v = rv + stride*m
-			k := s.Kernel("conv2d_backward_data"+broadcastVariant(s.Device(), conv2dLanes), append(g.specs(),
+			k := shape.kernel(s, "conv2d_backward_data", conv2dSpecLocal, append(g.specs(),
 				engine.Spec{ID: conv2dSpecResid, Value: uint32(rv)}, engine.Spec{ID: conv2dSpecRowResid, Value: uint32(rh)})...)
-			grid := engine.Grid{X: ceilDiv(cols, conv2dRow), Y: g.n * rows, Z: ceilDiv(g.c, conv2dLanes)}
+			grid := engine.Grid{X: ceilDiv(cols, conv2dRow), Y: ceilDiv(g.n*rows, shape.clusters()), Z: ceilDiv(g.c, conv2dLanes)}
 			s.Dispatch(k, grid, g.push(0), dx, dy, w)
 		}
 	}
@@ -147,7 +151,7 @@ func Conv2DBackwardData(s *engine.Sequence, dx, dy, w *engine.Tensor, stride int
 // with x outside the image taken as 0. x is [N,C,H,W], dy is [N,OC,OH,OW],
 // dw is [OC,C,k,k] and is overwritten (not accumulated). The sum runs in a
 // fixed order (no atomics): results are bitwise reproducible. It runs as one
-// pass of ceil(C/8)*ceil(OC/8) workgroups (k <= 3), enough for a CPU
+// pass of ceil(C/8)*ceil(OC/8) clusters (k <= 3), enough for a CPU
 // driver; on a GPU prefer Conv2DBackwardWeightChunked, which splits the sum
 // over the output rows into many more workgroups.
 func Conv2DBackwardWeight(s *engine.Sequence, dw, x, dy *engine.Tensor, stride int) {
@@ -180,8 +184,9 @@ func conv2dOutTile(k int) int { return min(conv2dLanes, max(1, 72/(k*k))) }
 // ([chunks,OC,C,k,k]; dw itself when chunks is 1).
 func conv2dWeightPartials(s *engine.Sequence, g conv2dGeometry, partial, x, dy *engine.Tensor, chunks int) {
 	ot := conv2dOutTile(g.k)
-	k := s.Kernel("conv2d_backward_weight"+broadcastVariant(s.Device(), conv2dLanes), append(g.specs(), engine.Spec{ID: conv2dSpecOutTile, Value: uint32(ot)})...)
+	shape := clusterShapeOf(s.Device())
+	k := shape.kernel(s, "conv2d_backward_weight", conv2dSpecLocal, append(g.specs(), engine.Spec{ID: conv2dSpecOutTile, Value: uint32(ot)})...)
 	rows := ceilDiv(g.n*g.oh, chunks)
-	grid := engine.Grid{X: ceilDiv(g.c, conv2dLanes), Y: ceilDiv(g.oc, ot), Z: chunks}
+	grid := engine.Grid{X: ceilDiv(ceilDiv(g.c, conv2dLanes), shape.clusters()), Y: ceilDiv(g.oc, ot), Z: chunks}
 	s.Dispatch(k, grid, g.push(rows), partial, x, dy)
 }

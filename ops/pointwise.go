@@ -8,11 +8,13 @@ import (
 )
 
 // Tiling of the pointwise kernels; mirrors ROWS and COLS in
-// shaders/pointwise.comp. The row tiles per workgroup (RT) and the
-// reduction chunk (KC) are specialization constants chosen per GEMM.
+// shaders/pointwise.comp. The row tiles per cluster (RT), the reduction
+// chunk (KC) and the local size (clusters per workgroup) are specialization
+// constants chosen per GEMM and device.
 const (
-	pointwiseTileRows = 8  // rows per register tile = invocations per workgroup
-	pointwiseTileCols = 32 // output columns per workgroup (a vec4 per invocation)
+	pointwiseTileRows  = clusterLanes // rows per register tile = invocations per cluster
+	pointwiseTileCols  = 32           // output columns per cluster (a vec4 per invocation)
+	pointwiseSpecLocal = 5            // the local size's specialization constant
 )
 
 // pointwiseRowsPerPass is RH, the rows of a register tile updated per pass
@@ -82,8 +84,9 @@ type pointwiseGemm struct {
 	epilogue       *Epilogue // the fused epilogue or input scale (NT: input scale only), or nil
 }
 
-// kernelName is the pointwise kernel g records on d.
-func (g pointwiseGemm) kernelName(d *engine.Device) string {
+// baseName is the pointwise kernel g records, before the cluster shape's
+// variant suffix.
+func (g pointwiseGemm) baseName() string {
 	name := "pointwise_nn"
 	if g.nt {
 		name = "pointwise_nt"
@@ -91,23 +94,30 @@ func (g pointwiseGemm) kernelName(d *engine.Device) string {
 	if g.outVec4 {
 		name += "_v4"
 	}
-	return name + epilogueVariant(g.epilogue) + broadcastVariant(d, pointwiseTileRows)
+	return name + epilogueVariant(g.epilogue)
+}
+
+// kernelName is the pointwise kernel g records on d.
+func (g pointwiseGemm) kernelName(d *engine.Device) string {
+	return g.baseName() + clusterShapeOf(d).variant
 }
 
 // record dispatches g with output out and operands a, b.
 func (g pointwiseGemm) record(s *engine.Sequence, op string, out, a, b *engine.Tensor) {
 	info := s.Device().Info
+	shape := clusterShapeOf(s.Device())
 	kc := leastPadding(g.k, pointwiseChunks)
 	rt := g.rt
 	if rt == 0 {
 		rt = rowTiles(ceilDiv(g.m, pointwiseTileRows))
 	}
-	k := s.Kernel(g.kernelName(s.Device()), withEpilogue([]engine.Spec{{ID: 0, Value: g.aMode}, {ID: 1, Value: g.bMode},
+	k := shape.kernel(s, g.baseName(), pointwiseSpecLocal, withEpilogue([]engine.Spec{{ID: 0, Value: g.aMode}, {ID: 1, Value: g.bMode},
 		{ID: 2, Value: uint32(kc)}, {ID: 3, Value: uint32(rt)}, {ID: 4, Value: pointwiseRowsPerPass}}, g.epilogue)...)
 	if k == nil {
 		return
 	}
-	tiles := ceilDiv(g.ncol, pointwiseTileCols)
+	// Workgroups of shape.clusters() clusters, each owning a column tile.
+	tiles := ceilDiv(ceilDiv(g.ncol, pointwiseTileCols), shape.clusters())
 	gx := min(tiles, int(info.MaxWorkgroupCount[0]))
 	grid := engine.Grid{X: gx, Y: ceilDiv(g.m, rt*pointwiseTileRows), Z: ceilDiv(tiles, gx)}
 	s.Dispatch(k, grid, pointwisePush{

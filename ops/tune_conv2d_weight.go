@@ -143,10 +143,10 @@ func recordConv2DWeightChunks(s *engine.Sequence, g conv2dGeometry, dw, x, dy, p
 	}
 	conv2dWeightPartials(s, g, partial, x, dy, chunks)
 	n := g.oc * g.c * g.k * g.k
-	sum := s.Kernel("conv2d_backward_weight_sum")
+	sum := s.Kernel("conv2d_backward_weight_sum", engine.Spec{ID: conv2dSpecLocal, Value: elementwiseLocal(s.Device())})
 	s.Dispatch1D(sum, n, shaders.Conv2dBackwardWeightSumPush{Len: int32(n), Chunks: int32(chunks)}, dw, partial)
 }
 
 func conv2dWeightKernels(d *engine.Device, _ conv2dWeightCall) []string {
-	return []string{"conv2d_backward_weight" + broadcastVariant(d, conv2dLanes), "conv2d_backward_weight_sum"}
+	return []string{"conv2d_backward_weight" + clusterShapeOf(d).variant, "conv2d_backward_weight_sum"}
 }

@@ -23,7 +23,9 @@
 //! kernel scale SCALE UNARY
 #include "common.glsl"
 
-layout(local_size_x = 64) in;
+// Local size: a specialization constant chosen per device (64 on a CPU
+// driver, 256 on GPUs).
+layout(local_size_x = 64, local_size_x_id = 0) in;
 
 layout(push_constant) uniform Push {
     uint n;       // number of values

@@ -69,7 +69,7 @@ float pick(vec4 v, uint k) {
 #if defined(STATS) || defined(BACKWARD)
 // One workgroup per channel; the local size is a specialization constant
 // (a power of two): 8 (one subgroup) suits lavapipe, 256 suits GPUs.
-layout(local_size_x_id = 0) in;
+layout(local_size_x = 256, local_size_x_id = 0) in;
 
 layout(push_constant) uniform Push {
     uint n;         // batch N
@@ -316,7 +316,8 @@ void main() {
 #endif
 
 #ifdef FORWARD
-layout(local_size_x = 64) in;
+// Local size: a specialization constant (64 on a CPU driver, 256 on GPUs).
+layout(local_size_x = 64, local_size_x_id = 0) in;
 
 // texels is the number of consecutive texels per invocation (1, 2 or 4),
 // all in one channel: it must divide hw/4 when aligned, and is 1 otherwise.
@@ -402,7 +403,8 @@ void main() {
 #endif
 
 #if defined(UPDATE) || defined(EVAL_PARAMS)
-layout(local_size_x = 64) in;
+// Local size: a specialization constant (64 on a CPU driver, 256 on GPUs).
+layout(local_size_x = 64, local_size_x_id = 0) in;
 
 layout(push_constant) uniform Push {
     uint c;            // channels

@@ -4,15 +4,18 @@
 // backward-weight side by side (specs: ops/ref/conv2d.go).
 //
 // All three are implicit GEMMs with register tiles of 8 channels x PX = 4
-// pixels per invocation. A workgroup is 8 invocations (one subgroup on
-// lavapipe; any subgroup of 8 or more works), and subgroupShuffle with
-// constant lanes broadcasts what one invocation fetched to the others (in
-// the _narrow variants, for subgroups narrower than 8, every invocation
-// fetches all 8 values itself: same addresses for the whole workgroup, no
-// shuffle, no barrier):
+// pixels per invocation. A cluster of 8 invocations owns one tile, and
+// subgroupShuffle within the cluster broadcasts what one invocation fetched
+// to the others (in the _narrow variants, for subgroups narrower than 8,
+// every invocation fetches all 8 values itself: same addresses for the
+// whole cluster, no shuffle, no barrier). A workgroup is LOCAL invocations
+// (a specialization constant): LOCAL/8 clusters side by side, each inside
+// one subgroup (clusters are numbered by subgroup id and subgroup lane, so
+// LOCAL must be a multiple of the subgroup size, or one subgroup as on
+// lavapipe, where LOCAL = 8 and the lanes of the shuffles are constants):
 //   - forward and backward data: each invocation owns 4 neighbouring pixels
-//     of one row (the workgroup 32) and fetches the weights of one of the
-//     workgroup's 8 output channels, broadcast to all;
+//     of one row (the cluster 32) and fetches the weights of one of the
+//     cluster's 8 output channels, broadcast to all;
 //   - backward weight: each invocation owns one input channel, all walk the
 //     same pixels, and each fetches the dy of one of the 8 output channels,
 //     broadcast to all; every sum stays in one invocation (fixed order).
@@ -44,7 +47,8 @@
 
 #ifdef WEIGHT_SUM
 // dw[e] = sum over chunks ch (in order) of partial[ch*len + e].
-layout(local_size_x = 64) in;
+layout(local_size_x = 64, local_size_x_id = 5) in;
+layout(constant_id = 5) const int LOCAL = 64; // invocations per workgroup
 layout(push_constant) uniform Push {
     int len;    // OC*C*K*K
     int chunks; // number of partial sums per element
@@ -65,22 +69,34 @@ void main() {
 }
 #else
 
-#define LANES 8 // invocations per workgroup = channels per tile
+#define LANES 8 // invocations per cluster = channels per tile
 #define PX 4    // neighbouring pixels per invocation
 
-// LANE is the invocation's lane: its place in its subgroup, whose shuffles
-// broadcast values, or with NARROW its place in the workgroup.
+// Invocations per workgroup: CLUSTERS clusters of LANES.
+layout(local_size_x = LANES, local_size_x_id = 5) in;
+layout(constant_id = 5) const int LOCAL = LANES;
+const int CLUSTERS = LOCAL / LANES;
+
+// SLOT is the invocation's place in the workgroup as the clusters count it:
+// with NARROW its local index; otherwise its subgroup lane, numbered on
+// across subgroups when there are several clusters, so that a cluster never
+// straddles two subgroups. LANE (slot mod LANES) is its lane in its
+// cluster, CLUSTER its cluster, LANE_BASE the subgroup lane of its
+// cluster's lane 0 (constants when CLUSTERS is 1).
 // OF_LANE(arr, all, n, i, j) is arr[i] of lane j: a shuffle, or with
 // NARROW all[j * n + i], which the invocation fetched itself.
 #ifdef NARROW
-#define LANE int(gl_LocalInvocationID.x)
+#define SLOT int(gl_LocalInvocationID.x)
+#define LANE_BASE 0
 #define OF_LANE(arr, all, n, i, j) all[(j) * n + (i)]
 #else
-#define LANE int(gl_SubgroupInvocationID)
-#define OF_LANE(arr, all, n, i, j) subgroupShuffle(arr[i], j)
+#define SLOT (CLUSTERS == 1 ? int(gl_SubgroupInvocationID) : int(gl_SubgroupID * gl_SubgroupSize + gl_SubgroupInvocationID))
+#define LANE_BASE (CLUSTERS == 1 ? 0 : int(gl_SubgroupInvocationID) & ~(LANES - 1))
+#define OF_LANE(arr, all, n, i, j) subgroupShuffle(arr[i], uint(laneBase + (j)))
 #endif
+#define LANE (CLUSTERS == 1 ? SLOT : SLOT & (LANES - 1))
+#define CLUSTER (CLUSTERS == 1 ? 0 : SLOT / LANES)
 
-layout(local_size_x = LANES) in;
 layout(constant_id = 0) const int K = 3; // kernel size (odd)
 layout(constant_id = 1) const int S = 1; // stride
 const int P = (K - 1) / 2;
@@ -100,7 +116,8 @@ layout(push_constant) uniform Push {
 
 #ifdef FORWARD
 // y[n,o,i,j] = sum_{c,a,b} x[n,c,i*S+a-P,j*S+b-P] * w[o,c,a,b].
-// Grid: (ceil(OW/32), N*OH, ceil(OC/8)).
+// Grid: (ceil(OW/32), ceil(N*OH/CLUSTERS), ceil(OC/8)); cluster q of
+// workgroup y owns output row y*CLUSTERS + q.
 const int SPAN = (PX - 1) * S + K; // input columns under one invocation's pixels
 
 layout(std430, binding = 0) writeonly buffer Y { float y[]; };
@@ -111,8 +128,12 @@ layout(binding = 2, r32f) readonly uniform imageBuffer wt;
 
 void main() {
     int lane = LANE;
+    int laneBase = LANE_BASE;
     int ow0 = (int(gl_WorkGroupID.x) * LANES + lane) * PX;
-    int row = int(gl_WorkGroupID.y);
+    int row = int(gl_WorkGroupID.y) * CLUSTERS + CLUSTER;
+    if (CLUSTERS > 1 && row >= pc.n * pc.oh) {
+        return; // the whole cluster: no lane a shuffle reads is gone
+    }
     int n = row / pc.oh;
     int oh = row - n * pc.oh;
     int o0 = int(gl_WorkGroupID.z) * LANES;
@@ -139,7 +160,7 @@ void main() {
             wv[ab] = imageLoad(wt, wbase + ab).x;
         }
 #ifdef NARROW
-        float wall[LANES * KK]; // the weights of all the workgroup's channels
+        float wall[LANES * KK]; // the weights of all the cluster's channels
         [[unroll]] for (int j = 0; j < LANES; j++) {
             int wb = (min(o0 + j, pc.oc - 1) * pc.c + c) * KK;
             [[unroll]] for (int ab = 0; ab < KK; ab++) {
@@ -188,7 +209,8 @@ void main() {
 // offsets of the dy columns they read, are the same for every invocation
 // and known when the pipeline is built. Invocation pixels: row h = RH + S*r,
 // columns v = R + S*(m0+t), t < PX.
-// Grid: (ceil(ceil((W-R)/S)/32), N*ceil((H-RH)/S), ceil(C/8)).
+// Grid: (ceil(ceil((W-R)/S)/32), ceil(N*ceil((H-RH)/S)/CLUSTERS), ceil(C/8));
+// cluster q of workgroup y owns row y*CLUSTERS + q.
 layout(constant_id = 2) const int R = 0;
 layout(constant_id = 4) const int RH = 0;
 // dy columns m + JLO .. m + JHI feed pixel m (b from K-1 down to 0).
@@ -202,9 +224,13 @@ layout(binding = 2, r32f) readonly uniform imageBuffer wt;
 
 void main() {
     int lane = LANE;
+    int laneBase = LANE_BASE;
     int m0 = (int(gl_WorkGroupID.x) * LANES + lane) * PX;
     int rows = (pc.h - RH + S - 1) / S; // rows h = RH + S*r of one image
-    int row = int(gl_WorkGroupID.y);
+    int row = int(gl_WorkGroupID.y) * CLUSTERS + CLUSTER;
+    if (CLUSTERS > 1 && row >= pc.n * rows) {
+        return; // the whole cluster
+    }
     int n = row / rows;
     int h = RH + S * (row - n * rows);
     int c0 = int(gl_WorkGroupID.z) * LANES;
@@ -231,7 +257,7 @@ void main() {
             wv[ab] = imageLoad(wt, wbase + ab).x;
         }
 #ifdef NARROW
-        float wall[LANES * KK]; // the weights of all the workgroup's channels
+        float wall[LANES * KK]; // the weights of all the cluster's channels
         [[unroll]] for (int j = 0; j < LANES; j++) {
             int wb = (o * pc.c + min(c0 + j, pc.c - 1)) * KK;
             [[unroll]] for (int ab = 0; ab < KK; ab++) {
@@ -286,13 +312,14 @@ void main() {
 #ifdef BACKWARD_WEIGHT
 // partial[ch,o,c,a,b] = sum over output rows (n,i) of chunk ch and all j of
 //                       dy[n,o,i,j] * x[n,c,i*S+a-P,j*S+b-P].
-// A workgroup owns 8 input channels (one per invocation) and OT <= 8 output
+// A cluster owns 8 input channels (one per invocation) and OT <= 8 output
 // channels. All its invocations walk the same pixels, PX at a time: each
 // fetches its own channel's input patch and the dy of one output channel,
 // which subgroupShuffle broadcasts to the others. Each sum runs in one
 // invocation in a fixed order: bitwise reproducible.
-// Grid: (ceil(C/8), ceil(OC/OT), chunks).
-layout(constant_id = 3) const int OT = 8; // output channels per workgroup
+// Grid: (ceil(ceil(C/8)/CLUSTERS), ceil(OC/OT), chunks); cluster q of
+// workgroup x owns the input channels from (x*CLUSTERS + q)*8.
+layout(constant_id = 3) const int OT = 8; // output channels per cluster
 const int SPAN = (PX - 1) * S + K;
 
 layout(std430, binding = 0) writeonly buffer Partial { float partial[]; };
@@ -301,7 +328,11 @@ layout(binding = 2, r32f) readonly uniform imageBuffer dy;
 
 void main() {
     int lane = LANE;
-    int c0 = int(gl_WorkGroupID.x) * LANES;
+    int laneBase = LANE_BASE;
+    int c0 = (int(gl_WorkGroupID.x) * CLUSTERS + CLUSTER) * LANES;
+    if (CLUSTERS > 1 && c0 >= pc.c) {
+        return; // the whole cluster
+    }
     int c = min(c0 + lane, pc.c - 1);
     int o0 = int(gl_WorkGroupID.y) * OT;
     int go = min(o0 + lane, pc.oc - 1); // the dy channel this invocation fetches
@@ -325,7 +356,7 @@ void main() {
                 gl[t] = j0 + t < pc.ow ? v : 0.0;
             }
 #ifdef NARROW
-            float gall[OT * PX]; // the dy of all the workgroup's output channels
+            float gall[OT * PX]; // the dy of all the cluster's output channels
             [[unroll]] for (int q = 0; q < OT; q++) {
                 int gb = ((n * pc.oc + min(o0 + q, pc.oc - 1)) * pc.oh + i) * pc.ow;
                 [[unroll]] for (int t = 0; t < PX; t++) {

@@ -47,7 +47,7 @@
 #include "common.glsl"
 
 // Local size: one subgroup on a CPU driver (8 on lavapipe), more on GPUs.
-layout(local_size_x_id = 0) in;
+layout(local_size_x = 64, local_size_x_id = 0) in;
 layout(constant_id = 0) const uint LOCAL = 64;
 
 #define P ((K - 1) / 2)

@@ -8,7 +8,7 @@ var generatedKernels = []Kernel{
 		File:            "activation.comp",
 		Defines:         []string{"SILU_FORWARD", "UNARY"},
 		LocalSize:       [3]uint32{64, 1, 1},
-		LocalSizeSpecID: [3]int{-1, -1, -1},
+		LocalSizeSpecID: [3]int{0, -1, -1},
 		Bindings: []Binding{
 			{Binding: 0, Name: "a4", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
 			{Binding: 1, Name: "Y4", Kind: StorageBuffer, Access: Write, Format: ""},
@@ -18,6 +18,9 @@ var generatedKernels = []Kernel{
 		Push: []PushField{
 			{Name: "n", Offset: 0, Type: "uint32"},
 			{Name: "alpha", Offset: 4, Type: "float32"},
+		},
+		Spec: []SpecConstant{
+			{ID: 0, Name: "", Default: 64},
 		},
 	},
 	{
@@ -25,7 +28,7 @@ var generatedKernels = []Kernel{
 		File:            "activation.comp",
 		Defines:         []string{"SILU_BACKWARD", "BINARY"},
 		LocalSize:       [3]uint32{64, 1, 1},
-		LocalSizeSpecID: [3]int{-1, -1, -1},
+		LocalSizeSpecID: [3]int{0, -1, -1},
 		Bindings: []Binding{
 			{Binding: 0, Name: "a4", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
 			{Binding: 1, Name: "b4", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
@@ -36,6 +39,9 @@ var generatedKernels = []Kernel{
 		Push: []PushField{
 			{Name: "n", Offset: 0, Type: "uint32"},
 			{Name: "alpha", Offset: 4, Type: "float32"},
+		},
+		Spec: []SpecConstant{
+			{ID: 0, Name: "", Default: 64},
 		},
 	},
 	{
@@ -43,7 +49,7 @@ var generatedKernels = []Kernel{
 		File:            "activation.comp",
 		Defines:         []string{"SIGMOID_FORWARD", "UNARY"},
 		LocalSize:       [3]uint32{64, 1, 1},
-		LocalSizeSpecID: [3]int{-1, -1, -1},
+		LocalSizeSpecID: [3]int{0, -1, -1},
 		Bindings: []Binding{
 			{Binding: 0, Name: "a4", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
 			{Binding: 1, Name: "Y4", Kind: StorageBuffer, Access: Write, Format: ""},
@@ -53,6 +59,9 @@ var generatedKernels = []Kernel{
 		Push: []PushField{
 			{Name: "n", Offset: 0, Type: "uint32"},
 			{Name: "alpha", Offset: 4, Type: "float32"},
+		},
+		Spec: []SpecConstant{
+			{ID: 0, Name: "", Default: 64},
 		},
 	},
 	{
@@ -60,7 +69,7 @@ var generatedKernels = []Kernel{
 		File:            "activation.comp",
 		Defines:         []string{"SIGMOID_BACKWARD", "BINARY"},
 		LocalSize:       [3]uint32{64, 1, 1},
-		LocalSizeSpecID: [3]int{-1, -1, -1},
+		LocalSizeSpecID: [3]int{0, -1, -1},
 		Bindings: []Binding{
 			{Binding: 0, Name: "a4", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
 			{Binding: 1, Name: "b4", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
@@ -71,6 +80,9 @@ var generatedKernels = []Kernel{
 		Push: []PushField{
 			{Name: "n", Offset: 0, Type: "uint32"},
 			{Name: "alpha", Offset: 4, Type: "float32"},
+		},
+		Spec: []SpecConstant{
+			{ID: 0, Name: "", Default: 64},
 		},
 	},
 	{
@@ -78,7 +90,7 @@ var generatedKernels = []Kernel{
 		File:            "activation.comp",
 		Defines:         []string{"ADD", "BINARY"},
 		LocalSize:       [3]uint32{64, 1, 1},
-		LocalSizeSpecID: [3]int{-1, -1, -1},
+		LocalSizeSpecID: [3]int{0, -1, -1},
 		Bindings: []Binding{
 			{Binding: 0, Name: "a4", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
 			{Binding: 1, Name: "b4", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
@@ -89,6 +101,9 @@ var generatedKernels = []Kernel{
 		Push: []PushField{
 			{Name: "n", Offset: 0, Type: "uint32"},
 			{Name: "alpha", Offset: 4, Type: "float32"},
+		},
+		Spec: []SpecConstant{
+			{ID: 0, Name: "", Default: 64},
 		},
 	},
 	{
@@ -96,7 +111,7 @@ var generatedKernels = []Kernel{
 		File:            "activation.comp",
 		Defines:         []string{"ADD_SCALED", "BINARY"},
 		LocalSize:       [3]uint32{64, 1, 1},
-		LocalSizeSpecID: [3]int{-1, -1, -1},
+		LocalSizeSpecID: [3]int{0, -1, -1},
 		Bindings: []Binding{
 			{Binding: 0, Name: "a4", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
 			{Binding: 1, Name: "b4", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
@@ -108,13 +123,16 @@ var generatedKernels = []Kernel{
 			{Name: "n", Offset: 0, Type: "uint32"},
 			{Name: "alpha", Offset: 4, Type: "float32"},
 		},
+		Spec: []SpecConstant{
+			{ID: 0, Name: "", Default: 64},
+		},
 	},
 	{
 		Name:            "scale",
 		File:            "activation.comp",
 		Defines:         []string{"SCALE", "UNARY"},
 		LocalSize:       [3]uint32{64, 1, 1},
-		LocalSizeSpecID: [3]int{-1, -1, -1},
+		LocalSizeSpecID: [3]int{0, -1, -1},
 		Bindings: []Binding{
 			{Binding: 0, Name: "a4", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
 			{Binding: 1, Name: "Y4", Kind: StorageBuffer, Access: Write, Format: ""},
@@ -124,6 +142,9 @@ var generatedKernels = []Kernel{
 		Push: []PushField{
 			{Name: "n", Offset: 0, Type: "uint32"},
 			{Name: "alpha", Offset: 4, Type: "float32"},
+		},
+		Spec: []SpecConstant{
+			{ID: 0, Name: "", Default: 64},
 		},
 	},
 	{
@@ -181,7 +202,7 @@ var generatedKernels = []Kernel{
 		Name:            "batchnorm_stats",
 		File:            "batchnorm.comp",
 		Defines:         []string{"STATS"},
-		LocalSize:       [3]uint32{1, 1, 1},
+		LocalSize:       [3]uint32{256, 1, 1},
 		LocalSizeSpecID: [3]int{0, -1, -1},
 		Bindings: []Binding{
 			{Binding: 0, Name: "x4", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
@@ -200,7 +221,7 @@ var generatedKernels = []Kernel{
 			{Name: "eps", Offset: 28, Type: "float32"},
 		},
 		Spec: []SpecConstant{
-			{ID: 0, Name: "", Default: 1},
+			{ID: 0, Name: "", Default: 256},
 			{ID: 1, Name: "act", Default: 0},
 			{ID: 3, Name: "aligned", Default: 0},
 		},
@@ -210,7 +231,7 @@ var generatedKernels = []Kernel{
 		File:            "batchnorm.comp",
 		Defines:         []string{"FORWARD"},
 		LocalSize:       [3]uint32{64, 1, 1},
-		LocalSizeSpecID: [3]int{-1, -1, -1},
+		LocalSizeSpecID: [3]int{0, -1, -1},
 		Bindings: []Binding{
 			{Binding: 0, Name: "x4", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
 			{Binding: 1, Name: "mean4", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
@@ -229,6 +250,7 @@ var generatedKernels = []Kernel{
 			{Name: "invC", Offset: 16, Type: "float32"},
 		},
 		Spec: []SpecConstant{
+			{ID: 0, Name: "", Default: 64},
 			{ID: 1, Name: "act", Default: 0},
 			{ID: 2, Name: "texels", Default: 1},
 			{ID: 3, Name: "aligned", Default: 0},
@@ -238,7 +260,7 @@ var generatedKernels = []Kernel{
 		Name:            "batchnorm_backward",
 		File:            "batchnorm.comp",
 		Defines:         []string{"BACKWARD"},
-		LocalSize:       [3]uint32{1, 1, 1},
+		LocalSize:       [3]uint32{256, 1, 1},
 		LocalSizeSpecID: [3]int{0, -1, -1},
 		Bindings: []Binding{
 			{Binding: 0, Name: "x4", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
@@ -264,7 +286,7 @@ var generatedKernels = []Kernel{
 			{Name: "eps", Offset: 28, Type: "float32"},
 		},
 		Spec: []SpecConstant{
-			{ID: 0, Name: "", Default: 1},
+			{ID: 0, Name: "", Default: 256},
 			{ID: 1, Name: "act", Default: 0},
 			{ID: 3, Name: "aligned", Default: 0},
 		},
@@ -274,7 +296,7 @@ var generatedKernels = []Kernel{
 		File:            "batchnorm.comp",
 		Defines:         []string{"UPDATE"},
 		LocalSize:       [3]uint32{64, 1, 1},
-		LocalSizeSpecID: [3]int{-1, -1, -1},
+		LocalSizeSpecID: [3]int{0, -1, -1},
 		Bindings: []Binding{
 			{Binding: 0, Name: "RunMean", Kind: StorageBuffer, Access: ReadWrite, Format: ""},
 			{Binding: 1, Name: "RunVar", Kind: StorageBuffer, Access: ReadWrite, Format: ""},
@@ -289,6 +311,7 @@ var generatedKernels = []Kernel{
 			{Name: "correction", Offset: 12, Type: "float32"},
 		},
 		Spec: []SpecConstant{
+			{ID: 0, Name: "", Default: 64},
 			{ID: 1, Name: "act", Default: 0},
 			{ID: 3, Name: "aligned", Default: 0},
 		},
@@ -298,7 +321,7 @@ var generatedKernels = []Kernel{
 		File:            "batchnorm.comp",
 		Defines:         []string{"EVAL_PARAMS"},
 		LocalSize:       [3]uint32{64, 1, 1},
-		LocalSizeSpecID: [3]int{-1, -1, -1},
+		LocalSizeSpecID: [3]int{0, -1, -1},
 		Bindings: []Binding{
 			{Binding: 0, Name: "Mean", Kind: StorageBuffer, Access: Write, Format: ""},
 			{Binding: 1, Name: "InvStd", Kind: StorageBuffer, Access: Write, Format: ""},
@@ -313,6 +336,7 @@ var generatedKernels = []Kernel{
 			{Name: "correction", Offset: 12, Type: "float32"},
 		},
 		Spec: []SpecConstant{
+			{ID: 0, Name: "", Default: 64},
 			{ID: 1, Name: "act", Default: 0},
 			{ID: 3, Name: "aligned", Default: 0},
 		},
@@ -322,7 +346,7 @@ var generatedKernels = []Kernel{
 		File:            "batchnorm.comp",
 		Defines:         []string{"FORWARD", "RESIDUAL"},
 		LocalSize:       [3]uint32{64, 1, 1},
-		LocalSizeSpecID: [3]int{-1, -1, -1},
+		LocalSizeSpecID: [3]int{0, -1, -1},
 		Bindings: []Binding{
 			{Binding: 0, Name: "x4", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
 			{Binding: 1, Name: "mean4", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
@@ -342,6 +366,7 @@ var generatedKernels = []Kernel{
 			{Name: "invC", Offset: 16, Type: "float32"},
 		},
 		Spec: []SpecConstant{
+			{ID: 0, Name: "", Default: 64},
 			{ID: 1, Name: "act", Default: 0},
 			{ID: 2, Name: "texels", Default: 1},
 			{ID: 3, Name: "aligned", Default: 0},
@@ -417,7 +442,7 @@ var generatedKernels = []Kernel{
 		File:            "conv2d.comp",
 		Defines:         []string{"FORWARD"},
 		LocalSize:       [3]uint32{8, 1, 1},
-		LocalSizeSpecID: [3]int{-1, -1, -1},
+		LocalSizeSpecID: [3]int{5, -1, -1},
 		Bindings: []Binding{
 			{Binding: 0, Name: "Y", Kind: StorageBuffer, Access: Write, Format: ""},
 			{Binding: 1, Name: "x", Kind: StorageTexelBuffer, Access: Read, Format: "R32F"},
@@ -437,6 +462,8 @@ var generatedKernels = []Kernel{
 		Spec: []SpecConstant{
 			{ID: 0, Name: "K", Default: 3},
 			{ID: 1, Name: "S", Default: 1},
+			{ID: 5, Name: "", Default: 8},
+			{ID: 5, Name: "LOCAL", Default: 8},
 		},
 	},
 	{
@@ -444,7 +471,7 @@ var generatedKernels = []Kernel{
 		File:            "conv2d.comp",
 		Defines:         []string{"BACKWARD_DATA"},
 		LocalSize:       [3]uint32{8, 1, 1},
-		LocalSizeSpecID: [3]int{-1, -1, -1},
+		LocalSizeSpecID: [3]int{5, -1, -1},
 		Bindings: []Binding{
 			{Binding: 0, Name: "DX", Kind: StorageBuffer, Access: Write, Format: ""},
 			{Binding: 1, Name: "dy", Kind: StorageTexelBuffer, Access: Read, Format: "R32F"},
@@ -466,6 +493,8 @@ var generatedKernels = []Kernel{
 			{ID: 1, Name: "S", Default: 1},
 			{ID: 2, Name: "R", Default: 0},
 			{ID: 4, Name: "RH", Default: 0},
+			{ID: 5, Name: "", Default: 8},
+			{ID: 5, Name: "LOCAL", Default: 8},
 		},
 	},
 	{
@@ -473,7 +502,7 @@ var generatedKernels = []Kernel{
 		File:            "conv2d.comp",
 		Defines:         []string{"BACKWARD_WEIGHT"},
 		LocalSize:       [3]uint32{8, 1, 1},
-		LocalSizeSpecID: [3]int{-1, -1, -1},
+		LocalSizeSpecID: [3]int{5, -1, -1},
 		Bindings: []Binding{
 			{Binding: 0, Name: "Partial", Kind: StorageBuffer, Access: Write, Format: ""},
 			{Binding: 1, Name: "x", Kind: StorageTexelBuffer, Access: Read, Format: "R32F"},
@@ -494,6 +523,8 @@ var generatedKernels = []Kernel{
 			{ID: 0, Name: "K", Default: 3},
 			{ID: 1, Name: "S", Default: 1},
 			{ID: 3, Name: "OT", Default: 8},
+			{ID: 5, Name: "", Default: 8},
+			{ID: 5, Name: "LOCAL", Default: 8},
 		},
 	},
 	{
@@ -501,7 +532,7 @@ var generatedKernels = []Kernel{
 		File:            "conv2d.comp",
 		Defines:         []string{"FORWARD", "NARROW"},
 		LocalSize:       [3]uint32{8, 1, 1},
-		LocalSizeSpecID: [3]int{-1, -1, -1},
+		LocalSizeSpecID: [3]int{5, -1, -1},
 		Bindings: []Binding{
 			{Binding: 0, Name: "Y", Kind: StorageBuffer, Access: Write, Format: ""},
 			{Binding: 1, Name: "x", Kind: StorageTexelBuffer, Access: Read, Format: "R32F"},
@@ -521,6 +552,8 @@ var generatedKernels = []Kernel{
 		Spec: []SpecConstant{
 			{ID: 0, Name: "K", Default: 3},
 			{ID: 1, Name: "S", Default: 1},
+			{ID: 5, Name: "", Default: 8},
+			{ID: 5, Name: "LOCAL", Default: 8},
 		},
 	},
 	{
@@ -528,7 +561,7 @@ var generatedKernels = []Kernel{
 		File:            "conv2d.comp",
 		Defines:         []string{"BACKWARD_DATA", "NARROW"},
 		LocalSize:       [3]uint32{8, 1, 1},
-		LocalSizeSpecID: [3]int{-1, -1, -1},
+		LocalSizeSpecID: [3]int{5, -1, -1},
 		Bindings: []Binding{
 			{Binding: 0, Name: "DX", Kind: StorageBuffer, Access: Write, Format: ""},
 			{Binding: 1, Name: "dy", Kind: StorageTexelBuffer, Access: Read, Format: "R32F"},
@@ -550,6 +583,8 @@ var generatedKernels = []Kernel{
 			{ID: 1, Name: "S", Default: 1},
 			{ID: 2, Name: "R", Default: 0},
 			{ID: 4, Name: "RH", Default: 0},
+			{ID: 5, Name: "", Default: 8},
+			{ID: 5, Name: "LOCAL", Default: 8},
 		},
 	},
 	{
@@ -557,7 +592,7 @@ var generatedKernels = []Kernel{
 		File:            "conv2d.comp",
 		Defines:         []string{"BACKWARD_WEIGHT", "NARROW"},
 		LocalSize:       [3]uint32{8, 1, 1},
-		LocalSizeSpecID: [3]int{-1, -1, -1},
+		LocalSizeSpecID: [3]int{5, -1, -1},
 		Bindings: []Binding{
 			{Binding: 0, Name: "Partial", Kind: StorageBuffer, Access: Write, Format: ""},
 			{Binding: 1, Name: "x", Kind: StorageTexelBuffer, Access: Read, Format: "R32F"},
@@ -578,6 +613,8 @@ var generatedKernels = []Kernel{
 			{ID: 0, Name: "K", Default: 3},
 			{ID: 1, Name: "S", Default: 1},
 			{ID: 3, Name: "OT", Default: 8},
+			{ID: 5, Name: "", Default: 8},
+			{ID: 5, Name: "LOCAL", Default: 8},
 		},
 	},
 	{
@@ -585,7 +622,7 @@ var generatedKernels = []Kernel{
 		File:            "conv2d.comp",
 		Defines:         []string{"WEIGHT_SUM"},
 		LocalSize:       [3]uint32{64, 1, 1},
-		LocalSizeSpecID: [3]int{-1, -1, -1},
+		LocalSizeSpecID: [3]int{5, -1, -1},
 		Bindings: []Binding{
 			{Binding: 0, Name: "DW", Kind: StorageBuffer, Access: Write, Format: ""},
 			{Binding: 1, Name: "partial", Kind: StorageTexelBuffer, Access: Read, Format: "R32F"},
@@ -595,13 +632,17 @@ var generatedKernels = []Kernel{
 			{Name: "len", Offset: 0, Type: "int32"},
 			{Name: "chunks", Offset: 4, Type: "int32"},
 		},
+		Spec: []SpecConstant{
+			{ID: 5, Name: "", Default: 64},
+			{ID: 5, Name: "LOCAL", Default: 64},
+		},
 	},
 	{
 		Name:            "conv2d_forward_bn",
 		File:            "conv2d.comp",
 		Defines:         []string{"FORWARD", "EPILOGUE"},
 		LocalSize:       [3]uint32{8, 1, 1},
-		LocalSizeSpecID: [3]int{-1, -1, -1},
+		LocalSizeSpecID: [3]int{5, -1, -1},
 		Bindings: []Binding{
 			{Binding: 0, Name: "Y", Kind: StorageBuffer, Access: Write, Format: ""},
 			{Binding: 1, Name: "x", Kind: StorageTexelBuffer, Access: Read, Format: "R32F"},
@@ -624,6 +665,8 @@ var generatedKernels = []Kernel{
 		Spec: []SpecConstant{
 			{ID: 0, Name: "K", Default: 3},
 			{ID: 1, Name: "S", Default: 1},
+			{ID: 5, Name: "", Default: 8},
+			{ID: 5, Name: "LOCAL", Default: 8},
 			{ID: 20, Name: "EPI_ACT", Default: 0},
 			{ID: 21, Name: "EPI_RESIDUAL", Default: 0},
 		},
@@ -633,7 +676,7 @@ var generatedKernels = []Kernel{
 		File:            "conv2d.comp",
 		Defines:         []string{"FORWARD", "NARROW", "EPILOGUE"},
 		LocalSize:       [3]uint32{8, 1, 1},
-		LocalSizeSpecID: [3]int{-1, -1, -1},
+		LocalSizeSpecID: [3]int{5, -1, -1},
 		Bindings: []Binding{
 			{Binding: 0, Name: "Y", Kind: StorageBuffer, Access: Write, Format: ""},
 			{Binding: 1, Name: "x", Kind: StorageTexelBuffer, Access: Read, Format: "R32F"},
@@ -656,6 +699,8 @@ var generatedKernels = []Kernel{
 		Spec: []SpecConstant{
 			{ID: 0, Name: "K", Default: 3},
 			{ID: 1, Name: "S", Default: 1},
+			{ID: 5, Name: "", Default: 8},
+			{ID: 5, Name: "LOCAL", Default: 8},
 			{ID: 20, Name: "EPI_ACT", Default: 0},
 			{ID: 21, Name: "EPI_RESIDUAL", Default: 0},
 		},
@@ -664,7 +709,7 @@ var generatedKernels = []Kernel{
 		Name:            "depthwise_forward_k3_s1",
 		File:            "depthwise.comp",
 		Defines:         []string{"FORWARD", "K=3", "S=1"},
-		LocalSize:       [3]uint32{1, 1, 1},
+		LocalSize:       [3]uint32{64, 1, 1},
 		LocalSizeSpecID: [3]int{0, -1, -1},
 		Bindings: []Binding{
 			{Binding: 0, Name: "Y", Kind: StorageBuffer, Access: Write, Format: ""},
@@ -685,7 +730,7 @@ var generatedKernels = []Kernel{
 			{Name: "span", Offset: 32, Type: "uint32"},
 		},
 		Spec: []SpecConstant{
-			{ID: 0, Name: "", Default: 1},
+			{ID: 0, Name: "", Default: 64},
 			{ID: 0, Name: "LOCAL", Default: 64},
 		},
 	},
@@ -693,7 +738,7 @@ var generatedKernels = []Kernel{
 		Name:            "depthwise_forward_k3_s2",
 		File:            "depthwise.comp",
 		Defines:         []string{"FORWARD", "K=3", "S=2"},
-		LocalSize:       [3]uint32{1, 1, 1},
+		LocalSize:       [3]uint32{64, 1, 1},
 		LocalSizeSpecID: [3]int{0, -1, -1},
 		Bindings: []Binding{
 			{Binding: 0, Name: "Y", Kind: StorageBuffer, Access: Write, Format: ""},
@@ -714,7 +759,7 @@ var generatedKernels = []Kernel{
 			{Name: "span", Offset: 32, Type: "uint32"},
 		},
 		Spec: []SpecConstant{
-			{ID: 0, Name: "", Default: 1},
+			{ID: 0, Name: "", Default: 64},
 			{ID: 0, Name: "LOCAL", Default: 64},
 		},
 	},
@@ -722,7 +767,7 @@ var generatedKernels = []Kernel{
 		Name:            "depthwise_forward_k5_s1",
 		File:            "depthwise.comp",
 		Defines:         []string{"FORWARD", "K=5", "S=1"},
-		LocalSize:       [3]uint32{1, 1, 1},
+		LocalSize:       [3]uint32{64, 1, 1},
 		LocalSizeSpecID: [3]int{0, -1, -1},
 		Bindings: []Binding{
 			{Binding: 0, Name: "Y", Kind: StorageBuffer, Access: Write, Format: ""},
@@ -743,7 +788,7 @@ var generatedKernels = []Kernel{
 			{Name: "span", Offset: 32, Type: "uint32"},
 		},
 		Spec: []SpecConstant{
-			{ID: 0, Name: "", Default: 1},
+			{ID: 0, Name: "", Default: 64},
 			{ID: 0, Name: "LOCAL", Default: 64},
 		},
 	},
@@ -751,7 +796,7 @@ var generatedKernels = []Kernel{
 		Name:            "depthwise_forward_k5_s2",
 		File:            "depthwise.comp",
 		Defines:         []string{"FORWARD", "K=5", "S=2"},
-		LocalSize:       [3]uint32{1, 1, 1},
+		LocalSize:       [3]uint32{64, 1, 1},
 		LocalSizeSpecID: [3]int{0, -1, -1},
 		Bindings: []Binding{
 			{Binding: 0, Name: "Y", Kind: StorageBuffer, Access: Write, Format: ""},
@@ -772,7 +817,7 @@ var generatedKernels = []Kernel{
 			{Name: "span", Offset: 32, Type: "uint32"},
 		},
 		Spec: []SpecConstant{
-			{ID: 0, Name: "", Default: 1},
+			{ID: 0, Name: "", Default: 64},
 			{ID: 0, Name: "LOCAL", Default: 64},
 		},
 	},
@@ -780,7 +825,7 @@ var generatedKernels = []Kernel{
 		Name:            "depthwise_backward_data_k3_s1",
 		File:            "depthwise.comp",
 		Defines:         []string{"BACKWARD_DATA", "K=3", "S=1"},
-		LocalSize:       [3]uint32{1, 1, 1},
+		LocalSize:       [3]uint32{64, 1, 1},
 		LocalSizeSpecID: [3]int{0, -1, -1},
 		Bindings: []Binding{
 			{Binding: 0, Name: "DX", Kind: StorageBuffer, Access: Write, Format: ""},
@@ -801,7 +846,7 @@ var generatedKernels = []Kernel{
 			{Name: "span", Offset: 32, Type: "uint32"},
 		},
 		Spec: []SpecConstant{
-			{ID: 0, Name: "", Default: 1},
+			{ID: 0, Name: "", Default: 64},
 			{ID: 0, Name: "LOCAL", Default: 64},
 		},
 	},
@@ -809,7 +854,7 @@ var generatedKernels = []Kernel{
 		Name:            "depthwise_backward_data_k3_s2",
 		File:            "depthwise.comp",
 		Defines:         []string{"BACKWARD_DATA", "K=3", "S=2"},
-		LocalSize:       [3]uint32{1, 1, 1},
+		LocalSize:       [3]uint32{64, 1, 1},
 		LocalSizeSpecID: [3]int{0, -1, -1},
 		Bindings: []Binding{
 			{Binding: 0, Name: "DX", Kind: StorageBuffer, Access: Write, Format: ""},
@@ -830,7 +875,7 @@ var generatedKernels = []Kernel{
 			{Name: "span", Offset: 32, Type: "uint32"},
 		},
 		Spec: []SpecConstant{
-			{ID: 0, Name: "", Default: 1},
+			{ID: 0, Name: "", Default: 64},
 			{ID: 0, Name: "LOCAL", Default: 64},
 		},
 	},
@@ -838,7 +883,7 @@ var generatedKernels = []Kernel{
 		Name:            "depthwise_backward_data_k5_s1",
 		File:            "depthwise.comp",
 		Defines:         []string{"BACKWARD_DATA", "K=5", "S=1"},
-		LocalSize:       [3]uint32{1, 1, 1},
+		LocalSize:       [3]uint32{64, 1, 1},
 		LocalSizeSpecID: [3]int{0, -1, -1},
 		Bindings: []Binding{
 			{Binding: 0, Name: "DX", Kind: StorageBuffer, Access: Write, Format: ""},
@@ -859,7 +904,7 @@ var generatedKernels = []Kernel{
 			{Name: "span", Offset: 32, Type: "uint32"},
 		},
 		Spec: []SpecConstant{
-			{ID: 0, Name: "", Default: 1},
+			{ID: 0, Name: "", Default: 64},
 			{ID: 0, Name: "LOCAL", Default: 64},
 		},
 	},
@@ -867,7 +912,7 @@ var generatedKernels = []Kernel{
 		Name:            "depthwise_backward_data_k5_s2",
 		File:            "depthwise.comp",
 		Defines:         []string{"BACKWARD_DATA", "K=5", "S=2"},
-		LocalSize:       [3]uint32{1, 1, 1},
+		LocalSize:       [3]uint32{64, 1, 1},
 		LocalSizeSpecID: [3]int{0, -1, -1},
 		Bindings: []Binding{
 			{Binding: 0, Name: "DX", Kind: StorageBuffer, Access: Write, Format: ""},
@@ -888,7 +933,7 @@ var generatedKernels = []Kernel{
 			{Name: "span", Offset: 32, Type: "uint32"},
 		},
 		Spec: []SpecConstant{
-			{ID: 0, Name: "", Default: 1},
+			{ID: 0, Name: "", Default: 64},
 			{ID: 0, Name: "LOCAL", Default: 64},
 		},
 	},
@@ -896,7 +941,7 @@ var generatedKernels = []Kernel{
 		Name:            "depthwise_backward_weight_k3_s1",
 		File:            "depthwise.comp",
 		Defines:         []string{"BACKWARD_WEIGHT", "K=3", "S=1"},
-		LocalSize:       [3]uint32{1, 1, 1},
+		LocalSize:       [3]uint32{64, 1, 1},
 		LocalSizeSpecID: [3]int{0, -1, -1},
 		Bindings: []Binding{
 			{Binding: 0, Name: "DW", Kind: StorageBuffer, Access: Write, Format: ""},
@@ -916,7 +961,7 @@ var generatedKernels = []Kernel{
 			{Name: "span", Offset: 32, Type: "uint32"},
 		},
 		Spec: []SpecConstant{
-			{ID: 0, Name: "", Default: 1},
+			{ID: 0, Name: "", Default: 64},
 			{ID: 0, Name: "LOCAL", Default: 64},
 		},
 	},
@@ -924,7 +969,7 @@ var generatedKernels = []Kernel{
 		Name:            "depthwise_backward_weight_k3_s2",
 		File:            "depthwise.comp",
 		Defines:         []string{"BACKWARD_WEIGHT", "K=3", "S=2"},
-		LocalSize:       [3]uint32{1, 1, 1},
+		LocalSize:       [3]uint32{64, 1, 1},
 		LocalSizeSpecID: [3]int{0, -1, -1},
 		Bindings: []Binding{
 			{Binding: 0, Name: "DW", Kind: StorageBuffer, Access: Write, Format: ""},
@@ -944,7 +989,7 @@ var generatedKernels = []Kernel{
 			{Name: "span", Offset: 32, Type: "uint32"},
 		},
 		Spec: []SpecConstant{
-			{ID: 0, Name: "", Default: 1},
+			{ID: 0, Name: "", Default: 64},
 			{ID: 0, Name: "LOCAL", Default: 64},
 		},
 	},
@@ -952,7 +997,7 @@ var generatedKernels = []Kernel{
 		Name:            "depthwise_backward_weight_k5_s1",
 		File:            "depthwise.comp",
 		Defines:         []string{"BACKWARD_WEIGHT", "K=5", "S=1"},
-		LocalSize:       [3]uint32{1, 1, 1},
+		LocalSize:       [3]uint32{64, 1, 1},
 		LocalSizeSpecID: [3]int{0, -1, -1},
 		Bindings: []Binding{
 			{Binding: 0, Name: "DW", Kind: StorageBuffer, Access: Write, Format: ""},
@@ -972,7 +1017,7 @@ var generatedKernels = []Kernel{
 			{Name: "span", Offset: 32, Type: "uint32"},
 		},
 		Spec: []SpecConstant{
-			{ID: 0, Name: "", Default: 1},
+			{ID: 0, Name: "", Default: 64},
 			{ID: 0, Name: "LOCAL", Default: 64},
 		},
 	},
@@ -980,7 +1025,7 @@ var generatedKernels = []Kernel{
 		Name:            "depthwise_backward_weight_k5_s2",
 		File:            "depthwise.comp",
 		Defines:         []string{"BACKWARD_WEIGHT", "K=5", "S=2"},
-		LocalSize:       [3]uint32{1, 1, 1},
+		LocalSize:       [3]uint32{64, 1, 1},
 		LocalSizeSpecID: [3]int{0, -1, -1},
 		Bindings: []Binding{
 			{Binding: 0, Name: "DW", Kind: StorageBuffer, Access: Write, Format: ""},
@@ -1000,7 +1045,7 @@ var generatedKernels = []Kernel{
 			{Name: "span", Offset: 32, Type: "uint32"},
 		},
 		Spec: []SpecConstant{
-			{ID: 0, Name: "", Default: 1},
+			{ID: 0, Name: "", Default: 64},
 			{ID: 0, Name: "LOCAL", Default: 64},
 		},
 	},
@@ -1008,7 +1053,7 @@ var generatedKernels = []Kernel{
 		Name:            "depthwise_forward_k3_s1_bn",
 		File:            "depthwise.comp",
 		Defines:         []string{"FORWARD", "K=3", "S=1", "EPILOGUE"},
-		LocalSize:       [3]uint32{1, 1, 1},
+		LocalSize:       [3]uint32{64, 1, 1},
 		LocalSizeSpecID: [3]int{0, -1, -1},
 		Bindings: []Binding{
 			{Binding: 0, Name: "Y", Kind: StorageBuffer, Access: Write, Format: ""},
@@ -1032,7 +1077,7 @@ var generatedKernels = []Kernel{
 			{Name: "span", Offset: 32, Type: "uint32"},
 		},
 		Spec: []SpecConstant{
-			{ID: 0, Name: "", Default: 1},
+			{ID: 0, Name: "", Default: 64},
 			{ID: 0, Name: "LOCAL", Default: 64},
 			{ID: 20, Name: "EPI_ACT", Default: 0},
 			{ID: 21, Name: "EPI_RESIDUAL", Default: 0},
@@ -1042,7 +1087,7 @@ var generatedKernels = []Kernel{
 		Name:            "depthwise_forward_k3_s2_bn",
 		File:            "depthwise.comp",
 		Defines:         []string{"FORWARD", "K=3", "S=2", "EPILOGUE"},
-		LocalSize:       [3]uint32{1, 1, 1},
+		LocalSize:       [3]uint32{64, 1, 1},
 		LocalSizeSpecID: [3]int{0, -1, -1},
 		Bindings: []Binding{
 			{Binding: 0, Name: "Y", Kind: StorageBuffer, Access: Write, Format: ""},
@@ -1066,7 +1111,7 @@ var generatedKernels = []Kernel{
 			{Name: "span", Offset: 32, Type: "uint32"},
 		},
 		Spec: []SpecConstant{
-			{ID: 0, Name: "", Default: 1},
+			{ID: 0, Name: "", Default: 64},
 			{ID: 0, Name: "LOCAL", Default: 64},
 			{ID: 20, Name: "EPI_ACT", Default: 0},
 			{ID: 21, Name: "EPI_RESIDUAL", Default: 0},
@@ -1076,7 +1121,7 @@ var generatedKernels = []Kernel{
 		Name:            "depthwise_forward_k5_s1_bn",
 		File:            "depthwise.comp",
 		Defines:         []string{"FORWARD", "K=5", "S=1", "EPILOGUE"},
-		LocalSize:       [3]uint32{1, 1, 1},
+		LocalSize:       [3]uint32{64, 1, 1},
 		LocalSizeSpecID: [3]int{0, -1, -1},
 		Bindings: []Binding{
 			{Binding: 0, Name: "Y", Kind: StorageBuffer, Access: Write, Format: ""},
@@ -1100,7 +1145,7 @@ var generatedKernels = []Kernel{
 			{Name: "span", Offset: 32, Type: "uint32"},
 		},
 		Spec: []SpecConstant{
-			{ID: 0, Name: "", Default: 1},
+			{ID: 0, Name: "", Default: 64},
 			{ID: 0, Name: "LOCAL", Default: 64},
 			{ID: 20, Name: "EPI_ACT", Default: 0},
 			{ID: 21, Name: "EPI_RESIDUAL", Default: 0},
@@ -1110,7 +1155,7 @@ var generatedKernels = []Kernel{
 		Name:            "depthwise_forward_k5_s2_bn",
 		File:            "depthwise.comp",
 		Defines:         []string{"FORWARD", "K=5", "S=2", "EPILOGUE"},
-		LocalSize:       [3]uint32{1, 1, 1},
+		LocalSize:       [3]uint32{64, 1, 1},
 		LocalSizeSpecID: [3]int{0, -1, -1},
 		Bindings: []Binding{
 			{Binding: 0, Name: "Y", Kind: StorageBuffer, Access: Write, Format: ""},
@@ -1134,7 +1179,7 @@ var generatedKernels = []Kernel{
 			{Name: "span", Offset: 32, Type: "uint32"},
 		},
 		Spec: []SpecConstant{
-			{ID: 0, Name: "", Default: 1},
+			{ID: 0, Name: "", Default: 64},
 			{ID: 0, Name: "LOCAL", Default: 64},
 			{ID: 20, Name: "EPI_ACT", Default: 0},
 			{ID: 21, Name: "EPI_RESIDUAL", Default: 0},
@@ -1705,7 +1750,7 @@ var generatedKernels = []Kernel{
 		Name:            "pointwise_nn",
 		File:            "pointwise.comp",
 		LocalSize:       [3]uint32{8, 1, 1},
-		LocalSizeSpecID: [3]int{-1, -1, -1},
+		LocalSizeSpecID: [3]int{5, -1, -1},
 		Bindings: []Binding{
 			{Binding: 0, Name: "Out1", Kind: StorageBuffer, Access: Write, Format: ""},
 			{Binding: 1, Name: "a4", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
@@ -1726,6 +1771,8 @@ var generatedKernels = []Kernel{
 			{ID: 2, Name: "KC", Default: 32},
 			{ID: 3, Name: "RT", Default: 4},
 			{ID: 4, Name: "RH", Default: 4},
+			{ID: 5, Name: "", Default: 8},
+			{ID: 5, Name: "LOCAL", Default: 8},
 		},
 	},
 	{
@@ -1733,7 +1780,7 @@ var generatedKernels = []Kernel{
 		File:            "pointwise.comp",
 		Defines:         []string{"OUT_VEC4"},
 		LocalSize:       [3]uint32{8, 1, 1},
-		LocalSizeSpecID: [3]int{-1, -1, -1},
+		LocalSizeSpecID: [3]int{5, -1, -1},
 		Bindings: []Binding{
 			{Binding: 0, Name: "Out4", Kind: StorageBuffer, Access: Write, Format: ""},
 			{Binding: 1, Name: "a4", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
@@ -1754,6 +1801,8 @@ var generatedKernels = []Kernel{
 			{ID: 2, Name: "KC", Default: 32},
 			{ID: 3, Name: "RT", Default: 4},
 			{ID: 4, Name: "RH", Default: 4},
+			{ID: 5, Name: "", Default: 8},
+			{ID: 5, Name: "LOCAL", Default: 8},
 		},
 	},
 	{
@@ -1761,7 +1810,7 @@ var generatedKernels = []Kernel{
 		File:            "pointwise.comp",
 		Defines:         []string{"NT"},
 		LocalSize:       [3]uint32{8, 1, 1},
-		LocalSizeSpecID: [3]int{-1, -1, -1},
+		LocalSizeSpecID: [3]int{5, -1, -1},
 		Bindings: []Binding{
 			{Binding: 0, Name: "Out1", Kind: StorageBuffer, Access: Write, Format: ""},
 			{Binding: 1, Name: "a4", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
@@ -1782,6 +1831,8 @@ var generatedKernels = []Kernel{
 			{ID: 2, Name: "KC", Default: 32},
 			{ID: 3, Name: "RT", Default: 4},
 			{ID: 4, Name: "RH", Default: 4},
+			{ID: 5, Name: "", Default: 8},
+			{ID: 5, Name: "LOCAL", Default: 8},
 		},
 	},
 	{
@@ -1789,7 +1840,7 @@ var generatedKernels = []Kernel{
 		File:            "pointwise.comp",
 		Defines:         []string{"NT", "OUT_VEC4"},
 		LocalSize:       [3]uint32{8, 1, 1},
-		LocalSizeSpecID: [3]int{-1, -1, -1},
+		LocalSizeSpecID: [3]int{5, -1, -1},
 		Bindings: []Binding{
 			{Binding: 0, Name: "Out4", Kind: StorageBuffer, Access: Write, Format: ""},
 			{Binding: 1, Name: "a4", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
@@ -1810,6 +1861,8 @@ var generatedKernels = []Kernel{
 			{ID: 2, Name: "KC", Default: 32},
 			{ID: 3, Name: "RT", Default: 4},
 			{ID: 4, Name: "RH", Default: 4},
+			{ID: 5, Name: "", Default: 8},
+			{ID: 5, Name: "LOCAL", Default: 8},
 		},
 	},
 	{
@@ -1817,7 +1870,7 @@ var generatedKernels = []Kernel{
 		File:            "pointwise.comp",
 		Defines:         []string{"NARROW"},
 		LocalSize:       [3]uint32{8, 1, 1},
-		LocalSizeSpecID: [3]int{-1, -1, -1},
+		LocalSizeSpecID: [3]int{5, -1, -1},
 		Bindings: []Binding{
 			{Binding: 0, Name: "Out1", Kind: StorageBuffer, Access: Write, Format: ""},
 			{Binding: 1, Name: "a4", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
@@ -1838,6 +1891,8 @@ var generatedKernels = []Kernel{
 			{ID: 2, Name: "KC", Default: 32},
 			{ID: 3, Name: "RT", Default: 4},
 			{ID: 4, Name: "RH", Default: 4},
+			{ID: 5, Name: "", Default: 8},
+			{ID: 5, Name: "LOCAL", Default: 8},
 		},
 	},
 	{
@@ -1845,7 +1900,7 @@ var generatedKernels = []Kernel{
 		File:            "pointwise.comp",
 		Defines:         []string{"OUT_VEC4", "NARROW"},
 		LocalSize:       [3]uint32{8, 1, 1},
-		LocalSizeSpecID: [3]int{-1, -1, -1},
+		LocalSizeSpecID: [3]int{5, -1, -1},
 		Bindings: []Binding{
 			{Binding: 0, Name: "Out4", Kind: StorageBuffer, Access: Write, Format: ""},
 			{Binding: 1, Name: "a4", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
@@ -1866,6 +1921,8 @@ var generatedKernels = []Kernel{
 			{ID: 2, Name: "KC", Default: 32},
 			{ID: 3, Name: "RT", Default: 4},
 			{ID: 4, Name: "RH", Default: 4},
+			{ID: 5, Name: "", Default: 8},
+			{ID: 5, Name: "LOCAL", Default: 8},
 		},
 	},
 	{
@@ -1873,7 +1930,7 @@ var generatedKernels = []Kernel{
 		File:            "pointwise.comp",
 		Defines:         []string{"NT", "NARROW"},
 		LocalSize:       [3]uint32{8, 1, 1},
-		LocalSizeSpecID: [3]int{-1, -1, -1},
+		LocalSizeSpecID: [3]int{5, -1, -1},
 		Bindings: []Binding{
 			{Binding: 0, Name: "Out1", Kind: StorageBuffer, Access: Write, Format: ""},
 			{Binding: 1, Name: "a4", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
@@ -1894,6 +1951,8 @@ var generatedKernels = []Kernel{
 			{ID: 2, Name: "KC", Default: 32},
 			{ID: 3, Name: "RT", Default: 4},
 			{ID: 4, Name: "RH", Default: 4},
+			{ID: 5, Name: "", Default: 8},
+			{ID: 5, Name: "LOCAL", Default: 8},
 		},
 	},
 	{
@@ -1901,7 +1960,7 @@ var generatedKernels = []Kernel{
 		File:            "pointwise.comp",
 		Defines:         []string{"NT", "OUT_VEC4", "NARROW"},
 		LocalSize:       [3]uint32{8, 1, 1},
-		LocalSizeSpecID: [3]int{-1, -1, -1},
+		LocalSizeSpecID: [3]int{5, -1, -1},
 		Bindings: []Binding{
 			{Binding: 0, Name: "Out4", Kind: StorageBuffer, Access: Write, Format: ""},
 			{Binding: 1, Name: "a4", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
@@ -1922,6 +1981,8 @@ var generatedKernels = []Kernel{
 			{ID: 2, Name: "KC", Default: 32},
 			{ID: 3, Name: "RT", Default: 4},
 			{ID: 4, Name: "RH", Default: 4},
+			{ID: 5, Name: "", Default: 8},
+			{ID: 5, Name: "LOCAL", Default: 8},
 		},
 	},
 	{
@@ -1929,7 +1990,7 @@ var generatedKernels = []Kernel{
 		File:            "pointwise.comp",
 		Defines:         []string{"EPILOGUE"},
 		LocalSize:       [3]uint32{8, 1, 1},
-		LocalSizeSpecID: [3]int{-1, -1, -1},
+		LocalSizeSpecID: [3]int{5, -1, -1},
 		Bindings: []Binding{
 			{Binding: 0, Name: "Out1", Kind: StorageBuffer, Access: Write, Format: ""},
 			{Binding: 1, Name: "a4", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
@@ -1953,6 +2014,8 @@ var generatedKernels = []Kernel{
 			{ID: 2, Name: "KC", Default: 32},
 			{ID: 3, Name: "RT", Default: 4},
 			{ID: 4, Name: "RH", Default: 4},
+			{ID: 5, Name: "", Default: 8},
+			{ID: 5, Name: "LOCAL", Default: 8},
 			{ID: 20, Name: "EPI_ACT", Default: 0},
 			{ID: 21, Name: "EPI_RESIDUAL", Default: 0},
 		},
@@ -1962,7 +2025,7 @@ var generatedKernels = []Kernel{
 		File:            "pointwise.comp",
 		Defines:         []string{"OUT_VEC4", "EPILOGUE"},
 		LocalSize:       [3]uint32{8, 1, 1},
-		LocalSizeSpecID: [3]int{-1, -1, -1},
+		LocalSizeSpecID: [3]int{5, -1, -1},
 		Bindings: []Binding{
 			{Binding: 0, Name: "Out4", Kind: StorageBuffer, Access: Write, Format: ""},
 			{Binding: 1, Name: "a4", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
@@ -1986,6 +2049,8 @@ var generatedKernels = []Kernel{
 			{ID: 2, Name: "KC", Default: 32},
 			{ID: 3, Name: "RT", Default: 4},
 			{ID: 4, Name: "RH", Default: 4},
+			{ID: 5, Name: "", Default: 8},
+			{ID: 5, Name: "LOCAL", Default: 8},
 			{ID: 20, Name: "EPI_ACT", Default: 0},
 			{ID: 21, Name: "EPI_RESIDUAL", Default: 0},
 		},
@@ -1995,7 +2060,7 @@ var generatedKernels = []Kernel{
 		File:            "pointwise.comp",
 		Defines:         []string{"NARROW", "EPILOGUE"},
 		LocalSize:       [3]uint32{8, 1, 1},
-		LocalSizeSpecID: [3]int{-1, -1, -1},
+		LocalSizeSpecID: [3]int{5, -1, -1},
 		Bindings: []Binding{
 			{Binding: 0, Name: "Out1", Kind: StorageBuffer, Access: Write, Format: ""},
 			{Binding: 1, Name: "a4", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
@@ -2019,6 +2084,8 @@ var generatedKernels = []Kernel{
 			{ID: 2, Name: "KC", Default: 32},
 			{ID: 3, Name: "RT", Default: 4},
 			{ID: 4, Name: "RH", Default: 4},
+			{ID: 5, Name: "", Default: 8},
+			{ID: 5, Name: "LOCAL", Default: 8},
 			{ID: 20, Name: "EPI_ACT", Default: 0},
 			{ID: 21, Name: "EPI_RESIDUAL", Default: 0},
 		},
@@ -2028,7 +2095,7 @@ var generatedKernels = []Kernel{
 		File:            "pointwise.comp",
 		Defines:         []string{"OUT_VEC4", "NARROW", "EPILOGUE"},
 		LocalSize:       [3]uint32{8, 1, 1},
-		LocalSizeSpecID: [3]int{-1, -1, -1},
+		LocalSizeSpecID: [3]int{5, -1, -1},
 		Bindings: []Binding{
 			{Binding: 0, Name: "Out4", Kind: StorageBuffer, Access: Write, Format: ""},
 			{Binding: 1, Name: "a4", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
@@ -2052,6 +2119,8 @@ var generatedKernels = []Kernel{
 			{ID: 2, Name: "KC", Default: 32},
 			{ID: 3, Name: "RT", Default: 4},
 			{ID: 4, Name: "RH", Default: 4},
+			{ID: 5, Name: "", Default: 8},
+			{ID: 5, Name: "LOCAL", Default: 8},
 			{ID: 20, Name: "EPI_ACT", Default: 0},
 			{ID: 21, Name: "EPI_RESIDUAL", Default: 0},
 		},
@@ -2061,7 +2130,7 @@ var generatedKernels = []Kernel{
 		File:            "pointwise.comp",
 		Defines:         []string{"EPILOGUE", "CHANNEL_SCALE"},
 		LocalSize:       [3]uint32{8, 1, 1},
-		LocalSizeSpecID: [3]int{-1, -1, -1},
+		LocalSizeSpecID: [3]int{5, -1, -1},
 		Bindings: []Binding{
 			{Binding: 0, Name: "Out1", Kind: StorageBuffer, Access: Write, Format: ""},
 			{Binding: 1, Name: "a4", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
@@ -2086,6 +2155,8 @@ var generatedKernels = []Kernel{
 			{ID: 2, Name: "KC", Default: 32},
 			{ID: 3, Name: "RT", Default: 4},
 			{ID: 4, Name: "RH", Default: 4},
+			{ID: 5, Name: "", Default: 8},
+			{ID: 5, Name: "LOCAL", Default: 8},
 			{ID: 20, Name: "EPI_ACT", Default: 0},
 			{ID: 21, Name: "EPI_RESIDUAL", Default: 0},
 		},
@@ -2095,7 +2166,7 @@ var generatedKernels = []Kernel{
 		File:            "pointwise.comp",
 		Defines:         []string{"OUT_VEC4", "EPILOGUE", "CHANNEL_SCALE"},
 		LocalSize:       [3]uint32{8, 1, 1},
-		LocalSizeSpecID: [3]int{-1, -1, -1},
+		LocalSizeSpecID: [3]int{5, -1, -1},
 		Bindings: []Binding{
 			{Binding: 0, Name: "Out4", Kind: StorageBuffer, Access: Write, Format: ""},
 			{Binding: 1, Name: "a4", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
@@ -2120,6 +2191,8 @@ var generatedKernels = []Kernel{
 			{ID: 2, Name: "KC", Default: 32},
 			{ID: 3, Name: "RT", Default: 4},
 			{ID: 4, Name: "RH", Default: 4},
+			{ID: 5, Name: "", Default: 8},
+			{ID: 5, Name: "LOCAL", Default: 8},
 			{ID: 20, Name: "EPI_ACT", Default: 0},
 			{ID: 21, Name: "EPI_RESIDUAL", Default: 0},
 		},
@@ -2129,7 +2202,7 @@ var generatedKernels = []Kernel{
 		File:            "pointwise.comp",
 		Defines:         []string{"NARROW", "EPILOGUE", "CHANNEL_SCALE"},
 		LocalSize:       [3]uint32{8, 1, 1},
-		LocalSizeSpecID: [3]int{-1, -1, -1},
+		LocalSizeSpecID: [3]int{5, -1, -1},
 		Bindings: []Binding{
 			{Binding: 0, Name: "Out1", Kind: StorageBuffer, Access: Write, Format: ""},
 			{Binding: 1, Name: "a4", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
@@ -2154,6 +2227,8 @@ var generatedKernels = []Kernel{
 			{ID: 2, Name: "KC", Default: 32},
 			{ID: 3, Name: "RT", Default: 4},
 			{ID: 4, Name: "RH", Default: 4},
+			{ID: 5, Name: "", Default: 8},
+			{ID: 5, Name: "LOCAL", Default: 8},
 			{ID: 20, Name: "EPI_ACT", Default: 0},
 			{ID: 21, Name: "EPI_RESIDUAL", Default: 0},
 		},
@@ -2163,7 +2238,7 @@ var generatedKernels = []Kernel{
 		File:            "pointwise.comp",
 		Defines:         []string{"OUT_VEC4", "NARROW", "EPILOGUE", "CHANNEL_SCALE"},
 		LocalSize:       [3]uint32{8, 1, 1},
-		LocalSizeSpecID: [3]int{-1, -1, -1},
+		LocalSizeSpecID: [3]int{5, -1, -1},
 		Bindings: []Binding{
 			{Binding: 0, Name: "Out4", Kind: StorageBuffer, Access: Write, Format: ""},
 			{Binding: 1, Name: "a4", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
@@ -2188,6 +2263,8 @@ var generatedKernels = []Kernel{
 			{ID: 2, Name: "KC", Default: 32},
 			{ID: 3, Name: "RT", Default: 4},
 			{ID: 4, Name: "RH", Default: 4},
+			{ID: 5, Name: "", Default: 8},
+			{ID: 5, Name: "LOCAL", Default: 8},
 			{ID: 20, Name: "EPI_ACT", Default: 0},
 			{ID: 21, Name: "EPI_RESIDUAL", Default: 0},
 		},
@@ -2197,7 +2274,7 @@ var generatedKernels = []Kernel{
 		File:            "pointwise.comp",
 		Defines:         []string{"CHANNEL_SCALE"},
 		LocalSize:       [3]uint32{8, 1, 1},
-		LocalSizeSpecID: [3]int{-1, -1, -1},
+		LocalSizeSpecID: [3]int{5, -1, -1},
 		Bindings: []Binding{
 			{Binding: 0, Name: "Out1", Kind: StorageBuffer, Access: Write, Format: ""},
 			{Binding: 1, Name: "a4", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
@@ -2219,6 +2296,8 @@ var generatedKernels = []Kernel{
 			{ID: 2, Name: "KC", Default: 32},
 			{ID: 3, Name: "RT", Default: 4},
 			{ID: 4, Name: "RH", Default: 4},
+			{ID: 5, Name: "", Default: 8},
+			{ID: 5, Name: "LOCAL", Default: 8},
 		},
 	},
 	{
@@ -2226,7 +2305,7 @@ var generatedKernels = []Kernel{
 		File:            "pointwise.comp",
 		Defines:         []string{"OUT_VEC4", "CHANNEL_SCALE"},
 		LocalSize:       [3]uint32{8, 1, 1},
-		LocalSizeSpecID: [3]int{-1, -1, -1},
+		LocalSizeSpecID: [3]int{5, -1, -1},
 		Bindings: []Binding{
 			{Binding: 0, Name: "Out4", Kind: StorageBuffer, Access: Write, Format: ""},
 			{Binding: 1, Name: "a4", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
@@ -2248,6 +2327,8 @@ var generatedKernels = []Kernel{
 			{ID: 2, Name: "KC", Default: 32},
 			{ID: 3, Name: "RT", Default: 4},
 			{ID: 4, Name: "RH", Default: 4},
+			{ID: 5, Name: "", Default: 8},
+			{ID: 5, Name: "LOCAL", Default: 8},
 		},
 	},
 	{
@@ -2255,7 +2336,7 @@ var generatedKernels = []Kernel{
 		File:            "pointwise.comp",
 		Defines:         []string{"NARROW", "CHANNEL_SCALE"},
 		LocalSize:       [3]uint32{8, 1, 1},
-		LocalSizeSpecID: [3]int{-1, -1, -1},
+		LocalSizeSpecID: [3]int{5, -1, -1},
 		Bindings: []Binding{
 			{Binding: 0, Name: "Out1", Kind: StorageBuffer, Access: Write, Format: ""},
 			{Binding: 1, Name: "a4", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
@@ -2277,6 +2358,8 @@ var generatedKernels = []Kernel{
 			{ID: 2, Name: "KC", Default: 32},
 			{ID: 3, Name: "RT", Default: 4},
 			{ID: 4, Name: "RH", Default: 4},
+			{ID: 5, Name: "", Default: 8},
+			{ID: 5, Name: "LOCAL", Default: 8},
 		},
 	},
 	{
@@ -2284,7 +2367,7 @@ var generatedKernels = []Kernel{
 		File:            "pointwise.comp",
 		Defines:         []string{"OUT_VEC4", "NARROW", "CHANNEL_SCALE"},
 		LocalSize:       [3]uint32{8, 1, 1},
-		LocalSizeSpecID: [3]int{-1, -1, -1},
+		LocalSizeSpecID: [3]int{5, -1, -1},
 		Bindings: []Binding{
 			{Binding: 0, Name: "Out4", Kind: StorageBuffer, Access: Write, Format: ""},
 			{Binding: 1, Name: "a4", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
@@ -2306,6 +2389,8 @@ var generatedKernels = []Kernel{
 			{ID: 2, Name: "KC", Default: 32},
 			{ID: 3, Name: "RT", Default: 4},
 			{ID: 4, Name: "RH", Default: 4},
+			{ID: 5, Name: "", Default: 8},
+			{ID: 5, Name: "LOCAL", Default: 8},
 		},
 	},
 	{
@@ -2313,7 +2398,7 @@ var generatedKernels = []Kernel{
 		File:            "pointwise.comp",
 		Defines:         []string{"NT", "CHANNEL_SCALE"},
 		LocalSize:       [3]uint32{8, 1, 1},
-		LocalSizeSpecID: [3]int{-1, -1, -1},
+		LocalSizeSpecID: [3]int{5, -1, -1},
 		Bindings: []Binding{
 			{Binding: 0, Name: "Out1", Kind: StorageBuffer, Access: Write, Format: ""},
 			{Binding: 1, Name: "a4", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
@@ -2335,6 +2420,8 @@ var generatedKernels = []Kernel{
 			{ID: 2, Name: "KC", Default: 32},
 			{ID: 3, Name: "RT", Default: 4},
 			{ID: 4, Name: "RH", Default: 4},
+			{ID: 5, Name: "", Default: 8},
+			{ID: 5, Name: "LOCAL", Default: 8},
 		},
 	},
 	{
@@ -2342,7 +2429,7 @@ var generatedKernels = []Kernel{
 		File:            "pointwise.comp",
 		Defines:         []string{"NT", "OUT_VEC4", "CHANNEL_SCALE"},
 		LocalSize:       [3]uint32{8, 1, 1},
-		LocalSizeSpecID: [3]int{-1, -1, -1},
+		LocalSizeSpecID: [3]int{5, -1, -1},
 		Bindings: []Binding{
 			{Binding: 0, Name: "Out4", Kind: StorageBuffer, Access: Write, Format: ""},
 			{Binding: 1, Name: "a4", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
@@ -2364,6 +2451,8 @@ var generatedKernels = []Kernel{
 			{ID: 2, Name: "KC", Default: 32},
 			{ID: 3, Name: "RT", Default: 4},
 			{ID: 4, Name: "RH", Default: 4},
+			{ID: 5, Name: "", Default: 8},
+			{ID: 5, Name: "LOCAL", Default: 8},
 		},
 	},
 	{
@@ -2371,7 +2460,7 @@ var generatedKernels = []Kernel{
 		File:            "pointwise.comp",
 		Defines:         []string{"NT", "NARROW", "CHANNEL_SCALE"},
 		LocalSize:       [3]uint32{8, 1, 1},
-		LocalSizeSpecID: [3]int{-1, -1, -1},
+		LocalSizeSpecID: [3]int{5, -1, -1},
 		Bindings: []Binding{
 			{Binding: 0, Name: "Out1", Kind: StorageBuffer, Access: Write, Format: ""},
 			{Binding: 1, Name: "a4", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
@@ -2393,6 +2482,8 @@ var generatedKernels = []Kernel{
 			{ID: 2, Name: "KC", Default: 32},
 			{ID: 3, Name: "RT", Default: 4},
 			{ID: 4, Name: "RH", Default: 4},
+			{ID: 5, Name: "", Default: 8},
+			{ID: 5, Name: "LOCAL", Default: 8},
 		},
 	},
 	{
@@ -2400,7 +2491,7 @@ var generatedKernels = []Kernel{
 		File:            "pointwise.comp",
 		Defines:         []string{"NT", "OUT_VEC4", "NARROW", "CHANNEL_SCALE"},
 		LocalSize:       [3]uint32{8, 1, 1},
-		LocalSizeSpecID: [3]int{-1, -1, -1},
+		LocalSizeSpecID: [3]int{5, -1, -1},
 		Bindings: []Binding{
 			{Binding: 0, Name: "Out4", Kind: StorageBuffer, Access: Write, Format: ""},
 			{Binding: 1, Name: "a4", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
@@ -2422,6 +2513,8 @@ var generatedKernels = []Kernel{
 			{ID: 2, Name: "KC", Default: 32},
 			{ID: 3, Name: "RT", Default: 4},
 			{ID: 4, Name: "RH", Default: 4},
+			{ID: 5, Name: "", Default: 8},
+			{ID: 5, Name: "LOCAL", Default: 8},
 		},
 	},
 	{
@@ -2928,6 +3021,20 @@ var generatedKernels = []Kernel{
 			{ID: 0, Name: "", Default: 64},
 			{ID: 1, Name: "LANES", Default: 1},
 			{ID: 2, Name: "ALIGNED", Default: 0},
+		},
+	},
+	{
+		Name:            "subgroup_probe",
+		File:            "subgroup_probe.comp",
+		LocalSize:       [3]uint32{1, 1, 1},
+		LocalSizeSpecID: [3]int{0, -1, -1},
+		Bindings: []Binding{
+			{Binding: 0, Name: "Out", Kind: StorageBuffer, Access: Write, Format: ""},
+		},
+		PushSize: 0,
+		Spec: []SpecConstant{
+			{ID: 0, Name: "", Default: 1},
+			{ID: 0, Name: "LOCAL", Default: 64},
 		},
 	},
 }

@@ -15,10 +15,14 @@
 //       A(m,k) = m*hw + n*M*hw + p   B(k,j) = j*hw + n*Ncol*hw + p
 //       O(m,j) = m*Ncol + j
 //
-// Tiling, chosen for lavapipe and good on GPUs: a workgroup is one subgroup
-// of 8 invocations; it owns 32 columns (4 per invocation, one vec4) and
+// Tiling, chosen for lavapipe and good on GPUs: a cluster of 8 invocations
+// inside one subgroup owns 32 columns (4 per invocation, one vec4) and
 // RT*8 rows, whose accumulators (RT*8 vec4 per invocation) stay in
-// registers over the whole reduction. For each chunk of KC reduction steps
+// registers over the whole reduction. A workgroup is LOCAL invocations (a
+// specialization constant), LOCAL/8 clusters owning neighbouring column
+// tiles: 8 (one cluster) on lavapipe, more on GPUs, whose subgroups hold
+// several clusters (clusters are numbered by subgroup id and lane, so
+// LOCAL must be a multiple of the subgroup size, or one subgroup). For each chunk of KC reduction steps
 // it loads its B panel (KC x vec4 per invocation) into a private array
 // indexed only by constants (the chunk is fully unrolled), then sweeps its
 // RT row tiles: each invocation fetches A for one row (or, column-major A,
@@ -80,12 +84,14 @@
 #extension GL_EXT_control_flow_attributes : require
 #include "common.glsl"
 
-// ROWS is the row tile: one row per invocation of the 8-wide subgroup.
+// ROWS is the row tile: one row per invocation of an 8-wide cluster.
 #define ROWS 8
-// COLS is the number of columns a workgroup owns (4 per invocation).
+// COLS is the number of columns a cluster owns (4 per invocation).
 #define COLS 32
 
-layout(local_size_x = ROWS) in;
+layout(local_size_x = ROWS, local_size_x_id = 5) in;
+layout(constant_id = 5) const uint LOCAL = ROWS;
+const uint CLUSTERS = LOCAL / ROWS;
 
 layout(constant_id = 0) const uint A_MODE = 0;
 layout(constant_id = 1) const uint B_MODE = 0;
@@ -123,25 +129,36 @@ layout(binding = 2) uniform samplerBuffer b4;
 #define EPI_BINDING 3
 #include "epilogue.glsl"
 
+// SLOT is the invocation's place in the workgroup as the clusters count it:
+// with NARROW its local index; otherwise its subgroup lane, numbered on
+// across subgroups when there are several clusters, so that a cluster never
+// straddles two subgroups. LANE is its lane in its cluster, CLUSTER its
+// cluster, LANE_BASE the subgroup lane of its cluster's lane 0 (constants
+// when CLUSTERS is 1).
 // A_OF(aq, q, j) is component q of lane j's A fetch aq (a vec4), A1_OF(aq,
 // j) lane j's float: subgroup shuffles, or with NARROW aall[j], the fetch
 // of lane j made by this invocation itself.
 #ifdef NARROW
-#define LANE gl_LocalInvocationID.x
+#define SLOT gl_LocalInvocationID.x
+#define LANE_BASE 0u
 #define A_OF(aq, q, j) aall[j][q]
 #define A1_OF(aq, j) aall[j]
 #else
-#define LANE gl_SubgroupInvocationID
-#define A_OF(aq, q, j) subgroupShuffle(aq[q], j)
-#define A1_OF(aq, j) subgroupShuffle(aq, j)
+#define SLOT (CLUSTERS == 1u ? gl_SubgroupInvocationID : gl_SubgroupID * gl_SubgroupSize + gl_SubgroupInvocationID)
+#define LANE_BASE (CLUSTERS == 1u ? 0u : gl_SubgroupInvocationID & ~(ROWS - 1u))
+#define A_OF(aq, q, j) subgroupShuffle(aq[q], laneBase + (j))
+#define A1_OF(aq, j) subgroupShuffle(aq, laneBase + (j))
 #endif
+#define LANE (CLUSTERS == 1u ? SLOT : SLOT & (ROWS - 1u))
+#define CLUSTER (CLUSTERS == 1u ? 0u : SLOT / ROWS)
 
 void main() {
-    // The lane of subgroupShuffle: the invocation's place in its subgroup,
-    // which need not be its place in the workgroup (with NARROW:
-    // its place in the workgroup).
     const uint lane = LANE;
-    const uint tile = gl_WorkGroupID.x + gl_NumWorkGroups.x * gl_WorkGroupID.z;
+    const uint laneBase = LANE_BASE;
+    const uint tile = (gl_WorkGroupID.x + gl_NumWorkGroups.x * gl_WorkGroupID.z) * CLUSTERS + CLUSTER;
+    if (CLUSTERS > 1u && tile * COLS >= pc.Ncol) {
+        return; // the whole cluster: no lane a shuffle reads is gone
+    }
     const uint col0 = tile * COLS + 4u * lane;
     const uint rowBegin = gl_WorkGroupID.y * (RT * ROWS);
     const uint M = pc.M, K = pc.K, hw = pc.hw;
