@@ -56,6 +56,10 @@ func TestTunedVariantsMatchReference(t *testing.T) {
 				for _, pc := range pointwise {
 					checkPointwise(t, d, r, pc)
 				}
+				if strings.HasSuffix(v, "_splitk") {
+					x, dy, dw := poisoned(t, d, "x", 2, 20, 8, 8), poisoned(t, d, "dy", 2, 12, 8, 8), poisoned(t, d, "dw", 12, 20, 1, 1)
+					wantSplitGEMM(t, d, v, func(s *engine.Sequence) { ops.PointwiseBackwardWeight(s, dw, x, dy) })
+				}
 				if !forcedUsed(d, op, v) {
 					t.Fatalf("variant %s of %s never eligible for the test shapes: add a shape that exercises it", v, op)
 				}
@@ -89,6 +93,10 @@ func TestTunedVariantsMatchReference(t *testing.T) {
 				y := poisoned(t, d, "y", c.n, c.out)
 				run(t, d, func(s *engine.Sequence) { ops.LinearForward(s, y, x, w, b) })
 				compare(t, fmt.Sprintf("linear %+v", c), download(t, y), ref.LinearForward(x64, c.n, c.in, w64, b64, c.out), 1e-5)
+			}
+			if strings.HasSuffix(v, "_splitk") {
+				x, w, b, y := poisoned(t, d, "x", 3, 260), poisoned(t, d, "w", 6, 260), poisoned(t, d, "b", 6), poisoned(t, d, "y", 3, 6)
+				wantSplitGEMM(t, d, v, func(s *engine.Sequence) { ops.LinearForward(s, y, x, w, b) })
 			}
 			var lanes uint32
 			if _, err := fmt.Sscanf(v, "lanes%d", &lanes); err == nil && lanes > d.Info.SubgroupSize {
@@ -134,6 +142,20 @@ func TestTunedVariantsMatchReference(t *testing.T) {
 func gpuShapedForGEMM(t *testing.T, variant string) {
 	if strings.HasPrefix(variant, "gemm") {
 		t.Setenv(ops.GPUChoicesEnv, "1")
+	}
+}
+
+// wantSplitGEMM checks that record, one call whose reduction variant
+// splits, records two dispatches: the GEMM's pieces, then their sum.
+func wantSplitGEMM(t *testing.T, d *engine.Device, variant string, record func(s *engine.Sequence)) {
+	t.Helper()
+	var dispatches int
+	run(t, d, func(s *engine.Sequence) {
+		record(s)
+		dispatches = s.Dispatches()
+	})
+	if dispatches != 2 {
+		t.Errorf("%s: %d dispatches, want 2 (split-K pieces, then their sum)", variant, dispatches)
 	}
 }
 
