@@ -25,6 +25,13 @@ func (d *Device) timeVariants(req TuneRequest) (map[string]time.Duration, error)
 	if req.Bench == nil {
 		return nil, fmt.Errorf("no bench for %s", req.Op)
 	}
+	// An operation's first use may come inside Plan (a network's graph
+	// planned before it is allocated): the timing's scratch tensors and
+	// sequences are real ones, freed before it returns, outside the plan.
+	if p := d.plan; p != nil {
+		d.plan = nil
+		defer func() { d.plan = p }()
+	}
 	record, release, err := req.Bench(d)
 	if err != nil {
 		return nil, err

@@ -11,8 +11,9 @@ import (
 // and tensors); engine.Device.Tune picks one per shape and device (see
 // engine.TuneEnv). Adding a variant is one line in the operation's table:
 //
-//	{name: "gemm64", kernels: gemmKernels, eligible: gemmFits, record: recordGemm},
+//	{name: "rt2", kernels: pointwiseKernels, eligible: pointwiseRowTilesFit(2), record: pointwiseWithRowTiles(2)},
 //
+// (or a helper's result, as the GEMM family's variants in tune_gemm.go).
 // Every variant must compute the operation's documented result; variants
 // may differ in summation order only. TestTunedVariantsMatchReference runs
 // every eligible variant of every table against the float64 reference.

@@ -31,10 +31,48 @@ var conv2dWeightSplits = []struct {
 	{"split64", fixedChunks(64)},
 }
 
+// conv2dGEMMSplits are the GEMM family's variants of a convolution weight
+// gradient (GPU-shaped devices only, see gemmEligible): the implicit GEMM
+// Conv2DBackwardWeightGEMM with a 64x64x16/8x8 or 32x32x16/4x4 tile, its
+// reduction over the N*OH*OW output pixels split as gemmAutoSplit says
+// (the pieces are the variant's chunks, in conv2dWeightCall.partial).
+var conv2dGEMMSplits = []struct {
+	name string
+	tile GEMMTile
+}{
+	{"gemm64_splitk", gemmTile64},
+	{"gemm32_splitk", gemmTile32},
+}
+
+// conv2dGEMMTile is tile split for the weight gradient of g.
+func conv2dGEMMTile(tile GEMMTile, g conv2dGeometry) GEMMTile {
+	return gemmAutoSplit(tile, g.oc, g.c*g.k*g.k, g.n*g.oh*g.ow)
+}
+
 // conv2dWeightVariants are the autotuned ways to compute a convolution
-// weight gradient: the splits, and any other kernel family appended here
-// (a variant needing no partial sums ignores conv2dWeightCall.partial).
-var conv2dWeightVariants = conv2dSplitVariants()
+// weight gradient: the splits, then the GEMM family's (a variant needing
+// no partial sums ignores conv2dWeightCall.partial).
+var conv2dWeightVariants = append(conv2dSplitVariants(), conv2dGEMMVariants()...)
+
+func conv2dGEMMVariants() []variant[conv2dWeightCall] {
+	var out []variant[conv2dWeightCall]
+	for _, sp := range conv2dGEMMSplits {
+		out = append(out, variant[conv2dWeightCall]{
+			name: sp.name,
+			kernels: func(_ *engine.Device, c conv2dWeightCall) []string {
+				return gemmKernels(conv2dGEMMTile(sp.tile, c.g), false)
+			},
+			eligible: func(d *engine.Device, c conv2dWeightCall) bool {
+				t := conv2dGEMMTile(sp.tile, c.g)
+				return t.splits() > 1 && gemmEligible(d, t, c.g.oc, c.g.c*c.g.k*c.g.k, c.g.n*c.g.oh*c.g.ow)
+			},
+			record: func(s *engine.Sequence, c conv2dWeightCall) {
+				Conv2DBackwardWeightGEMM(s, c.dw, c.x, c.dy, c.g.stride, conv2dGEMMTile(sp.tile, c.g), c.partial)
+			},
+		})
+	}
+	return out
+}
 
 func conv2dSplitVariants() []variant[conv2dWeightCall] {
 	var out []variant[conv2dWeightCall]
@@ -65,7 +103,24 @@ func conv2dVariantChunks(name string, g conv2dGeometry) int {
 			return sp.chunks(g)
 		}
 	}
+	for _, sp := range conv2dGEMMSplits {
+		if sp.name == name {
+			return conv2dGEMMTile(sp.tile, g).splits()
+		}
+	}
 	return 1
+}
+
+// conv2dMaxChunks is the most partial sums any variant needs for g.
+func conv2dMaxChunks(g conv2dGeometry) int {
+	chunks := 1
+	for _, sp := range conv2dWeightSplits {
+		chunks = max(chunks, sp.chunks(g))
+	}
+	for _, sp := range conv2dGEMMSplits {
+		chunks = max(chunks, conv2dGEMMTile(sp.tile, g).splits())
+	}
+	return chunks
 }
 
 // conv2dWeightTuned is the autotuned convolution weight gradient; the
@@ -86,10 +141,7 @@ var conv2dWeightTuned = &tunedOp[conv2dWeightCall]{
 	},
 	scratch: func(d *engine.Device, c conv2dWeightCall) (conv2dWeightCall, func(), error) {
 		g := c.g
-		chunks := 1
-		for _, sp := range conv2dWeightSplits {
-			chunks = max(chunks, sp.chunks(g))
-		}
+		chunks := conv2dMaxChunks(g)
 		dims := [][]int{{g.oc, g.c, g.k, g.k}, {g.n, g.c, g.h, g.w}, {g.n, g.oc, g.oh, g.ow}, {chunks, g.oc, g.c, g.k, g.k}}
 		ts := make([]*engine.Tensor, len(dims))
 		free := func() {

@@ -17,13 +17,44 @@ type linearCall struct {
 
 // linearForwardVariants are the autotuned ways to record a linear
 // forward: today's lanes per column ("auto", rowLanes) and other powers of
-// two that fit a subgroup.
+// two that fit a subgroup; then the GEMM family's (GPU-shaped devices
+// only, see gemmEligible): "gemm64" (64x64x16/8x8), "gemm16x64" (flat
+// 16x64x32/4x4, for a batch of a few rows) and its split-K version
+// "gemm16x64_splitk" (gemmAutoSplit over the In features).
 var linearForwardVariants = []variant[linearCall]{
 	{name: "auto", kernels: linearForwardKernels, record: recordLinearForward},
 	{name: "lanes1", kernels: linearForwardKernels, eligible: linearLanesFit(1), record: linearWithLanes(1)},
 	{name: "lanes2", kernels: linearForwardKernels, eligible: linearLanesFit(2), record: linearWithLanes(2)},
 	{name: "lanes4", kernels: linearForwardKernels, eligible: linearLanesFit(4), record: linearWithLanes(4)},
 	{name: "lanes8", kernels: linearForwardKernels, eligible: linearLanesFit(8), record: linearWithLanes(8)},
+	linearGEMMVariant("gemm64", gemmTile64, false),
+	linearGEMMVariant("gemm16x64", gemmTileFlat, false),
+	linearGEMMVariant("gemm16x64_splitk", gemmTileFlat, true),
+}
+
+// linearGEMMVariant is the variant name recording with LinearForwardGEMM
+// and tile, split (gemmAutoSplit over the In features) when split says;
+// a split variant is eligible only when the reduction splits into at least
+// two pieces.
+func linearGEMMVariant(name string, tile GEMMTile, split bool) variant[linearCall] {
+	tileFor := func(c linearCall) GEMMTile {
+		if split {
+			return gemmAutoSplit(tile, c.n, c.out, c.in)
+		}
+		return tile
+	}
+	return variant[linearCall]{
+		name:    name,
+		kernels: func(_ *engine.Device, c linearCall) []string { return gemmKernels(tileFor(c), c.b != nil) },
+		eligible: func(d *engine.Device, c linearCall) bool {
+			t := tileFor(c)
+			return (!split || t.splits() > 1) && gemmEligible(d, t, c.n, c.out, c.in)
+		},
+		record: func(s *engine.Sequence, c linearCall) {
+			t := tileFor(c)
+			LinearForwardGEMM(s, c.y, c.x, c.w, c.b, t, gemmScratch(s, t, c.y.Len()))
+		},
+	}
 }
 
 // linearForwardTuned is the autotuned linear forward (squeeze-excite FCs,

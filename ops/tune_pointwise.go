@@ -23,17 +23,18 @@ var pointwiseVariants = []variant[pointwiseCall]{
 	{name: "rt4", kernels: pointwiseKernels, eligible: pointwiseRowTilesFit(4), record: pointwiseWithRowTiles(4)},
 }
 
-// The three pointwise operations share the variants.
+// The three pointwise operations share the variants of the pointwise
+// kernels and add their own GEMM-family ones (pointwiseGEMMVariants).
 var (
-	pointwiseForwardTuned        = newPointwiseTuned("pointwise_forward")
-	pointwiseBackwardDataTuned   = newPointwiseTuned("pointwise_backward_data")
-	pointwiseBackwardWeightTuned = newPointwiseTuned("pointwise_backward_weight")
+	pointwiseForwardTuned        = newPointwiseTuned("pointwise_forward", pointwiseGEMMVariants(pointwiseForwardGEMM, false))
+	pointwiseBackwardDataTuned   = newPointwiseTuned("pointwise_backward_data", pointwiseGEMMVariants(pointwiseBackwardDataGEMM, false))
+	pointwiseBackwardWeightTuned = newPointwiseTuned("pointwise_backward_weight", pointwiseGEMMVariants(pointwiseBackwardWeightGEMM, true))
 )
 
-func newPointwiseTuned(op string) *tunedOp[pointwiseCall] {
+func newPointwiseTuned(op string, more []variant[pointwiseCall]) *tunedOp[pointwiseCall] {
 	return &tunedOp[pointwiseCall]{
 		op:             op,
-		variants:       pointwiseVariants,
+		variants:       append(pointwiseVariants[:len(pointwiseVariants):len(pointwiseVariants)], more...),
 		defaultVariant: func(*engine.Device, pointwiseCall) string { return "auto" },
 		shape: func(c pointwiseCall) string {
 			return fmt.Sprintf("m=%d n=%d k=%d hw=%d a=%d b=%d v4=%v%s", c.g.m, c.g.ncol, c.g.k, c.g.hw, c.g.aMode, c.g.bMode, c.g.outVec4, epilogueVariant(c.g.epilogue))

@@ -46,13 +46,19 @@ func TestTunedVariantsMatchReference(t *testing.T) {
 	pointwise := []pointwiseCase{
 		{n: 2, c: 40, oc: 40, h: 5, w: 4}, // 5 row tiles: every row-tile variant, vec4 output
 		{n: 1, c: 13, oc: 9, h: 3, w: 3},  // odd sizes, scalar fetches
+		{n: 2, c: 20, oc: 12, h: 8, w: 8}, // N*H*W 128: the weight gradient's GEMM splits in two
 	}
 	for _, op := range []string{"pointwise_forward", "pointwise_backward_data", "pointwise_backward_weight"} {
 		for _, v := range variants[op] {
 			t.Run(op+"/"+v, func(t *testing.T) {
 				forceTuning(t, op, v)
+				gpuShapedForGEMM(t, v)
 				for _, pc := range pointwise {
 					checkPointwise(t, d, r, pc)
+				}
+				if strings.HasSuffix(v, "_splitk") {
+					x, dy, dw := poisoned(t, d, "x", 2, 20, 8, 8), poisoned(t, d, "dy", 2, 12, 8, 8), poisoned(t, d, "dw", 12, 20, 1, 1)
+					wantSplitGEMM(t, d, v, func(s *engine.Sequence) { ops.PointwiseBackwardWeight(s, dw, x, dy) })
 				}
 				if !forcedUsed(d, op, v) {
 					t.Fatalf("variant %s of %s never eligible for the test shapes: add a shape that exercises it", v, op)
@@ -64,13 +70,15 @@ func TestTunedVariantsMatchReference(t *testing.T) {
 		n, in, out int
 		bias       bool
 	}{
-		{n: 5, in: 64, out: 7, bias: true}, // 16 texels a row: lanes 1, 2, 8 besides auto (4 at subgroup 8)
-		{n: 3, in: 33, out: 5},             // unaligned, 9 texels: lanes 4 and 8 besides auto
-		{n: 2, in: 8, out: 3, bias: true},  // 2 texels
+		{n: 5, in: 64, out: 7, bias: true},  // 16 texels a row: lanes 1, 2, 8 besides auto (4 at subgroup 8)
+		{n: 3, in: 33, out: 5},              // unaligned, 9 texels: lanes 4 and 8 besides auto
+		{n: 2, in: 8, out: 3, bias: true},   // 2 texels
+		{n: 3, in: 260, out: 6, bias: true}, // the flat GEMM tile's reduction splits in two
 	}
 	for _, v := range variants["linear_forward"] {
 		t.Run("linear_forward/"+v, func(t *testing.T) {
 			forceTuning(t, "linear_forward", v)
+			gpuShapedForGEMM(t, v)
 			for _, c := range linears {
 				x64, x32 := randSlice(r, c.n*c.in)
 				w64, w32 := randSlice(r, c.out*c.in)
@@ -85,6 +93,10 @@ func TestTunedVariantsMatchReference(t *testing.T) {
 				y := poisoned(t, d, "y", c.n, c.out)
 				run(t, d, func(s *engine.Sequence) { ops.LinearForward(s, y, x, w, b) })
 				compare(t, fmt.Sprintf("linear %+v", c), download(t, y), ref.LinearForward(x64, c.n, c.in, w64, b64, c.out), 1e-5)
+			}
+			if strings.HasSuffix(v, "_splitk") {
+				x, w, b, y := poisoned(t, d, "x", 3, 260), poisoned(t, d, "w", 6, 260), poisoned(t, d, "b", 6), poisoned(t, d, "y", 3, 6)
+				wantSplitGEMM(t, d, v, func(s *engine.Sequence) { ops.LinearForward(s, y, x, w, b) })
 			}
 			var lanes uint32
 			if _, err := fmt.Sscanf(v, "lanes%d", &lanes); err == nil && lanes > d.Info.SubgroupSize {
@@ -101,6 +113,7 @@ func TestTunedVariantsMatchReference(t *testing.T) {
 		{n: 2, c: 5, h: 9, w: 8, oc: 7, k: 3, stride: 2},
 		{n: 4, c: 16, h: 20, w: 20, oc: 24, k: 3, stride: 1}, // split64 differs from split_auto
 		{n: 1, c: 3, h: 11, w: 7, oc: 9, k: 5, stride: 2},
+		{n: 2, c: 4, h: 17, w: 16, oc: 6, k: 3, stride: 2}, // stride 2 with 144 output pixels: a split GEMM
 	}
 	for op := range variants {
 		if !strings.HasPrefix(op, "pointwise_") && op != "linear_forward" && op != "conv2d_backward_weight" {
@@ -111,6 +124,7 @@ func TestTunedVariantsMatchReference(t *testing.T) {
 	for _, v := range variants[op] {
 		t.Run(op+"/"+v, func(t *testing.T) {
 			forceTuning(t, op, v)
+			gpuShapedForGEMM(t, v)
 			used := false
 			for _, tc := range convs {
 				used = checkTunedConvWeight(t, d, r, tc, v) || used
@@ -119,6 +133,42 @@ func TestTunedVariantsMatchReference(t *testing.T) {
 				t.Fatalf("variant %s of %s never eligible for the test shapes: add a shape that exercises it", v, op)
 			}
 		})
+	}
+}
+
+// gpuShapedForGEMM sets ops.GPUChoicesEnv to "1" for a variant of the
+// GEMM family (named "gemm..."), which is eligible only on GPU-shaped
+// devices: on lavapipe the test then runs it too.
+func gpuShapedForGEMM(t *testing.T, variant string) {
+	if strings.HasPrefix(variant, "gemm") {
+		t.Setenv(ops.GPUChoicesEnv, "1")
+	}
+}
+
+// wantSplitGEMM checks that record, one call whose reduction variant
+// splits, records two dispatches: the GEMM's pieces, then their sum.
+func wantSplitGEMM(t *testing.T, d *engine.Device, variant string, record func(s *engine.Sequence)) {
+	t.Helper()
+	var dispatches int
+	run(t, d, func(s *engine.Sequence) {
+		record(s)
+		dispatches = s.Dispatches()
+	})
+	if dispatches != 2 {
+		t.Errorf("%s: %d dispatches, want 2 (split-K pieces, then their sum)", variant, dispatches)
+	}
+}
+
+// TestGEMMVariantsOnlyOnGPUShapedDevices: without ops.GPUChoicesEnv a
+// forced GEMM-family variant is not eligible on a CPU driver (the
+// built-in choice records the call), and is on a GPU.
+func TestGEMMVariantsOnlyOnGPUShapedDevices(t *testing.T) {
+	t.Setenv(ops.GPUChoicesEnv, "")
+	forceTuning(t, "pointwise_forward", "gemm64")
+	d := enginetest.Open(t)
+	checkPointwise(t, d, testRand(t), pointwiseCase{n: 2, c: 40, oc: 40, h: 5, w: 4})
+	if used, gpu := forcedUsed(d, "pointwise_forward", "gemm64"), d.Info.Type != engine.CPU; used != gpu {
+		t.Fatalf("forced gemm64 on a %s device used: %v, want %v", d.Info.Type, used, gpu)
 	}
 }
 
