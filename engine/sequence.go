@@ -274,6 +274,9 @@ func (s *Sequence) dispatchNow(k *Kernel, grid Grid, push any, args []*Tensor) e
 		if t.dev != s.dev {
 			return fmt.Errorf("kernel %s: binding %d (%s) tensor %s belongs to another device", info.Name, i, b.Name, t.Name)
 		}
+		if t.planned() {
+			return fmt.Errorf("kernel %s: binding %d (%s) tensor %s: %w (a real sequence cannot bind a tensor made inside Device.Plan)", info.Name, i, b.Name, t.Name, ErrPlanned)
+		}
 		w := vk.WriteDescriptorSet{
 			SType:           vk.StructureTypeWriteDescriptorSet,
 			DstSet:          set,
