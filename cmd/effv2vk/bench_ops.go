@@ -19,6 +19,7 @@ func benchOpsCommand() *cli.Command {
 			&cli.BoolFlag{Name: "json", Usage: "print JSON"},
 			&cli.IntFlag{Name: "runs", Value: 7, Usage: "timed runs per kernel (the median is reported)"},
 			&cli.StringFlag{Name: "only", Usage: "run only cases whose name or family contains this"},
+			&cli.BoolFlag{Name: "gemm", Usage: "also time the shared-memory GEMM family's twins of the linear, 1x1 and 3x3 rows (family gemm; slow on CPU drivers)"},
 		},
 		Action: func(c *cli.Context) error {
 			runs := c.Int("runs")
@@ -40,6 +41,9 @@ func benchOps(c *cli.Context, d *engine.Device, runs int) error {
 	for i, bc := range cases {
 		if f := c.String("only"); f != "" && !contains(bc.Name, f) && !contains(bc.Op, f) {
 			continue
+		}
+		if bc.Op == "gemm" && !c.Bool("gemm") && !contains(c.String("only"), "gemm") {
+			continue // opt-in: --gemm, or --only gemm
 		}
 		if !c.Bool("json") {
 			fmt.Fprintf(os.Stderr, "\r[%d/%d] %-50s", i+1, len(cases), bc.Name)

@@ -251,4 +251,24 @@ func TestBenchCommand(t *testing.T) {
 			t.Errorf("bench ops row %+v: want a drop path case in GB/s with one run", r)
 		}
 	}
+	// The GEMM family's twins are opt-in: --only "linear 768->32 fwd" gives
+	// the kernel's row alone, with --gemm its GEMM twin too.
+	for _, gemm := range []bool{false, true} {
+		args := []string{"bench", "ops", "--only", "linear 768->32 fwd", "--runs", "1", "--json"}
+		if gemm {
+			args = append(args, "--gemm")
+		}
+		out, _ = runChild(t, args...)
+		ops.Results = nil
+		if err := json.Unmarshal([]byte(out), &ops); err != nil {
+			t.Fatalf("bench ops %v: %v\n%s", args, err, out)
+		}
+		families := map[string]int{}
+		for _, r := range ops.Results {
+			families[r.Op]++
+		}
+		if families["squeeze_excite"] != 1 || families["gemm"] != map[bool]int{false: 0, true: 1}[gemm] {
+			t.Errorf("bench ops %v: rows per family %v, want one squeeze_excite row and %v gemm rows", args, families, gemm)
+		}
+	}
 }
