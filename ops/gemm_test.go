@@ -346,31 +346,7 @@ func BenchmarkGEMMTiles(b *testing.B) {
 				if err != nil {
 					b.Fatal(err)
 				}
-				b.Run(bc.Name, func(b *testing.B) {
-					s, err := d.NewSequence(bc.Name, engine.SequenceOptions{})
-					if err != nil {
-						b.Fatal(err)
-					}
-					defer s.Release()
-					cleanup, err := bc.Setup(d, s)
-					if err != nil {
-						b.Fatal(err)
-					}
-					defer cleanup()
-					if err := s.Finish(); err != nil {
-						b.Fatal(err)
-					}
-					if err := d.Run(s); err != nil {
-						b.Fatal(err)
-					}
-					b.ResetTimer()
-					for range b.N {
-						if err := d.Run(s); err != nil {
-							b.Fatal(err)
-						}
-					}
-					b.ReportMetric(bc.Work/(b.Elapsed().Seconds()/float64(b.N))/1e9, "GFLOP/s")
-				})
+				b.Run(bc.Name, func(b *testing.B) { benchCase(b, d, bc) })
 			}
 		}
 	}

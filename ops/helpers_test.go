@@ -127,33 +127,37 @@ func benchFamilies(b *testing.B, families ...string) {
 		if !slices.Contains(families, c.Op) {
 			continue
 		}
-		b.Run(c.Name, func(b *testing.B) {
-			s, err := d.NewSequence(c.Name, engine.SequenceOptions{})
-			if err != nil {
-				b.Fatal(err)
-			}
-			defer s.Release()
-			cleanup, err := c.Setup(d, s)
-			if err != nil {
-				b.Fatal(err)
-			}
-			defer cleanup()
-			if err := s.Finish(); err != nil {
-				b.Fatal(err)
-			}
-			if err := d.Run(s); err != nil {
-				b.Fatal(err)
-			}
-			b.ResetTimer()
-			for range b.N {
-				if err := d.Run(s); err != nil {
-					b.Fatal(err)
-				}
-			}
-			sec := b.Elapsed().Seconds() / float64(b.N)
-			b.ReportMetric(c.Work/sec/1e9, string(c.Unit))
-		})
+		b.Run(c.Name, func(b *testing.B) { benchCase(b, d, c) })
 	}
+}
+
+// benchCase times one bench case on d: recorded once, run once to warm up
+// (JIT, caches), then replayed b.N times, reporting GFLOP/s or GB/s.
+func benchCase(b *testing.B, d *engine.Device, c ops.BenchCase) {
+	s, err := d.NewSequence(c.Name, engine.SequenceOptions{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Release()
+	cleanup, err := c.Setup(d, s)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer cleanup()
+	if err := s.Finish(); err != nil {
+		b.Fatal(err)
+	}
+	if err := d.Run(s); err != nil {
+		b.Fatal(err)
+	}
+	b.ResetTimer()
+	for range b.N {
+		if err := d.Run(s); err != nil {
+			b.Fatal(err)
+		}
+	}
+	sec := b.Elapsed().Seconds() / float64(b.N)
+	b.ReportMetric(c.Work/sec/1e9, string(c.Unit))
 }
 
 // newTensor allocates an (unwritten) tensor of any element type, freed when
