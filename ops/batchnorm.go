@@ -205,22 +205,8 @@ func BatchNormUpdateRunning(s *engine.Sequence, runMean, runVar, mean, invstd *e
 //	invstd[c] = 1 / sqrt(runVar[c] + eps)
 func BatchNormEvalParams(s *engine.Sequence, mean, invstd, runMean, runVar *engine.Tensor, eps float32) {
 	const op = "batch norm eval params"
-	if s.Err() != nil {
-		return
-	}
-	if runMean == nil || len(runMean.Shape) != 1 {
-		s.Fail(fmt.Errorf("%s: running mean %v must be [C]", op, runMean))
-		return
-	}
-	c := runMean.Len()
-	for _, a := range []roleTensor{{"mean", mean}, {"invstd", invstd}, {"running var", runVar}} {
-		if a.t == nil || len(a.t.Shape) != 1 || a.t.Len() != c || a.t.DType != engine.Float32 {
-			s.Fail(fmt.Errorf("%s: %s %v must be float32 [%d] like running mean %v", op, a.role, a.t, c, runMean))
-			return
-		}
-	}
-	if !(eps >= 0) {
-		s.Fail(fmt.Errorf("%s: eps %v must be non-negative", op, eps))
+	c, ok := runningStatsCheck(s, op, runMean, eps, roleTensor{"mean", mean}, roleTensor{"invstd", invstd}, roleTensor{"running var", runVar})
+	if !ok {
 		return
 	}
 	push := shaders.BatchnormEvalParamsPush{C: uint32(c), Eps: eps}
@@ -348,4 +334,29 @@ func BatchNormBackward(s *engine.Sequence, dx, dgamma, dbeta, dy, x, mean, invst
 	}
 	k := s.Kernel("batchnorm_backward", engine.Spec{ID: 0, Value: batchnormLocal(s)}, engine.Spec{ID: 1, Value: uint32(act)}, g.alignedSpec())
 	perChannel(s, k, g.c, shaders.BatchnormBackwardPush(g.channelPush(0)), x, dy, mean, invstd, gamma, beta, dx, dx, dgamma, dbeta)
+}
+
+// runningStatsCheck checks the per-channel tensors of an operation on the
+// running statistics: runMean [C] and each of others float32 [C], eps
+// non-negative. It returns C, or records an error in s.
+func runningStatsCheck(s *engine.Sequence, op string, runMean *engine.Tensor, eps float32, others ...roleTensor) (int, bool) {
+	if s.Err() != nil {
+		return 0, false
+	}
+	if runMean == nil || len(runMean.Shape) != 1 {
+		s.Fail(fmt.Errorf("%s: running mean %v must be [C]", op, runMean))
+		return 0, false
+	}
+	c := runMean.Len()
+	for _, a := range others {
+		if a.t == nil || len(a.t.Shape) != 1 || a.t.Len() != c || a.t.DType != engine.Float32 {
+			s.Fail(fmt.Errorf("%s: %s %v must be float32 [%d] like running mean %v", op, a.role, a.t, c, runMean))
+			return 0, false
+		}
+	}
+	if !(eps >= 0) {
+		s.Fail(fmt.Errorf("%s: eps %v must be non-negative", op, eps))
+		return 0, false
+	}
+	return c, true
 }

@@ -1,8 +1,6 @@
 package ops
 
 import (
-	"fmt"
-
 	"github.com/effv2vk/effv2vk/engine"
 	"github.com/effv2vk/effv2vk/shaders"
 )
@@ -16,22 +14,9 @@ import (
 // All tensors are float32 [C]; scale and shift are overwritten.
 func BatchNormFold(s *engine.Sequence, scale, shift, runMean, runVar, gamma, beta *engine.Tensor, eps float32) {
 	const op = "batch norm fold"
-	if s.Err() != nil {
-		return
-	}
-	if runMean == nil || len(runMean.Shape) != 1 {
-		s.Fail(fmt.Errorf("%s: running mean %v must be [C]", op, runMean))
-		return
-	}
-	c := runMean.Len()
-	for _, a := range []roleTensor{{"scale", scale}, {"shift", shift}, {"running mean", runMean}, {"running var", runVar}, {"gamma", gamma}, {"beta", beta}} {
-		if a.t == nil || len(a.t.Shape) != 1 || a.t.Len() != c || a.t.DType != engine.Float32 {
-			s.Fail(fmt.Errorf("%s: %s %v must be float32 [%d] like running mean %v", op, a.role, a.t, c, runMean))
-			return
-		}
-	}
-	if !(eps >= 0) {
-		s.Fail(fmt.Errorf("%s: eps %v must be non-negative", op, eps))
+	c, ok := runningStatsCheck(s, op, runMean, eps, roleTensor{"scale", scale}, roleTensor{"shift", shift}, roleTensor{"running mean", runMean},
+		roleTensor{"running var", runVar}, roleTensor{"gamma", gamma}, roleTensor{"beta", beta})
+	if !ok {
 		return
 	}
 	push := shaders.BatchnormFoldPush{C: uint32(c), Eps: eps}
