@@ -206,3 +206,23 @@ func wantRecordError(t *testing.T, d *engine.Device, name string, rec func(s *en
 		t.Errorf("%s: %d dispatches recorded by a refused call", name, n)
 	}
 }
+
+// centralDifference returns (loss(p[i]+step) - loss(p[i]-step)) / (2*step)
+// for the parameter tensor param holding vals, uploading each perturbed
+// copy before calling loss, and uploads vals again afterwards.
+func centralDifference(t *testing.T, loss func() float64, param *engine.Tensor, vals []float32, i int, step float32) float64 {
+	t.Helper()
+	at := func(v float32) float64 {
+		p := append([]float32(nil), vals...)
+		p[i] = v
+		if err := param.Upload(p); err != nil {
+			t.Fatal(err)
+		}
+		return loss()
+	}
+	num := (at(vals[i]+step) - at(vals[i]-step)) / float64(2*step)
+	if err := param.Upload(vals); err != nil {
+		t.Fatal(err)
+	}
+	return num
+}

@@ -154,18 +154,7 @@ func TestPointwiseFiniteDifferences(t *testing.T) {
 	const step = 1e-2
 	probe := func(what string, param *engine.Tensor, vals []float32, i int, analytic float64) {
 		t.Helper()
-		at := func(v float32) float64 {
-			p := append([]float32(nil), vals...)
-			p[i] = v
-			if err := param.Upload(p); err != nil {
-				t.Fatal(err)
-			}
-			return loss()
-		}
-		num := (at(vals[i]+step) - at(vals[i]-step)) / (2 * step)
-		if err := param.Upload(vals); err != nil {
-			t.Fatal(err)
-		}
+		num := centralDifference(t, loss, param, vals, i, step)
 		// float32 forward sums of ~30 terms: differences are good to ~1e-3.
 		if err := enginetest.WithinRel(num, analytic, 2e-3, 1); err != nil {
 			t.Errorf("%s[%d]: finite difference against backward: %v", what, i, err)
