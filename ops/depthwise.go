@@ -7,13 +7,11 @@ import (
 	"github.com/effv2vk/effv2vk/shaders"
 )
 
-// Tile of one depthwise invocation: rows x columns of its output (forward,
-// backward data) or of dy (backward weight). Mirrors ROWS and COLS in
+// Columns of one depthwise invocation's tile of its output (forward,
+// backward data) or of dy (backward weight); its rows are a
+// specialization constant (depthwiseShape.rows). Mirrors COLS in
 // shaders/depthwise.comp.
-const (
-	depthwiseTileRows = 8
-	depthwiseTileCols = 4
-)
+const depthwiseTileCols = 4
 
 // depthwisePush is the push-constant block shared by every depthwise kernel
 // (the tests check that all variants declare the same block).
@@ -65,41 +63,6 @@ func depthwiseCheck(s *engine.Sequence, op string, img, out, wt *engine.Tensor, 
 	return g, true
 }
 
-// depthwiseKernel returns the kernel of one depthwise operation for kernel
-// size k and stride, with a local size suited to the device: one subgroup
-// on a CPU driver (where a workgroup is one SIMD loop), 64 on GPUs (and on a
-// CPU driver under GPUChoicesEnv).
-func depthwiseKernel(s *engine.Sequence, op string, k, stride int, ep ...*Epilogue) *engine.Kernel {
-	local := uint32(64)
-	if info := s.Device().Info; cpuShaped(s.Device()) && info.SubgroupSize > 0 && info.SubgroupSize < local {
-		local = info.SubgroupSize
-	}
-	if len(ep) == 1 && ep[0] != nil { // the fused forward
-		return s.Kernel(fmt.Sprintf("depthwise_%s_k%d_s%d_bn", op, k, stride), withEpilogue([]engine.Spec{{ID: 0, Value: local}}, ep[0])...)
-	}
-	return s.Kernel(fmt.Sprintf("depthwise_%s_k%d_s%d", op, k, stride), engine.Spec{ID: 0, Value: local})
-}
-
-// depthwiseTilesPerInvocation is how many tiles one forward or backward-data
-// invocation computes: on a CPU driver an invocation's start-up (descriptor
-// and address set-up) costs about as much as a tile, so each takes several;
-// a GPU wants the parallelism instead (GPUChoicesEnv: a CPU driver too).
-func depthwiseTilesPerInvocation(d *engine.Device) int {
-	if cpuShaped(d) {
-		return 16
-	}
-	return 1
-}
-
-// dispatchTiles records k over planes x tilesH x tilesW tiles, a few per
-// invocation.
-func (g depthwiseGeometry) dispatchTiles(s *engine.Sequence, k *engine.Kernel, planes, tilesH, tilesW int, args ...*engine.Tensor) {
-	span := ceilDiv(planes*tilesH*tilesW, depthwiseTilesPerInvocation(s.Device()))
-	p := g.push(planes, tilesH, tilesW)
-	p.Span = uint32(span)
-	s.Dispatch1D(k, span, p, args...)
-}
-
 // DepthwiseForward records a depthwise k x k convolution (one filter per
 // channel, no bias) with stride 1 or 2 and symmetric zero padding
 // p = (k-1)/2; k is 3 or 5, read from w. x is [N,C,H,W], w is [C,1,k,k], y
@@ -121,9 +84,7 @@ func depthwiseForward(s *engine.Sequence, y, x, w *engine.Tensor, stride int, ep
 	if !ok || splitBatch(s, op, func(part batchPart, _ int) { depthwiseForward(s, part(y), part(x), w, stride, ep.sliced(part)) }, ep.withBatchMajor(y, x)...) {
 		return
 	}
-	tilesH, tilesW := ceilDiv(g.oh, depthwiseTileRows), ceilDiv(g.ow, depthwiseTileCols)
-	k := depthwiseKernel(s, "forward", g.k, stride, ep)
-	g.dispatchTiles(s, k, g.n*g.c, tilesH, tilesW, epilogueArgs(ep, y, y, x, w)...)
+	depthwiseForwardTuned.record(s, depthwiseCall{g: g, stride: stride, out: y, img: x, wt: w, ep: ep})
 }
 
 // DepthwiseBackwardData records the gradient of DepthwiseForward's loss
@@ -141,9 +102,7 @@ func DepthwiseBackwardData(s *engine.Sequence, dx, dy, w *engine.Tensor, stride 
 	if !ok || splitBatch(s, op, func(part batchPart, _ int) { DepthwiseBackwardData(s, part(dx), part(dy), w, stride) }, dx, dy) {
 		return
 	}
-	tilesH, tilesW := ceilDiv(g.h, depthwiseTileRows), ceilDiv(g.w, depthwiseTileCols)
-	k := depthwiseKernel(s, "backward_data", g.k, stride)
-	g.dispatchTiles(s, k, g.n*g.c, tilesH, tilesW, dx, dx, dy, w)
+	depthwiseBackwardDataTuned.record(s, depthwiseCall{g: g, stride: stride, out: dy, img: dx, wt: w})
 }
 
 // DepthwiseBackwardWeight records the gradient of DepthwiseForward's loss
@@ -163,17 +122,7 @@ func DepthwiseBackwardWeight(s *engine.Sequence, dw, x, dy *engine.Tensor, strid
 	}, x, dy) {
 		return
 	}
-	tilesH, tilesW := ceilDiv(g.oh, depthwiseTileRows), ceilDiv(g.ow, depthwiseTileCols)
-	k := depthwiseKernel(s, "backward_weight", g.k, stride)
-	if k == nil {
-		return
-	}
-	grid, err := s.Device().FoldGroups(g.c)
-	if err != nil {
-		s.Fail(fmt.Errorf("%s: %d channels: %w", op, g.c, err))
-		return
-	}
-	s.Dispatch(k, grid, g.push(g.n, tilesH, tilesW), dw, x, dy)
+	depthwiseBackwardWeightTuned.record(s, depthwiseCall{g: g, stride: stride, out: dy, img: x, wt: dw})
 }
 
 // push fills the shared push-constant block.

@@ -232,3 +232,39 @@ func TestDepthwiseKernelsSharePushBlock(t *testing.T) {
 // BenchmarkDepthwise times the registered depthwise cases
 // (go test ./ops -run XXX -bench Depthwise -benchtime 20x).
 func BenchmarkDepthwise(b *testing.B) { benchFamilies(b, "depthwise") }
+
+// TestTunedDepthwiseVariantsMatchReference forces every variant of the
+// three depthwise operations in turn, with the CPU driver's and the GPUs'
+// default shapes (ops.GPUChoicesEnv), and checks all three operations
+// against the float64 reference (TestTunedVariantsMatchReference's rule
+// for the depthwise family); each variant must have been eligible for at
+// least one shape and default.
+func TestTunedDepthwiseVariantsMatchReference(t *testing.T) {
+	d := enginetest.Open(t)
+	r := testRand(t)
+	cases := []depthwiseCase{
+		{ref.Shape4{N: 2, C: 5, H: 17, W: 9}, 3, 1}, // 17 rows: 5, 3 or 2 tiles of 4, 8, 16; 10 planes
+		{ref.Shape4{N: 1, C: 3, H: 10, W: 7}, 5, 2},
+	}
+	for op, variants := range ops.TunedVariants() {
+		if !strings.HasPrefix(op, "depthwise_") {
+			continue
+		}
+		for _, v := range variants {
+			t.Run(op+"/"+v, func(t *testing.T) {
+				used := false
+				for _, gpu := range []string{"", "1"} {
+					t.Setenv(ops.GPUChoicesEnv, gpu)
+					forceTuning(t, op, v)
+					for _, c := range cases {
+						checkDepthwise(t, d, r, c)
+					}
+					used = used || forcedUsed(d, op, v)
+				}
+				if !used {
+					t.Fatalf("variant %s of %s never eligible for the test shapes: add a shape that exercises it", v, op)
+				}
+			})
+		}
+	}
+}

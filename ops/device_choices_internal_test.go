@@ -15,20 +15,20 @@ func TestGPUChoicesSwitch(t *testing.T) {
 		env     string
 		dev     *engine.Device
 		chunked bool
-		tiles   int
+		dw      depthwiseShape
 	}{
-		{"", cpu, false, 16},
-		{"0", cpu, false, 16},
-		{"1", cpu, true, 1},
-		{"", gpu, true, 1},
-		{"1", gpu, true, 1},
+		{"", cpu, false, depthwiseShape{local: 8, rows: 8, per: 16}},
+		{"0", cpu, false, depthwiseShape{local: 8, rows: 8, per: 16}},
+		{"1", cpu, true, depthwiseShape{local: 64, rows: 4, per: 1}},
+		{"", gpu, true, depthwiseShape{local: 64, rows: 4, per: 1}},
+		{"1", gpu, true, depthwiseShape{local: 64, rows: 4, per: 1}},
 	} {
 		t.Setenv(GPUChoicesEnv, c.env)
 		if got := ChunkedWeightGradients(c.dev); got != c.chunked {
 			t.Errorf("%s=%q on %s: ChunkedWeightGradients = %v, want %v", GPUChoicesEnv, c.env, c.dev.Info.Type, got, c.chunked)
 		}
-		if got := depthwiseTilesPerInvocation(c.dev); got != c.tiles {
-			t.Errorf("%s=%q on %s: depthwise tiles per invocation = %d, want %d", GPUChoicesEnv, c.env, c.dev.Info.Type, got, c.tiles)
+		if got := depthwiseDefaultShape(c.dev); got != c.dw {
+			t.Errorf("%s=%q on %s: depthwise shape %+v, want %+v", GPUChoicesEnv, c.env, c.dev.Info.Type, got, c.dw)
 		}
 	}
 }

@@ -16,9 +16,9 @@
 // view with a dynamic component measured 2x slower here, since rows need not
 // start on a vec4). Outputs go to storage buffers, one vec4 per tile row when
 // the width is a multiple of 4 (imageStore measured ~3x slower on lavapipe).
-// Forward and backward data: invocation i computes the tiles i, i + span,
-// i + 2*span, ...; several tiles per invocation amortize its start-up cost,
-// which on lavapipe is about that of a tile.
+// Forward and backward data: an invocation computes one tile position in
+// pc.per consecutive planes (FOR_EACH_TILE); several tiles per invocation
+// amortize its start-up cost, which on lavapipe is about that of a tile.
 //
 // Backward weight is deterministic: one workgroup per channel; invocation l
 // sums the tiles l, l+L, l+2L, ... of that channel (all images) in order, then
@@ -49,11 +49,12 @@
 // Local size: one subgroup on a CPU driver (8 on lavapipe), more on GPUs.
 layout(local_size_x = 64, local_size_x_id = 0) in;
 layout(constant_id = 0) const uint LOCAL = 64;
+// Rows of an invocation's tile (a multiple of S), chosen per device in ops
+// (depthwiseRows); columns are always 4.
+layout(constant_id = 1) const int ROWS = 8;
+#define COLS 4
 
 #define P ((K - 1) / 2)
-// Output rows per invocation (a multiple of S); columns are always 4.
-#define ROWS 8
-#define COLS 4
 
 layout(push_constant) uniform Push {
     uint planes;  // N*C for forward and backward data, N for backward weight
@@ -64,7 +65,8 @@ layout(push_constant) uniform Push {
     uint OW;      // output width
     uint tilesH;  // tiles down the tiled tensor (output, dx, or dy)
     uint tilesW;  // tiles across it
-    uint span;    // invocations that share the tiles (forward, backward data)
+    uint span;    // invocations (forward, backward data)
+    uint per;     // planes per invocation (forward, backward data)
 } pc;
 
 #if defined(FORWARD) || defined(BACKWARD_WEIGHT)
@@ -124,16 +126,35 @@ layout(r32f, binding = 2) readonly uniform imageBuffer dy;
         out = inside_ ? v_ : 0.0;                                                    \
     }
 
+#if defined(FORWARD) || defined(BACKWARD_DATA)
+// FOR_EACH_TILE calls tile(plane, channel, row0, col0) for this invocation's
+// tiles: invocation i owns tile position i % tiles of each plane in the
+// group i / tiles of pc.per consecutive planes, so the lanes of a subgroup
+// work on neighbouring tiles of the same planes, and the only divisions
+// (divu: a multiply and two compares) are done once.
+#define FOR_EACH_TILE(tile)                                                          \
+    uint i_ = linear_invocation();                                                   \
+    if (i_ >= pc.span) {                                                             \
+        return;                                                                      \
+    }                                                                                \
+    uint tiles_ = pc.tilesH * pc.tilesW;                                             \
+    uint group_ = divu(i_, tiles_, 1.0 / float(tiles_));                             \
+    uint t_ = i_ - group_ * tiles_;                                                  \
+    uint th_ = divu(t_, pc.tilesW, 1.0 / float(pc.tilesW));                          \
+    int row0_ = int(th_) * ROWS;                                                     \
+    int col0_ = int(t_ - th_ * pc.tilesW) * COLS;                                    \
+    uint first_ = group_ * pc.per;                                                   \
+    uint end_ = min(first_ + pc.per, pc.planes);                                     \
+    uint c_ = first_ - divu(first_, pc.C, 1.0 / float(pc.C)) * pc.C;                 \
+    for (uint plane_ = first_; plane_ < end_; ++plane_) {                            \
+        tile(plane_, c_, row0_, col0_);                                              \
+        c_ = c_ + 1u == pc.C ? 0u : c_ + 1u;                                         \
+    }
+#endif
+
 #if defined(FORWARD)
-// forward_tile computes tile id of y.
-void forward_tile(uint id) {
-    uint tiles = pc.tilesH * pc.tilesW;
-    uint plane = id / tiles;
-    uint t = id - plane * tiles;
-    uint th = t / pc.tilesW;
-    int oh0 = int(th) * ROWS;
-    int ow0 = int(t - th * pc.tilesW) * COLS;
-    uint c = plane % pc.C;
+// forward_tile computes the tile of y at (oh0, ow0) of plane (channel c).
+void forward_tile(uint plane, uint c, int oh0, int ow0) {
     uint xbase = plane * pc.H * pc.W;
     uint ybase = plane * pc.OH * pc.OW;
 
@@ -176,13 +197,7 @@ void forward_tile(uint id) {
 }
 
 void main() {
-    uint first = linear_invocation();
-    if (first >= pc.span) {
-        return;
-    }
-    for (uint id = first; id < pc.planes * pc.tilesH * pc.tilesW; id += pc.span) {
-        forward_tile(id);
-    }
+    FOR_EACH_TILE(forward_tile)
 }
 #endif
 
@@ -192,15 +207,8 @@ void main() {
 #define DY_ROWS ((ROWS - 1 + P) / S + LO + 1)
 #define DY_COLS ((COLS - 1 + P) / S + LO + 1)
 
-// backward_data_tile computes tile id of dx.
-void backward_data_tile(uint id) {
-    uint tiles = pc.tilesH * pc.tilesW;
-    uint plane = id / tiles;
-    uint t = id - plane * tiles;
-    uint th = t / pc.tilesW;
-    int h0 = int(th) * ROWS;
-    int v0 = int(t - th * pc.tilesW) * COLS;
-    uint c = plane % pc.C;
+// backward_data_tile computes the tile of dx at (h0, v0) of plane (channel c).
+void backward_data_tile(uint plane, uint c, int h0, int v0) {
     uint dxbase = plane * pc.H * pc.W;
     uint dybase = plane * pc.OH * pc.OW;
 
@@ -237,13 +245,7 @@ void backward_data_tile(uint id) {
 }
 
 void main() {
-    uint first = linear_invocation();
-    if (first >= pc.span) {
-        return;
-    }
-    for (uint id = first; id < pc.planes * pc.tilesH * pc.tilesW; id += pc.span) {
-        backward_data_tile(id);
-    }
+    FOR_EACH_TILE(backward_data_tile)
 }
 #endif
 
@@ -259,12 +261,17 @@ void main() {
         sum[i] = 0.0;
     }
     if (c < pc.C) {
-        for (uint job = lane; job < pc.planes * tiles; job += LOCAL) {
-            uint n = job / tiles;
-            uint t = job - n * tiles;
-            uint th = t / pc.tilesW;
+        // Lane l sums the jobs l, l + LOCAL, ... (job = n * tiles + t),
+        // stepping n and t without dividing per job.
+        uint n = lane / tiles;
+        uint tile = lane - n * tiles;
+        uint stepN = LOCAL / tiles;
+        uint stepT = LOCAL - stepN * tiles;
+        float invTilesW = 1.0 / float(pc.tilesW);
+        for (; n < pc.planes; n += stepN) {
+            uint th = divu(tile, pc.tilesW, invTilesW);
             int oh0 = int(th) * ROWS;
-            int ow0 = int(t - th * pc.tilesW) * COLS;
+            int ow0 = int(tile - th * pc.tilesW) * COLS;
             uint plane = n * pc.C + c;
             uint xbase = plane * pc.H * pc.W;
             uint dybase = plane * pc.OH * pc.OW;
@@ -291,6 +298,11 @@ void main() {
                         }
                     }
                 }
+            }
+            tile += stepT;
+            if (tile >= tiles) {
+                tile -= tiles;
+                n++;
             }
         }
     }

@@ -717,7 +717,7 @@ var generatedKernels = []Kernel{
 			{Binding: 2, Name: "x", Kind: StorageTexelBuffer, Access: Read, Format: "R32F"},
 			{Binding: 3, Name: "w", Kind: StorageTexelBuffer, Access: Read, Format: "R32F"},
 		},
-		PushSize: 36,
+		PushSize: 40,
 		Push: []PushField{
 			{Name: "planes", Offset: 0, Type: "uint32"},
 			{Name: "C", Offset: 4, Type: "uint32"},
@@ -728,10 +728,12 @@ var generatedKernels = []Kernel{
 			{Name: "tilesH", Offset: 24, Type: "uint32"},
 			{Name: "tilesW", Offset: 28, Type: "uint32"},
 			{Name: "span", Offset: 32, Type: "uint32"},
+			{Name: "per", Offset: 36, Type: "uint32"},
 		},
 		Spec: []SpecConstant{
 			{ID: 0, Name: "", Default: 64},
 			{ID: 0, Name: "LOCAL", Default: 64},
+			{ID: 1, Name: "ROWS", Default: 8},
 		},
 	},
 	{
@@ -746,7 +748,7 @@ var generatedKernels = []Kernel{
 			{Binding: 2, Name: "x", Kind: StorageTexelBuffer, Access: Read, Format: "R32F"},
 			{Binding: 3, Name: "w", Kind: StorageTexelBuffer, Access: Read, Format: "R32F"},
 		},
-		PushSize: 36,
+		PushSize: 40,
 		Push: []PushField{
 			{Name: "planes", Offset: 0, Type: "uint32"},
 			{Name: "C", Offset: 4, Type: "uint32"},
@@ -757,10 +759,12 @@ var generatedKernels = []Kernel{
 			{Name: "tilesH", Offset: 24, Type: "uint32"},
 			{Name: "tilesW", Offset: 28, Type: "uint32"},
 			{Name: "span", Offset: 32, Type: "uint32"},
+			{Name: "per", Offset: 36, Type: "uint32"},
 		},
 		Spec: []SpecConstant{
 			{ID: 0, Name: "", Default: 64},
 			{ID: 0, Name: "LOCAL", Default: 64},
+			{ID: 1, Name: "ROWS", Default: 8},
 		},
 	},
 	{
@@ -775,7 +779,7 @@ var generatedKernels = []Kernel{
 			{Binding: 2, Name: "x", Kind: StorageTexelBuffer, Access: Read, Format: "R32F"},
 			{Binding: 3, Name: "w", Kind: StorageTexelBuffer, Access: Read, Format: "R32F"},
 		},
-		PushSize: 36,
+		PushSize: 40,
 		Push: []PushField{
 			{Name: "planes", Offset: 0, Type: "uint32"},
 			{Name: "C", Offset: 4, Type: "uint32"},
@@ -786,10 +790,12 @@ var generatedKernels = []Kernel{
 			{Name: "tilesH", Offset: 24, Type: "uint32"},
 			{Name: "tilesW", Offset: 28, Type: "uint32"},
 			{Name: "span", Offset: 32, Type: "uint32"},
+			{Name: "per", Offset: 36, Type: "uint32"},
 		},
 		Spec: []SpecConstant{
 			{ID: 0, Name: "", Default: 64},
 			{ID: 0, Name: "LOCAL", Default: 64},
+			{ID: 1, Name: "ROWS", Default: 8},
 		},
 	},
 	{
@@ -804,7 +810,7 @@ var generatedKernels = []Kernel{
 			{Binding: 2, Name: "x", Kind: StorageTexelBuffer, Access: Read, Format: "R32F"},
 			{Binding: 3, Name: "w", Kind: StorageTexelBuffer, Access: Read, Format: "R32F"},
 		},
-		PushSize: 36,
+		PushSize: 40,
 		Push: []PushField{
 			{Name: "planes", Offset: 0, Type: "uint32"},
 			{Name: "C", Offset: 4, Type: "uint32"},
@@ -815,10 +821,12 @@ var generatedKernels = []Kernel{
 			{Name: "tilesH", Offset: 24, Type: "uint32"},
 			{Name: "tilesW", Offset: 28, Type: "uint32"},
 			{Name: "span", Offset: 32, Type: "uint32"},
+			{Name: "per", Offset: 36, Type: "uint32"},
 		},
 		Spec: []SpecConstant{
 			{ID: 0, Name: "", Default: 64},
 			{ID: 0, Name: "LOCAL", Default: 64},
+			{ID: 1, Name: "ROWS", Default: 8},
 		},
 	},
 	{
@@ -833,7 +841,7 @@ var generatedKernels = []Kernel{
 			{Binding: 2, Name: "dy", Kind: StorageTexelBuffer, Access: Read, Format: "R32F"},
 			{Binding: 3, Name: "w", Kind: StorageTexelBuffer, Access: Read, Format: "R32F"},
 		},
-		PushSize: 36,
+		PushSize: 40,
 		Push: []PushField{
 			{Name: "planes", Offset: 0, Type: "uint32"},
 			{Name: "C", Offset: 4, Type: "uint32"},
@@ -844,10 +852,12 @@ var generatedKernels = []Kernel{
 			{Name: "tilesH", Offset: 24, Type: "uint32"},
 			{Name: "tilesW", Offset: 28, Type: "uint32"},
 			{Name: "span", Offset: 32, Type: "uint32"},
+			{Name: "per", Offset: 36, Type: "uint32"},
 		},
 		Spec: []SpecConstant{
 			{ID: 0, Name: "", Default: 64},
 			{ID: 0, Name: "LOCAL", Default: 64},
+			{ID: 1, Name: "ROWS", Default: 8},
 		},
 	},
 	{
@@ -862,7 +872,7 @@ var generatedKernels = []Kernel{
 			{Binding: 2, Name: "dy", Kind: StorageTexelBuffer, Access: Read, Format: "R32F"},
 			{Binding: 3, Name: "w", Kind: StorageTexelBuffer, Access: Read, Format: "R32F"},
 		},
-		PushSize: 36,
+		PushSize: 40,
 		Push: []PushField{
 			{Name: "planes", Offset: 0, Type: "uint32"},
 			{Name: "C", Offset: 4, Type: "uint32"},
@@ -873,10 +883,12 @@ var generatedKernels = []Kernel{
 			{Name: "tilesH", Offset: 24, Type: "uint32"},
 			{Name: "tilesW", Offset: 28, Type: "uint32"},
 			{Name: "span", Offset: 32, Type: "uint32"},
+			{Name: "per", Offset: 36, Type: "uint32"},
 		},
 		Spec: []SpecConstant{
 			{ID: 0, Name: "", Default: 64},
 			{ID: 0, Name: "LOCAL", Default: 64},
+			{ID: 1, Name: "ROWS", Default: 8},
 		},
 	},
 	{
@@ -891,7 +903,7 @@ var generatedKernels = []Kernel{
 			{Binding: 2, Name: "dy", Kind: StorageTexelBuffer, Access: Read, Format: "R32F"},
 			{Binding: 3, Name: "w", Kind: StorageTexelBuffer, Access: Read, Format: "R32F"},
 		},
-		PushSize: 36,
+		PushSize: 40,
 		Push: []PushField{
 			{Name: "planes", Offset: 0, Type: "uint32"},
 			{Name: "C", Offset: 4, Type: "uint32"},
@@ -902,10 +914,12 @@ var generatedKernels = []Kernel{
 			{Name: "tilesH", Offset: 24, Type: "uint32"},
 			{Name: "tilesW", Offset: 28, Type: "uint32"},
 			{Name: "span", Offset: 32, Type: "uint32"},
+			{Name: "per", Offset: 36, Type: "uint32"},
 		},
 		Spec: []SpecConstant{
 			{ID: 0, Name: "", Default: 64},
 			{ID: 0, Name: "LOCAL", Default: 64},
+			{ID: 1, Name: "ROWS", Default: 8},
 		},
 	},
 	{
@@ -920,7 +934,7 @@ var generatedKernels = []Kernel{
 			{Binding: 2, Name: "dy", Kind: StorageTexelBuffer, Access: Read, Format: "R32F"},
 			{Binding: 3, Name: "w", Kind: StorageTexelBuffer, Access: Read, Format: "R32F"},
 		},
-		PushSize: 36,
+		PushSize: 40,
 		Push: []PushField{
 			{Name: "planes", Offset: 0, Type: "uint32"},
 			{Name: "C", Offset: 4, Type: "uint32"},
@@ -931,10 +945,12 @@ var generatedKernels = []Kernel{
 			{Name: "tilesH", Offset: 24, Type: "uint32"},
 			{Name: "tilesW", Offset: 28, Type: "uint32"},
 			{Name: "span", Offset: 32, Type: "uint32"},
+			{Name: "per", Offset: 36, Type: "uint32"},
 		},
 		Spec: []SpecConstant{
 			{ID: 0, Name: "", Default: 64},
 			{ID: 0, Name: "LOCAL", Default: 64},
+			{ID: 1, Name: "ROWS", Default: 8},
 		},
 	},
 	{
@@ -948,7 +964,7 @@ var generatedKernels = []Kernel{
 			{Binding: 1, Name: "x", Kind: StorageTexelBuffer, Access: Read, Format: "R32F"},
 			{Binding: 2, Name: "dy", Kind: StorageTexelBuffer, Access: Read, Format: "R32F"},
 		},
-		PushSize: 36,
+		PushSize: 40,
 		Push: []PushField{
 			{Name: "planes", Offset: 0, Type: "uint32"},
 			{Name: "C", Offset: 4, Type: "uint32"},
@@ -959,10 +975,12 @@ var generatedKernels = []Kernel{
 			{Name: "tilesH", Offset: 24, Type: "uint32"},
 			{Name: "tilesW", Offset: 28, Type: "uint32"},
 			{Name: "span", Offset: 32, Type: "uint32"},
+			{Name: "per", Offset: 36, Type: "uint32"},
 		},
 		Spec: []SpecConstant{
 			{ID: 0, Name: "", Default: 64},
 			{ID: 0, Name: "LOCAL", Default: 64},
+			{ID: 1, Name: "ROWS", Default: 8},
 		},
 	},
 	{
@@ -976,7 +994,7 @@ var generatedKernels = []Kernel{
 			{Binding: 1, Name: "x", Kind: StorageTexelBuffer, Access: Read, Format: "R32F"},
 			{Binding: 2, Name: "dy", Kind: StorageTexelBuffer, Access: Read, Format: "R32F"},
 		},
-		PushSize: 36,
+		PushSize: 40,
 		Push: []PushField{
 			{Name: "planes", Offset: 0, Type: "uint32"},
 			{Name: "C", Offset: 4, Type: "uint32"},
@@ -987,10 +1005,12 @@ var generatedKernels = []Kernel{
 			{Name: "tilesH", Offset: 24, Type: "uint32"},
 			{Name: "tilesW", Offset: 28, Type: "uint32"},
 			{Name: "span", Offset: 32, Type: "uint32"},
+			{Name: "per", Offset: 36, Type: "uint32"},
 		},
 		Spec: []SpecConstant{
 			{ID: 0, Name: "", Default: 64},
 			{ID: 0, Name: "LOCAL", Default: 64},
+			{ID: 1, Name: "ROWS", Default: 8},
 		},
 	},
 	{
@@ -1004,7 +1024,7 @@ var generatedKernels = []Kernel{
 			{Binding: 1, Name: "x", Kind: StorageTexelBuffer, Access: Read, Format: "R32F"},
 			{Binding: 2, Name: "dy", Kind: StorageTexelBuffer, Access: Read, Format: "R32F"},
 		},
-		PushSize: 36,
+		PushSize: 40,
 		Push: []PushField{
 			{Name: "planes", Offset: 0, Type: "uint32"},
 			{Name: "C", Offset: 4, Type: "uint32"},
@@ -1015,10 +1035,12 @@ var generatedKernels = []Kernel{
 			{Name: "tilesH", Offset: 24, Type: "uint32"},
 			{Name: "tilesW", Offset: 28, Type: "uint32"},
 			{Name: "span", Offset: 32, Type: "uint32"},
+			{Name: "per", Offset: 36, Type: "uint32"},
 		},
 		Spec: []SpecConstant{
 			{ID: 0, Name: "", Default: 64},
 			{ID: 0, Name: "LOCAL", Default: 64},
+			{ID: 1, Name: "ROWS", Default: 8},
 		},
 	},
 	{
@@ -1032,7 +1054,7 @@ var generatedKernels = []Kernel{
 			{Binding: 1, Name: "x", Kind: StorageTexelBuffer, Access: Read, Format: "R32F"},
 			{Binding: 2, Name: "dy", Kind: StorageTexelBuffer, Access: Read, Format: "R32F"},
 		},
-		PushSize: 36,
+		PushSize: 40,
 		Push: []PushField{
 			{Name: "planes", Offset: 0, Type: "uint32"},
 			{Name: "C", Offset: 4, Type: "uint32"},
@@ -1043,10 +1065,12 @@ var generatedKernels = []Kernel{
 			{Name: "tilesH", Offset: 24, Type: "uint32"},
 			{Name: "tilesW", Offset: 28, Type: "uint32"},
 			{Name: "span", Offset: 32, Type: "uint32"},
+			{Name: "per", Offset: 36, Type: "uint32"},
 		},
 		Spec: []SpecConstant{
 			{ID: 0, Name: "", Default: 64},
 			{ID: 0, Name: "LOCAL", Default: 64},
+			{ID: 1, Name: "ROWS", Default: 8},
 		},
 	},
 	{
@@ -1064,7 +1088,7 @@ var generatedKernels = []Kernel{
 			{Binding: 5, Name: "epiShift", Kind: StorageTexelBuffer, Access: Read, Format: "R32F"},
 			{Binding: 6, Name: "epiResidual", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
 		},
-		PushSize: 36,
+		PushSize: 40,
 		Push: []PushField{
 			{Name: "planes", Offset: 0, Type: "uint32"},
 			{Name: "C", Offset: 4, Type: "uint32"},
@@ -1075,10 +1099,12 @@ var generatedKernels = []Kernel{
 			{Name: "tilesH", Offset: 24, Type: "uint32"},
 			{Name: "tilesW", Offset: 28, Type: "uint32"},
 			{Name: "span", Offset: 32, Type: "uint32"},
+			{Name: "per", Offset: 36, Type: "uint32"},
 		},
 		Spec: []SpecConstant{
 			{ID: 0, Name: "", Default: 64},
 			{ID: 0, Name: "LOCAL", Default: 64},
+			{ID: 1, Name: "ROWS", Default: 8},
 			{ID: 20, Name: "EPI_ACT", Default: 0},
 			{ID: 21, Name: "EPI_RESIDUAL", Default: 0},
 		},
@@ -1098,7 +1124,7 @@ var generatedKernels = []Kernel{
 			{Binding: 5, Name: "epiShift", Kind: StorageTexelBuffer, Access: Read, Format: "R32F"},
 			{Binding: 6, Name: "epiResidual", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
 		},
-		PushSize: 36,
+		PushSize: 40,
 		Push: []PushField{
 			{Name: "planes", Offset: 0, Type: "uint32"},
 			{Name: "C", Offset: 4, Type: "uint32"},
@@ -1109,10 +1135,12 @@ var generatedKernels = []Kernel{
 			{Name: "tilesH", Offset: 24, Type: "uint32"},
 			{Name: "tilesW", Offset: 28, Type: "uint32"},
 			{Name: "span", Offset: 32, Type: "uint32"},
+			{Name: "per", Offset: 36, Type: "uint32"},
 		},
 		Spec: []SpecConstant{
 			{ID: 0, Name: "", Default: 64},
 			{ID: 0, Name: "LOCAL", Default: 64},
+			{ID: 1, Name: "ROWS", Default: 8},
 			{ID: 20, Name: "EPI_ACT", Default: 0},
 			{ID: 21, Name: "EPI_RESIDUAL", Default: 0},
 		},
@@ -1132,7 +1160,7 @@ var generatedKernels = []Kernel{
 			{Binding: 5, Name: "epiShift", Kind: StorageTexelBuffer, Access: Read, Format: "R32F"},
 			{Binding: 6, Name: "epiResidual", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
 		},
-		PushSize: 36,
+		PushSize: 40,
 		Push: []PushField{
 			{Name: "planes", Offset: 0, Type: "uint32"},
 			{Name: "C", Offset: 4, Type: "uint32"},
@@ -1143,10 +1171,12 @@ var generatedKernels = []Kernel{
 			{Name: "tilesH", Offset: 24, Type: "uint32"},
 			{Name: "tilesW", Offset: 28, Type: "uint32"},
 			{Name: "span", Offset: 32, Type: "uint32"},
+			{Name: "per", Offset: 36, Type: "uint32"},
 		},
 		Spec: []SpecConstant{
 			{ID: 0, Name: "", Default: 64},
 			{ID: 0, Name: "LOCAL", Default: 64},
+			{ID: 1, Name: "ROWS", Default: 8},
 			{ID: 20, Name: "EPI_ACT", Default: 0},
 			{ID: 21, Name: "EPI_RESIDUAL", Default: 0},
 		},
@@ -1166,7 +1196,7 @@ var generatedKernels = []Kernel{
 			{Binding: 5, Name: "epiShift", Kind: StorageTexelBuffer, Access: Read, Format: "R32F"},
 			{Binding: 6, Name: "epiResidual", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
 		},
-		PushSize: 36,
+		PushSize: 40,
 		Push: []PushField{
 			{Name: "planes", Offset: 0, Type: "uint32"},
 			{Name: "C", Offset: 4, Type: "uint32"},
@@ -1177,10 +1207,12 @@ var generatedKernels = []Kernel{
 			{Name: "tilesH", Offset: 24, Type: "uint32"},
 			{Name: "tilesW", Offset: 28, Type: "uint32"},
 			{Name: "span", Offset: 32, Type: "uint32"},
+			{Name: "per", Offset: 36, Type: "uint32"},
 		},
 		Spec: []SpecConstant{
 			{ID: 0, Name: "", Default: 64},
 			{ID: 0, Name: "LOCAL", Default: 64},
+			{ID: 1, Name: "ROWS", Default: 8},
 			{ID: 20, Name: "EPI_ACT", Default: 0},
 			{ID: 21, Name: "EPI_RESIDUAL", Default: 0},
 		},
@@ -3291,6 +3323,7 @@ type DepthwiseForwardK3S1Push struct {
 	TilesH uint32
 	TilesW uint32
 	Span   uint32
+	Per    uint32
 }
 
 // DepthwiseForwardK3S2Push mirrors the push-constant block of kernel depthwise_forward_k3_s2 (depthwise.comp).
@@ -3304,6 +3337,7 @@ type DepthwiseForwardK3S2Push struct {
 	TilesH uint32
 	TilesW uint32
 	Span   uint32
+	Per    uint32
 }
 
 // DepthwiseForwardK5S1Push mirrors the push-constant block of kernel depthwise_forward_k5_s1 (depthwise.comp).
@@ -3317,6 +3351,7 @@ type DepthwiseForwardK5S1Push struct {
 	TilesH uint32
 	TilesW uint32
 	Span   uint32
+	Per    uint32
 }
 
 // DepthwiseForwardK5S2Push mirrors the push-constant block of kernel depthwise_forward_k5_s2 (depthwise.comp).
@@ -3330,6 +3365,7 @@ type DepthwiseForwardK5S2Push struct {
 	TilesH uint32
 	TilesW uint32
 	Span   uint32
+	Per    uint32
 }
 
 // DepthwiseBackwardDataK3S1Push mirrors the push-constant block of kernel depthwise_backward_data_k3_s1 (depthwise.comp).
@@ -3343,6 +3379,7 @@ type DepthwiseBackwardDataK3S1Push struct {
 	TilesH uint32
 	TilesW uint32
 	Span   uint32
+	Per    uint32
 }
 
 // DepthwiseBackwardDataK3S2Push mirrors the push-constant block of kernel depthwise_backward_data_k3_s2 (depthwise.comp).
@@ -3356,6 +3393,7 @@ type DepthwiseBackwardDataK3S2Push struct {
 	TilesH uint32
 	TilesW uint32
 	Span   uint32
+	Per    uint32
 }
 
 // DepthwiseBackwardDataK5S1Push mirrors the push-constant block of kernel depthwise_backward_data_k5_s1 (depthwise.comp).
@@ -3369,6 +3407,7 @@ type DepthwiseBackwardDataK5S1Push struct {
 	TilesH uint32
 	TilesW uint32
 	Span   uint32
+	Per    uint32
 }
 
 // DepthwiseBackwardDataK5S2Push mirrors the push-constant block of kernel depthwise_backward_data_k5_s2 (depthwise.comp).
@@ -3382,6 +3421,7 @@ type DepthwiseBackwardDataK5S2Push struct {
 	TilesH uint32
 	TilesW uint32
 	Span   uint32
+	Per    uint32
 }
 
 // DepthwiseBackwardWeightK3S1Push mirrors the push-constant block of kernel depthwise_backward_weight_k3_s1 (depthwise.comp).
@@ -3395,6 +3435,7 @@ type DepthwiseBackwardWeightK3S1Push struct {
 	TilesH uint32
 	TilesW uint32
 	Span   uint32
+	Per    uint32
 }
 
 // DepthwiseBackwardWeightK3S2Push mirrors the push-constant block of kernel depthwise_backward_weight_k3_s2 (depthwise.comp).
@@ -3408,6 +3449,7 @@ type DepthwiseBackwardWeightK3S2Push struct {
 	TilesH uint32
 	TilesW uint32
 	Span   uint32
+	Per    uint32
 }
 
 // DepthwiseBackwardWeightK5S1Push mirrors the push-constant block of kernel depthwise_backward_weight_k5_s1 (depthwise.comp).
@@ -3421,6 +3463,7 @@ type DepthwiseBackwardWeightK5S1Push struct {
 	TilesH uint32
 	TilesW uint32
 	Span   uint32
+	Per    uint32
 }
 
 // DepthwiseBackwardWeightK5S2Push mirrors the push-constant block of kernel depthwise_backward_weight_k5_s2 (depthwise.comp).
@@ -3434,6 +3477,7 @@ type DepthwiseBackwardWeightK5S2Push struct {
 	TilesH uint32
 	TilesW uint32
 	Span   uint32
+	Per    uint32
 }
 
 // DepthwiseForwardK3S1BnPush mirrors the push-constant block of kernel depthwise_forward_k3_s1_bn (depthwise.comp).
@@ -3447,6 +3491,7 @@ type DepthwiseForwardK3S1BnPush struct {
 	TilesH uint32
 	TilesW uint32
 	Span   uint32
+	Per    uint32
 }
 
 // DepthwiseForwardK3S2BnPush mirrors the push-constant block of kernel depthwise_forward_k3_s2_bn (depthwise.comp).
@@ -3460,6 +3505,7 @@ type DepthwiseForwardK3S2BnPush struct {
 	TilesH uint32
 	TilesW uint32
 	Span   uint32
+	Per    uint32
 }
 
 // DepthwiseForwardK5S1BnPush mirrors the push-constant block of kernel depthwise_forward_k5_s1_bn (depthwise.comp).
@@ -3473,6 +3519,7 @@ type DepthwiseForwardK5S1BnPush struct {
 	TilesH uint32
 	TilesW uint32
 	Span   uint32
+	Per    uint32
 }
 
 // DepthwiseForwardK5S2BnPush mirrors the push-constant block of kernel depthwise_forward_k5_s2_bn (depthwise.comp).
@@ -3486,6 +3533,7 @@ type DepthwiseForwardK5S2BnPush struct {
 	TilesH uint32
 	TilesW uint32
 	Span   uint32
+	Per    uint32
 }
 
 // DrawClearPush mirrors the push-constant block of kernel draw_clear (draw.comp).

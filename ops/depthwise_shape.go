@@ -1,0 +1,103 @@
+package ops
+
+import (
+	"fmt"
+
+	"github.com/effv2vk/effv2vk/engine"
+)
+
+// depthwiseShape is how the depthwise kernels are built and dispatched: the
+// tuned variants of tune_depthwise.go are changes of the device's default,
+// depthwiseDefaultShape.
+type depthwiseShape struct {
+	// local is the workgroup size (specialization constant 0).
+	local int
+	// rows is the height of an invocation's tile, a multiple of the stride
+	// (specialization constant 1; its width is depthwiseTileCols).
+	rows int
+	// per is how many planes (images x channels) one forward or
+	// backward-data invocation computes its tile position in.
+	per int
+}
+
+// depthwiseDefaultShape is the built-in shape on d. On a CPU driver: one
+// subgroup per workgroup (a workgroup is one SIMD loop there), tiles of 8
+// rows, and 16 planes per invocation, whose start-up (descriptor and
+// address set-up) costs about as much as a tile. On GPUs (and on a CPU
+// driver under GPUChoicesEnv): 64-wide workgroups (two 32-wide warps, one
+// 64-wide wave), tiles of 4 rows and one plane per invocation, for
+// parallelism and fewer registers per invocation.
+func depthwiseDefaultShape(d *engine.Device) depthwiseShape {
+	info := d.Info
+	if cpuShaped(d) {
+		local := 64
+		if sg := int(info.SubgroupSize); sg > 0 && sg < local {
+			local = sg
+		}
+		return depthwiseShape{local: local, rows: 8, per: 16}
+	}
+	local := 64
+	if m := int(info.MaxWorkgroupInvocation); m > 0 && m < local {
+		local = m
+	}
+	return depthwiseShape{local: local, rows: 4, per: 1}
+}
+
+// kernel returns the depthwise kernel of op ("forward", "backward_data",
+// "backward_weight") for kernel size k and stride built in shape sh, the
+// fused forward when ep is not nil.
+func (sh depthwiseShape) kernel(s *engine.Sequence, op string, k, stride int, ep *Epilogue) *engine.Kernel {
+	specs := []engine.Spec{{ID: 0, Value: uint32(sh.local)}, {ID: 1, Value: uint32(sh.rows)}}
+	if ep != nil {
+		return s.Kernel(depthwiseKernelName(op, k, stride, ep), withEpilogue(specs, ep)...)
+	}
+	return s.Kernel(depthwiseKernelName(op, k, stride, nil), specs...)
+}
+
+// depthwiseKernelName is the shader-index name of a depthwise kernel.
+func depthwiseKernelName(op string, k, stride int, ep *Epilogue) string {
+	name := fmt.Sprintf("depthwise_%s_k%d_s%d", op, k, stride)
+	if ep != nil {
+		name += "_bn"
+	}
+	return name
+}
+
+// dispatchTiles records k over planes x tilesH x tilesW tiles: one
+// invocation per tile position and group of sh.per planes.
+func (sh depthwiseShape) dispatchTiles(s *engine.Sequence, k *engine.Kernel, g depthwiseGeometry, planes, tilesH, tilesW int, args ...*engine.Tensor) {
+	p := g.push(planes, tilesH, tilesW)
+	span := tilesH * tilesW * ceilDiv(planes, sh.per)
+	p.Span, p.Per = uint32(span), uint32(sh.per)
+	s.Dispatch1D(k, span, p, args...)
+}
+
+// recordForward records c's forward (with its epilogue when c.ep is set).
+func (sh depthwiseShape) recordForward(s *engine.Sequence, c depthwiseCall) {
+	g := c.g
+	k := sh.kernel(s, "forward", g.k, c.stride, c.ep)
+	sh.dispatchTiles(s, k, g, g.n*g.c, ceilDiv(g.oh, sh.rows), ceilDiv(g.ow, depthwiseTileCols), epilogueArgs(c.ep, c.out, c.out, c.img, c.wt)...)
+}
+
+// recordBackwardData records c's input gradient (c.img is dx, c.out dy).
+func (sh depthwiseShape) recordBackwardData(s *engine.Sequence, c depthwiseCall) {
+	g := c.g
+	k := sh.kernel(s, "backward_data", g.k, c.stride, nil)
+	sh.dispatchTiles(s, k, g, g.n*g.c, ceilDiv(g.h, sh.rows), ceilDiv(g.w, depthwiseTileCols), c.img, c.img, c.out, c.wt)
+}
+
+// recordBackwardWeight records c's weight gradient (c.wt is dw, c.out dy):
+// one workgroup per channel.
+func (sh depthwiseShape) recordBackwardWeight(s *engine.Sequence, c depthwiseCall) {
+	g := c.g
+	k := sh.kernel(s, "backward_weight", g.k, c.stride, nil)
+	if k == nil {
+		return
+	}
+	grid, err := s.Device().FoldGroups(g.c)
+	if err != nil {
+		s.Fail(fmt.Errorf("depthwise backward weight: %d channels: %w", g.c, err))
+		return
+	}
+	s.Dispatch(k, grid, g.push(g.n, ceilDiv(g.oh, sh.rows), ceilDiv(g.ow, depthwiseTileCols)), c.wt, c.img, c.out)
+}
