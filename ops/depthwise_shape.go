@@ -45,13 +45,23 @@ func depthwiseDefaultShape(d *engine.Device) depthwiseShape {
 
 // kernel returns the depthwise kernel of op ("forward", "backward_data",
 // "backward_weight") for kernel size k and stride built in shape sh, the
-// fused forward when ep is not nil.
-func (sh depthwiseShape) kernel(s *engine.Sequence, op string, k, stride int, ep *Epilogue) *engine.Kernel {
-	specs := []engine.Spec{{ID: 0, Value: uint32(sh.local)}, {ID: 1, Value: uint32(sh.rows)}}
+// fused forward when ep is not nil. vec4Rows and vec4Dy set VEC4_ROWS and
+// VEC4_DY of shaders/depthwise.comp: the streamed rows (and backward
+// weight's dy tiles) are read as vec4 texels.
+func (sh depthwiseShape) kernel(s *engine.Sequence, op string, k, stride int, ep *Epilogue, vec4Rows, vec4Dy bool) *engine.Kernel {
+	specs := []engine.Spec{{ID: 0, Value: uint32(sh.local)}, {ID: 1, Value: uint32(sh.rows)}, {ID: 2, Value: specBool(vec4Rows)}, {ID: 3, Value: specBool(vec4Dy)}}
 	if ep != nil {
 		return s.Kernel(depthwiseKernelName(op, k, stride, ep), withEpilogue(specs, ep)...)
 	}
 	return s.Kernel(depthwiseKernelName(op, k, stride, nil), specs...)
+}
+
+// specBool is a boolean specialization constant's value.
+func specBool(b bool) uint32 {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 // depthwiseKernelName is the shader-index name of a depthwise kernel.
@@ -75,22 +85,24 @@ func (sh depthwiseShape) dispatchTiles(s *engine.Sequence, k *engine.Kernel, g d
 // recordForward records c's forward (with its epilogue when c.ep is set).
 func (sh depthwiseShape) recordForward(s *engine.Sequence, c depthwiseCall) {
 	g := c.g
-	k := sh.kernel(s, "forward", g.k, c.stride, c.ep)
-	sh.dispatchTiles(s, k, g, g.n*g.c, ceilDiv(g.oh, sh.rows), ceilDiv(g.ow, depthwiseTileCols), epilogueArgs(c.ep, c.out, c.out, c.img, c.wt)...)
+	k := sh.kernel(s, "forward", g.k, c.stride, c.ep, g.w%4 == 0, false)
+	sh.dispatchTiles(s, k, g, g.n*g.c, ceilDiv(g.oh, sh.rows), ceilDiv(g.ow, depthwiseTileCols), epilogueArgs(c.ep, c.out, c.out, c.img, c.wt, c.img)...)
 }
 
 // recordBackwardData records c's input gradient (c.img is dx, c.out dy).
+// The dy rows are read as vec4 texels at stride 1 (at stride 2 a tile's dy
+// columns need not start on a texel).
 func (sh depthwiseShape) recordBackwardData(s *engine.Sequence, c depthwiseCall) {
 	g := c.g
-	k := sh.kernel(s, "backward_data", g.k, c.stride, nil)
-	sh.dispatchTiles(s, k, g, g.n*g.c, ceilDiv(g.h, sh.rows), ceilDiv(g.w, depthwiseTileCols), c.img, c.img, c.out, c.wt)
+	k := sh.kernel(s, "backward_data", g.k, c.stride, nil, c.stride == 1 && g.ow%4 == 0, false)
+	sh.dispatchTiles(s, k, g, g.n*g.c, ceilDiv(g.h, sh.rows), ceilDiv(g.w, depthwiseTileCols), c.img, c.img, c.out, c.wt, c.out)
 }
 
 // recordBackwardWeight records c's weight gradient (c.wt is dw, c.out dy):
 // one workgroup per channel.
 func (sh depthwiseShape) recordBackwardWeight(s *engine.Sequence, c depthwiseCall) {
 	g := c.g
-	k := sh.kernel(s, "backward_weight", g.k, c.stride, nil)
+	k := sh.kernel(s, "backward_weight", g.k, c.stride, nil, g.w%4 == 0, g.ow%4 == 0)
 	if k == nil {
 		return
 	}
@@ -99,5 +111,5 @@ func (sh depthwiseShape) recordBackwardWeight(s *engine.Sequence, c depthwiseCal
 		s.Fail(fmt.Errorf("depthwise backward weight: %d channels: %w", g.c, err))
 		return
 	}
-	s.Dispatch(k, grid, g.push(g.n, ceilDiv(g.oh, sh.rows), ceilDiv(g.ow, depthwiseTileCols)), c.wt, c.img, c.out)
+	s.Dispatch(k, grid, g.push(g.n, ceilDiv(g.oh, sh.rows), ceilDiv(g.ow, depthwiseTileCols)), c.wt, c.img, c.out, c.img, c.out)
 }

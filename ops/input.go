@@ -55,6 +55,9 @@ func PrepareInput(s *engine.Sequence, y, src *engine.Tensor, mean, std [3]float3
 	name, per := "prepare_input", 1
 	if ow%4 == 0 {
 		name, per = "prepare_input_vec4", 4
+		if narrowUpscale(w, ow) {
+			name = "prepare_input_vec4_narrow"
+		}
 	}
 	push.InvAcross = float32(1 / float64(ow/per))
 	info := s.Device().Info
@@ -64,9 +67,23 @@ func PrepareInput(s *engine.Sequence, y, src *engine.Tensor, mean, std [3]float3
 		return
 	}
 	grid := engine.Grid{X: groups, Y: 1, Z: n}
-	if per == 4 {
+	switch name {
+	case "prepare_input_vec4_narrow":
+		s.Dispatch(s.Kernel(name, seLocal), grid, shaders.PrepareInputVec4NarrowPush(push), y, src)
+		return
+	case "prepare_input_vec4":
 		s.Dispatch(s.Kernel(name, seLocal), grid, shaders.PrepareInputVec4Push(push), y, src)
 		return
 	}
 	s.Dispatch(s.Kernel(name, seLocal), grid, push, y, src)
+}
+
+// narrowUpscale reports whether four neighbouring output columns of a
+// resize from w to ow columns read at most three neighbouring source
+// columns, which the _narrow kernel fetches once: their taps are at most
+// 3*w/ow apart, so when that is below 1 (with a margin for float
+// rounding) the first columns of their taps differ by at most 1. It also
+// needs three source columns.
+func narrowUpscale(w, ow int) bool {
+	return w >= 3 && 1000*3*w <= 999*ow
 }

@@ -23,6 +23,11 @@ func TestPrepareInput(t *testing.T) {
 		{1, 7 + 2*r.IntN(10), 5 + 2*r.IntN(10), 3, 9 + 2*r.IntN(20), 11 + 2*r.IntN(20)}, // odd, scalar path
 		{3, 13, 31, 1, 16, 8},
 		{1, 9, 9, 3, 9, 9}, // same size
+		// Upscaled 3x or more (the _narrow kernel): RGB, the source's
+		// last columns, gray rows not starting on a word.
+		{2, 9, 7, 3, 12, 24},
+		{1, 5, 3, 3, 8, 12},
+		{3, 5, 5, 1, 7, 16},
 	}
 	for _, c := range cases {
 		t.Run(fmt.Sprintf("%dx%dx%dx%d->%dx%d", c.n, c.h, c.w, c.c, c.oh, c.ow), func(t *testing.T) {

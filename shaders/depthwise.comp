@@ -53,6 +53,13 @@ layout(constant_id = 0) const uint LOCAL = 64;
 // (depthwiseRows); columns are always 4.
 layout(constant_id = 1) const int ROWS = 8;
 #define COLS 4
+// VEC4_ROWS: the rows that an invocation streams (x for forward and backward
+// weight, dy for backward data at stride 1) are read, where they can be, as
+// whole vec4 texels: the plane's width is a multiple of 4 (ops sets it).
+// VEC4_DY: backward weight reads its dy tile rows as vec4 texels (dy's
+// width is a multiple of 4).
+layout(constant_id = 2) const bool VEC4_ROWS = false;
+layout(constant_id = 3) const bool VEC4_DY = false;
 
 #define P ((K - 1) / 2)
 
@@ -83,17 +90,21 @@ layout(std430, binding = 0) writeonly buffer Y { float y[]; };
 layout(std430, binding = 1) writeonly buffer Y4 { vec4 y4[]; };
 layout(r32f, binding = 2) readonly uniform imageBuffer x;
 layout(r32f, binding = 3) readonly uniform imageBuffer w;
-#define EPI_BINDING 4
+layout(binding = 4) uniform samplerBuffer x4; // x as vec4 texels
+#define EPI_BINDING 5
 #include "epilogue.glsl"
 #elif defined(BACKWARD_DATA)
 layout(std430, binding = 0) writeonly buffer DX { float dx[]; };
 layout(std430, binding = 1) writeonly buffer DX4 { vec4 dx4[]; };
 layout(r32f, binding = 2) readonly uniform imageBuffer dy;
 layout(r32f, binding = 3) readonly uniform imageBuffer w;
+layout(binding = 4) uniform samplerBuffer dy4; // dy as vec4 texels
 #else
 layout(std430, binding = 0) writeonly buffer DW { float dw[]; };
 layout(r32f, binding = 1) readonly uniform imageBuffer x;
 layout(r32f, binding = 2) readonly uniform imageBuffer dy;
+layout(binding = 3) uniform samplerBuffer x4;  // x as vec4 texels
+layout(binding = 4) uniform samplerBuffer dy4; // dy as vec4 texels
 #endif
 
 // STORE_TILE writes the ROWS x COLS tile acc at (row0, col0) of the
@@ -124,6 +135,42 @@ layout(r32f, binding = 2) readonly uniform imageBuffer dy;
         int at_ = inside_ ? int(base) + (row) * int(cols) + (col) : 0;               \
         float v_ = imageLoad(img, at_).r;                                            \
         out = inside_ ? v_ : 0.0;                                                    \
+    }
+
+// LOAD4 sets out[at..at+3] to the vec4 texel of img4 holding elements
+// (row, col..col+3) of the rows x cols plane starting at base (col and the
+// plane's width multiples of 4, so a texel is inside or outside as a
+// whole), or to 0 outside.
+#define LOAD4(img4, base, row, col, rows, cols, out, at)                             \
+    {                                                                                \
+        bool inside_ = (row) >= 0 && (row) < int(rows) && (col) < int(cols);         \
+        int at_ = inside_ ? (int(base) + (row) * int(cols) + (col)) >> 2 : 0;        \
+        vec4 v_ = texelFetch(img4, at_);                                             \
+        v_ = inside_ ? v_ : vec4(0.0);                                               \
+        out[(at)] = v_.x;                                                            \
+        out[(at) + 1] = v_.y;                                                        \
+        out[(at) + 2] = v_.z;                                                        \
+        out[(at) + 3] = v_.w;                                                        \
+    }
+
+// LOAD_ROW sets out[0..N) to elements (row, col0 .. col0+N-1) of the
+// rows x cols plane starting at base (0 outside). With VEC4_ROWS the
+// columns from col0 + LEAD on (a multiple of 4) are read as whole vec4
+// texels of img4, the others (LEAD before, the rest after) one by one.
+#define LOAD_ROW(img, img4, base, row, col0, rows, cols, out, N, LEAD)                \
+    if (VEC4_ROWS) {                                                                 \
+        [[unroll]] for (int j = 0; j < (N); ++j) {                                   \
+            if (j < (LEAD) || j >= (LEAD) + 4 * (((N) - (LEAD)) / 4)) {              \
+                LOAD(img, base, row, (col0) + j, rows, cols, out[j]);                \
+            }                                                                        \
+        }                                                                            \
+        [[unroll]] for (int m = 0; m < ((N) - (LEAD)) / 4; ++m) {                    \
+            LOAD4(img4, base, row, (col0) + (LEAD) + 4 * m, rows, cols, out, (LEAD) + 4 * m); \
+        }                                                                            \
+    } else {                                                                         \
+        [[unroll]] for (int j = 0; j < (N); ++j) {                                   \
+            LOAD(img, base, row, (col0) + j, rows, cols, out[j]);                    \
+        }                                                                            \
     }
 
 #if defined(FORWARD) || defined(BACKWARD_DATA)
@@ -170,9 +217,7 @@ void forward_tile(uint plane, uint c, int oh0, int ow0) {
     int iw0 = ow0 * S - P;
     [[unroll]] for (int t = 0; t < WIN_ROWS; ++t) {
         float row[WIN_COLS];
-        [[unroll]] for (int j = 0; j < WIN_COLS; ++j) {
-            LOAD(x, xbase, ih0 + t, iw0 + j, pc.H, pc.W, row[j]);
-        }
+        LOAD_ROW(x, x4, xbase, ih0 + t, iw0, pc.H, pc.W, row, WIN_COLS, P);
         [[unroll]] for (int r = 0; r < ROWS; ++r) {
             int a = t - r * S;
             if (a >= 0 && a < K) {
@@ -224,9 +269,7 @@ void backward_data_tile(uint plane, uint c, int h0, int v0) {
     int j0 = v0 / S - LO;
     [[unroll]] for (int ti = 0; ti < DY_ROWS; ++ti) {
         float row[DY_COLS];
-        [[unroll]] for (int tj = 0; tj < DY_COLS; ++tj) {
-            LOAD(dy, dybase, i0 + ti, j0 + tj, pc.OH, pc.OW, row[tj]);
-        }
+        LOAD_ROW(dy, dy4, dybase, i0 + ti, j0, pc.OH, pc.OW, row, DY_COLS, LO);
         [[unroll]] for (int r = 0; r < ROWS; ++r) {
             int a = r + P - (ti - LO) * S;
             if (a >= 0 && a < K) {
@@ -277,17 +320,19 @@ void main() {
             uint dybase = plane * pc.OH * pc.OW;
             float g[ROWS * COLS];
             [[unroll]] for (int r = 0; r < ROWS; ++r) {
-                [[unroll]] for (int q = 0; q < COLS; ++q) {
-                    LOAD(dy, dybase, oh0 + r, ow0 + q, pc.OH, pc.OW, g[r * COLS + q]);
+                if (VEC4_DY) {
+                    LOAD4(dy4, dybase, oh0 + r, ow0, pc.OH, pc.OW, g, r * COLS);
+                } else {
+                    [[unroll]] for (int q = 0; q < COLS; ++q) {
+                        LOAD(dy, dybase, oh0 + r, ow0 + q, pc.OH, pc.OW, g[r * COLS + q]);
+                    }
                 }
             }
             int ih0 = oh0 * S - P;
             int iw0 = ow0 * S - P;
             [[unroll]] for (int t = 0; t < WIN_ROWS; ++t) {
                 float row[WIN_COLS];
-                [[unroll]] for (int j = 0; j < WIN_COLS; ++j) {
-                    LOAD(x, xbase, ih0 + t, iw0 + j, pc.H, pc.W, row[j]);
-                }
+                LOAD_ROW(x, x4, xbase, ih0 + t, iw0, pc.H, pc.W, row, WIN_COLS, P);
                 [[unroll]] for (int r = 0; r < ROWS; ++r) {
                     int a = t - r * S;
                     if (a >= 0 && a < K) {

@@ -716,6 +716,7 @@ var generatedKernels = []Kernel{
 			{Binding: 1, Name: "Y4", Kind: StorageBuffer, Access: Write, Format: ""},
 			{Binding: 2, Name: "x", Kind: StorageTexelBuffer, Access: Read, Format: "R32F"},
 			{Binding: 3, Name: "w", Kind: StorageTexelBuffer, Access: Read, Format: "R32F"},
+			{Binding: 4, Name: "x4", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
 		},
 		PushSize: 40,
 		Push: []PushField{
@@ -734,6 +735,8 @@ var generatedKernels = []Kernel{
 			{ID: 0, Name: "", Default: 64},
 			{ID: 0, Name: "LOCAL", Default: 64},
 			{ID: 1, Name: "ROWS", Default: 8},
+			{ID: 2, Name: "VEC4_ROWS", Default: 0},
+			{ID: 3, Name: "VEC4_DY", Default: 0},
 		},
 	},
 	{
@@ -747,6 +750,7 @@ var generatedKernels = []Kernel{
 			{Binding: 1, Name: "Y4", Kind: StorageBuffer, Access: Write, Format: ""},
 			{Binding: 2, Name: "x", Kind: StorageTexelBuffer, Access: Read, Format: "R32F"},
 			{Binding: 3, Name: "w", Kind: StorageTexelBuffer, Access: Read, Format: "R32F"},
+			{Binding: 4, Name: "x4", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
 		},
 		PushSize: 40,
 		Push: []PushField{
@@ -765,6 +769,8 @@ var generatedKernels = []Kernel{
 			{ID: 0, Name: "", Default: 64},
 			{ID: 0, Name: "LOCAL", Default: 64},
 			{ID: 1, Name: "ROWS", Default: 8},
+			{ID: 2, Name: "VEC4_ROWS", Default: 0},
+			{ID: 3, Name: "VEC4_DY", Default: 0},
 		},
 	},
 	{
@@ -778,6 +784,7 @@ var generatedKernels = []Kernel{
 			{Binding: 1, Name: "Y4", Kind: StorageBuffer, Access: Write, Format: ""},
 			{Binding: 2, Name: "x", Kind: StorageTexelBuffer, Access: Read, Format: "R32F"},
 			{Binding: 3, Name: "w", Kind: StorageTexelBuffer, Access: Read, Format: "R32F"},
+			{Binding: 4, Name: "x4", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
 		},
 		PushSize: 40,
 		Push: []PushField{
@@ -796,6 +803,8 @@ var generatedKernels = []Kernel{
 			{ID: 0, Name: "", Default: 64},
 			{ID: 0, Name: "LOCAL", Default: 64},
 			{ID: 1, Name: "ROWS", Default: 8},
+			{ID: 2, Name: "VEC4_ROWS", Default: 0},
+			{ID: 3, Name: "VEC4_DY", Default: 0},
 		},
 	},
 	{
@@ -809,6 +818,7 @@ var generatedKernels = []Kernel{
 			{Binding: 1, Name: "Y4", Kind: StorageBuffer, Access: Write, Format: ""},
 			{Binding: 2, Name: "x", Kind: StorageTexelBuffer, Access: Read, Format: "R32F"},
 			{Binding: 3, Name: "w", Kind: StorageTexelBuffer, Access: Read, Format: "R32F"},
+			{Binding: 4, Name: "x4", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
 		},
 		PushSize: 40,
 		Push: []PushField{
@@ -827,6 +837,8 @@ var generatedKernels = []Kernel{
 			{ID: 0, Name: "", Default: 64},
 			{ID: 0, Name: "LOCAL", Default: 64},
 			{ID: 1, Name: "ROWS", Default: 8},
+			{ID: 2, Name: "VEC4_ROWS", Default: 0},
+			{ID: 3, Name: "VEC4_DY", Default: 0},
 		},
 	},
 	{
@@ -840,6 +852,7 @@ var generatedKernels = []Kernel{
 			{Binding: 1, Name: "DX4", Kind: StorageBuffer, Access: Write, Format: ""},
 			{Binding: 2, Name: "dy", Kind: StorageTexelBuffer, Access: Read, Format: "R32F"},
 			{Binding: 3, Name: "w", Kind: StorageTexelBuffer, Access: Read, Format: "R32F"},
+			{Binding: 4, Name: "dy4", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
 		},
 		PushSize: 40,
 		Push: []PushField{
@@ -858,6 +871,8 @@ var generatedKernels = []Kernel{
 			{ID: 0, Name: "", Default: 64},
 			{ID: 0, Name: "LOCAL", Default: 64},
 			{ID: 1, Name: "ROWS", Default: 8},
+			{ID: 2, Name: "VEC4_ROWS", Default: 0},
+			{ID: 3, Name: "VEC4_DY", Default: 0},
 		},
 	},
 	{
@@ -871,6 +886,7 @@ var generatedKernels = []Kernel{
 			{Binding: 1, Name: "DX4", Kind: StorageBuffer, Access: Write, Format: ""},
 			{Binding: 2, Name: "dy", Kind: StorageTexelBuffer, Access: Read, Format: "R32F"},
 			{Binding: 3, Name: "w", Kind: StorageTexelBuffer, Access: Read, Format: "R32F"},
+			{Binding: 4, Name: "dy4", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
 		},
 		PushSize: 40,
 		Push: []PushField{
@@ -889,6 +905,8 @@ var generatedKernels = []Kernel{
 			{ID: 0, Name: "", Default: 64},
 			{ID: 0, Name: "LOCAL", Default: 64},
 			{ID: 1, Name: "ROWS", Default: 8},
+			{ID: 2, Name: "VEC4_ROWS", Default: 0},
+			{ID: 3, Name: "VEC4_DY", Default: 0},
 		},
 	},
 	{
@@ -902,6 +920,7 @@ var generatedKernels = []Kernel{
 			{Binding: 1, Name: "DX4", Kind: StorageBuffer, Access: Write, Format: ""},
 			{Binding: 2, Name: "dy", Kind: StorageTexelBuffer, Access: Read, Format: "R32F"},
 			{Binding: 3, Name: "w", Kind: StorageTexelBuffer, Access: Read, Format: "R32F"},
+			{Binding: 4, Name: "dy4", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
 		},
 		PushSize: 40,
 		Push: []PushField{
@@ -920,6 +939,8 @@ var generatedKernels = []Kernel{
 			{ID: 0, Name: "", Default: 64},
 			{ID: 0, Name: "LOCAL", Default: 64},
 			{ID: 1, Name: "ROWS", Default: 8},
+			{ID: 2, Name: "VEC4_ROWS", Default: 0},
+			{ID: 3, Name: "VEC4_DY", Default: 0},
 		},
 	},
 	{
@@ -933,6 +954,7 @@ var generatedKernels = []Kernel{
 			{Binding: 1, Name: "DX4", Kind: StorageBuffer, Access: Write, Format: ""},
 			{Binding: 2, Name: "dy", Kind: StorageTexelBuffer, Access: Read, Format: "R32F"},
 			{Binding: 3, Name: "w", Kind: StorageTexelBuffer, Access: Read, Format: "R32F"},
+			{Binding: 4, Name: "dy4", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
 		},
 		PushSize: 40,
 		Push: []PushField{
@@ -951,6 +973,8 @@ var generatedKernels = []Kernel{
 			{ID: 0, Name: "", Default: 64},
 			{ID: 0, Name: "LOCAL", Default: 64},
 			{ID: 1, Name: "ROWS", Default: 8},
+			{ID: 2, Name: "VEC4_ROWS", Default: 0},
+			{ID: 3, Name: "VEC4_DY", Default: 0},
 		},
 	},
 	{
@@ -963,6 +987,8 @@ var generatedKernels = []Kernel{
 			{Binding: 0, Name: "DW", Kind: StorageBuffer, Access: Write, Format: ""},
 			{Binding: 1, Name: "x", Kind: StorageTexelBuffer, Access: Read, Format: "R32F"},
 			{Binding: 2, Name: "dy", Kind: StorageTexelBuffer, Access: Read, Format: "R32F"},
+			{Binding: 3, Name: "x4", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
+			{Binding: 4, Name: "dy4", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
 		},
 		PushSize: 40,
 		Push: []PushField{
@@ -981,6 +1007,8 @@ var generatedKernels = []Kernel{
 			{ID: 0, Name: "", Default: 64},
 			{ID: 0, Name: "LOCAL", Default: 64},
 			{ID: 1, Name: "ROWS", Default: 8},
+			{ID: 2, Name: "VEC4_ROWS", Default: 0},
+			{ID: 3, Name: "VEC4_DY", Default: 0},
 		},
 	},
 	{
@@ -993,6 +1021,8 @@ var generatedKernels = []Kernel{
 			{Binding: 0, Name: "DW", Kind: StorageBuffer, Access: Write, Format: ""},
 			{Binding: 1, Name: "x", Kind: StorageTexelBuffer, Access: Read, Format: "R32F"},
 			{Binding: 2, Name: "dy", Kind: StorageTexelBuffer, Access: Read, Format: "R32F"},
+			{Binding: 3, Name: "x4", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
+			{Binding: 4, Name: "dy4", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
 		},
 		PushSize: 40,
 		Push: []PushField{
@@ -1011,6 +1041,8 @@ var generatedKernels = []Kernel{
 			{ID: 0, Name: "", Default: 64},
 			{ID: 0, Name: "LOCAL", Default: 64},
 			{ID: 1, Name: "ROWS", Default: 8},
+			{ID: 2, Name: "VEC4_ROWS", Default: 0},
+			{ID: 3, Name: "VEC4_DY", Default: 0},
 		},
 	},
 	{
@@ -1023,6 +1055,8 @@ var generatedKernels = []Kernel{
 			{Binding: 0, Name: "DW", Kind: StorageBuffer, Access: Write, Format: ""},
 			{Binding: 1, Name: "x", Kind: StorageTexelBuffer, Access: Read, Format: "R32F"},
 			{Binding: 2, Name: "dy", Kind: StorageTexelBuffer, Access: Read, Format: "R32F"},
+			{Binding: 3, Name: "x4", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
+			{Binding: 4, Name: "dy4", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
 		},
 		PushSize: 40,
 		Push: []PushField{
@@ -1041,6 +1075,8 @@ var generatedKernels = []Kernel{
 			{ID: 0, Name: "", Default: 64},
 			{ID: 0, Name: "LOCAL", Default: 64},
 			{ID: 1, Name: "ROWS", Default: 8},
+			{ID: 2, Name: "VEC4_ROWS", Default: 0},
+			{ID: 3, Name: "VEC4_DY", Default: 0},
 		},
 	},
 	{
@@ -1053,6 +1089,8 @@ var generatedKernels = []Kernel{
 			{Binding: 0, Name: "DW", Kind: StorageBuffer, Access: Write, Format: ""},
 			{Binding: 1, Name: "x", Kind: StorageTexelBuffer, Access: Read, Format: "R32F"},
 			{Binding: 2, Name: "dy", Kind: StorageTexelBuffer, Access: Read, Format: "R32F"},
+			{Binding: 3, Name: "x4", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
+			{Binding: 4, Name: "dy4", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
 		},
 		PushSize: 40,
 		Push: []PushField{
@@ -1071,6 +1109,8 @@ var generatedKernels = []Kernel{
 			{ID: 0, Name: "", Default: 64},
 			{ID: 0, Name: "LOCAL", Default: 64},
 			{ID: 1, Name: "ROWS", Default: 8},
+			{ID: 2, Name: "VEC4_ROWS", Default: 0},
+			{ID: 3, Name: "VEC4_DY", Default: 0},
 		},
 	},
 	{
@@ -1084,9 +1124,10 @@ var generatedKernels = []Kernel{
 			{Binding: 1, Name: "Y4", Kind: StorageBuffer, Access: Write, Format: ""},
 			{Binding: 2, Name: "x", Kind: StorageTexelBuffer, Access: Read, Format: "R32F"},
 			{Binding: 3, Name: "w", Kind: StorageTexelBuffer, Access: Read, Format: "R32F"},
-			{Binding: 4, Name: "epiScale", Kind: StorageTexelBuffer, Access: Read, Format: "R32F"},
-			{Binding: 5, Name: "epiShift", Kind: StorageTexelBuffer, Access: Read, Format: "R32F"},
-			{Binding: 6, Name: "epiResidual", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
+			{Binding: 4, Name: "x4", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
+			{Binding: 5, Name: "epiScale", Kind: StorageTexelBuffer, Access: Read, Format: "R32F"},
+			{Binding: 6, Name: "epiShift", Kind: StorageTexelBuffer, Access: Read, Format: "R32F"},
+			{Binding: 7, Name: "epiResidual", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
 		},
 		PushSize: 40,
 		Push: []PushField{
@@ -1105,6 +1146,8 @@ var generatedKernels = []Kernel{
 			{ID: 0, Name: "", Default: 64},
 			{ID: 0, Name: "LOCAL", Default: 64},
 			{ID: 1, Name: "ROWS", Default: 8},
+			{ID: 2, Name: "VEC4_ROWS", Default: 0},
+			{ID: 3, Name: "VEC4_DY", Default: 0},
 			{ID: 20, Name: "EPI_ACT", Default: 0},
 			{ID: 21, Name: "EPI_RESIDUAL", Default: 0},
 		},
@@ -1120,9 +1163,10 @@ var generatedKernels = []Kernel{
 			{Binding: 1, Name: "Y4", Kind: StorageBuffer, Access: Write, Format: ""},
 			{Binding: 2, Name: "x", Kind: StorageTexelBuffer, Access: Read, Format: "R32F"},
 			{Binding: 3, Name: "w", Kind: StorageTexelBuffer, Access: Read, Format: "R32F"},
-			{Binding: 4, Name: "epiScale", Kind: StorageTexelBuffer, Access: Read, Format: "R32F"},
-			{Binding: 5, Name: "epiShift", Kind: StorageTexelBuffer, Access: Read, Format: "R32F"},
-			{Binding: 6, Name: "epiResidual", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
+			{Binding: 4, Name: "x4", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
+			{Binding: 5, Name: "epiScale", Kind: StorageTexelBuffer, Access: Read, Format: "R32F"},
+			{Binding: 6, Name: "epiShift", Kind: StorageTexelBuffer, Access: Read, Format: "R32F"},
+			{Binding: 7, Name: "epiResidual", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
 		},
 		PushSize: 40,
 		Push: []PushField{
@@ -1141,6 +1185,8 @@ var generatedKernels = []Kernel{
 			{ID: 0, Name: "", Default: 64},
 			{ID: 0, Name: "LOCAL", Default: 64},
 			{ID: 1, Name: "ROWS", Default: 8},
+			{ID: 2, Name: "VEC4_ROWS", Default: 0},
+			{ID: 3, Name: "VEC4_DY", Default: 0},
 			{ID: 20, Name: "EPI_ACT", Default: 0},
 			{ID: 21, Name: "EPI_RESIDUAL", Default: 0},
 		},
@@ -1156,9 +1202,10 @@ var generatedKernels = []Kernel{
 			{Binding: 1, Name: "Y4", Kind: StorageBuffer, Access: Write, Format: ""},
 			{Binding: 2, Name: "x", Kind: StorageTexelBuffer, Access: Read, Format: "R32F"},
 			{Binding: 3, Name: "w", Kind: StorageTexelBuffer, Access: Read, Format: "R32F"},
-			{Binding: 4, Name: "epiScale", Kind: StorageTexelBuffer, Access: Read, Format: "R32F"},
-			{Binding: 5, Name: "epiShift", Kind: StorageTexelBuffer, Access: Read, Format: "R32F"},
-			{Binding: 6, Name: "epiResidual", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
+			{Binding: 4, Name: "x4", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
+			{Binding: 5, Name: "epiScale", Kind: StorageTexelBuffer, Access: Read, Format: "R32F"},
+			{Binding: 6, Name: "epiShift", Kind: StorageTexelBuffer, Access: Read, Format: "R32F"},
+			{Binding: 7, Name: "epiResidual", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
 		},
 		PushSize: 40,
 		Push: []PushField{
@@ -1177,6 +1224,8 @@ var generatedKernels = []Kernel{
 			{ID: 0, Name: "", Default: 64},
 			{ID: 0, Name: "LOCAL", Default: 64},
 			{ID: 1, Name: "ROWS", Default: 8},
+			{ID: 2, Name: "VEC4_ROWS", Default: 0},
+			{ID: 3, Name: "VEC4_DY", Default: 0},
 			{ID: 20, Name: "EPI_ACT", Default: 0},
 			{ID: 21, Name: "EPI_RESIDUAL", Default: 0},
 		},
@@ -1192,9 +1241,10 @@ var generatedKernels = []Kernel{
 			{Binding: 1, Name: "Y4", Kind: StorageBuffer, Access: Write, Format: ""},
 			{Binding: 2, Name: "x", Kind: StorageTexelBuffer, Access: Read, Format: "R32F"},
 			{Binding: 3, Name: "w", Kind: StorageTexelBuffer, Access: Read, Format: "R32F"},
-			{Binding: 4, Name: "epiScale", Kind: StorageTexelBuffer, Access: Read, Format: "R32F"},
-			{Binding: 5, Name: "epiShift", Kind: StorageTexelBuffer, Access: Read, Format: "R32F"},
-			{Binding: 6, Name: "epiResidual", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
+			{Binding: 4, Name: "x4", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
+			{Binding: 5, Name: "epiScale", Kind: StorageTexelBuffer, Access: Read, Format: "R32F"},
+			{Binding: 6, Name: "epiShift", Kind: StorageTexelBuffer, Access: Read, Format: "R32F"},
+			{Binding: 7, Name: "epiResidual", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
 		},
 		PushSize: 40,
 		Push: []PushField{
@@ -1213,6 +1263,8 @@ var generatedKernels = []Kernel{
 			{ID: 0, Name: "", Default: 64},
 			{ID: 0, Name: "LOCAL", Default: 64},
 			{ID: 1, Name: "ROWS", Default: 8},
+			{ID: 2, Name: "VEC4_ROWS", Default: 0},
+			{ID: 3, Name: "VEC4_DY", Default: 0},
 			{ID: 20, Name: "EPI_ACT", Default: 0},
 			{ID: 21, Name: "EPI_RESIDUAL", Default: 0},
 		},
@@ -1631,6 +1683,38 @@ var generatedKernels = []Kernel{
 		Name:            "prepare_input_vec4",
 		File:            "input.comp",
 		Defines:         []string{"VEC4"},
+		LocalSize:       [3]uint32{64, 1, 1},
+		LocalSizeSpecID: [3]int{0, -1, -1},
+		Bindings: []Binding{
+			{Binding: 0, Name: "Y", Kind: StorageBuffer, Access: Write, Format: ""},
+			{Binding: 1, Name: "src", Kind: StorageTexelBuffer, Access: Read, Format: "R32UI"},
+		},
+		PushSize: 60,
+		Push: []PushField{
+			{Name: "n", Offset: 0, Type: "uint32"},
+			{Name: "h", Offset: 4, Type: "uint32"},
+			{Name: "w", Offset: 8, Type: "uint32"},
+			{Name: "c", Offset: 12, Type: "uint32"},
+			{Name: "out_h", Offset: 16, Type: "uint32"},
+			{Name: "out_w", Offset: 20, Type: "uint32"},
+			{Name: "scale_h", Offset: 24, Type: "float32"},
+			{Name: "scale_w", Offset: 28, Type: "float32"},
+			{Name: "mean0", Offset: 32, Type: "float32"},
+			{Name: "mean1", Offset: 36, Type: "float32"},
+			{Name: "mean2", Offset: 40, Type: "float32"},
+			{Name: "std0", Offset: 44, Type: "float32"},
+			{Name: "std1", Offset: 48, Type: "float32"},
+			{Name: "std2", Offset: 52, Type: "float32"},
+			{Name: "inv_across", Offset: 56, Type: "float32"},
+		},
+		Spec: []SpecConstant{
+			{ID: 0, Name: "", Default: 64},
+		},
+	},
+	{
+		Name:            "prepare_input_vec4_narrow",
+		File:            "input.comp",
+		Defines:         []string{"VEC4", "NARROW"},
 		LocalSize:       [3]uint32{64, 1, 1},
 		LocalSizeSpecID: [3]int{0, -1, -1},
 		Bindings: []Binding{
@@ -3735,6 +3819,25 @@ type PrepareInputPush struct {
 
 // PrepareInputVec4Push mirrors the push-constant block of kernel prepare_input_vec4 (input.comp).
 type PrepareInputVec4Push struct {
+	N         uint32
+	H         uint32
+	W         uint32
+	C         uint32
+	OutH      uint32
+	OutW      uint32
+	ScaleH    float32
+	ScaleW    float32
+	Mean0     float32
+	Mean1     float32
+	Mean2     float32
+	Std0      float32
+	Std1      float32
+	Std2      float32
+	InvAcross float32
+}
+
+// PrepareInputVec4NarrowPush mirrors the push-constant block of kernel prepare_input_vec4_narrow (input.comp).
+type PrepareInputVec4NarrowPush struct {
 	N         uint32
 	H         uint32
 	W         uint32

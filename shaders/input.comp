@@ -13,8 +13,14 @@
 // shared, and the bytes of a source pixel come from at most two words.
 // Conversions between float and integer go through int: x86 SIMD has no
 // unsigned ones, and drivers emulate them.
+// The _narrow variant serves upscaling (outW >= 3*W, as 28 -> 128): the
+// four pixels of an invocation then read at most three neighbouring source
+// columns, so it fetches those (two words per row for gray, three for RGB)
+// instead of every tap's pixel (16 or 32 fetches): the same taps and
+// arithmetic, so the same bits.
 //! kernel prepare_input
 //! kernel prepare_input_vec4 VEC4
+//! kernel prepare_input_vec4_narrow VEC4 NARROW
 #extension GL_EXT_control_flow_attributes : require
 #include "common.glsl"
 
@@ -63,6 +69,37 @@ vec3 pixel(uint b, uint row, uint col) {
     return vec3(float(int(lo & 0xFFu)), float(int((lo >> 8) & 0xFFu)), float(int((lo >> 16) & 0xFFu)));
 }
 
+// columns3 reads source columns a, a+1, a+2 (a + 2 < pc.w) of row `row` of
+// image b as three (gray repeated) pixels.
+void columns3(uint b, uint row, uint a, out vec3 c[3]) {
+    uint i = ((b * pc.h + row) * pc.w + a) * pc.c;
+    uint q = i >> 2;
+    uint shift = (i & 3u) << 3;
+    uint word0 = imageLoad(src, int(q)).x;
+    // Gray needs bytes i .. i+2 only: its second word is word0 itself when
+    // they share it (never one past the source's end).
+    uint word1 = imageLoad(src, int(pc.c == 1u ? (i + 2u) >> 2 : q + 1u)).x;
+    // Bytes i .. i+3 of the source as lo, i+4 .. i+7 as hi (RGB).
+    uint lo = shift == 0u ? word0 : (word0 >> shift) | (word1 << (32u - shift));
+    if (pc.c == 1u) {
+        [[unroll]] for (uint j = 0; j < 3u; j++) {
+            c[j] = vec3(float(int((lo >> (8u * j)) & 0xFFu)));
+        }
+        return;
+    }
+    uint word2 = imageLoad(src, int(q + 2u)).x;
+    uint hi = shift == 0u ? word1 : (word1 >> shift) | (word2 << (32u - shift));
+    uint top = shift == 0u ? word2 : (word2 >> shift); // byte i+8 in its low byte
+    c[0] = vec3(float(int(lo & 0xFFu)), float(int((lo >> 8) & 0xFFu)), float(int((lo >> 16) & 0xFFu)));
+    c[1] = vec3(float(int(lo >> 24)), float(int(hi & 0xFFu)), float(int((hi >> 8) & 0xFFu)));
+    c[2] = vec3(float(int((hi >> 16) & 0xFFu)), float(int(hi >> 24)), float(int(top & 0xFFu)));
+}
+
+// pick returns c[k] for k in 0..2.
+vec3 pick(vec3 c[3], uint k) {
+    return k == 0u ? c[0] : (k == 1u ? c[1] : c[2]);
+}
+
 // tap is where output coordinate d reads along an axis of extent in.
 void tap(uint d, uint in_extent, float scale, out uint i0, out uint i1, out float l1) {
     float s = max((float(d) + 0.5) * scale - 0.5, 0.0);
@@ -90,12 +127,27 @@ void main() {
     vec3 mean = vec3(pc.mean0, pc.mean1, pc.mean2);
     vec3 inv = 1.0 / vec3(pc.std0, pc.std1, pc.std2);
     vec4 out0, out1, out2;
+#ifdef NARROW
+    // The source columns of all four pixels: a0 .. a0+2 (a0 + 2 < pc.w).
+    uint a0, unused1;
+    float unused2;
+    tap(ox0, pc.w, pc.scale_w, a0, unused1, unused2);
+    a0 = min(a0, pc.w - 3u);
+    vec3 row0[3], row1[3];
+    columns3(b, y0, a0, row0);
+    columns3(b, y1, a0, row1);
+#endif
     [[unroll]] for (uint k = 0; k < PER; k++) {
         uint x0, x1;
         float lx1;
         tap(ox0 + k, pc.w, pc.scale_w, x0, x1, lx1);
+#ifdef NARROW
+        vec3 top = mix(pick(row0, x0 - a0), pick(row0, x1 - a0), lx1);
+        vec3 bottom = mix(pick(row1, x0 - a0), pick(row1, x1 - a0), lx1);
+#else
         vec3 top = mix(pixel(b, y0, x0), pixel(b, y0, x1), lx1);
         vec3 bottom = mix(pixel(b, y1, x0), pixel(b, y1, x1), lx1);
+#endif
         vec3 v = (mix(top, bottom, ly1) * (1.0 / 255.0) - mean) * inv;
         out0[k] = v.x;
         out1[k] = v.y;
