@@ -18,6 +18,9 @@ type depthwiseShape struct {
 	// per is how many planes (images x channels) one forward or
 	// backward-data invocation computes its tile position in.
 	per int
+	// scalarLoads reads every input element alone, never as a vec4 texel
+	// (by default rows are read as vec4 texels where the width allows).
+	scalarLoads bool
 }
 
 // depthwiseDefaultShape is the built-in shape on d. On a CPU driver: one
@@ -56,6 +59,18 @@ func (sh depthwiseShape) kernel(s *engine.Sequence, op string, k, stride int, ep
 	return s.Kernel(depthwiseKernelName(op, k, stride, nil), specs...)
 }
 
+// vec4 reports whether sh reads rows of a plane width wide as vec4 texels.
+func (sh depthwiseShape) vec4(width int) bool { return !sh.scalarLoads && width%4 == 0 }
+
+// vec4Loads reports whether sh reads some of c's rows as vec4 texels in
+// operation op.
+func (sh depthwiseShape) vec4Loads(op string, c depthwiseCall) bool {
+	if op == "backward_data" {
+		return c.stride == 1 && sh.vec4(c.g.ow)
+	}
+	return sh.vec4(c.g.w) || (op == "backward_weight" && sh.vec4(c.g.ow))
+}
+
 // specBool is a boolean specialization constant's value.
 func specBool(b bool) uint32 {
 	if b {
@@ -85,7 +100,7 @@ func (sh depthwiseShape) dispatchTiles(s *engine.Sequence, k *engine.Kernel, g d
 // recordForward records c's forward (with its epilogue when c.ep is set).
 func (sh depthwiseShape) recordForward(s *engine.Sequence, c depthwiseCall) {
 	g := c.g
-	k := sh.kernel(s, "forward", g.k, c.stride, c.ep, g.w%4 == 0, false)
+	k := sh.kernel(s, "forward", g.k, c.stride, c.ep, sh.vec4(g.w), false)
 	sh.dispatchTiles(s, k, g, g.n*g.c, ceilDiv(g.oh, sh.rows), ceilDiv(g.ow, depthwiseTileCols), epilogueArgs(c.ep, c.out, c.out, c.img, c.wt, c.img)...)
 }
 
@@ -94,7 +109,7 @@ func (sh depthwiseShape) recordForward(s *engine.Sequence, c depthwiseCall) {
 // columns need not start on a texel).
 func (sh depthwiseShape) recordBackwardData(s *engine.Sequence, c depthwiseCall) {
 	g := c.g
-	k := sh.kernel(s, "backward_data", g.k, c.stride, nil, c.stride == 1 && g.ow%4 == 0, false)
+	k := sh.kernel(s, "backward_data", g.k, c.stride, nil, c.stride == 1 && sh.vec4(g.ow), false)
 	sh.dispatchTiles(s, k, g, g.n*g.c, ceilDiv(g.h, sh.rows), ceilDiv(g.w, depthwiseTileCols), c.img, c.img, c.out, c.wt, c.out)
 }
 
@@ -102,7 +117,7 @@ func (sh depthwiseShape) recordBackwardData(s *engine.Sequence, c depthwiseCall)
 // one workgroup per channel.
 func (sh depthwiseShape) recordBackwardWeight(s *engine.Sequence, c depthwiseCall) {
 	g := c.g
-	k := sh.kernel(s, "backward_weight", g.k, c.stride, nil, g.w%4 == 0, g.ow%4 == 0)
+	k := sh.kernel(s, "backward_weight", g.k, c.stride, nil, sh.vec4(g.w), sh.vec4(g.ow))
 	if k == nil {
 		return
 	}

@@ -245,6 +245,8 @@ func TestTunedDepthwiseVariantsMatchReference(t *testing.T) {
 	cases := []depthwiseCase{
 		{ref.Shape4{N: 2, C: 5, H: 17, W: 9}, 3, 1}, // 17 rows: 5, 3 or 2 tiles of 4, 8, 16; 10 planes
 		{ref.Shape4{N: 1, C: 3, H: 10, W: 7}, 5, 2},
+		{ref.Shape4{N: 2, C: 3, H: 8, W: 12}, 3, 1}, // widths of whole vec4s: vec4 or scalar loads
+		{ref.Shape4{N: 1, C: 2, H: 9, W: 16}, 5, 2},
 	}
 	for op, variants := range ops.TunedVariants() {
 		if !strings.HasPrefix(op, "depthwise_") {

@@ -39,7 +39,8 @@ func withLocal(local func(d *engine.Device) int) func(*engine.Device, depthwiseS
 }
 
 // depthwiseShapeChanges are the depthwise variants: "auto" (the device's
-// default), other tile heights, planes per invocation and workgroup sizes.
+// default), other tile heights, planes per invocation and workgroup
+// sizes, and every input element read alone.
 var depthwiseShapeChanges = []depthwiseShapeChange{
 	{name: "auto", change: func(_ *engine.Device, sh depthwiseShape) depthwiseShape { return sh }},
 	{name: "rows4", change: withRows(4)},
@@ -48,8 +49,10 @@ var depthwiseShapeChanges = []depthwiseShapeChange{
 	{name: "planes1", change: withPlanes(1), planes: true},
 	{name: "planes4", change: withPlanes(4), planes: true},
 	{name: "planes16", change: withPlanes(16), planes: true},
+	{name: "planes64", change: withPlanes(64), planes: true},
 	{name: "local_subgroup", change: withLocal(func(d *engine.Device) int { return int(d.Info.SubgroupSize) })},
 	{name: "local64", change: withLocal(func(*engine.Device) int { return 64 })},
+	{name: "scalar_loads", change: func(_ *engine.Device, sh depthwiseShape) depthwiseShape { sh.scalarLoads = true; return sh }},
 }
 
 // depthwiseOp is one of the three depthwise operations as the tuner sees it.
@@ -89,7 +92,8 @@ func depthwiseChangeFits(op depthwiseOp, change depthwiseShapeChange, d *engine.
 	planes := c.g.n * c.g.c
 	tilesDiffer := ceilDiv(op.extent(c), sh.rows) != ceilDiv(op.extent(c), def.rows)
 	groupsDiffer := op.planes && ceilDiv(planes, sh.per) != ceilDiv(planes, def.per)
-	return tilesDiffer || groupsDiffer || sh.local != def.local
+	loadsDiffer := sh.vec4Loads(op.name, c) != def.vec4Loads(op.name, c)
+	return tilesDiffer || groupsDiffer || loadsDiffer || sh.local != def.local
 }
 
 func newDepthwiseTuned(op depthwiseOp) *tunedOp[depthwiseCall] {
