@@ -14,11 +14,24 @@
 // image read as zero. Inputs are read through r32f storage texel buffers
 // (imageLoad is a branch-free gather on lavapipe; texelFetch of an RGBA32F
 // view with a dynamic component measured 2x slower here, since rows need not
-// start on a vec4). Outputs go to storage buffers, one vec4 per tile row when
-// the width is a multiple of 4 (imageStore measured ~3x slower on lavapipe).
+// start on a vec4). When the plane's width is a multiple of 4 (VEC4_ROWS,
+// VEC4_DY), the columns of a window row that start on a vec4 are read as
+// whole RGBA32F texels with constant components instead: 3 fetches instead
+// of 6 for a k3 s1 window row, 3 instead of 9 at stride 2 (with the
+// divisions below, 1.6-2x faster on lavapipe at EfficientNetV2-S's shapes;
+// every element alone, the scalar_loads variant, stays slower). Outputs go
+// to storage buffers, one vec4 per tile row when the width is a multiple of
+// 4 (imageStore measured ~3x slower on lavapipe); on lavapipe these
+// stores, a loop over the lanes, are now most of the forward and backward
+// data time.
 // Forward and backward data: an invocation computes one tile position in
 // pc.per consecutive planes (FOR_EACH_TILE); several tiles per invocation
-// amortize its start-up cost, which on lavapipe is about that of a tile.
+// amortize its start-up cost, which on lavapipe is about that of a tile
+// (per 1 measured 1.5-2x slower than 16). The tile position and first
+// channel are divided out once (divu); the earlier layout, tiles i,
+// i + span, ..., divided three times per tile, lane by lane on SIMD drivers.
+// ROWS, the local size and pc.per are chosen per device in ops and tuned
+// (ops/tune_depthwise.go).
 //
 // Backward weight is deterministic: one workgroup per channel; invocation l
 // sums the tiles l, l+L, l+2L, ... of that channel (all images) in order, then
