@@ -18,6 +18,10 @@ type depthwiseShape struct {
 	// per is how many planes (images x channels) one forward or
 	// backward-data invocation computes its tile position in.
 	per int
+	// byImage makes an invocation's planes one channel's in per
+	// consecutive images (its filter read once) rather than per
+	// consecutive planes.
+	byImage bool
 	// scalarLoads reads every input element alone, never as a vec4 texel
 	// (by default rows are read as vec4 texels where the width allows).
 	scalarLoads bool
@@ -53,10 +57,22 @@ func depthwiseDefaultShape(d *engine.Device) depthwiseShape {
 // weight's dy tiles) are read as vec4 texels.
 func (sh depthwiseShape) kernel(s *engine.Sequence, op string, k, stride int, ep *Epilogue, vec4Rows, vec4Dy bool) *engine.Kernel {
 	specs := []engine.Spec{{ID: 0, Value: uint32(sh.local)}, {ID: 1, Value: uint32(sh.rows)}, {ID: 2, Value: specBool(vec4Rows)}, {ID: 3, Value: specBool(vec4Dy)}}
+	if op != "backward_weight" {
+		specs = append(specs, engine.Spec{ID: 4, Value: specBool(sh.byImage)})
+	}
 	if ep != nil {
 		return s.Kernel(depthwiseKernelName(op, k, stride, ep), withEpilogue(specs, ep)...)
 	}
 	return s.Kernel(depthwiseKernelName(op, k, stride, nil), specs...)
+}
+
+// groups is the number of plane groups of a forward or backward-data
+// invocation.
+func (sh depthwiseShape) groups(g depthwiseGeometry) int {
+	if sh.byImage {
+		return g.c * ceilDiv(g.n, sh.per)
+	}
+	return ceilDiv(g.n*g.c, sh.per)
 }
 
 // vec4 reports whether sh reads rows of a plane width wide as vec4 texels.
@@ -89,10 +105,11 @@ func depthwiseKernelName(op string, k, stride int, ep *Epilogue) string {
 }
 
 // dispatchTiles records k over planes x tilesH x tilesW tiles: one
-// invocation per tile position and group of sh.per planes.
+// invocation per tile position and group of sh.per planes (or images of a
+// channel, byImage).
 func (sh depthwiseShape) dispatchTiles(s *engine.Sequence, k *engine.Kernel, g depthwiseGeometry, planes, tilesH, tilesW int, args ...*engine.Tensor) {
 	p := g.push(planes, tilesH, tilesW)
-	span := tilesH * tilesW * ceilDiv(planes, sh.per)
+	span := tilesH * tilesW * sh.groups(g)
 	p.Span, p.Per = uint32(span), uint32(sh.per)
 	s.Dispatch1D(k, span, p, args...)
 }

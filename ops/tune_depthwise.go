@@ -34,13 +34,16 @@ func withPlanes(per int) func(*engine.Device, depthwiseShape) depthwiseShape {
 	return func(_ *engine.Device, sh depthwiseShape) depthwiseShape { sh.per = per; return sh }
 }
 
+func byImage(_ *engine.Device, sh depthwiseShape) depthwiseShape { sh.byImage = true; return sh }
+
 func withLocal(local func(d *engine.Device) int) func(*engine.Device, depthwiseShape) depthwiseShape {
 	return func(d *engine.Device, sh depthwiseShape) depthwiseShape { sh.local = local(d); return sh }
 }
 
 // depthwiseShapeChanges are the depthwise variants: "auto" (the device's
 // default), other tile heights, planes per invocation and workgroup
-// sizes, and every input element read alone.
+// sizes, an invocation's planes one channel's in several images (the
+// default: consecutive planes), and every input element read alone.
 var depthwiseShapeChanges = []depthwiseShapeChange{
 	{name: "auto", change: func(_ *engine.Device, sh depthwiseShape) depthwiseShape { return sh }},
 	{name: "rows4", change: withRows(4)},
@@ -50,6 +53,7 @@ var depthwiseShapeChanges = []depthwiseShapeChange{
 	{name: "planes4", change: withPlanes(4), planes: true},
 	{name: "planes16", change: withPlanes(16), planes: true},
 	{name: "planes64", change: withPlanes(64), planes: true},
+	{name: "by_image", change: byImage, planes: true},
 	{name: "local_subgroup", change: withLocal(func(d *engine.Device) int { return int(d.Info.SubgroupSize) })},
 	{name: "local64", change: withLocal(func(*engine.Device) int { return 64 })},
 	{name: "scalar_loads", change: func(_ *engine.Device, sh depthwiseShape) depthwiseShape { sh.scalarLoads = true; return sh }},
@@ -89,9 +93,8 @@ func depthwiseChangeFits(op depthwiseOp, change depthwiseShapeChange, d *engine.
 	if sh.local < 1 || sh.local > int(d.Info.MaxWorkgroupInvocation) || sh.rows%c.stride != 0 {
 		return false
 	}
-	planes := c.g.n * c.g.c
 	tilesDiffer := ceilDiv(op.extent(c), sh.rows) != ceilDiv(op.extent(c), def.rows)
-	groupsDiffer := op.planes && ceilDiv(planes, sh.per) != ceilDiv(planes, def.per)
+	groupsDiffer := op.planes && (sh.groups(c.g) != def.groups(c.g) || sh.byImage != def.byImage)
 	loadsDiffer := sh.vec4Loads(op.name, c) != def.vec4Loads(op.name, c)
 	return tilesDiffer || groupsDiffer || loadsDiffer || sh.local != def.local
 }

@@ -31,7 +31,9 @@
 // channel are divided out once (divu); the earlier layout, tiles i,
 // i + span, ..., divided three times per tile, lane by lane on SIMD drivers.
 // ROWS, the local size and pc.per are chosen per device in ops and tuned
-// (ops/tune_depthwise.go).
+// (ops/tune_depthwise.go). BY_IMAGE (one channel's planes in consecutive
+// images, its filter read once) is a tuned variant, not the default: on a
+// loaded lavapipe it measured within noise of consecutive planes at batch 8.
 //
 // Backward weight is deterministic: one workgroup per channel; invocation l
 // sums the tiles l, l+L, l+2L, ... of that channel (all images) in order, then
@@ -73,6 +75,10 @@ layout(constant_id = 1) const int ROWS = 8;
 // width is a multiple of 4).
 layout(constant_id = 2) const bool VEC4_ROWS = false;
 layout(constant_id = 3) const bool VEC4_DY = false;
+// BY_IMAGE: a forward or backward-data invocation's planes are one
+// channel's in pc.per consecutive images (its weights read once), not
+// pc.per consecutive planes.
+layout(constant_id = 4) const bool BY_IMAGE = false;
 
 #define P ((K - 1) / 2)
 
@@ -203,25 +209,43 @@ layout(binding = 4) uniform samplerBuffer dy4; // dy as vec4 texels
     uint th_ = divu(t_, pc.tilesW, 1.0 / float(pc.tilesW));                          \
     int row0_ = int(th_) * ROWS;                                                     \
     int col0_ = int(t_ - th_ * pc.tilesW) * COLS;                                    \
-    uint first_ = group_ * pc.per;                                                   \
-    uint end_ = min(first_ + pc.per, pc.planes);                                     \
-    uint c_ = first_ - divu(first_, pc.C, 1.0 / float(pc.C)) * pc.C;                 \
-    for (uint plane_ = first_; plane_ < end_; ++plane_) {                            \
-        tile(plane_, c_, row0_, col0_);                                              \
-        c_ = c_ + 1u == pc.C ? 0u : c_ + 1u;                                         \
+    float wk_[K * K];                                                                \
+    if (BY_IMAGE) {                                                                  \
+        uint images_ = pc.planes / pc.C;                                             \
+        uint blocks_ = (images_ + pc.per - 1u) / pc.per;                             \
+        uint c_ = divu(group_, blocks_, 1.0 / float(blocks_));                       \
+        uint n_ = (group_ - c_ * blocks_) * pc.per;                                  \
+        uint end_ = min(n_ + pc.per, images_);                                       \
+        load_weights(c_, wk_);                                                       \
+        for (; n_ < end_; ++n_) {                                                    \
+            tile(n_ * pc.C + c_, c_, row0_, col0_, wk_);                                 \
+        }                                                                            \
+    } else {                                                                         \
+        uint first_ = group_ * pc.per;                                               \
+        uint end_ = min(first_ + pc.per, pc.planes);                                 \
+        uint c_ = first_ - divu(first_, pc.C, 1.0 / float(pc.C)) * pc.C;             \
+        for (uint plane_ = first_; plane_ < end_; ++plane_) {                        \
+            load_weights(c_, wk_);                                                   \
+            tile(plane_, c_, row0_, col0_, wk_);                                         \
+            c_ = c_ + 1u == pc.C ? 0u : c_ + 1u;                                     \
+        }                                                                            \
     }
-#endif
 
-#if defined(FORWARD)
-// forward_tile computes the tile of y at (oh0, ow0) of plane (channel c).
-void forward_tile(uint plane, uint c, int oh0, int ow0) {
-    uint xbase = plane * pc.H * pc.W;
-    uint ybase = plane * pc.OH * pc.OW;
-
-    float wk[K * K];
+// load_weights reads channel c's K x K filter.
+void load_weights(uint c, out float wk[K * K]) {
     [[unroll]] for (int i = 0; i < K * K; ++i) {
         wk[i] = imageLoad(w, int(c) * K * K + i).r;
     }
+}
+#endif
+
+#if defined(FORWARD)
+// forward_tile computes the tile of y at (oh0, ow0) of plane (channel c,
+// whose filter is wk).
+void forward_tile(uint plane, uint c, int oh0, int ow0, float wk[K * K]) {
+    uint xbase = plane * pc.H * pc.W;
+    uint ybase = plane * pc.OH * pc.OW;
+
     float acc[ROWS * COLS];
     [[unroll]] for (int i = 0; i < ROWS * COLS; ++i) {
         acc[i] = 0.0;
@@ -265,15 +289,12 @@ void main() {
 #define DY_ROWS ((ROWS - 1 + P) / S + LO + 1)
 #define DY_COLS ((COLS - 1 + P) / S + LO + 1)
 
-// backward_data_tile computes the tile of dx at (h0, v0) of plane (channel c).
-void backward_data_tile(uint plane, uint c, int h0, int v0) {
+// backward_data_tile computes the tile of dx at (h0, v0) of plane
+// (channel c, whose filter is wk).
+void backward_data_tile(uint plane, uint c, int h0, int v0, float wk[K * K]) {
     uint dxbase = plane * pc.H * pc.W;
     uint dybase = plane * pc.OH * pc.OW;
 
-    float wk[K * K];
-    [[unroll]] for (int i = 0; i < K * K; ++i) {
-        wk[i] = imageLoad(w, int(c) * K * K + i).r;
-    }
     float acc[ROWS * COLS];
     [[unroll]] for (int i = 0; i < ROWS * COLS; ++i) {
         acc[i] = 0.0;

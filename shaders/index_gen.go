@@ -737,6 +737,7 @@ var generatedKernels = []Kernel{
 			{ID: 1, Name: "ROWS", Default: 8},
 			{ID: 2, Name: "VEC4_ROWS", Default: 0},
 			{ID: 3, Name: "VEC4_DY", Default: 0},
+			{ID: 4, Name: "BY_IMAGE", Default: 0},
 		},
 	},
 	{
@@ -771,6 +772,7 @@ var generatedKernels = []Kernel{
 			{ID: 1, Name: "ROWS", Default: 8},
 			{ID: 2, Name: "VEC4_ROWS", Default: 0},
 			{ID: 3, Name: "VEC4_DY", Default: 0},
+			{ID: 4, Name: "BY_IMAGE", Default: 0},
 		},
 	},
 	{
@@ -805,6 +807,7 @@ var generatedKernels = []Kernel{
 			{ID: 1, Name: "ROWS", Default: 8},
 			{ID: 2, Name: "VEC4_ROWS", Default: 0},
 			{ID: 3, Name: "VEC4_DY", Default: 0},
+			{ID: 4, Name: "BY_IMAGE", Default: 0},
 		},
 	},
 	{
@@ -839,6 +842,7 @@ var generatedKernels = []Kernel{
 			{ID: 1, Name: "ROWS", Default: 8},
 			{ID: 2, Name: "VEC4_ROWS", Default: 0},
 			{ID: 3, Name: "VEC4_DY", Default: 0},
+			{ID: 4, Name: "BY_IMAGE", Default: 0},
 		},
 	},
 	{
@@ -873,6 +877,7 @@ var generatedKernels = []Kernel{
 			{ID: 1, Name: "ROWS", Default: 8},
 			{ID: 2, Name: "VEC4_ROWS", Default: 0},
 			{ID: 3, Name: "VEC4_DY", Default: 0},
+			{ID: 4, Name: "BY_IMAGE", Default: 0},
 		},
 	},
 	{
@@ -907,6 +912,7 @@ var generatedKernels = []Kernel{
 			{ID: 1, Name: "ROWS", Default: 8},
 			{ID: 2, Name: "VEC4_ROWS", Default: 0},
 			{ID: 3, Name: "VEC4_DY", Default: 0},
+			{ID: 4, Name: "BY_IMAGE", Default: 0},
 		},
 	},
 	{
@@ -941,6 +947,7 @@ var generatedKernels = []Kernel{
 			{ID: 1, Name: "ROWS", Default: 8},
 			{ID: 2, Name: "VEC4_ROWS", Default: 0},
 			{ID: 3, Name: "VEC4_DY", Default: 0},
+			{ID: 4, Name: "BY_IMAGE", Default: 0},
 		},
 	},
 	{
@@ -975,6 +982,7 @@ var generatedKernels = []Kernel{
 			{ID: 1, Name: "ROWS", Default: 8},
 			{ID: 2, Name: "VEC4_ROWS", Default: 0},
 			{ID: 3, Name: "VEC4_DY", Default: 0},
+			{ID: 4, Name: "BY_IMAGE", Default: 0},
 		},
 	},
 	{
@@ -1009,6 +1017,7 @@ var generatedKernels = []Kernel{
 			{ID: 1, Name: "ROWS", Default: 8},
 			{ID: 2, Name: "VEC4_ROWS", Default: 0},
 			{ID: 3, Name: "VEC4_DY", Default: 0},
+			{ID: 4, Name: "BY_IMAGE", Default: 0},
 		},
 	},
 	{
@@ -1043,6 +1052,7 @@ var generatedKernels = []Kernel{
 			{ID: 1, Name: "ROWS", Default: 8},
 			{ID: 2, Name: "VEC4_ROWS", Default: 0},
 			{ID: 3, Name: "VEC4_DY", Default: 0},
+			{ID: 4, Name: "BY_IMAGE", Default: 0},
 		},
 	},
 	{
@@ -1077,6 +1087,7 @@ var generatedKernels = []Kernel{
 			{ID: 1, Name: "ROWS", Default: 8},
 			{ID: 2, Name: "VEC4_ROWS", Default: 0},
 			{ID: 3, Name: "VEC4_DY", Default: 0},
+			{ID: 4, Name: "BY_IMAGE", Default: 0},
 		},
 	},
 	{
@@ -1111,6 +1122,7 @@ var generatedKernels = []Kernel{
 			{ID: 1, Name: "ROWS", Default: 8},
 			{ID: 2, Name: "VEC4_ROWS", Default: 0},
 			{ID: 3, Name: "VEC4_DY", Default: 0},
+			{ID: 4, Name: "BY_IMAGE", Default: 0},
 		},
 	},
 	{
@@ -1148,6 +1160,7 @@ var generatedKernels = []Kernel{
 			{ID: 1, Name: "ROWS", Default: 8},
 			{ID: 2, Name: "VEC4_ROWS", Default: 0},
 			{ID: 3, Name: "VEC4_DY", Default: 0},
+			{ID: 4, Name: "BY_IMAGE", Default: 0},
 			{ID: 20, Name: "EPI_ACT", Default: 0},
 			{ID: 21, Name: "EPI_RESIDUAL", Default: 0},
 		},
@@ -1187,6 +1200,7 @@ var generatedKernels = []Kernel{
 			{ID: 1, Name: "ROWS", Default: 8},
 			{ID: 2, Name: "VEC4_ROWS", Default: 0},
 			{ID: 3, Name: "VEC4_DY", Default: 0},
+			{ID: 4, Name: "BY_IMAGE", Default: 0},
 			{ID: 20, Name: "EPI_ACT", Default: 0},
 			{ID: 21, Name: "EPI_RESIDUAL", Default: 0},
 		},
@@ -1226,6 +1240,7 @@ var generatedKernels = []Kernel{
 			{ID: 1, Name: "ROWS", Default: 8},
 			{ID: 2, Name: "VEC4_ROWS", Default: 0},
 			{ID: 3, Name: "VEC4_DY", Default: 0},
+			{ID: 4, Name: "BY_IMAGE", Default: 0},
 			{ID: 20, Name: "EPI_ACT", Default: 0},
 			{ID: 21, Name: "EPI_RESIDUAL", Default: 0},
 		},
@@ -1265,6 +1280,7 @@ var generatedKernels = []Kernel{
 			{ID: 1, Name: "ROWS", Default: 8},
 			{ID: 2, Name: "VEC4_ROWS", Default: 0},
 			{ID: 3, Name: "VEC4_DY", Default: 0},
+			{ID: 4, Name: "BY_IMAGE", Default: 0},
 			{ID: 20, Name: "EPI_ACT", Default: 0},
 			{ID: 21, Name: "EPI_RESIDUAL", Default: 0},
 		},
