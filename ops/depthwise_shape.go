@@ -22,6 +22,9 @@ type depthwiseShape struct {
 	// consecutive images (its filter read once) rather than per
 	// consecutive planes.
 	byImage bool
+	// imageStores writes forward's and backward data's vec4 rows through
+	// an RGBA32F storage texel view instead of the storage buffer.
+	imageStores bool
 	// scalarLoads reads every input element alone, never as a vec4 texel
 	// (by default rows are read as vec4 texels where the width allows).
 	scalarLoads bool
@@ -58,7 +61,7 @@ func depthwiseDefaultShape(d *engine.Device) depthwiseShape {
 func (sh depthwiseShape) kernel(s *engine.Sequence, op string, k, stride int, ep *Epilogue, vec4Rows, vec4Dy bool) *engine.Kernel {
 	specs := []engine.Spec{{ID: 0, Value: uint32(sh.local)}, {ID: 1, Value: uint32(sh.rows)}, {ID: 2, Value: specBool(vec4Rows)}, {ID: 3, Value: specBool(vec4Dy)}}
 	if op != "backward_weight" {
-		specs = append(specs, engine.Spec{ID: 4, Value: specBool(sh.byImage)})
+		specs = append(specs, engine.Spec{ID: 4, Value: specBool(sh.byImage)}, engine.Spec{ID: 5, Value: specBool(sh.imageStores)})
 	}
 	if ep != nil {
 		return s.Kernel(depthwiseKernelName(op, k, stride, ep), withEpilogue(specs, ep)...)
@@ -118,7 +121,7 @@ func (sh depthwiseShape) dispatchTiles(s *engine.Sequence, k *engine.Kernel, g d
 func (sh depthwiseShape) recordForward(s *engine.Sequence, c depthwiseCall) {
 	g := c.g
 	k := sh.kernel(s, "forward", g.k, c.stride, c.ep, sh.vec4(g.w), false)
-	sh.dispatchTiles(s, k, g, g.n*g.c, ceilDiv(g.oh, sh.rows), ceilDiv(g.ow, depthwiseTileCols), epilogueArgs(c.ep, c.out, c.out, c.img, c.wt, c.img)...)
+	sh.dispatchTiles(s, k, g, g.n*g.c, ceilDiv(g.oh, sh.rows), ceilDiv(g.ow, depthwiseTileCols), epilogueArgs(c.ep, c.out, c.out, c.img, c.wt, c.img, c.out)...)
 }
 
 // recordBackwardData records c's input gradient (c.img is dx, c.out dy).
@@ -127,7 +130,7 @@ func (sh depthwiseShape) recordForward(s *engine.Sequence, c depthwiseCall) {
 func (sh depthwiseShape) recordBackwardData(s *engine.Sequence, c depthwiseCall) {
 	g := c.g
 	k := sh.kernel(s, "backward_data", g.k, c.stride, nil, c.stride == 1 && sh.vec4(g.ow), false)
-	sh.dispatchTiles(s, k, g, g.n*g.c, ceilDiv(g.h, sh.rows), ceilDiv(g.w, depthwiseTileCols), c.img, c.img, c.out, c.wt, c.out)
+	sh.dispatchTiles(s, k, g, g.n*g.c, ceilDiv(g.h, sh.rows), ceilDiv(g.w, depthwiseTileCols), c.img, c.img, c.out, c.wt, c.out, c.img)
 }
 
 // recordBackwardWeight records c's weight gradient (c.wt is dw, c.out dy):

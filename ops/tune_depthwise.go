@@ -34,6 +34,11 @@ func withPlanes(per int) func(*engine.Device, depthwiseShape) depthwiseShape {
 	return func(_ *engine.Device, sh depthwiseShape) depthwiseShape { sh.per = per; return sh }
 }
 
+func imageStores(_ *engine.Device, sh depthwiseShape) depthwiseShape {
+	sh.imageStores = true
+	return sh
+}
+
 func byImage(_ *engine.Device, sh depthwiseShape) depthwiseShape { sh.byImage = true; return sh }
 
 func withLocal(local func(d *engine.Device) int) func(*engine.Device, depthwiseShape) depthwiseShape {
@@ -43,7 +48,8 @@ func withLocal(local func(d *engine.Device) int) func(*engine.Device, depthwiseS
 // depthwiseShapeChanges are the depthwise variants: "auto" (the device's
 // default), other tile heights, planes per invocation and workgroup
 // sizes, an invocation's planes one channel's in several images (the
-// default: consecutive planes), and every input element read alone.
+// default: consecutive planes), vec4 rows written through a texel view,
+// and every input element read alone.
 var depthwiseShapeChanges = []depthwiseShapeChange{
 	{name: "auto", change: func(_ *engine.Device, sh depthwiseShape) depthwiseShape { return sh }},
 	{name: "rows4", change: withRows(4)},
@@ -54,6 +60,7 @@ var depthwiseShapeChanges = []depthwiseShapeChange{
 	{name: "planes16", change: withPlanes(16), planes: true},
 	{name: "planes64", change: withPlanes(64), planes: true},
 	{name: "by_image", change: byImage, planes: true},
+	{name: "image_stores", change: imageStores, planes: true},
 	{name: "local_subgroup", change: withLocal(func(d *engine.Device) int { return int(d.Info.SubgroupSize) })},
 	{name: "local64", change: withLocal(func(*engine.Device) int { return 64 })},
 	{name: "scalar_loads", change: func(_ *engine.Device, sh depthwiseShape) depthwiseShape { sh.scalarLoads = true; return sh }},
@@ -66,6 +73,14 @@ type depthwiseOp struct {
 	record func(sh depthwiseShape, s *engine.Sequence, c depthwiseCall)
 	// extent is the height the tiles cover.
 	extent func(c depthwiseCall) int
+}
+
+// extentWidth is the width of the tensor op's tiles cover.
+func (op depthwiseOp) extentWidth(c depthwiseCall) int {
+	if op.name == "backward_data" {
+		return c.g.w
+	}
+	return c.g.ow
 }
 
 var (
@@ -95,8 +110,9 @@ func depthwiseChangeFits(op depthwiseOp, change depthwiseShapeChange, d *engine.
 	}
 	tilesDiffer := ceilDiv(op.extent(c), sh.rows) != ceilDiv(op.extent(c), def.rows)
 	groupsDiffer := op.planes && (sh.groups(c.g) != def.groups(c.g) || sh.byImage != def.byImage)
+	storesDiffer := op.planes && sh.imageStores != def.imageStores && op.extentWidth(c)%4 == 0
 	loadsDiffer := sh.vec4Loads(op.name, c) != def.vec4Loads(op.name, c)
-	return tilesDiffer || groupsDiffer || loadsDiffer || sh.local != def.local
+	return tilesDiffer || groupsDiffer || storesDiffer || loadsDiffer || sh.local != def.local
 }
 
 func newDepthwiseTuned(op depthwiseOp) *tunedOp[depthwiseCall] {

@@ -34,6 +34,8 @@
 // (ops/tune_depthwise.go). BY_IMAGE (one channel's planes in consecutive
 // images, its filter read once) is a tuned variant, not the default: on a
 // loaded lavapipe it measured within noise of consecutive planes at batch 8.
+// STORE_IMAGE (vec4 rows through an RGBA32F imageStore) is a tuned variant
+// too: on lavapipe it measured no faster than the storage-buffer stores.
 //
 // Backward weight is deterministic: one workgroup per channel; invocation l
 // sums the tiles l, l+L, l+2L, ... of that channel (all images) in order, then
@@ -79,6 +81,9 @@ layout(constant_id = 3) const bool VEC4_DY = false;
 // channel's in pc.per consecutive images (its weights read once), not
 // pc.per consecutive planes.
 layout(constant_id = 4) const bool BY_IMAGE = false;
+// STORE_IMAGE: forward and backward data write their vec4 rows through an
+// RGBA32F storage texel view (imageStore) instead of the storage buffer.
+layout(constant_id = 5) const bool STORE_IMAGE = false;
 
 #define P ((K - 1) / 2)
 
@@ -110,7 +115,8 @@ layout(std430, binding = 1) writeonly buffer Y4 { vec4 y4[]; };
 layout(r32f, binding = 2) readonly uniform imageBuffer x;
 layout(r32f, binding = 3) readonly uniform imageBuffer w;
 layout(binding = 4) uniform samplerBuffer x4; // x as vec4 texels
-#define EPI_BINDING 5
+layout(rgba32f, binding = 5) writeonly uniform imageBuffer y4i; // y as vec4 texels
+#define EPI_BINDING 6
 #include "epilogue.glsl"
 #elif defined(BACKWARD_DATA)
 layout(std430, binding = 0) writeonly buffer DX { float dx[]; };
@@ -118,6 +124,7 @@ layout(std430, binding = 1) writeonly buffer DX4 { vec4 dx4[]; };
 layout(r32f, binding = 2) readonly uniform imageBuffer dy;
 layout(r32f, binding = 3) readonly uniform imageBuffer w;
 layout(binding = 4) uniform samplerBuffer dy4; // dy as vec4 texels
+layout(rgba32f, binding = 5) writeonly uniform imageBuffer dx4i; // dx as vec4 texels
 #else
 layout(std430, binding = 0) writeonly buffer DW { float dw[]; };
 layout(r32f, binding = 1) readonly uniform imageBuffer x;
@@ -128,12 +135,17 @@ layout(binding = 4) uniform samplerBuffer dy4; // dy as vec4 texels
 
 // STORE_TILE writes the ROWS x COLS tile acc at (row0, col0) of the
 // rows x cols plane starting at element base, skipping what lies outside.
-#define STORE_TILE(out1, out4, base, row0, col0, rows, cols, acc)                      \
+#define STORE_TILE(out1, out4, out4i, base, row0, col0, rows, cols, acc)               \
     if ((cols) % 4u == 0u) {                                                         \
         [[unroll]] for (int r = 0; r < ROWS; ++r) {                                  \
             if ((row0) + r < int(rows)) {                                            \
                 uint at = (base) + uint((row0) + r) * (cols) + uint(col0);           \
-                out4[at >> 2] = vec4(acc[r * COLS], acc[r * COLS + 1], acc[r * COLS + 2], acc[r * COLS + 3]); \
+                vec4 v = vec4(acc[r * COLS], acc[r * COLS + 1], acc[r * COLS + 2], acc[r * COLS + 3]); \
+                if (STORE_IMAGE) {                                                   \
+                    imageStore(out4i, int(at >> 2), v);                              \
+                } else {                                                             \
+                    out4[at >> 2] = v;                                               \
+                }                                                                    \
             }                                                                        \
         }                                                                            \
     } else {                                                                         \
@@ -275,7 +287,7 @@ void forward_tile(uint plane, uint c, int oh0, int ow0, float wk[K * K]) {
         }
     }
 #endif
-    STORE_TILE(y, y4, ybase, oh0, ow0, pc.OH, pc.OW, acc)
+    STORE_TILE(y, y4, y4i, ybase, oh0, ow0, pc.OH, pc.OW, acc)
 }
 
 void main() {
@@ -318,7 +330,7 @@ void backward_data_tile(uint plane, uint c, int h0, int v0, float wk[K * K]) {
             }
         }
     }
-    STORE_TILE(dx, dx4, dxbase, h0, v0, pc.H, pc.W, acc)
+    STORE_TILE(dx, dx4, dx4i, dxbase, h0, v0, pc.H, pc.W, acc)
 }
 
 void main() {

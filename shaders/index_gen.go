@@ -717,6 +717,7 @@ var generatedKernels = []Kernel{
 			{Binding: 2, Name: "x", Kind: StorageTexelBuffer, Access: Read, Format: "R32F"},
 			{Binding: 3, Name: "w", Kind: StorageTexelBuffer, Access: Read, Format: "R32F"},
 			{Binding: 4, Name: "x4", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
+			{Binding: 5, Name: "y4i", Kind: StorageTexelBuffer, Access: Write, Format: "RGBA32F"},
 		},
 		PushSize: 40,
 		Push: []PushField{
@@ -738,6 +739,7 @@ var generatedKernels = []Kernel{
 			{ID: 2, Name: "VEC4_ROWS", Default: 0},
 			{ID: 3, Name: "VEC4_DY", Default: 0},
 			{ID: 4, Name: "BY_IMAGE", Default: 0},
+			{ID: 5, Name: "STORE_IMAGE", Default: 0},
 		},
 	},
 	{
@@ -752,6 +754,7 @@ var generatedKernels = []Kernel{
 			{Binding: 2, Name: "x", Kind: StorageTexelBuffer, Access: Read, Format: "R32F"},
 			{Binding: 3, Name: "w", Kind: StorageTexelBuffer, Access: Read, Format: "R32F"},
 			{Binding: 4, Name: "x4", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
+			{Binding: 5, Name: "y4i", Kind: StorageTexelBuffer, Access: Write, Format: "RGBA32F"},
 		},
 		PushSize: 40,
 		Push: []PushField{
@@ -773,6 +776,7 @@ var generatedKernels = []Kernel{
 			{ID: 2, Name: "VEC4_ROWS", Default: 0},
 			{ID: 3, Name: "VEC4_DY", Default: 0},
 			{ID: 4, Name: "BY_IMAGE", Default: 0},
+			{ID: 5, Name: "STORE_IMAGE", Default: 0},
 		},
 	},
 	{
@@ -787,6 +791,7 @@ var generatedKernels = []Kernel{
 			{Binding: 2, Name: "x", Kind: StorageTexelBuffer, Access: Read, Format: "R32F"},
 			{Binding: 3, Name: "w", Kind: StorageTexelBuffer, Access: Read, Format: "R32F"},
 			{Binding: 4, Name: "x4", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
+			{Binding: 5, Name: "y4i", Kind: StorageTexelBuffer, Access: Write, Format: "RGBA32F"},
 		},
 		PushSize: 40,
 		Push: []PushField{
@@ -808,6 +813,7 @@ var generatedKernels = []Kernel{
 			{ID: 2, Name: "VEC4_ROWS", Default: 0},
 			{ID: 3, Name: "VEC4_DY", Default: 0},
 			{ID: 4, Name: "BY_IMAGE", Default: 0},
+			{ID: 5, Name: "STORE_IMAGE", Default: 0},
 		},
 	},
 	{
@@ -822,6 +828,7 @@ var generatedKernels = []Kernel{
 			{Binding: 2, Name: "x", Kind: StorageTexelBuffer, Access: Read, Format: "R32F"},
 			{Binding: 3, Name: "w", Kind: StorageTexelBuffer, Access: Read, Format: "R32F"},
 			{Binding: 4, Name: "x4", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
+			{Binding: 5, Name: "y4i", Kind: StorageTexelBuffer, Access: Write, Format: "RGBA32F"},
 		},
 		PushSize: 40,
 		Push: []PushField{
@@ -843,6 +850,7 @@ var generatedKernels = []Kernel{
 			{ID: 2, Name: "VEC4_ROWS", Default: 0},
 			{ID: 3, Name: "VEC4_DY", Default: 0},
 			{ID: 4, Name: "BY_IMAGE", Default: 0},
+			{ID: 5, Name: "STORE_IMAGE", Default: 0},
 		},
 	},
 	{
@@ -857,6 +865,7 @@ var generatedKernels = []Kernel{
 			{Binding: 2, Name: "dy", Kind: StorageTexelBuffer, Access: Read, Format: "R32F"},
 			{Binding: 3, Name: "w", Kind: StorageTexelBuffer, Access: Read, Format: "R32F"},
 			{Binding: 4, Name: "dy4", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
+			{Binding: 5, Name: "dx4i", Kind: StorageTexelBuffer, Access: Write, Format: "RGBA32F"},
 		},
 		PushSize: 40,
 		Push: []PushField{
@@ -878,6 +887,7 @@ var generatedKernels = []Kernel{
 			{ID: 2, Name: "VEC4_ROWS", Default: 0},
 			{ID: 3, Name: "VEC4_DY", Default: 0},
 			{ID: 4, Name: "BY_IMAGE", Default: 0},
+			{ID: 5, Name: "STORE_IMAGE", Default: 0},
 		},
 	},
 	{
@@ -892,6 +902,7 @@ var generatedKernels = []Kernel{
 			{Binding: 2, Name: "dy", Kind: StorageTexelBuffer, Access: Read, Format: "R32F"},
 			{Binding: 3, Name: "w", Kind: StorageTexelBuffer, Access: Read, Format: "R32F"},
 			{Binding: 4, Name: "dy4", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
+			{Binding: 5, Name: "dx4i", Kind: StorageTexelBuffer, Access: Write, Format: "RGBA32F"},
 		},
 		PushSize: 40,
 		Push: []PushField{
@@ -913,6 +924,7 @@ var generatedKernels = []Kernel{
 			{ID: 2, Name: "VEC4_ROWS", Default: 0},
 			{ID: 3, Name: "VEC4_DY", Default: 0},
 			{ID: 4, Name: "BY_IMAGE", Default: 0},
+			{ID: 5, Name: "STORE_IMAGE", Default: 0},
 		},
 	},
 	{
@@ -927,6 +939,7 @@ var generatedKernels = []Kernel{
 			{Binding: 2, Name: "dy", Kind: StorageTexelBuffer, Access: Read, Format: "R32F"},
 			{Binding: 3, Name: "w", Kind: StorageTexelBuffer, Access: Read, Format: "R32F"},
 			{Binding: 4, Name: "dy4", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
+			{Binding: 5, Name: "dx4i", Kind: StorageTexelBuffer, Access: Write, Format: "RGBA32F"},
 		},
 		PushSize: 40,
 		Push: []PushField{
@@ -948,6 +961,7 @@ var generatedKernels = []Kernel{
 			{ID: 2, Name: "VEC4_ROWS", Default: 0},
 			{ID: 3, Name: "VEC4_DY", Default: 0},
 			{ID: 4, Name: "BY_IMAGE", Default: 0},
+			{ID: 5, Name: "STORE_IMAGE", Default: 0},
 		},
 	},
 	{
@@ -962,6 +976,7 @@ var generatedKernels = []Kernel{
 			{Binding: 2, Name: "dy", Kind: StorageTexelBuffer, Access: Read, Format: "R32F"},
 			{Binding: 3, Name: "w", Kind: StorageTexelBuffer, Access: Read, Format: "R32F"},
 			{Binding: 4, Name: "dy4", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
+			{Binding: 5, Name: "dx4i", Kind: StorageTexelBuffer, Access: Write, Format: "RGBA32F"},
 		},
 		PushSize: 40,
 		Push: []PushField{
@@ -983,6 +998,7 @@ var generatedKernels = []Kernel{
 			{ID: 2, Name: "VEC4_ROWS", Default: 0},
 			{ID: 3, Name: "VEC4_DY", Default: 0},
 			{ID: 4, Name: "BY_IMAGE", Default: 0},
+			{ID: 5, Name: "STORE_IMAGE", Default: 0},
 		},
 	},
 	{
@@ -1018,6 +1034,7 @@ var generatedKernels = []Kernel{
 			{ID: 2, Name: "VEC4_ROWS", Default: 0},
 			{ID: 3, Name: "VEC4_DY", Default: 0},
 			{ID: 4, Name: "BY_IMAGE", Default: 0},
+			{ID: 5, Name: "STORE_IMAGE", Default: 0},
 		},
 	},
 	{
@@ -1053,6 +1070,7 @@ var generatedKernels = []Kernel{
 			{ID: 2, Name: "VEC4_ROWS", Default: 0},
 			{ID: 3, Name: "VEC4_DY", Default: 0},
 			{ID: 4, Name: "BY_IMAGE", Default: 0},
+			{ID: 5, Name: "STORE_IMAGE", Default: 0},
 		},
 	},
 	{
@@ -1088,6 +1106,7 @@ var generatedKernels = []Kernel{
 			{ID: 2, Name: "VEC4_ROWS", Default: 0},
 			{ID: 3, Name: "VEC4_DY", Default: 0},
 			{ID: 4, Name: "BY_IMAGE", Default: 0},
+			{ID: 5, Name: "STORE_IMAGE", Default: 0},
 		},
 	},
 	{
@@ -1123,6 +1142,7 @@ var generatedKernels = []Kernel{
 			{ID: 2, Name: "VEC4_ROWS", Default: 0},
 			{ID: 3, Name: "VEC4_DY", Default: 0},
 			{ID: 4, Name: "BY_IMAGE", Default: 0},
+			{ID: 5, Name: "STORE_IMAGE", Default: 0},
 		},
 	},
 	{
@@ -1137,9 +1157,10 @@ var generatedKernels = []Kernel{
 			{Binding: 2, Name: "x", Kind: StorageTexelBuffer, Access: Read, Format: "R32F"},
 			{Binding: 3, Name: "w", Kind: StorageTexelBuffer, Access: Read, Format: "R32F"},
 			{Binding: 4, Name: "x4", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
-			{Binding: 5, Name: "epiScale", Kind: StorageTexelBuffer, Access: Read, Format: "R32F"},
-			{Binding: 6, Name: "epiShift", Kind: StorageTexelBuffer, Access: Read, Format: "R32F"},
-			{Binding: 7, Name: "epiResidual", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
+			{Binding: 5, Name: "y4i", Kind: StorageTexelBuffer, Access: Write, Format: "RGBA32F"},
+			{Binding: 6, Name: "epiScale", Kind: StorageTexelBuffer, Access: Read, Format: "R32F"},
+			{Binding: 7, Name: "epiShift", Kind: StorageTexelBuffer, Access: Read, Format: "R32F"},
+			{Binding: 8, Name: "epiResidual", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
 		},
 		PushSize: 40,
 		Push: []PushField{
@@ -1161,6 +1182,7 @@ var generatedKernels = []Kernel{
 			{ID: 2, Name: "VEC4_ROWS", Default: 0},
 			{ID: 3, Name: "VEC4_DY", Default: 0},
 			{ID: 4, Name: "BY_IMAGE", Default: 0},
+			{ID: 5, Name: "STORE_IMAGE", Default: 0},
 			{ID: 20, Name: "EPI_ACT", Default: 0},
 			{ID: 21, Name: "EPI_RESIDUAL", Default: 0},
 		},
@@ -1177,9 +1199,10 @@ var generatedKernels = []Kernel{
 			{Binding: 2, Name: "x", Kind: StorageTexelBuffer, Access: Read, Format: "R32F"},
 			{Binding: 3, Name: "w", Kind: StorageTexelBuffer, Access: Read, Format: "R32F"},
 			{Binding: 4, Name: "x4", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
-			{Binding: 5, Name: "epiScale", Kind: StorageTexelBuffer, Access: Read, Format: "R32F"},
-			{Binding: 6, Name: "epiShift", Kind: StorageTexelBuffer, Access: Read, Format: "R32F"},
-			{Binding: 7, Name: "epiResidual", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
+			{Binding: 5, Name: "y4i", Kind: StorageTexelBuffer, Access: Write, Format: "RGBA32F"},
+			{Binding: 6, Name: "epiScale", Kind: StorageTexelBuffer, Access: Read, Format: "R32F"},
+			{Binding: 7, Name: "epiShift", Kind: StorageTexelBuffer, Access: Read, Format: "R32F"},
+			{Binding: 8, Name: "epiResidual", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
 		},
 		PushSize: 40,
 		Push: []PushField{
@@ -1201,6 +1224,7 @@ var generatedKernels = []Kernel{
 			{ID: 2, Name: "VEC4_ROWS", Default: 0},
 			{ID: 3, Name: "VEC4_DY", Default: 0},
 			{ID: 4, Name: "BY_IMAGE", Default: 0},
+			{ID: 5, Name: "STORE_IMAGE", Default: 0},
 			{ID: 20, Name: "EPI_ACT", Default: 0},
 			{ID: 21, Name: "EPI_RESIDUAL", Default: 0},
 		},
@@ -1217,9 +1241,10 @@ var generatedKernels = []Kernel{
 			{Binding: 2, Name: "x", Kind: StorageTexelBuffer, Access: Read, Format: "R32F"},
 			{Binding: 3, Name: "w", Kind: StorageTexelBuffer, Access: Read, Format: "R32F"},
 			{Binding: 4, Name: "x4", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
-			{Binding: 5, Name: "epiScale", Kind: StorageTexelBuffer, Access: Read, Format: "R32F"},
-			{Binding: 6, Name: "epiShift", Kind: StorageTexelBuffer, Access: Read, Format: "R32F"},
-			{Binding: 7, Name: "epiResidual", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
+			{Binding: 5, Name: "y4i", Kind: StorageTexelBuffer, Access: Write, Format: "RGBA32F"},
+			{Binding: 6, Name: "epiScale", Kind: StorageTexelBuffer, Access: Read, Format: "R32F"},
+			{Binding: 7, Name: "epiShift", Kind: StorageTexelBuffer, Access: Read, Format: "R32F"},
+			{Binding: 8, Name: "epiResidual", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
 		},
 		PushSize: 40,
 		Push: []PushField{
@@ -1241,6 +1266,7 @@ var generatedKernels = []Kernel{
 			{ID: 2, Name: "VEC4_ROWS", Default: 0},
 			{ID: 3, Name: "VEC4_DY", Default: 0},
 			{ID: 4, Name: "BY_IMAGE", Default: 0},
+			{ID: 5, Name: "STORE_IMAGE", Default: 0},
 			{ID: 20, Name: "EPI_ACT", Default: 0},
 			{ID: 21, Name: "EPI_RESIDUAL", Default: 0},
 		},
@@ -1257,9 +1283,10 @@ var generatedKernels = []Kernel{
 			{Binding: 2, Name: "x", Kind: StorageTexelBuffer, Access: Read, Format: "R32F"},
 			{Binding: 3, Name: "w", Kind: StorageTexelBuffer, Access: Read, Format: "R32F"},
 			{Binding: 4, Name: "x4", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
-			{Binding: 5, Name: "epiScale", Kind: StorageTexelBuffer, Access: Read, Format: "R32F"},
-			{Binding: 6, Name: "epiShift", Kind: StorageTexelBuffer, Access: Read, Format: "R32F"},
-			{Binding: 7, Name: "epiResidual", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
+			{Binding: 5, Name: "y4i", Kind: StorageTexelBuffer, Access: Write, Format: "RGBA32F"},
+			{Binding: 6, Name: "epiScale", Kind: StorageTexelBuffer, Access: Read, Format: "R32F"},
+			{Binding: 7, Name: "epiShift", Kind: StorageTexelBuffer, Access: Read, Format: "R32F"},
+			{Binding: 8, Name: "epiResidual", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
 		},
 		PushSize: 40,
 		Push: []PushField{
@@ -1281,6 +1308,7 @@ var generatedKernels = []Kernel{
 			{ID: 2, Name: "VEC4_ROWS", Default: 0},
 			{ID: 3, Name: "VEC4_DY", Default: 0},
 			{ID: 4, Name: "BY_IMAGE", Default: 0},
+			{ID: 5, Name: "STORE_IMAGE", Default: 0},
 			{ID: 20, Name: "EPI_ACT", Default: 0},
 			{ID: 21, Name: "EPI_RESIDUAL", Default: 0},
 		},
