@@ -18,8 +18,9 @@
 // VEC4_DY), the columns of a window row that start on a vec4 are read as
 // whole RGBA32F texels with constant components instead: 3 fetches instead
 // of 6 for a k3 s1 window row, 3 instead of 9 at stride 2 (with the
-// divisions below, 1.6-2x faster on lavapipe at EfficientNetV2-S's shapes;
-// every element alone, the scalar_loads variant, stays slower). Outputs go
+// divisions below: 1.1-2.3x less time on a loaded lavapipe at
+// EfficientNetV2-S's shapes, medians of alternated runs; every element
+// alone, the scalar_loads variant, stays slower). Outputs go
 // to storage buffers, one vec4 per tile row when the width is a multiple of
 // 4 (imageStore measured ~3x slower on lavapipe); on lavapipe these
 // stores, a loop over the lanes, are now most of the forward and backward
