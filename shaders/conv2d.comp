@@ -3,8 +3,9 @@
 // NCHW float32, weight [OC,C,K,K]. Forward, backward-data and
 // backward-weight side by side (specs: ops/ref/conv2d.go).
 //
-// All three are implicit GEMMs with register tiles of 8 channels x PX = 4
-// pixels per invocation. A cluster of 8 invocations owns one tile, and
+// All three are implicit GEMMs with register tiles of 8 channels x PX
+// pixels per invocation (PX a specialization constant, 4 unless ops'
+// autotuner chose another for the forward or backward data). A cluster of 8 invocations owns one tile, and
 // subgroupShuffle within the cluster broadcasts what one invocation fetched
 // to the others (in the _narrow variants, for subgroups narrower than 8,
 // every invocation fetches all 8 values itself: same addresses for the
@@ -13,9 +14,10 @@
 // one subgroup (clusters are numbered by subgroup id and subgroup lane, so
 // LOCAL must be a multiple of the subgroup size, or one subgroup as on
 // lavapipe, where LOCAL = 8 and the lanes of the shuffles are constants):
-//   - forward and backward data: each invocation owns 4 neighbouring pixels
-//     of one row (the cluster 32) and fetches the weights of one of the
-//     cluster's 8 output channels, broadcast to all;
+//   - forward and backward data: each invocation owns PX neighbouring
+//     pixels of one row (the cluster 8*PX; ROWS rows one after the other)
+//     and fetches the weights of one of the cluster's 8 output channels,
+//     broadcast to all;
 //   - backward weight: each invocation owns one input channel, all walk the
 //     same pixels, and each fetches the dy of one of the 8 output channels,
 //     broadcast to all; every sum stays in one invocation (fixed order).
@@ -27,6 +29,17 @@
 //
 // K and S (stride) are specialization constants, so that every tap loop is
 // unrolled and every register array is indexed by constants.
+//
+// Measured on lavapipe (2026-11-29, CPU time per run, medians, shared
+// 2-core machine: ratios to the fixed 8x4 tile with scalar stores):
+//   - vec4 output stores (_vec4): stem forward 1.38x at PX 4, 1.26x at
+//     PX 8 with 16 rows: kept (stores, a lane loop each, bound the stem);
+//   - the stem forward (3 channels) with PX 8, 16 rows per cluster and the
+//     channel loop unrolled (CIN): 1.57x, its default on CPU drivers; PX 1
+//     and 2 slower (0.5-0.75x), PX 8 alone ~0.9x;
+//   - Fused-MBConv 48->192 at 32x32 forward: PX 8 0.56x (the 64 sums spill),
+//     PX 4 with 4 rows ~1.08x (within the noise); backward data 24->96 at
+//     64x64: PX 8 1.22x, PX 2 0.82x. The autotuner picks per shape.
 //
 //! kernel conv2d_forward FORWARD
 //! kernel conv2d_backward_data BACKWARD_DATA
@@ -329,7 +342,11 @@ void main() {
     if (CLUSTERS > 1 && first >= rows) {
         return; // the whole cluster: no lane a shuffle reads is gone
     }
-    int last = ROWS == 1 ? first + 1 : min(first + ROWS, rows);
+    if (ROWS == 1) {
+        outputRow(first, LANE, LANE_BASE); // no loop around the tile
+        return;
+    }
+    int last = min(first + ROWS, rows);
     for (int row = first; row < last; row++) { // uniform in the cluster
         outputRow(row, LANE, LANE_BASE);
     }
@@ -442,7 +459,11 @@ void main() {
     if (CLUSTERS > 1 && first >= pc.n * rows) {
         return; // the whole cluster
     }
-    int last = ROWS == 1 ? first + 1 : min(first + ROWS, pc.n * rows);
+    if (ROWS == 1) {
+        inputRow(first, rows, LANE, LANE_BASE); // no loop around the tile
+        return;
+    }
+    int last = min(first + ROWS, pc.n * rows);
     for (int row = first; row < last; row++) { // uniform in the cluster
         inputRow(row, rows, LANE, LANE_BASE);
     }
