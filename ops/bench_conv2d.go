@@ -24,15 +24,16 @@ func init() {
 }
 
 // registerConv2DBenches registers forward, backward data and backward
-// weight (one pass and chunked) of one convolution layer.
+// weight (one pass, chunked, and as the autotuner plans it for training:
+// PlanConv2DWeightGradient) of one convolution layer.
 func registerConv2DBenches(label string, n, c, h, w, oc, k, stride int) {
 	oh, ow := ConvOutSize(h, k, stride), ConvOutSize(w, k, stride)
 	shape := fmt.Sprintf("[%d,%d,%d,%d] -> [%d,%d,%d,%d] k%d s%d", n, c, h, w, n, oc, oh, ow, k, stride)
 	name := fmt.Sprintf("conv%dx%d %s %d->%d s%d @%dx%d", k, k, label, c, oc, stride, h, w)
 	flops := 2 * float64(n*oc*oh*ow) * float64(c*k*k)
 	type tensors struct {
-		img, out, wt *engine.Tensor
-		scratch      *Conv2DWeightScratch
+		img, out, wt   *engine.Tensor
+		scratch, tuned *Conv2DWeightScratch
 	}
 	setup := func(d *engine.Device) (tensors, func(), error) {
 		var t tensors
@@ -42,6 +43,7 @@ func registerConv2DBenches(label string, n, c, h, w, oc, k, stride int) {
 				x.Free()
 			}
 			t.scratch.Free()
+			t.tuned.Free()
 		}
 		for i, p := range []struct {
 			dst   **engine.Tensor
@@ -65,6 +67,10 @@ func registerConv2DBenches(label string, n, c, h, w, oc, k, stride int) {
 			free()
 			return t, nil, err
 		}
+		if t.tuned, err = PlanConv2DWeightGradient(d, t.img.Shape, t.wt.Shape, stride); err != nil {
+			free()
+			return t, nil, err
+		}
 		return t, free, nil
 	}
 	for _, v := range []struct {
@@ -76,6 +82,9 @@ func registerConv2DBenches(label string, n, c, h, w, oc, k, stride int) {
 		{"bwd weight", func(s *engine.Sequence, t tensors) { Conv2DBackwardWeight(s, t.wt, t.img, t.out, stride) }},
 		{"bwd weight chunked", func(s *engine.Sequence, t tensors) {
 			Conv2DBackwardWeightChunked(s, t.wt, t.img, t.out, stride, t.scratch)
+		}},
+		{"bwd weight tuned", func(s *engine.Sequence, t tensors) {
+			Conv2DBackwardWeightChunked(s, t.wt, t.img, t.out, stride, t.tuned)
 		}},
 	} {
 		RegisterBench(BenchCase{

@@ -8,13 +8,14 @@ import (
 )
 
 // Tile of the conv2d kernels: a cluster is conv2dLanes invocations, each
-// owning conv2dPixels neighbouring pixels of one row, and conv2dLanes
-// channels; a workgroup holds clusterShape.clusters() clusters. Mirrors
-// LANES and PX in shaders/conv2d.comp.
+// owning px neighbouring pixels of one row (a specialization constant, the
+// autotuner's choice for forward and backward data, ops/tune_conv2d.go;
+// conv2dPixels elsewhere), and conv2dLanes channels; a workgroup holds
+// clusterShape.clusters() clusters. Mirrors LANES and PX in
+// shaders/conv2d.comp.
 const (
 	conv2dLanes  = clusterLanes
 	conv2dPixels = 4
-	conv2dRow    = conv2dLanes * conv2dPixels // pixels of one row per cluster
 )
 
 // Specialization constant ids of shaders/conv2d.comp.
@@ -25,6 +26,9 @@ const (
 	conv2dSpecOutTile  = 3
 	conv2dSpecRowResid = 4
 	conv2dSpecLocal    = 5 // local size (also of conv2d_backward_weight_sum)
+	conv2dSpecPixels   = 6
+	conv2dSpecChannels = 7
+	conv2dSpecRows     = 8
 )
 
 // conv2dPush is the push-constant block shared by the conv2d kernels.
@@ -43,6 +47,21 @@ func (g conv2dGeometry) push(rows int) conv2dPush {
 
 func (g conv2dGeometry) specs() []engine.Spec {
 	return []engine.Spec{{ID: conv2dSpecK, Value: uint32(g.k)}, {ID: conv2dSpecStride, Value: uint32(g.stride)}}
+}
+
+// tileSpecs are g's specialization constants with tile t: t.px pixels per
+// invocation, t.rows rows per cluster (when more than 1) and, when
+// t.unrolled, the input channels known to the pipeline (the forward's loop
+// over them then unrolls).
+func (g conv2dGeometry) tileSpecs(t conv2dTile) []engine.Spec {
+	spec := append(g.specs(), engine.Spec{ID: conv2dSpecPixels, Value: uint32(t.px)})
+	if t.rows > 1 {
+		spec = append(spec, engine.Spec{ID: conv2dSpecRows, Value: uint32(t.rows)})
+	}
+	if t.unrolled {
+		spec = append(spec, engine.Spec{ID: conv2dSpecChannels, Value: uint32(g.c)})
+	}
+	return spec
 }
 
 // conv2dCheck reads the geometry of a convolution from its image-sized
@@ -109,10 +128,27 @@ func conv2dForward(s *engine.Sequence, y, x, w *engine.Tensor, stride int, ep *E
 	if !ok || splitBatch(s, op, func(part batchPart, _ int) { conv2dForward(s, part(y), part(x), w, stride, ep.sliced(part)) }, ep.withBatchMajor(y, x)...) {
 		return
 	}
+	conv2dForwardTuned.record(s, conv2dCall{g: g, out: y, img: x, w: w, ep: ep})
+}
+
+// conv2dForwardKernel names the forward kernel (without the cluster
+// shape's suffix) for tile t and epilogue ep: _vec4 output when the rows
+// and the pixel tile are whole vec4s, unless t.scalarOut.
+func conv2dForwardKernel(g conv2dGeometry, t conv2dTile, ep *Epilogue) string {
+	name := "conv2d_forward" + epilogueVariant(ep)
+	if g.ow%4 == 0 && t.px%4 == 0 && !t.scalarOut {
+		name += "_vec4"
+	}
+	return name
+}
+
+// recordConv2DForward records the forward kernel with tile t.
+func recordConv2DForward(s *engine.Sequence, c conv2dCall, t conv2dTile) {
+	g := c.g
 	shape := clusterShapeOf(s.Device())
-	k := shape.kernel(s, "conv2d_forward"+epilogueVariant(ep), conv2dSpecLocal, withEpilogue(g.specs(), ep)...)
-	grid := engine.Grid{X: ceilDiv(g.ow, conv2dRow), Y: ceilDiv(g.n*g.oh, shape.clusters()), Z: ceilDiv(g.oc, conv2dLanes)}
-	s.Dispatch(k, grid, g.push(0), epilogueArgs(ep, y, x, w)...)
+	k := shape.kernel(s, conv2dForwardKernel(g, t, c.ep), conv2dSpecLocal, withEpilogue(g.tileSpecs(t), c.ep)...)
+	grid := engine.Grid{X: ceilDiv(g.ow, conv2dLanes*t.px), Y: ceilDiv(g.n*g.oh, shape.clusters()*t.rowsPer()), Z: ceilDiv(g.oc, conv2dLanes)}
+	s.Dispatch(k, grid, g.push(0), epilogueArgs(c.ep, c.out, c.img, c.w)...)
 }
 
 // Conv2DBackwardData records the gradient of Conv2DForward with respect to
@@ -130,15 +166,22 @@ func Conv2DBackwardData(s *engine.Sequence, dx, dy, w *engine.Tensor, stride int
 	if !ok || splitBatch(s, op, func(part batchPart, _ int) { Conv2DBackwardData(s, part(dx), part(dy), w, stride) }, dx, dy) {
 		return
 	}
+	conv2dBackwardDataTuned.record(s, conv2dCall{g: g, out: dx, img: dy, w: w, backwardData: true})
+}
+
+// recordConv2DBackwardData records the backward-data kernel with tile t
+// (only its pixels count) into c.out from c.img (dy).
+func recordConv2DBackwardData(s *engine.Sequence, c conv2dCall, t conv2dTile) {
+	g := c.g
 	shape := clusterShapeOf(s.Device())
 	for rh := 0; rh < g.stride && rh < g.h; rh++ {
 		rows := ceilDiv(g.h-rh, g.stride) // rows h = rh + stride*r
 		for rv := 0; rv < g.stride && rv < g.w; rv++ {
 			cols := ceilDiv(g.w-rv, g.stride) // columns v = rv + stride*m
-			k := shape.kernel(s, "conv2d_backward_data", conv2dSpecLocal, append(g.specs(),
+			k := shape.kernel(s, "conv2d_backward_data", conv2dSpecLocal, append(g.tileSpecs(conv2dTile{px: t.px, rows: t.rows}),
 				engine.Spec{ID: conv2dSpecResid, Value: uint32(rv)}, engine.Spec{ID: conv2dSpecRowResid, Value: uint32(rh)})...)
-			grid := engine.Grid{X: ceilDiv(cols, conv2dRow), Y: ceilDiv(g.n*rows, shape.clusters()), Z: ceilDiv(g.c, conv2dLanes)}
-			s.Dispatch(k, grid, g.push(0), dx, dy, w)
+			grid := engine.Grid{X: ceilDiv(cols, conv2dLanes*t.px), Y: ceilDiv(g.n*rows, shape.clusters()*t.rowsPer()), Z: ceilDiv(g.c, conv2dLanes)}
+			s.Dispatch(k, grid, g.push(0), c.out, c.img, c.w)
 		}
 	}
 }
@@ -185,7 +228,7 @@ func conv2dOutTile(k int) int { return min(conv2dLanes, max(1, 72/(k*k))) }
 func conv2dWeightPartials(s *engine.Sequence, g conv2dGeometry, partial, x, dy *engine.Tensor, chunks int) {
 	ot := conv2dOutTile(g.k)
 	shape := clusterShapeOf(s.Device())
-	k := shape.kernel(s, "conv2d_backward_weight", conv2dSpecLocal, append(g.specs(), engine.Spec{ID: conv2dSpecOutTile, Value: uint32(ot)})...)
+	k := shape.kernel(s, "conv2d_backward_weight", conv2dSpecLocal, append(g.tileSpecs(conv2dTile{px: conv2dPixels}), engine.Spec{ID: conv2dSpecOutTile, Value: uint32(ot)})...)
 	rows := ceilDiv(g.n*g.oh, chunks)
 	grid := engine.Grid{X: ceilDiv(ceilDiv(g.c, conv2dLanes), shape.clusters()), Y: ceilDiv(g.oc, ot), Z: chunks}
 	s.Dispatch(k, grid, g.push(rows), partial, x, dy)

@@ -56,7 +56,7 @@ func PlanConv2DWeightGradient(d *engine.Device, x, w []int, stride int) (*Conv2D
 	if err != nil {
 		return nil, fmt.Errorf("ops: conv2d weight gradient: %w", err)
 	}
-	sc, err := newWeightScratch(d, x, w, stride, conv2dVariantChunks(v.name, g))
+	sc, err := newWeightScratch(d, x, w, stride, conv2dVariantChunks(d, v.name, g))
 	if err != nil {
 		return nil, err
 	}

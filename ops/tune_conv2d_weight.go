@@ -52,7 +52,7 @@ func conv2dGEMMTile(tile GEMMTile, g conv2dGeometry) GEMMTile {
 // conv2dWeightVariants are the autotuned ways to compute a convolution
 // weight gradient: the splits, then the GEMM family's (a variant needing
 // no partial sums ignores conv2dWeightCall.partial).
-var conv2dWeightVariants = append(conv2dSplitVariants(), conv2dGEMMVariants()...)
+var conv2dWeightVariants = append(append(conv2dSplitVariants(), conv2dGEMMVariants()...), conv2dPixelVariants()...)
 
 func conv2dGEMMVariants() []variant[conv2dWeightCall] {
 	var out []variant[conv2dWeightCall]
@@ -96,8 +96,13 @@ func conv2dSplitVariants() []variant[conv2dWeightCall] {
 }
 
 // conv2dVariantChunks is the number of partial sums the named variant
-// needs for g (1: none).
-func conv2dVariantChunks(name string, g conv2dGeometry) int {
+// needs for g on d (1: none).
+func conv2dVariantChunks(d *engine.Device, name string, g conv2dGeometry) int {
+	for _, sp := range conv2dPixelSplits {
+		if sp.name == name {
+			return conv2dPixelPartials(d, g, sp.chunks)
+		}
+	}
 	for _, sp := range conv2dWeightSplits {
 		if sp.name == name {
 			return sp.chunks(g)
@@ -111,9 +116,12 @@ func conv2dVariantChunks(name string, g conv2dGeometry) int {
 	return 1
 }
 
-// conv2dMaxChunks is the most partial sums any variant needs for g.
-func conv2dMaxChunks(g conv2dGeometry) int {
+// conv2dMaxChunks is the most partial sums any variant needs for g on d.
+func conv2dMaxChunks(d *engine.Device, g conv2dGeometry) int {
 	chunks := 1
+	for _, sp := range conv2dPixelSplits {
+		chunks = max(chunks, conv2dPixelPartials(d, g, sp.chunks))
+	}
 	for _, sp := range conv2dWeightSplits {
 		chunks = max(chunks, sp.chunks(g))
 	}
@@ -124,14 +132,18 @@ func conv2dMaxChunks(g conv2dGeometry) int {
 }
 
 // conv2dWeightTuned is the autotuned convolution weight gradient; the
-// default is a single pass on a CPU driver, split_auto on GPUs (as
-// ChunkedWeightGradients says).
+// default is a single pass on a CPU driver (the pixel-lane pass when the
+// input channels are fewer than a cluster's lanes, as the stem's),
+// split_auto on GPUs (as ChunkedWeightGradients says).
 var conv2dWeightTuned = &tunedOp[conv2dWeightCall]{
 	op:       "conv2d_backward_weight",
 	variants: conv2dWeightVariants,
 	defaultVariant: func(d *engine.Device, c conv2dWeightCall) string {
 		if ChunkedWeightGradients(d) && conv2dAutoChunks(c.g) > 1 {
 			return "split_auto"
+		}
+		if !ChunkedWeightGradients(d) && conv2dPixelsFit(d, c.g, conv2dPixelSplits[0].chunks) {
+			return "pixels"
 		}
 		return "single"
 	},
@@ -141,7 +153,7 @@ var conv2dWeightTuned = &tunedOp[conv2dWeightCall]{
 	},
 	scratch: func(d *engine.Device, c conv2dWeightCall) (conv2dWeightCall, func(), error) {
 		g := c.g
-		chunks := conv2dMaxChunks(g)
+		chunks := conv2dMaxChunks(d, g)
 		dims := [][]int{{g.oc, g.c, g.k, g.k}, {g.n, g.c, g.h, g.w}, {g.n, g.oc, g.oh, g.ow}, {chunks, g.oc, g.c, g.k, g.k}}
 		ts := make([]*engine.Tensor, len(dims))
 		free := func() {

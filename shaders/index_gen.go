@@ -464,6 +464,9 @@ var generatedKernels = []Kernel{
 			{ID: 1, Name: "S", Default: 1},
 			{ID: 5, Name: "", Default: 8},
 			{ID: 5, Name: "LOCAL", Default: 8},
+			{ID: 6, Name: "PX", Default: 4},
+			{ID: 7, Name: "CIN", Default: 0},
+			{ID: 8, Name: "ROWS", Default: 1},
 		},
 	},
 	{
@@ -495,6 +498,9 @@ var generatedKernels = []Kernel{
 			{ID: 4, Name: "RH", Default: 0},
 			{ID: 5, Name: "", Default: 8},
 			{ID: 5, Name: "LOCAL", Default: 8},
+			{ID: 6, Name: "PX", Default: 4},
+			{ID: 7, Name: "CIN", Default: 0},
+			{ID: 8, Name: "ROWS", Default: 1},
 		},
 	},
 	{
@@ -525,6 +531,9 @@ var generatedKernels = []Kernel{
 			{ID: 3, Name: "OT", Default: 8},
 			{ID: 5, Name: "", Default: 8},
 			{ID: 5, Name: "LOCAL", Default: 8},
+			{ID: 6, Name: "PX", Default: 4},
+			{ID: 7, Name: "CIN", Default: 0},
+			{ID: 8, Name: "ROWS", Default: 1},
 		},
 	},
 	{
@@ -554,6 +563,9 @@ var generatedKernels = []Kernel{
 			{ID: 1, Name: "S", Default: 1},
 			{ID: 5, Name: "", Default: 8},
 			{ID: 5, Name: "LOCAL", Default: 8},
+			{ID: 6, Name: "PX", Default: 4},
+			{ID: 7, Name: "CIN", Default: 0},
+			{ID: 8, Name: "ROWS", Default: 1},
 		},
 	},
 	{
@@ -585,6 +597,9 @@ var generatedKernels = []Kernel{
 			{ID: 4, Name: "RH", Default: 0},
 			{ID: 5, Name: "", Default: 8},
 			{ID: 5, Name: "LOCAL", Default: 8},
+			{ID: 6, Name: "PX", Default: 4},
+			{ID: 7, Name: "CIN", Default: 0},
+			{ID: 8, Name: "ROWS", Default: 1},
 		},
 	},
 	{
@@ -615,6 +630,9 @@ var generatedKernels = []Kernel{
 			{ID: 3, Name: "OT", Default: 8},
 			{ID: 5, Name: "", Default: 8},
 			{ID: 5, Name: "LOCAL", Default: 8},
+			{ID: 6, Name: "PX", Default: 4},
+			{ID: 7, Name: "CIN", Default: 0},
+			{ID: 8, Name: "ROWS", Default: 1},
 		},
 	},
 	{
@@ -635,6 +653,37 @@ var generatedKernels = []Kernel{
 		Spec: []SpecConstant{
 			{ID: 5, Name: "", Default: 64},
 			{ID: 5, Name: "LOCAL", Default: 64},
+		},
+	},
+	{
+		Name:            "conv2d_backward_weight_pixels",
+		File:            "conv2d.comp",
+		Defines:         []string{"WEIGHT_PIXELS"},
+		LocalSize:       [3]uint32{8, 1, 1},
+		LocalSizeSpecID: [3]int{5, -1, -1},
+		Bindings: []Binding{
+			{Binding: 0, Name: "Partial", Kind: StorageBuffer, Access: Write, Format: ""},
+			{Binding: 1, Name: "x", Kind: StorageTexelBuffer, Access: Read, Format: "R32F"},
+			{Binding: 2, Name: "dy", Kind: StorageTexelBuffer, Access: Read, Format: "R32F"},
+		},
+		PushSize: 32,
+		Push: []PushField{
+			{Name: "n", Offset: 0, Type: "int32"},
+			{Name: "c", Offset: 4, Type: "int32"},
+			{Name: "h", Offset: 8, Type: "int32"},
+			{Name: "w", Offset: 12, Type: "int32"},
+			{Name: "oc", Offset: 16, Type: "int32"},
+			{Name: "oh", Offset: 20, Type: "int32"},
+			{Name: "ow", Offset: 24, Type: "int32"},
+			{Name: "rows", Offset: 28, Type: "int32"},
+		},
+		Spec: []SpecConstant{
+			{ID: 0, Name: "K", Default: 3},
+			{ID: 1, Name: "S", Default: 1},
+			{ID: 3, Name: "OT", Default: 8},
+			{ID: 5, Name: "", Default: 8},
+			{ID: 5, Name: "LOCAL", Default: 8},
+			{ID: 6, Name: "PX", Default: 4},
 		},
 	},
 	{
@@ -667,6 +716,9 @@ var generatedKernels = []Kernel{
 			{ID: 1, Name: "S", Default: 1},
 			{ID: 5, Name: "", Default: 8},
 			{ID: 5, Name: "LOCAL", Default: 8},
+			{ID: 6, Name: "PX", Default: 4},
+			{ID: 7, Name: "CIN", Default: 0},
+			{ID: 8, Name: "ROWS", Default: 1},
 			{ID: 20, Name: "EPI_ACT", Default: 0},
 			{ID: 21, Name: "EPI_RESIDUAL", Default: 0},
 		},
@@ -701,6 +753,147 @@ var generatedKernels = []Kernel{
 			{ID: 1, Name: "S", Default: 1},
 			{ID: 5, Name: "", Default: 8},
 			{ID: 5, Name: "LOCAL", Default: 8},
+			{ID: 6, Name: "PX", Default: 4},
+			{ID: 7, Name: "CIN", Default: 0},
+			{ID: 8, Name: "ROWS", Default: 1},
+			{ID: 20, Name: "EPI_ACT", Default: 0},
+			{ID: 21, Name: "EPI_RESIDUAL", Default: 0},
+		},
+	},
+	{
+		Name:            "conv2d_forward_vec4",
+		File:            "conv2d.comp",
+		Defines:         []string{"FORWARD", "OUT_VEC4"},
+		LocalSize:       [3]uint32{8, 1, 1},
+		LocalSizeSpecID: [3]int{5, -1, -1},
+		Bindings: []Binding{
+			{Binding: 0, Name: "Y", Kind: StorageBuffer, Access: Write, Format: ""},
+			{Binding: 1, Name: "x", Kind: StorageTexelBuffer, Access: Read, Format: "R32F"},
+			{Binding: 2, Name: "wt", Kind: StorageTexelBuffer, Access: Read, Format: "R32F"},
+		},
+		PushSize: 32,
+		Push: []PushField{
+			{Name: "n", Offset: 0, Type: "int32"},
+			{Name: "c", Offset: 4, Type: "int32"},
+			{Name: "h", Offset: 8, Type: "int32"},
+			{Name: "w", Offset: 12, Type: "int32"},
+			{Name: "oc", Offset: 16, Type: "int32"},
+			{Name: "oh", Offset: 20, Type: "int32"},
+			{Name: "ow", Offset: 24, Type: "int32"},
+			{Name: "rows", Offset: 28, Type: "int32"},
+		},
+		Spec: []SpecConstant{
+			{ID: 0, Name: "K", Default: 3},
+			{ID: 1, Name: "S", Default: 1},
+			{ID: 5, Name: "", Default: 8},
+			{ID: 5, Name: "LOCAL", Default: 8},
+			{ID: 6, Name: "PX", Default: 4},
+			{ID: 7, Name: "CIN", Default: 0},
+			{ID: 8, Name: "ROWS", Default: 1},
+		},
+	},
+	{
+		Name:            "conv2d_forward_vec4_narrow",
+		File:            "conv2d.comp",
+		Defines:         []string{"FORWARD", "NARROW", "OUT_VEC4"},
+		LocalSize:       [3]uint32{8, 1, 1},
+		LocalSizeSpecID: [3]int{5, -1, -1},
+		Bindings: []Binding{
+			{Binding: 0, Name: "Y", Kind: StorageBuffer, Access: Write, Format: ""},
+			{Binding: 1, Name: "x", Kind: StorageTexelBuffer, Access: Read, Format: "R32F"},
+			{Binding: 2, Name: "wt", Kind: StorageTexelBuffer, Access: Read, Format: "R32F"},
+		},
+		PushSize: 32,
+		Push: []PushField{
+			{Name: "n", Offset: 0, Type: "int32"},
+			{Name: "c", Offset: 4, Type: "int32"},
+			{Name: "h", Offset: 8, Type: "int32"},
+			{Name: "w", Offset: 12, Type: "int32"},
+			{Name: "oc", Offset: 16, Type: "int32"},
+			{Name: "oh", Offset: 20, Type: "int32"},
+			{Name: "ow", Offset: 24, Type: "int32"},
+			{Name: "rows", Offset: 28, Type: "int32"},
+		},
+		Spec: []SpecConstant{
+			{ID: 0, Name: "K", Default: 3},
+			{ID: 1, Name: "S", Default: 1},
+			{ID: 5, Name: "", Default: 8},
+			{ID: 5, Name: "LOCAL", Default: 8},
+			{ID: 6, Name: "PX", Default: 4},
+			{ID: 7, Name: "CIN", Default: 0},
+			{ID: 8, Name: "ROWS", Default: 1},
+		},
+	},
+	{
+		Name:            "conv2d_forward_bn_vec4",
+		File:            "conv2d.comp",
+		Defines:         []string{"FORWARD", "EPILOGUE", "OUT_VEC4"},
+		LocalSize:       [3]uint32{8, 1, 1},
+		LocalSizeSpecID: [3]int{5, -1, -1},
+		Bindings: []Binding{
+			{Binding: 0, Name: "Y", Kind: StorageBuffer, Access: Write, Format: ""},
+			{Binding: 1, Name: "x", Kind: StorageTexelBuffer, Access: Read, Format: "R32F"},
+			{Binding: 2, Name: "wt", Kind: StorageTexelBuffer, Access: Read, Format: "R32F"},
+			{Binding: 3, Name: "epiScale", Kind: StorageTexelBuffer, Access: Read, Format: "R32F"},
+			{Binding: 4, Name: "epiShift", Kind: StorageTexelBuffer, Access: Read, Format: "R32F"},
+			{Binding: 5, Name: "epiResidual", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
+		},
+		PushSize: 32,
+		Push: []PushField{
+			{Name: "n", Offset: 0, Type: "int32"},
+			{Name: "c", Offset: 4, Type: "int32"},
+			{Name: "h", Offset: 8, Type: "int32"},
+			{Name: "w", Offset: 12, Type: "int32"},
+			{Name: "oc", Offset: 16, Type: "int32"},
+			{Name: "oh", Offset: 20, Type: "int32"},
+			{Name: "ow", Offset: 24, Type: "int32"},
+			{Name: "rows", Offset: 28, Type: "int32"},
+		},
+		Spec: []SpecConstant{
+			{ID: 0, Name: "K", Default: 3},
+			{ID: 1, Name: "S", Default: 1},
+			{ID: 5, Name: "", Default: 8},
+			{ID: 5, Name: "LOCAL", Default: 8},
+			{ID: 6, Name: "PX", Default: 4},
+			{ID: 7, Name: "CIN", Default: 0},
+			{ID: 8, Name: "ROWS", Default: 1},
+			{ID: 20, Name: "EPI_ACT", Default: 0},
+			{ID: 21, Name: "EPI_RESIDUAL", Default: 0},
+		},
+	},
+	{
+		Name:            "conv2d_forward_bn_vec4_narrow",
+		File:            "conv2d.comp",
+		Defines:         []string{"FORWARD", "NARROW", "EPILOGUE", "OUT_VEC4"},
+		LocalSize:       [3]uint32{8, 1, 1},
+		LocalSizeSpecID: [3]int{5, -1, -1},
+		Bindings: []Binding{
+			{Binding: 0, Name: "Y", Kind: StorageBuffer, Access: Write, Format: ""},
+			{Binding: 1, Name: "x", Kind: StorageTexelBuffer, Access: Read, Format: "R32F"},
+			{Binding: 2, Name: "wt", Kind: StorageTexelBuffer, Access: Read, Format: "R32F"},
+			{Binding: 3, Name: "epiScale", Kind: StorageTexelBuffer, Access: Read, Format: "R32F"},
+			{Binding: 4, Name: "epiShift", Kind: StorageTexelBuffer, Access: Read, Format: "R32F"},
+			{Binding: 5, Name: "epiResidual", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
+		},
+		PushSize: 32,
+		Push: []PushField{
+			{Name: "n", Offset: 0, Type: "int32"},
+			{Name: "c", Offset: 4, Type: "int32"},
+			{Name: "h", Offset: 8, Type: "int32"},
+			{Name: "w", Offset: 12, Type: "int32"},
+			{Name: "oc", Offset: 16, Type: "int32"},
+			{Name: "oh", Offset: 20, Type: "int32"},
+			{Name: "ow", Offset: 24, Type: "int32"},
+			{Name: "rows", Offset: 28, Type: "int32"},
+		},
+		Spec: []SpecConstant{
+			{ID: 0, Name: "K", Default: 3},
+			{ID: 1, Name: "S", Default: 1},
+			{ID: 5, Name: "", Default: 8},
+			{ID: 5, Name: "LOCAL", Default: 8},
+			{ID: 6, Name: "PX", Default: 4},
+			{ID: 7, Name: "CIN", Default: 0},
+			{ID: 8, Name: "ROWS", Default: 1},
 			{ID: 20, Name: "EPI_ACT", Default: 0},
 			{ID: 21, Name: "EPI_RESIDUAL", Default: 0},
 		},
@@ -3416,6 +3609,18 @@ type Conv2dBackwardWeightSumPush struct {
 	Chunks int32
 }
 
+// Conv2dBackwardWeightPixelsPush mirrors the push-constant block of kernel conv2d_backward_weight_pixels (conv2d.comp).
+type Conv2dBackwardWeightPixelsPush struct {
+	N    int32
+	C    int32
+	H    int32
+	W    int32
+	Oc   int32
+	Oh   int32
+	Ow   int32
+	Rows int32
+}
+
 // Conv2dForwardBnPush mirrors the push-constant block of kernel conv2d_forward_bn (conv2d.comp).
 type Conv2dForwardBnPush struct {
 	N    int32
@@ -3430,6 +3635,54 @@ type Conv2dForwardBnPush struct {
 
 // Conv2dForwardBnNarrowPush mirrors the push-constant block of kernel conv2d_forward_bn_narrow (conv2d.comp).
 type Conv2dForwardBnNarrowPush struct {
+	N    int32
+	C    int32
+	H    int32
+	W    int32
+	Oc   int32
+	Oh   int32
+	Ow   int32
+	Rows int32
+}
+
+// Conv2dForwardVec4Push mirrors the push-constant block of kernel conv2d_forward_vec4 (conv2d.comp).
+type Conv2dForwardVec4Push struct {
+	N    int32
+	C    int32
+	H    int32
+	W    int32
+	Oc   int32
+	Oh   int32
+	Ow   int32
+	Rows int32
+}
+
+// Conv2dForwardVec4NarrowPush mirrors the push-constant block of kernel conv2d_forward_vec4_narrow (conv2d.comp).
+type Conv2dForwardVec4NarrowPush struct {
+	N    int32
+	C    int32
+	H    int32
+	W    int32
+	Oc   int32
+	Oh   int32
+	Ow   int32
+	Rows int32
+}
+
+// Conv2dForwardBnVec4Push mirrors the push-constant block of kernel conv2d_forward_bn_vec4 (conv2d.comp).
+type Conv2dForwardBnVec4Push struct {
+	N    int32
+	C    int32
+	H    int32
+	W    int32
+	Oc   int32
+	Oh   int32
+	Ow   int32
+	Rows int32
+}
+
+// Conv2dForwardBnVec4NarrowPush mirrors the push-constant block of kernel conv2d_forward_bn_vec4_narrow (conv2d.comp).
+type Conv2dForwardBnVec4NarrowPush struct {
 	N    int32
 	C    int32
 	H    int32
