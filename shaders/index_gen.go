@@ -1640,6 +1640,9 @@ var generatedKernels = []Kernel{
 			{Binding: 3, Name: "grads", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
 			{Binding: 4, Name: "State0", Kind: StorageBuffer, Access: ReadWrite, Format: ""},
 			{Binding: 5, Name: "State1", Kind: StorageBuffer, Access: ReadWrite, Format: ""},
+			{Binding: 6, Name: "params_view", Kind: StorageTexelBuffer, Access: ReadWrite, Format: "RGBA32F"},
+			{Binding: 7, Name: "state0_view", Kind: StorageTexelBuffer, Access: ReadWrite, Format: "RGBA32F"},
+			{Binding: 8, Name: "state1_view", Kind: StorageTexelBuffer, Access: ReadWrite, Format: "RGBA32F"},
 		},
 		PushSize: 20,
 		Push: []PushField{
@@ -1652,6 +1655,7 @@ var generatedKernels = []Kernel{
 		Spec: []SpecConstant{
 			{ID: 0, Name: "", Default: 64},
 			{ID: 1, Name: "ITEMS", Default: 4},
+			{ID: 2, Name: "TEXEL_READS", Default: 1},
 		},
 	},
 	{
@@ -1666,6 +1670,8 @@ var generatedKernels = []Kernel{
 			{Binding: 2, Name: "Params1", Kind: StorageBuffer, Access: ReadWrite, Format: ""},
 			{Binding: 3, Name: "grads", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
 			{Binding: 4, Name: "State0", Kind: StorageBuffer, Access: ReadWrite, Format: ""},
+			{Binding: 5, Name: "params_view", Kind: StorageTexelBuffer, Access: ReadWrite, Format: "RGBA32F"},
+			{Binding: 6, Name: "state0_view", Kind: StorageTexelBuffer, Access: ReadWrite, Format: "RGBA32F"},
 		},
 		PushSize: 16,
 		Push: []PushField{
@@ -1677,6 +1683,7 @@ var generatedKernels = []Kernel{
 		Spec: []SpecConstant{
 			{ID: 0, Name: "", Default: 64},
 			{ID: 1, Name: "ITEMS", Default: 4},
+			{ID: 2, Name: "TEXEL_READS", Default: 1},
 		},
 	},
 	{
@@ -1692,6 +1699,9 @@ var generatedKernels = []Kernel{
 			{Binding: 3, Name: "grads", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
 			{Binding: 4, Name: "State0", Kind: StorageBuffer, Access: ReadWrite, Format: ""},
 			{Binding: 5, Name: "State1", Kind: StorageBuffer, Access: ReadWrite, Format: ""},
+			{Binding: 6, Name: "params_view", Kind: StorageTexelBuffer, Access: ReadWrite, Format: "RGBA32F"},
+			{Binding: 7, Name: "state0_view", Kind: StorageTexelBuffer, Access: ReadWrite, Format: "RGBA32F"},
+			{Binding: 8, Name: "state1_view", Kind: StorageTexelBuffer, Access: ReadWrite, Format: "RGBA32F"},
 		},
 		PushSize: 20,
 		Push: []PushField{
@@ -1704,6 +1714,7 @@ var generatedKernels = []Kernel{
 		Spec: []SpecConstant{
 			{ID: 0, Name: "", Default: 64},
 			{ID: 1, Name: "ITEMS", Default: 4},
+			{ID: 2, Name: "TEXEL_READS", Default: 1},
 		},
 	},
 	{
@@ -1716,6 +1727,7 @@ var generatedKernels = []Kernel{
 			{Binding: 0, Name: "Hyper", Kind: StorageBuffer, Access: Read, Format: ""},
 			{Binding: 1, Name: "Ema", Kind: StorageBuffer, Access: ReadWrite, Format: ""},
 			{Binding: 2, Name: "live", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
+			{Binding: 3, Name: "ema_view", Kind: StorageTexelBuffer, Access: ReadWrite, Format: "RGBA32F"},
 		},
 		PushSize: 4,
 		Push: []PushField{
@@ -1724,6 +1736,7 @@ var generatedKernels = []Kernel{
 		Spec: []SpecConstant{
 			{ID: 0, Name: "", Default: 64},
 			{ID: 1, Name: "ITEMS", Default: 4},
+			{ID: 2, Name: "TEXEL_READS", Default: 1},
 		},
 	},
 	{
@@ -1736,6 +1749,8 @@ var generatedKernels = []Kernel{
 			{Binding: 0, Name: "Live4", Kind: StorageBuffer, Access: ReadWrite, Format: ""},
 			{Binding: 1, Name: "Live1", Kind: StorageBuffer, Access: ReadWrite, Format: ""},
 			{Binding: 2, Name: "Ema", Kind: StorageBuffer, Access: ReadWrite, Format: ""},
+			{Binding: 3, Name: "params_view", Kind: StorageTexelBuffer, Access: ReadWrite, Format: "RGBA32F"},
+			{Binding: 4, Name: "ema_view", Kind: StorageTexelBuffer, Access: ReadWrite, Format: "RGBA32F"},
 		},
 		PushSize: 4,
 		Push: []PushField{
@@ -1744,6 +1759,7 @@ var generatedKernels = []Kernel{
 		Spec: []SpecConstant{
 			{ID: 0, Name: "", Default: 64},
 			{ID: 1, Name: "ITEMS", Default: 4},
+			{ID: 2, Name: "TEXEL_READS", Default: 1},
 		},
 	},
 	{
