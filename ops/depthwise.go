@@ -70,10 +70,7 @@ func depthwiseCheck(s *engine.Sequence, op string, img, out, wt *engine.Tensor, 
 // on a CPU driver (where a workgroup is one SIMD loop), 64 on GPUs (and on a
 // CPU driver under GPUChoicesEnv).
 func depthwiseKernel(s *engine.Sequence, op string, k, stride int, ep ...*Epilogue) *engine.Kernel {
-	local := uint32(64)
-	if info := s.Device().Info; cpuShaped(s.Device()) && info.SubgroupSize > 0 && info.SubgroupSize < local {
-		local = info.SubgroupSize
-	}
+	local := depthwiseLocalOf(s.Device())
 	if len(ep) == 1 && ep[0] != nil { // the fused forward
 		return s.Kernel(fmt.Sprintf("depthwise_%s_k%d_s%d_bn", op, k, stride), withEpilogue([]engine.Spec{{ID: 0, Value: local}}, ep[0])...)
 	}
@@ -84,12 +81,7 @@ func depthwiseKernel(s *engine.Sequence, op string, k, stride int, ep ...*Epilog
 // invocation computes: on a CPU driver an invocation's start-up (descriptor
 // and address set-up) costs about as much as a tile, so each takes several;
 // a GPU wants the parallelism instead (GPUChoicesEnv: a CPU driver too).
-func depthwiseTilesPerInvocation(d *engine.Device) int {
-	if cpuShaped(d) {
-		return 16
-	}
-	return 1
-}
+func depthwiseTilesPerInvocation(d *engine.Device) int { return defaultsOf(d).depthwiseTiles }
 
 // dispatchTiles records k over planes x tilesH x tilesW tiles, a few per
 // invocation.
