@@ -17,12 +17,15 @@
 // Why (lavapipe, Mesa 22.3, 8-wide SoA): a storage-buffer access at a
 // non-uniform address is a scalar loop over the 8 lanes with a bounds check
 // per element, while imageLoad and texelFetch on a texel buffer are
-// branch-free gathers. RMSProp over EfficientNetV2-S's 21.5M parameters
-// took 300-1000 ms with storage-buffer reads and 110-250 ms with texel
-// reads (same minute, busy machine); imageStore writes measured ~1.8x slower
-// than storage-buffer stores, here as in depthwise.comp. On GPUs both read
-// paths coalesce; ITEMS, the local size and TEXEL_READS are chosen per
-// device by package optim (autotuned).
+// branch-free gathers. `effv2vk bench ops --only optim` (EFFV2VK_TUNE=off,
+// 2 busy cores, medians of 3 alternating runs of 7): RMSProp over
+// EfficientNetV2-S's 21.5M parameters 975 ms with storage-buffer reads
+// (64 x 4 vec4s) and 184 ms with texel reads (8 x 16); SGD 566 -> 116 ms,
+// AdamW 880 -> 225 ms, EMA 386 -> 60 ms. imageStore writes measured ~1.8x
+// slower than storage-buffer stores, here as in depthwise.comp. The
+// storage-buffer stores (a lane loop too) are what is left. On GPUs both
+// read paths coalesce; ITEMS, the local size and TEXEL_READS are chosen
+// per device by package optim (autotuned).
 //
 // Bindings the caller owns (parameters, gradients, live weights) may have any
 // length: parameters are bound as vec4[] (whole vec4s only: the binding's
