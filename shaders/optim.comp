@@ -18,10 +18,10 @@
 // non-uniform address is a scalar loop over the 8 lanes with a bounds check
 // per element, while imageLoad and texelFetch on a texel buffer are
 // branch-free gathers. `effv2vk bench ops --only optim` (EFFV2VK_TUNE=off,
-// 2 busy cores, medians of 3 alternating runs of 7): RMSProp over
-// EfficientNetV2-S's 21.5M parameters 975 ms with storage-buffer reads
+// 2 busy cores, medians of 5 alternating runs of 7): RMSProp over
+// EfficientNetV2-S's 21.5M parameters 921 ms with storage-buffer reads
 // (64 x 4 vec4s) and 184 ms with texel reads (8 x 16); SGD 566 -> 116 ms,
-// AdamW 880 -> 225 ms, EMA 386 -> 60 ms. imageStore writes measured ~1.8x
+// AdamW 806 -> 207 ms, EMA 266 -> 60 ms. imageStore writes measured ~1.8x
 // slower than storage-buffer stores, here as in depthwise.comp. The
 // storage-buffer stores (a lane loop too) are what is left. On GPUs both
 // read paths coalesce; ITEMS, the local size and TEXEL_READS are chosen
