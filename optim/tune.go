@@ -31,9 +31,10 @@ var launches = []launch{
 // the EMA ranked texel_8x16 first too. 8 x 32 and 8 x 64 timed within noise
 // of 8 x 16; 16 x 16, 32 x 16 and 8 x 8 slower.
 //
-// A GPU: storage-buffer reads, 64 invocations with 4 vec4s each, as before
-// the texel path existed (never measured slower on a GPU; the tuner tries
-// the others).
+// A GPU: storage-buffer reads, 64 invocations with 4 vec4s each, the launch
+// every device took before the texel path existed (not yet measured on a
+// GPU; the tuner times the others against it and keeps one only when it is
+// faster).
 func defaultLaunch(d *engine.Device) launch {
 	if d.Info.Type == engine.CPU {
 		return launches[0]
