@@ -35,7 +35,7 @@ type DeviceInfo struct {
 	Index         int          `json:"index"`
 	Name          string       `json:"name"`
 	VendorID      uint32       `json:"vendor_id"`
-	Vendor        string       `json:"vendor"`
+	Vendor        Vendor       `json:"vendor"`
 	DeviceID      uint32       `json:"device_id"`
 	Type          DeviceType   `json:"type"`
 	APIVersion    string       `json:"api_version"`
@@ -80,26 +80,6 @@ type DeviceInfo struct {
 	heapLimit   uint64 // EFFV2VK_DEVICE_MEMORY: tensor heap capped at this many bytes (0: none)
 }
 
-func vendorName(id uint32) string {
-	switch id {
-	case 0x1002:
-		return "AMD"
-	case 0x10de:
-		return "NVIDIA"
-	case 0x8086:
-		return "Intel"
-	case 0x13b5:
-		return "ARM"
-	case 0x5143:
-		return "Qualcomm"
-	case 0x106b:
-		return "Apple"
-	case 0x10005:
-		return "Mesa"
-	}
-	return fmt.Sprintf("0x%04x", id)
-}
-
 func versionString(v uint32) string {
 	return fmt.Sprintf("%d.%d.%d", v>>22, (v>>12)&0x3ff, v&0xfff)
 }
@@ -120,7 +100,7 @@ func describe(index int, pd vk.PhysicalDevice) DeviceInfo {
 		Index:      index,
 		Name:       vk.ToString(props.DeviceName[:]),
 		VendorID:   props.VendorID,
-		Vendor:     vendorName(props.VendorID),
+		Vendor:     VendorOf(props.VendorID),
 		DeviceID:   props.DeviceID,
 		APIVersion: versionString(props.ApiVersion),
 		apiVersion: props.ApiVersion,

@@ -104,17 +104,7 @@ func batchnormCheck(s *engine.Sequence, op string, x *engine.Tensor, images, cha
 // largest power of two within the device's limit when that is lower. It
 // must be a power of two (the kernels reduce in a halving tree).
 // GPUChoicesEnv makes a CPU driver take the GPU size.
-func batchnormLocal(s *engine.Sequence) uint32 {
-	info := s.Device().Info
-	if cpuShaped(s.Device()) && info.SubgroupSize > 0 && info.SubgroupSize&(info.SubgroupSize-1) == 0 && info.SubgroupSize <= 256 {
-		return info.SubgroupSize
-	}
-	local := uint32(256)
-	for local > 1 && local > info.MaxWorkgroupInvocation {
-		local /= 2
-	}
-	return local
-}
+func batchnormLocal(s *engine.Sequence) uint32 { return batchnormLocalOf(s.Device()) }
 
 // perChannel records kernel k with one workgroup per channel.
 func perChannel(s *engine.Sequence, k *engine.Kernel, c int, push any, args ...*engine.Tensor) {

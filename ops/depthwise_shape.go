@@ -30,7 +30,8 @@ type depthwiseShape struct {
 	scalarLoads bool
 }
 
-// depthwiseDefaultShape is the built-in shape on d. On a CPU driver: one
+// depthwiseDefaultShape is the built-in shape on d, from the vendor's
+// defaults (local size, planes per invocation). On a CPU driver: one
 // subgroup per workgroup (a workgroup is one SIMD loop there), tiles of 8
 // rows, and 16 planes per invocation, whose start-up (descriptor and
 // address set-up) costs about as much as a tile. On GPUs (and on a CPU
@@ -38,19 +39,12 @@ type depthwiseShape struct {
 // 64-wide wave), tiles of 4 rows and one plane per invocation, for
 // parallelism and fewer registers per invocation.
 func depthwiseDefaultShape(d *engine.Device) depthwiseShape {
-	info := d.Info
-	if cpuShaped(d) {
-		local := 64
-		if sg := int(info.SubgroupSize); sg > 0 && sg < local {
-			local = sg
-		}
-		return depthwiseShape{local: local, rows: 8, per: 16}
+	dd := defaultsOf(d) // the vendor's row (ops/vendor_defaults.go)
+	rows := 4
+	if dd.cpuShaped {
+		rows = 8
 	}
-	local := 64
-	if m := int(info.MaxWorkgroupInvocation); m > 0 && m < local {
-		local = m
-	}
-	return depthwiseShape{local: local, rows: 4, per: 1}
+	return depthwiseShape{local: int(depthwiseLocalOf(d)), rows: rows, per: dd.depthwiseTiles}
 }
 
 // kernel returns the depthwise kernel of op ("forward", "backward_data",

@@ -1,8 +1,6 @@
 package ops
 
 import (
-	"os"
-
 	"github.com/effv2vk/effv2vk/engine"
 )
 
@@ -14,10 +12,9 @@ import (
 const GPUChoicesEnv = "EFFV2VK_GPU_CHOICES"
 
 // cpuShaped reports whether ops shapes its dispatches for a CPU driver on
-// d: a CPU device, unless GPUChoicesEnv is "1".
-func cpuShaped(d *engine.Device) bool {
-	return d.Info.Type == engine.CPU && os.Getenv(GPUChoicesEnv) != "1"
-}
+// d: lavapipe or another CPU device (see defaultsFor), unless
+// GPUChoicesEnv is "1".
+func cpuShaped(d *engine.Device) bool { return defaultsOf(d).cpuShaped }
 
 // ChunkedWeightGradients reports whether convolution weight gradients on d
 // should take the chunked (split-K) path, Conv2DBackwardWeightChunked:
@@ -25,7 +22,7 @@ func cpuShaped(d *engine.Device) bool {
 // Conv2DBackwardWeight (ceil(C/8)*ceil(OC/8) workgroups, each walking
 // every output pixel) leaves idle; false on a CPU driver, whose few threads
 // it already fills, unless GPUChoicesEnv is "1".
-func ChunkedWeightGradients(d *engine.Device) bool { return !cpuShaped(d) }
+func ChunkedWeightGradients(d *engine.Device) bool { return defaultsOf(d).chunkedWeightGradients }
 
 // clusterLanes is the width of the invocation clusters of the conv2d and
 // pointwise kernels: 8 invocations share what each fetched (8 weights, 8
@@ -76,8 +73,8 @@ func clusterShapeOf(d *engine.Device) clusterShape {
 	if width < clusterLanes {
 		c.variant, c.subgroup = "_narrow", 0 // relies on no subgroup width
 	}
-	if !cpuShaped(d) {
-		local := max(gpuClusterWorkgroup, int(width))
+	if cl := defaultsOf(d).clusterLocal; cl > 0 {
+		local := max(cl, int(width))
 		if local <= int(info.MaxWorkgroupInvocation) {
 			c.local = local
 		}
@@ -98,10 +95,7 @@ func (c clusterShape) kernel(s *engine.Sequence, name string, localID uint32, sp
 // were measured with on lavapipe), 256 on GPUs (and under GPUChoicesEnv),
 // within the device's limit.
 func elementwiseLocal(d *engine.Device) uint32 {
-	if cpuShaped(d) {
-		return 64
-	}
-	return min(256, max(64, d.Info.MaxWorkgroupInvocation))
+	return min(defaultsOf(d).elementwiseLocal, max(64, d.Info.MaxWorkgroupInvocation))
 }
 
 // elementwiseLocalSpec sets elementwiseLocal through specialization

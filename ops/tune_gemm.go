@@ -47,7 +47,7 @@ func gemmAutoSplit(t GEMMTile, m, n, k int) GEMMTile {
 // can run, a grid within d's limits, and a split into at least two pieces
 // when t asks for one.
 func gemmEligible(d *engine.Device, t GEMMTile, m, n, k int) bool {
-	if cpuShaped(d) || t.check(d) != nil || m < 1 || n < 1 || k < 1 {
+	if !defaultsOf(d).gemmFamily || t.check(d) != nil || m < 1 || n < 1 || k < 1 {
 		return false
 	}
 	lim := d.Info.MaxWorkgroupCount

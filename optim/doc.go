@@ -14,7 +14,10 @@
 //	groups, err := optim.SplitDecay(d, st.Params, st.Grads, st.DecayLen, 1e-5)
 //	opt, err := optim.New("rmsprop", d, groups, optim.DefaultConfig())
 //
-// Every group is one elementwise dispatch (four elements per invocation).
+// Every group is one elementwise dispatch (vec4s of four elements, several
+// per invocation); how a kernel is launched (workgroup size, vec4s per
+// invocation, texel or storage-buffer reads) is engine's autotuner's choice
+// per device, with a built-in default per device type (see tune.go).
 // Each optimizer allocates its state (moments) as tensors of its own, listed
 // by State for checkpoints.
 //

@@ -125,13 +125,8 @@ func (e *EMA) Record(s *engine.Sequence) {
 		s.Fail(fmt.Errorf("optim: ema: Record after Free"))
 		return
 	}
-	k := elementwise.kernel(s, "optim_ema")
-	for _, p := range e.pairs {
-		for _, r := range p.ranges {
-			live, avg := r.tensors[0], r.tensors[1]
-			elementwise.dispatch(s, k, r.n, shaders.OptimEmaPush{N: uint32(r.n)}, e.hyper, avg, live)
-		}
-	}
+	e.record(s, "optim_ema", func(n int) any { return shaders.OptimEmaPush{N: uint32(n)} },
+		func(live, avg *engine.Tensor) []*engine.Tensor { return []*engine.Tensor{e.hyper, avg, live, avg} })
 }
 
 // Swap adds to s an exchange of the live tensors and their averages. A
@@ -141,11 +136,43 @@ func (e *EMA) Swap(s *engine.Sequence) {
 		s.Fail(fmt.Errorf("optim: ema: Swap after Free"))
 		return
 	}
-	k := elementwise.kernel(s, "optim_ema_swap")
+	e.record(s, "optim_ema_swap", func(n int) any { return shaders.OptimEmaSwapPush{N: uint32(n)} },
+		func(live, avg *engine.Tensor) []*engine.Tensor { return []*engine.Tensor{live, live, avg, live, avg} })
+}
+
+// record dispatches kernel (optim_ema or optim_ema_swap) over every binding
+// range of the pairs, with push constants from push (given the range's
+// length) and the bindings args lists, in the launch the tuner chooses for
+// the longest range.
+func (e *EMA) record(s *engine.Sequence, kernel string, push func(n int) any, args func(live, avg *engine.Tensor) []*engine.Tensor) {
+	if s.Err() != nil {
+		return
+	}
+	longest := 0
 	for _, p := range e.pairs {
 		for _, r := range p.ranges {
-			live, avg := r.tensors[0], r.tensors[1]
-			elementwise.dispatch(s, k, r.n, shaders.OptimEmaSwapPush{N: uint32(r.n)}, live, live, avg)
+			longest = max(longest, r.n)
+		}
+	}
+	bench := func(d *engine.Device, n int) (func(s *engine.Sequence, k *engine.Kernel, l launch), func(), error) {
+		n = 4 * vec4s(n)
+		ts, free, err := scratchTensors(d, "ema", 2, n)
+		if err != nil {
+			return nil, nil, err
+		}
+		return func(s *engine.Sequence, k *engine.Kernel, l launch) {
+			l.dispatch(s, k, n, push(n), args(ts[0], ts[1])...)
+		}, free, nil
+	}
+	l, err := chooseLaunch(s.Device(), kernel, longest, bench)
+	if err != nil {
+		s.Fail(err)
+		return
+	}
+	k := l.kernel(s, kernel)
+	for _, p := range e.pairs {
+		for _, r := range p.ranges {
+			l.dispatch(s, k, r.n, push(r.n), args(r.tensors[0], r.tensors[1])...)
 		}
 	}
 }

@@ -149,19 +149,58 @@ func (b *base) Free() {
 // record dispatches kernel once per binding range of each group (once per
 // group when it fits one binding), binding the per-step tensor, the
 // range's parameters (as vec4[] and as float[] for the tail), gradients and
-// state, with push constants from push (given the range as a group).
+// state, then the parameters and state again as texel views, with push
+// constants from push (given the range as a group). The launch is the
+// tuner's choice for the longest range (see chooseLaunch).
 func (b *base) record(s *engine.Sequence, kernel string, push func(g Group) any) {
 	if b.freed {
 		s.Fail(fmt.Errorf("optim: %s: Record after Free", b.name))
 		return
 	}
-	k := elementwise.kernel(s, kernel)
+	if s.Err() != nil {
+		return
+	}
+	longest := 0
+	for _, rs := range b.ranges {
+		for _, r := range rs {
+			longest = max(longest, r.n)
+		}
+	}
+	l, err := chooseLaunch(s.Device(), kernel, longest, b.bench(push))
+	if err != nil {
+		s.Fail(err)
+		return
+	}
+	k := l.kernel(s, kernel)
 	for gi, g := range b.groups {
 		for _, r := range b.ranges[gi] {
 			params, grads := r.tensors[0], r.tensors[1]
-			args := append([]*engine.Tensor{b.hyper, params, params, grads}, r.tensors[2:]...)
-			elementwise.dispatch(s, k, r.n, push(Group{Params: params, Grads: grads, WeightDecay: g.WeightDecay}), args...)
+			l.dispatch(s, k, r.n, push(Group{Params: params, Grads: grads, WeightDecay: g.WeightDecay}), b.args(params, grads, r.tensors[2:])...)
 		}
+	}
+}
+
+// args lists the bindings of an update kernel over one range: the per-step
+// tensor, the parameters as vec4[] and float[], the gradients, the state,
+// then the parameters and the state as texel views.
+func (b *base) args(params, grads *engine.Tensor, state []*engine.Tensor) []*engine.Tensor {
+	out := append([]*engine.Tensor{b.hyper, params, params, grads}, state...)
+	return append(append(out, params), state...)
+}
+
+// bench times launches of the update on scratch parameters, gradients and
+// state of n elements, with the first group's weight decay.
+func (b *base) bench(push func(g Group) any) rangeBench {
+	return func(d *engine.Device, n int) (func(s *engine.Sequence, k *engine.Kernel, l launch), func(), error) {
+		n = 4 * vec4s(n)
+		ts, free, err := scratchTensors(d, b.name, 2+len(b.slots), n)
+		if err != nil {
+			return nil, nil, err
+		}
+		g := Group{Params: ts[0], Grads: ts[1], WeightDecay: b.groups[0].WeightDecay}
+		return func(s *engine.Sequence, k *engine.Kernel, l launch) {
+			l.dispatch(s, k, n, push(g), b.args(g.Params, g.Grads, ts[2:])...)
+		}, free, nil
 	}
 }
 

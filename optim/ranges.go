@@ -12,8 +12,9 @@ import (
 //
 // A group larger than the device's maxStorageBufferRange (the parameters of
 // EfficientNetV2-M and -L are 207 and 452 MiB, lavapipe binds 128 MiB) is
-// cut into ranges of engine.Device.MaxBindingElements, each updated by its
-// own dispatch. Every optim kernel is elementwise, so where the cuts fall
+// cut into ranges of engine.Device.MaxBindingElements (fewer when the
+// device's texel views hold fewer elements: the kernels read through them
+// too), each updated by its own dispatch. Every optim kernel is elementwise, so where the cuts fall
 // changes no result: a split update is bitwise the whole one.
 type bindingRange struct {
 	n       int
@@ -25,7 +26,7 @@ type bindingRange struct {
 // of 4) into binding ranges. When n fits one binding, the single range holds
 // the tensors themselves.
 func cutRanges(d *engine.Device, n int, tensors ...*engine.Tensor) ([]bindingRange, error) {
-	per := d.MaxBindingElements(engine.Float32)
+	per := rangeElements(d)
 	if 4*vec4s(n) <= per {
 		return []bindingRange{{n: n, tensors: tensors}}, nil
 	}
@@ -55,4 +56,16 @@ func freeRanges(rs []bindingRange) {
 			}
 		}
 	}
+}
+
+// rangeElements is the most elements of one binding range on d: what one
+// storage-buffer binding holds, and at most what one RGBA32F texel view
+// holds (4 per texel), rounded down to the offset alignment.
+func rangeElements(d *engine.Device) int {
+	per := d.MaxBindingElements(engine.Float32)
+	if texels := d.Info.MaxTexelBufferElements; texels > 0 && texels*4 < uint64(per) {
+		align := d.OffsetAlignment() / engine.Float32.Size()
+		per = int(texels*4) / align * align
+	}
+	return per
 }

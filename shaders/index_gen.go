@@ -1993,6 +1993,9 @@ var generatedKernels = []Kernel{
 			{Binding: 3, Name: "grads", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
 			{Binding: 4, Name: "State0", Kind: StorageBuffer, Access: ReadWrite, Format: ""},
 			{Binding: 5, Name: "State1", Kind: StorageBuffer, Access: ReadWrite, Format: ""},
+			{Binding: 6, Name: "params_view", Kind: StorageTexelBuffer, Access: ReadWrite, Format: "RGBA32F"},
+			{Binding: 7, Name: "state0_view", Kind: StorageTexelBuffer, Access: ReadWrite, Format: "RGBA32F"},
+			{Binding: 8, Name: "state1_view", Kind: StorageTexelBuffer, Access: ReadWrite, Format: "RGBA32F"},
 		},
 		PushSize: 20,
 		Push: []PushField{
@@ -2005,6 +2008,7 @@ var generatedKernels = []Kernel{
 		Spec: []SpecConstant{
 			{ID: 0, Name: "", Default: 64},
 			{ID: 1, Name: "ITEMS", Default: 4},
+			{ID: 2, Name: "TEXEL_READS", Default: 1},
 		},
 	},
 	{
@@ -2019,6 +2023,8 @@ var generatedKernels = []Kernel{
 			{Binding: 2, Name: "Params1", Kind: StorageBuffer, Access: ReadWrite, Format: ""},
 			{Binding: 3, Name: "grads", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
 			{Binding: 4, Name: "State0", Kind: StorageBuffer, Access: ReadWrite, Format: ""},
+			{Binding: 5, Name: "params_view", Kind: StorageTexelBuffer, Access: ReadWrite, Format: "RGBA32F"},
+			{Binding: 6, Name: "state0_view", Kind: StorageTexelBuffer, Access: ReadWrite, Format: "RGBA32F"},
 		},
 		PushSize: 16,
 		Push: []PushField{
@@ -2030,6 +2036,7 @@ var generatedKernels = []Kernel{
 		Spec: []SpecConstant{
 			{ID: 0, Name: "", Default: 64},
 			{ID: 1, Name: "ITEMS", Default: 4},
+			{ID: 2, Name: "TEXEL_READS", Default: 1},
 		},
 	},
 	{
@@ -2045,6 +2052,9 @@ var generatedKernels = []Kernel{
 			{Binding: 3, Name: "grads", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
 			{Binding: 4, Name: "State0", Kind: StorageBuffer, Access: ReadWrite, Format: ""},
 			{Binding: 5, Name: "State1", Kind: StorageBuffer, Access: ReadWrite, Format: ""},
+			{Binding: 6, Name: "params_view", Kind: StorageTexelBuffer, Access: ReadWrite, Format: "RGBA32F"},
+			{Binding: 7, Name: "state0_view", Kind: StorageTexelBuffer, Access: ReadWrite, Format: "RGBA32F"},
+			{Binding: 8, Name: "state1_view", Kind: StorageTexelBuffer, Access: ReadWrite, Format: "RGBA32F"},
 		},
 		PushSize: 20,
 		Push: []PushField{
@@ -2057,6 +2067,7 @@ var generatedKernels = []Kernel{
 		Spec: []SpecConstant{
 			{ID: 0, Name: "", Default: 64},
 			{ID: 1, Name: "ITEMS", Default: 4},
+			{ID: 2, Name: "TEXEL_READS", Default: 1},
 		},
 	},
 	{
@@ -2069,6 +2080,7 @@ var generatedKernels = []Kernel{
 			{Binding: 0, Name: "Hyper", Kind: StorageBuffer, Access: Read, Format: ""},
 			{Binding: 1, Name: "Ema", Kind: StorageBuffer, Access: ReadWrite, Format: ""},
 			{Binding: 2, Name: "live", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
+			{Binding: 3, Name: "ema_view", Kind: StorageTexelBuffer, Access: ReadWrite, Format: "RGBA32F"},
 		},
 		PushSize: 4,
 		Push: []PushField{
@@ -2077,6 +2089,7 @@ var generatedKernels = []Kernel{
 		Spec: []SpecConstant{
 			{ID: 0, Name: "", Default: 64},
 			{ID: 1, Name: "ITEMS", Default: 4},
+			{ID: 2, Name: "TEXEL_READS", Default: 1},
 		},
 	},
 	{
@@ -2089,6 +2102,8 @@ var generatedKernels = []Kernel{
 			{Binding: 0, Name: "Live4", Kind: StorageBuffer, Access: ReadWrite, Format: ""},
 			{Binding: 1, Name: "Live1", Kind: StorageBuffer, Access: ReadWrite, Format: ""},
 			{Binding: 2, Name: "Ema", Kind: StorageBuffer, Access: ReadWrite, Format: ""},
+			{Binding: 3, Name: "params_view", Kind: StorageTexelBuffer, Access: ReadWrite, Format: "RGBA32F"},
+			{Binding: 4, Name: "ema_view", Kind: StorageTexelBuffer, Access: ReadWrite, Format: "RGBA32F"},
 		},
 		PushSize: 4,
 		Push: []PushField{
@@ -2097,6 +2112,7 @@ var generatedKernels = []Kernel{
 		Spec: []SpecConstant{
 			{ID: 0, Name: "", Default: 64},
 			{ID: 1, Name: "ITEMS", Default: 4},
+			{ID: 2, Name: "TEXEL_READS", Default: 1},
 		},
 	},
 	{

@@ -11,6 +11,7 @@ import (
 	"github.com/effv2vk/effv2vk/engine"
 	"github.com/effv2vk/effv2vk/net"
 	"github.com/effv2vk/effv2vk/net/arch"
+	"github.com/effv2vk/effv2vk/optim"
 	"github.com/urfave/cli/v2"
 )
 
@@ -23,6 +24,7 @@ func tuneCommand() *cli.Command {
 			&cli.IntFlag{Name: "classes", Value: 1000},
 			&cli.IntFlag{Name: "batch-size", Value: 8},
 			&cli.IntFlag{Name: "image-size", Value: 128},
+			&cli.StringFlag{Name: "optimizer", Value: "rmsprop", Usage: "the optimizer whose update is tuned too: " + strings.Join(optim.Names(), ", ")},
 		},
 		Action: func(c *cli.Context) error {
 			cfg, err := arch.Lookup(c.String("model"), c.Int("classes"))
@@ -41,7 +43,7 @@ func tuneCommand() *cli.Command {
 				return fmt.Errorf("tuning is off (%s=%s): unset it or set it to on", engine.TuneEnv, os.Getenv(engine.TuneEnv))
 			}
 			return withDevice(c.String("device"), func(d *engine.Device) error {
-				results, err := tuneModel(d, cfg, batch, size, os.Stderr)
+				results, err := tuneModel(d, cfg, batch, size, c.String("optimizer"), os.Stderr)
 				if err != nil {
 					return err
 				}
@@ -53,22 +55,34 @@ func tuneCommand() *cli.Command {
 	}
 }
 
-// tuneModel records cfg's training graph at batch and size on d, which
-// makes every tunable operation ask the tuner (timing or reading the
-// cache), with a progress line on progress; it returns the decisions.
-func tuneModel(d *engine.Device, cfg arch.Config, batch, size int, progress io.Writer) ([]engine.TuneResult, error) {
+// tuneModel records cfg's training graph at batch and size on d, with
+// optimizer's update of the model's parameters, which makes every tunable
+// operation ask the tuner (timing or reading the cache), with a progress
+// line on progress; it returns the decisions.
+func tuneModel(d *engine.Device, cfg arch.Config, batch, size int, optimizer string, progress io.Writer) ([]engine.TuneResult, error) {
 	m, err := net.NewModel(d, cfg, 1)
 	if err != nil {
 		return nil, err
 	}
 	defer m.Free()
+	groups, err := optim.SplitDecay(d, m.Store.Params, m.Store.Grads, m.Store.DecayLen, 1e-5)
+	if err != nil {
+		return nil, err
+	}
+	defer optim.FreeGroups(groups)
+	opt, err := optim.New(optimizer, d, groups, optim.DefaultConfig())
+	if err != nil {
+		return nil, err
+	}
+	defer opt.Free()
 	n := 0
 	d.OnTune(func(r engine.TuneResult) {
 		n++
 		fmt.Fprintf(progress, "\rtuning: %d operations (%s %s: %s)\033[K", n, r.Op, r.Shape, r.Source)
 	})
 	defer d.OnTune(nil)
-	g, err := m.Record(net.GraphConfig{Batch: batch, Size: size, Train: true, UpdateRunning: true, Backward: true}, nil)
+	g, err := m.Record(net.GraphConfig{Batch: batch, Size: size, Train: true, UpdateRunning: true, Backward: true},
+		func(s *engine.Sequence) error { opt.Record(s); return s.Err() })
 	fmt.Fprintln(progress)
 	if err != nil {
 		return nil, err

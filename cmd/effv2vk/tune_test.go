@@ -11,9 +11,9 @@ import (
 )
 
 // TestTuneCommand runs `effv2vk tune` on pico with a temporary cache: the
-// weight gradients are timed (the pointwise GEMMs are forced to their
-// default to keep the test short), the table lists every decision and the
-// cache file is written.
+// weight gradients and the RMSProp update are timed (the pointwise GEMMs
+// are forced to their default to keep the test short), the table lists
+// every decision and the cache file is written.
 func TestTuneCommand(t *testing.T) {
 	cache := enginetest.TempUserCache(t)
 	t.Setenv(engine.TuneEnv, "on")
@@ -22,7 +22,7 @@ func TestTuneCommand(t *testing.T) {
 	if !strings.Contains(errOut, "tuning: ") {
 		t.Errorf("no progress line on stderr:\n%s", errOut)
 	}
-	measured, forced := 0, 0
+	measured, forced, optimizer := 0, 0, 0
 	for _, line := range strings.Split(out, "\n") {
 		f := strings.Fields(line)
 		switch {
@@ -30,7 +30,12 @@ func TestTuneCommand(t *testing.T) {
 			measured++
 		case len(f) > 6 && strings.HasPrefix(f[0], "pointwise_") && strings.Contains(line, " forced "):
 			forced++
+		case len(f) > 6 && f[0] == "optim_rmsprop" && strings.Contains(line, " measured "):
+			optimizer++
 		}
+	}
+	if optimizer != 1 {
+		t.Errorf("tune table: %d measured optim_rmsprop rows, want 1:\n%s", optimizer, out)
 	}
 	if measured == 0 || forced == 0 || !strings.Contains(out, "total over ") {
 		t.Fatalf("tune table: %d measured weight-gradient rows, %d forced pointwise rows; want both and a total:\n%s", measured, forced, out)
