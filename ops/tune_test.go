@@ -116,9 +116,15 @@ func TestTunedVariantsMatchReference(t *testing.T) {
 		{n: 2, c: 4, h: 17, w: 16, oc: 6, k: 3, stride: 2}, // stride 2 with 144 output pixels: a split GEMM
 	}
 	for op := range variants {
-		if !strings.HasPrefix(op, "pointwise_") && op != "linear_forward" && op != "conv2d_backward_weight" {
+		if !strings.HasPrefix(op, "pointwise_") && op != "linear_forward" && op != "conv2d_backward_weight" && op != "batchnorm_train_forward" {
 			t.Errorf("autotuned operation %s has no reference check here: add one", op)
 		}
+	}
+	for _, v := range variants["batchnorm_train_forward"] {
+		t.Run("batchnorm_train_forward/"+v, func(t *testing.T) {
+			forceTuning(t, "batchnorm_train_forward", v)
+			checkTunedBNTrainForward(t, d, r, v)
+		})
 	}
 	const op = "conv2d_backward_weight"
 	for _, v := range variants[op] {

@@ -13,6 +13,16 @@
 //                            shared-memory tree. No E[x^2]-E[x]^2, no atomics.
 //   batchnorm_forward        one vec4 per invocation:
 //                            y = act(gamma*(x-mean)*invstd + beta).
+//   batchnorm_train_forward  batchnorm_stats and batchnorm_forward in one
+//                            dispatch, one workgroup per channel: the
+//                            statistics as batchnorm_stats computes them
+//                            (same code, same bits), then the channel's
+//                            values read again, while they are still in
+//                            the cache, and normalized. Saves a dispatch
+//                            and a pass from memory; every lane's loads and
+//                            stores are contiguous and the channel's
+//                            parameters uniform. For channels that fit the
+//                            cache (ops chooses).
 //   batchnorm_backward       one workgroup per channel: pass 1 sums dz and
 //                            dz*xhat (dz = dy, or dy*SiLU'(z) with z the BN
 //                            output recomputed), pass 2 writes
@@ -32,10 +42,13 @@
 //! kernel batchnorm_update_running UPDATE
 //! kernel batchnorm_eval_params EVAL_PARAMS
 //! kernel batchnorm_forward_residual FORWARD RESIDUAL
+//! kernel batchnorm_train_forward TRAIN_FORWARD
+//! kernel batchnorm_train_forward_residual TRAIN_FORWARD RESIDUAL
 //
 // batchnorm_forward_residual adds a residual r (x's shape) after the
 // activation: y = act(gamma*(x-mean)*invstd + beta) + r (the last unit of a
-// residual block, whose sum needs no pass of its own).
+// residual block, whose sum needs no pass of its own);
+// batchnorm_train_forward_residual likewise after the statistics.
 #extension GL_EXT_control_flow_attributes : require
 #include "common.glsl"
 
@@ -66,7 +79,26 @@ float pick(vec4 v, uint k) {
     return k < 2u ? (k == 0u ? v.x : v.y) : (k == 2u ? v.z : v.w);
 }
 
-#if defined(STATS) || defined(BACKWARD)
+// channelValue is the value of channel ch of a [C] tensor.
+float channelValue(samplerBuffer t, uint ch) {
+    return pick(texelFetch(t, int(ch >> 2)), ch & 3u);
+}
+
+vec4 activate(vec4 z) {
+    if (act == ACT_SILU) {
+        return z * sigmoid4(z);
+    }
+    return z;
+}
+
+float activate1(float z) {
+    if (act == ACT_SILU) {
+        return z * sigmoid1(z);
+    }
+    return z;
+}
+
+#if defined(STATS) || defined(BACKWARD) || defined(TRAIN_FORWARD)
 // One workgroup per channel; the local size is a specialization constant
 // (a power of two): 8 (one subgroup) suits lavapipe, 256 suits GPUs.
 layout(local_size_x = 256, local_size_x_id = 0) in;
@@ -136,10 +168,7 @@ vec4 slotValues(samplerBuffer t, Cursor cur, uint ch, out vec4 valid) {
 }
 #endif
 
-#ifdef STATS
-layout(std430, binding = 1) writeonly buffer Mean { float mean[]; };
-layout(std430, binding = 2) writeonly buffer InvStd { float invstd[]; };
-
+#if defined(STATS) || defined(TRAIN_FORWARD)
 // Per-lane partial statistics: count, mean, centered sum of squares.
 shared float sCount[gl_WorkGroupSize.x];
 shared float sMean[gl_WorkGroupSize.x];
@@ -160,9 +189,9 @@ void chan(inout float na, inout float ma, inout float m2a, float nb, float mb, f
 
 #define BATCH 4u
 
-void main() {
-    uint ch = linear_group();
-    uint lid = gl_LocalInvocationID.x;
+// channelStats returns channel ch's mean and invstd to every lane of the
+// workgroup (called by all of them, in uniform control flow).
+void channelStats(uint ch, uint lid, out float chMean, out float chInvstd) {
     uint ls = gl_WorkGroupSize.x;
     // Shift every value by the channel's first one, so that means near a
     // large offset (x = 1000 + noise) keep their digits through the merges.
@@ -205,10 +234,79 @@ void main() {
         }
         barrier();
     }
+    float var = sM2[0] / sCount[0];
+    chMean = shift + sMean[0];
+    chInvstd = 1.0 / sqrt(var + pc.eps);
+}
+#endif
+
+#ifdef STATS
+layout(std430, binding = 1) writeonly buffer Mean { float mean[]; };
+layout(std430, binding = 2) writeonly buffer InvStd { float invstd[]; };
+
+void main() {
+    uint ch = linear_group();
+    uint lid = gl_LocalInvocationID.x;
+    float mu, is;
+    channelStats(ch, lid, mu, is);
     if (lid == 0u) {
-        float var = sM2[0] / sCount[0];
-        mean[ch] = shift + sMean[0];
-        invstd[ch] = 1.0 / sqrt(var + pc.eps);
+        mean[ch] = mu;
+        invstd[ch] = is;
+    }
+}
+#endif
+
+#ifdef TRAIN_FORWARD
+layout(binding = 1) uniform samplerBuffer gamma4;
+layout(binding = 2) uniform samplerBuffer beta4;
+layout(std430, binding = 3) writeonly buffer Mean { float mean[]; };
+layout(std430, binding = 4) writeonly buffer InvStd { float invstd[]; };
+layout(std430, binding = 5) writeonly buffer Y4 { vec4 yv[]; };
+layout(std430, binding = 6) writeonly buffer Y1 { float ys[]; };
+#ifdef RESIDUAL
+layout(binding = 7) uniform samplerBuffer residual4;
+#endif
+
+void main() {
+    uint ch = linear_group();
+    uint lid = gl_LocalInvocationID.x;
+    uint ls = gl_WorkGroupSize.x;
+    float mu, is;
+    channelStats(ch, lid, mu, is);
+    if (lid == 0u) {
+        mean[ch] = mu;
+        invstd[ch] = is;
+    }
+    // As batchnorm_forward: y = act((x - mean) * (gamma*invstd) + beta).
+    float sc = channelValue(gamma4, ch) * is;
+    float sh = channelValue(beta4, ch);
+    uint rounds = (pc.slots + ls - 1u) / ls; // uniform trip count
+    Cursor cur = cursorStart(ch, lid);
+    for (uint it = 0u; it < rounds; it++, cursorAdvance(cur, ls)) {
+        uint q = cur.q;
+        if (aligned != 0u) {
+            uint texel = q < pc.slots ? cur.base + cur.s : ch * pc.div;
+            vec4 y = activate((texelFetch(x4, int(texel)) - mu) * sc + sh);
+#ifdef RESIDUAL
+            y += texelFetch(residual4, int(texel));
+#endif
+            if (q < pc.slots) {
+                yv[texel] = y;
+            }
+        } else {
+            [[unroll]] for (uint kk = 0u; kk < 4u; kk++) {
+                uint j = 4u * q + kk;
+                if (j < pc.m) {
+                    uint img = divu(j, pc.div, pc.invDiv);
+                    uint e = (img * pc.c + ch) * pc.div + (j - img * pc.div);
+                    float y = activate1((pick(texelFetch(x4, int(e >> 2)), e & 3u) - mu) * sc + sh);
+#ifdef RESIDUAL
+                    y += pick(texelFetch(residual4, int(e >> 2)), e & 3u);
+#endif
+                    ys[e] = y;
+                }
+            }
+        }
     }
 }
 #endif
@@ -226,10 +324,6 @@ layout(std430, binding = 9) writeonly buffer DBeta { float dbeta[]; };
 
 shared float sSumDz[gl_WorkGroupSize.x];
 shared float sSumDzXhat[gl_WorkGroupSize.x];
-
-float channelValue(samplerBuffer t, uint ch) {
-    return pick(texelFetch(t, int(ch >> 2)), ch & 3u);
-}
 
 void main() {
     uint ch = linear_group();
@@ -345,21 +439,10 @@ layout(binding = 7) uniform samplerBuffer residual4;
 #define ADD_RESIDUAL(y, t) (y)
 #endif
 
-float channelValue(samplerBuffer t, uint ch) {
-    return pick(texelFetch(t, int(ch >> 2)), ch & 3u);
-}
-
 // channelOf is the channel of flat index i counted in units of div.
 uint channelOf(uint i) {
     uint nc = divu(i, pc.div, pc.invDiv);
     return nc - divu(nc, pc.c, pc.invC) * pc.c;
-}
-
-vec4 activate(vec4 z) {
-    if (act == ACT_SILU) {
-        return z * sigmoid4(z);
-    }
-    return z;
 }
 
 void main() {
