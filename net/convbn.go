@@ -43,6 +43,7 @@ type convBN struct {
 
 	residual     *engine.Tensor // added to y after the activation, or nil
 	folded       bool           // batch norm folded into the conv's epilogue
+	trainOnce    bool           // training statistics and normalize in one call (fusion.trainBN)
 	scale, shift *engine.Tensor // [OC] folded: the batch norm as z*scale + shift
 	inScale      *engine.Tensor // pointwise only: [N,C] input scale (squeeze-excite's gate), or nil
 
@@ -64,7 +65,7 @@ func (b *builder) newConvBN(name string, kind convKind, stride int, act ops.Acti
 // newConvBNResidual is newConvBN for a unit whose output also adds
 // residual (nil for none), of the output's shape.
 func (b *builder) newConvBNResidual(name string, kind convKind, stride int, act ops.Activation, x *engine.Tensor, needDX bool, residual *engine.Tensor) (*convBN, error) {
-	c := &convBN{name: name, kind: kind, stride: stride, act: act, x: x, needDX: needDX, residual: residual, folded: b.fusion.foldBN}
+	c := &convBN{name: name, kind: kind, stride: stride, act: act, x: x, needDX: needDX, residual: residual, folded: b.fusion.foldBN, trainOnce: b.fusion.trainBN}
 	var err error
 	if c.weight, err = b.param(name + ".0.weight"); err != nil {
 		return nil, err
@@ -113,8 +114,10 @@ func (b *builder) newConvBNResidual(name string, kind convKind, stride int, act 
 }
 
 // forward records z = conv(x); batch statistics (train) or running
-// statistics (eval); y = act(BN(z)) (+ residual). Folded: scale and shift
-// from the running statistics, then y from the conv's epilogue.
+// statistics (eval); y = act(BN(z)) (+ residual); in training without
+// cross-rank batch norm (fusion.trainBN), the statistics and y are one
+// call. Folded: scale and shift from the running statistics, then y from
+// the conv's epilogue.
 func (c *convBN) forward(s *engine.Sequence, m *mode) {
 	if c.folded {
 		c.forwardFolded(s, m)
@@ -132,18 +135,17 @@ func (c *convBN) forward(s *engine.Sequence, m *mode) {
 	case depthwiseConv:
 		ops.DepthwiseForward(s, c.z, c.x, c.weight.Value, c.stride)
 	}
+	if m.train && c.trainOnce && c.sync == nil {
+		ops.BatchNormTrainForward(s, c.y, c.mean, c.invstd, c.z, c.gamma.Value, c.beta.Value, c.act, c.residual, m.eps)
+		c.updateRunning(s, m)
+		return
+	}
 	if m.train {
 		ops.BatchNormStats(s, c.mean, c.invstd, c.z, m.eps)
 		if c.sync != nil {
 			c.syncStats(s, m.eps)
 		}
-		if m.updateRunning {
-			n := c.z.Shape[0] * c.z.Shape[2] * c.z.Shape[3]
-			if c.sync != nil {
-				n *= c.sync.cfg.Ranks // the global batch's values per channel
-			}
-			ops.BatchNormUpdateRunning(s, c.runM.Value, c.runV.Value, c.mean, c.invstd, m.eps, m.momentum, n)
-		}
+		c.updateRunning(s, m)
 	} else {
 		ops.BatchNormEvalParams(s, c.mean, c.invstd, c.runM.Value, c.runV.Value, m.eps)
 	}
@@ -152,6 +154,19 @@ func (c *convBN) forward(s *engine.Sequence, m *mode) {
 		return
 	}
 	ops.BatchNormForward(s, c.y, c.z, c.mean, c.invstd, c.gamma.Value, c.beta.Value, c.act)
+}
+
+// updateRunning records the running statistics' update from this step's
+// batch statistics, when m asks for it.
+func (c *convBN) updateRunning(s *engine.Sequence, m *mode) {
+	if !m.updateRunning {
+		return
+	}
+	n := c.z.Shape[0] * c.z.Shape[2] * c.z.Shape[3]
+	if c.sync != nil {
+		n *= c.sync.cfg.Ranks // the global batch's values per channel
+	}
+	ops.BatchNormUpdateRunning(s, c.runM.Value, c.runV.Value, c.mean, c.invstd, m.eps, m.momentum, n)
 }
 
 // forwardFolded records the folded unit: scale and shift from the running

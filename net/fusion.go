@@ -21,6 +21,11 @@ package net
 //     (ops.PointwiseBackwardWeightScaled), and its input gradient is the
 //     product's, which squeeze-excite's backward takes as before. The
 //     product is never written.
+//   - trainBN: in training, a unit's batch statistics and normalize are
+//     one call (ops.BatchNormTrainForward: one dispatch per unit where the
+//     channels fit the cache) instead of ops.BatchNormStats, then
+//     ops.BatchNormForward. Not with cross-rank batch norm, which replaces
+//     the statistics between the two.
 //   - seBackward: squeeze-excite's input gradient, the channel scale's and
 //     the pool's, in one pass (ops.SqueezeExciteBackwardData) after the
 //     gate's gradient alone (ops.ChannelScaleBackwardGate), instead of
@@ -30,11 +35,12 @@ type fusion struct {
 	foldBN     bool
 	seInProj   bool
 	seBackward bool
+	trainBN    bool
 }
 
 func newFusion(gc GraphConfig) fusion {
 	if gc.Unfused {
 		return fusion{}
 	}
-	return fusion{residual: true, foldBN: !gc.Train && !gc.Backward, seInProj: true, seBackward: true}
+	return fusion{residual: true, foldBN: !gc.Train && !gc.Backward, seInProj: true, seBackward: true, trainBN: true}
 }

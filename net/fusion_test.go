@@ -19,9 +19,10 @@ const fusionGraphTol = 1e-4
 // evaluation graph (batch norm folded into the convs, residual sums into
 // their epilogues, squeeze-excite's scale into the projection's prologue)
 // gives the same logits and feature maps in fewer dispatches; the training
-// graph (residual sums in batch norm, squeeze-excite's scale in the
-// projection's forward and weight gradient, its input gradient in one pass)
-// the same logits, loss and every gradient in fewer dispatches.
+// graph (batch statistics and normalize in one call, residual sums in
+// batch norm, squeeze-excite's scale in the projection's forward and weight
+// gradient, its input gradient in one pass) the same logits, loss and every
+// gradient in fewer dispatches.
 func TestFusionMatchesUnfused(t *testing.T) {
 	d := enginetest.Open(t)
 	m := newPicoModel(t, d, 3)

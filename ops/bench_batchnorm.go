@@ -14,7 +14,9 @@ import (
 // Work counts the bytes each kernel really moves, every pass counted
 // (per-channel parameters are negligible and left out), S being the tensor's
 // size:
-//   - train forward = stats (reads x) + normalize (reads x, writes y): 3S;
+//   - train forward = stats (reads x) + normalize (reads x, writes y): 3S,
+//     also in one call (BatchNormTrainForward, whose second read of x
+//     often hits the cache);
 //   - backward: pass 1 reads x and dy, pass 2 reads them again and writes
 //     dx: 5S (the second reads often hit the cache);
 //   - normalize alone (eval mode): 2S; stats alone: S;
@@ -88,6 +90,9 @@ func registerBatchNormBenches(n, c, h, w int, act Activation) {
 	add("train fwd (stats+normalize)", 3*size, func(s *engine.Sequence, t []*engine.Tensor) {
 		BatchNormStats(s, t[3], t[4], t[0], eps)
 		BatchNormForward(s, t[1], t[0], t[3], t[4], t[5], t[6], act)
+	})
+	add("train fwd (one call)", 3*size, func(s *engine.Sequence, t []*engine.Tensor) {
+		BatchNormTrainForward(s, t[1], t[3], t[4], t[0], t[5], t[6], act, nil, eps)
 	})
 	add("stats", size, func(s *engine.Sequence, t []*engine.Tensor) {
 		BatchNormStats(s, t[3], t[4], t[0], eps)

@@ -147,7 +147,7 @@ func zeroTensors(d *engine.Device, ts ...*engine.Tensor) error {
 var tunedOps = []interface {
 	opName() string
 	variantNames() []string
-}{pointwiseForwardTuned, pointwiseBackwardDataTuned, pointwiseBackwardWeightTuned, conv2dWeightTuned, linearForwardTuned, conv2dForwardTuned, conv2dBackwardDataTuned}
+}{pointwiseForwardTuned, pointwiseBackwardDataTuned, pointwiseBackwardWeightTuned, conv2dWeightTuned, linearForwardTuned, conv2dForwardTuned, conv2dBackwardDataTuned, bnTrainForwardTuned}
 
 func (t *tunedOp[C]) opName() string { return t.op }
 

@@ -118,15 +118,22 @@ func TestTunedVariantsMatchReference(t *testing.T) {
 	// Operations whose variants this test checks below, or another test
 	// names: every other autotuned operation is an error here.
 	checkedElsewhere := map[string]bool{
-		"linear_forward":         true,
-		"conv2d_backward_weight": true,
-		"conv2d_forward":         true, // tune_conv2d_test.go
-		"conv2d_backward_data":   true, // tune_conv2d_test.go
+		"linear_forward":          true,
+		"conv2d_backward_weight":  true,
+		"conv2d_forward":          true, // tune_conv2d_test.go
+		"conv2d_backward_data":    true, // tune_conv2d_test.go
+		"batchnorm_train_forward": true,
 	}
 	for op := range variants {
 		if !strings.HasPrefix(op, "pointwise_") && !strings.HasPrefix(op, "depthwise_") && !checkedElsewhere[op] {
 			t.Errorf("autotuned operation %s has no reference check here: add one", op)
 		}
+	}
+	for _, v := range variants["batchnorm_train_forward"] {
+		t.Run("batchnorm_train_forward/"+v, func(t *testing.T) {
+			forceTuning(t, "batchnorm_train_forward", v)
+			checkTunedBNTrainForward(t, d, r, v)
+		})
 	}
 	const op = "conv2d_backward_weight"
 	for _, v := range variants[op] {

@@ -373,6 +373,71 @@ var generatedKernels = []Kernel{
 		},
 	},
 	{
+		Name:            "batchnorm_train_forward",
+		File:            "batchnorm.comp",
+		Defines:         []string{"TRAIN_FORWARD"},
+		LocalSize:       [3]uint32{256, 1, 1},
+		LocalSizeSpecID: [3]int{0, -1, -1},
+		Bindings: []Binding{
+			{Binding: 0, Name: "x4", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
+			{Binding: 1, Name: "gamma4", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
+			{Binding: 2, Name: "beta4", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
+			{Binding: 3, Name: "Mean", Kind: StorageBuffer, Access: Write, Format: ""},
+			{Binding: 4, Name: "InvStd", Kind: StorageBuffer, Access: Write, Format: ""},
+			{Binding: 5, Name: "Y4", Kind: StorageBuffer, Access: Write, Format: ""},
+			{Binding: 6, Name: "Y1", Kind: StorageBuffer, Access: Write, Format: ""},
+		},
+		PushSize: 32,
+		Push: []PushField{
+			{Name: "n", Offset: 0, Type: "uint32"},
+			{Name: "c", Offset: 4, Type: "uint32"},
+			{Name: "hw", Offset: 8, Type: "uint32"},
+			{Name: "m", Offset: 12, Type: "uint32"},
+			{Name: "slots", Offset: 16, Type: "uint32"},
+			{Name: "div", Offset: 20, Type: "uint32"},
+			{Name: "invDiv", Offset: 24, Type: "float32"},
+			{Name: "eps", Offset: 28, Type: "float32"},
+		},
+		Spec: []SpecConstant{
+			{ID: 0, Name: "", Default: 256},
+			{ID: 1, Name: "act", Default: 0},
+			{ID: 3, Name: "aligned", Default: 0},
+		},
+	},
+	{
+		Name:            "batchnorm_train_forward_residual",
+		File:            "batchnorm.comp",
+		Defines:         []string{"TRAIN_FORWARD", "RESIDUAL"},
+		LocalSize:       [3]uint32{256, 1, 1},
+		LocalSizeSpecID: [3]int{0, -1, -1},
+		Bindings: []Binding{
+			{Binding: 0, Name: "x4", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
+			{Binding: 1, Name: "gamma4", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
+			{Binding: 2, Name: "beta4", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
+			{Binding: 3, Name: "Mean", Kind: StorageBuffer, Access: Write, Format: ""},
+			{Binding: 4, Name: "InvStd", Kind: StorageBuffer, Access: Write, Format: ""},
+			{Binding: 5, Name: "Y4", Kind: StorageBuffer, Access: Write, Format: ""},
+			{Binding: 6, Name: "Y1", Kind: StorageBuffer, Access: Write, Format: ""},
+			{Binding: 7, Name: "residual4", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
+		},
+		PushSize: 32,
+		Push: []PushField{
+			{Name: "n", Offset: 0, Type: "uint32"},
+			{Name: "c", Offset: 4, Type: "uint32"},
+			{Name: "hw", Offset: 8, Type: "uint32"},
+			{Name: "m", Offset: 12, Type: "uint32"},
+			{Name: "slots", Offset: 16, Type: "uint32"},
+			{Name: "div", Offset: 20, Type: "uint32"},
+			{Name: "invDiv", Offset: 24, Type: "float32"},
+			{Name: "eps", Offset: 28, Type: "float32"},
+		},
+		Spec: []SpecConstant{
+			{ID: 0, Name: "", Default: 256},
+			{ID: 1, Name: "act", Default: 0},
+			{ID: 3, Name: "aligned", Default: 0},
+		},
+	},
+	{
 		Name:            "batchnorm_fold",
 		File:            "batchnorm_fold.comp",
 		LocalSize:       [3]uint32{64, 1, 1},
@@ -3525,6 +3590,30 @@ type BatchnormForwardResidualPush struct {
 	Div    uint32
 	InvDiv float32
 	InvC   float32
+}
+
+// BatchnormTrainForwardPush mirrors the push-constant block of kernel batchnorm_train_forward (batchnorm.comp).
+type BatchnormTrainForwardPush struct {
+	N      uint32
+	C      uint32
+	Hw     uint32
+	M      uint32
+	Slots  uint32
+	Div    uint32
+	InvDiv float32
+	Eps    float32
+}
+
+// BatchnormTrainForwardResidualPush mirrors the push-constant block of kernel batchnorm_train_forward_residual (batchnorm.comp).
+type BatchnormTrainForwardResidualPush struct {
+	N      uint32
+	C      uint32
+	Hw     uint32
+	M      uint32
+	Slots  uint32
+	Div    uint32
+	InvDiv float32
+	Eps    float32
 }
 
 // BatchnormFoldPush mirrors the push-constant block of kernel batchnorm_fold (batchnorm_fold.comp).
