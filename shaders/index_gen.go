@@ -1628,6 +1628,103 @@ var generatedKernels = []Kernel{
 		},
 	},
 	{
+		Name:            "linear_tile_forward",
+		File:            "linear_tile.comp",
+		Defines:         []string{"FORWARD"},
+		LocalSize:       [3]uint32{8, 1, 1},
+		LocalSizeSpecID: [3]int{0, -1, -1},
+		Bindings: []Binding{
+			{Binding: 0, Name: "Y", Kind: StorageBuffer, Access: Write, Format: ""},
+			{Binding: 1, Name: "x4", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
+			{Binding: 2, Name: "w4", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
+		},
+		PushSize: 12,
+		Push: []PushField{
+			{Name: "n", Offset: 0, Type: "uint32"},
+			{Name: "in_features", Offset: 4, Type: "uint32"},
+			{Name: "out_features", Offset: 8, Type: "uint32"},
+		},
+		Spec: []SpecConstant{
+			{ID: 0, Name: "", Default: 8},
+			{ID: 0, Name: "LOCAL", Default: 8},
+			{ID: 1, Name: "R", Default: 8},
+			{ID: 2, Name: "OC", Default: 2},
+		},
+	},
+	{
+		Name:            "linear_tile_forward_bias",
+		File:            "linear_tile.comp",
+		Defines:         []string{"FORWARD", "BIAS"},
+		LocalSize:       [3]uint32{8, 1, 1},
+		LocalSizeSpecID: [3]int{0, -1, -1},
+		Bindings: []Binding{
+			{Binding: 0, Name: "Y", Kind: StorageBuffer, Access: Write, Format: ""},
+			{Binding: 1, Name: "x4", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
+			{Binding: 2, Name: "w4", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
+			{Binding: 3, Name: "b4", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
+		},
+		PushSize: 12,
+		Push: []PushField{
+			{Name: "n", Offset: 0, Type: "uint32"},
+			{Name: "in_features", Offset: 4, Type: "uint32"},
+			{Name: "out_features", Offset: 8, Type: "uint32"},
+		},
+		Spec: []SpecConstant{
+			{ID: 0, Name: "", Default: 8},
+			{ID: 0, Name: "LOCAL", Default: 8},
+			{ID: 1, Name: "R", Default: 8},
+			{ID: 2, Name: "OC", Default: 2},
+		},
+	},
+	{
+		Name:            "linear_tile_backward_data",
+		File:            "linear_tile.comp",
+		Defines:         []string{"BACKWARD_DATA"},
+		LocalSize:       [3]uint32{8, 1, 1},
+		LocalSizeSpecID: [3]int{0, -1, -1},
+		Bindings: []Binding{
+			{Binding: 0, Name: "DX", Kind: StorageBuffer, Access: Write, Format: ""},
+			{Binding: 1, Name: "dy4", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
+			{Binding: 2, Name: "w4", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
+		},
+		PushSize: 12,
+		Push: []PushField{
+			{Name: "n", Offset: 0, Type: "uint32"},
+			{Name: "in_features", Offset: 4, Type: "uint32"},
+			{Name: "out_features", Offset: 8, Type: "uint32"},
+		},
+		Spec: []SpecConstant{
+			{ID: 0, Name: "", Default: 8},
+			{ID: 0, Name: "LOCAL", Default: 8},
+			{ID: 1, Name: "R", Default: 8},
+			{ID: 2, Name: "OC", Default: 2},
+		},
+	},
+	{
+		Name:            "linear_tile_backward_weight",
+		File:            "linear_tile.comp",
+		Defines:         []string{"BACKWARD_WEIGHT"},
+		LocalSize:       [3]uint32{8, 1, 1},
+		LocalSizeSpecID: [3]int{0, -1, -1},
+		Bindings: []Binding{
+			{Binding: 0, Name: "DW", Kind: StorageBuffer, Access: Write, Format: ""},
+			{Binding: 1, Name: "dy4", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
+			{Binding: 2, Name: "x4", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
+		},
+		PushSize: 12,
+		Push: []PushField{
+			{Name: "n", Offset: 0, Type: "uint32"},
+			{Name: "in_features", Offset: 4, Type: "uint32"},
+			{Name: "out_features", Offset: 8, Type: "uint32"},
+		},
+		Spec: []SpecConstant{
+			{ID: 0, Name: "", Default: 8},
+			{ID: 0, Name: "LOCAL", Default: 8},
+			{ID: 1, Name: "R", Default: 8},
+			{ID: 2, Name: "OC", Default: 2},
+		},
+	},
+	{
 		Name:            "optim_rmsprop",
 		File:            "optim.comp",
 		Defines:         []string{"RMSPROP"},
@@ -3702,6 +3799,34 @@ type PrepareInputVec4Push struct {
 	Std1      float32
 	Std2      float32
 	InvAcross float32
+}
+
+// LinearTileForwardPush mirrors the push-constant block of kernel linear_tile_forward (linear_tile.comp).
+type LinearTileForwardPush struct {
+	N           uint32
+	InFeatures  uint32
+	OutFeatures uint32
+}
+
+// LinearTileForwardBiasPush mirrors the push-constant block of kernel linear_tile_forward_bias (linear_tile.comp).
+type LinearTileForwardBiasPush struct {
+	N           uint32
+	InFeatures  uint32
+	OutFeatures uint32
+}
+
+// LinearTileBackwardDataPush mirrors the push-constant block of kernel linear_tile_backward_data (linear_tile.comp).
+type LinearTileBackwardDataPush struct {
+	N           uint32
+	InFeatures  uint32
+	OutFeatures uint32
+}
+
+// LinearTileBackwardWeightPush mirrors the push-constant block of kernel linear_tile_backward_weight (linear_tile.comp).
+type LinearTileBackwardWeightPush struct {
+	N           uint32
+	InFeatures  uint32
+	OutFeatures uint32
 }
 
 // OptimRmspropPush mirrors the push-constant block of kernel optim_rmsprop (optim.comp).
