@@ -65,8 +65,8 @@ func linearGEMMVariant(name string, tile GEMMTile, split bool) variant[linearCal
 // linearForwardTuned is the autotuned linear forward (squeeze-excite FCs,
 // the classifier).
 var linearForwardTuned = &tunedOp[linearCall]{
-	op:             "linear_forward",
-	variants:       linearForwardVariants,
+	op:       "linear_forward",
+	variants: linearForwardVariants,
 	defaultVariant: func(d *engine.Device, c linearCall) string {
 		if cpuShaped(d) && linearTileFits(d, c.n, c.in, c.out, false) {
 			return linearTileForwardDefault
