@@ -29,8 +29,15 @@ var linearBackwardVariants = []variant[linearBackwardCall]{
 }
 
 // linearBackwardTileDefault is the batch-tile variant a CPU driver takes
-// when the shape fits (measured fastest for the classifier on lavapipe).
+// for a wide layer (the classifier, measured fastest on lavapipe). Narrow
+// inputs keep the row kernels: with In/4 texels the tile's data gradient
+// has In/32 workgroups (one for the squeeze-excite expand 32->768, measured
+// 2.5x slower than "rows").
 const linearBackwardTileDefault = "tile_ot8"
+
+// linearBackwardTileMinIn is the narrowest input the CPU default gives the
+// batch-tile kernels.
+const linearBackwardTileMinIn = 512
 
 func linearBackwardTileVariant(outRows int) variant[linearBackwardCall] {
 	return variant[linearBackwardCall]{
@@ -58,7 +65,7 @@ var linearBackwardTuned = &tunedOp[linearBackwardCall]{
 	op:       "linear_backward",
 	variants: linearBackwardVariants,
 	defaultVariant: func(d *engine.Device, c linearBackwardCall) string {
-		if cpuShaped(d) && linearTileFits(d, c.n, c.in, c.out, true) && c.out >= 8 {
+		if cpuShaped(d) && linearTileFits(d, c.n, c.in, c.out, true) && c.out >= 8 && c.in >= linearBackwardTileMinIn {
 			return linearBackwardTileDefault
 		}
 		return "rows"
