@@ -1870,6 +1870,7 @@ var generatedKernels = []Kernel{
 			{ID: 4, Name: "RH", Default: 4},
 			{ID: 5, Name: "", Default: 8},
 			{ID: 5, Name: "LOCAL", Default: 8},
+			{ID: 6, Name: "A_ONCE", Default: 0},
 		},
 	},
 	{
@@ -1900,6 +1901,7 @@ var generatedKernels = []Kernel{
 			{ID: 4, Name: "RH", Default: 4},
 			{ID: 5, Name: "", Default: 8},
 			{ID: 5, Name: "LOCAL", Default: 8},
+			{ID: 6, Name: "A_ONCE", Default: 0},
 		},
 	},
 	{
@@ -1930,6 +1932,7 @@ var generatedKernels = []Kernel{
 			{ID: 4, Name: "RH", Default: 4},
 			{ID: 5, Name: "", Default: 8},
 			{ID: 5, Name: "LOCAL", Default: 8},
+			{ID: 6, Name: "A_ONCE", Default: 0},
 		},
 	},
 	{
@@ -1960,6 +1963,7 @@ var generatedKernels = []Kernel{
 			{ID: 4, Name: "RH", Default: 4},
 			{ID: 5, Name: "", Default: 8},
 			{ID: 5, Name: "LOCAL", Default: 8},
+			{ID: 6, Name: "A_ONCE", Default: 0},
 		},
 	},
 	{
@@ -1990,6 +1994,7 @@ var generatedKernels = []Kernel{
 			{ID: 4, Name: "RH", Default: 4},
 			{ID: 5, Name: "", Default: 8},
 			{ID: 5, Name: "LOCAL", Default: 8},
+			{ID: 6, Name: "A_ONCE", Default: 0},
 		},
 	},
 	{
@@ -2020,6 +2025,7 @@ var generatedKernels = []Kernel{
 			{ID: 4, Name: "RH", Default: 4},
 			{ID: 5, Name: "", Default: 8},
 			{ID: 5, Name: "LOCAL", Default: 8},
+			{ID: 6, Name: "A_ONCE", Default: 0},
 		},
 	},
 	{
@@ -2050,6 +2056,7 @@ var generatedKernels = []Kernel{
 			{ID: 4, Name: "RH", Default: 4},
 			{ID: 5, Name: "", Default: 8},
 			{ID: 5, Name: "LOCAL", Default: 8},
+			{ID: 6, Name: "A_ONCE", Default: 0},
 		},
 	},
 	{
@@ -2080,6 +2087,7 @@ var generatedKernels = []Kernel{
 			{ID: 4, Name: "RH", Default: 4},
 			{ID: 5, Name: "", Default: 8},
 			{ID: 5, Name: "LOCAL", Default: 8},
+			{ID: 6, Name: "A_ONCE", Default: 0},
 		},
 	},
 	{
@@ -2113,6 +2121,7 @@ var generatedKernels = []Kernel{
 			{ID: 4, Name: "RH", Default: 4},
 			{ID: 5, Name: "", Default: 8},
 			{ID: 5, Name: "LOCAL", Default: 8},
+			{ID: 6, Name: "A_ONCE", Default: 0},
 			{ID: 20, Name: "EPI_ACT", Default: 0},
 			{ID: 21, Name: "EPI_RESIDUAL", Default: 0},
 		},
@@ -2148,6 +2157,7 @@ var generatedKernels = []Kernel{
 			{ID: 4, Name: "RH", Default: 4},
 			{ID: 5, Name: "", Default: 8},
 			{ID: 5, Name: "LOCAL", Default: 8},
+			{ID: 6, Name: "A_ONCE", Default: 0},
 			{ID: 20, Name: "EPI_ACT", Default: 0},
 			{ID: 21, Name: "EPI_RESIDUAL", Default: 0},
 		},
@@ -2183,6 +2193,7 @@ var generatedKernels = []Kernel{
 			{ID: 4, Name: "RH", Default: 4},
 			{ID: 5, Name: "", Default: 8},
 			{ID: 5, Name: "LOCAL", Default: 8},
+			{ID: 6, Name: "A_ONCE", Default: 0},
 			{ID: 20, Name: "EPI_ACT", Default: 0},
 			{ID: 21, Name: "EPI_RESIDUAL", Default: 0},
 		},
@@ -2218,6 +2229,7 @@ var generatedKernels = []Kernel{
 			{ID: 4, Name: "RH", Default: 4},
 			{ID: 5, Name: "", Default: 8},
 			{ID: 5, Name: "LOCAL", Default: 8},
+			{ID: 6, Name: "A_ONCE", Default: 0},
 			{ID: 20, Name: "EPI_ACT", Default: 0},
 			{ID: 21, Name: "EPI_RESIDUAL", Default: 0},
 		},
@@ -2254,6 +2266,7 @@ var generatedKernels = []Kernel{
 			{ID: 4, Name: "RH", Default: 4},
 			{ID: 5, Name: "", Default: 8},
 			{ID: 5, Name: "LOCAL", Default: 8},
+			{ID: 6, Name: "A_ONCE", Default: 0},
 			{ID: 20, Name: "EPI_ACT", Default: 0},
 			{ID: 21, Name: "EPI_RESIDUAL", Default: 0},
 		},
@@ -2290,6 +2303,7 @@ var generatedKernels = []Kernel{
 			{ID: 4, Name: "RH", Default: 4},
 			{ID: 5, Name: "", Default: 8},
 			{ID: 5, Name: "LOCAL", Default: 8},
+			{ID: 6, Name: "A_ONCE", Default: 0},
 			{ID: 20, Name: "EPI_ACT", Default: 0},
 			{ID: 21, Name: "EPI_RESIDUAL", Default: 0},
 		},
@@ -2326,6 +2340,7 @@ var generatedKernels = []Kernel{
 			{ID: 4, Name: "RH", Default: 4},
 			{ID: 5, Name: "", Default: 8},
 			{ID: 5, Name: "LOCAL", Default: 8},
+			{ID: 6, Name: "A_ONCE", Default: 0},
 			{ID: 20, Name: "EPI_ACT", Default: 0},
 			{ID: 21, Name: "EPI_RESIDUAL", Default: 0},
 		},
@@ -2362,6 +2377,7 @@ var generatedKernels = []Kernel{
 			{ID: 4, Name: "RH", Default: 4},
 			{ID: 5, Name: "", Default: 8},
 			{ID: 5, Name: "LOCAL", Default: 8},
+			{ID: 6, Name: "A_ONCE", Default: 0},
 			{ID: 20, Name: "EPI_ACT", Default: 0},
 			{ID: 21, Name: "EPI_RESIDUAL", Default: 0},
 		},
@@ -2395,6 +2411,7 @@ var generatedKernels = []Kernel{
 			{ID: 4, Name: "RH", Default: 4},
 			{ID: 5, Name: "", Default: 8},
 			{ID: 5, Name: "LOCAL", Default: 8},
+			{ID: 6, Name: "A_ONCE", Default: 0},
 		},
 	},
 	{
@@ -2426,6 +2443,7 @@ var generatedKernels = []Kernel{
 			{ID: 4, Name: "RH", Default: 4},
 			{ID: 5, Name: "", Default: 8},
 			{ID: 5, Name: "LOCAL", Default: 8},
+			{ID: 6, Name: "A_ONCE", Default: 0},
 		},
 	},
 	{
@@ -2457,6 +2475,7 @@ var generatedKernels = []Kernel{
 			{ID: 4, Name: "RH", Default: 4},
 			{ID: 5, Name: "", Default: 8},
 			{ID: 5, Name: "LOCAL", Default: 8},
+			{ID: 6, Name: "A_ONCE", Default: 0},
 		},
 	},
 	{
@@ -2488,6 +2507,7 @@ var generatedKernels = []Kernel{
 			{ID: 4, Name: "RH", Default: 4},
 			{ID: 5, Name: "", Default: 8},
 			{ID: 5, Name: "LOCAL", Default: 8},
+			{ID: 6, Name: "A_ONCE", Default: 0},
 		},
 	},
 	{
@@ -2519,6 +2539,7 @@ var generatedKernels = []Kernel{
 			{ID: 4, Name: "RH", Default: 4},
 			{ID: 5, Name: "", Default: 8},
 			{ID: 5, Name: "LOCAL", Default: 8},
+			{ID: 6, Name: "A_ONCE", Default: 0},
 		},
 	},
 	{
@@ -2550,6 +2571,7 @@ var generatedKernels = []Kernel{
 			{ID: 4, Name: "RH", Default: 4},
 			{ID: 5, Name: "", Default: 8},
 			{ID: 5, Name: "LOCAL", Default: 8},
+			{ID: 6, Name: "A_ONCE", Default: 0},
 		},
 	},
 	{
@@ -2581,6 +2603,7 @@ var generatedKernels = []Kernel{
 			{ID: 4, Name: "RH", Default: 4},
 			{ID: 5, Name: "", Default: 8},
 			{ID: 5, Name: "LOCAL", Default: 8},
+			{ID: 6, Name: "A_ONCE", Default: 0},
 		},
 	},
 	{
@@ -2612,6 +2635,7 @@ var generatedKernels = []Kernel{
 			{ID: 4, Name: "RH", Default: 4},
 			{ID: 5, Name: "", Default: 8},
 			{ID: 5, Name: "LOCAL", Default: 8},
+			{ID: 6, Name: "A_ONCE", Default: 0},
 		},
 	},
 	{
