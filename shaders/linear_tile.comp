@@ -75,25 +75,36 @@ void main() {
     [[unroll]] for (uint c = 0; c < OC; c++) {
         wrow[c] = min(o0 + c, pc.out_features - 1u) * per;
     }
+    // The sum runs in blocks of BLOCK texels, each a fresh partial sum of
+    // texel dot products, so that no chain of additions is longer than
+    // about BLOCK + In/(4*BLOCK) (as short as the row kernels' chains).
     float acc[R * OC]; // acc[r*OC + c]: y[r0+r, o0+c]
     [[unroll]] for (uint k = 0; k < R * OC; k++) {
         acc[k] = 0.0;
     }
-    for (uint t = 0; t < per; t++) {
-        const vec4 xq = texelFetch(x4, int(xrow + t));
-        vec4 wq[OC];
-        [[unroll]] for (uint c = 0; c < OC; c++) {
-            wq[c] = texelFetch(w4, int(wrow[c] + t));
+    const uint BLOCK = 16u;
+    for (uint tb = 0; tb < per; tb += BLOCK) {
+        float part[R * OC];
+        [[unroll]] for (uint k = 0; k < R * OC; k++) {
+            part[k] = 0.0;
         }
-        [[unroll]] for (uint r = 0; r < R; r++) {
-            const vec4 xr = subgroupShuffle(xq, base + r);
+        const uint tend = min(tb + BLOCK, per);
+        for (uint t = tb; t < tend; t++) {
+            const vec4 xq = texelFetch(x4, int(xrow + t));
+            vec4 wq[OC];
             [[unroll]] for (uint c = 0; c < OC; c++) {
-                float a = acc[r * OC + c];
-                a = fma(xr.x, wq[c].x, a);
-                a = fma(xr.y, wq[c].y, a);
-                a = fma(xr.z, wq[c].z, a);
-                acc[r * OC + c] = fma(xr.w, wq[c].w, a);
+                wq[c] = texelFetch(w4, int(wrow[c] + t));
             }
+            [[unroll]] for (uint r = 0; r < R; r++) {
+                const vec4 xr = subgroupShuffle(xq, base + r);
+                [[unroll]] for (uint c = 0; c < OC; c++) {
+                    const vec4 p = xr * wq[c];
+                    part[r * OC + c] += (p.x + p.y) + (p.z + p.w);
+                }
+            }
+        }
+        [[unroll]] for (uint k = 0; k < R * OC; k++) {
+            acc[k] += part[k];
         }
     }
     [[unroll]] for (uint c = 0; c < OC; c++) {
