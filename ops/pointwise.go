@@ -15,6 +15,7 @@ const (
 	pointwiseTileRows  = clusterLanes // rows per register tile = invocations per cluster
 	pointwiseTileCols  = 32           // output columns per cluster (a vec4 per invocation)
 	pointwiseSpecLocal = 5            // the local size's specialization constant
+	pointwiseSpecAOnce = 6            // A_ONCE's specialization constant
 )
 
 // pointwiseRowsPerPass is RH, the rows of a register tile updated per pass
@@ -81,6 +82,8 @@ type pointwiseGemm struct {
 	aMode, bMode   uint32
 	outVec4        bool
 	rt             int       // row tiles per workgroup; 0: rowTiles' choice
+	rh             int       // rows per pass over a chunk (RH); 0: pointwiseRowsPerPass
+	aOnce          bool      // fetch A once per chunk for all passes (A_ONCE)
 	epilogue       *Epilogue // the fused epilogue or input scale (NT: input scale only), or nil
 }
 
@@ -111,8 +114,16 @@ func (g pointwiseGemm) record(s *engine.Sequence, op string, out, a, b *engine.T
 	if rt == 0 {
 		rt = rowTiles(ceilDiv(g.m, pointwiseTileRows))
 	}
-	k := shape.kernel(s, g.baseName(), pointwiseSpecLocal, withEpilogue([]engine.Spec{{ID: 0, Value: g.aMode}, {ID: 1, Value: g.bMode},
-		{ID: 2, Value: uint32(kc)}, {ID: 3, Value: uint32(rt)}, {ID: 4, Value: pointwiseRowsPerPass}}, g.epilogue)...)
+	rh := g.rh
+	if rh == 0 {
+		rh = pointwiseRowsPerPass
+	}
+	specs := []engine.Spec{{ID: 0, Value: g.aMode}, {ID: 1, Value: g.bMode},
+		{ID: 2, Value: uint32(kc)}, {ID: 3, Value: uint32(rt)}, {ID: 4, Value: uint32(rh)}}
+	if g.aOnce {
+		specs = append(specs, engine.Spec{ID: pointwiseSpecAOnce, Value: 1})
+	}
+	k := shape.kernel(s, g.baseName(), pointwiseSpecLocal, withEpilogue(specs, g.epilogue)...)
 	if k == nil {
 		return
 	}

@@ -247,20 +247,5 @@ func LinearBackward(s *engine.Sequence, dx, dw, db, dy, x, w *engine.Tensor) {
 	if linearBackwardSplit(s, op, dx, dw, db, dy, x, w) {
 		return
 	}
-	push := shaders.LinearBackwardWeightPush{N: uint32(n), InFeatures: uint32(in), OutFeatures: uint32(out)}
-	if dx != nil {
-		if in%4 == 0 {
-			s.Dispatch1D(s.Kernel("linear_backward_data_vec4", seLocal), ceilDiv(n, linearRowTile)*in/4, shaders.LinearBackwardDataVec4Push(push), dx, dy, w)
-		} else {
-			s.Dispatch1D(s.Kernel("linear_backward_data", seLocal), ceilDiv(n, linearRowTile)*in, shaders.LinearBackwardDataPush(push), dx, dy, w)
-		}
-	}
-	if in%4 == 0 {
-		s.Dispatch1D(s.Kernel("linear_backward_weight_vec4", seLocal), ceilDiv(out, linearRowTile)*in/4, shaders.LinearBackwardWeightVec4Push(push), dw, dy, x)
-	} else {
-		s.Dispatch1D(s.Kernel("linear_backward_weight", seLocal), ceilDiv(out, linearRowTile)*in, push, dw, dy, x)
-	}
-	if db != nil {
-		s.Dispatch1D(s.Kernel("linear_backward_bias", seLocal), out, shaders.LinearBackwardBiasPush{N: uint32(n), OutFeatures: uint32(out)}, db, dy)
-	}
+	linearBackwardTuned.record(s, linearBackwardCall{n: n, in: in, out: out, dx: dx, dw: dw, db: db, dy: dy, x: x, w: w})
 }

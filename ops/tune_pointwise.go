@@ -14,13 +14,16 @@ type pointwiseCall struct {
 
 // pointwiseVariants are the autotuned ways to record a pointwise GEMM:
 // today's choice ("auto": vec4 output when aligned, rowTiles' row tiles),
-// scalar output, and fixed row tiles per workgroup.
+// scalar output, fixed row tiles per workgroup, A fetched once per chunk
+// for both passes ("a_once") and one pass of 8 rows ("rh8").
 var pointwiseVariants = []variant[pointwiseCall]{
 	{name: "auto", kernels: pointwiseKernels, record: recordPointwise},
 	{name: "out_scalar", kernels: pointwiseKernels, eligible: func(_ *engine.Device, c pointwiseCall) bool { return c.g.outVec4 }, record: func(s *engine.Sequence, c pointwiseCall) { c.g.outVec4 = false; recordPointwise(s, c) }},
 	{name: "rt1", kernels: pointwiseKernels, eligible: pointwiseRowTilesFit(1), record: pointwiseWithRowTiles(1)},
 	{name: "rt2", kernels: pointwiseKernels, eligible: pointwiseRowTilesFit(2), record: pointwiseWithRowTiles(2)},
 	{name: "rt4", kernels: pointwiseKernels, eligible: pointwiseRowTilesFit(4), record: pointwiseWithRowTiles(4)},
+	{name: "a_once", kernels: pointwiseKernels, record: func(s *engine.Sequence, c pointwiseCall) { c.g.aOnce = true; recordPointwise(s, c) }},
+	{name: "rh8", kernels: pointwiseKernels, record: func(s *engine.Sequence, c pointwiseCall) { c.g.rh = 8; recordPointwise(s, c) }},
 }
 
 // The three pointwise operations share the variants of the pointwise

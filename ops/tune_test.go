@@ -108,6 +108,32 @@ func TestTunedVariantsMatchReference(t *testing.T) {
 			}
 		})
 	}
+	backward := []struct{ n, in, out int }{
+		{n: 5, in: 64, out: 20}, // every batch-tile variant
+		{n: 9, in: 8, out: 4},   // two batch tiles of 8 (three of 4), the second partial
+		{n: 3, in: 33, out: 5},  // unaligned: the row kernels only
+	}
+	for _, v := range variants["linear_backward"] {
+		t.Run("linear_backward/"+v, func(t *testing.T) {
+			forceTuning(t, "linear_backward", v)
+			for _, c := range backward {
+				x64, x32 := randSlice(r, c.n*c.in)
+				w64, w32 := randSlice(r, c.out*c.in)
+				dy64, dy32 := randSlice(r, c.n*c.out)
+				x, w, dy := upload(t, d, "x", x32, c.n, c.in), upload(t, d, "w", w32, c.out, c.in), upload(t, d, "dy", dy32, c.n, c.out)
+				dx, dw, db := poisoned(t, d, "dx", c.n, c.in), poisoned(t, d, "dw", c.out, c.in), poisoned(t, d, "db", c.out)
+				run(t, d, func(s *engine.Sequence) { ops.LinearBackward(s, dx, dw, db, dy, x, w) })
+				wantDx, wantDw, wantDb := ref.LinearBackward(dy64, x64, c.n, c.in, w64, c.out)
+				name := fmt.Sprintf("linear backward %+v", c)
+				compare(t, name+" dx", download(t, dx), wantDx, 1e-4)
+				compare(t, name+" dw", download(t, dw), wantDw, 1e-4)
+				compare(t, name+" db", download(t, db), wantDb, 1e-4)
+			}
+			if !forcedUsed(d, "linear_backward", v) {
+				t.Fatalf("variant %s of linear_backward never eligible for the test shapes: add a shape that exercises it", v)
+			}
+		})
+	}
 	convs := []conv2dCase{
 		{n: 2, c: 5, h: 9, w: 9, oc: 7, k: 3, stride: 1},
 		{n: 2, c: 5, h: 9, w: 8, oc: 7, k: 3, stride: 2},
@@ -123,6 +149,7 @@ func TestTunedVariantsMatchReference(t *testing.T) {
 		"conv2d_forward":          true, // tune_conv2d_test.go
 		"conv2d_backward_data":    true, // tune_conv2d_test.go
 		"batchnorm_train_forward": true,
+		"linear_backward":         true,
 	}
 	for op := range variants {
 		if !strings.HasPrefix(op, "pointwise_") && !strings.HasPrefix(op, "depthwise_") && !checkedElsewhere[op] {

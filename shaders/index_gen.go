@@ -2046,6 +2046,103 @@ var generatedKernels = []Kernel{
 		},
 	},
 	{
+		Name:            "linear_tile_forward",
+		File:            "linear_tile.comp",
+		Defines:         []string{"FORWARD"},
+		LocalSize:       [3]uint32{8, 1, 1},
+		LocalSizeSpecID: [3]int{0, -1, -1},
+		Bindings: []Binding{
+			{Binding: 0, Name: "Y", Kind: StorageBuffer, Access: Write, Format: ""},
+			{Binding: 1, Name: "x4", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
+			{Binding: 2, Name: "w4", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
+		},
+		PushSize: 12,
+		Push: []PushField{
+			{Name: "n", Offset: 0, Type: "uint32"},
+			{Name: "in_features", Offset: 4, Type: "uint32"},
+			{Name: "out_features", Offset: 8, Type: "uint32"},
+		},
+		Spec: []SpecConstant{
+			{ID: 0, Name: "", Default: 8},
+			{ID: 0, Name: "LOCAL", Default: 8},
+			{ID: 1, Name: "R", Default: 8},
+			{ID: 2, Name: "OC", Default: 2},
+		},
+	},
+	{
+		Name:            "linear_tile_forward_bias",
+		File:            "linear_tile.comp",
+		Defines:         []string{"FORWARD", "BIAS"},
+		LocalSize:       [3]uint32{8, 1, 1},
+		LocalSizeSpecID: [3]int{0, -1, -1},
+		Bindings: []Binding{
+			{Binding: 0, Name: "Y", Kind: StorageBuffer, Access: Write, Format: ""},
+			{Binding: 1, Name: "x4", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
+			{Binding: 2, Name: "w4", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
+			{Binding: 3, Name: "b4", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
+		},
+		PushSize: 12,
+		Push: []PushField{
+			{Name: "n", Offset: 0, Type: "uint32"},
+			{Name: "in_features", Offset: 4, Type: "uint32"},
+			{Name: "out_features", Offset: 8, Type: "uint32"},
+		},
+		Spec: []SpecConstant{
+			{ID: 0, Name: "", Default: 8},
+			{ID: 0, Name: "LOCAL", Default: 8},
+			{ID: 1, Name: "R", Default: 8},
+			{ID: 2, Name: "OC", Default: 2},
+		},
+	},
+	{
+		Name:            "linear_tile_backward_data",
+		File:            "linear_tile.comp",
+		Defines:         []string{"BACKWARD_DATA"},
+		LocalSize:       [3]uint32{8, 1, 1},
+		LocalSizeSpecID: [3]int{0, -1, -1},
+		Bindings: []Binding{
+			{Binding: 0, Name: "DX", Kind: StorageBuffer, Access: Write, Format: ""},
+			{Binding: 1, Name: "dy4", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
+			{Binding: 2, Name: "w4", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
+		},
+		PushSize: 12,
+		Push: []PushField{
+			{Name: "n", Offset: 0, Type: "uint32"},
+			{Name: "in_features", Offset: 4, Type: "uint32"},
+			{Name: "out_features", Offset: 8, Type: "uint32"},
+		},
+		Spec: []SpecConstant{
+			{ID: 0, Name: "", Default: 8},
+			{ID: 0, Name: "LOCAL", Default: 8},
+			{ID: 1, Name: "R", Default: 8},
+			{ID: 2, Name: "OC", Default: 2},
+		},
+	},
+	{
+		Name:            "linear_tile_backward_weight",
+		File:            "linear_tile.comp",
+		Defines:         []string{"BACKWARD_WEIGHT"},
+		LocalSize:       [3]uint32{8, 1, 1},
+		LocalSizeSpecID: [3]int{0, -1, -1},
+		Bindings: []Binding{
+			{Binding: 0, Name: "DW", Kind: StorageBuffer, Access: Write, Format: ""},
+			{Binding: 1, Name: "dy4", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
+			{Binding: 2, Name: "x4", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
+		},
+		PushSize: 12,
+		Push: []PushField{
+			{Name: "n", Offset: 0, Type: "uint32"},
+			{Name: "in_features", Offset: 4, Type: "uint32"},
+			{Name: "out_features", Offset: 8, Type: "uint32"},
+		},
+		Spec: []SpecConstant{
+			{ID: 0, Name: "", Default: 8},
+			{ID: 0, Name: "LOCAL", Default: 8},
+			{ID: 1, Name: "R", Default: 8},
+			{ID: 2, Name: "OC", Default: 2},
+		},
+	},
+	{
 		Name:            "optim_rmsprop",
 		File:            "optim.comp",
 		Defines:         []string{"RMSPROP"},
@@ -2207,6 +2304,7 @@ var generatedKernels = []Kernel{
 			{ID: 4, Name: "RH", Default: 4},
 			{ID: 5, Name: "", Default: 8},
 			{ID: 5, Name: "LOCAL", Default: 8},
+			{ID: 6, Name: "A_ONCE", Default: 0},
 		},
 	},
 	{
@@ -2237,6 +2335,7 @@ var generatedKernels = []Kernel{
 			{ID: 4, Name: "RH", Default: 4},
 			{ID: 5, Name: "", Default: 8},
 			{ID: 5, Name: "LOCAL", Default: 8},
+			{ID: 6, Name: "A_ONCE", Default: 0},
 		},
 	},
 	{
@@ -2267,6 +2366,7 @@ var generatedKernels = []Kernel{
 			{ID: 4, Name: "RH", Default: 4},
 			{ID: 5, Name: "", Default: 8},
 			{ID: 5, Name: "LOCAL", Default: 8},
+			{ID: 6, Name: "A_ONCE", Default: 0},
 		},
 	},
 	{
@@ -2297,6 +2397,7 @@ var generatedKernels = []Kernel{
 			{ID: 4, Name: "RH", Default: 4},
 			{ID: 5, Name: "", Default: 8},
 			{ID: 5, Name: "LOCAL", Default: 8},
+			{ID: 6, Name: "A_ONCE", Default: 0},
 		},
 	},
 	{
@@ -2327,6 +2428,7 @@ var generatedKernels = []Kernel{
 			{ID: 4, Name: "RH", Default: 4},
 			{ID: 5, Name: "", Default: 8},
 			{ID: 5, Name: "LOCAL", Default: 8},
+			{ID: 6, Name: "A_ONCE", Default: 0},
 		},
 	},
 	{
@@ -2357,6 +2459,7 @@ var generatedKernels = []Kernel{
 			{ID: 4, Name: "RH", Default: 4},
 			{ID: 5, Name: "", Default: 8},
 			{ID: 5, Name: "LOCAL", Default: 8},
+			{ID: 6, Name: "A_ONCE", Default: 0},
 		},
 	},
 	{
@@ -2387,6 +2490,7 @@ var generatedKernels = []Kernel{
 			{ID: 4, Name: "RH", Default: 4},
 			{ID: 5, Name: "", Default: 8},
 			{ID: 5, Name: "LOCAL", Default: 8},
+			{ID: 6, Name: "A_ONCE", Default: 0},
 		},
 	},
 	{
@@ -2417,6 +2521,7 @@ var generatedKernels = []Kernel{
 			{ID: 4, Name: "RH", Default: 4},
 			{ID: 5, Name: "", Default: 8},
 			{ID: 5, Name: "LOCAL", Default: 8},
+			{ID: 6, Name: "A_ONCE", Default: 0},
 		},
 	},
 	{
@@ -2450,6 +2555,7 @@ var generatedKernels = []Kernel{
 			{ID: 4, Name: "RH", Default: 4},
 			{ID: 5, Name: "", Default: 8},
 			{ID: 5, Name: "LOCAL", Default: 8},
+			{ID: 6, Name: "A_ONCE", Default: 0},
 			{ID: 20, Name: "EPI_ACT", Default: 0},
 			{ID: 21, Name: "EPI_RESIDUAL", Default: 0},
 		},
@@ -2485,6 +2591,7 @@ var generatedKernels = []Kernel{
 			{ID: 4, Name: "RH", Default: 4},
 			{ID: 5, Name: "", Default: 8},
 			{ID: 5, Name: "LOCAL", Default: 8},
+			{ID: 6, Name: "A_ONCE", Default: 0},
 			{ID: 20, Name: "EPI_ACT", Default: 0},
 			{ID: 21, Name: "EPI_RESIDUAL", Default: 0},
 		},
@@ -2520,6 +2627,7 @@ var generatedKernels = []Kernel{
 			{ID: 4, Name: "RH", Default: 4},
 			{ID: 5, Name: "", Default: 8},
 			{ID: 5, Name: "LOCAL", Default: 8},
+			{ID: 6, Name: "A_ONCE", Default: 0},
 			{ID: 20, Name: "EPI_ACT", Default: 0},
 			{ID: 21, Name: "EPI_RESIDUAL", Default: 0},
 		},
@@ -2555,6 +2663,7 @@ var generatedKernels = []Kernel{
 			{ID: 4, Name: "RH", Default: 4},
 			{ID: 5, Name: "", Default: 8},
 			{ID: 5, Name: "LOCAL", Default: 8},
+			{ID: 6, Name: "A_ONCE", Default: 0},
 			{ID: 20, Name: "EPI_ACT", Default: 0},
 			{ID: 21, Name: "EPI_RESIDUAL", Default: 0},
 		},
@@ -2591,6 +2700,7 @@ var generatedKernels = []Kernel{
 			{ID: 4, Name: "RH", Default: 4},
 			{ID: 5, Name: "", Default: 8},
 			{ID: 5, Name: "LOCAL", Default: 8},
+			{ID: 6, Name: "A_ONCE", Default: 0},
 			{ID: 20, Name: "EPI_ACT", Default: 0},
 			{ID: 21, Name: "EPI_RESIDUAL", Default: 0},
 		},
@@ -2627,6 +2737,7 @@ var generatedKernels = []Kernel{
 			{ID: 4, Name: "RH", Default: 4},
 			{ID: 5, Name: "", Default: 8},
 			{ID: 5, Name: "LOCAL", Default: 8},
+			{ID: 6, Name: "A_ONCE", Default: 0},
 			{ID: 20, Name: "EPI_ACT", Default: 0},
 			{ID: 21, Name: "EPI_RESIDUAL", Default: 0},
 		},
@@ -2663,6 +2774,7 @@ var generatedKernels = []Kernel{
 			{ID: 4, Name: "RH", Default: 4},
 			{ID: 5, Name: "", Default: 8},
 			{ID: 5, Name: "LOCAL", Default: 8},
+			{ID: 6, Name: "A_ONCE", Default: 0},
 			{ID: 20, Name: "EPI_ACT", Default: 0},
 			{ID: 21, Name: "EPI_RESIDUAL", Default: 0},
 		},
@@ -2699,6 +2811,7 @@ var generatedKernels = []Kernel{
 			{ID: 4, Name: "RH", Default: 4},
 			{ID: 5, Name: "", Default: 8},
 			{ID: 5, Name: "LOCAL", Default: 8},
+			{ID: 6, Name: "A_ONCE", Default: 0},
 			{ID: 20, Name: "EPI_ACT", Default: 0},
 			{ID: 21, Name: "EPI_RESIDUAL", Default: 0},
 		},
@@ -2732,6 +2845,7 @@ var generatedKernels = []Kernel{
 			{ID: 4, Name: "RH", Default: 4},
 			{ID: 5, Name: "", Default: 8},
 			{ID: 5, Name: "LOCAL", Default: 8},
+			{ID: 6, Name: "A_ONCE", Default: 0},
 		},
 	},
 	{
@@ -2763,6 +2877,7 @@ var generatedKernels = []Kernel{
 			{ID: 4, Name: "RH", Default: 4},
 			{ID: 5, Name: "", Default: 8},
 			{ID: 5, Name: "LOCAL", Default: 8},
+			{ID: 6, Name: "A_ONCE", Default: 0},
 		},
 	},
 	{
@@ -2794,6 +2909,7 @@ var generatedKernels = []Kernel{
 			{ID: 4, Name: "RH", Default: 4},
 			{ID: 5, Name: "", Default: 8},
 			{ID: 5, Name: "LOCAL", Default: 8},
+			{ID: 6, Name: "A_ONCE", Default: 0},
 		},
 	},
 	{
@@ -2825,6 +2941,7 @@ var generatedKernels = []Kernel{
 			{ID: 4, Name: "RH", Default: 4},
 			{ID: 5, Name: "", Default: 8},
 			{ID: 5, Name: "LOCAL", Default: 8},
+			{ID: 6, Name: "A_ONCE", Default: 0},
 		},
 	},
 	{
@@ -2856,6 +2973,7 @@ var generatedKernels = []Kernel{
 			{ID: 4, Name: "RH", Default: 4},
 			{ID: 5, Name: "", Default: 8},
 			{ID: 5, Name: "LOCAL", Default: 8},
+			{ID: 6, Name: "A_ONCE", Default: 0},
 		},
 	},
 	{
@@ -2887,6 +3005,7 @@ var generatedKernels = []Kernel{
 			{ID: 4, Name: "RH", Default: 4},
 			{ID: 5, Name: "", Default: 8},
 			{ID: 5, Name: "LOCAL", Default: 8},
+			{ID: 6, Name: "A_ONCE", Default: 0},
 		},
 	},
 	{
@@ -2918,6 +3037,7 @@ var generatedKernels = []Kernel{
 			{ID: 4, Name: "RH", Default: 4},
 			{ID: 5, Name: "", Default: 8},
 			{ID: 5, Name: "LOCAL", Default: 8},
+			{ID: 6, Name: "A_ONCE", Default: 0},
 		},
 	},
 	{
@@ -2949,6 +3069,7 @@ var generatedKernels = []Kernel{
 			{ID: 4, Name: "RH", Default: 4},
 			{ID: 5, Name: "", Default: 8},
 			{ID: 5, Name: "LOCAL", Default: 8},
+			{ID: 6, Name: "A_ONCE", Default: 0},
 		},
 	},
 	{
@@ -4255,6 +4376,34 @@ type PrepareInputVec4NarrowPush struct {
 	Std1      float32
 	Std2      float32
 	InvAcross float32
+}
+
+// LinearTileForwardPush mirrors the push-constant block of kernel linear_tile_forward (linear_tile.comp).
+type LinearTileForwardPush struct {
+	N           uint32
+	InFeatures  uint32
+	OutFeatures uint32
+}
+
+// LinearTileForwardBiasPush mirrors the push-constant block of kernel linear_tile_forward_bias (linear_tile.comp).
+type LinearTileForwardBiasPush struct {
+	N           uint32
+	InFeatures  uint32
+	OutFeatures uint32
+}
+
+// LinearTileBackwardDataPush mirrors the push-constant block of kernel linear_tile_backward_data (linear_tile.comp).
+type LinearTileBackwardDataPush struct {
+	N           uint32
+	InFeatures  uint32
+	OutFeatures uint32
+}
+
+// LinearTileBackwardWeightPush mirrors the push-constant block of kernel linear_tile_backward_weight (linear_tile.comp).
+type LinearTileBackwardWeightPush struct {
+	N           uint32
+	InFeatures  uint32
+	OutFeatures uint32
 }
 
 // OptimRmspropPush mirrors the push-constant block of kernel optim_rmsprop (optim.comp).

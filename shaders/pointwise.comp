@@ -109,6 +109,10 @@ layout(constant_id = 3) const uint RT = 4;
 // enough for a CPU driver's vector registers (the wrapper's choice; 8 is
 // one pass).
 layout(constant_id = 4) const uint RH = 4;
+// A_ONCE 1 fetches a row tile's A values of the chunk once, into a private
+// array indexed by constants, for all ROWS/RH passes; 0 fetches them again
+// in every pass (fewer values live, more fetches).
+layout(constant_id = 6) const uint A_ONCE = 0;
 
 layout(push_constant) uniform Push {
     uint M;     // output rows
@@ -151,6 +155,28 @@ layout(binding = 2) uniform samplerBuffer b4;
 #endif
 #define LANE (CLUSTERS == 1u ? SLOT : SLOT & (ROWS - 1u))
 #define CLUSTER (CLUSTERS == 1u ? 0u : SLOT / ROWS)
+
+// The A fetches of one lane, zero outside the GEMM: A_MODE 1, A(row,
+// k..k+3) (k at element offset ka); A_MODE 2, A(rb..rb+3, kl); A_MODE 0,
+// the float A(row, k).
+vec4 fetchRowA(uint row, bool rv, bool kok, uint ka, uint am) {
+    const bool ok = rv && kok;
+    const vec4 v = texelFetch(a4, ok ? int((row * am + ka) >> 2) : 0);
+    return ok ? v : vec4(0.0);
+}
+
+vec4 fetchColumnA(uint rb, uint kl, uint M, uint K) {
+    const bool ok = rb < M && kl < K;
+    const vec4 v = texelFetch(a4, ok ? int((kl * pc.ak + rb) >> 2) : 0);
+    return ok ? v : vec4(0.0);
+}
+
+float fetchScalarA(uint row, bool rv, bool kok, uint ka, uint am) {
+    const bool ok = rv && kok;
+    const uint e = ok ? row * am + ka : 0u;
+    const float v = texelFetch(a4, int(e >> 2))[e & 3u];
+    return ok ? v : 0.0;
+}
 
 void main() {
     const uint lane = LANE;
@@ -290,12 +316,14 @@ void main() {
             [[unroll]] for (uint t = 0; t < RT; t++) {
                 const uint row = rowBegin + t * ROWS + lane;
                 const bool rv = row < M;
+                vec4 ac[KC / 4u];
+                [[unroll]] for (uint i4 = 0; i4 < KC / 4u; i4++) {
+                    ac[i4] = A_ONCE == 1u ? fetchRowA(row, rv, kv[4u * i4], ka[4u * i4], am) : vec4(0.0);
+                }
                 [[unroll]] for (uint h = 0; h < ROWS; h += RH) {
                 [[unroll]] for (uint i4 = 0; i4 < KC / 4u; i4++) {
                     const uint i = 4u * i4;
-                    const bool ok = rv && kv[i];
-                    const vec4 v = texelFetch(a4, ok ? int((row * am + ka[i]) >> 2) : 0);
-                    const vec4 aq = ok ? v : vec4(0.0);
+                    const vec4 aq = A_ONCE == 1u ? ac[i4] : fetchRowA(row, rv, kv[i], ka[i], am);
 #ifdef NARROW
                     vec4 aall[ROWS];
                     [[unroll]] for (uint j = 0; j < ROWS; j++) {
@@ -318,13 +346,14 @@ void main() {
             // A(rb..rb+3, k + lane/2) in one texel, rb = r0 + 4*(lane%2).
             [[unroll]] for (uint t = 0; t < RT; t++) {
                 const uint rb = rowBegin + t * ROWS + 4u * (lane & 1u);
+                vec4 ac[KC / 4u];
+                [[unroll]] for (uint i4 = 0; i4 < KC / 4u; i4++) {
+                    ac[i4] = A_ONCE == 1u ? fetchColumnA(rb, k0 + 4u * i4 + (lane >> 1), M, K) : vec4(0.0);
+                }
                 [[unroll]] for (uint h = 0; h < ROWS; h += RH) {
                 [[unroll]] for (uint i4 = 0; i4 < KC / 4u; i4++) {
                     const uint i = 4u * i4;
-                    const uint kl = k0 + i + (lane >> 1);
-                    const bool ok = rb < M && kl < K;
-                    const vec4 v = texelFetch(a4, ok ? int((kl * pc.ak + rb) >> 2) : 0);
-                    const vec4 aq = ok ? v : vec4(0.0);
+                    const vec4 aq = A_ONCE == 1u ? ac[i4] : fetchColumnA(rb, k0 + i + (lane >> 1), M, K);
 #ifdef NARROW
                     vec4 aall[ROWS];
                     [[unroll]] for (uint j = 0; j < ROWS; j++) {
@@ -349,12 +378,13 @@ void main() {
             [[unroll]] for (uint t = 0; t < RT; t++) {
                 const uint row = rowBegin + t * ROWS + lane;
                 const bool rv = row < M;
+                float ac[KC];
+                [[unroll]] for (uint i = 0; i < KC; i++) {
+                    ac[i] = A_ONCE == 1u ? fetchScalarA(row, rv, kv[i], ka[i], am) : 0.0;
+                }
                 [[unroll]] for (uint h = 0; h < ROWS; h += RH) {
                 [[unroll]] for (uint i = 0; i < KC; i++) {
-                    const bool ok = rv && kv[i];
-                    const uint e = ok ? row * am + ka[i] : 0u;
-                    const float v = texelFetch(a4, int(e >> 2))[e & 3u];
-                    const float aq = ok ? v : 0.0;
+                    const float aq = A_ONCE == 1u ? ac[i] : fetchScalarA(row, rv, kv[i], ka[i], am);
 #ifdef NARROW
                     float aall[ROWS];
                     [[unroll]] for (uint j = 0; j < ROWS; j++) {
