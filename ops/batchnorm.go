@@ -231,10 +231,11 @@ func BatchNormForwardResidual(s *engine.Sequence, y, x, mean, invstd, gamma, bet
 	batchnormForward(s, y, x, mean, invstd, gamma, beta, act, r)
 }
 
-// batchnormForward records BatchNormForward, adding the residual r unless
-// it is nil.
-func batchnormForward(s *engine.Sequence, y, x, mean, invstd, gamma, beta *engine.Tensor, act Activation, r *engine.Tensor) {
-	const op = "batch norm forward"
+// batchnormForwardCheck checks the tensors of a batch-norm forward (y and
+// the residual r, unless nil, shaped like x; per-channel mean, invstd,
+// gamma, beta) and its activation, failing s with an error naming op when
+// they are wrong.
+func batchnormForwardCheck(s *engine.Sequence, op string, y, x, mean, invstd, gamma, beta *engine.Tensor, act Activation, r *engine.Tensor) (batchnormGeometry, bool) {
 	images := []roleTensor{{"y", y}}
 	if r != nil {
 		images = append(images, roleTensor{"residual", r})
@@ -242,10 +243,21 @@ func batchnormForward(s *engine.Sequence, y, x, mean, invstd, gamma, beta *engin
 	g, ok := batchnormCheck(s, op, x, images,
 		[]roleTensor{{"mean", mean}, {"invstd", invstd}, {"gamma", gamma}, {"beta", beta}})
 	if !ok {
-		return
+		return g, false
 	}
 	if !act.valid() {
 		s.Fail(fmt.Errorf("%s: unknown activation %v: use ActNone or ActSiLU", op, act))
+		return g, false
+	}
+	return g, true
+}
+
+// batchnormForward records BatchNormForward, adding the residual r unless
+// it is nil.
+func batchnormForward(s *engine.Sequence, y, x, mean, invstd, gamma, beta *engine.Tensor, act Activation, r *engine.Tensor) {
+	const op = "batch norm forward"
+	g, ok := batchnormForwardCheck(s, op, y, x, mean, invstd, gamma, beta, act, r)
+	if !ok {
 		return
 	}
 	if y == x {

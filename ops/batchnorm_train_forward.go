@@ -23,21 +23,12 @@ import (
 // it (see batch_split_batchnorm.go).
 func BatchNormTrainForward(s *engine.Sequence, y, mean, invstd, x, gamma, beta *engine.Tensor, act Activation, r *engine.Tensor, eps float32) {
 	const op = "batch norm train forward"
-	images := []roleTensor{{"y", y}}
-	if r != nil {
-		images = append(images, roleTensor{"residual", r})
-	}
-	g, ok := batchnormCheck(s, op, x, images,
-		[]roleTensor{{"mean", mean}, {"invstd", invstd}, {"gamma", gamma}, {"beta", beta}})
+	g, ok := batchnormForwardCheck(s, op, y, x, mean, invstd, gamma, beta, act, r)
 	if !ok {
 		return
 	}
 	if !(eps >= 0) {
 		s.Fail(fmt.Errorf("%s: eps %v must be non-negative (PyTorch's default is 1e-5, EfficientNetV2's 1e-3)", op, eps))
-		return
-	}
-	if !act.valid() {
-		s.Fail(fmt.Errorf("%s: unknown activation %v: use ActNone or ActSiLU", op, act))
 		return
 	}
 	if y == x || (r != nil && (r == x || r == y)) {

@@ -99,6 +99,27 @@ func (t *tunedOp[C]) record(s *engine.Sequence, c C) {
 	v.record(s, c)
 }
 
+// scratchWithEpilogue is scratchTensors for an operation with an optional
+// fused epilogue: it returns scratch twins of ts and, when ep is not nil, a
+// copy of ep whose tensors are scratch twins too (the real ones may be only
+// planned: the first use can be in Device.Plan).
+func scratchWithEpilogue(d *engine.Device, ep *Epilogue, ts ...*engine.Tensor) ([]*engine.Tensor, *Epilogue, func(), error) {
+	var e Epilogue
+	if ep != nil {
+		e = *ep
+	}
+	all, free, err := scratchTensors(d, append(ts[:len(ts):len(ts)], e.Scale, e.Shift, e.Residual, e.InputScale)...)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	n := len(ts)
+	if ep == nil {
+		return all[:n], nil, free, nil
+	}
+	e.Scale, e.Shift, e.Residual, e.InputScale = all[n], all[n+1], all[n+2], all[n+3]
+	return all[:n], &e, free, nil
+}
+
 // scratchTensors allocates zeroed tensors shaped and typed like ts (nil
 // stays nil) and returns them with a function freeing them.
 func scratchTensors(d *engine.Device, ts ...*engine.Tensor) ([]*engine.Tensor, func(), error) {

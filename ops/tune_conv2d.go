@@ -101,21 +101,11 @@ func newConv2DTuned(op string, record func(*engine.Sequence, conv2dCall, conv2dT
 			return fmt.Sprintf("x=[%d %d %d %d] w=[%d %d %d %d] stride=%d%s", g.n, g.c, g.h, g.w, g.oc, g.c, g.k, g.k, g.stride, epilogueVariant(c.ep))
 		},
 		scratch: func(d *engine.Device, c conv2dCall) (conv2dCall, func(), error) {
-			// The epilogue's tensors are copied too: the real ones may be
-			// only planned (the first use can be in Device.Plan).
-			var ep Epilogue
-			if c.ep != nil {
-				ep = *c.ep
-			}
-			ts, free, err := scratchTensors(d, c.out, c.img, c.w, ep.Scale, ep.Shift, ep.Residual, ep.InputScale)
+			ts, ep, free, err := scratchWithEpilogue(d, c.ep, c.out, c.img, c.w)
 			if err != nil {
 				return c, nil, err
 			}
-			c.out, c.img, c.w = ts[0], ts[1], ts[2]
-			if c.ep != nil {
-				ep.Scale, ep.Shift, ep.Residual, ep.InputScale = ts[3], ts[4], ts[5], ts[6]
-				c.ep = &ep
-			}
+			c.out, c.img, c.w, c.ep = ts[0], ts[1], ts[2], ep
 			return c, free, nil
 		},
 	}

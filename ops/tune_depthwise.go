@@ -123,21 +123,11 @@ func newDepthwiseTuned(op depthwiseOp) *tunedOp[depthwiseCall] {
 			return fmt.Sprintf("n=%d c=%d h=%d w=%d k=%d stride=%d%s", c.g.n, c.g.c, c.g.h, c.g.w, c.g.k, c.stride, epilogueVariant(c.ep))
 		},
 		scratch: func(d *engine.Device, c depthwiseCall) (depthwiseCall, func(), error) {
-			// The epilogue's tensors are copied too: the real ones may be
-			// only planned.
-			var ep Epilogue
-			if c.ep != nil {
-				ep = *c.ep
-			}
-			ts, free, err := scratchTensors(d, c.out, c.img, c.wt, ep.Scale, ep.Shift, ep.Residual, ep.InputScale)
+			ts, ep, free, err := scratchWithEpilogue(d, c.ep, c.out, c.img, c.wt)
 			if err != nil {
 				return c, nil, err
 			}
-			c.out, c.img, c.wt = ts[0], ts[1], ts[2]
-			if c.ep != nil {
-				ep.Scale, ep.Shift, ep.Residual, ep.InputScale = ts[3], ts[4], ts[5], ts[6]
-				c.ep = &ep
-			}
+			c.out, c.img, c.wt, c.ep = ts[0], ts[1], ts[2], ep
 			return c, free, nil
 		},
 	}

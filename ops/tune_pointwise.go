@@ -43,21 +43,11 @@ func newPointwiseTuned(op string, more []variant[pointwiseCall]) *tunedOp[pointw
 			return fmt.Sprintf("m=%d n=%d k=%d hw=%d a=%d b=%d v4=%v%s", c.g.m, c.g.ncol, c.g.k, c.g.hw, c.g.aMode, c.g.bMode, c.g.outVec4, epilogueVariant(c.g.epilogue))
 		},
 		scratch: func(d *engine.Device, c pointwiseCall) (pointwiseCall, func(), error) {
-			// The fused epilogue's tensors are copied too: the real ones
-			// may be only planned (the first use can be in Device.Plan).
-			var ep Epilogue
-			if c.g.epilogue != nil {
-				ep = *c.g.epilogue
-			}
-			ts, free, err := scratchTensors(d, c.out, c.a, c.b, ep.Scale, ep.Shift, ep.Residual, ep.InputScale)
+			ts, ep, free, err := scratchWithEpilogue(d, c.g.epilogue, c.out, c.a, c.b)
 			if err != nil {
 				return c, nil, err
 			}
-			c.out, c.a, c.b = ts[0], ts[1], ts[2]
-			if c.g.epilogue != nil {
-				ep.Scale, ep.Shift, ep.Residual, ep.InputScale = ts[3], ts[4], ts[5], ts[6]
-				c.g.epilogue = &ep
-			}
+			c.out, c.a, c.b, c.g.epilogue = ts[0], ts[1], ts[2], ep
 			return c, free, nil
 		},
 	}
