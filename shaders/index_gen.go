@@ -2066,7 +2066,7 @@ var generatedKernels = []Kernel{
 			{ID: 0, Name: "", Default: 8},
 			{ID: 0, Name: "LOCAL", Default: 8},
 			{ID: 1, Name: "R", Default: 8},
-			{ID: 2, Name: "OC", Default: 2},
+			{ID: 2, Name: "OC", Default: 4},
 		},
 	},
 	{
@@ -2091,7 +2091,7 @@ var generatedKernels = []Kernel{
 			{ID: 0, Name: "", Default: 8},
 			{ID: 0, Name: "LOCAL", Default: 8},
 			{ID: 1, Name: "R", Default: 8},
-			{ID: 2, Name: "OC", Default: 2},
+			{ID: 2, Name: "OC", Default: 4},
 		},
 	},
 	{
@@ -2115,7 +2115,7 @@ var generatedKernels = []Kernel{
 			{ID: 0, Name: "", Default: 8},
 			{ID: 0, Name: "LOCAL", Default: 8},
 			{ID: 1, Name: "R", Default: 8},
-			{ID: 2, Name: "OC", Default: 2},
+			{ID: 2, Name: "OC", Default: 4},
 		},
 	},
 	{
@@ -2139,7 +2139,7 @@ var generatedKernels = []Kernel{
 			{ID: 0, Name: "", Default: 8},
 			{ID: 0, Name: "LOCAL", Default: 8},
 			{ID: 1, Name: "R", Default: 8},
-			{ID: 2, Name: "OC", Default: 2},
+			{ID: 2, Name: "OC", Default: 4},
 		},
 	},
 	{

@@ -43,8 +43,10 @@ layout(constant_id = 0) const uint LOCAL = 8;
 // R: batch rows per tile, the lanes of a cluster.
 layout(constant_id = 1) const uint R = 8;
 // OC: forward, output columns per invocation; backward weight, output rows
-// per workgroup (a multiple of 4).
-layout(constant_id = 2) const uint OC = 2;
+// per workgroup (a multiple of 4). The wrappers always set it; the default
+// (4) is one both kernels can be built with (backward weight's dy array has
+// OC/4 entries, so a default under 4 would be invalid SPIR-V).
+layout(constant_id = 2) const uint OC = 4;
 
 layout(push_constant) uniform Push {
     uint n;
