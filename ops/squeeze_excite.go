@@ -16,14 +16,11 @@ var seLocal = engine.Spec{ID: 0, Value: seLocalSize}
 
 // rowLanes is how many invocations of one subgroup share a row of texels
 // (specialization constant LANES): a power of two, at most the subgroup size
-// (and 32; 8 on Intel, whose compilers may pick a smaller subgroup than
-// reported), and small enough that each lane adds at least four texels.
+// and the vendor's rowLanesMax (32; 8 on Intel, whose compilers may pick a
+// smaller subgroup than reported), and small enough that each lane adds at
+// least four texels.
 func rowLanes(d *engine.Device, texels int) uint32 {
-	limit := int(d.Info.SubgroupSize)
-	if d.Info.Vendor == "Intel" {
-		limit = min(limit, 8)
-	}
-	limit = min(max(limit, 1), 32)
+	limit := min(max(int(d.Info.SubgroupSize), 1), int(defaultsOf(d).rowLanesMax))
 	lanes := 1
 	for lanes*2 <= limit && lanes*2*4 <= texels {
 		lanes *= 2

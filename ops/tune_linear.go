@@ -92,13 +92,10 @@ func linearForwardKernels(*engine.Device, linearCall) []string {
 
 // linearLanesFit: lanes invocations per column is a variant when it
 // differs from rowLanes' choice, fits in a subgroup (and the 64-wide
-// workgroup; 8 on Intel, as rowLanes says) and leaves each lane a texel.
+// workgroup; the vendor's rowLanesMax, as in rowLanes) and leaves each lane a texel.
 func linearLanesFit(lanes uint32) func(*engine.Device, linearCall) bool {
 	return func(d *engine.Device, c linearCall) bool {
-		limit := min(d.Info.SubgroupSize, 32)
-		if d.Info.Vendor == "Intel" {
-			limit = min(limit, 8)
-		}
+		limit := min(d.Info.SubgroupSize, defaultsOf(d).rowLanesMax)
 		return lanes <= limit && int(lanes) <= ceilDiv(c.in, 4) && lanes != rowLanes(d, ceilDiv(c.in, 4))
 	}
 }

@@ -39,6 +39,10 @@ type deviceDefaults struct {
 	// among the tuner's candidates for the 1x1, 3x3 and linear layers;
 	// otherwise only the register-tile kernels are.
 	gemmFamily bool
+	// rowLanesMax is the most invocations a row reduction (squeeze-excite's
+	// pools, the linears' forward) shares through subgroup shuffles: 32, or
+	// less where the compiler may pick a narrower subgroup than reported.
+	rowLanesMax uint32
 }
 
 // cpuDriverDefaults are the choices for a CPU driver (lavapipe's
@@ -52,7 +56,7 @@ type deviceDefaults struct {
 // there).
 var cpuDriverDefaults = deviceDefaults{
 	cpuShaped: true, clusterLocal: 0, elementwiseLocal: 64, depthwiseLocal: 0, depthwiseTiles: 16,
-	batchnormLocal: 0, chunkedWeightGradients: false, gemmFamily: false,
+	batchnormLocal: 0, chunkedWeightGradients: false, gemmFamily: false, rowLanesMax: 32,
 }
 
 // gpuDefaults are the choices for a GPU of a vendor without its own row
@@ -65,8 +69,13 @@ var cpuDriverDefaults = deviceDefaults{
 // the candidates.
 var gpuDefaults = deviceDefaults{
 	cpuShaped: false, clusterLocal: gpuClusterWorkgroup, elementwiseLocal: 256, depthwiseLocal: 64, depthwiseTiles: 1,
-	batchnormLocal: 256, chunkedWeightGradients: true, gemmFamily: true,
+	batchnormLocal: 256, chunkedWeightGradients: true, gemmFamily: true, rowLanesMax: 32,
 }
+
+// intelDefaults are gpuDefaults with row reductions of at most 8 lanes:
+// Intel's compilers may run a narrower subgroup (SIMD8) than the one the
+// driver reports.
+var intelDefaults = func() deviceDefaults { d := gpuDefaults; d.rowLanesMax = 8; return d }()
 
 // vendorDefaults are the choices per vendor, from the vendors' documented
 // subgroup widths (see /work/shared/notes/gpu-portability.md). None of the
@@ -83,8 +92,9 @@ var vendorDefaults = map[engine.Vendor]deviceDefaults{
 	engine.VendorAMD: gpuDefaults,
 	// Intel: SIMD8/16/32, the compiler's choice unless a size is required
 	// (Xe2: at least 16). 64 and 256 are multiples of every width, so a
-	// workgroup is whole subgroups whatever the compiler picks.
-	engine.VendorIntel: gpuDefaults,
+	// workgroup is whole subgroups whatever the compiler picks; row
+	// reductions stay within 8 lanes (intelDefaults).
+	engine.VendorIntel: intelDefaults,
 	// Apple (MoltenVK): SIMD-groups of 32, like NVIDIA's warps.
 	engine.VendorApple: gpuDefaults,
 	// ARM Mali and Qualcomm Adreno: warps of 4-16 (Mali) and waves of
