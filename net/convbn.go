@@ -44,6 +44,7 @@ type convBN struct {
 	residual     *engine.Tensor // added to y after the activation, or nil
 	folded       bool           // batch norm folded into the conv's epilogue
 	trainOnce    bool           // training statistics and normalize in one call (fusion.trainBN)
+	foldRunning  bool           // the statistics' kernel updates the running statistics (fusion.bnRunning)
 	scale, shift *engine.Tensor // [OC] folded: the batch norm as z*scale + shift
 	inScale      *engine.Tensor // pointwise only: [N,C] input scale (squeeze-excite's gate), or nil
 
@@ -65,7 +66,7 @@ func (b *builder) newConvBN(name string, kind convKind, stride int, act ops.Acti
 // newConvBNResidual is newConvBN for a unit whose output also adds
 // residual (nil for none), of the output's shape.
 func (b *builder) newConvBNResidual(name string, kind convKind, stride int, act ops.Activation, x *engine.Tensor, needDX bool, residual *engine.Tensor) (*convBN, error) {
-	c := &convBN{name: name, kind: kind, stride: stride, act: act, x: x, needDX: needDX, residual: residual, folded: b.fusion.foldBN, trainOnce: b.fusion.trainBN}
+	c := &convBN{name: name, kind: kind, stride: stride, act: act, x: x, needDX: needDX, residual: residual, folded: b.fusion.foldBN, trainOnce: b.fusion.trainBN, foldRunning: b.fusion.bnRunning}
 	var err error
 	if c.weight, err = b.param(name + ".0.weight"); err != nil {
 		return nil, err
@@ -136,12 +137,12 @@ func (c *convBN) forward(s *engine.Sequence, m *mode) {
 		ops.DepthwiseForward(s, c.z, c.x, c.weight.Value, c.stride)
 	}
 	if m.train && c.trainOnce && c.sync == nil {
-		ops.BatchNormTrainForward(s, c.y, c.mean, c.invstd, c.z, c.gamma.Value, c.beta.Value, c.act, c.residual, m.eps)
+		ops.BatchNormTrainForwardUpdate(s, c.y, c.mean, c.invstd, c.z, c.gamma.Value, c.beta.Value, c.act, c.residual, m.eps, c.running(m))
 		c.updateRunning(s, m)
 		return
 	}
 	if m.train {
-		ops.BatchNormStats(s, c.mean, c.invstd, c.z, m.eps)
+		ops.BatchNormStatsUpdate(s, c.mean, c.invstd, c.z, m.eps, c.running(m))
 		if c.sync != nil {
 			c.syncStats(s, m.eps)
 		}
@@ -156,10 +157,22 @@ func (c *convBN) forward(s *engine.Sequence, m *mode) {
 	ops.BatchNormForward(s, c.y, c.z, c.mean, c.invstd, c.gamma.Value, c.beta.Value, c.act)
 }
 
+// running is the running-statistics update left to the kernel computing
+// the batch statistics (fusion.bnRunning), or nil: when m asks for none,
+// when fusion does not, or under cross-rank batch norm, whose statistics
+// are finalized after the all-reduce (syncStats).
+func (c *convBN) running(m *mode) *ops.BatchNormRunning {
+	if !m.updateRunning || !c.foldRunning || c.sync != nil {
+		return nil
+	}
+	return &ops.BatchNormRunning{Mean: c.runM.Value, Var: c.runV.Value, Momentum: m.momentum, Count: c.z.Shape[0] * c.z.Shape[2] * c.z.Shape[3]}
+}
+
 // updateRunning records the running statistics' update from this step's
-// batch statistics, when m asks for it.
+// batch statistics, when m asks for it and the statistics' kernel did not
+// (running).
 func (c *convBN) updateRunning(s *engine.Sequence, m *mode) {
-	if !m.updateRunning {
+	if !m.updateRunning || c.running(m) != nil {
 		return
 	}
 	n := c.z.Shape[0] * c.z.Shape[2] * c.z.Shape[3]

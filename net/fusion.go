@@ -26,6 +26,12 @@ package net
 //     channels fit the cache) instead of ops.BatchNormStats, then
 //     ops.BatchNormForward. Not with cross-rank batch norm, which replaces
 //     the statistics between the two.
+//   - bnRunning: in training, the running statistics' update is done by
+//     the kernel that computes the batch statistics (ops.BatchNormRunning:
+//     ops.BatchNormTrainForwardUpdate, ops.BatchNormStatsUpdate), the same
+//     bits as ops.BatchNormUpdateRunning, one dispatch per batch norm
+//     fewer. Not with cross-rank batch norm, whose statistics are final
+//     only after the all-reduce (the separate update follows it).
 //   - seBackward: squeeze-excite's input gradient, the channel scale's and
 //     the pool's, in one pass (ops.SqueezeExciteBackwardData) after the
 //     gate's gradient alone (ops.ChannelScaleBackwardGate), instead of
@@ -36,11 +42,12 @@ type fusion struct {
 	seInProj   bool
 	seBackward bool
 	trainBN    bool
+	bnRunning  bool
 }
 
 func newFusion(gc GraphConfig) fusion {
 	if gc.Unfused {
 		return fusion{}
 	}
-	return fusion{residual: true, foldBN: !gc.Train && !gc.Backward, seInProj: true, seBackward: true, trainBN: true}
+	return fusion{residual: true, foldBN: !gc.Train && !gc.Backward, seInProj: true, seBackward: true, trainBN: true, bnRunning: true}
 }

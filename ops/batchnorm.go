@@ -133,7 +133,12 @@ func perChannel(s *engine.Sequence, k *engine.Kernel, c int, push any, args ...*
 // One workgroup per channel (256 invocations on GPUs, one subgroup on CPU
 // drivers); a channel is read once.
 func BatchNormStats(s *engine.Sequence, mean, invstd, x *engine.Tensor, eps float32) {
-	const op = "batch norm stats"
+	batchNormStats(s, "batch norm stats", mean, invstd, x, eps, nil)
+}
+
+// batchNormStats records BatchNormStats, and the running update run
+// describes unless it is nil (BatchNormStatsUpdate).
+func batchNormStats(s *engine.Sequence, op string, mean, invstd, x *engine.Tensor, eps float32, run *BatchNormRunning) {
 	g, ok := batchnormCheck(s, op, x, nil, []roleTensor{{"mean", mean}, {"invstd", invstd}})
 	if !ok {
 		return
@@ -142,7 +147,20 @@ func BatchNormStats(s *engine.Sequence, mean, invstd, x *engine.Tensor, eps floa
 		s.Fail(fmt.Errorf("%s: eps %v must be non-negative (PyTorch's default is 1e-5, EfficientNetV2's 1e-3)", op, eps))
 		return
 	}
+	var correction float32
+	if run != nil {
+		if correction, ok = run.check(s, op, mean, invstd); !ok {
+			return
+		}
+	}
 	if batchNormStatsSplit(s, op, mean, invstd, x, g, eps) {
+		if run != nil { // the merge kernel finalized the statistics
+			BatchNormUpdateRunning(s, run.Mean, run.Var, mean, invstd, eps, run.Momentum, run.Count)
+		}
+		return
+	}
+	if run != nil {
+		recordBNStatsUpdate(s, g, mean, invstd, x, eps, run, correction)
 		return
 	}
 	k := s.Kernel("batchnorm_stats", engine.Spec{ID: 0, Value: batchnormLocal(s)}, g.alignedSpec())
@@ -161,30 +179,11 @@ func BatchNormStats(s *engine.Sequence, mean, invstd, x *engine.Tensor, eps floa
 // the one given to BatchNormStats.
 func BatchNormUpdateRunning(s *engine.Sequence, runMean, runVar, mean, invstd *engine.Tensor, eps, momentum float32, count int) {
 	const op = "batch norm update running"
-	if s.Err() != nil {
+	c, correction, ok := runningCheck(s, op, runMean, runVar, mean, invstd, momentum, count)
+	if !ok {
 		return
 	}
-	if runMean == nil || len(runMean.Shape) != 1 {
-		s.Fail(fmt.Errorf("%s: running mean %v must be [C]", op, runMean))
-		return
-	}
-	c := runMean.Len()
-	for _, a := range []roleTensor{{"running mean", runMean}, {"running var", runVar}, {"mean", mean}, {"invstd", invstd}} {
-		if a.t == nil || len(a.t.Shape) != 1 || a.t.Len() != c || a.t.DType != engine.Float32 {
-			s.Fail(fmt.Errorf("%s: %s %v must be float32 [%d] like running mean %v", op, a.role, a.t, c, runMean))
-			return
-		}
-	}
-	if count < 2 {
-		s.Fail(fmt.Errorf("%s: count %d: the unbiased variance needs at least 2 values per channel (N*H*W); use eval mode for a single value", op, count))
-		return
-	}
-	if !(momentum >= 0 && momentum <= 1) {
-		s.Fail(fmt.Errorf("%s: momentum %v outside [0, 1] (PyTorch convention: 0.1 by default; TensorFlow's 0.99 is 0.01)", op, momentum))
-		return
-	}
-	push := shaders.BatchnormUpdateRunningPush{C: uint32(c), Eps: eps, Momentum: momentum,
-		Correction: float32(float64(count) / float64(count-1))}
+	push := shaders.BatchnormUpdateRunningPush{C: uint32(c), Eps: eps, Momentum: momentum, Correction: correction}
 	s.Dispatch1D(s.Kernel("batchnorm_update_running", elementwiseLocalSpec(s.Device())), c, push, runMean, runVar, mean, invstd)
 }
 

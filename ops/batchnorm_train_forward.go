@@ -22,6 +22,17 @@ import (
 // A batch too large to bind whole always takes the two passes, which split
 // it (see batch_split_batchnorm.go).
 func BatchNormTrainForward(s *engine.Sequence, y, mean, invstd, x, gamma, beta *engine.Tensor, act Activation, r *engine.Tensor, eps float32) {
+	BatchNormTrainForwardUpdate(s, y, mean, invstd, x, gamma, beta, act, r, eps, nil)
+}
+
+// BatchNormTrainForwardUpdate records BatchNormTrainForward and, unless run
+// is nil, the running-statistics update run describes
+// (BatchNormUpdateRunning with eps) in the dispatch that computes the
+// statistics: batchnorm_train_forward_update (fused) or
+// batchnorm_stats_update (two passes). The running statistics get the
+// bits BatchNormUpdateRunning would write. A batch too large to bind whole
+// keeps the separate update (see BatchNormStatsUpdate).
+func BatchNormTrainForwardUpdate(s *engine.Sequence, y, mean, invstd, x, gamma, beta *engine.Tensor, act Activation, r *engine.Tensor, eps float32, run *BatchNormRunning) {
 	const op = "batch norm train forward"
 	g, ok := batchnormForwardCheck(s, op, y, x, mean, invstd, gamma, beta, act, r)
 	if !ok {
@@ -35,7 +46,18 @@ func BatchNormTrainForward(s *engine.Sequence, y, mean, invstd, x, gamma, beta *
 		s.Fail(fmt.Errorf("%s: y %v, x %v and residual %v must be separate tensors", op, y, x, r))
 		return
 	}
-	c := bnTrainCall{g: g, y: y, mean: mean, invstd: invstd, x: x, gamma: gamma, beta: beta, r: r, act: act, eps: eps}
+	c := bnTrainCall{g: g, y: y, mean: mean, invstd: invstd, x: x, gamma: gamma, beta: beta, r: r, act: act, eps: eps, run: run}
+	if run != nil {
+		if c.correction, ok = run.check(s, op, mean, invstd); !ok {
+			return
+		}
+		for _, t := range []*engine.Tensor{run.Mean, run.Var} {
+			if t == y || t == x || t == r || t == gamma || t == beta {
+				s.Fail(fmt.Errorf("%s: running statistic %v is also an argument of the forward: use separate tensors", op, t))
+				return
+			}
+		}
+	}
 	if !bnFusedFits(s.Device(), c) {
 		recordBNTwoPass(s, c)
 		return
@@ -50,6 +72,8 @@ type bnTrainCall struct {
 	y, mean, invstd, x, gamma, beta, r *engine.Tensor
 	act                                Activation
 	eps                                float32
+	run                                *BatchNormRunning // nil: no running update
+	correction                         float32           // run's count/(count-1)
 }
 
 // bnFusedChannelBytes is the largest channel (N*H*W float32 values) the
@@ -79,19 +103,23 @@ func bnTrainDefault(d *engine.Device, c bnTrainCall) string {
 	return "twopass"
 }
 
-// recordBNTwoPass records c as BatchNormStats, then BatchNormForward (or
-// its residual form).
+// recordBNTwoPass records c as BatchNormStats (BatchNormStatsUpdate with
+// c's running update), then BatchNormForward (or its residual form).
 func recordBNTwoPass(s *engine.Sequence, c bnTrainCall) {
-	BatchNormStats(s, c.mean, c.invstd, c.x, c.eps)
+	BatchNormStatsUpdate(s, c.mean, c.invstd, c.x, c.eps, c.run)
 	batchnormForward(s, c.y, c.x, c.mean, c.invstd, c.gamma, c.beta, c.act, c.r)
 }
 
 // bnFusedKernel is the fused kernel's name for c.
 func bnFusedKernel(c bnTrainCall) string {
+	name := "batchnorm_train_forward"
 	if c.r != nil {
-		return "batchnorm_train_forward_residual"
+		name += "_residual"
 	}
-	return "batchnorm_train_forward"
+	if c.run != nil {
+		name += "_update"
+	}
+	return name
 }
 
 // recordBNFused records c in one dispatch, one workgroup per channel.
@@ -100,6 +128,11 @@ func recordBNFused(s *engine.Sequence, c bnTrainCall) {
 	args := []*engine.Tensor{c.x, c.gamma, c.beta, c.mean, c.invstd, c.y, c.y}
 	if c.r != nil {
 		args = append(args, c.r)
+	}
+	if c.run != nil {
+		args = append(args, c.run.Mean, c.run.Var)
+		perChannel(s, k, c.g.c, c.g.channelUpdatePush(c.eps, c.run.Momentum, c.correction), args...)
+		return
 	}
 	perChannel(s, k, c.g.c, c.g.channelPush(c.eps), args...)
 }

@@ -50,7 +50,14 @@
 //! kernel batchnorm_forward_residual FORWARD RESIDUAL
 //! kernel batchnorm_train_forward TRAIN_FORWARD
 //! kernel batchnorm_train_forward_residual TRAIN_FORWARD RESIDUAL
+//! kernel batchnorm_stats_update STATS UPDATE_RUNNING
+//! kernel batchnorm_train_forward_update TRAIN_FORWARD UPDATE_RUNNING
+//! kernel batchnorm_train_forward_residual_update TRAIN_FORWARD RESIDUAL UPDATE_RUNNING
 //
+// The _update variants also do batchnorm_update_running's work for the
+// channel they finalize: the workgroup's first lane updates the running
+// mean and variance from the mean and invstd it has just written, with the
+// same float32 formula (runningUpdate), saving a dispatch per batch norm.
 // batchnorm_forward_residual adds a residual r (x's shape) after the
 // activation: y = act(gamma*(x-mean)*invstd + beta) + r (the last unit of a
 // residual block, whose sum needs no pass of its own);
@@ -104,6 +111,16 @@ float activate1(float z) {
     return z;
 }
 
+// runningUpdate is the running-statistics update of one channel from its
+// batch mean mu and invstd is (PyTorch's convention, var recovered from
+// invstd and eps): batchnorm_update_running and the _update variants share
+// it, so that both write the same bits.
+void runningUpdate(inout float runM, inout float runV, float mu, float is, float eps, float momentum, float correction) {
+    float biasedVar = max(1.0 / (is * is) - eps, 0.0);
+    runM = (1.0 - momentum) * runM + momentum * mu;
+    runV = (1.0 - momentum) * runV + momentum * biasedVar * correction;
+}
+
 #if defined(STATS) || defined(BACKWARD) || defined(TRAIN_FORWARD)
 // Slots each lane loads before it computes, in the per-channel loops.
 #define BATCH 4u
@@ -121,6 +138,10 @@ layout(push_constant) uniform Push {
     uint div;       // hw/4 when aligned, else hw
     float invDiv;   // 1/div
     float eps;      // stats only
+#ifdef UPDATE_RUNNING
+    float momentum;    // as batchnorm_update_running's
+    float correction;
+#endif
 } pc;
 
 layout(binding = 0) uniform samplerBuffer x4;
@@ -247,6 +268,30 @@ void channelStats(uint ch, uint lid, out float chMean, out float chInvstd) {
 }
 #endif
 
+#ifdef UPDATE_RUNNING
+// The running statistics, after the kernel's own bindings (RUN_BINDING).
+#if defined(STATS)
+#define RUN_BINDING 3
+#elif defined(RESIDUAL)
+#define RUN_BINDING 8
+#else
+#define RUN_BINDING 7
+#endif
+layout(std430, binding = RUN_BINDING) buffer RunMean { float runMean[]; };
+layout(std430, binding = RUN_BINDING + 1) buffer RunVar { float runVar[]; };
+
+// updateChannel updates channel ch's running statistics (lane 0 only).
+void updateChannel(uint ch, float mu, float is) {
+    float rm = runMean[ch], rv = runVar[ch];
+    runningUpdate(rm, rv, mu, is, pc.eps, pc.momentum, pc.correction);
+    runMean[ch] = rm;
+    runVar[ch] = rv;
+}
+#define UPDATE_CHANNEL(ch, mu, is) updateChannel(ch, mu, is)
+#else
+#define UPDATE_CHANNEL(ch, mu, is)
+#endif
+
 #ifdef STATS
 layout(std430, binding = 1) writeonly buffer Mean { float mean[]; };
 layout(std430, binding = 2) writeonly buffer InvStd { float invstd[]; };
@@ -259,6 +304,7 @@ void main() {
     if (lid == 0u) {
         mean[ch] = mu;
         invstd[ch] = is;
+        UPDATE_CHANNEL(ch, mu, is);
     }
 }
 #endif
@@ -283,6 +329,7 @@ void main() {
     if (lid == 0u) {
         mean[ch] = mu;
         invstd[ch] = is;
+        UPDATE_CHANNEL(ch, mu, is);
     }
     // As batchnorm_forward: y = act((x - mean) * (gamma*invstd) + beta).
     float sc = channelValue(gamma4, ch) * is;
@@ -569,10 +616,10 @@ void main() {
     if (i >= pc.c) {
         return;
     }
-    float is = invstd[i];
-    float biasedVar = max(1.0 / (is * is) - pc.eps, 0.0);
-    runMean[i] = (1.0 - pc.momentum) * runMean[i] + pc.momentum * mean[i];
-    runVar[i] = (1.0 - pc.momentum) * runVar[i] + pc.momentum * biasedVar * pc.correction;
+    float rm = runMean[i], rv = runVar[i];
+    runningUpdate(rm, rv, mean[i], invstd[i], pc.eps, pc.momentum, pc.correction);
+    runMean[i] = rm;
+    runVar[i] = rv;
 }
 #endif
 

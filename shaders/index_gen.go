@@ -438,6 +438,111 @@ var generatedKernels = []Kernel{
 		},
 	},
 	{
+		Name:            "batchnorm_stats_update",
+		File:            "batchnorm.comp",
+		Defines:         []string{"STATS", "UPDATE_RUNNING"},
+		LocalSize:       [3]uint32{256, 1, 1},
+		LocalSizeSpecID: [3]int{0, -1, -1},
+		Bindings: []Binding{
+			{Binding: 0, Name: "x4", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
+			{Binding: 1, Name: "Mean", Kind: StorageBuffer, Access: Write, Format: ""},
+			{Binding: 2, Name: "InvStd", Kind: StorageBuffer, Access: Write, Format: ""},
+			{Binding: 3, Name: "RunMean", Kind: StorageBuffer, Access: ReadWrite, Format: ""},
+			{Binding: 4, Name: "RunVar", Kind: StorageBuffer, Access: ReadWrite, Format: ""},
+		},
+		PushSize: 40,
+		Push: []PushField{
+			{Name: "n", Offset: 0, Type: "uint32"},
+			{Name: "c", Offset: 4, Type: "uint32"},
+			{Name: "hw", Offset: 8, Type: "uint32"},
+			{Name: "m", Offset: 12, Type: "uint32"},
+			{Name: "slots", Offset: 16, Type: "uint32"},
+			{Name: "div", Offset: 20, Type: "uint32"},
+			{Name: "invDiv", Offset: 24, Type: "float32"},
+			{Name: "eps", Offset: 28, Type: "float32"},
+			{Name: "momentum", Offset: 32, Type: "float32"},
+			{Name: "correction", Offset: 36, Type: "float32"},
+		},
+		Spec: []SpecConstant{
+			{ID: 0, Name: "", Default: 256},
+			{ID: 1, Name: "act", Default: 0},
+			{ID: 3, Name: "aligned", Default: 0},
+		},
+	},
+	{
+		Name:            "batchnorm_train_forward_update",
+		File:            "batchnorm.comp",
+		Defines:         []string{"TRAIN_FORWARD", "UPDATE_RUNNING"},
+		LocalSize:       [3]uint32{256, 1, 1},
+		LocalSizeSpecID: [3]int{0, -1, -1},
+		Bindings: []Binding{
+			{Binding: 0, Name: "x4", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
+			{Binding: 1, Name: "gamma4", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
+			{Binding: 2, Name: "beta4", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
+			{Binding: 3, Name: "Mean", Kind: StorageBuffer, Access: Write, Format: ""},
+			{Binding: 4, Name: "InvStd", Kind: StorageBuffer, Access: Write, Format: ""},
+			{Binding: 5, Name: "Y4", Kind: StorageBuffer, Access: Write, Format: ""},
+			{Binding: 6, Name: "Y1", Kind: StorageBuffer, Access: Write, Format: ""},
+			{Binding: 7, Name: "RunMean", Kind: StorageBuffer, Access: ReadWrite, Format: ""},
+			{Binding: 8, Name: "RunVar", Kind: StorageBuffer, Access: ReadWrite, Format: ""},
+		},
+		PushSize: 40,
+		Push: []PushField{
+			{Name: "n", Offset: 0, Type: "uint32"},
+			{Name: "c", Offset: 4, Type: "uint32"},
+			{Name: "hw", Offset: 8, Type: "uint32"},
+			{Name: "m", Offset: 12, Type: "uint32"},
+			{Name: "slots", Offset: 16, Type: "uint32"},
+			{Name: "div", Offset: 20, Type: "uint32"},
+			{Name: "invDiv", Offset: 24, Type: "float32"},
+			{Name: "eps", Offset: 28, Type: "float32"},
+			{Name: "momentum", Offset: 32, Type: "float32"},
+			{Name: "correction", Offset: 36, Type: "float32"},
+		},
+		Spec: []SpecConstant{
+			{ID: 0, Name: "", Default: 256},
+			{ID: 1, Name: "act", Default: 0},
+			{ID: 3, Name: "aligned", Default: 0},
+		},
+	},
+	{
+		Name:            "batchnorm_train_forward_residual_update",
+		File:            "batchnorm.comp",
+		Defines:         []string{"TRAIN_FORWARD", "RESIDUAL", "UPDATE_RUNNING"},
+		LocalSize:       [3]uint32{256, 1, 1},
+		LocalSizeSpecID: [3]int{0, -1, -1},
+		Bindings: []Binding{
+			{Binding: 0, Name: "x4", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
+			{Binding: 1, Name: "gamma4", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
+			{Binding: 2, Name: "beta4", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
+			{Binding: 3, Name: "Mean", Kind: StorageBuffer, Access: Write, Format: ""},
+			{Binding: 4, Name: "InvStd", Kind: StorageBuffer, Access: Write, Format: ""},
+			{Binding: 5, Name: "Y4", Kind: StorageBuffer, Access: Write, Format: ""},
+			{Binding: 6, Name: "Y1", Kind: StorageBuffer, Access: Write, Format: ""},
+			{Binding: 7, Name: "residual4", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
+			{Binding: 8, Name: "RunMean", Kind: StorageBuffer, Access: ReadWrite, Format: ""},
+			{Binding: 9, Name: "RunVar", Kind: StorageBuffer, Access: ReadWrite, Format: ""},
+		},
+		PushSize: 40,
+		Push: []PushField{
+			{Name: "n", Offset: 0, Type: "uint32"},
+			{Name: "c", Offset: 4, Type: "uint32"},
+			{Name: "hw", Offset: 8, Type: "uint32"},
+			{Name: "m", Offset: 12, Type: "uint32"},
+			{Name: "slots", Offset: 16, Type: "uint32"},
+			{Name: "div", Offset: 20, Type: "uint32"},
+			{Name: "invDiv", Offset: 24, Type: "float32"},
+			{Name: "eps", Offset: 28, Type: "float32"},
+			{Name: "momentum", Offset: 32, Type: "float32"},
+			{Name: "correction", Offset: 36, Type: "float32"},
+		},
+		Spec: []SpecConstant{
+			{ID: 0, Name: "", Default: 256},
+			{ID: 1, Name: "act", Default: 0},
+			{ID: 3, Name: "aligned", Default: 0},
+		},
+	},
+	{
 		Name:            "batchnorm_fold",
 		File:            "batchnorm_fold.comp",
 		LocalSize:       [3]uint32{64, 1, 1},
@@ -3735,6 +3840,48 @@ type BatchnormTrainForwardResidualPush struct {
 	Div    uint32
 	InvDiv float32
 	Eps    float32
+}
+
+// BatchnormStatsUpdatePush mirrors the push-constant block of kernel batchnorm_stats_update (batchnorm.comp).
+type BatchnormStatsUpdatePush struct {
+	N          uint32
+	C          uint32
+	Hw         uint32
+	M          uint32
+	Slots      uint32
+	Div        uint32
+	InvDiv     float32
+	Eps        float32
+	Momentum   float32
+	Correction float32
+}
+
+// BatchnormTrainForwardUpdatePush mirrors the push-constant block of kernel batchnorm_train_forward_update (batchnorm.comp).
+type BatchnormTrainForwardUpdatePush struct {
+	N          uint32
+	C          uint32
+	Hw         uint32
+	M          uint32
+	Slots      uint32
+	Div        uint32
+	InvDiv     float32
+	Eps        float32
+	Momentum   float32
+	Correction float32
+}
+
+// BatchnormTrainForwardResidualUpdatePush mirrors the push-constant block of kernel batchnorm_train_forward_residual_update (batchnorm.comp).
+type BatchnormTrainForwardResidualUpdatePush struct {
+	N          uint32
+	C          uint32
+	Hw         uint32
+	M          uint32
+	Slots      uint32
+	Div        uint32
+	InvDiv     float32
+	Eps        float32
+	Momentum   float32
+	Correction float32
 }
 
 // BatchnormFoldPush mirrors the push-constant block of kernel batchnorm_fold (batchnorm_fold.comp).
