@@ -1,6 +1,8 @@
 package net_test
 
 import (
+	"slices"
+	"strings"
 	"testing"
 
 	"github.com/effv2vk/effv2vk/engine/enginetest"
@@ -22,7 +24,8 @@ const fusionGraphTol = 1e-4
 // graph (batch statistics and normalize in one call, residual sums in
 // batch norm, squeeze-excite's scale in the projection's forward and weight
 // gradient, its input gradient in one pass) the same logits, loss and every
-// gradient in fewer dispatches.
+// gradient in fewer dispatches, and with the running update folded into the
+// statistics' kernels the same running statistics.
 func TestFusionMatchesUnfused(t *testing.T) {
 	d := enginetest.Open(t)
 	m := newPicoModel(t, d, 3)
@@ -108,6 +111,51 @@ func TestFusionMatchesUnfused(t *testing.T) {
 	}
 	if f, u := fusedTrain.Seq.Dispatches(), unfusedTrain.Seq.Dispatches(); f >= u {
 		t.Errorf("training step: %d dispatches fused, %d unfused: want fewer", f, u)
+	}
+
+	// Running statistics: the fused step updates them in the kernels that
+	// compute the batch statistics, at no dispatch of its own; the unfused
+	// one by a separate update per batch norm. Both from the same start.
+	running := net.GraphConfig{Batch: n, Size: size, Train: true, UpdateRunning: true, Backward: true}
+	fusedRunning, unfusedRunning := record(running), record(withUnfused(running))
+	start, err := m.Store.Snapshot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	stepStats := func(g *net.Graph) map[string][]float32 {
+		t.Helper()
+		if err := m.Store.Load(start); err != nil {
+			t.Fatal(err)
+		}
+		floatsOf(g)
+		after, err := m.Store.Snapshot()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return after
+	}
+	fusedStats, unfusedStats := stepStats(fusedRunning), stepStats(unfusedRunning)
+	checked := 0
+	for name, want := range unfusedStats {
+		if !strings.HasSuffix(name, ".running_mean") && !strings.HasSuffix(name, ".running_var") {
+			continue
+		}
+		if slices.Equal(want, start[name]) {
+			t.Errorf("%s: not updated by the unfused step", name)
+		}
+		if err := closeTo32(fusedStats[name], want, fusionGraphTol, 1e-6); err != nil {
+			t.Errorf("%s after one step, fused against unfused: %v", name, err)
+		}
+		checked++
+	}
+	if checked == 0 {
+		t.Fatal("no running statistics in the snapshot")
+	}
+	if f, u := fusedRunning.Seq.Dispatches(), fusedTrain.Seq.Dispatches(); f != u {
+		t.Errorf("fused training step: %d dispatches with the running update, %d without: want the same", f, u)
+	}
+	if f, u := unfusedRunning.Seq.Dispatches(), unfusedTrain.Seq.Dispatches(); f <= u {
+		t.Errorf("unfused training step: %d dispatches with the running update, %d without: want more", f, u)
 	}
 
 	// Move the running statistics away from their initial 0 and 1, so that
