@@ -26,10 +26,11 @@ type block struct {
 	stream  uint32         // RNG stream of the drop-path mask
 	dropped *engine.Tensor // dropPath(branch)
 	out     *engine.Tensor
+	gradSum bool // backward: dx's sum done by the expansion's data gradient (fusion.residualBackward)
 }
 
 func (b *builder) newBlock(spec arch.Block, x *engine.Tensor, regularize bool) (*block, error) {
-	bl := &block{spec: spec, x: x, stream: uint32(spec.ID + 1)}
+	bl := &block{spec: spec, x: x, stream: uint32(spec.ID + 1), gradSum: b.fusion.residualBackward}
 	bl.drop = spec.Residual && regularize && spec.DropPath > 0
 	// residual is what the branch's last unit adds to its output: x when
 	// the sum is fused into it.
@@ -148,6 +149,14 @@ func (bl *block) backward(s *engine.Sequence, b *builder, dout *engine.Tensor, r
 	if bl.dw != nil {
 		next(bl.se.backward(s, b, dy))
 		next(bl.dw.backward(s, b, dy))
+	}
+	if bl.spec.Residual && bl.expand.needDX && bl.gradSum {
+		// dx = the expansion's data gradient + dout, in its kernel.
+		dx := bl.expand.backwardAdd(s, b, dy, dout)
+		if dy != dout {
+			b.release(dy)
+		}
+		return dx
 	}
 	next(bl.expand.backward(s, b, dy))
 	if !bl.spec.Residual || !bl.expand.needDX {

@@ -207,6 +207,18 @@ func (c *convBN) forwardFolded(s *engine.Sequence, m *mode) {
 // (nil for the stem; with an input scale, the gradient of the scaled
 // input). Gradient tensors come from b's pool.
 func (c *convBN) backward(s *engine.Sequence, b *builder, dy *engine.Tensor) *engine.Tensor {
+	return c.backwardAdd(s, b, dy, nil)
+}
+
+// backwardAdd is backward whose dx also adds addend (nil: none), a tensor
+// of x's shape, in the data-gradient kernel (fusion.residualBackward: the
+// gradient a residual block's input gets through its skip connection).
+// Full and pointwise convs only; needDX must be set.
+func (c *convBN) backwardAdd(s *engine.Sequence, b *builder, dy, addend *engine.Tensor) *engine.Tensor {
+	if addend != nil && (!c.needDX || c.kind == depthwiseConv) {
+		s.Fail(fmt.Errorf("net: %s: a data gradient with an addend needs a full or pointwise conv that produces dx", c.name))
+		return nil
+	}
 	dz := b.grad(c.name+".dz", c.z.Shape...)
 	var dx *engine.Tensor
 	if c.needDX {
@@ -227,7 +239,9 @@ func (c *convBN) backward(s *engine.Sequence, b *builder, dy *engine.Tensor) *en
 		} else {
 			ops.Conv2DBackwardWeight(s, c.weight.Grad, c.x, dz, c.stride)
 		}
-		if dx != nil {
+		if addend != nil {
+			ops.Conv2DBackwardDataAdd(s, dx, dz, c.weight.Value, c.stride, addend)
+		} else if dx != nil {
 			ops.Conv2DBackwardData(s, dx, dz, c.weight.Value, c.stride)
 		}
 	case pointwiseConv:
@@ -236,7 +250,9 @@ func (c *convBN) backward(s *engine.Sequence, b *builder, dy *engine.Tensor) *en
 		} else {
 			ops.PointwiseBackwardWeight(s, c.weight.Grad, c.x, dz)
 		}
-		if dx != nil {
+		if addend != nil {
+			ops.PointwiseBackwardDataAdd(s, dx, dz, c.weight.Value, addend)
+		} else if dx != nil {
 			ops.PointwiseBackwardData(s, dx, dz, c.weight.Value)
 		}
 	case depthwiseConv:

@@ -26,6 +26,11 @@ package net
 //     channels fit the cache) instead of ops.BatchNormStats, then
 //     ops.BatchNormForward. Not with cross-rank batch norm, which replaces
 //     the statistics between the two.
+//   - residualBackward: a residual block's input gradient, the branch's
+//     (its expansion's data gradient) plus the block output's, is summed
+//     by the expansion's data-gradient kernel as it writes
+//     (ops.Conv2DBackwardDataAdd, ops.PointwiseBackwardDataAdd) instead of
+//     by a separate ops.Add.
 //   - bnRunning: in training, the running statistics' update is done by
 //     the kernel that computes the batch statistics (ops.BatchNormRunning:
 //     ops.BatchNormTrainForwardUpdate, ops.BatchNormStatsUpdate), the same
@@ -43,11 +48,13 @@ type fusion struct {
 	seBackward bool
 	trainBN    bool
 	bnRunning  bool
+	// residualBackward is named in full: gradSum in block.
+	residualBackward bool
 }
 
 func newFusion(gc GraphConfig) fusion {
 	if gc.Unfused {
 		return fusion{}
 	}
-	return fusion{residual: true, foldBN: !gc.Train && !gc.Backward, seInProj: true, seBackward: true, trainBN: true, bnRunning: true}
+	return fusion{residual: true, foldBN: !gc.Train && !gc.Backward, seInProj: true, seBackward: true, trainBN: true, bnRunning: true, residualBackward: true}
 }

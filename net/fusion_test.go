@@ -23,7 +23,9 @@ const fusionGraphTol = 1e-4
 // gives the same logits and feature maps in fewer dispatches; the training
 // graph (batch statistics and normalize in one call, residual sums in
 // batch norm, squeeze-excite's scale in the projection's forward and weight
-// gradient, its input gradient in one pass) the same logits, loss and every
+// gradient, its input gradient in one pass, the residual blocks' input
+// gradients summed by their expansions' data-gradient kernels) the same
+// logits, loss and every
 // gradient in fewer dispatches, and with the running update folded into the
 // statistics' kernels the same running statistics.
 func TestFusionMatchesUnfused(t *testing.T) {

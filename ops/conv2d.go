@@ -161,12 +161,20 @@ func recordConv2DForward(s *engine.Sequence, c conv2dCall, t conv2dTile) {
 // to one output size), dy is [N,OC,OH,OW], w is [OC,C,k,k]. dx is
 // overwritten. Stride 2 records one dispatch per parity of (row, column).
 func Conv2DBackwardData(s *engine.Sequence, dx, dy, w *engine.Tensor, stride int) {
+	conv2dBackwardData(s, dx, dy, w, stride, nil)
+}
+
+// conv2dBackwardData records Conv2DBackwardData, adding addend to dx
+// unless it is nil (Conv2DBackwardDataAdd).
+func conv2dBackwardData(s *engine.Sequence, dx, dy, w *engine.Tensor, stride int, addend *engine.Tensor) {
 	const op = "conv2d backward data"
 	g, ok := conv2dCheck(s, op, dx, dy, w, "dx", "dy", "w", stride)
-	if !ok || splitBatch(s, op, func(part batchPart, _ int) { Conv2DBackwardData(s, part(dx), part(dy), w, stride) }, dx, dy) {
+	if !ok || !addendCheck(s, op, dx, addend, dy, w) || splitBatch(s, op, func(part batchPart, _ int) {
+		conv2dBackwardData(s, part(dx), part(dy), w, stride, partOrNil(part, addend))
+	}, withNonNil([]*engine.Tensor{dx, dy}, addend)...) {
 		return
 	}
-	conv2dBackwardDataTuned.record(s, conv2dCall{g: g, out: dx, img: dy, w: w, backwardData: true})
+	conv2dBackwardDataTuned.record(s, conv2dCall{g: g, out: dx, img: dy, w: w, backwardData: true, addend: addend})
 }
 
 // recordConv2DBackwardData records the backward-data kernel with tile t
@@ -178,10 +186,10 @@ func recordConv2DBackwardData(s *engine.Sequence, c conv2dCall, t conv2dTile) {
 		rows := ceilDiv(g.h-rh, g.stride) // rows h = rh + stride*r
 		for rv := 0; rv < g.stride && rv < g.w; rv++ {
 			cols := ceilDiv(g.w-rv, g.stride) // columns v = rv + stride*m
-			k := shape.kernel(s, "conv2d_backward_data", conv2dSpecLocal, append(g.tileSpecs(conv2dTile{px: t.px, rows: t.rows}),
+			k := shape.kernel(s, conv2dBackwardDataKernel(c), conv2dSpecLocal, append(g.tileSpecs(conv2dTile{px: t.px, rows: t.rows}),
 				engine.Spec{ID: conv2dSpecResid, Value: uint32(rv)}, engine.Spec{ID: conv2dSpecRowResid, Value: uint32(rh)})...)
 			grid := engine.Grid{X: ceilDiv(cols, conv2dLanes*t.px), Y: ceilDiv(g.n*rows, shape.clusters()*t.rowsPer()), Z: ceilDiv(g.c, conv2dLanes)}
-			s.Dispatch(k, grid, g.push(0), c.out, c.img, c.w)
+			s.Dispatch(k, grid, g.push(0), withAddend([]*engine.Tensor{c.out, c.img, c.w}, c.addend)...)
 		}
 	}
 }

@@ -81,10 +81,11 @@ type pointwiseGemm struct {
 	am, ak         int // A strides (NN only)
 	aMode, bMode   uint32
 	outVec4        bool
-	rt             int       // row tiles per workgroup; 0: rowTiles' choice
-	rh             int       // rows per pass over a chunk (RH); 0: pointwiseRowsPerPass
-	aOnce          bool      // fetch A once per chunk for all passes (A_ONCE)
-	epilogue       *Epilogue // the fused epilogue or input scale (NT: input scale only), or nil
+	rt             int            // row tiles per workgroup; 0: rowTiles' choice
+	rh             int            // rows per pass over a chunk (RH); 0: pointwiseRowsPerPass
+	aOnce          bool           // fetch A once per chunk for all passes (A_ONCE)
+	epilogue       *Epilogue      // the fused epilogue or input scale (NT: input scale only), or nil
+	addend         *engine.Tensor // NN backward data: added to each output (the _add variants), or nil
 }
 
 // baseName is the pointwise kernel g records, before the cluster shape's
@@ -96,6 +97,9 @@ func (g pointwiseGemm) baseName() string {
 	}
 	if g.outVec4 {
 		name += "_v4"
+	}
+	if g.addend != nil {
+		name += "_add"
 	}
 	return name + epilogueVariant(g.epilogue)
 }
@@ -134,7 +138,7 @@ func (g pointwiseGemm) record(s *engine.Sequence, op string, out, a, b *engine.T
 	s.Dispatch(k, grid, pointwisePush{
 		M: uint32(g.m), Ncol: uint32(g.ncol), K: uint32(g.k), Hw: uint32(g.hw),
 		Am: uint32(g.am), Ak: uint32(g.ak),
-	}, epilogueArgs(g.epilogue, out, a, b)...)
+	}, withAddend(epilogueArgs(g.epilogue, out, a, b), g.addend)...)
 }
 
 // pointwiseCheck reads N, C, OC, H, W from a 1x1 convolution's input-sized
@@ -206,14 +210,22 @@ func pointwiseForward(s *engine.Sequence, y, x, w *engine.Tensor, ep *Epilogue) 
 // i.e. dx[n] = W^T * dy[n]. dy is [N,OC,H,W], w is [OC,C,1,1], dx is
 // [N,C,H,W] (overwritten).
 func PointwiseBackwardData(s *engine.Sequence, dx, dy, w *engine.Tensor) {
+	pointwiseBackwardData(s, dx, dy, w, nil)
+}
+
+// pointwiseBackwardData records PointwiseBackwardData, adding addend to dx
+// unless it is nil (PointwiseBackwardDataAdd).
+func pointwiseBackwardData(s *engine.Sequence, dx, dy, w, addend *engine.Tensor) {
 	const op = "pointwise backward data"
 	n, c, oc, hw, ok := pointwiseCheck(s, op, dx, dy, w, "dx", "dy", "w")
-	if !ok || splitBatch(s, op, func(part batchPart, _ int) { PointwiseBackwardData(s, part(dx), part(dy), w) }, dx, dy) {
+	if !ok || !addendCheck(s, op, dx, addend, dy, w) || splitBatch(s, op, func(part batchPart, _ int) {
+		pointwiseBackwardData(s, part(dx), part(dy), w, partOrNil(part, addend))
+	}, withNonNil([]*engine.Tensor{dx, dy}, addend)...) {
 		return
 	}
 	gemm := pointwiseGemm{
 		m: c, ncol: n * hw, k: oc, hw: hw, am: 1, ak: c,
-		aMode: aligned4(c, fetchVec4Rows), bMode: aligned4(hw, fetchVec4), outVec4: hw%4 == 0,
+		aMode: aligned4(c, fetchVec4Rows), bMode: aligned4(hw, fetchVec4), outVec4: hw%4 == 0, addend: addend,
 	}
 	pointwiseBackwardDataTuned.record(s, pointwiseCall{g: gemm, out: dx, a: w, b: dy})
 }

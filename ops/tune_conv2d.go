@@ -14,6 +14,7 @@ type conv2dCall struct {
 	out, img, w  *engine.Tensor
 	ep           *Epilogue
 	backwardData bool
+	addend       *engine.Tensor // backward data: added to dx (the _add kernels), or nil
 }
 
 // conv2dTile is what a conv2d variant chooses: px neighbouring pixels per
@@ -78,7 +79,7 @@ func conv2dTileVariants(record func(*engine.Sequence, conv2dCall, conv2dTile), f
 func conv2dTileKernels(t conv2dTile) func(d *engine.Device, c conv2dCall) []string {
 	return func(d *engine.Device, c conv2dCall) []string {
 		if c.backwardData {
-			return []string{"conv2d_backward_data" + clusterShapeOf(d).variant}
+			return []string{conv2dBackwardDataKernel(c) + clusterShapeOf(d).variant}
 		}
 		return []string{conv2dForwardKernel(c.g, t, c.ep) + clusterShapeOf(d).variant}
 	}
@@ -98,7 +99,7 @@ func newConv2DTuned(op string, record func(*engine.Sequence, conv2dCall, conv2dT
 		defaultVariant: conv2dDefaultTile,
 		shape: func(c conv2dCall) string {
 			g := c.g
-			return fmt.Sprintf("x=[%d %d %d %d] w=[%d %d %d %d] stride=%d%s", g.n, g.c, g.h, g.w, g.oc, g.c, g.k, g.k, g.stride, epilogueVariant(c.ep))
+			return fmt.Sprintf("x=[%d %d %d %d] w=[%d %d %d %d] stride=%d%s%s", g.n, g.c, g.h, g.w, g.oc, g.c, g.k, g.k, g.stride, epilogueVariant(c.ep), addendVariant(c.addend))
 		},
 		scratch: func(d *engine.Device, c conv2dCall) (conv2dCall, func(), error) {
 			ts, ep, free, err := scratchWithEpilogue(d, c.ep, c.out, c.img, c.w)
@@ -106,7 +107,8 @@ func newConv2DTuned(op string, record func(*engine.Sequence, conv2dCall, conv2dT
 				return c, nil, err
 			}
 			c.out, c.img, c.w, c.ep = ts[0], ts[1], ts[2], ep
-			return c, free, nil
+			c.addend, free, err = scratchAddend(d, c.addend, free)
+			return c, free, err
 		},
 	}
 }

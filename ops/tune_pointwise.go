@@ -40,7 +40,7 @@ func newPointwiseTuned(op string, more []variant[pointwiseCall]) *tunedOp[pointw
 		variants:       append(pointwiseVariants[:len(pointwiseVariants):len(pointwiseVariants)], more...),
 		defaultVariant: func(*engine.Device, pointwiseCall) string { return "auto" },
 		shape: func(c pointwiseCall) string {
-			return fmt.Sprintf("m=%d n=%d k=%d hw=%d a=%d b=%d v4=%v%s", c.g.m, c.g.ncol, c.g.k, c.g.hw, c.g.aMode, c.g.bMode, c.g.outVec4, epilogueVariant(c.g.epilogue))
+			return fmt.Sprintf("m=%d n=%d k=%d hw=%d a=%d b=%d v4=%v%s%s", c.g.m, c.g.ncol, c.g.k, c.g.hw, c.g.aMode, c.g.bMode, c.g.outVec4, epilogueVariant(c.g.epilogue), addendVariant(c.g.addend))
 		},
 		scratch: func(d *engine.Device, c pointwiseCall) (pointwiseCall, func(), error) {
 			ts, ep, free, err := scratchWithEpilogue(d, c.g.epilogue, c.out, c.a, c.b)
@@ -48,7 +48,8 @@ func newPointwiseTuned(op string, more []variant[pointwiseCall]) *tunedOp[pointw
 				return c, nil, err
 			}
 			c.out, c.a, c.b, c.g.epilogue = ts[0], ts[1], ts[2], ep
-			return c, free, nil
+			c.g.addend, free, err = scratchAddend(d, c.g.addend, free)
+			return c, free, err
 		},
 	}
 }

@@ -60,7 +60,8 @@ func pointwiseGEMMVariant(name string, tile GEMMTile, split bool, rec pointwiseG
 		kernels: func(_ *engine.Device, c pointwiseCall) []string { return gemmKernels(tileFor(c), false) },
 		eligible: func(d *engine.Device, c pointwiseCall) bool {
 			t := tileFor(c)
-			return (!split || t.splits() > 1) && gemmEligible(d, t, c.g.m, c.g.ncol, c.g.k)
+			// The GEMM family has no epilogue, input scale or addend.
+			return (!split || t.splits() > 1) && gemmEligible(d, t, c.g.m, c.g.ncol, c.g.k) && c.g.epilogue == nil && c.g.addend == nil
 		},
 		record: func(s *engine.Sequence, c pointwiseCall) {
 			t := tileFor(c)

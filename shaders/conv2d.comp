@@ -55,6 +55,8 @@
 //! kernel conv2d_forward_vec4_narrow FORWARD NARROW OUT_VEC4
 //! kernel conv2d_forward_bn_vec4 FORWARD EPILOGUE OUT_VEC4
 //! kernel conv2d_forward_bn_vec4_narrow FORWARD NARROW EPILOGUE OUT_VEC4
+//! kernel conv2d_backward_data_add BACKWARD_DATA ADDEND
+//! kernel conv2d_backward_data_add_narrow BACKWARD_DATA NARROW ADDEND
 //
 // The _bn variants apply the fused epilogue of include/epilogue.glsl
 // (eval-mode batch norm, activation, residual) to each output. The _vec4
@@ -62,7 +64,8 @@
 // whole vec4s: on lavapipe a store at per-invocation addresses is a loop
 // over the lanes, whose cost per store, not per float, bounded the stem
 // (27 multiply-adds per output): a quarter of the stores made it ~1.6x
-// faster (CPU time, 2026-11-29).
+// faster (CPU time, 2026-11-29). The backward-data _add variants add a
+// tensor of dx's shape to each result (the ADDEND of the same include).
 #extension GL_KHR_shader_subgroup_basic : require
 #extension GL_KHR_shader_subgroup_shuffle : require
 #extension GL_EXT_control_flow_attributes : require
@@ -373,6 +376,9 @@ const int JSPAN = JHI - JLO + PX;
 layout(std430, binding = 0) writeonly buffer DX { float dx[]; };
 layout(binding = 1, r32f) readonly uniform imageBuffer dy;
 layout(binding = 2, r32f) readonly uniform imageBuffer wt;
+// _add: dx = sum + addend (include/epilogue.glsl's ADDEND, binding 3).
+#define EPI_BINDING 3
+#include "epilogue.glsl"
 
 void inputRow(int row, int rows, int lane, int laneBase) {
     int m0 = (int(gl_WorkGroupID.x) * LANES + lane) * PX;
@@ -446,7 +452,7 @@ void inputRow(int row, int rows, int lane, int laneBase) {
             [[unroll]] for (int t = 0; t < PX; t++) {
                 int v = R + S * (m0 + t);
                 if (v < pc.w) {
-                    dx[xbase + v] = acc[j][t];
+                    dx[xbase + v] = epilogue1(acc[j][t], uint(c), uint(xbase + v));
                 }
             }
         }

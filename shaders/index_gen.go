@@ -1069,6 +1069,76 @@ var generatedKernels = []Kernel{
 		},
 	},
 	{
+		Name:            "conv2d_backward_data_add",
+		File:            "conv2d.comp",
+		Defines:         []string{"BACKWARD_DATA", "ADDEND"},
+		LocalSize:       [3]uint32{8, 1, 1},
+		LocalSizeSpecID: [3]int{5, -1, -1},
+		Bindings: []Binding{
+			{Binding: 0, Name: "DX", Kind: StorageBuffer, Access: Write, Format: ""},
+			{Binding: 1, Name: "dy", Kind: StorageTexelBuffer, Access: Read, Format: "R32F"},
+			{Binding: 2, Name: "wt", Kind: StorageTexelBuffer, Access: Read, Format: "R32F"},
+			{Binding: 3, Name: "addend", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
+		},
+		PushSize: 32,
+		Push: []PushField{
+			{Name: "n", Offset: 0, Type: "int32"},
+			{Name: "c", Offset: 4, Type: "int32"},
+			{Name: "h", Offset: 8, Type: "int32"},
+			{Name: "w", Offset: 12, Type: "int32"},
+			{Name: "oc", Offset: 16, Type: "int32"},
+			{Name: "oh", Offset: 20, Type: "int32"},
+			{Name: "ow", Offset: 24, Type: "int32"},
+			{Name: "rows", Offset: 28, Type: "int32"},
+		},
+		Spec: []SpecConstant{
+			{ID: 0, Name: "K", Default: 3},
+			{ID: 1, Name: "S", Default: 1},
+			{ID: 2, Name: "R", Default: 0},
+			{ID: 4, Name: "RH", Default: 0},
+			{ID: 5, Name: "", Default: 8},
+			{ID: 5, Name: "LOCAL", Default: 8},
+			{ID: 6, Name: "PX", Default: 4},
+			{ID: 7, Name: "CIN", Default: 0},
+			{ID: 8, Name: "ROWS", Default: 1},
+		},
+	},
+	{
+		Name:            "conv2d_backward_data_add_narrow",
+		File:            "conv2d.comp",
+		Defines:         []string{"BACKWARD_DATA", "NARROW", "ADDEND"},
+		LocalSize:       [3]uint32{8, 1, 1},
+		LocalSizeSpecID: [3]int{5, -1, -1},
+		Bindings: []Binding{
+			{Binding: 0, Name: "DX", Kind: StorageBuffer, Access: Write, Format: ""},
+			{Binding: 1, Name: "dy", Kind: StorageTexelBuffer, Access: Read, Format: "R32F"},
+			{Binding: 2, Name: "wt", Kind: StorageTexelBuffer, Access: Read, Format: "R32F"},
+			{Binding: 3, Name: "addend", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
+		},
+		PushSize: 32,
+		Push: []PushField{
+			{Name: "n", Offset: 0, Type: "int32"},
+			{Name: "c", Offset: 4, Type: "int32"},
+			{Name: "h", Offset: 8, Type: "int32"},
+			{Name: "w", Offset: 12, Type: "int32"},
+			{Name: "oc", Offset: 16, Type: "int32"},
+			{Name: "oh", Offset: 20, Type: "int32"},
+			{Name: "ow", Offset: 24, Type: "int32"},
+			{Name: "rows", Offset: 28, Type: "int32"},
+		},
+		Spec: []SpecConstant{
+			{ID: 0, Name: "K", Default: 3},
+			{ID: 1, Name: "S", Default: 1},
+			{ID: 2, Name: "R", Default: 0},
+			{ID: 4, Name: "RH", Default: 0},
+			{ID: 5, Name: "", Default: 8},
+			{ID: 5, Name: "LOCAL", Default: 8},
+			{ID: 6, Name: "PX", Default: 4},
+			{ID: 7, Name: "CIN", Default: 0},
+			{ID: 8, Name: "ROWS", Default: 1},
+		},
+	},
+	{
 		Name:            "depthwise_forward_k3_s1",
 		File:            "depthwise.comp",
 		Defines:         []string{"FORWARD", "K=3", "S=1"},
@@ -3178,6 +3248,134 @@ var generatedKernels = []Kernel{
 		},
 	},
 	{
+		Name:            "pointwise_nn_add",
+		File:            "pointwise.comp",
+		Defines:         []string{"ADDEND"},
+		LocalSize:       [3]uint32{8, 1, 1},
+		LocalSizeSpecID: [3]int{5, -1, -1},
+		Bindings: []Binding{
+			{Binding: 0, Name: "Out1", Kind: StorageBuffer, Access: Write, Format: ""},
+			{Binding: 1, Name: "a4", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
+			{Binding: 2, Name: "b4", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
+			{Binding: 3, Name: "addend", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
+		},
+		PushSize: 24,
+		Push: []PushField{
+			{Name: "M", Offset: 0, Type: "uint32"},
+			{Name: "Ncol", Offset: 4, Type: "uint32"},
+			{Name: "K", Offset: 8, Type: "uint32"},
+			{Name: "hw", Offset: 12, Type: "uint32"},
+			{Name: "am", Offset: 16, Type: "uint32"},
+			{Name: "ak", Offset: 20, Type: "uint32"},
+		},
+		Spec: []SpecConstant{
+			{ID: 0, Name: "A_MODE", Default: 0},
+			{ID: 1, Name: "B_MODE", Default: 0},
+			{ID: 2, Name: "KC", Default: 32},
+			{ID: 3, Name: "RT", Default: 4},
+			{ID: 4, Name: "RH", Default: 4},
+			{ID: 5, Name: "", Default: 8},
+			{ID: 5, Name: "LOCAL", Default: 8},
+			{ID: 6, Name: "A_ONCE", Default: 0},
+		},
+	},
+	{
+		Name:            "pointwise_nn_v4_add",
+		File:            "pointwise.comp",
+		Defines:         []string{"OUT_VEC4", "ADDEND"},
+		LocalSize:       [3]uint32{8, 1, 1},
+		LocalSizeSpecID: [3]int{5, -1, -1},
+		Bindings: []Binding{
+			{Binding: 0, Name: "Out4", Kind: StorageBuffer, Access: Write, Format: ""},
+			{Binding: 1, Name: "a4", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
+			{Binding: 2, Name: "b4", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
+			{Binding: 3, Name: "addend", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
+		},
+		PushSize: 24,
+		Push: []PushField{
+			{Name: "M", Offset: 0, Type: "uint32"},
+			{Name: "Ncol", Offset: 4, Type: "uint32"},
+			{Name: "K", Offset: 8, Type: "uint32"},
+			{Name: "hw", Offset: 12, Type: "uint32"},
+			{Name: "am", Offset: 16, Type: "uint32"},
+			{Name: "ak", Offset: 20, Type: "uint32"},
+		},
+		Spec: []SpecConstant{
+			{ID: 0, Name: "A_MODE", Default: 0},
+			{ID: 1, Name: "B_MODE", Default: 0},
+			{ID: 2, Name: "KC", Default: 32},
+			{ID: 3, Name: "RT", Default: 4},
+			{ID: 4, Name: "RH", Default: 4},
+			{ID: 5, Name: "", Default: 8},
+			{ID: 5, Name: "LOCAL", Default: 8},
+			{ID: 6, Name: "A_ONCE", Default: 0},
+		},
+	},
+	{
+		Name:            "pointwise_nn_add_narrow",
+		File:            "pointwise.comp",
+		Defines:         []string{"NARROW", "ADDEND"},
+		LocalSize:       [3]uint32{8, 1, 1},
+		LocalSizeSpecID: [3]int{5, -1, -1},
+		Bindings: []Binding{
+			{Binding: 0, Name: "Out1", Kind: StorageBuffer, Access: Write, Format: ""},
+			{Binding: 1, Name: "a4", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
+			{Binding: 2, Name: "b4", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
+			{Binding: 3, Name: "addend", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
+		},
+		PushSize: 24,
+		Push: []PushField{
+			{Name: "M", Offset: 0, Type: "uint32"},
+			{Name: "Ncol", Offset: 4, Type: "uint32"},
+			{Name: "K", Offset: 8, Type: "uint32"},
+			{Name: "hw", Offset: 12, Type: "uint32"},
+			{Name: "am", Offset: 16, Type: "uint32"},
+			{Name: "ak", Offset: 20, Type: "uint32"},
+		},
+		Spec: []SpecConstant{
+			{ID: 0, Name: "A_MODE", Default: 0},
+			{ID: 1, Name: "B_MODE", Default: 0},
+			{ID: 2, Name: "KC", Default: 32},
+			{ID: 3, Name: "RT", Default: 4},
+			{ID: 4, Name: "RH", Default: 4},
+			{ID: 5, Name: "", Default: 8},
+			{ID: 5, Name: "LOCAL", Default: 8},
+			{ID: 6, Name: "A_ONCE", Default: 0},
+		},
+	},
+	{
+		Name:            "pointwise_nn_v4_add_narrow",
+		File:            "pointwise.comp",
+		Defines:         []string{"OUT_VEC4", "NARROW", "ADDEND"},
+		LocalSize:       [3]uint32{8, 1, 1},
+		LocalSizeSpecID: [3]int{5, -1, -1},
+		Bindings: []Binding{
+			{Binding: 0, Name: "Out4", Kind: StorageBuffer, Access: Write, Format: ""},
+			{Binding: 1, Name: "a4", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
+			{Binding: 2, Name: "b4", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
+			{Binding: 3, Name: "addend", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
+		},
+		PushSize: 24,
+		Push: []PushField{
+			{Name: "M", Offset: 0, Type: "uint32"},
+			{Name: "Ncol", Offset: 4, Type: "uint32"},
+			{Name: "K", Offset: 8, Type: "uint32"},
+			{Name: "hw", Offset: 12, Type: "uint32"},
+			{Name: "am", Offset: 16, Type: "uint32"},
+			{Name: "ak", Offset: 20, Type: "uint32"},
+		},
+		Spec: []SpecConstant{
+			{ID: 0, Name: "A_MODE", Default: 0},
+			{ID: 1, Name: "B_MODE", Default: 0},
+			{ID: 2, Name: "KC", Default: 32},
+			{ID: 3, Name: "RT", Default: 4},
+			{ID: 4, Name: "RH", Default: 4},
+			{ID: 5, Name: "", Default: 8},
+			{ID: 5, Name: "LOCAL", Default: 8},
+			{ID: 6, Name: "A_ONCE", Default: 0},
+		},
+	},
+	{
 		Name:            "reduce_partial",
 		File:            "reduce.comp",
 		LocalSize:       [3]uint32{64, 1, 1},
@@ -4066,6 +4264,30 @@ type Conv2dForwardBnVec4NarrowPush struct {
 	Rows int32
 }
 
+// Conv2dBackwardDataAddPush mirrors the push-constant block of kernel conv2d_backward_data_add (conv2d.comp).
+type Conv2dBackwardDataAddPush struct {
+	N    int32
+	C    int32
+	H    int32
+	W    int32
+	Oc   int32
+	Oh   int32
+	Ow   int32
+	Rows int32
+}
+
+// Conv2dBackwardDataAddNarrowPush mirrors the push-constant block of kernel conv2d_backward_data_add_narrow (conv2d.comp).
+type Conv2dBackwardDataAddNarrowPush struct {
+	N    int32
+	C    int32
+	H    int32
+	W    int32
+	Oc   int32
+	Oh   int32
+	Ow   int32
+	Rows int32
+}
+
 // DepthwiseForwardK3S1Push mirrors the push-constant block of kernel depthwise_forward_k3_s1 (depthwise.comp).
 type DepthwiseForwardK3S1Push struct {
 	Planes uint32
@@ -4821,6 +5043,46 @@ type PointwiseNtSeNarrowPush struct {
 
 // PointwiseNtV4SeNarrowPush mirrors the push-constant block of kernel pointwise_nt_v4_se_narrow (pointwise.comp).
 type PointwiseNtV4SeNarrowPush struct {
+	M    uint32
+	Ncol uint32
+	K    uint32
+	Hw   uint32
+	Am   uint32
+	Ak   uint32
+}
+
+// PointwiseNnAddPush mirrors the push-constant block of kernel pointwise_nn_add (pointwise.comp).
+type PointwiseNnAddPush struct {
+	M    uint32
+	Ncol uint32
+	K    uint32
+	Hw   uint32
+	Am   uint32
+	Ak   uint32
+}
+
+// PointwiseNnV4AddPush mirrors the push-constant block of kernel pointwise_nn_v4_add (pointwise.comp).
+type PointwiseNnV4AddPush struct {
+	M    uint32
+	Ncol uint32
+	K    uint32
+	Hw   uint32
+	Am   uint32
+	Ak   uint32
+}
+
+// PointwiseNnAddNarrowPush mirrors the push-constant block of kernel pointwise_nn_add_narrow (pointwise.comp).
+type PointwiseNnAddNarrowPush struct {
+	M    uint32
+	Ncol uint32
+	K    uint32
+	Hw   uint32
+	Am   uint32
+	Ak   uint32
+}
+
+// PointwiseNnV4AddNarrowPush mirrors the push-constant block of kernel pointwise_nn_v4_add_narrow (pointwise.comp).
+type PointwiseNnV4AddNarrowPush struct {
 	M    uint32
 	Ncol uint32
 	K    uint32

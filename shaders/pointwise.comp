@@ -68,6 +68,10 @@
 //! kernel pointwise_nt_v4_se NT OUT_VEC4 CHANNEL_SCALE
 //! kernel pointwise_nt_se_narrow NT NARROW CHANNEL_SCALE
 //! kernel pointwise_nt_v4_se_narrow NT OUT_VEC4 NARROW CHANNEL_SCALE
+//! kernel pointwise_nn_add ADDEND
+//! kernel pointwise_nn_v4_add OUT_VEC4 ADDEND
+//! kernel pointwise_nn_add_narrow NARROW ADDEND
+//! kernel pointwise_nn_v4_add_narrow OUT_VEC4 NARROW ADDEND
 //
 // The _bn variants (forward only) apply the fused epilogue of
 // include/epilogue.glsl (eval-mode batch norm, activation, residual) to
@@ -75,6 +79,9 @@
 // input x by a per-image, per-channel factor as they read it (the prologue
 // of the same include): NN B(k,j) * inScale[n*K + k] (forward), NT
 // B(k,j) * inScale[n*Ncol + j] (backward weight, k = n*hw + p).
+//
+// The _add variants (backward data) add a tensor of the output's shape to
+// each output (the addend of the same include).
 //
 // The _narrow variants, for subgroups narrower than ROWS, do without
 // subgroupShuffle: every invocation fetches the A values of all ROWS lanes

@@ -11,7 +11,8 @@
 //
 // A kernel variant compiled with EPILOGUE defines EPI_BINDING (its first
 // free binding) before including this file; the epilogue takes that binding
-// and the next two. Without EPILOGUE, epilogue1 and epilogue4 return z.
+// and the next two. Without EPILOGUE, epilogue1 and epilogue4 return z, or
+// with ADDEND z plus the addend's element.
 #ifndef EFFV2VK_EPILOGUE_GLSL
 #define EFFV2VK_EPILOGUE_GLSL
 
@@ -54,6 +55,15 @@ vec4 epilogue4(vec4 z, uint o, uint t) {
     }
     return y;
 }
+#elif defined(ADDEND)
+// The backward-data variants _add add a tensor of the output's shape to
+// each result, dx = sum + addend: the gradient a residual block's input
+// gets through its skip connection, so that the block's backward needs no
+// separate sum. Binding EPI_BINDING, read as texels of 4 values.
+layout(binding = EPI_BINDING) uniform samplerBuffer addend;
+
+#define epilogue1(z, o, i) ((z) + texelFetch(addend, int((i) >> 2))[(i) & 3u])
+#define epilogue4(z, o, t) ((z) + texelFetch(addend, int(t)))
 #else
 #define epilogue1(z, o, i) (z)
 #define epilogue4(z, o, t) (z)
