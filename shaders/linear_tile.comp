@@ -33,6 +33,7 @@
 //! kernel linear_tile_forward_bias FORWARD BIAS
 //! kernel linear_tile_backward_data BACKWARD_DATA
 //! kernel linear_tile_backward_weight BACKWARD_WEIGHT
+//! kernel linear_tile_backward_weight_bias BACKWARD_WEIGHT BIAS
 #extension GL_KHR_shader_subgroup_basic : require
 #extension GL_KHR_shader_subgroup_shuffle : require
 #extension GL_EXT_control_flow_attributes : require
@@ -172,6 +173,13 @@ void main() {
 layout(std430, binding = 0) writeonly buffer DW { vec4 dw4[]; };
 layout(binding = 1) uniform samplerBuffer dy4;
 layout(binding = 2) uniform samplerBuffer x4;
+#ifdef BIAS
+// The _bias kernel also writes the bias gradient db[o] = sum_r dy[r,o]:
+// every invocation adds the dy values it broadcasts anyway, in the order
+// r = 0, 1, .. of linear_backward_bias (the same bits); invocation 0 of
+// the row writes them (one dispatch fewer).
+layout(std430, binding = 3) writeonly buffer DB { float db[]; };
+#endif
 
 // Invocation g owns texel g of the In features for the OC output rows
 // o0 = gl_WorkGroupID.y * OC ..; the reduction walks the batch R rows at a
@@ -188,6 +196,12 @@ void main() {
     [[unroll]] for (uint j = 0; j < OC; j++) {
         acc[j] = vec4(0.0);
     }
+#ifdef BIAS
+    float bsum[OC]; // bsum[j]: db[o0+j]
+    [[unroll]] for (uint j = 0; j < OC; j++) {
+        bsum[j] = 0.0;
+    }
+#endif
     for (uint r0 = 0; r0 < pc.n; r0 += R) {
         const uint row = r0 + CLUSTER_LANE;
         const bool rowOk = row < pc.n;
@@ -201,7 +215,13 @@ void main() {
         [[unroll]] for (uint r = 0; r < R; r++) {
             const vec4 xr = texelFetch(x4, int(min(r0 + r, pc.n - 1u) * per + col));
             [[unroll]] for (uint j = 0; j < OC; j++) {
-                acc[j] = fma(vec4(subgroupShuffle(g[j >> 2][j & 3u], base + r)), xr, acc[j]);
+                const float gr = subgroupShuffle(g[j >> 2][j & 3u], base + r);
+                acc[j] = fma(vec4(gr), xr, acc[j]);
+#ifdef BIAS
+                if (r0 + r < pc.n) {
+                    bsum[j] += gr;
+                }
+#endif
             }
         }
     }
@@ -212,5 +232,14 @@ void main() {
             }
         }
     }
+#ifdef BIAS
+    if (it == 0u) {
+        [[unroll]] for (uint j = 0; j < OC; j++) {
+            if (o0 + j < pc.out_features) {
+                db[o0 + j] = bsum[j];
+            }
+        }
+    }
+#endif
 }
 #endif
