@@ -174,10 +174,12 @@ layout(std430, binding = 0) writeonly buffer DW { vec4 dw4[]; };
 layout(binding = 1) uniform samplerBuffer dy4;
 layout(binding = 2) uniform samplerBuffer x4;
 #ifdef BIAS
-// The _bias kernel also writes the bias gradient db[o] = sum_r dy[r,o]:
-// every invocation adds the dy values it broadcasts anyway, in the order
-// r = 0, 1, .. of linear_backward_bias (the same bits); invocation 0 of
-// the row writes them (one dispatch fewer).
+// The _bias kernel also writes the bias gradient db[o] = sum_r dy[r,o]
+// (one dispatch fewer): the first workgroup along x sums its OC rows after
+// the weight gradient, one row per invocation, in the order r = 0, 1, .. of
+// linear_backward_bias (the same bits). (Summing the dy values the
+// reduction broadcasts anyway kept OC more sums live through it and cost
+// more than it saved on lavapipe.)
 layout(std430, binding = 3) writeonly buffer DB { float db[]; };
 #endif
 
@@ -196,12 +198,6 @@ void main() {
     [[unroll]] for (uint j = 0; j < OC; j++) {
         acc[j] = vec4(0.0);
     }
-#ifdef BIAS
-    float bsum[OC]; // bsum[j]: db[o0+j]
-    [[unroll]] for (uint j = 0; j < OC; j++) {
-        bsum[j] = 0.0;
-    }
-#endif
     for (uint r0 = 0; r0 < pc.n; r0 += R) {
         const uint row = r0 + CLUSTER_LANE;
         const bool rowOk = row < pc.n;
@@ -217,11 +213,6 @@ void main() {
             [[unroll]] for (uint j = 0; j < OC; j++) {
                 const float gr = subgroupShuffle(g[j >> 2][j & 3u], base + r);
                 acc[j] = fma(vec4(gr), xr, acc[j]);
-#ifdef BIAS
-                if (r0 + r < pc.n) {
-                    bsum[j] += gr;
-                }
-#endif
             }
         }
     }
@@ -233,10 +224,15 @@ void main() {
         }
     }
 #ifdef BIAS
-    if (it == 0u) {
-        [[unroll]] for (uint j = 0; j < OC; j++) {
-            if (o0 + j < pc.out_features) {
-                db[o0 + j] = bsum[j];
+    if (gl_WorkGroupID.x == 0u) {
+        for (uint j = gl_LocalInvocationID.x; j < OC; j += LOCAL) {
+            const uint o = o0 + j;
+            if (o < pc.out_features) {
+                float sum = 0.0;
+                for (uint r = 0; r < pc.n; r++) {
+                    sum += texelFetch(dy4, int(r * dyper + (o >> 2)))[o & 3u];
+                }
+                db[o] = sum;
             }
         }
     }
