@@ -29,6 +29,19 @@
 // a storage buffer lane by lane): a copy of the kernel with its reduction
 // removed took 3.7 ms against the full kernel's 3.8 ms, and an imageStore
 // (rgba32f texel buffer) output was 1.4x slower.
+// Later (classifier backward, batch 8; process CPU time per run, which a
+// loaded machine blurs less than wall time; medians of 5-9 alternating
+// rounds of 25 runs at load 7-9): the weight gradient alone took 4.3 ms,
+// 3.3 ms with its stores never taken, 2.7 ms with its reduction cut to
+// one row of 8, so both matter. Tried and not kept: 64-bit stores
+// (u64vec4 of two texels per invocation, shaderInt64) 4.6 ms; a shuffle
+// lane known constant (cluster base 0) 4.5 ms; 24 or 32 weight rows per
+// workgroup 6.6 / 8.3 ms against 5.3 ms for 8 or 16 (register spills);
+// data, weight and bias gradients in one dispatch 5.8-6.1 ms against
+// 5.4-5.8 ms in three; the bias summed inside the reduction loop (OC more
+// live sums) 6.0 against 5.5 ms. Kept: the bias summed after it
+// (_bias kernel) 6.3 against 6.3 ms (tile_ot8) and 5.7 against 6.5 ms
+// (tile_ot16), one dispatch fewer.
 //! kernel linear_tile_forward FORWARD
 //! kernel linear_tile_forward_bias FORWARD BIAS
 //! kernel linear_tile_backward_data BACKWARD_DATA
