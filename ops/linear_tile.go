@@ -71,8 +71,10 @@ func recordLinearTileForward(s *engine.Sequence, c linearCall, cols int) {
 }
 
 // recordLinearTileBackward dispatches linear_tile_backward_data (when dx
-// is wanted), linear_tile_backward_weight with outRows output rows per
-// workgroup (a multiple of 4) and, when db is wanted, linear_backward_bias.
+// is wanted) and linear_tile_backward_weight with outRows output rows per
+// workgroup (a multiple of 4), or linear_tile_backward_weight_bias when db
+// is wanted (the bias gradient from the dy values it reads anyway, the same
+// bits as linear_backward_bias, one dispatch fewer).
 func recordLinearTileBackward(s *engine.Sequence, c linearBackwardCall, outRows int) {
 	d := s.Device()
 	rows, local := linearTileRows(d), linearTileLocal(d, 8)
@@ -86,10 +88,11 @@ func recordLinearTileBackward(s *engine.Sequence, c linearBackwardCall, outRows 
 	// The weight gradient: in/4 x out/outRows invocations (40 x 125 x 8
 	// for the classifier), in workgroups of 64 on a CPU driver too.
 	local = linearTileLocal(d, 64)
-	k := s.Kernel("linear_tile_backward_weight", engine.Spec{ID: 0, Value: local}, engine.Spec{ID: 1, Value: rows}, engine.Spec{ID: 2, Value: uint32(outRows)})
+	specs := []engine.Spec{{ID: 0, Value: local}, {ID: 1, Value: rows}, {ID: 2, Value: uint32(outRows)}}
 	grid := engine.Grid{X: ceilDiv(texels, int(local)), Y: ceilDiv(c.out, outRows), Z: 1}
-	s.Dispatch(k, grid, push, c.dw, c.dy, c.x)
-	if c.db != nil {
-		recordLinearBackwardBias(s, c)
+	if c.db == nil {
+		s.Dispatch(s.Kernel("linear_tile_backward_weight", specs...), grid, push, c.dw, c.dy, c.x)
+		return
 	}
+	s.Dispatch(s.Kernel("linear_tile_backward_weight_bias", specs...), grid, shaders.LinearTileBackwardWeightBiasPush(push), c.dw, c.dy, c.x, c.db)
 }

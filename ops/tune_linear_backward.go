@@ -44,11 +44,11 @@ func linearBackwardTileVariant(outRows int) variant[linearBackwardCall] {
 		name: fmt.Sprintf("tile_ot%d", outRows),
 		kernels: func(_ *engine.Device, c linearBackwardCall) []string {
 			ks := []string{"linear_tile_backward_weight"}
+			if c.db != nil {
+				ks[0] = "linear_tile_backward_weight_bias"
+			}
 			if c.dx != nil {
 				ks = append(ks, "linear_tile_backward_data")
-			}
-			if c.db != nil {
-				ks = append(ks, "linear_backward_bias")
 			}
 			return ks
 		},

@@ -2318,6 +2318,31 @@ var generatedKernels = []Kernel{
 		},
 	},
 	{
+		Name:            "linear_tile_backward_weight_bias",
+		File:            "linear_tile.comp",
+		Defines:         []string{"BACKWARD_WEIGHT", "BIAS"},
+		LocalSize:       [3]uint32{8, 1, 1},
+		LocalSizeSpecID: [3]int{0, -1, -1},
+		Bindings: []Binding{
+			{Binding: 0, Name: "DW", Kind: StorageBuffer, Access: Write, Format: ""},
+			{Binding: 1, Name: "dy4", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
+			{Binding: 2, Name: "x4", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
+			{Binding: 3, Name: "DB", Kind: StorageBuffer, Access: Write, Format: ""},
+		},
+		PushSize: 12,
+		Push: []PushField{
+			{Name: "n", Offset: 0, Type: "uint32"},
+			{Name: "in_features", Offset: 4, Type: "uint32"},
+			{Name: "out_features", Offset: 8, Type: "uint32"},
+		},
+		Spec: []SpecConstant{
+			{ID: 0, Name: "", Default: 8},
+			{ID: 0, Name: "LOCAL", Default: 8},
+			{ID: 1, Name: "R", Default: 8},
+			{ID: 2, Name: "OC", Default: 4},
+		},
+	},
+	{
 		Name:            "optim_rmsprop",
 		File:            "optim.comp",
 		Defines:         []string{"RMSPROP"},
@@ -4770,6 +4795,13 @@ type LinearTileBackwardDataPush struct {
 
 // LinearTileBackwardWeightPush mirrors the push-constant block of kernel linear_tile_backward_weight (linear_tile.comp).
 type LinearTileBackwardWeightPush struct {
+	N           uint32
+	InFeatures  uint32
+	OutFeatures uint32
+}
+
+// LinearTileBackwardWeightBiasPush mirrors the push-constant block of kernel linear_tile_backward_weight_bias (linear_tile.comp).
+type LinearTileBackwardWeightBiasPush struct {
 	N           uint32
 	InFeatures  uint32
 	OutFeatures uint32

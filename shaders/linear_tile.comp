@@ -29,10 +29,24 @@
 // a storage buffer lane by lane): a copy of the kernel with its reduction
 // removed took 3.7 ms against the full kernel's 3.8 ms, and an imageStore
 // (rgba32f texel buffer) output was 1.4x slower.
+// Later (classifier backward, batch 8; process CPU time per run, which a
+// loaded machine blurs less than wall time; medians of 5-9 alternating
+// rounds of 25 runs at load 7-9): the weight gradient alone took 4.3 ms,
+// 3.3 ms with its stores never taken, 2.7 ms with its reduction cut to
+// one row of 8, so both matter. Tried and not kept: 64-bit stores
+// (u64vec4 of two texels per invocation, shaderInt64) 4.6 ms; a shuffle
+// lane known constant (cluster base 0) 4.5 ms; 24 or 32 weight rows per
+// workgroup 6.6 / 8.3 ms against 5.3 ms for 8 or 16 (register spills);
+// data, weight and bias gradients in one dispatch 5.8-6.1 ms against
+// 5.4-5.8 ms in three; the bias summed inside the reduction loop (OC more
+// live sums) 6.0 against 5.5 ms. Kept: the bias summed after it
+// (_bias kernel) 6.3 against 6.3 ms (tile_ot8) and 5.7 against 6.5 ms
+// (tile_ot16), one dispatch fewer.
 //! kernel linear_tile_forward FORWARD
 //! kernel linear_tile_forward_bias FORWARD BIAS
 //! kernel linear_tile_backward_data BACKWARD_DATA
 //! kernel linear_tile_backward_weight BACKWARD_WEIGHT
+//! kernel linear_tile_backward_weight_bias BACKWARD_WEIGHT BIAS
 #extension GL_KHR_shader_subgroup_basic : require
 #extension GL_KHR_shader_subgroup_shuffle : require
 #extension GL_EXT_control_flow_attributes : require
@@ -172,6 +186,15 @@ void main() {
 layout(std430, binding = 0) writeonly buffer DW { vec4 dw4[]; };
 layout(binding = 1) uniform samplerBuffer dy4;
 layout(binding = 2) uniform samplerBuffer x4;
+#ifdef BIAS
+// The _bias kernel also writes the bias gradient db[o] = sum_r dy[r,o]
+// (one dispatch fewer): the first workgroup along x sums its OC rows after
+// the weight gradient, one row per invocation, in the order r = 0, 1, .. of
+// linear_backward_bias (the same bits). (Summing the dy values the
+// reduction broadcasts anyway kept OC more sums live through it and cost
+// more than it saved on lavapipe.)
+layout(std430, binding = 3) writeonly buffer DB { float db[]; };
+#endif
 
 // Invocation g owns texel g of the In features for the OC output rows
 // o0 = gl_WorkGroupID.y * OC ..; the reduction walks the batch R rows at a
@@ -201,7 +224,8 @@ void main() {
         [[unroll]] for (uint r = 0; r < R; r++) {
             const vec4 xr = texelFetch(x4, int(min(r0 + r, pc.n - 1u) * per + col));
             [[unroll]] for (uint j = 0; j < OC; j++) {
-                acc[j] = fma(vec4(subgroupShuffle(g[j >> 2][j & 3u], base + r)), xr, acc[j]);
+                const float gr = subgroupShuffle(g[j >> 2][j & 3u], base + r);
+                acc[j] = fma(vec4(gr), xr, acc[j]);
             }
         }
     }
@@ -212,5 +236,19 @@ void main() {
             }
         }
     }
+#ifdef BIAS
+    if (gl_WorkGroupID.x == 0u) {
+        for (uint j = gl_LocalInvocationID.x; j < OC; j += LOCAL) {
+            const uint o = o0 + j;
+            if (o < pc.out_features) {
+                float sum = 0.0;
+                for (uint r = 0; r < pc.n; r++) {
+                    sum += texelFetch(dy4, int(r * dyper + (o >> 2)))[o & 3u];
+                }
+                db[o] = sum;
+            }
+        }
+    }
+#endif
 }
 #endif
