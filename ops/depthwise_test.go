@@ -247,6 +247,8 @@ func TestTunedDepthwiseVariantsMatchReference(t *testing.T) {
 		{ref.Shape4{N: 1, C: 3, H: 10, W: 7}, 5, 2},
 		{ref.Shape4{N: 2, C: 3, H: 8, W: 12}, 3, 1}, // widths of whole vec4s: vec4 or scalar loads
 		{ref.Shape4{N: 1, C: 2, H: 9, W: 16}, 5, 2},
+		{ref.Shape4{N: 1, C: 3, H: 11, W: 8}, 3, 2}, // rows of 8: 8-float (u64) or vec4 stores
+		{ref.Shape4{N: 1, C: 2, H: 5, W: 16}, 3, 1},
 	}
 	for op, variants := range ops.TunedVariants() {
 		if !strings.HasPrefix(op, "depthwise_") {

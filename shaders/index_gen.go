@@ -1404,6 +1404,154 @@ var generatedKernels = []Kernel{
 		},
 	},
 	{
+		Name:            "depthwise_backward_data_k3_s1_u64",
+		File:            "depthwise.comp",
+		Defines:         []string{"BACKWARD_DATA", "K=3", "S=1", "STORE_U64"},
+		LocalSize:       [3]uint32{64, 1, 1},
+		LocalSizeSpecID: [3]int{0, -1, -1},
+		Bindings: []Binding{
+			{Binding: 0, Name: "DX", Kind: StorageBuffer, Access: Write, Format: ""},
+			{Binding: 1, Name: "DX8", Kind: StorageBuffer, Access: Write, Format: ""},
+			{Binding: 2, Name: "dy", Kind: StorageTexelBuffer, Access: Read, Format: "R32F"},
+			{Binding: 3, Name: "w", Kind: StorageTexelBuffer, Access: Read, Format: "R32F"},
+			{Binding: 4, Name: "dy4", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
+			{Binding: 5, Name: "dx4i", Kind: StorageTexelBuffer, Access: Write, Format: "RGBA32F"},
+		},
+		PushSize: 40,
+		Push: []PushField{
+			{Name: "planes", Offset: 0, Type: "uint32"},
+			{Name: "C", Offset: 4, Type: "uint32"},
+			{Name: "H", Offset: 8, Type: "uint32"},
+			{Name: "W", Offset: 12, Type: "uint32"},
+			{Name: "OH", Offset: 16, Type: "uint32"},
+			{Name: "OW", Offset: 20, Type: "uint32"},
+			{Name: "tilesH", Offset: 24, Type: "uint32"},
+			{Name: "tilesW", Offset: 28, Type: "uint32"},
+			{Name: "span", Offset: 32, Type: "uint32"},
+			{Name: "per", Offset: 36, Type: "uint32"},
+		},
+		Spec: []SpecConstant{
+			{ID: 0, Name: "", Default: 64},
+			{ID: 0, Name: "LOCAL", Default: 64},
+			{ID: 1, Name: "ROWS", Default: 8},
+			{ID: 2, Name: "VEC4_ROWS", Default: 0},
+			{ID: 3, Name: "VEC4_DY", Default: 0},
+			{ID: 4, Name: "BY_IMAGE", Default: 0},
+			{ID: 5, Name: "STORE_IMAGE", Default: 0},
+		},
+	},
+	{
+		Name:            "depthwise_backward_data_k3_s2_u64",
+		File:            "depthwise.comp",
+		Defines:         []string{"BACKWARD_DATA", "K=3", "S=2", "STORE_U64"},
+		LocalSize:       [3]uint32{64, 1, 1},
+		LocalSizeSpecID: [3]int{0, -1, -1},
+		Bindings: []Binding{
+			{Binding: 0, Name: "DX", Kind: StorageBuffer, Access: Write, Format: ""},
+			{Binding: 1, Name: "DX8", Kind: StorageBuffer, Access: Write, Format: ""},
+			{Binding: 2, Name: "dy", Kind: StorageTexelBuffer, Access: Read, Format: "R32F"},
+			{Binding: 3, Name: "w", Kind: StorageTexelBuffer, Access: Read, Format: "R32F"},
+			{Binding: 4, Name: "dy4", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
+			{Binding: 5, Name: "dx4i", Kind: StorageTexelBuffer, Access: Write, Format: "RGBA32F"},
+		},
+		PushSize: 40,
+		Push: []PushField{
+			{Name: "planes", Offset: 0, Type: "uint32"},
+			{Name: "C", Offset: 4, Type: "uint32"},
+			{Name: "H", Offset: 8, Type: "uint32"},
+			{Name: "W", Offset: 12, Type: "uint32"},
+			{Name: "OH", Offset: 16, Type: "uint32"},
+			{Name: "OW", Offset: 20, Type: "uint32"},
+			{Name: "tilesH", Offset: 24, Type: "uint32"},
+			{Name: "tilesW", Offset: 28, Type: "uint32"},
+			{Name: "span", Offset: 32, Type: "uint32"},
+			{Name: "per", Offset: 36, Type: "uint32"},
+		},
+		Spec: []SpecConstant{
+			{ID: 0, Name: "", Default: 64},
+			{ID: 0, Name: "LOCAL", Default: 64},
+			{ID: 1, Name: "ROWS", Default: 8},
+			{ID: 2, Name: "VEC4_ROWS", Default: 0},
+			{ID: 3, Name: "VEC4_DY", Default: 0},
+			{ID: 4, Name: "BY_IMAGE", Default: 0},
+			{ID: 5, Name: "STORE_IMAGE", Default: 0},
+		},
+	},
+	{
+		Name:            "depthwise_backward_data_k5_s1_u64",
+		File:            "depthwise.comp",
+		Defines:         []string{"BACKWARD_DATA", "K=5", "S=1", "STORE_U64"},
+		LocalSize:       [3]uint32{64, 1, 1},
+		LocalSizeSpecID: [3]int{0, -1, -1},
+		Bindings: []Binding{
+			{Binding: 0, Name: "DX", Kind: StorageBuffer, Access: Write, Format: ""},
+			{Binding: 1, Name: "DX8", Kind: StorageBuffer, Access: Write, Format: ""},
+			{Binding: 2, Name: "dy", Kind: StorageTexelBuffer, Access: Read, Format: "R32F"},
+			{Binding: 3, Name: "w", Kind: StorageTexelBuffer, Access: Read, Format: "R32F"},
+			{Binding: 4, Name: "dy4", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
+			{Binding: 5, Name: "dx4i", Kind: StorageTexelBuffer, Access: Write, Format: "RGBA32F"},
+		},
+		PushSize: 40,
+		Push: []PushField{
+			{Name: "planes", Offset: 0, Type: "uint32"},
+			{Name: "C", Offset: 4, Type: "uint32"},
+			{Name: "H", Offset: 8, Type: "uint32"},
+			{Name: "W", Offset: 12, Type: "uint32"},
+			{Name: "OH", Offset: 16, Type: "uint32"},
+			{Name: "OW", Offset: 20, Type: "uint32"},
+			{Name: "tilesH", Offset: 24, Type: "uint32"},
+			{Name: "tilesW", Offset: 28, Type: "uint32"},
+			{Name: "span", Offset: 32, Type: "uint32"},
+			{Name: "per", Offset: 36, Type: "uint32"},
+		},
+		Spec: []SpecConstant{
+			{ID: 0, Name: "", Default: 64},
+			{ID: 0, Name: "LOCAL", Default: 64},
+			{ID: 1, Name: "ROWS", Default: 8},
+			{ID: 2, Name: "VEC4_ROWS", Default: 0},
+			{ID: 3, Name: "VEC4_DY", Default: 0},
+			{ID: 4, Name: "BY_IMAGE", Default: 0},
+			{ID: 5, Name: "STORE_IMAGE", Default: 0},
+		},
+	},
+	{
+		Name:            "depthwise_backward_data_k5_s2_u64",
+		File:            "depthwise.comp",
+		Defines:         []string{"BACKWARD_DATA", "K=5", "S=2", "STORE_U64"},
+		LocalSize:       [3]uint32{64, 1, 1},
+		LocalSizeSpecID: [3]int{0, -1, -1},
+		Bindings: []Binding{
+			{Binding: 0, Name: "DX", Kind: StorageBuffer, Access: Write, Format: ""},
+			{Binding: 1, Name: "DX8", Kind: StorageBuffer, Access: Write, Format: ""},
+			{Binding: 2, Name: "dy", Kind: StorageTexelBuffer, Access: Read, Format: "R32F"},
+			{Binding: 3, Name: "w", Kind: StorageTexelBuffer, Access: Read, Format: "R32F"},
+			{Binding: 4, Name: "dy4", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
+			{Binding: 5, Name: "dx4i", Kind: StorageTexelBuffer, Access: Write, Format: "RGBA32F"},
+		},
+		PushSize: 40,
+		Push: []PushField{
+			{Name: "planes", Offset: 0, Type: "uint32"},
+			{Name: "C", Offset: 4, Type: "uint32"},
+			{Name: "H", Offset: 8, Type: "uint32"},
+			{Name: "W", Offset: 12, Type: "uint32"},
+			{Name: "OH", Offset: 16, Type: "uint32"},
+			{Name: "OW", Offset: 20, Type: "uint32"},
+			{Name: "tilesH", Offset: 24, Type: "uint32"},
+			{Name: "tilesW", Offset: 28, Type: "uint32"},
+			{Name: "span", Offset: 32, Type: "uint32"},
+			{Name: "per", Offset: 36, Type: "uint32"},
+		},
+		Spec: []SpecConstant{
+			{ID: 0, Name: "", Default: 64},
+			{ID: 0, Name: "LOCAL", Default: 64},
+			{ID: 1, Name: "ROWS", Default: 8},
+			{ID: 2, Name: "VEC4_ROWS", Default: 0},
+			{ID: 3, Name: "VEC4_DY", Default: 0},
+			{ID: 4, Name: "BY_IMAGE", Default: 0},
+			{ID: 5, Name: "STORE_IMAGE", Default: 0},
+		},
+	},
+	{
 		Name:            "depthwise_forward_k3_s1_bn",
 		File:            "depthwise.comp",
 		Defines:         []string{"FORWARD", "K=3", "S=1", "EPILOGUE"},
@@ -4075,6 +4223,62 @@ type DepthwiseBackwardWeightK5S1Push struct {
 
 // DepthwiseBackwardWeightK5S2Push mirrors the push-constant block of kernel depthwise_backward_weight_k5_s2 (depthwise.comp).
 type DepthwiseBackwardWeightK5S2Push struct {
+	Planes uint32
+	C      uint32
+	H      uint32
+	W      uint32
+	OH     uint32
+	OW     uint32
+	TilesH uint32
+	TilesW uint32
+	Span   uint32
+	Per    uint32
+}
+
+// DepthwiseBackwardDataK3S1U64Push mirrors the push-constant block of kernel depthwise_backward_data_k3_s1_u64 (depthwise.comp).
+type DepthwiseBackwardDataK3S1U64Push struct {
+	Planes uint32
+	C      uint32
+	H      uint32
+	W      uint32
+	OH     uint32
+	OW     uint32
+	TilesH uint32
+	TilesW uint32
+	Span   uint32
+	Per    uint32
+}
+
+// DepthwiseBackwardDataK3S2U64Push mirrors the push-constant block of kernel depthwise_backward_data_k3_s2_u64 (depthwise.comp).
+type DepthwiseBackwardDataK3S2U64Push struct {
+	Planes uint32
+	C      uint32
+	H      uint32
+	W      uint32
+	OH     uint32
+	OW     uint32
+	TilesH uint32
+	TilesW uint32
+	Span   uint32
+	Per    uint32
+}
+
+// DepthwiseBackwardDataK5S1U64Push mirrors the push-constant block of kernel depthwise_backward_data_k5_s1_u64 (depthwise.comp).
+type DepthwiseBackwardDataK5S1U64Push struct {
+	Planes uint32
+	C      uint32
+	H      uint32
+	W      uint32
+	OH     uint32
+	OW     uint32
+	TilesH uint32
+	TilesW uint32
+	Span   uint32
+	Per    uint32
+}
+
+// DepthwiseBackwardDataK5S2U64Push mirrors the push-constant block of kernel depthwise_backward_data_k5_s2_u64 (depthwise.comp).
+type DepthwiseBackwardDataK5S2U64Push struct {
 	Planes uint32
 	C      uint32
 	H      uint32
