@@ -50,14 +50,20 @@ func PrepareInput(s *engine.Sequence, y, src *engine.Tensor, mean, std [3]float3
 		ScaleH: float32(float64(h) / float64(oh)), ScaleW: float32(float64(w) / float64(ow)),
 		Mean0: mean[0], Mean1: mean[1], Mean2: mean[2], Std0: std[0], Std1: std[1], Std2: std[2],
 	}
-	// One invocation per output pixel (all three channels), or per four;
-	// grid x covers one image, grid z the images.
+	// One invocation per output pixel (all three channels), or per four
+	// or eight; grid x covers one image, grid z the images.
 	name, per := "prepare_input", 1
-	if ow%4 == 0 {
+	switch {
+	case inputU64(s.Device(), ow):
+		name, per = "prepare_input_u64", 8
+	case ow%4 == 0:
 		name, per = "prepare_input_vec4", 4
-		if narrowUpscale(w, ow) {
-			name = "prepare_input_vec4_narrow"
-		}
+	}
+	switch {
+	case per > 1 && narrowUpscale(w, ow):
+		name += "_narrow"
+	case per > 1 && pairWindow(w, ow):
+		name += "_pairs"
 	}
 	push.InvAcross = float32(1 / float64(ow/per))
 	info := s.Device().Info
@@ -68,6 +74,18 @@ func PrepareInput(s *engine.Sequence, y, src *engine.Tensor, mean, std [3]float3
 	}
 	grid := engine.Grid{X: groups, Y: 1, Z: n}
 	switch name {
+	case "prepare_input_u64_pairs":
+		s.Dispatch(s.Kernel(name, seLocal), grid, shaders.PrepareInputU64PairsPush(push), y, src)
+		return
+	case "prepare_input_vec4_pairs":
+		s.Dispatch(s.Kernel(name, seLocal), grid, shaders.PrepareInputVec4PairsPush(push), y, src)
+		return
+	case "prepare_input_u64_narrow":
+		s.Dispatch(s.Kernel(name, seLocal), grid, shaders.PrepareInputU64NarrowPush(push), y, src)
+		return
+	case "prepare_input_u64":
+		s.Dispatch(s.Kernel(name, seLocal), grid, shaders.PrepareInputU64Push(push), y, src)
+		return
 	case "prepare_input_vec4_narrow":
 		s.Dispatch(s.Kernel(name, seLocal), grid, shaders.PrepareInputVec4NarrowPush(push), y, src)
 		return
@@ -78,6 +96,14 @@ func PrepareInput(s *engine.Sequence, y, src *engine.Tensor, mean, std [3]float3
 	s.Dispatch(s.Kernel(name, seLocal), grid, push, y, src)
 }
 
+// inputU64 reports whether PrepareInput writes rows of ow pixels in groups
+// of eight (its _u64 kernels: one u64vec4 store per channel): on a CPU
+// driver with shaderInt64, where a store is a loop over the lanes and this
+// halves the loops per value, when ow is a multiple of 8.
+func inputU64(d *engine.Device, ow int) bool {
+	return defaultsOf(d).cpuShaped && d.Info.Int64 && ow%8 == 0
+}
+
 // narrowUpscale reports whether four neighbouring output columns of a
 // resize from w to ow columns read at most three neighbouring source
 // columns, which the _narrow kernel fetches once: their taps are at most
@@ -86,4 +112,13 @@ func PrepareInput(s *engine.Sequence, y, src *engine.Tensor, mean, std [3]float3
 // needs three source columns.
 func narrowUpscale(w, ow int) bool {
 	return w >= 3 && 1000*3*w <= 999*ow
+}
+
+// pairWindow reports whether two neighbouring output columns of a resize
+// from w to ow columns read at most four neighbouring source columns,
+// which the _pairs kernels fetch once: their taps are w/ow apart, so when
+// that is below 2 (with a margin for float rounding) their first columns
+// differ by at most 2. It also needs four source columns.
+func pairWindow(w, ow int) bool {
+	return w >= 4 && 1000*w <= 1990*ow
 }

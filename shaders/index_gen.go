@@ -2194,6 +2194,134 @@ var generatedKernels = []Kernel{
 		},
 	},
 	{
+		Name:            "prepare_input_vec4_pairs",
+		File:            "input.comp",
+		Defines:         []string{"VEC4", "PAIRS"},
+		LocalSize:       [3]uint32{64, 1, 1},
+		LocalSizeSpecID: [3]int{0, -1, -1},
+		Bindings: []Binding{
+			{Binding: 0, Name: "Y", Kind: StorageBuffer, Access: Write, Format: ""},
+			{Binding: 1, Name: "src", Kind: StorageTexelBuffer, Access: Read, Format: "R32UI"},
+		},
+		PushSize: 60,
+		Push: []PushField{
+			{Name: "n", Offset: 0, Type: "uint32"},
+			{Name: "h", Offset: 4, Type: "uint32"},
+			{Name: "w", Offset: 8, Type: "uint32"},
+			{Name: "c", Offset: 12, Type: "uint32"},
+			{Name: "out_h", Offset: 16, Type: "uint32"},
+			{Name: "out_w", Offset: 20, Type: "uint32"},
+			{Name: "scale_h", Offset: 24, Type: "float32"},
+			{Name: "scale_w", Offset: 28, Type: "float32"},
+			{Name: "mean0", Offset: 32, Type: "float32"},
+			{Name: "mean1", Offset: 36, Type: "float32"},
+			{Name: "mean2", Offset: 40, Type: "float32"},
+			{Name: "std0", Offset: 44, Type: "float32"},
+			{Name: "std1", Offset: 48, Type: "float32"},
+			{Name: "std2", Offset: 52, Type: "float32"},
+			{Name: "inv_across", Offset: 56, Type: "float32"},
+		},
+		Spec: []SpecConstant{
+			{ID: 0, Name: "", Default: 64},
+		},
+	},
+	{
+		Name:            "prepare_input_u64",
+		File:            "input.comp",
+		Defines:         []string{"VEC4", "U64"},
+		LocalSize:       [3]uint32{64, 1, 1},
+		LocalSizeSpecID: [3]int{0, -1, -1},
+		Bindings: []Binding{
+			{Binding: 0, Name: "Y", Kind: StorageBuffer, Access: Write, Format: ""},
+			{Binding: 1, Name: "src", Kind: StorageTexelBuffer, Access: Read, Format: "R32UI"},
+		},
+		PushSize: 60,
+		Push: []PushField{
+			{Name: "n", Offset: 0, Type: "uint32"},
+			{Name: "h", Offset: 4, Type: "uint32"},
+			{Name: "w", Offset: 8, Type: "uint32"},
+			{Name: "c", Offset: 12, Type: "uint32"},
+			{Name: "out_h", Offset: 16, Type: "uint32"},
+			{Name: "out_w", Offset: 20, Type: "uint32"},
+			{Name: "scale_h", Offset: 24, Type: "float32"},
+			{Name: "scale_w", Offset: 28, Type: "float32"},
+			{Name: "mean0", Offset: 32, Type: "float32"},
+			{Name: "mean1", Offset: 36, Type: "float32"},
+			{Name: "mean2", Offset: 40, Type: "float32"},
+			{Name: "std0", Offset: 44, Type: "float32"},
+			{Name: "std1", Offset: 48, Type: "float32"},
+			{Name: "std2", Offset: 52, Type: "float32"},
+			{Name: "inv_across", Offset: 56, Type: "float32"},
+		},
+		Spec: []SpecConstant{
+			{ID: 0, Name: "", Default: 64},
+		},
+	},
+	{
+		Name:            "prepare_input_u64_narrow",
+		File:            "input.comp",
+		Defines:         []string{"VEC4", "NARROW", "U64"},
+		LocalSize:       [3]uint32{64, 1, 1},
+		LocalSizeSpecID: [3]int{0, -1, -1},
+		Bindings: []Binding{
+			{Binding: 0, Name: "Y", Kind: StorageBuffer, Access: Write, Format: ""},
+			{Binding: 1, Name: "src", Kind: StorageTexelBuffer, Access: Read, Format: "R32UI"},
+		},
+		PushSize: 60,
+		Push: []PushField{
+			{Name: "n", Offset: 0, Type: "uint32"},
+			{Name: "h", Offset: 4, Type: "uint32"},
+			{Name: "w", Offset: 8, Type: "uint32"},
+			{Name: "c", Offset: 12, Type: "uint32"},
+			{Name: "out_h", Offset: 16, Type: "uint32"},
+			{Name: "out_w", Offset: 20, Type: "uint32"},
+			{Name: "scale_h", Offset: 24, Type: "float32"},
+			{Name: "scale_w", Offset: 28, Type: "float32"},
+			{Name: "mean0", Offset: 32, Type: "float32"},
+			{Name: "mean1", Offset: 36, Type: "float32"},
+			{Name: "mean2", Offset: 40, Type: "float32"},
+			{Name: "std0", Offset: 44, Type: "float32"},
+			{Name: "std1", Offset: 48, Type: "float32"},
+			{Name: "std2", Offset: 52, Type: "float32"},
+			{Name: "inv_across", Offset: 56, Type: "float32"},
+		},
+		Spec: []SpecConstant{
+			{ID: 0, Name: "", Default: 64},
+		},
+	},
+	{
+		Name:            "prepare_input_u64_pairs",
+		File:            "input.comp",
+		Defines:         []string{"VEC4", "PAIRS", "U64"},
+		LocalSize:       [3]uint32{64, 1, 1},
+		LocalSizeSpecID: [3]int{0, -1, -1},
+		Bindings: []Binding{
+			{Binding: 0, Name: "Y", Kind: StorageBuffer, Access: Write, Format: ""},
+			{Binding: 1, Name: "src", Kind: StorageTexelBuffer, Access: Read, Format: "R32UI"},
+		},
+		PushSize: 60,
+		Push: []PushField{
+			{Name: "n", Offset: 0, Type: "uint32"},
+			{Name: "h", Offset: 4, Type: "uint32"},
+			{Name: "w", Offset: 8, Type: "uint32"},
+			{Name: "c", Offset: 12, Type: "uint32"},
+			{Name: "out_h", Offset: 16, Type: "uint32"},
+			{Name: "out_w", Offset: 20, Type: "uint32"},
+			{Name: "scale_h", Offset: 24, Type: "float32"},
+			{Name: "scale_w", Offset: 28, Type: "float32"},
+			{Name: "mean0", Offset: 32, Type: "float32"},
+			{Name: "mean1", Offset: 36, Type: "float32"},
+			{Name: "mean2", Offset: 40, Type: "float32"},
+			{Name: "std0", Offset: 44, Type: "float32"},
+			{Name: "std1", Offset: 48, Type: "float32"},
+			{Name: "std2", Offset: 52, Type: "float32"},
+			{Name: "inv_across", Offset: 56, Type: "float32"},
+		},
+		Spec: []SpecConstant{
+			{ID: 0, Name: "", Default: 64},
+		},
+	},
+	{
 		Name:            "linear_tile_forward",
 		File:            "linear_tile.comp",
 		Defines:         []string{"FORWARD"},
@@ -4565,6 +4693,82 @@ type PrepareInputVec4Push struct {
 
 // PrepareInputVec4NarrowPush mirrors the push-constant block of kernel prepare_input_vec4_narrow (input.comp).
 type PrepareInputVec4NarrowPush struct {
+	N         uint32
+	H         uint32
+	W         uint32
+	C         uint32
+	OutH      uint32
+	OutW      uint32
+	ScaleH    float32
+	ScaleW    float32
+	Mean0     float32
+	Mean1     float32
+	Mean2     float32
+	Std0      float32
+	Std1      float32
+	Std2      float32
+	InvAcross float32
+}
+
+// PrepareInputVec4PairsPush mirrors the push-constant block of kernel prepare_input_vec4_pairs (input.comp).
+type PrepareInputVec4PairsPush struct {
+	N         uint32
+	H         uint32
+	W         uint32
+	C         uint32
+	OutH      uint32
+	OutW      uint32
+	ScaleH    float32
+	ScaleW    float32
+	Mean0     float32
+	Mean1     float32
+	Mean2     float32
+	Std0      float32
+	Std1      float32
+	Std2      float32
+	InvAcross float32
+}
+
+// PrepareInputU64Push mirrors the push-constant block of kernel prepare_input_u64 (input.comp).
+type PrepareInputU64Push struct {
+	N         uint32
+	H         uint32
+	W         uint32
+	C         uint32
+	OutH      uint32
+	OutW      uint32
+	ScaleH    float32
+	ScaleW    float32
+	Mean0     float32
+	Mean1     float32
+	Mean2     float32
+	Std0      float32
+	Std1      float32
+	Std2      float32
+	InvAcross float32
+}
+
+// PrepareInputU64NarrowPush mirrors the push-constant block of kernel prepare_input_u64_narrow (input.comp).
+type PrepareInputU64NarrowPush struct {
+	N         uint32
+	H         uint32
+	W         uint32
+	C         uint32
+	OutH      uint32
+	OutW      uint32
+	ScaleH    float32
+	ScaleW    float32
+	Mean0     float32
+	Mean1     float32
+	Mean2     float32
+	Std0      float32
+	Std1      float32
+	Std2      float32
+	InvAcross float32
+}
+
+// PrepareInputU64PairsPush mirrors the push-constant block of kernel prepare_input_u64_pairs (input.comp).
+type PrepareInputU64PairsPush struct {
 	N         uint32
 	H         uint32
 	W         uint32
