@@ -50,50 +50,60 @@ func PrepareInput(s *engine.Sequence, y, src *engine.Tensor, mean, std [3]float3
 		ScaleH: float32(float64(h) / float64(oh)), ScaleW: float32(float64(w) / float64(ow)),
 		Mean0: mean[0], Mean1: mean[1], Mean2: mean[2], Std0: std[0], Std1: std[1], Std2: std[2],
 	}
-	// One invocation per output pixel (all three channels), or per four
-	// or eight; grid x covers one image, grid z the images.
+	inputTuned.record(s, inputCall{y: y, src: src, push: push})
+}
+
+// inputKernel is PrepareInput's kernel for a resize from w to ow columns
+// and the output pixels of one invocation: eight written as u64vec4s (u64,
+// ow % 8 == 0), four as vec4s (ow % 4 == 0) or one; with windows, the
+// _narrow or _pairs source windows where the resize allows them.
+func inputKernel(w, ow int, u64, windows bool) (string, int) {
 	name, per := "prepare_input", 1
 	switch {
-	case inputU64(s.Device(), ow):
+	case u64 && ow%8 == 0:
 		name, per = "prepare_input_u64", 8
 	case ow%4 == 0:
 		name, per = "prepare_input_vec4", 4
 	}
 	switch {
-	case per > 1 && narrowUpscale(w, ow):
+	case windows && per > 1 && narrowUpscale(w, ow):
 		name += "_narrow"
-	case per > 1 && pairWindow(w, ow):
+	case windows && per > 1 && pairWindow(w, ow):
 		name += "_pairs"
 	}
+	return name, per
+}
+
+// recordInput records c with kernel name, whose invocations compute per
+// output pixels each: grid x covers one image, grid z the images.
+func recordInput(s *engine.Sequence, c inputCall, name string, per int) {
+	push := c.push
+	n, oh, ow := int(push.N), int(push.OutH), int(push.OutW)
 	push.InvAcross = float32(1 / float64(ow/per))
 	info := s.Device().Info
 	groups := ceilDiv(oh*ow/per, seLocalSize)
 	if oh*ow/per >= 1<<22 || groups > int(info.MaxWorkgroupCount[0]) || n > int(info.MaxWorkgroupCount[2]) {
-		s.Fail(fmt.Errorf("%s: %d images of %dx%d: too large for one dispatch on %s (at most 4M pixels per image and %d images): use smaller images or batches", op, n, oh, ow, info.Name, info.MaxWorkgroupCount[2]))
+		s.Fail(fmt.Errorf("prepare input: %d images of %dx%d: too large for one dispatch on %s (at most 4M pixels per image and %d images): use smaller images or batches", n, oh, ow, info.Name, info.MaxWorkgroupCount[2]))
 		return
 	}
 	grid := engine.Grid{X: groups, Y: 1, Z: n}
+	k := s.Kernel(name, seLocal)
 	switch name {
 	case "prepare_input_u64_pairs":
-		s.Dispatch(s.Kernel(name, seLocal), grid, shaders.PrepareInputU64PairsPush(push), y, src)
-		return
-	case "prepare_input_vec4_pairs":
-		s.Dispatch(s.Kernel(name, seLocal), grid, shaders.PrepareInputVec4PairsPush(push), y, src)
-		return
+		s.Dispatch(k, grid, shaders.PrepareInputU64PairsPush(push), c.y, c.src)
 	case "prepare_input_u64_narrow":
-		s.Dispatch(s.Kernel(name, seLocal), grid, shaders.PrepareInputU64NarrowPush(push), y, src)
-		return
+		s.Dispatch(k, grid, shaders.PrepareInputU64NarrowPush(push), c.y, c.src)
 	case "prepare_input_u64":
-		s.Dispatch(s.Kernel(name, seLocal), grid, shaders.PrepareInputU64Push(push), y, src)
-		return
+		s.Dispatch(k, grid, shaders.PrepareInputU64Push(push), c.y, c.src)
+	case "prepare_input_vec4_pairs":
+		s.Dispatch(k, grid, shaders.PrepareInputVec4PairsPush(push), c.y, c.src)
 	case "prepare_input_vec4_narrow":
-		s.Dispatch(s.Kernel(name, seLocal), grid, shaders.PrepareInputVec4NarrowPush(push), y, src)
-		return
+		s.Dispatch(k, grid, shaders.PrepareInputVec4NarrowPush(push), c.y, c.src)
 	case "prepare_input_vec4":
-		s.Dispatch(s.Kernel(name, seLocal), grid, shaders.PrepareInputVec4Push(push), y, src)
-		return
+		s.Dispatch(k, grid, shaders.PrepareInputVec4Push(push), c.y, c.src)
+	default:
+		s.Dispatch(k, grid, push, c.y, c.src)
 	}
-	s.Dispatch(s.Kernel(name, seLocal), grid, push, y, src)
 }
 
 // inputU64 reports whether PrepareInput writes rows of ow pixels in groups

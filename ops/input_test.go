@@ -82,6 +82,42 @@ func checkPrepareInput(t *testing.T, d *engine.Device, r *rand.Rand, c struct{ n
 	})
 }
 
+// TestTunedPrepareInputVariantsMatchReference forces every variant of
+// PrepareInput in turn, with the CPU driver's and the GPUs' default
+// choices (ops.GPUChoicesEnv), and checks it against the float64
+// reference; each variant must have been eligible for at least one shape
+// and default.
+func TestTunedPrepareInputVariantsMatchReference(t *testing.T) {
+	d := enginetest.Open(t)
+	r := testRand(t)
+	mean := [3]float32{0.485, 0.456, 0.406}
+	std := [3]float32{0.229, 0.224, 0.225}
+	cases := []struct{ n, h, w, c, oh, ow int }{
+		{1, 11, 13, 3, 8, 8}, // pairs, 8 columns
+		{3, 5, 5, 1, 7, 16},  // narrow, 16 columns
+		{1, 9, 40, 3, 4, 16}, // every tap alone
+		{2, 7, 15, 1, 5, 12}, // pairs, 12 columns: vec4 only
+		{1, 7, 5, 3, 9, 11},  // one pixel per invocation
+	}
+	const op = "prepare_input"
+	for _, v := range ops.TunedVariants()[op] {
+		t.Run(v, func(t *testing.T) {
+			used := false
+			for _, gpu := range []string{"", "1"} {
+				t.Setenv(ops.GPUChoicesEnv, gpu)
+				forceTuning(t, op, v)
+				for _, c := range cases {
+					checkPrepareInput(t, d, r, c, mean, std)
+				}
+				used = used || forcedUsed(d, op, v)
+			}
+			if !used {
+				t.Fatalf("variant %s of %s never eligible for the test shapes: add a shape that exercises it", v, op)
+			}
+		})
+	}
+}
+
 func TestPrepareInputErrors(t *testing.T) {
 	d := enginetest.Open(t)
 	src := newTensor(t, d, engine.Uint8, 2, 8, 8, 2)
