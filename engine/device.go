@@ -163,6 +163,10 @@ func (d *Device) createNow(opts Options) error {
 		dinfo.PNext = feats
 	}
 	dinfo.EnabledExtensionCount = uint32(len(dinfo.PpEnabledExtensionNames))
+	if info.Int64 {
+		// Kernels with 64-bit integer stores (8 floats per store) need it.
+		dinfo.PEnabledFeatures = []vk.PhysicalDeviceFeatures{{ShaderInt64: vk.True}}
+	}
 	var dev vk.Device
 	if err := check(vk.CreateDevice(info.handle, dinfo, nil, &dev), "vkCreateDevice "+info.Name); err != nil {
 		return err

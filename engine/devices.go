@@ -65,6 +65,7 @@ type DeviceInfo struct {
 	Float16                bool      `json:"float16"`
 	Int8                   bool      `json:"int8"`
 	Float64                bool      `json:"float64"`
+	Int64                  bool      `json:"int64"` // shaderInt64, enabled on the device when offered
 	TimestampPeriod        float32   `json:"timestamp_period_ns"`
 	TimestampsOnCompute    bool      `json:"timestamps_on_compute"`
 	TimestampValidBits     uint32    `json:"timestamp_valid_bits"`
@@ -169,6 +170,7 @@ func describe(index int, pd vk.PhysicalDevice) DeviceInfo {
 	d.Float16 = d.extra.ShaderFloat16
 	d.Int8 = d.extra.ShaderInt8
 	d.Float64 = feats.ShaderFloat64 == vk.True
+	d.Int64 = feats.ShaderInt64 == vk.True
 	d.Supported = true
 	switch {
 	case props.ApiVersion < vk.MakeVersion(1, 1, 0):

@@ -28,7 +28,15 @@ type depthwiseShape struct {
 	// scalarLoads reads every input element alone, never as a vec4 texel
 	// (by default rows are read as vec4 texels where the width allows).
 	scalarLoads bool
+	// u64Stores makes backward data use its _u64 kernel where it fits
+	// (depthwiseShape.u64): tiles of 8 columns, each row written as one
+	// u64vec4 store of 8 floats.
+	u64Stores bool
 }
+
+// depthwiseWideTileCols is the tile width of the _u64 backward data
+// kernels (COLS there).
+const depthwiseWideTileCols = 8
 
 // depthwiseDefaultShape is the built-in shape on d, from the vendor's
 // defaults (local size, planes per invocation). On a CPU driver: one
@@ -37,30 +45,49 @@ type depthwiseShape struct {
 // address set-up) costs about as much as a tile. On GPUs (and on a CPU
 // driver under GPUChoicesEnv): 64-wide workgroups (two 32-wide warps, one
 // 64-wide wave), tiles of 4 rows and one plane per invocation, for
-// parallelism and fewer registers per invocation.
+// parallelism and fewer registers per invocation. Backward data writes
+// 8-float rows (u64Stores) on a CPU driver, where a store costs a loop over
+// the lanes: half the loops (a tuned variant elsewhere).
 func depthwiseDefaultShape(d *engine.Device) depthwiseShape {
 	dd := defaultsOf(d) // the vendor's row (ops/vendor_defaults.go)
 	rows := 4
 	if dd.cpuShaped {
 		rows = 8
 	}
-	return depthwiseShape{local: int(depthwiseLocalOf(d)), rows: rows, per: dd.depthwiseTiles}
+	return depthwiseShape{local: int(depthwiseLocalOf(d)), rows: rows, per: dd.depthwiseTiles, u64Stores: dd.cpuShaped}
 }
 
-// kernel returns the depthwise kernel of op ("forward", "backward_data",
-// "backward_weight") for kernel size k and stride built in shape sh, the
-// fused forward when ep is not nil. vec4Rows and vec4Dy set VEC4_ROWS and
+// u64 reports whether c's backward data runs the _u64 kernel in shape sh:
+// sh asks for it (and not for image stores), the device has shaderInt64,
+// and dx's rows are whole groups of 8 floats.
+func (sh depthwiseShape) u64(d *engine.Device, c depthwiseCall) bool {
+	return sh.u64Stores && !sh.imageStores && d.Info.Int64 && c.g.w%depthwiseWideTileCols == 0
+}
+
+// backwardDataKernel is the shader-index name of c's backward data kernel
+// in shape sh, and the width of its tiles.
+func (sh depthwiseShape) backwardDataKernel(d *engine.Device, c depthwiseCall) (string, int) {
+	name := depthwiseKernelName("backward_data", c.g.k, c.stride, nil)
+	if sh.u64(d, c) {
+		return name + "_u64", depthwiseWideTileCols
+	}
+	return name, depthwiseTileCols
+}
+
+// kernel returns the depthwise kernel name (of operation op: "forward",
+// "backward_data", "backward_weight") built in shape sh, with the fused
+// epilogue ep unless it is nil. vec4Rows and vec4Dy set VEC4_ROWS and
 // VEC4_DY of shaders/depthwise.comp: the streamed rows (and backward
 // weight's dy tiles) are read as vec4 texels.
-func (sh depthwiseShape) kernel(s *engine.Sequence, op string, k, stride int, ep *Epilogue, vec4Rows, vec4Dy bool) *engine.Kernel {
+func (sh depthwiseShape) kernel(s *engine.Sequence, name, op string, ep *Epilogue, vec4Rows, vec4Dy bool) *engine.Kernel {
 	specs := []engine.Spec{{ID: 0, Value: uint32(sh.local)}, {ID: 1, Value: uint32(sh.rows)}, {ID: 2, Value: specBool(vec4Rows)}, {ID: 3, Value: specBool(vec4Dy)}}
 	if op != "backward_weight" {
 		specs = append(specs, engine.Spec{ID: 4, Value: specBool(sh.byImage)}, engine.Spec{ID: 5, Value: specBool(sh.imageStores)})
 	}
 	if ep != nil {
-		return s.Kernel(depthwiseKernelName(op, k, stride, ep), withEpilogue(specs, ep)...)
+		return s.Kernel(name, withEpilogue(specs, ep)...)
 	}
-	return s.Kernel(depthwiseKernelName(op, k, stride, nil), specs...)
+	return s.Kernel(name, specs...)
 }
 
 // groups is the number of plane groups of a forward or backward-data
@@ -76,10 +103,12 @@ func (sh depthwiseShape) groups(g depthwiseGeometry) int {
 func (sh depthwiseShape) vec4(width int) bool { return !sh.scalarLoads && width%4 == 0 }
 
 // vec4Loads reports whether sh reads some of c's rows as vec4 texels in
-// operation op.
-func (sh depthwiseShape) vec4Loads(op string, c depthwiseCall) bool {
+// operation op on d. Backward data reads dy rows as vec4 texels where its
+// tiles' dy columns start on one: at stride 1, or with the 8-column tiles
+// of the _u64 kernel.
+func (sh depthwiseShape) vec4Loads(d *engine.Device, op string, c depthwiseCall) bool {
 	if op == "backward_data" {
-		return c.stride == 1 && sh.vec4(c.g.ow)
+		return (c.stride == 1 || sh.u64(d, c)) && sh.vec4(c.g.ow)
 	}
 	return sh.vec4(c.g.w) || (op == "backward_weight" && sh.vec4(c.g.ow))
 }
@@ -114,24 +143,25 @@ func (sh depthwiseShape) dispatchTiles(s *engine.Sequence, k *engine.Kernel, g d
 // recordForward records c's forward (with its epilogue when c.ep is set).
 func (sh depthwiseShape) recordForward(s *engine.Sequence, c depthwiseCall) {
 	g := c.g
-	k := sh.kernel(s, "forward", g.k, c.stride, c.ep, sh.vec4(g.w), false)
+	k := sh.kernel(s, depthwiseKernelName("forward", g.k, c.stride, c.ep), "forward", c.ep, sh.vec4(g.w), false)
 	sh.dispatchTiles(s, k, g, g.n*g.c, ceilDiv(g.oh, sh.rows), ceilDiv(g.ow, depthwiseTileCols), epilogueArgs(c.ep, c.out, c.out, c.img, c.wt, c.img, c.out)...)
 }
 
 // recordBackwardData records c's input gradient (c.img is dx, c.out dy).
-// The dy rows are read as vec4 texels at stride 1 (at stride 2 a tile's dy
-// columns need not start on a texel).
+// The dy rows are read as vec4 texels where vec4Loads allows (at stride 2
+// a 4-column tile's dy columns need not start on a texel).
 func (sh depthwiseShape) recordBackwardData(s *engine.Sequence, c depthwiseCall) {
 	g := c.g
-	k := sh.kernel(s, "backward_data", g.k, c.stride, nil, c.stride == 1 && sh.vec4(g.ow), false)
-	sh.dispatchTiles(s, k, g, g.n*g.c, ceilDiv(g.h, sh.rows), ceilDiv(g.w, depthwiseTileCols), c.img, c.img, c.out, c.wt, c.out, c.img)
+	name, cols := sh.backwardDataKernel(s.Device(), c)
+	k := sh.kernel(s, name, "backward_data", nil, sh.vec4Loads(s.Device(), "backward_data", c), false)
+	sh.dispatchTiles(s, k, g, g.n*g.c, ceilDiv(g.h, sh.rows), ceilDiv(g.w, cols), c.img, c.img, c.out, c.wt, c.out, c.img)
 }
 
 // recordBackwardWeight records c's weight gradient (c.wt is dw, c.out dy):
 // one workgroup per channel.
 func (sh depthwiseShape) recordBackwardWeight(s *engine.Sequence, c depthwiseCall) {
 	g := c.g
-	k := sh.kernel(s, "backward_weight", g.k, c.stride, nil, sh.vec4(g.w), sh.vec4(g.ow))
+	k := sh.kernel(s, depthwiseKernelName("backward_weight", g.k, c.stride, nil), "backward_weight", nil, sh.vec4(g.w), sh.vec4(g.ow))
 	if k == nil {
 		return
 	}

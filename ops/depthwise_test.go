@@ -95,6 +95,7 @@ func TestDepthwiseEdgeShapes(t *testing.T) {
 		{ref.Shape4{N: 2, C: 3, H: 9, W: 5}, 3, 2},
 		{ref.Shape4{N: 1, C: 5, H: 17, W: 17}, 5, 2},
 		{ref.Shape4{N: 1, C: 13, H: 2, W: 9}, 5, 1},
+		{ref.Shape4{N: 1, C: 3, H: 6, W: 8}, 5, 1}, // rows of 8: the _u64 backward data kernel
 	} {
 		t.Run(c.String(), func(t *testing.T) { checkDepthwise(t, d, r, c) })
 	}
@@ -124,8 +125,9 @@ func TestDepthwiseFiniteDifferences(t *testing.T) {
 	d := enginetest.Open(t)
 	r := testRand(t)
 	const k, stride = 3, 2
-	xs := ref.Shape4{N: 1, C: 3, H: 7, W: 5}
-	ys := ref.Shape4{N: 1, C: 3, H: ref.ConvOutSize(7, k, stride), W: ref.ConvOutSize(5, k, stride)}
+	// Rows of 8: on a CPU driver backward data takes its _u64 kernel.
+	xs := ref.Shape4{N: 1, C: 3, H: 7, W: 8}
+	ys := ref.Shape4{N: 1, C: 3, H: ref.ConvOutSize(xs.H, k, stride), W: ref.ConvOutSize(xs.W, k, stride)}
 	_, x32 := randSlice(r, xs.Len())
 	_, w32 := randSlice(r, xs.C*k*k)
 	dy64, dy32 := randSlice(r, ys.Len())
@@ -247,6 +249,8 @@ func TestTunedDepthwiseVariantsMatchReference(t *testing.T) {
 		{ref.Shape4{N: 1, C: 3, H: 10, W: 7}, 5, 2},
 		{ref.Shape4{N: 2, C: 3, H: 8, W: 12}, 3, 1}, // widths of whole vec4s: vec4 or scalar loads
 		{ref.Shape4{N: 1, C: 2, H: 9, W: 16}, 5, 2},
+		{ref.Shape4{N: 1, C: 3, H: 11, W: 8}, 3, 2}, // rows of 8: 8-float (u64) or vec4 stores
+		{ref.Shape4{N: 1, C: 2, H: 5, W: 16}, 3, 1},
 	}
 	for op, variants := range ops.TunedVariants() {
 		if !strings.HasPrefix(op, "depthwise_") {

@@ -17,8 +17,8 @@ func TestGPUChoicesSwitch(t *testing.T) {
 		chunked bool
 		dw      depthwiseShape
 	}{
-		{"", cpu, false, depthwiseShape{local: 8, rows: 8, per: 16}},
-		{"0", cpu, false, depthwiseShape{local: 8, rows: 8, per: 16}},
+		{"", cpu, false, depthwiseShape{local: 8, rows: 8, per: 16, u64Stores: true}},
+		{"0", cpu, false, depthwiseShape{local: 8, rows: 8, per: 16, u64Stores: true}},
 		{"1", cpu, true, depthwiseShape{local: 64, rows: 4, per: 1}},
 		{"", gpu, true, depthwiseShape{local: 64, rows: 4, per: 1}},
 		{"1", gpu, true, depthwiseShape{local: 64, rows: 4, per: 1}},

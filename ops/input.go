@@ -50,32 +50,68 @@ func PrepareInput(s *engine.Sequence, y, src *engine.Tensor, mean, std [3]float3
 		ScaleH: float32(float64(h) / float64(oh)), ScaleW: float32(float64(w) / float64(ow)),
 		Mean0: mean[0], Mean1: mean[1], Mean2: mean[2], Std0: std[0], Std1: std[1], Std2: std[2],
 	}
-	// One invocation per output pixel (all three channels), or per four;
-	// grid x covers one image, grid z the images.
+	inputTuned.record(s, inputCall{y: y, src: src, push: push})
+}
+
+// inputKernel is PrepareInput's kernel for a resize from w to ow columns
+// and the output pixels of one invocation: eight written as u64vec4s (u64,
+// ow % 8 == 0), four as vec4s (ow % 4 == 0) or one; with windows, the
+// _narrow or _pairs source windows where the resize allows them.
+func inputKernel(w, ow int, u64, windows bool) (string, int) {
 	name, per := "prepare_input", 1
-	if ow%4 == 0 {
+	switch {
+	case u64 && ow%8 == 0:
+		name, per = "prepare_input_u64", 8
+	case ow%4 == 0:
 		name, per = "prepare_input_vec4", 4
-		if narrowUpscale(w, ow) {
-			name = "prepare_input_vec4_narrow"
-		}
 	}
+	switch {
+	case windows && per > 1 && narrowUpscale(w, ow):
+		name += "_narrow"
+	case windows && per > 1 && pairWindow(w, ow):
+		name += "_pairs"
+	}
+	return name, per
+}
+
+// recordInput records c with kernel name, whose invocations compute per
+// output pixels each: grid x covers one image, grid z the images.
+func recordInput(s *engine.Sequence, c inputCall, name string, per int) {
+	push := c.push
+	n, oh, ow := int(push.N), int(push.OutH), int(push.OutW)
 	push.InvAcross = float32(1 / float64(ow/per))
 	info := s.Device().Info
 	groups := ceilDiv(oh*ow/per, seLocalSize)
 	if oh*ow/per >= 1<<22 || groups > int(info.MaxWorkgroupCount[0]) || n > int(info.MaxWorkgroupCount[2]) {
-		s.Fail(fmt.Errorf("%s: %d images of %dx%d: too large for one dispatch on %s (at most 4M pixels per image and %d images): use smaller images or batches", op, n, oh, ow, info.Name, info.MaxWorkgroupCount[2]))
+		s.Fail(fmt.Errorf("prepare input: %d images of %dx%d: too large for one dispatch on %s (at most 4M pixels per image and %d images): use smaller images or batches", n, oh, ow, info.Name, info.MaxWorkgroupCount[2]))
 		return
 	}
 	grid := engine.Grid{X: groups, Y: 1, Z: n}
+	k := s.Kernel(name, seLocal)
 	switch name {
+	case "prepare_input_u64_pairs":
+		s.Dispatch(k, grid, shaders.PrepareInputU64PairsPush(push), c.y, c.src)
+	case "prepare_input_u64_narrow":
+		s.Dispatch(k, grid, shaders.PrepareInputU64NarrowPush(push), c.y, c.src)
+	case "prepare_input_u64":
+		s.Dispatch(k, grid, shaders.PrepareInputU64Push(push), c.y, c.src)
+	case "prepare_input_vec4_pairs":
+		s.Dispatch(k, grid, shaders.PrepareInputVec4PairsPush(push), c.y, c.src)
 	case "prepare_input_vec4_narrow":
-		s.Dispatch(s.Kernel(name, seLocal), grid, shaders.PrepareInputVec4NarrowPush(push), y, src)
-		return
+		s.Dispatch(k, grid, shaders.PrepareInputVec4NarrowPush(push), c.y, c.src)
 	case "prepare_input_vec4":
-		s.Dispatch(s.Kernel(name, seLocal), grid, shaders.PrepareInputVec4Push(push), y, src)
-		return
+		s.Dispatch(k, grid, shaders.PrepareInputVec4Push(push), c.y, c.src)
+	default:
+		s.Dispatch(k, grid, push, c.y, c.src)
 	}
-	s.Dispatch(s.Kernel(name, seLocal), grid, push, y, src)
+}
+
+// inputU64 reports whether PrepareInput writes rows of ow pixels in groups
+// of eight (its _u64 kernels: one u64vec4 store per channel): on a CPU
+// driver with shaderInt64, where a store is a loop over the lanes and this
+// halves the loops per value, when ow is a multiple of 8.
+func inputU64(d *engine.Device, ow int) bool {
+	return defaultsOf(d).cpuShaped && d.Info.Int64 && ow%8 == 0
 }
 
 // narrowUpscale reports whether four neighbouring output columns of a
@@ -86,4 +122,13 @@ func PrepareInput(s *engine.Sequence, y, src *engine.Tensor, mean, std [3]float3
 // needs three source columns.
 func narrowUpscale(w, ow int) bool {
 	return w >= 3 && 1000*3*w <= 999*ow
+}
+
+// pairWindow reports whether two neighbouring output columns of a resize
+// from w to ow columns read at most four neighbouring source columns,
+// which the _pairs kernels fetch once: their taps are w/ow apart, so when
+// that is below 2 (with a margin for float rounding) their first columns
+// differ by at most 2. It also needs four source columns.
+func pairWindow(w, ow int) bool {
+	return w >= 4 && 1000*w <= 1990*ow
 }

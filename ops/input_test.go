@@ -2,6 +2,8 @@ package ops_test
 
 import (
 	"fmt"
+	"math/rand/v2"
+	"os"
 	"testing"
 
 	"github.com/effv2vk/effv2vk/engine"
@@ -28,29 +30,90 @@ func TestPrepareInput(t *testing.T) {
 		{2, 9, 7, 3, 12, 24},
 		{1, 5, 3, 3, 8, 12},
 		{3, 5, 5, 1, 7, 16},
+		// Resized by less than 2x (the _pairs kernels): RGB rows not
+		// starting on a word, gray, upscaled, the source's last columns.
+		{1, 11, 13, 3, 8, 8},
+		{2, 7, 15, 1, 5, 12},
+		{1, 6, 6, 3, 10, 16},
+		{1, 4, 7, 3, 3, 8},
+		// 2x or more smaller: every tap's pixel read alone.
+		{1, 9, 40, 3, 4, 16},
+		{1, 5, 20, 1, 3, 4},
 	}
-	for _, c := range cases {
-		t.Run(fmt.Sprintf("%dx%dx%dx%d->%dx%d", c.n, c.h, c.w, c.c, c.oh, c.ow), func(t *testing.T) {
-			pix := make([]uint8, c.n*c.h*c.w*c.c)
-			for i := range pix {
-				pix[i] = uint8(r.IntN(256))
+	// The CPU driver's choices (8 pixels per invocation, written as
+	// u64vec4s, on lavapipe) and the GPUs' (vec4s).
+	for _, gpu := range []string{"", "1"} {
+		t.Setenv(ops.GPUChoicesEnv, gpu)
+		for _, c := range cases {
+			checkPrepareInput(t, d, r, c, mean, std)
+		}
+	}
+}
+
+// checkPrepareInput runs PrepareInput on random bytes of one geometry and
+// compares it with the float64 reference.
+func checkPrepareInput(t *testing.T, d *engine.Device, r *rand.Rand, c struct{ n, h, w, c, oh, ow int }, mean, std [3]float32) {
+	t.Helper()
+	choices := "cpu"
+	if os.Getenv(ops.GPUChoicesEnv) == "1" {
+		choices = "gpu"
+	}
+	t.Run(fmt.Sprintf("%s/%dx%dx%dx%d->%dx%d", choices, c.n, c.h, c.w, c.c, c.oh, c.ow), func(t *testing.T) {
+		pix := make([]uint8, c.n*c.h*c.w*c.c)
+		for i := range pix {
+			pix[i] = uint8(r.IntN(256))
+		}
+		pix[0], pix[len(pix)-1] = 0, 255
+		src, err := d.NewTensor("src", engine.Uint8, c.n, c.h, c.w, c.c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(src.Free)
+		if err := src.Upload(pix); err != nil {
+			t.Fatal(err)
+		}
+		y := poisoned(t, d, "y", c.n, 3, c.oh, c.ow)
+		run(t, d, func(s *engine.Sequence) { ops.PrepareInput(s, y, src, mean, std) })
+		var m64, s64 [3]float64
+		for i := range 3 {
+			m64[i], s64[i] = float64(mean[i]), float64(std[i])
+		}
+		compare(t, "input", download(t, y), ref.PrepareInput(pix, c.n, c.h, c.w, c.c, c.oh, c.ow, m64, s64), 1e-5)
+	})
+}
+
+// TestTunedPrepareInputVariantsMatchReference forces every variant of
+// PrepareInput in turn, with the CPU driver's and the GPUs' default
+// choices (ops.GPUChoicesEnv), and checks it against the float64
+// reference; each variant must have been eligible for at least one shape
+// and default.
+func TestTunedPrepareInputVariantsMatchReference(t *testing.T) {
+	d := enginetest.Open(t)
+	r := testRand(t)
+	mean := [3]float32{0.485, 0.456, 0.406}
+	std := [3]float32{0.229, 0.224, 0.225}
+	cases := []struct{ n, h, w, c, oh, ow int }{
+		{1, 11, 13, 3, 8, 8}, // pairs, 8 columns
+		{3, 5, 5, 1, 7, 16},  // narrow, 16 columns
+		{1, 9, 40, 3, 4, 16}, // every tap alone
+		{2, 7, 15, 1, 5, 12}, // pairs, 12 columns: vec4 only
+		{1, 7, 5, 3, 9, 11},  // one pixel per invocation
+	}
+	const op = "prepare_input"
+	for _, v := range ops.TunedVariants()[op] {
+		t.Run(v, func(t *testing.T) {
+			used := false
+			for _, gpu := range []string{"", "1"} {
+				t.Setenv(ops.GPUChoicesEnv, gpu)
+				forceTuning(t, op, v)
+				for _, c := range cases {
+					checkPrepareInput(t, d, r, c, mean, std)
+				}
+				used = used || forcedUsed(d, op, v)
 			}
-			pix[0], pix[len(pix)-1] = 0, 255
-			src, err := d.NewTensor("src", engine.Uint8, c.n, c.h, c.w, c.c)
-			if err != nil {
-				t.Fatal(err)
+			if !used {
+				t.Fatalf("variant %s of %s never eligible for the test shapes: add a shape that exercises it", v, op)
 			}
-			t.Cleanup(src.Free)
-			if err := src.Upload(pix); err != nil {
-				t.Fatal(err)
-			}
-			y := poisoned(t, d, "y", c.n, 3, c.oh, c.ow)
-			run(t, d, func(s *engine.Sequence) { ops.PrepareInput(s, y, src, mean, std) })
-			var m64, s64 [3]float64
-			for i := range 3 {
-				m64[i], s64[i] = float64(mean[i]), float64(std[i])
-			}
-			compare(t, "input", download(t, y), ref.PrepareInput(pix, c.n, c.h, c.w, c.c, c.oh, c.ow, m64, s64), 1e-5)
 		})
 	}
 }

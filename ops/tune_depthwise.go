@@ -24,6 +24,8 @@ type depthwiseShapeChange struct {
 	// planes: only for the operations with several planes per
 	// invocation (forward, backward data).
 	planes bool
+	// backwardData: only for backward data.
+	backwardData bool
 }
 
 func withRows(rows int) func(*engine.Device, depthwiseShape) depthwiseShape {
@@ -49,7 +51,8 @@ func withLocal(local func(d *engine.Device) int) func(*engine.Device, depthwiseS
 // default), other tile heights, planes per invocation and workgroup
 // sizes, an invocation's planes one channel's in several images (the
 // default: consecutive planes), vec4 rows written through a texel view,
-// and every input element read alone.
+// every input element read alone, and backward data's rows written as
+// 8 floats (u64vec4) or as vec4s.
 var depthwiseShapeChanges = []depthwiseShapeChange{
 	{name: "auto", change: func(_ *engine.Device, sh depthwiseShape) depthwiseShape { return sh }},
 	{name: "rows4", change: withRows(4)},
@@ -64,6 +67,14 @@ var depthwiseShapeChanges = []depthwiseShapeChange{
 	{name: "local_subgroup", change: withLocal(func(d *engine.Device) int { return int(d.Info.SubgroupSize) })},
 	{name: "local64", change: withLocal(func(*engine.Device) int { return 64 })},
 	{name: "scalar_loads", change: func(_ *engine.Device, sh depthwiseShape) depthwiseShape { sh.scalarLoads = true; return sh }},
+	{name: "u64_stores", change: withU64Stores(true), backwardData: true},
+	{name: "vec4_stores", change: withU64Stores(false), backwardData: true},
+}
+
+// withU64Stores sets whether backward data writes 8-float rows where it
+// can (its _u64 kernel).
+func withU64Stores(on bool) func(*engine.Device, depthwiseShape) depthwiseShape {
+	return func(_ *engine.Device, sh depthwiseShape) depthwiseShape { sh.u64Stores = on; return sh }
 }
 
 // depthwiseOp is one of the three depthwise operations as the tuner sees it.
@@ -111,7 +122,10 @@ func depthwiseChangeFits(op depthwiseOp, change depthwiseShapeChange, d *engine.
 	tilesDiffer := ceilDiv(op.extent(c), sh.rows) != ceilDiv(op.extent(c), def.rows)
 	groupsDiffer := op.planes && (sh.groups(c.g) != def.groups(c.g) || sh.byImage != def.byImage)
 	storesDiffer := op.planes && sh.imageStores != def.imageStores && op.extentWidth(c)%4 == 0
-	loadsDiffer := sh.vec4Loads(op.name, c) != def.vec4Loads(op.name, c)
+	if op.name == "backward_data" && sh.u64(d, c) != def.u64(d, c) {
+		storesDiffer = true
+	}
+	loadsDiffer := sh.vec4Loads(d, op.name, c) != def.vec4Loads(d, op.name, c)
 	return tilesDiffer || groupsDiffer || storesDiffer || loadsDiffer || sh.local != def.local
 }
 
@@ -132,12 +146,16 @@ func newDepthwiseTuned(op depthwiseOp) *tunedOp[depthwiseCall] {
 		},
 	}
 	for _, ch := range depthwiseShapeChanges {
-		if ch.planes && !op.planes {
+		if ch.planes && !op.planes || ch.backwardData && op.name != "backward_data" {
 			continue
 		}
 		t.variants = append(t.variants, variant[depthwiseCall]{
 			name: ch.name,
-			kernels: func(_ *engine.Device, c depthwiseCall) []string {
+			kernels: func(d *engine.Device, c depthwiseCall) []string {
+				if op.name == "backward_data" {
+					name, _ := ch.change(d, depthwiseDefaultShape(d)).backwardDataKernel(d, c)
+					return []string{name}
+				}
 				return []string{depthwiseKernelName(op.name, c.g.k, c.stride, c.ep)}
 			},
 			eligible: func(d *engine.Device, c depthwiseCall) bool { return depthwiseChangeFits(op, ch, d, c) },

@@ -1579,6 +1579,154 @@ var generatedKernels = []Kernel{
 		},
 	},
 	{
+		Name:            "depthwise_backward_data_k3_s1_u64",
+		File:            "depthwise.comp",
+		Defines:         []string{"BACKWARD_DATA", "K=3", "S=1", "STORE_U64"},
+		LocalSize:       [3]uint32{64, 1, 1},
+		LocalSizeSpecID: [3]int{0, -1, -1},
+		Bindings: []Binding{
+			{Binding: 0, Name: "DX", Kind: StorageBuffer, Access: Write, Format: ""},
+			{Binding: 1, Name: "DX8", Kind: StorageBuffer, Access: Write, Format: ""},
+			{Binding: 2, Name: "dy", Kind: StorageTexelBuffer, Access: Read, Format: "R32F"},
+			{Binding: 3, Name: "w", Kind: StorageTexelBuffer, Access: Read, Format: "R32F"},
+			{Binding: 4, Name: "dy4", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
+			{Binding: 5, Name: "dx4i", Kind: StorageTexelBuffer, Access: Write, Format: "RGBA32F"},
+		},
+		PushSize: 40,
+		Push: []PushField{
+			{Name: "planes", Offset: 0, Type: "uint32"},
+			{Name: "C", Offset: 4, Type: "uint32"},
+			{Name: "H", Offset: 8, Type: "uint32"},
+			{Name: "W", Offset: 12, Type: "uint32"},
+			{Name: "OH", Offset: 16, Type: "uint32"},
+			{Name: "OW", Offset: 20, Type: "uint32"},
+			{Name: "tilesH", Offset: 24, Type: "uint32"},
+			{Name: "tilesW", Offset: 28, Type: "uint32"},
+			{Name: "span", Offset: 32, Type: "uint32"},
+			{Name: "per", Offset: 36, Type: "uint32"},
+		},
+		Spec: []SpecConstant{
+			{ID: 0, Name: "", Default: 64},
+			{ID: 0, Name: "LOCAL", Default: 64},
+			{ID: 1, Name: "ROWS", Default: 8},
+			{ID: 2, Name: "VEC4_ROWS", Default: 0},
+			{ID: 3, Name: "VEC4_DY", Default: 0},
+			{ID: 4, Name: "BY_IMAGE", Default: 0},
+			{ID: 5, Name: "STORE_IMAGE", Default: 0},
+		},
+	},
+	{
+		Name:            "depthwise_backward_data_k3_s2_u64",
+		File:            "depthwise.comp",
+		Defines:         []string{"BACKWARD_DATA", "K=3", "S=2", "STORE_U64"},
+		LocalSize:       [3]uint32{64, 1, 1},
+		LocalSizeSpecID: [3]int{0, -1, -1},
+		Bindings: []Binding{
+			{Binding: 0, Name: "DX", Kind: StorageBuffer, Access: Write, Format: ""},
+			{Binding: 1, Name: "DX8", Kind: StorageBuffer, Access: Write, Format: ""},
+			{Binding: 2, Name: "dy", Kind: StorageTexelBuffer, Access: Read, Format: "R32F"},
+			{Binding: 3, Name: "w", Kind: StorageTexelBuffer, Access: Read, Format: "R32F"},
+			{Binding: 4, Name: "dy4", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
+			{Binding: 5, Name: "dx4i", Kind: StorageTexelBuffer, Access: Write, Format: "RGBA32F"},
+		},
+		PushSize: 40,
+		Push: []PushField{
+			{Name: "planes", Offset: 0, Type: "uint32"},
+			{Name: "C", Offset: 4, Type: "uint32"},
+			{Name: "H", Offset: 8, Type: "uint32"},
+			{Name: "W", Offset: 12, Type: "uint32"},
+			{Name: "OH", Offset: 16, Type: "uint32"},
+			{Name: "OW", Offset: 20, Type: "uint32"},
+			{Name: "tilesH", Offset: 24, Type: "uint32"},
+			{Name: "tilesW", Offset: 28, Type: "uint32"},
+			{Name: "span", Offset: 32, Type: "uint32"},
+			{Name: "per", Offset: 36, Type: "uint32"},
+		},
+		Spec: []SpecConstant{
+			{ID: 0, Name: "", Default: 64},
+			{ID: 0, Name: "LOCAL", Default: 64},
+			{ID: 1, Name: "ROWS", Default: 8},
+			{ID: 2, Name: "VEC4_ROWS", Default: 0},
+			{ID: 3, Name: "VEC4_DY", Default: 0},
+			{ID: 4, Name: "BY_IMAGE", Default: 0},
+			{ID: 5, Name: "STORE_IMAGE", Default: 0},
+		},
+	},
+	{
+		Name:            "depthwise_backward_data_k5_s1_u64",
+		File:            "depthwise.comp",
+		Defines:         []string{"BACKWARD_DATA", "K=5", "S=1", "STORE_U64"},
+		LocalSize:       [3]uint32{64, 1, 1},
+		LocalSizeSpecID: [3]int{0, -1, -1},
+		Bindings: []Binding{
+			{Binding: 0, Name: "DX", Kind: StorageBuffer, Access: Write, Format: ""},
+			{Binding: 1, Name: "DX8", Kind: StorageBuffer, Access: Write, Format: ""},
+			{Binding: 2, Name: "dy", Kind: StorageTexelBuffer, Access: Read, Format: "R32F"},
+			{Binding: 3, Name: "w", Kind: StorageTexelBuffer, Access: Read, Format: "R32F"},
+			{Binding: 4, Name: "dy4", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
+			{Binding: 5, Name: "dx4i", Kind: StorageTexelBuffer, Access: Write, Format: "RGBA32F"},
+		},
+		PushSize: 40,
+		Push: []PushField{
+			{Name: "planes", Offset: 0, Type: "uint32"},
+			{Name: "C", Offset: 4, Type: "uint32"},
+			{Name: "H", Offset: 8, Type: "uint32"},
+			{Name: "W", Offset: 12, Type: "uint32"},
+			{Name: "OH", Offset: 16, Type: "uint32"},
+			{Name: "OW", Offset: 20, Type: "uint32"},
+			{Name: "tilesH", Offset: 24, Type: "uint32"},
+			{Name: "tilesW", Offset: 28, Type: "uint32"},
+			{Name: "span", Offset: 32, Type: "uint32"},
+			{Name: "per", Offset: 36, Type: "uint32"},
+		},
+		Spec: []SpecConstant{
+			{ID: 0, Name: "", Default: 64},
+			{ID: 0, Name: "LOCAL", Default: 64},
+			{ID: 1, Name: "ROWS", Default: 8},
+			{ID: 2, Name: "VEC4_ROWS", Default: 0},
+			{ID: 3, Name: "VEC4_DY", Default: 0},
+			{ID: 4, Name: "BY_IMAGE", Default: 0},
+			{ID: 5, Name: "STORE_IMAGE", Default: 0},
+		},
+	},
+	{
+		Name:            "depthwise_backward_data_k5_s2_u64",
+		File:            "depthwise.comp",
+		Defines:         []string{"BACKWARD_DATA", "K=5", "S=2", "STORE_U64"},
+		LocalSize:       [3]uint32{64, 1, 1},
+		LocalSizeSpecID: [3]int{0, -1, -1},
+		Bindings: []Binding{
+			{Binding: 0, Name: "DX", Kind: StorageBuffer, Access: Write, Format: ""},
+			{Binding: 1, Name: "DX8", Kind: StorageBuffer, Access: Write, Format: ""},
+			{Binding: 2, Name: "dy", Kind: StorageTexelBuffer, Access: Read, Format: "R32F"},
+			{Binding: 3, Name: "w", Kind: StorageTexelBuffer, Access: Read, Format: "R32F"},
+			{Binding: 4, Name: "dy4", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
+			{Binding: 5, Name: "dx4i", Kind: StorageTexelBuffer, Access: Write, Format: "RGBA32F"},
+		},
+		PushSize: 40,
+		Push: []PushField{
+			{Name: "planes", Offset: 0, Type: "uint32"},
+			{Name: "C", Offset: 4, Type: "uint32"},
+			{Name: "H", Offset: 8, Type: "uint32"},
+			{Name: "W", Offset: 12, Type: "uint32"},
+			{Name: "OH", Offset: 16, Type: "uint32"},
+			{Name: "OW", Offset: 20, Type: "uint32"},
+			{Name: "tilesH", Offset: 24, Type: "uint32"},
+			{Name: "tilesW", Offset: 28, Type: "uint32"},
+			{Name: "span", Offset: 32, Type: "uint32"},
+			{Name: "per", Offset: 36, Type: "uint32"},
+		},
+		Spec: []SpecConstant{
+			{ID: 0, Name: "", Default: 64},
+			{ID: 0, Name: "LOCAL", Default: 64},
+			{ID: 1, Name: "ROWS", Default: 8},
+			{ID: 2, Name: "VEC4_ROWS", Default: 0},
+			{ID: 3, Name: "VEC4_DY", Default: 0},
+			{ID: 4, Name: "BY_IMAGE", Default: 0},
+			{ID: 5, Name: "STORE_IMAGE", Default: 0},
+		},
+	},
+	{
 		Name:            "depthwise_forward_k3_s1_bn",
 		File:            "depthwise.comp",
 		Defines:         []string{"FORWARD", "K=3", "S=1", "EPILOGUE"},
@@ -2192,6 +2340,134 @@ var generatedKernels = []Kernel{
 		Name:            "prepare_input_vec4_narrow",
 		File:            "input.comp",
 		Defines:         []string{"VEC4", "NARROW"},
+		LocalSize:       [3]uint32{64, 1, 1},
+		LocalSizeSpecID: [3]int{0, -1, -1},
+		Bindings: []Binding{
+			{Binding: 0, Name: "Y", Kind: StorageBuffer, Access: Write, Format: ""},
+			{Binding: 1, Name: "src", Kind: StorageTexelBuffer, Access: Read, Format: "R32UI"},
+		},
+		PushSize: 60,
+		Push: []PushField{
+			{Name: "n", Offset: 0, Type: "uint32"},
+			{Name: "h", Offset: 4, Type: "uint32"},
+			{Name: "w", Offset: 8, Type: "uint32"},
+			{Name: "c", Offset: 12, Type: "uint32"},
+			{Name: "out_h", Offset: 16, Type: "uint32"},
+			{Name: "out_w", Offset: 20, Type: "uint32"},
+			{Name: "scale_h", Offset: 24, Type: "float32"},
+			{Name: "scale_w", Offset: 28, Type: "float32"},
+			{Name: "mean0", Offset: 32, Type: "float32"},
+			{Name: "mean1", Offset: 36, Type: "float32"},
+			{Name: "mean2", Offset: 40, Type: "float32"},
+			{Name: "std0", Offset: 44, Type: "float32"},
+			{Name: "std1", Offset: 48, Type: "float32"},
+			{Name: "std2", Offset: 52, Type: "float32"},
+			{Name: "inv_across", Offset: 56, Type: "float32"},
+		},
+		Spec: []SpecConstant{
+			{ID: 0, Name: "", Default: 64},
+		},
+	},
+	{
+		Name:            "prepare_input_vec4_pairs",
+		File:            "input.comp",
+		Defines:         []string{"VEC4", "PAIRS"},
+		LocalSize:       [3]uint32{64, 1, 1},
+		LocalSizeSpecID: [3]int{0, -1, -1},
+		Bindings: []Binding{
+			{Binding: 0, Name: "Y", Kind: StorageBuffer, Access: Write, Format: ""},
+			{Binding: 1, Name: "src", Kind: StorageTexelBuffer, Access: Read, Format: "R32UI"},
+		},
+		PushSize: 60,
+		Push: []PushField{
+			{Name: "n", Offset: 0, Type: "uint32"},
+			{Name: "h", Offset: 4, Type: "uint32"},
+			{Name: "w", Offset: 8, Type: "uint32"},
+			{Name: "c", Offset: 12, Type: "uint32"},
+			{Name: "out_h", Offset: 16, Type: "uint32"},
+			{Name: "out_w", Offset: 20, Type: "uint32"},
+			{Name: "scale_h", Offset: 24, Type: "float32"},
+			{Name: "scale_w", Offset: 28, Type: "float32"},
+			{Name: "mean0", Offset: 32, Type: "float32"},
+			{Name: "mean1", Offset: 36, Type: "float32"},
+			{Name: "mean2", Offset: 40, Type: "float32"},
+			{Name: "std0", Offset: 44, Type: "float32"},
+			{Name: "std1", Offset: 48, Type: "float32"},
+			{Name: "std2", Offset: 52, Type: "float32"},
+			{Name: "inv_across", Offset: 56, Type: "float32"},
+		},
+		Spec: []SpecConstant{
+			{ID: 0, Name: "", Default: 64},
+		},
+	},
+	{
+		Name:            "prepare_input_u64",
+		File:            "input.comp",
+		Defines:         []string{"VEC4", "U64"},
+		LocalSize:       [3]uint32{64, 1, 1},
+		LocalSizeSpecID: [3]int{0, -1, -1},
+		Bindings: []Binding{
+			{Binding: 0, Name: "Y", Kind: StorageBuffer, Access: Write, Format: ""},
+			{Binding: 1, Name: "src", Kind: StorageTexelBuffer, Access: Read, Format: "R32UI"},
+		},
+		PushSize: 60,
+		Push: []PushField{
+			{Name: "n", Offset: 0, Type: "uint32"},
+			{Name: "h", Offset: 4, Type: "uint32"},
+			{Name: "w", Offset: 8, Type: "uint32"},
+			{Name: "c", Offset: 12, Type: "uint32"},
+			{Name: "out_h", Offset: 16, Type: "uint32"},
+			{Name: "out_w", Offset: 20, Type: "uint32"},
+			{Name: "scale_h", Offset: 24, Type: "float32"},
+			{Name: "scale_w", Offset: 28, Type: "float32"},
+			{Name: "mean0", Offset: 32, Type: "float32"},
+			{Name: "mean1", Offset: 36, Type: "float32"},
+			{Name: "mean2", Offset: 40, Type: "float32"},
+			{Name: "std0", Offset: 44, Type: "float32"},
+			{Name: "std1", Offset: 48, Type: "float32"},
+			{Name: "std2", Offset: 52, Type: "float32"},
+			{Name: "inv_across", Offset: 56, Type: "float32"},
+		},
+		Spec: []SpecConstant{
+			{ID: 0, Name: "", Default: 64},
+		},
+	},
+	{
+		Name:            "prepare_input_u64_narrow",
+		File:            "input.comp",
+		Defines:         []string{"VEC4", "NARROW", "U64"},
+		LocalSize:       [3]uint32{64, 1, 1},
+		LocalSizeSpecID: [3]int{0, -1, -1},
+		Bindings: []Binding{
+			{Binding: 0, Name: "Y", Kind: StorageBuffer, Access: Write, Format: ""},
+			{Binding: 1, Name: "src", Kind: StorageTexelBuffer, Access: Read, Format: "R32UI"},
+		},
+		PushSize: 60,
+		Push: []PushField{
+			{Name: "n", Offset: 0, Type: "uint32"},
+			{Name: "h", Offset: 4, Type: "uint32"},
+			{Name: "w", Offset: 8, Type: "uint32"},
+			{Name: "c", Offset: 12, Type: "uint32"},
+			{Name: "out_h", Offset: 16, Type: "uint32"},
+			{Name: "out_w", Offset: 20, Type: "uint32"},
+			{Name: "scale_h", Offset: 24, Type: "float32"},
+			{Name: "scale_w", Offset: 28, Type: "float32"},
+			{Name: "mean0", Offset: 32, Type: "float32"},
+			{Name: "mean1", Offset: 36, Type: "float32"},
+			{Name: "mean2", Offset: 40, Type: "float32"},
+			{Name: "std0", Offset: 44, Type: "float32"},
+			{Name: "std1", Offset: 48, Type: "float32"},
+			{Name: "std2", Offset: 52, Type: "float32"},
+			{Name: "inv_across", Offset: 56, Type: "float32"},
+		},
+		Spec: []SpecConstant{
+			{ID: 0, Name: "", Default: 64},
+		},
+	},
+	{
+		Name:            "prepare_input_u64_pairs",
+		File:            "input.comp",
+		Defines:         []string{"VEC4", "PAIRS", "U64"},
 		LocalSize:       [3]uint32{64, 1, 1},
 		LocalSizeSpecID: [3]int{0, -1, -1},
 		Bindings: []Binding{
@@ -4481,6 +4757,62 @@ type DepthwiseBackwardWeightK5S2Push struct {
 	Per    uint32
 }
 
+// DepthwiseBackwardDataK3S1U64Push mirrors the push-constant block of kernel depthwise_backward_data_k3_s1_u64 (depthwise.comp).
+type DepthwiseBackwardDataK3S1U64Push struct {
+	Planes uint32
+	C      uint32
+	H      uint32
+	W      uint32
+	OH     uint32
+	OW     uint32
+	TilesH uint32
+	TilesW uint32
+	Span   uint32
+	Per    uint32
+}
+
+// DepthwiseBackwardDataK3S2U64Push mirrors the push-constant block of kernel depthwise_backward_data_k3_s2_u64 (depthwise.comp).
+type DepthwiseBackwardDataK3S2U64Push struct {
+	Planes uint32
+	C      uint32
+	H      uint32
+	W      uint32
+	OH     uint32
+	OW     uint32
+	TilesH uint32
+	TilesW uint32
+	Span   uint32
+	Per    uint32
+}
+
+// DepthwiseBackwardDataK5S1U64Push mirrors the push-constant block of kernel depthwise_backward_data_k5_s1_u64 (depthwise.comp).
+type DepthwiseBackwardDataK5S1U64Push struct {
+	Planes uint32
+	C      uint32
+	H      uint32
+	W      uint32
+	OH     uint32
+	OW     uint32
+	TilesH uint32
+	TilesW uint32
+	Span   uint32
+	Per    uint32
+}
+
+// DepthwiseBackwardDataK5S2U64Push mirrors the push-constant block of kernel depthwise_backward_data_k5_s2_u64 (depthwise.comp).
+type DepthwiseBackwardDataK5S2U64Push struct {
+	Planes uint32
+	C      uint32
+	H      uint32
+	W      uint32
+	OH     uint32
+	OW     uint32
+	TilesH uint32
+	TilesW uint32
+	Span   uint32
+	Per    uint32
+}
+
 // DepthwiseForwardK3S1BnPush mirrors the push-constant block of kernel depthwise_forward_k3_s1_bn (depthwise.comp).
 type DepthwiseForwardK3S1BnPush struct {
 	Planes uint32
@@ -4755,6 +5087,82 @@ type PrepareInputVec4Push struct {
 
 // PrepareInputVec4NarrowPush mirrors the push-constant block of kernel prepare_input_vec4_narrow (input.comp).
 type PrepareInputVec4NarrowPush struct {
+	N         uint32
+	H         uint32
+	W         uint32
+	C         uint32
+	OutH      uint32
+	OutW      uint32
+	ScaleH    float32
+	ScaleW    float32
+	Mean0     float32
+	Mean1     float32
+	Mean2     float32
+	Std0      float32
+	Std1      float32
+	Std2      float32
+	InvAcross float32
+}
+
+// PrepareInputVec4PairsPush mirrors the push-constant block of kernel prepare_input_vec4_pairs (input.comp).
+type PrepareInputVec4PairsPush struct {
+	N         uint32
+	H         uint32
+	W         uint32
+	C         uint32
+	OutH      uint32
+	OutW      uint32
+	ScaleH    float32
+	ScaleW    float32
+	Mean0     float32
+	Mean1     float32
+	Mean2     float32
+	Std0      float32
+	Std1      float32
+	Std2      float32
+	InvAcross float32
+}
+
+// PrepareInputU64Push mirrors the push-constant block of kernel prepare_input_u64 (input.comp).
+type PrepareInputU64Push struct {
+	N         uint32
+	H         uint32
+	W         uint32
+	C         uint32
+	OutH      uint32
+	OutW      uint32
+	ScaleH    float32
+	ScaleW    float32
+	Mean0     float32
+	Mean1     float32
+	Mean2     float32
+	Std0      float32
+	Std1      float32
+	Std2      float32
+	InvAcross float32
+}
+
+// PrepareInputU64NarrowPush mirrors the push-constant block of kernel prepare_input_u64_narrow (input.comp).
+type PrepareInputU64NarrowPush struct {
+	N         uint32
+	H         uint32
+	W         uint32
+	C         uint32
+	OutH      uint32
+	OutW      uint32
+	ScaleH    float32
+	ScaleW    float32
+	Mean0     float32
+	Mean1     float32
+	Mean2     float32
+	Std0      float32
+	Std1      float32
+	Std2      float32
+	InvAcross float32
+}
+
+// PrepareInputU64PairsPush mirrors the push-constant block of kernel prepare_input_u64_pairs (input.comp).
+type PrepareInputU64PairsPush struct {
 	N         uint32
 	H         uint32
 	W         uint32

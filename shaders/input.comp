@@ -22,10 +22,32 @@
 // machine); what remains is mostly the three vec4 stores, a loop over the
 // lanes there, and the per-pixel tap arithmetic. Workgroups of 256 or
 // 1024 invocations were no faster than 64 (8 was 1.5x slower).
+// The _u64 variants (devices with shaderInt64, outW % 8 == 0) compute
+// eight neighbouring pixels (two groups of four, each as above) and write
+// each channel's eight values as one u64vec4 (floats bit-packed in pairs):
+// on lavapipe a storage-buffer store is a loop over the lanes with a bounds
+// check per component, so this halves the store loops per value.
+// The _pairs variants serve resizes by less than 2x (scale_w < 2, as
+// 224 -> 128): two neighbouring pixels then read at most four neighbouring
+// source columns, fetched once per pair (4 words per row for RGB instead of
+// 8, 2 for gray instead of 4), each tap picking its column among them; the
+// same taps and arithmetic, so the same bits. On a loaded lavapipe
+// (2026-11-29) 224x224x3 -> 128x128 took about the same time with _pairs as
+// with every tap's pixel read alone (the "taps" tuned variant; CPU time per
+// run 1.05-1.53 vs 1.05-1.25 ms): the four-way picks cost what the fetches
+// saved there; they stay for devices where a fetch costs more. The u64vec4
+// stores took 12-15% less CPU time than vec4 stores for both resizes.
 //! kernel prepare_input
 //! kernel prepare_input_vec4 VEC4
 //! kernel prepare_input_vec4_narrow VEC4 NARROW
+//! kernel prepare_input_vec4_pairs VEC4 PAIRS
+//! kernel prepare_input_u64 VEC4 U64
+//! kernel prepare_input_u64_narrow VEC4 NARROW U64
+//! kernel prepare_input_u64_pairs VEC4 PAIRS U64
 #extension GL_EXT_control_flow_attributes : require
+#ifdef U64
+#extension GL_ARB_gpu_shader_int64 : require
+#endif
 #include "common.glsl"
 
 layout(local_size_x = 64, local_size_x_id = 0) in;
@@ -48,7 +70,10 @@ layout(push_constant) uniform Push {
     float inv_across; // 1 / (out_w / PER)
 } pc;
 
-#ifdef VEC4
+#if defined(U64)
+layout(std430, binding = 0) writeonly buffer Y { u64vec4 y8[]; }; // groups of 8 floats
+const uint PER = 8u;
+#elif defined(VEC4)
 layout(std430, binding = 0) writeonly buffer Y { vec4 y4[]; };
 const uint PER = 4u;
 #else
@@ -99,6 +124,41 @@ void columns3(uint b, uint row, uint a, out vec3 c[3]) {
     c[2] = vec3(float(int((hi >> 16) & 0xFFu)), float(int(hi >> 24)), float(int(top & 0xFFu)));
 }
 
+// columns4 reads source columns a .. a+3 (a + 3 < pc.w) of row `row` of
+// image b as four (gray repeated) pixels.
+void columns4(uint b, uint row, uint a, out vec3 c[4]) {
+    uint i = ((b * pc.h + row) * pc.w + a) * pc.c;
+    uint q = i >> 2;
+    uint shift = (i & 3u) << 3;
+    uint word0 = imageLoad(src, int(q)).x;
+    if (pc.c == 1u) {
+        // Bytes i .. i+3: the second word is word0 itself when i is aligned.
+        uint word1 = imageLoad(src, int((i + 3u) >> 2)).x;
+        uint lo = shift == 0u ? word0 : (word0 >> shift) | (word1 << (32u - shift));
+        [[unroll]] for (uint j = 0; j < 4u; j++) {
+            c[j] = vec3(float(int((lo >> (8u * j)) & 0xFFu)));
+        }
+        return;
+    }
+    // Bytes i .. i+11 as lo, mid, hi; the last word read is the one holding
+    // byte i+11 (never one past the source's end).
+    uint word1 = imageLoad(src, int(q + 1u)).x;
+    uint word2 = imageLoad(src, int(q + 2u)).x;
+    uint word3 = imageLoad(src, int((i + 11u) >> 2)).x;
+    uint lo = shift == 0u ? word0 : (word0 >> shift) | (word1 << (32u - shift));
+    uint mid = shift == 0u ? word1 : (word1 >> shift) | (word2 << (32u - shift));
+    uint hi = shift == 0u ? word2 : (word2 >> shift) | (word3 << (32u - shift));
+    c[0] = vec3(float(int(lo & 0xFFu)), float(int((lo >> 8) & 0xFFu)), float(int((lo >> 16) & 0xFFu)));
+    c[1] = vec3(float(int(lo >> 24)), float(int(mid & 0xFFu)), float(int((mid >> 8) & 0xFFu)));
+    c[2] = vec3(float(int((mid >> 16) & 0xFFu)), float(int(mid >> 24)), float(int(hi & 0xFFu)));
+    c[3] = vec3(float(int((hi >> 8) & 0xFFu)), float(int((hi >> 16) & 0xFFu)), float(int(hi >> 24)));
+}
+
+// pick4 returns c[k] for k in 0..3.
+vec3 pick4(vec3 c[4], uint k) {
+    return k < 2u ? (k == 0u ? c[0] : c[1]) : (k == 2u ? c[2] : c[3]);
+}
+
 // pick returns c[k] for k in 0..2.
 vec3 pick(vec3 c[3], uint k) {
     return k == 0u ? c[0] : (k == 1u ? c[1] : c[2]);
@@ -111,6 +171,15 @@ void tap(uint d, uint in_extent, float scale, out uint i0, out uint i1, out floa
     i1 = i0 < in_extent - 1u ? i0 + 1u : i0;
     l1 = clamp(s - float(int(i0)), 0.0, 1.0);
 }
+
+#ifdef U64
+// pack8 holds v[0..7] as four 64-bit words, the even element of each pair in
+// its low half (the first in memory).
+u64vec4 pack8(float v[PER]) {
+    return u64vec4(packUint2x32(floatBitsToUint(vec2(v[0], v[1]))), packUint2x32(floatBitsToUint(vec2(v[2], v[3]))),
+                   packUint2x32(floatBitsToUint(vec2(v[4], v[5]))), packUint2x32(floatBitsToUint(vec2(v[6], v[7]))));
+}
+#endif
 
 // Grid: (ceil(outH*outW/PER/64), 1, N): x walks one image's output pixels,
 // z the images, so the only division (row of a pixel) has a small quotient
@@ -130,24 +199,45 @@ void main() {
     tap(oy, pc.h, pc.scale_h, y0, y1, ly1);
     vec3 mean = vec3(pc.mean0, pc.mean1, pc.mean2);
     vec3 inv = 1.0 / vec3(pc.std0, pc.std1, pc.std2);
-    vec4 out0, out1, out2;
-#ifdef NARROW
-    // The source columns of all four pixels: a0 .. a0+2 (a0 + 2 < pc.w).
-    uint a0, unused1;
-    float unused2;
-    tap(ox0, pc.w, pc.scale_w, a0, unused1, unused2);
-    a0 = min(a0, pc.w - 3u);
+    float out0[PER], out1[PER], out2[PER];
+#if defined(NARROW)
+    uint a0;
     vec3 row0[3], row1[3];
-    columns3(b, y0, a0, row0);
-    columns3(b, y1, a0, row1);
+#elif defined(PAIRS)
+    uint a0;
+    vec3 row0[4], row1[4];
 #endif
     [[unroll]] for (uint k = 0; k < PER; k++) {
+#ifdef NARROW
+        if (k % 4u == 0u) {
+            // The source columns of pixels k .. k+3: a0 .. a0+2 (a0 + 2 < pc.w).
+            uint unused1;
+            float unused2;
+            tap(ox0 + k, pc.w, pc.scale_w, a0, unused1, unused2);
+            a0 = min(a0, pc.w - 3u);
+            columns3(b, y0, a0, row0);
+            columns3(b, y1, a0, row1);
+        }
+#elif defined(PAIRS)
+        if (k % 2u == 0u) {
+            // The source columns of pixels k, k+1: a0 .. a0+3 (a0 + 3 < pc.w).
+            uint unused1;
+            float unused2;
+            tap(ox0 + k, pc.w, pc.scale_w, a0, unused1, unused2);
+            a0 = min(a0, pc.w - 4u);
+            columns4(b, y0, a0, row0);
+            columns4(b, y1, a0, row1);
+        }
+#endif
         uint x0, x1;
         float lx1;
         tap(ox0 + k, pc.w, pc.scale_w, x0, x1, lx1);
 #ifdef NARROW
         vec3 top = mix(pick(row0, x0 - a0), pick(row0, x1 - a0), lx1);
         vec3 bottom = mix(pick(row1, x0 - a0), pick(row1, x1 - a0), lx1);
+#elif defined(PAIRS)
+        vec3 top = mix(pick4(row0, x0 - a0), pick4(row0, x1 - a0), lx1);
+        vec3 bottom = mix(pick4(row1, x0 - a0), pick4(row1, x1 - a0), lx1);
 #else
         vec3 top = mix(pixel(b, y0, x0), pixel(b, y0, x1), lx1);
         vec3 bottom = mix(pixel(b, y1, x0), pixel(b, y1, x1), lx1);
@@ -160,13 +250,17 @@ void main() {
     // Flat index of channel 0 of (b, oy, ox0); channel planes are out_h*out_w apart.
     uint plane = pc.out_h * pc.out_w;
     uint o = (b * 3u * pc.out_h + oy) * pc.out_w + ox0;
-#ifdef VEC4
-    y4[o >> 2] = out0;
-    y4[(o + plane) >> 2] = out1;
-    y4[(o + 2u * plane) >> 2] = out2;
+#if defined(U64)
+    y8[o >> 3] = pack8(out0);
+    y8[(o + plane) >> 3] = pack8(out1);
+    y8[(o + 2u * plane) >> 3] = pack8(out2);
+#elif defined(VEC4)
+    y4[o >> 2] = vec4(out0[0], out0[1], out0[2], out0[3]);
+    y4[(o + plane) >> 2] = vec4(out1[0], out1[1], out1[2], out1[3]);
+    y4[(o + 2u * plane) >> 2] = vec4(out2[0], out2[1], out2[2], out2[3]);
 #else
-    y[o] = out0.x;
-    y[o + plane] = out1.x;
-    y[o + 2u * plane] = out2.x;
+    y[o] = out0[0];
+    y[o + plane] = out1[0];
+    y[o + 2u * plane] = out2[0];
 #endif
 }
