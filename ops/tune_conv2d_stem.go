@@ -12,9 +12,18 @@ import (
 // of one channel of an 8-lane cluster. They are variants of the autotuned
 // conv2d forward and backward data, the default on a CPU driver.
 //
-// Measured on lavapipe (2026-11-29, `effv2vk bench ops --only stem`,
-// medians of alternating runs against main 6e5a19d, shared 2-core
-// machine): see the report of the change and the shader's header.
+// Measured on lavapipe (2026-11-29, `effv2vk bench ops --only stem` with
+// EFFV2VK_TUNE=off and EFFV2VK_TUNE_FORCE, alternating with main 6e5a19d's
+// default on a heavily shared 2-core machine, so ranges): forward
+// stem_px8_rows4 1.2-1.5x and stem_px4_rows16 1.3-1.4x main's
+// px8_rows16_unrolled, stem_px4 (one row per invocation) 0.5-0.6x (every
+// workgroup costs a call), the output channels split over the grid (their
+// weights then at per-workgroup addresses, a loop over the lanes each)
+// 0.2x; backward data stem_px4 2-5x main's four parity dispatches,
+// stem_px4_rows4 and stem_px8_rows4 similar within the noise, px2 slower.
+// A stem weight gradient on the same plan (pixels on lanes, all taps per
+// invocation) measured 1-10x slower than the pixel-lane pass (a
+// shared-memory reduction with barriers alone cost ~40 ms) and was dropped.
 
 // conv2dStemMaxOut is the most output channels of a stem variant, whose
 // invocations keep all of them (unrolled weight loads and sums).

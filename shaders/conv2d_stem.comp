@@ -21,8 +21,9 @@
 // invocation computes ROWS rows one after the other, as the weights stay. No subgroup operation: any subgroup width, any local size.
 // Every sum is over a fixed order: bitwise reproducible.
 //
-// Measured on lavapipe (2026-11-29, `effv2vk bench ops --only stem`,
-// medians, shared 2-core machine; see ops/tune_conv2d_stem.go).
+// Measured on lavapipe (2026-11-29; numbers in ops/tune_conv2d_stem.go):
+// rows per invocation pay (one row each was slower than conv2d.comp),
+// weights at per-workgroup addresses (an output-channel split) cost 5x.
 //
 //! kernel conv2d_stem_forward STEM_FORWARD
 //! kernel conv2d_stem_forward_vec4 STEM_FORWARD OUT_VEC4
