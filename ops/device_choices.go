@@ -104,3 +104,14 @@ func elementwiseLocal(d *engine.Device) uint32 {
 func elementwiseLocalSpec(d *engine.Device) engine.Spec {
 	return engine.Spec{ID: 0, Value: elementwiseLocal(d)}
 }
+
+// conv2dStemLocal is the workgroup of the stem kernels
+// (shaders/conv2d_stem.comp, whose invocations work alone): one subgroup on
+// a CPU driver (a workgroup is one SIMD loop there), 64 on GPUs, within the
+// device's limit.
+func conv2dStemLocal(d *engine.Device) int {
+	if cpuShaped(d) {
+		return int(max(1, d.Info.SubgroupSize))
+	}
+	return int(min(64, max(1, d.Info.MaxWorkgroupInvocation)))
+}

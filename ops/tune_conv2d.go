@@ -95,7 +95,7 @@ var (
 func newConv2DTuned(op string, record func(*engine.Sequence, conv2dCall, conv2dTile), forward bool) *tunedOp[conv2dCall] {
 	return &tunedOp[conv2dCall]{
 		op:             op,
-		variants:       conv2dTileVariants(record, forward),
+		variants:       append(conv2dTileVariants(record, forward), conv2dStemVariants(forward)...),
 		defaultVariant: conv2dDefaultTile,
 		shape: func(c conv2dCall) string {
 			g := c.g
@@ -114,12 +114,18 @@ func newConv2DTuned(op string, record func(*engine.Sequence, conv2dCall, conv2dT
 }
 
 // conv2dDefaultTile is the built-in tile: px4 (the fixed tile before
-// tuning), except for the forward of a few input channels on a CPU
-// driver, where the unrolled 8-pixel, 16-row tile measured 1.57x faster
-// on the stem (lavapipe, CPU time, 2026-11-29).
+// tuning), except for a few input channels on a CPU driver: there the stem
+// kernels (conv2dStemDefault), else for the forward the unrolled 8-pixel,
+// 16-row tile, which measured 1.57x faster than px4 on the stem (lavapipe,
+// CPU time, 2026-11-29).
 func conv2dDefaultTile(d *engine.Device, c conv2dCall) string {
-	if cpuShaped(d) && !c.backwardData && c.g.c <= conv2dUnrollChannels {
-		return "px8_rows16_unrolled"
+	if cpuShaped(d) && c.g.c <= conv2dUnrollChannels {
+		if name, ok := conv2dStemDefault(d, c); ok {
+			return name
+		}
+		if !c.backwardData {
+			return "px8_rows16_unrolled"
+		}
 	}
 	return "px4"
 }

@@ -1139,6 +1139,214 @@ var generatedKernels = []Kernel{
 		},
 	},
 	{
+		Name:            "conv2d_stem_forward",
+		File:            "conv2d_stem.comp",
+		Defines:         []string{"STEM_FORWARD"},
+		LocalSize:       [3]uint32{8, 1, 1},
+		LocalSizeSpecID: [3]int{5, -1, -1},
+		Bindings: []Binding{
+			{Binding: 0, Name: "Y", Kind: StorageBuffer, Access: Write, Format: ""},
+			{Binding: 1, Name: "x", Kind: StorageTexelBuffer, Access: Read, Format: "R32F"},
+			{Binding: 2, Name: "Wt", Kind: StorageBuffer, Access: Read, Format: ""},
+		},
+		PushSize: 32,
+		Push: []PushField{
+			{Name: "n", Offset: 0, Type: "int32"},
+			{Name: "c", Offset: 4, Type: "int32"},
+			{Name: "h", Offset: 8, Type: "int32"},
+			{Name: "w", Offset: 12, Type: "int32"},
+			{Name: "oc", Offset: 16, Type: "int32"},
+			{Name: "oh", Offset: 20, Type: "int32"},
+			{Name: "ow", Offset: 24, Type: "int32"},
+			{Name: "rows", Offset: 28, Type: "int32"},
+		},
+		Spec: []SpecConstant{
+			{ID: 0, Name: "K", Default: 3},
+			{ID: 1, Name: "S", Default: 1},
+			{ID: 3, Name: "OT", Default: 8},
+			{ID: 5, Name: "", Default: 8},
+			{ID: 5, Name: "LOCAL", Default: 8},
+			{ID: 6, Name: "PX", Default: 4},
+			{ID: 7, Name: "CIN", Default: 3},
+			{ID: 8, Name: "ROWS", Default: 1},
+		},
+	},
+	{
+		Name:            "conv2d_stem_forward_vec4",
+		File:            "conv2d_stem.comp",
+		Defines:         []string{"STEM_FORWARD", "OUT_VEC4"},
+		LocalSize:       [3]uint32{8, 1, 1},
+		LocalSizeSpecID: [3]int{5, -1, -1},
+		Bindings: []Binding{
+			{Binding: 0, Name: "Y", Kind: StorageBuffer, Access: Write, Format: ""},
+			{Binding: 1, Name: "x", Kind: StorageTexelBuffer, Access: Read, Format: "R32F"},
+			{Binding: 2, Name: "Wt", Kind: StorageBuffer, Access: Read, Format: ""},
+		},
+		PushSize: 32,
+		Push: []PushField{
+			{Name: "n", Offset: 0, Type: "int32"},
+			{Name: "c", Offset: 4, Type: "int32"},
+			{Name: "h", Offset: 8, Type: "int32"},
+			{Name: "w", Offset: 12, Type: "int32"},
+			{Name: "oc", Offset: 16, Type: "int32"},
+			{Name: "oh", Offset: 20, Type: "int32"},
+			{Name: "ow", Offset: 24, Type: "int32"},
+			{Name: "rows", Offset: 28, Type: "int32"},
+		},
+		Spec: []SpecConstant{
+			{ID: 0, Name: "K", Default: 3},
+			{ID: 1, Name: "S", Default: 1},
+			{ID: 3, Name: "OT", Default: 8},
+			{ID: 5, Name: "", Default: 8},
+			{ID: 5, Name: "LOCAL", Default: 8},
+			{ID: 6, Name: "PX", Default: 4},
+			{ID: 7, Name: "CIN", Default: 3},
+			{ID: 8, Name: "ROWS", Default: 1},
+		},
+	},
+	{
+		Name:            "conv2d_stem_forward_bn",
+		File:            "conv2d_stem.comp",
+		Defines:         []string{"STEM_FORWARD", "EPILOGUE"},
+		LocalSize:       [3]uint32{8, 1, 1},
+		LocalSizeSpecID: [3]int{5, -1, -1},
+		Bindings: []Binding{
+			{Binding: 0, Name: "Y", Kind: StorageBuffer, Access: Write, Format: ""},
+			{Binding: 1, Name: "x", Kind: StorageTexelBuffer, Access: Read, Format: "R32F"},
+			{Binding: 2, Name: "Wt", Kind: StorageBuffer, Access: Read, Format: ""},
+			{Binding: 3, Name: "epiScale", Kind: StorageTexelBuffer, Access: Read, Format: "R32F"},
+			{Binding: 4, Name: "epiShift", Kind: StorageTexelBuffer, Access: Read, Format: "R32F"},
+			{Binding: 5, Name: "epiResidual", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
+		},
+		PushSize: 32,
+		Push: []PushField{
+			{Name: "n", Offset: 0, Type: "int32"},
+			{Name: "c", Offset: 4, Type: "int32"},
+			{Name: "h", Offset: 8, Type: "int32"},
+			{Name: "w", Offset: 12, Type: "int32"},
+			{Name: "oc", Offset: 16, Type: "int32"},
+			{Name: "oh", Offset: 20, Type: "int32"},
+			{Name: "ow", Offset: 24, Type: "int32"},
+			{Name: "rows", Offset: 28, Type: "int32"},
+		},
+		Spec: []SpecConstant{
+			{ID: 0, Name: "K", Default: 3},
+			{ID: 1, Name: "S", Default: 1},
+			{ID: 3, Name: "OT", Default: 8},
+			{ID: 5, Name: "", Default: 8},
+			{ID: 5, Name: "LOCAL", Default: 8},
+			{ID: 6, Name: "PX", Default: 4},
+			{ID: 7, Name: "CIN", Default: 3},
+			{ID: 8, Name: "ROWS", Default: 1},
+			{ID: 20, Name: "EPI_ACT", Default: 0},
+			{ID: 21, Name: "EPI_RESIDUAL", Default: 0},
+		},
+	},
+	{
+		Name:            "conv2d_stem_forward_bn_vec4",
+		File:            "conv2d_stem.comp",
+		Defines:         []string{"STEM_FORWARD", "EPILOGUE", "OUT_VEC4"},
+		LocalSize:       [3]uint32{8, 1, 1},
+		LocalSizeSpecID: [3]int{5, -1, -1},
+		Bindings: []Binding{
+			{Binding: 0, Name: "Y", Kind: StorageBuffer, Access: Write, Format: ""},
+			{Binding: 1, Name: "x", Kind: StorageTexelBuffer, Access: Read, Format: "R32F"},
+			{Binding: 2, Name: "Wt", Kind: StorageBuffer, Access: Read, Format: ""},
+			{Binding: 3, Name: "epiScale", Kind: StorageTexelBuffer, Access: Read, Format: "R32F"},
+			{Binding: 4, Name: "epiShift", Kind: StorageTexelBuffer, Access: Read, Format: "R32F"},
+			{Binding: 5, Name: "epiResidual", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
+		},
+		PushSize: 32,
+		Push: []PushField{
+			{Name: "n", Offset: 0, Type: "int32"},
+			{Name: "c", Offset: 4, Type: "int32"},
+			{Name: "h", Offset: 8, Type: "int32"},
+			{Name: "w", Offset: 12, Type: "int32"},
+			{Name: "oc", Offset: 16, Type: "int32"},
+			{Name: "oh", Offset: 20, Type: "int32"},
+			{Name: "ow", Offset: 24, Type: "int32"},
+			{Name: "rows", Offset: 28, Type: "int32"},
+		},
+		Spec: []SpecConstant{
+			{ID: 0, Name: "K", Default: 3},
+			{ID: 1, Name: "S", Default: 1},
+			{ID: 3, Name: "OT", Default: 8},
+			{ID: 5, Name: "", Default: 8},
+			{ID: 5, Name: "LOCAL", Default: 8},
+			{ID: 6, Name: "PX", Default: 4},
+			{ID: 7, Name: "CIN", Default: 3},
+			{ID: 8, Name: "ROWS", Default: 1},
+			{ID: 20, Name: "EPI_ACT", Default: 0},
+			{ID: 21, Name: "EPI_RESIDUAL", Default: 0},
+		},
+	},
+	{
+		Name:            "conv2d_stem_backward_data",
+		File:            "conv2d_stem.comp",
+		Defines:         []string{"STEM_BACKWARD_DATA"},
+		LocalSize:       [3]uint32{8, 1, 1},
+		LocalSizeSpecID: [3]int{5, -1, -1},
+		Bindings: []Binding{
+			{Binding: 0, Name: "DX", Kind: StorageBuffer, Access: Write, Format: ""},
+			{Binding: 1, Name: "dy", Kind: StorageTexelBuffer, Access: Read, Format: "R32F"},
+			{Binding: 2, Name: "Wt", Kind: StorageBuffer, Access: Read, Format: ""},
+		},
+		PushSize: 32,
+		Push: []PushField{
+			{Name: "n", Offset: 0, Type: "int32"},
+			{Name: "c", Offset: 4, Type: "int32"},
+			{Name: "h", Offset: 8, Type: "int32"},
+			{Name: "w", Offset: 12, Type: "int32"},
+			{Name: "oc", Offset: 16, Type: "int32"},
+			{Name: "oh", Offset: 20, Type: "int32"},
+			{Name: "ow", Offset: 24, Type: "int32"},
+			{Name: "rows", Offset: 28, Type: "int32"},
+		},
+		Spec: []SpecConstant{
+			{ID: 0, Name: "K", Default: 3},
+			{ID: 1, Name: "S", Default: 1},
+			{ID: 3, Name: "OT", Default: 8},
+			{ID: 5, Name: "", Default: 8},
+			{ID: 5, Name: "LOCAL", Default: 8},
+			{ID: 6, Name: "PX", Default: 4},
+			{ID: 7, Name: "CIN", Default: 3},
+			{ID: 8, Name: "ROWS", Default: 1},
+		},
+	},
+	{
+		Name:            "conv2d_stem_backward_data_vec4",
+		File:            "conv2d_stem.comp",
+		Defines:         []string{"STEM_BACKWARD_DATA", "OUT_VEC4"},
+		LocalSize:       [3]uint32{8, 1, 1},
+		LocalSizeSpecID: [3]int{5, -1, -1},
+		Bindings: []Binding{
+			{Binding: 0, Name: "DX", Kind: StorageBuffer, Access: Write, Format: ""},
+			{Binding: 1, Name: "dy", Kind: StorageTexelBuffer, Access: Read, Format: "R32F"},
+			{Binding: 2, Name: "Wt", Kind: StorageBuffer, Access: Read, Format: ""},
+		},
+		PushSize: 32,
+		Push: []PushField{
+			{Name: "n", Offset: 0, Type: "int32"},
+			{Name: "c", Offset: 4, Type: "int32"},
+			{Name: "h", Offset: 8, Type: "int32"},
+			{Name: "w", Offset: 12, Type: "int32"},
+			{Name: "oc", Offset: 16, Type: "int32"},
+			{Name: "oh", Offset: 20, Type: "int32"},
+			{Name: "ow", Offset: 24, Type: "int32"},
+			{Name: "rows", Offset: 28, Type: "int32"},
+		},
+		Spec: []SpecConstant{
+			{ID: 0, Name: "K", Default: 3},
+			{ID: 1, Name: "S", Default: 1},
+			{ID: 3, Name: "OT", Default: 8},
+			{ID: 5, Name: "", Default: 8},
+			{ID: 5, Name: "LOCAL", Default: 8},
+			{ID: 6, Name: "PX", Default: 4},
+			{ID: 7, Name: "CIN", Default: 3},
+			{ID: 8, Name: "ROWS", Default: 1},
+		},
+	},
+	{
 		Name:            "depthwise_forward_k3_s1",
 		File:            "depthwise.comp",
 		Defines:         []string{"FORWARD", "K=3", "S=1"},
@@ -4579,6 +4787,78 @@ type Conv2dBackwardDataAddPush struct {
 
 // Conv2dBackwardDataAddNarrowPush mirrors the push-constant block of kernel conv2d_backward_data_add_narrow (conv2d.comp).
 type Conv2dBackwardDataAddNarrowPush struct {
+	N    int32
+	C    int32
+	H    int32
+	W    int32
+	Oc   int32
+	Oh   int32
+	Ow   int32
+	Rows int32
+}
+
+// Conv2dStemForwardPush mirrors the push-constant block of kernel conv2d_stem_forward (conv2d_stem.comp).
+type Conv2dStemForwardPush struct {
+	N    int32
+	C    int32
+	H    int32
+	W    int32
+	Oc   int32
+	Oh   int32
+	Ow   int32
+	Rows int32
+}
+
+// Conv2dStemForwardVec4Push mirrors the push-constant block of kernel conv2d_stem_forward_vec4 (conv2d_stem.comp).
+type Conv2dStemForwardVec4Push struct {
+	N    int32
+	C    int32
+	H    int32
+	W    int32
+	Oc   int32
+	Oh   int32
+	Ow   int32
+	Rows int32
+}
+
+// Conv2dStemForwardBnPush mirrors the push-constant block of kernel conv2d_stem_forward_bn (conv2d_stem.comp).
+type Conv2dStemForwardBnPush struct {
+	N    int32
+	C    int32
+	H    int32
+	W    int32
+	Oc   int32
+	Oh   int32
+	Ow   int32
+	Rows int32
+}
+
+// Conv2dStemForwardBnVec4Push mirrors the push-constant block of kernel conv2d_stem_forward_bn_vec4 (conv2d_stem.comp).
+type Conv2dStemForwardBnVec4Push struct {
+	N    int32
+	C    int32
+	H    int32
+	W    int32
+	Oc   int32
+	Oh   int32
+	Ow   int32
+	Rows int32
+}
+
+// Conv2dStemBackwardDataPush mirrors the push-constant block of kernel conv2d_stem_backward_data (conv2d_stem.comp).
+type Conv2dStemBackwardDataPush struct {
+	N    int32
+	C    int32
+	H    int32
+	W    int32
+	Oc   int32
+	Oh   int32
+	Ow   int32
+	Rows int32
+}
+
+// Conv2dStemBackwardDataVec4Push mirrors the push-constant block of kernel conv2d_stem_backward_data_vec4 (conv2d_stem.comp).
+type Conv2dStemBackwardDataVec4Push struct {
 	N    int32
 	C    int32
 	H    int32

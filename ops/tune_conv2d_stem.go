@@ -1,0 +1,153 @@
+package ops
+
+import (
+	"fmt"
+
+	"github.com/effv2vk/effv2vk/engine"
+)
+
+// The stem kernels (shaders/conv2d_stem.comp): forward and backward data
+// of a convolution with few input channels (at most conv2dUnrollChannels,
+// as the stem's 3), whose invocations own pixels and every channel instead
+// of one channel of an 8-lane cluster. They are variants of the autotuned
+// conv2d forward and backward data, the default on a CPU driver.
+//
+// Measured on lavapipe (2026-11-29, `effv2vk bench ops --only stem` with
+// EFFV2VK_TUNE=off and EFFV2VK_TUNE_FORCE, alternating with main 6e5a19d's
+// default on a heavily shared 2-core machine, so ranges): forward
+// stem_px8_rows4 1.2-1.5x and stem_px4_rows16 1.3-1.4x main's
+// px8_rows16_unrolled, stem_px4 (one row per invocation) 0.5-0.6x (every
+// workgroup costs a call), the output channels split over the grid (their
+// weights then at per-workgroup addresses, a loop over the lanes each)
+// 0.2x; backward data stem_px4 2-5x main's four parity dispatches,
+// stem_px4_rows4 and stem_px8_rows4 similar within the noise, px2 slower.
+// A stem weight gradient on the same plan (pixels on lanes, all taps per
+// invocation) measured 1-10x slower than the pixel-lane pass (a
+// shared-memory reduction with barriers alone cost ~40 ms) and was dropped.
+
+// conv2dStemMaxOut is the most output channels of a stem variant, whose
+// invocations keep all of them (unrolled weight loads and sums).
+const conv2dStemMaxOut = 32
+
+// conv2dStemTile is a stem variant's choice: px pixel columns per
+// invocation (forward: output columns; backward data: columns of each
+// stride residue) and rows rows (of S input rows for backward data) per
+// invocation.
+type conv2dStemTile struct {
+	px   int
+	rows int // rows per invocation (0 or 1: one)
+}
+
+// conv2dStemTiles are the stem variants, by name.
+var conv2dStemTiles = []struct {
+	name    string
+	tile    conv2dStemTile
+	forward bool // a forward variant (else backward data)
+}{
+	{"stem_px4", conv2dStemTile{px: 4}, true},
+	{"stem_px4_rows16", conv2dStemTile{px: 4, rows: 16}, true},
+	{"stem_px8_rows4", conv2dStemTile{px: 8, rows: 4}, true},
+	{"stem_px8_rows16", conv2dStemTile{px: 8, rows: 16}, true},
+	{"stem_px4", conv2dStemTile{px: 4}, false},
+	{"stem_px4_rows4", conv2dStemTile{px: 4, rows: 4}, false},
+	{"stem_px8_rows4", conv2dStemTile{px: 8, rows: 4}, false},
+}
+
+// conv2dStemVariants are the stem variants of the forward (forward) or
+// backward data.
+func conv2dStemVariants(forward bool) []variant[conv2dCall] {
+	var out []variant[conv2dCall]
+	for _, st := range conv2dStemTiles {
+		if st.forward != forward {
+			continue
+		}
+		t := st.tile
+		out = append(out, variant[conv2dCall]{
+			name: st.name,
+			kernels: func(_ *engine.Device, c conv2dCall) []string {
+				return []string{conv2dStemKernel(c, t)}
+			},
+			eligible: func(d *engine.Device, c conv2dCall) bool { return conv2dStemFits(d, c, t) },
+			record:   func(s *engine.Sequence, c conv2dCall) { recordConv2DStem(s, c, t) },
+		})
+	}
+	return out
+}
+
+// conv2dStemFits reports whether stem tile t can record c on d: few input
+// channels, at most conv2dStemMaxOut output channels, and the grid within
+// the device's limits.
+func conv2dStemFits(d *engine.Device, c conv2dCall, t conv2dStemTile) bool {
+	if c.g.c > conv2dUnrollChannels || c.g.oc > conv2dStemMaxOut {
+		return false
+	}
+	_, ok := conv2dStemGrid(d, c, t)
+	return ok
+}
+
+// conv2dStemVec4 reports whether c's rows and tile t's pixels are whole
+// vec4s (the _vec4 kernels' stores).
+func conv2dStemVec4(c conv2dCall, t conv2dStemTile) bool {
+	if c.backwardData {
+		return c.g.w%4 == 0 && (c.g.stride*t.px)%4 == 0
+	}
+	return c.g.ow%4 == 0 && t.px%4 == 0
+}
+
+// conv2dStemKernel names the stem kernel of c with tile t.
+func conv2dStemKernel(c conv2dCall, t conv2dStemTile) string {
+	name := "conv2d_stem_forward" + epilogueVariant(c.ep)
+	if c.backwardData {
+		name = "conv2d_stem_backward_data"
+	}
+	if conv2dStemVec4(c, t) {
+		name += "_vec4"
+	}
+	return name
+}
+
+// conv2dStemGrid is the grid of c's stem kernel with tile t on d: its
+// invocations folded into x and y (forward: one per PX output columns of
+// each output row; backward data: one per S rows x S*PX columns of the
+// input); false when it does not fit.
+func conv2dStemGrid(d *engine.Device, c conv2dCall, t conv2dStemTile) (engine.Grid, bool) {
+	g := c.g
+	rows := max(1, t.rows)
+	invocations := ceilDiv(g.n*g.oh, rows) * ceilDiv(g.ow, t.px)
+	if c.backwardData {
+		invocations = ceilDiv(g.n*ceilDiv(g.h, g.stride), rows) * ceilDiv(g.w, g.stride*t.px)
+	}
+	grid, err := d.FoldGroups(ceilDiv(invocations, conv2dStemLocal(d)))
+	return grid, err == nil && grid.Z == 1
+}
+
+// recordConv2DStem records c with the stem kernel of tile t.
+func recordConv2DStem(s *engine.Sequence, c conv2dCall, t conv2dStemTile) {
+	g := c.g
+	d := s.Device()
+	grid, ok := conv2dStemGrid(d, c, t)
+	if !ok {
+		s.Fail(fmt.Errorf("conv2d stem kernel: the grid of %v does not fit the device", g))
+		return
+	}
+	spec := append(g.specs(),
+		engine.Spec{ID: conv2dSpecChannels, Value: uint32(g.c)},
+		engine.Spec{ID: conv2dSpecPixels, Value: uint32(t.px)},
+		engine.Spec{ID: conv2dSpecOutTile, Value: uint32(g.oc)},
+		engine.Spec{ID: conv2dSpecRows, Value: uint32(max(1, t.rows))},
+		engine.Spec{ID: conv2dSpecLocal, Value: uint32(conv2dStemLocal(d))})
+	k := s.Kernel(conv2dStemKernel(c, t), withEpilogue(spec, c.ep)...)
+	s.Dispatch(k, grid, g.push(0), epilogueArgs(c.ep, c.out, c.img, c.w)...)
+}
+
+// conv2dStemDefault is the stem variant a CPU driver takes for c by
+// default, when it fits: 8 pixels x 4 rows per invocation for the forward,
+// 4 pixels x 4 rows (of 2 input rows at stride 2) for backward data, the
+// fastest on the stem on lavapipe.
+func conv2dStemDefault(d *engine.Device, c conv2dCall) (string, bool) {
+	name, t := "stem_px8_rows4", conv2dStemTile{px: 8, rows: 4}
+	if c.backwardData {
+		name, t = "stem_px4_rows4", conv2dStemTile{px: 4, rows: 4}
+	}
+	return name, conv2dStemFits(d, c, t)
+}

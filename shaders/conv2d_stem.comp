@@ -1,0 +1,288 @@
+#version 450
+// conv2d_stem: the k x k convolution (groups 1, no bias, padding
+// P = (K-1)/2) for few input channels, as the stem's 3 (specs:
+// ops/ref/conv2d.go). The register-tile kernels of conv2d.comp give each
+// lane of an 8-lane cluster one channel of the 3, leaving 5 idle, and
+// fetch the same input for every tile of 8 output channels; here an
+// invocation owns pixels and every channel:
+//   - forward: PX neighbouring output pixels of one row x all OT output
+//     channels: its C*K*SPAN input values are
+//     fetched once, and the weights, the same for every invocation, are
+//     loads at constant addresses;
+//   - backward data: an S x S*PX block of input pixels (every parity of
+//     a stride-S convolution in one dispatch: each pixel sums only its own
+//     taps, known when the pipeline is built) x all C input channels,
+//     summing over all OT = OC output channels: the dy values under the
+//     block are fetched once for the C channels.
+// Inputs are read through R32F storage texel views (one gather on
+// lavapipe); weights through a storage buffer at addresses that are
+// constants once the pipeline is specialized, which lavapipe loads once
+// for all lanes instead of a loop over them, and once per invocation: an
+// invocation computes ROWS rows one after the other, as the weights stay. No subgroup operation: any subgroup width, any local size.
+// Every sum is over a fixed order: bitwise reproducible.
+//
+// Measured on lavapipe (2026-11-29; numbers in ops/tune_conv2d_stem.go):
+// rows per invocation pay (one row each was slower than conv2d.comp),
+// weights at per-workgroup addresses (an output-channel split) cost 5x.
+//
+//! kernel conv2d_stem_forward STEM_FORWARD
+//! kernel conv2d_stem_forward_vec4 STEM_FORWARD OUT_VEC4
+//! kernel conv2d_stem_forward_bn STEM_FORWARD EPILOGUE
+//! kernel conv2d_stem_forward_bn_vec4 STEM_FORWARD EPILOGUE OUT_VEC4
+//! kernel conv2d_stem_backward_data STEM_BACKWARD_DATA
+//! kernel conv2d_stem_backward_data_vec4 STEM_BACKWARD_DATA OUT_VEC4
+#extension GL_EXT_control_flow_attributes : require
+#include "common.glsl"
+
+layout(local_size_x = 8, local_size_x_id = 5) in;
+layout(constant_id = 5) const int LOCAL = 8; // invocations per workgroup
+layout(constant_id = 0) const int K = 3;     // kernel size (odd)
+layout(constant_id = 1) const int S = 1;     // stride
+layout(constant_id = 7) const int CIN = 3;   // input channels (pc.c)
+layout(constant_id = 6) const int PX = 4;    // pixel columns per invocation
+// The output channels (pc.oc), all of them in every invocation: the
+// weight addresses are then constants.
+layout(constant_id = 3) const int OT = 8;
+// The rows (forward: output rows; backward data: rows of S input rows)
+// each invocation computes one after the other, the weights loaded once
+// before them: fewer invocations, for a CPU driver whose every workgroup
+// costs a call.
+layout(constant_id = 8) const int ROWS = 1;
+const int P = (K - 1) / 2;
+const int KK = K * K;
+
+// Shapes: input x [N,C,H,W], output y [N,OC,OH,OW] (the conv2d.comp block).
+layout(push_constant) uniform Push {
+    int n;
+    int c;
+    int h;
+    int w;
+    int oc;
+    int oh;
+    int ow;
+    int rows; // unused
+} pc;
+
+// invocation is the invocation's index over the grid's x and y (z is the
+// forward's output-channel tile).
+int invocation() {
+    return int((gl_WorkGroupID.x + gl_NumWorkGroups.x * gl_WorkGroupID.y) * uint(LOCAL) + gl_LocalInvocationIndex);
+}
+
+#ifdef STEM_FORWARD
+// y[n,o,i,j] = sum_{c,a,b} x[n,c,i*S+a-P,j*S+b-P] * w[o,c,a,b].
+const int SPAN = (PX - 1) * S + K; // input columns under the PX pixels
+
+#ifdef OUT_VEC4
+layout(std430, binding = 0) writeonly buffer Y { vec4 y4[]; };
+#else
+layout(std430, binding = 0) writeonly buffer Y { float y[]; };
+#endif
+layout(binding = 1, r32f) readonly uniform imageBuffer x;
+layout(std430, binding = 2) readonly buffer Wt { float wt[]; };
+#define EPI_BINDING 3
+#include "epilogue.glsl"
+
+// Grid: (x, y) folded over ceil(N*OH/ROWS)*ceil(OW/PX) invocations. An
+// invocation past the end computes the last block again and stores
+// nothing: no branch before the weight loads, which stay loads for all
+// lanes at once.
+void main() {
+    int blocks = (pc.ow + PX - 1) / PX;
+    int rows = pc.n * pc.oh;
+    int groups = (rows + ROWS - 1) / ROWS; // of ROWS rows
+    int id = invocation();
+    bool live = id < groups * blocks;
+    id = min(id, groups * blocks - 1);
+    int group = id / blocks;
+    int ow0 = (id - group * blocks) * PX;
+
+    float wv[OT][CIN * KK];
+    [[unroll]] for (int q = 0; q < OT; q++) {
+        [[unroll]] for (int e = 0; e < CIN * KK; e++) {
+            wv[q][e] = wt[q * CIN * KK + e];
+        }
+    }
+    for (int rr = 0; rr < ROWS; rr++) {
+        int row = min(group * ROWS + rr, rows - 1);
+        bool store = live && group * ROWS + rr < rows;
+        int n = row / pc.oh;
+        int oh = row - n * pc.oh;
+        float xv[CIN][K][SPAN];
+        [[unroll]] for (int c = 0; c < CIN; c++) {
+            [[unroll]] for (int a = 0; a < K; a++) {
+                int ih = oh * S + a - P;
+                bool rowIn = ih >= 0 && ih < pc.h; // masked, not branched
+                int base = ((n * CIN + c) * pc.h + clamp(ih, 0, pc.h - 1)) * pc.w;
+                [[unroll]] for (int u = 0; u < SPAN; u++) {
+                    int iw = ow0 * S - P + u;
+                    float v = imageLoad(x, base + clamp(iw, 0, pc.w - 1)).x;
+                    xv[c][a][u] = rowIn && iw >= 0 && iw < pc.w ? v : 0.0;
+                }
+            }
+        }
+        [[unroll]] for (int q = 0; q < OT; q++) {
+            float acc[PX];
+            [[unroll]] for (int t = 0; t < PX; t++) {
+                acc[t] = 0.0;
+            }
+            [[unroll]] for (int c = 0; c < CIN; c++) {
+                [[unroll]] for (int a = 0; a < K; a++) {
+                    [[unroll]] for (int b = 0; b < K; b++) {
+                        float w = wv[q][(c * K + a) * K + b];
+                        [[unroll]] for (int t = 0; t < PX; t++) {
+                            acc[t] = fma(w, xv[c][a][t * S + b], acc[t]);
+                        }
+                    }
+                }
+            }
+            int o = q;
+            if (store) {
+                int ybase = ((n * pc.oc + o) * pc.oh + oh) * pc.ow + ow0;
+#ifdef OUT_VEC4
+                // OW and PX are multiples of 4: each vec4 is inside the row
+                // or wholly past its end.
+                [[unroll]] for (int t = 0; t < PX; t += 4) {
+                    if (ow0 + t < pc.ow) {
+                        int i4 = (ybase + t) >> 2;
+                        vec4 z = vec4(acc[t], acc[t + 1], acc[t + 2], acc[t + 3]);
+                        y4[i4] = epilogue4(z, uint(o), uint(i4));
+                    }
+                }
+#else
+                [[unroll]] for (int t = 0; t < PX; t++) {
+                    if (ow0 + t < pc.ow) {
+                        y[ybase + t] = epilogue1(acc[t], uint(o), uint(ybase + t));
+                    }
+                }
+#endif
+            }
+        }
+    }
+}
+#endif // STEM_FORWARD
+
+#ifdef STEM_BACKWARD_DATA
+// dx[n,c,h,v] = sum over (o,a,b) with h = i*S+a-P, v = j*S+b-P of
+//               dy[n,o,i,j] * w[o,c,a,b].
+// An invocation owns input rows h = S*r + dh (dh < S) and columns
+// v = S*m0 + t (t < S*PX). Pixel (dh, t) takes dy row i = r + di and
+// column j = m0 + dj where a = dh + P - S*di and b = t + P - S*dj lie in
+// [0, K): di from ILO to IHI, dj from ILO to IHI + PX - 1.
+const int ILO = -((K - 1 - P) / S); // the least di (a = K-1 at dh = 0)
+const int IHI = (S - 1 + P) / S;    // the greatest di (a = 0 at dh = S-1)
+const int IROWS = IHI - ILO + 1;
+const int JSPAN = IROWS + PX - 1;
+const int TW = S * PX; // input columns per invocation
+
+#ifdef OUT_VEC4
+layout(std430, binding = 0) writeonly buffer DX { vec4 dx4[]; };
+#else
+layout(std430, binding = 0) writeonly buffer DX { float dx[]; };
+#endif
+layout(binding = 1, r32f) readonly uniform imageBuffer dy;
+layout(std430, binding = 2) readonly buffer Wt { float wt[]; };
+
+// Grid: (x, y) folded over ceil(N*ceil(H/S)/ROWS)*ceil(W/(S*PX))
+// invocations.
+void main() {
+    int rowsIn = (pc.h + S - 1) / S;
+    int rows = pc.n * rowsIn; // of S input rows
+    int groups = (rows + ROWS - 1) / ROWS;
+    int blocks = (pc.w + TW - 1) / TW;
+    int id = invocation();
+    bool live = id < groups * blocks;
+    id = min(id, groups * blocks - 1);
+    int group = id / blocks;
+    int m0 = (id - group * blocks) * PX;
+
+    float wv[OT * CIN * KK];
+    [[unroll]] for (int e = 0; e < OT * CIN * KK; e++) {
+        wv[e] = wt[e];
+    }
+    int col[JSPAN];
+    bool colIn[JSPAN];
+    [[unroll]] for (int u = 0; u < JSPAN; u++) {
+        int j = m0 + ILO + u;
+        colIn[u] = j >= 0 && j < pc.ow;
+        col[u] = clamp(j, 0, pc.ow - 1);
+    }
+    for (int rr = 0; rr < ROWS; rr++) {
+        int row = min(group * ROWS + rr, rows - 1);
+        bool store = live && group * ROWS + rr < rows;
+        int n = row / rowsIn;
+        int r = row - n * rowsIn;
+        float acc[CIN][S][TW];
+        [[unroll]] for (int c = 0; c < CIN; c++) {
+            [[unroll]] for (int dh = 0; dh < S; dh++) {
+                [[unroll]] for (int t = 0; t < TW; t++) {
+                    acc[c][dh][t] = 0.0;
+                }
+            }
+        }
+        [[unroll]] for (int o = 0; o < OT; o++) {
+            float g[IROWS][JSPAN];
+            [[unroll]] for (int di = 0; di < IROWS; di++) {
+                int i = r + ILO + di;
+                bool rowIn = i >= 0 && i < pc.oh;
+                int base = ((n * OT + o) * pc.oh + clamp(i, 0, pc.oh - 1)) * pc.ow;
+                [[unroll]] for (int u = 0; u < JSPAN; u++) {
+                    float v = imageLoad(dy, base + col[u]).x;
+                    g[di][u] = rowIn && colIn[u] ? v : 0.0;
+                }
+            }
+            [[unroll]] for (int c = 0; c < CIN; c++) {
+                [[unroll]] for (int a = 0; a < K; a++) {
+                    [[unroll]] for (int b = 0; b < K; b++) {
+                        float w = wv[(o * CIN + c) * KK + a * K + b];
+                        // Pixels (dh, t) reached by tap (a, b): dh + P - a
+                        // and t + P - b multiples of S (constants here).
+                        [[unroll]] for (int dh = 0; dh < S; dh++) {
+                            int di = dh + P - a; // S * (i - r)
+                            if ((di + S * K) % S != 0) {
+                                continue;
+                            }
+                            int ri = (di + S * K) / S - K - ILO;
+                            [[unroll]] for (int t = 0; t < TW; t++) {
+                                int dj = t + P - b; // S * (j - m0)
+                                if ((dj + S * K) % S != 0) {
+                                    continue;
+                                }
+                                int cj = (dj + S * K) / S - K - ILO;
+                                acc[c][dh][t] = fma(w, g[ri][cj], acc[c][dh][t]);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        if (!store) {
+            continue;
+        }
+        [[unroll]] for (int c = 0; c < CIN; c++) {
+            [[unroll]] for (int dh = 0; dh < S; dh++) {
+                int h = S * r + dh;
+                if (h < pc.h) {
+                    int xbase = ((n * CIN + c) * pc.h + h) * pc.w + S * m0;
+#ifdef OUT_VEC4
+                    // W and TW are multiples of 4: each vec4 is inside the
+                    // row or wholly past its end.
+                    [[unroll]] for (int t = 0; t < TW; t += 4) {
+                        if (S * m0 + t < pc.w) {
+                            dx4[(xbase + t) >> 2] = vec4(acc[c][dh][t], acc[c][dh][t + 1], acc[c][dh][t + 2], acc[c][dh][t + 3]);
+                        }
+                    }
+#else
+                    [[unroll]] for (int t = 0; t < TW; t++) {
+                        if (S * m0 + t < pc.w) {
+                            dx[xbase + t] = acc[c][dh][t];
+                        }
+                    }
+#endif
+                }
+            }
+        }
+    }
+}
+#endif // STEM_BACKWARD_DATA
+
