@@ -78,6 +78,11 @@ func conv2dStemVariants(forward bool) []variant[conv2dCall] {
 // channels, at most conv2dStemMaxOut output channels, and the grid within
 // the device's limits.
 func conv2dStemFits(d *engine.Device, c conv2dCall, t conv2dStemTile) bool {
+	// The stem kernels have no added tensor (the _add kernels' residual
+	// gradient) and no input scale: such calls take the other variants.
+	if c.addend != nil || (c.ep != nil && c.ep.InputScale != nil) {
+		return false
+	}
 	if c.g.c > conv2dUnrollChannels || c.g.oc > conv2dStemMaxOut {
 		return false
 	}
