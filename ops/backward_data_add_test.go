@@ -22,7 +22,7 @@ func TestBackwardDataAddVariants(t *testing.T) {
 	conv := []conv2dCase{
 		{n: 2, c: 6, h: 9, w: 24, oc: 9, k: 3, stride: 1},
 		{n: 1, c: 9, h: 7, w: 37, oc: 11, k: 3, stride: 1},
-		{n: 2, c: 5, h: 11, w: 13, oc: 7, k: 3, stride: 2}, // four residues, odd sizes
+		{n: 2, c: 5, h: 11, w: 13, oc: 7, k: 3, stride: 2},  // four residues, odd sizes
 		{n: 2, c: 3, h: 16, w: 16, oc: 24, k: 3, stride: 2}, // the stem's shape: its kernels take no addend
 	}
 	pointwise := []conv2dCase{
