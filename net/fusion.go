@@ -30,17 +30,22 @@ package net
 //     the pool's, in one pass (ops.SqueezeExciteBackwardData) after the
 //     gate's gradient alone (ops.ChannelScaleBackwardGate), instead of
 //     writing both and adding them.
+//   - seGate: squeeze-excite's gate, fc1, SiLU, fc2 and sigmoid, in one
+//     dispatch (ops.SqueezeExciteMLPForward), its gradients in two
+//     (ops.SqueezeExciteMLPBackward), instead of four and eight; s2 (the
+//     sigmoid's input) is never written.
 type fusion struct {
 	residual   bool
 	foldBN     bool
 	seInProj   bool
 	seBackward bool
 	trainBN    bool
+	seGate     bool
 }
 
 func newFusion(gc GraphConfig) fusion {
 	if gc.Unfused {
 		return fusion{}
 	}
-	return fusion{residual: true, foldBN: !gc.Train && !gc.Backward, seInProj: true, seBackward: true, trainBN: true}
+	return fusion{residual: true, foldBN: !gc.Train && !gc.Backward, seInProj: true, seBackward: true, trainBN: true, seGate: true}
 }
