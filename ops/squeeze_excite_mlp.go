@@ -59,11 +59,11 @@ func sortedRoles(m map[string]*engine.Tensor) []string {
 
 // seMLPLocal is the per-sample kernels' workgroup size on d (the
 // elementwise local size: 64 on a CPU driver, 256 on GPUs), or an error
-// when its reduction partials and the Q-long hidden vector do not fit the
-// device's shared memory.
+// when its reduction partials (a vec4 per invocation) and the Q-long
+// hidden vector do not fit the device's shared memory.
 func seMLPLocal(d *engine.Device, q int) (uint32, error) {
 	local := elementwiseLocal(d)
-	if need := 4 * (int(local) + q); need > int(d.Info.MaxSharedMemory) {
+	if need := 16*int(local) + 4*q; need > int(d.Info.MaxSharedMemory) {
 		return 0, fmt.Errorf("squeeze-excite gate: %d hidden units need %d bytes of shared memory, the device has %d: use GraphConfig.Unfused", q, need, d.Info.MaxSharedMemory)
 	}
 	return local, nil

@@ -26,7 +26,10 @@
 // invocation of each of `groups` groups (groups = local size / Q, at least
 // 1), group j summing channels j, j + groups, ...: neighbouring invocations
 // hold neighbouring q and read the same channel (a uniform load), and the
-// group partials are added in shared memory in group order.
+// group partials are added in shared memory in group order. The backward
+// pass's unit is four hidden units (one texel of a w2 row) where Q % 4 == 0,
+// and dpooled takes four channels (one texel of a w1 row) per step where
+// C % 4 == 0.
 //! kernel squeeze_excite_mlp_forward MLP_FORWARD
 //! kernel squeeze_excite_mlp_backward_data MLP_BACKWARD_DATA
 //! kernel squeeze_excite_mlp_backward_params MLP_BACKWARD_PARAMS
@@ -51,7 +54,7 @@ float sigmoid1(float z) {
 #if defined(MLP_FORWARD) || defined(MLP_BACKWARD_DATA)
 layout(constant_id = 1) const uint HIDDEN = 1; // Q (the shared hidden vector's length)
 
-shared float partial[gl_WorkGroupSize.x];
+shared vec4 partial[gl_WorkGroupSize.x]; // forward: .x only
 shared float hidden[HIDDEN];
 
 // The reduction layout over C: `span` hidden units per pass, `groups`
@@ -100,12 +103,12 @@ void main() {
                 }
             }
         }
-        partial[inv] = acc;
+        partial[inv].x = acc;
         barrier();
         if (inv < span && q < Q) {
             float s = 0.0;
             for (uint j = 0; j < groups; j++) {
-                s += partial[j * span + inv];
+                s += partial[j * span + inv].x;
             }
             s += fetch1(b14, q);
             float a = s * sigmoid1(s);
@@ -115,7 +118,12 @@ void main() {
         }
         barrier();
     }
-    for (uint c = inv; c < C; c += gl_WorkGroupSize.x) {
+    // The loops over channels are uniform (every invocation runs each
+    // step, past-the-end ones on the last channel, unwritten): the hidden
+    // vector's shared loads then stay uniform, one load for all lanes
+    // (inside a divergent loop a CPU driver loads lane by lane).
+    for (uint c0 = 0; c0 < C; c0 += gl_WorkGroupSize.x) {
+        uint c = min(c0 + inv, C - 1u);
         float acc = 0.0;
         if ((Q & 3u) == 0u) {
             uint wr = c * (Q >> 2);
@@ -130,7 +138,9 @@ void main() {
                 acc += hidden[q] * fetch1(w24, c * Q + q);
             }
         }
-        g[n * C + c] = sigmoid1(acc + fetch1(b24, c));
+        if (c0 + inv < C) {
+            g[n * C + c] = sigmoid1(acc + fetch1(b24, c));
+        }
     }
 }
 
@@ -157,40 +167,73 @@ void main() {
     }
     uint inv = gl_LocalInvocationIndex;
     uint C = pc.c, Q = pc.q;
-    uint span = spanOf(), groups = groupsOf();
-    uint grp = inv / span, lq = inv % span;
     for (uint c = inv; c < C; c += gl_WorkGroupSize.x) {
         ds2[n * C + c] = gateGrad(n * C + c);
     }
-    for (uint q0 = 0; q0 < Q; q0 += span) {
-        uint q = q0 + lq;
-        float acc = 0.0;
-        if (grp < groups && q < Q) {
-            for (uint c = grp; c < C; c += groups) {
-                acc += gateGrad(n * C + c) * fetch1(w24, c * Q + q);
+    // da1 by units of four hidden units (one w2 texel) where Q % 4 == 0.
+    bool q4 = (Q & 3u) == 0u;
+    uint units = q4 ? Q >> 2 : Q;
+    uint span = min(units, gl_WorkGroupSize.x);
+    uint groups = max(1u, gl_WorkGroupSize.x / units);
+    uint grp = inv / span, lu = inv % span;
+    for (uint u0 = 0; u0 < units; u0 += span) {
+        uint u = u0 + lu;
+        vec4 acc = vec4(0.0);
+        if (grp < groups && u < units) {
+            if (q4) {
+                for (uint c = grp; c < C; c += groups) {
+                    acc += gateGrad(n * C + c) * texelFetch(w24, int(c * units + u));
+                }
+            } else {
+                for (uint c = grp; c < C; c += groups) {
+                    acc.x += gateGrad(n * C + c) * fetch1(w24, c * Q + u);
+                }
             }
         }
         partial[inv] = acc;
         barrier();
-        if (inv < span && q < Q) {
-            float da = 0.0;
+        if (inv < span && u < units) {
+            vec4 da = vec4(0.0);
             for (uint j = 0; j < groups; j++) {
                 da += partial[j * span + inv];
             }
-            float s = fetch1(s14, n * Q + q);
-            float sg = sigmoid1(s);
-            float d = da * sg * (1.0 + s * (1.0 - sg));
-            ds1[n * Q + q] = d;
-            hidden[q] = d;
+            for (uint k = 0; k < (q4 ? 4u : 1u); k++) {
+                uint q = q4 ? 4u * u + k : u;
+                float s = fetch1(s14, n * Q + q);
+                float sg = sigmoid1(s);
+                float d = da[k] * sg * (1.0 + s * (1.0 - sg));
+                ds1[n * Q + q] = d;
+                hidden[q] = d;
+            }
         }
         barrier();
     }
-    for (uint c = inv; c < C; c += gl_WorkGroupSize.x) {
-        float acc = 0.0;
-        for (uint q = 0; q < Q; q++) {
-            acc += hidden[q] * fetch1(w14, q * C + c);
+    if ((C & 3u) == 0u) {
+        // Four channels (one w1 texel) per step.
+        // (Uniform loops, as in the forward pass.)
+        for (uint t0 = 0; t0 < (C >> 2); t0 += gl_WorkGroupSize.x) {
+            uint t = min(t0 + inv, (C >> 2) - 1u);
+            vec4 acc = vec4(0.0);
+            for (uint q = 0; q < Q; q++) {
+                acc += hidden[q] * texelFetch(w14, int(q * (C >> 2) + t));
+            }
+            if (t0 + inv < (C >> 2)) {
+                for (uint k = 0; k < 4u; k++) {
+                    dpooled[n * C + 4u * t + k] = acc[k];
+                }
+            }
         }
-        dpooled[n * C + c] = acc;
+    } else {
+        for (uint c0 = 0; c0 < C; c0 += gl_WorkGroupSize.x) {
+            uint c = min(c0 + inv, C - 1u);
+            float acc = 0.0;
+            for (uint q = 0; q < Q; q++) {
+                acc += hidden[q] * fetch1(w14, q * C + c);
+            }
+            if (c0 + inv < C) {
+                dpooled[n * C + c] = acc;
+            }
+        }
     }
 }
 
