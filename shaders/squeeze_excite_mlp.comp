@@ -54,6 +54,8 @@ float sigmoid1(float z) {
 #if defined(MLP_FORWARD) || defined(MLP_BACKWARD_DATA)
 layout(constant_id = 1) const uint HIDDEN = 1; // Q (the shared hidden vector's length)
 
+const uint BLOCK = 32u; // steps of an invocation's sum over C per block
+
 shared vec4 partial[gl_WorkGroupSize.x]; // forward: .x only
 shared float hidden[HIDDEN];
 
@@ -92,14 +94,24 @@ void main() {
         if (grp < groups && q < Q) {
             if ((C & 3u) == 0u) {
                 uint xr = n * (C >> 2), wr = q * (C >> 2);
+                // Two-level sum (blocks of BLOCK steps): the rounding error
+                // grows with the blocks' count plus their length, not C.
                 vec4 a = vec4(0.0);
-                for (uint t = grp; t < (C >> 2); t += groups) {
-                    a += texelFetch(pooled4, int(xr + t)) * texelFetch(w14, int(wr + t));
+                for (uint b = grp; b < (C >> 2); b += groups * BLOCK) {
+                    vec4 part = vec4(0.0);
+                    for (uint t = b; t < min(b + groups * BLOCK, C >> 2); t += groups) {
+                        part += texelFetch(pooled4, int(xr + t)) * texelFetch(w14, int(wr + t));
+                    }
+                    a += part;
                 }
                 acc = (a.x + a.y) + (a.z + a.w);
             } else {
-                for (uint i = grp; i < C; i += groups) {
-                    acc += fetch1(pooled4, n * C + i) * fetch1(w14, q * C + i);
+                for (uint b = grp; b < C; b += groups * BLOCK) {
+                    float part = 0.0;
+                    for (uint i = b; i < min(b + groups * BLOCK, C); i += groups) {
+                        part += fetch1(pooled4, n * C + i) * fetch1(w14, q * C + i);
+                    }
+                    acc += part;
                 }
             }
         }
@@ -180,14 +192,20 @@ void main() {
         uint u = u0 + lu;
         vec4 acc = vec4(0.0);
         if (grp < groups && u < units) {
-            if (q4) {
-                for (uint c = grp; c < C; c += groups) {
-                    acc += gateGrad(n * C + c) * texelFetch(w24, int(c * units + u));
+            // Two-level sum, as in the forward pass.
+            for (uint b = grp; b < C; b += groups * BLOCK) {
+                vec4 part = vec4(0.0);
+                uint end = min(b + groups * BLOCK, C);
+                if (q4) {
+                    for (uint c = b; c < end; c += groups) {
+                        part += gateGrad(n * C + c) * texelFetch(w24, int(c * units + u));
+                    }
+                } else {
+                    for (uint c = b; c < end; c += groups) {
+                        part.x += gateGrad(n * C + c) * fetch1(w24, c * Q + u);
+                    }
                 }
-            } else {
-                for (uint c = grp; c < C; c += groups) {
-                    acc.x += gateGrad(n * C + c) * fetch1(w24, c * Q + u);
-                }
+                acc += part;
             }
         }
         partial[inv] = acc;
