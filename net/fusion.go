@@ -41,6 +41,10 @@ package net
 //     the pool's, in one pass (ops.SqueezeExciteBackwardData) after the
 //     gate's gradient alone (ops.ChannelScaleBackwardGate), instead of
 //     writing both and adding them.
+//   - seGate: squeeze-excite's gate, fc1, SiLU, fc2 and sigmoid, in one
+//     dispatch (ops.SqueezeExciteMLPForward), its gradients in two
+//     (ops.SqueezeExciteMLPBackward), instead of four and eight; s2 (the
+//     sigmoid's input) is never written.
 type fusion struct {
 	residual   bool
 	foldBN     bool
@@ -48,6 +52,7 @@ type fusion struct {
 	seBackward bool
 	trainBN    bool
 	bnRunning  bool
+	seGate     bool
 	// residualBackward is named in full: gradSum in block.
 	residualBackward bool
 }
@@ -56,5 +61,5 @@ func newFusion(gc GraphConfig) fusion {
 	if gc.Unfused {
 		return fusion{}
 	}
-	return fusion{residual: true, foldBN: !gc.Train && !gc.Backward, seInProj: true, seBackward: true, trainBN: true, bnRunning: true, residualBackward: true}
+	return fusion{residual: true, foldBN: !gc.Train && !gc.Backward, seInProj: true, seBackward: true, trainBN: true, bnRunning: true, seGate: true, residualBackward: true}
 }

@@ -1,6 +1,7 @@
 package net_test
 
 import (
+	"math"
 	"slices"
 	"strings"
 	"testing"
@@ -14,6 +15,24 @@ import (
 // norm rounds differently by a few float32 ulps per layer (ops'
 // TestFusedForwardMatchesUnfused), which grows through the layers.
 const fusionGraphTol = 1e-4
+
+// fusionGradNoise bounds the gradients that are zero in exact arithmetic
+// (a batch norm's bias that feeds, through convs, only batch norms with
+// batch statistics, which remove any per-channel shift): in float32 they
+// are rounding noise of about 1e-8 that any change of summation order (the
+// fused squeeze-excite gate's, for one) changes. A gradient tensor whose
+// values stay below the bound in both graphs is such noise; any other is
+// compared within fusionGraphTol.
+const fusionGradNoise = 1e-6
+
+// maxAbs32 returns the largest |v[i]|.
+func maxAbs32(v []float32) float64 {
+	m := 0.0
+	for _, x := range v {
+		m = max(m, math.Abs(float64(x)))
+	}
+	return m
+}
 
 // TestFusionMatchesUnfused runs efficientnetv2-pico (every block shape:
 // fused expand-1 with residual, Fused-MBConv, MBConv with and without
@@ -106,11 +125,18 @@ func TestFusionMatchesUnfused(t *testing.T) {
 		t.Fatal(err)
 	}
 	compareAll("train outputs", fused, unfused)
+	var noise []string
 	for name, want := range unfusedGrads {
+		if maxAbs32(want) < fusionGradNoise && maxAbs32(fusedGrads[name]) < fusionGradNoise {
+			noise = append(noise, name)
+			continue
+		}
 		if err := closeTo32(fusedGrads[name], want, fusionGraphTol, 1e-6); err != nil {
 			t.Errorf("gradient of %s: %v", name, err)
 		}
 	}
+	slices.Sort(noise)
+	t.Logf("%d of %d gradients below %g in both graphs (rounding noise): %v", len(noise), len(unfusedGrads), fusionGradNoise, noise)
 	if f, u := fusedTrain.Seq.Dispatches(), unfusedTrain.Seq.Dispatches(); f >= u {
 		t.Errorf("training step: %d dispatches fused, %d unfused: want fewer", f, u)
 	}

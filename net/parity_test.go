@@ -95,7 +95,12 @@ func checkParity(t *testing.T, d *engine.Device, cfg arch.Config, weights, ioPat
 	}
 	got, _ = train.Logits.Floats()
 	want, _ = io.Float32s("train_logits")
-	if err := closeTo32(got, want, 1e-4, 0); err != nil {
+	// Training-mode logits pass every layer's batch statistics: float32
+	// differences grow with depth. efficientnetv2-l's were 8.9e-5 of the
+	// largest logit before the fused squeeze-excite gate (2026-11-29) and
+	// 1.05e-4 with it (its sums run in another order): 2e-4, twice the
+	// eval logits' bound.
+	if err := closeTo32(got, want, 2e-4, 0); err != nil {
 		t.Errorf("train logits: %v", err)
 	}
 	loss, _ := train.Loss.Floats()

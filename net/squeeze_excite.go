@@ -13,10 +13,12 @@ import (
 // With scaleInNext (fusion.seInProj), the product y is left to the next
 // conv, which scales its input by g as it reads it: y is not allocated, and
 // g stays live until that conv is built (the block releases it). backward
-// then takes the gradient of that conv's scaled input as dy.
+// then takes the gradient of that conv's scaled input as dy. With gate
+// (fusion.seGate), fc1 through the sigmoid is one dispatch
+// (ops.SqueezeExciteMLPForward) and s2 is not allocated.
 type squeezeExcite struct {
 	fc1w, fc1b, fc2w, fc2b *Param
-	scaleInNext            bool
+	scaleInNext, gate      bool
 
 	x                     *engine.Tensor
 	pooled, s1, a1, s2, g *engine.Tensor
@@ -26,7 +28,7 @@ type squeezeExcite struct {
 }
 
 func (b *builder) newSqueezeExcite(prefix string, x *engine.Tensor, scaleInNext bool) (*squeezeExcite, error) {
-	se := &squeezeExcite{x: x, scaleInNext: scaleInNext}
+	se := &squeezeExcite{x: x, scaleInNext: scaleInNext, gate: b.fusion.seGate}
 	var err error
 	for _, p := range []struct {
 		dst  **Param
@@ -41,23 +43,31 @@ func (b *builder) newSqueezeExcite(prefix string, x *engine.Tensor, scaleInNext 
 	se.pooled = b.act(prefix+".pooled", n, c)
 	se.s1 = b.act(prefix+".s1", n, q)
 	se.a1 = b.act(prefix+".a1", n, q)
-	se.s2 = b.act(prefix+".s2", n, c)
+	scratch := []*engine.Tensor{se.pooled, se.s1, se.a1}
+	if !se.gate {
+		se.s2 = b.act(prefix+".s2", n, c)
+		scratch = append(scratch, se.s2)
+	}
 	se.g = b.act(prefix+".g", n, c)
 	if scaleInNext {
-		b.done(se.pooled, se.s1, se.a1, se.s2)
+		b.done(scratch...)
 		return se, b.err
 	}
 	se.y = b.act(prefix+".y", x.Shape...)
-	b.done(se.pooled, se.s1, se.a1, se.s2, se.g)
+	b.done(append(scratch, se.g)...)
 	return se, b.err
 }
 
 func (se *squeezeExcite) forward(s *engine.Sequence) {
 	ops.GlobalAvgPoolForward(s, se.pooled, se.x)
-	ops.LinearForward(s, se.s1, se.pooled, se.fc1w.Value, se.fc1b.Value)
-	ops.SiLUForward(s, se.a1, se.s1)
-	ops.LinearForward(s, se.s2, se.a1, se.fc2w.Value, se.fc2b.Value)
-	ops.SigmoidForward(s, se.g, se.s2)
+	if se.gate {
+		ops.SqueezeExciteMLPForward(s, se.s1, se.a1, se.g, se.pooled, se.fc1w.Value, se.fc1b.Value, se.fc2w.Value, se.fc2b.Value)
+	} else {
+		ops.LinearForward(s, se.s1, se.pooled, se.fc1w.Value, se.fc1b.Value)
+		ops.SiLUForward(s, se.a1, se.s1)
+		ops.LinearForward(s, se.s2, se.a1, se.fc2w.Value, se.fc2b.Value)
+		ops.SigmoidForward(s, se.g, se.s2)
+	}
 	if !se.scaleInNext {
 		ops.ChannelScaleForward(s, se.y, se.x, se.g)
 	}
@@ -75,18 +85,7 @@ func (se *squeezeExcite) backward(s *engine.Sequence, b *builder, dy *engine.Ten
 		dxScale = b.grad("se.dx-scale", se.x.Shape...)
 		ops.ChannelScaleBackward(s, dxScale, dg, dy, se.x, se.g)
 	}
-	ds2 := b.grad("se.ds2", se.s2.Shape...)
-	ops.SigmoidBackward(s, ds2, dg, se.g)
-	b.release(dg)
-	da1 := b.grad("se.da1", se.a1.Shape...)
-	ops.LinearBackward(s, da1, se.fc2w.Grad, se.fc2b.Grad, ds2, se.a1, se.fc2w.Value)
-	b.release(ds2)
-	ds1 := b.grad("se.ds1", se.s1.Shape...)
-	ops.SiLUBackward(s, ds1, da1, se.s1)
-	b.release(da1)
-	dp := b.grad("se.dpooled", se.pooled.Shape...)
-	ops.LinearBackward(s, dp, se.fc1w.Grad, se.fc1b.Grad, ds1, se.pooled, se.fc1w.Value)
-	b.release(ds1)
+	dp := se.gateBackward(s, b, dg)
 	if fused {
 		dx := b.grad("se.dx", se.x.Shape...)
 		ops.SqueezeExciteBackwardData(s, dx, dy, se.g, dp)
@@ -100,4 +99,31 @@ func (se *squeezeExcite) backward(s *engine.Sequence, b *builder, dy *engine.Ten
 	ops.Add(s, dx, dxScale, dxPool)
 	b.release(dxScale, dxPool)
 	return dx
+}
+
+// gateBackward records the gradient of the gate, dpooled from dg (which it
+// releases), and the four parameter gradients (overwritten).
+func (se *squeezeExcite) gateBackward(s *engine.Sequence, b *builder, dg *engine.Tensor) *engine.Tensor {
+	if se.gate {
+		ds2 := b.grad("se.ds2", se.g.Shape...)
+		ds1 := b.grad("se.ds1", se.s1.Shape...)
+		dp := b.grad("se.dpooled", se.pooled.Shape...)
+		ops.SqueezeExciteMLPBackward(s, dp, se.fc1w.Grad, se.fc1b.Grad, se.fc2w.Grad, se.fc2b.Grad, ds2, ds1,
+			dg, se.g, se.s1, se.a1, se.pooled, se.fc1w.Value, se.fc2w.Value)
+		b.release(dg, ds2, ds1)
+		return dp
+	}
+	ds2 := b.grad("se.ds2", se.s2.Shape...)
+	ops.SigmoidBackward(s, ds2, dg, se.g)
+	b.release(dg)
+	da1 := b.grad("se.da1", se.a1.Shape...)
+	ops.LinearBackward(s, da1, se.fc2w.Grad, se.fc2b.Grad, ds2, se.a1, se.fc2w.Value)
+	b.release(ds2)
+	ds1 := b.grad("se.ds1", se.s1.Shape...)
+	ops.SiLUBackward(s, ds1, da1, se.s1)
+	b.release(da1)
+	dp := b.grad("se.dpooled", se.pooled.Shape...)
+	ops.LinearBackward(s, dp, se.fc1w.Grad, se.fc1b.Grad, ds1, se.pooled, se.fc1w.Value)
+	b.release(ds1)
+	return dp
 }

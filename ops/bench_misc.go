@@ -32,6 +32,23 @@ func init() {
 		miscBench(name+" bwd", "squeeze_excite", []int{n, in, out}, GFLOPs, 2*flops, [][]int{{n, in}, {out, in}, {out}, {n, out}, {n, in}, {out, in}},
 			func(sq *engine.Sequence, t []*engine.Tensor) { LinearBackward(sq, t[0], t[1], t[2], t[3], t[4], t[5]) })
 	}
+	{
+		// The squeeze-excite gate fused (fc1 + SiLU + fc2 + sigmoid), the
+		// same 768<->32 linears: 2 flops per multiply-add of both layers,
+		// four products backward (dpooled, da1, dw1, dw2).
+		c, q := 768, 32
+		flops := 2.0 * float64(n*c*q) * 2
+		miscBench("squeeze-excite gate 768->32->768 fwd", "squeeze_excite", []int{n, c, q}, GFLOPs, flops,
+			[][]int{{n, q}, {n, q}, {n, c}, {n, c}, {q, c}, {q}, {c, q}, {c}},
+			func(sq *engine.Sequence, t []*engine.Tensor) {
+				SqueezeExciteMLPForward(sq, t[0], t[1], t[2], t[3], t[4], t[5], t[6], t[7])
+			})
+		miscBench("squeeze-excite gate 768->32->768 bwd", "squeeze_excite", []int{n, c, q}, GFLOPs, 2*flops,
+			[][]int{{n, c}, {q, c}, {q}, {c, q}, {c}, {n, c}, {n, q}, {n, c}, {n, c}, {n, q}, {n, q}, {n, c}, {q, c}, {c, q}},
+			func(sq *engine.Sequence, t []*engine.Tensor) {
+				SqueezeExciteMLPBackward(sq, t[0], t[1], t[2], t[3], t[4], t[5], t[6], t[7], t[8], t[9], t[10], t[11], t[12], t[13])
+			})
+	}
 	miscBench("softmax cross entropy", "classifier", []int{n, 1000}, GBs, 2*4.0*n*1000, [][]int{{1}, {2}, {n, 1000}, {n, 1000}, {n, 1000}},
 		func(sq *engine.Sequence, t []*engine.Tensor) {
 			SoftmaxCrossEntropySoft(sq, t[0], t[1], t[2], t[3], t[4])

@@ -4391,6 +4391,112 @@ var generatedKernels = []Kernel{
 		},
 	},
 	{
+		Name:            "squeeze_excite_mlp_forward",
+		File:            "squeeze_excite_mlp.comp",
+		Defines:         []string{"MLP_FORWARD"},
+		LocalSize:       [3]uint32{64, 1, 1},
+		LocalSizeSpecID: [3]int{0, -1, -1},
+		Bindings: []Binding{
+			{Binding: 0, Name: "S1", Kind: StorageBuffer, Access: Write, Format: ""},
+			{Binding: 1, Name: "A1", Kind: StorageBuffer, Access: Write, Format: ""},
+			{Binding: 2, Name: "G", Kind: StorageBuffer, Access: Write, Format: ""},
+			{Binding: 3, Name: "pooled4", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
+			{Binding: 4, Name: "w14", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
+			{Binding: 5, Name: "b14", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
+			{Binding: 6, Name: "w24", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
+			{Binding: 7, Name: "b24", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
+		},
+		PushSize: 12,
+		Push: []PushField{
+			{Name: "n", Offset: 0, Type: "uint32"},
+			{Name: "c", Offset: 4, Type: "uint32"},
+			{Name: "q", Offset: 8, Type: "uint32"},
+		},
+		Spec: []SpecConstant{
+			{ID: 0, Name: "", Default: 64},
+			{ID: 1, Name: "HIDDEN", Default: 1},
+		},
+	},
+	{
+		Name:            "squeeze_excite_mlp_backward_data",
+		File:            "squeeze_excite_mlp.comp",
+		Defines:         []string{"MLP_BACKWARD_DATA"},
+		LocalSize:       [3]uint32{64, 1, 1},
+		LocalSizeSpecID: [3]int{0, -1, -1},
+		Bindings: []Binding{
+			{Binding: 0, Name: "DS2", Kind: StorageBuffer, Access: Write, Format: ""},
+			{Binding: 1, Name: "DS1", Kind: StorageBuffer, Access: Write, Format: ""},
+			{Binding: 2, Name: "DP", Kind: StorageBuffer, Access: Write, Format: ""},
+			{Binding: 3, Name: "dg4", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
+			{Binding: 4, Name: "g4", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
+			{Binding: 5, Name: "s14", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
+			{Binding: 6, Name: "w14", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
+			{Binding: 7, Name: "w24", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
+		},
+		PushSize: 12,
+		Push: []PushField{
+			{Name: "n", Offset: 0, Type: "uint32"},
+			{Name: "c", Offset: 4, Type: "uint32"},
+			{Name: "q", Offset: 8, Type: "uint32"},
+		},
+		Spec: []SpecConstant{
+			{ID: 0, Name: "", Default: 64},
+			{ID: 1, Name: "HIDDEN", Default: 1},
+		},
+	},
+	{
+		Name:            "squeeze_excite_mlp_backward_params",
+		File:            "squeeze_excite_mlp.comp",
+		Defines:         []string{"MLP_BACKWARD_PARAMS"},
+		LocalSize:       [3]uint32{64, 1, 1},
+		LocalSizeSpecID: [3]int{0, -1, -1},
+		Bindings: []Binding{
+			{Binding: 0, Name: "DW1", Kind: StorageBuffer, Access: Write, Format: ""},
+			{Binding: 1, Name: "DB1", Kind: StorageBuffer, Access: Write, Format: ""},
+			{Binding: 2, Name: "DW2", Kind: StorageBuffer, Access: Write, Format: ""},
+			{Binding: 3, Name: "DB2", Kind: StorageBuffer, Access: Write, Format: ""},
+			{Binding: 4, Name: "ds14", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
+			{Binding: 5, Name: "ds24", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
+			{Binding: 6, Name: "pooled4", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
+			{Binding: 7, Name: "a14", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
+		},
+		PushSize: 12,
+		Push: []PushField{
+			{Name: "n", Offset: 0, Type: "uint32"},
+			{Name: "c", Offset: 4, Type: "uint32"},
+			{Name: "q", Offset: 8, Type: "uint32"},
+		},
+		Spec: []SpecConstant{
+			{ID: 0, Name: "", Default: 64},
+		},
+	},
+	{
+		Name:            "squeeze_excite_mlp_backward_params_vec4",
+		File:            "squeeze_excite_mlp.comp",
+		Defines:         []string{"MLP_BACKWARD_PARAMS", "VEC4"},
+		LocalSize:       [3]uint32{64, 1, 1},
+		LocalSizeSpecID: [3]int{0, -1, -1},
+		Bindings: []Binding{
+			{Binding: 0, Name: "DW1", Kind: StorageBuffer, Access: Write, Format: ""},
+			{Binding: 1, Name: "DB1", Kind: StorageBuffer, Access: Write, Format: ""},
+			{Binding: 2, Name: "DW2", Kind: StorageBuffer, Access: Write, Format: ""},
+			{Binding: 3, Name: "DB2", Kind: StorageBuffer, Access: Write, Format: ""},
+			{Binding: 4, Name: "ds14", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
+			{Binding: 5, Name: "ds24", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
+			{Binding: 6, Name: "pooled4", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
+			{Binding: 7, Name: "a14", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
+		},
+		PushSize: 12,
+		Push: []PushField{
+			{Name: "n", Offset: 0, Type: "uint32"},
+			{Name: "c", Offset: 4, Type: "uint32"},
+			{Name: "q", Offset: 8, Type: "uint32"},
+		},
+		Spec: []SpecConstant{
+			{ID: 0, Name: "", Default: 64},
+		},
+	},
+	{
 		Name:            "subgroup_probe",
 		File:            "subgroup_probe.comp",
 		LocalSize:       [3]uint32{1, 1, 1},
@@ -5967,4 +6073,32 @@ type SqueezeExciteBackwardDataVec4Push struct {
 	N     uint32
 	Len   uint32
 	Scale float32
+}
+
+// SqueezeExciteMlpForwardPush mirrors the push-constant block of kernel squeeze_excite_mlp_forward (squeeze_excite_mlp.comp).
+type SqueezeExciteMlpForwardPush struct {
+	N uint32
+	C uint32
+	Q uint32
+}
+
+// SqueezeExciteMlpBackwardDataPush mirrors the push-constant block of kernel squeeze_excite_mlp_backward_data (squeeze_excite_mlp.comp).
+type SqueezeExciteMlpBackwardDataPush struct {
+	N uint32
+	C uint32
+	Q uint32
+}
+
+// SqueezeExciteMlpBackwardParamsPush mirrors the push-constant block of kernel squeeze_excite_mlp_backward_params (squeeze_excite_mlp.comp).
+type SqueezeExciteMlpBackwardParamsPush struct {
+	N uint32
+	C uint32
+	Q uint32
+}
+
+// SqueezeExciteMlpBackwardParamsVec4Push mirrors the push-constant block of kernel squeeze_excite_mlp_backward_params_vec4 (squeeze_excite_mlp.comp).
+type SqueezeExciteMlpBackwardParamsVec4Push struct {
+	N uint32
+	C uint32
+	Q uint32
 }

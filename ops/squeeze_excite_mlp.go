@@ -1,0 +1,160 @@
+package ops
+
+import (
+	"fmt"
+	"maps"
+	"slices"
+
+	"github.com/effv2vk/effv2vk/engine"
+	"github.com/effv2vk/effv2vk/shaders"
+)
+
+// The squeeze-excite gate (fc1, SiLU, fc2, sigmoid) as one dispatch
+// forward and two backward (shaders/squeeze_excite_mlp.comp), where the
+// unfused path records LinearForward, SiLUForward, LinearForward,
+// SigmoidForward (four dispatches) and SigmoidBackward, LinearBackward,
+// SiLUBackward, LinearBackward (eight).
+
+// seMLPShape holds the checked sizes of a squeeze-excite gate: batch N,
+// channels C, hidden units Q.
+type seMLPShape struct{ n, c, q int }
+
+// seMLPCheck checks pooled [N,C], w1 [Q,C], w2 [C,Q] (weights may also be
+// [rows, cols, 1, 1]) and the per-sample [N,C] and [N,Q] tensors named in
+// wide and narrow; it records an error in s and returns false otherwise.
+func seMLPCheck(s *engine.Sequence, op string, pooled, w1, w2 *engine.Tensor, wide, narrow map[string]*engine.Tensor) (seMLPShape, bool) {
+	n, c, ok := matrixShape(s, op, "pooled", pooled)
+	if !ok {
+		return seMLPShape{}, false
+	}
+	q, wc, ok := matrixShape(s, op, "w1", w1)
+	if !ok {
+		return seMLPShape{}, false
+	}
+	if wc != c {
+		s.Fail(fmt.Errorf("%s: pooled %s does not match fc1 weight %s (C %d vs %d)", op, pooled, w1, c, wc))
+		return seMLPShape{}, false
+	}
+	if !wantMatrix(s, op, "w2", w2, c, q) {
+		return seMLPShape{}, false
+	}
+	for _, role := range sortedRoles(wide) {
+		if !wantMatrix(s, op, role, wide[role], n, c) {
+			return seMLPShape{}, false
+		}
+	}
+	for _, role := range sortedRoles(narrow) {
+		if !wantMatrix(s, op, role, narrow[role], n, q) {
+			return seMLPShape{}, false
+		}
+	}
+	return seMLPShape{n: n, c: c, q: q}, true
+}
+
+// sortedRoles returns m's keys in a fixed order (errors name the same
+// tensor run after run).
+func sortedRoles(m map[string]*engine.Tensor) []string {
+	return slices.Sorted(maps.Keys(m))
+}
+
+// seMLPLocal is the per-sample kernels' workgroup size on d (the
+// elementwise local size: 64 on a CPU driver, 256 on GPUs), or an error
+// when its reduction partials (a vec4 per invocation) and the Q-long
+// hidden vector do not fit the device's shared memory.
+func seMLPLocal(d *engine.Device, q int) (uint32, error) {
+	local := elementwiseLocal(d)
+	if need := 16*int(local) + 4*q; need > int(d.Info.MaxSharedMemory) {
+		return 0, fmt.Errorf("squeeze-excite gate: %d hidden units need %d bytes of shared memory, the device has %d: use GraphConfig.Unfused", q, need, d.Info.MaxSharedMemory)
+	}
+	return local, nil
+}
+
+// seMLPKernel returns a per-sample kernel of squeeze_excite_mlp.comp built
+// for Q hidden units.
+func seMLPKernel(s *engine.Sequence, op, name string, q int) *engine.Kernel {
+	local, err := seMLPLocal(s.Device(), q)
+	if err != nil {
+		s.Fail(fmt.Errorf("%s: %w", op, err))
+		return nil
+	}
+	return s.Kernel(name, engine.Spec{ID: 0, Value: local}, engine.Spec{ID: 1, Value: uint32(q)})
+}
+
+// seMLPGrid is one workgroup per sample.
+func seMLPGrid(s *engine.Sequence, op string, n int) (engine.Grid, bool) {
+	g, err := s.Device().FoldGroups(n)
+	if err != nil {
+		s.Fail(fmt.Errorf("%s: batch %d: %w", op, n, err))
+		return engine.Grid{}, false
+	}
+	return g, true
+}
+
+// SqueezeExciteMLPForward records the squeeze-excite gate in one dispatch,
+// from pooled [N,C] with fc1 w1 [Q,C] b1 [Q] and fc2 w2 [C,Q] b2 [C]:
+//
+//	s1[n,q] = b1[q] + sum_c pooled[n,c] * w1[q,c]    [N,Q]
+//	a1[n,q] = s1[n,q] * sigmoid(s1[n,q])              [N,Q]
+//	g[n,c]  = sigmoid(b2[c] + sum_q a1[n,q] * w2[c,q]) [N,C]
+//
+// It equals LinearForward, SiLUForward, LinearForward, SigmoidForward
+// within float32 rounding. Weights may also be [rows, cols, 1, 1].
+func SqueezeExciteMLPForward(s *engine.Sequence, s1, a1, g, pooled, w1, b1, w2, b2 *engine.Tensor) {
+	const op = "squeeze-excite gate forward"
+	sh, ok := seMLPCheck(s, op, pooled, w1, w2, map[string]*engine.Tensor{"g": g}, map[string]*engine.Tensor{"s1": s1, "a1": a1})
+	if !ok || !dtypeIs(s, op, "b1", b1, engine.Float32) || !wantShape(s, op, "b1", b1, sh.q) ||
+		!dtypeIs(s, op, "b2", b2, engine.Float32) || !wantShape(s, op, "b2", b2, sh.c) {
+		return
+	}
+	grid, ok := seMLPGrid(s, op, sh.n)
+	if !ok {
+		return
+	}
+	k := seMLPKernel(s, op, "squeeze_excite_mlp_forward", sh.q)
+	push := shaders.SqueezeExciteMlpForwardPush{N: uint32(sh.n), C: uint32(sh.c), Q: uint32(sh.q)}
+	s.Dispatch(k, grid, push, s1, a1, g, pooled, w1, b1, w2, b2)
+}
+
+// SqueezeExciteMLPBackward records the gradients of SqueezeExciteMLPForward
+// from dg [N,C], the gradient of the gate g, in two dispatches: per sample
+// (ds2, ds1, dpooled), then the parameter gradients summed over the batch in
+// a fixed order. All outputs are overwritten:
+//
+//	ds2[n,c]     = dg[n,c] * g[n,c] * (1 - g[n,c])                   [N,C]
+//	ds1[n,q]     = SiLU'(s1[n,q]) * sum_c ds2[n,c] * w2[c,q]         [N,Q]
+//	dpooled[n,c] = sum_q ds1[n,q] * w1[q,c]                          [N,C]
+//	dw1[q,c] = sum_n ds1[n,q] * pooled[n,c];  db1[q] = sum_n ds1[n,q]
+//	dw2[c,q] = sum_n ds2[n,c] * a1[n,q];      db2[c] = sum_n ds2[n,c]
+//
+// s1 and a1 are SqueezeExciteMLPForward's; dw1/dw2 have w1/w2's shapes.
+func SqueezeExciteMLPBackward(s *engine.Sequence, dpooled, dw1, db1, dw2, db2, ds2, ds1, dg, g, s1, a1, pooled, w1, w2 *engine.Tensor) {
+	const op = "squeeze-excite gate backward"
+	sh, ok := seMLPCheck(s, op, pooled, w1, w2,
+		map[string]*engine.Tensor{"dpooled": dpooled, "ds2": ds2, "dg": dg, "g": g},
+		map[string]*engine.Tensor{"ds1": ds1, "s1": s1, "a1": a1})
+	if !ok || !wantMatrix(s, op, "dw1", dw1, sh.q, sh.c) || !wantMatrix(s, op, "dw2", dw2, sh.c, sh.q) ||
+		!dtypeIs(s, op, "db1", db1, engine.Float32) || !wantShape(s, op, "db1", db1, sh.q) ||
+		!dtypeIs(s, op, "db2", db2, engine.Float32) || !wantShape(s, op, "db2", db2, sh.c) {
+		return
+	}
+	grid, ok := seMLPGrid(s, op, sh.n)
+	if !ok {
+		return
+	}
+	k := seMLPKernel(s, op, "squeeze_excite_mlp_backward_data", sh.q)
+	if k == nil {
+		return
+	}
+	push := shaders.SqueezeExciteMlpBackwardDataPush{N: uint32(sh.n), C: uint32(sh.c), Q: uint32(sh.q)}
+	s.Dispatch(k, grid, push, ds2, ds1, dpooled, dg, g, s1, w1, w2)
+	// One invocation per 4x4 tile of dw1 [Q,C] and of dw2 [C,Q].
+	tiles := 2 * ceilDiv(sh.q, 4) * ceilDiv(sh.c, 4)
+	args := []*engine.Tensor{dw1, db1, dw2, db2, ds1, ds2, pooled, a1}
+	if sh.c%4 == 0 && sh.q%4 == 0 {
+		kp := s.Kernel("squeeze_excite_mlp_backward_params_vec4", elementwiseLocalSpec(s.Device()))
+		s.Dispatch1D(kp, tiles, shaders.SqueezeExciteMlpBackwardParamsVec4Push{N: uint32(sh.n), C: uint32(sh.c), Q: uint32(sh.q)}, args...)
+		return
+	}
+	kp := s.Kernel("squeeze_excite_mlp_backward_params", elementwiseLocalSpec(s.Device()))
+	s.Dispatch1D(kp, tiles, shaders.SqueezeExciteMlpBackwardParamsPush{N: uint32(sh.n), C: uint32(sh.c), Q: uint32(sh.q)}, args...)
+}
