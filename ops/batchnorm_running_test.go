@@ -2,7 +2,6 @@ package ops_test
 
 import (
 	"fmt"
-	"math"
 	"testing"
 
 	"github.com/effv2vk/effv2vk/engine"
@@ -55,12 +54,7 @@ func checkBNRunningFolded(t *testing.T, d *engine.Device, xs ref.Shape4, act ops
 	count := xs.N * xs.H * xs.W
 	in := newBNInputs(r, xs)
 	_, bMean, bVar, _ := ref.BatchNormTrainForward(in.x, xs, in.gamma, in.beta, eps)
-	rm64, rm32 := randSlice(r, xs.C)
-	rv64, rv32 := randSlice(r, xs.C)
-	for i := range rv32 {
-		rv32[i] = float32(0.5 + math.Abs(rv64[i]))
-		rv64[i] = float64(rv32[i])
-	}
+	rm64, rm32, rv64, rv32 := randRunningStats(r, xs.C)
 	x := upload(t, d, "x", in.x32, xs.N, xs.C, xs.H, xs.W)
 	gamma := upload(t, d, "gamma", in.g32, xs.C)
 	beta := upload(t, d, "beta", in.b32, xs.C)

@@ -157,12 +157,7 @@ func TestBatchNormRunningAndEval(t *testing.T) {
 		}
 		in := newBNInputs(r, xs)
 		_, bMean, bVar, _ := ref.BatchNormTrainForward(in.x, xs, in.gamma, in.beta, eps)
-		rm64, rm32 := randSlice(r, xs.C)
-		rv64, rv32 := randSlice(r, xs.C)
-		for i := range rv32 {
-			rv32[i] = float32(0.5 + math.Abs(rv64[i]))
-			rv64[i] = float64(rv32[i])
-		}
+		rm64, rm32, rv64, rv32 := randRunningStats(r, xs.C)
 		x := upload(t, d, "x", in.x32, xs.N, xs.C, xs.H, xs.W)
 		gamma := upload(t, d, "gamma", in.g32, xs.C)
 		beta := upload(t, d, "beta", in.b32, xs.C)

@@ -226,3 +226,16 @@ func centralDifference(t *testing.T, loss func() float64, param *engine.Tensor, 
 	}
 	return num
 }
+
+// randRunningStats returns random running statistics of c channels, in
+// float64 and float32: means standard normal, variances 0.5 + |normal|, each
+// float64 value the float32 one exactly.
+func randRunningStats(r *rand.Rand, c int) (mean64 []float64, mean32 []float32, var64 []float64, var32 []float32) {
+	mean64, mean32 = randSlice(r, c)
+	var64, var32 = randSlice(r, c)
+	for i := range var32 {
+		var32[i] = float32(0.5 + math.Abs(var64[i]))
+		var64[i] = float64(var32[i])
+	}
+	return mean64, mean32, var64, var32
+}
