@@ -55,9 +55,6 @@ type KernelTime struct {
 	MeanUs  float64 `json:"mean_us"`
 }
 
-// benchKernels is how many of the most expensive kernels BenchModel lists.
-const benchKernels = 15
-
 // MedianMs runs fn once to warm up (pipeline compilation, caches), then n
 // times, and returns the median wall time in milliseconds.
 func MedianMs(n int, fn func() error) (float64, error) {
@@ -165,10 +162,7 @@ func BenchModel(d *engine.Device, cfg arch.Config, batch, size, steps int) (*Mod
 	if err := prof.Run(); err != nil {
 		return nil, err
 	}
-	for i, k := range prof.Seq.Profile() {
-		if i == benchKernels {
-			break
-		}
+	for _, k := range prof.Seq.Profile() {
 		res.Kernels = append(res.Kernels, KernelTime{Name: k.Name, Count: k.Count, TotalMs: float64(k.Total.Microseconds()) / 1000, MeanUs: float64(k.Mean().Nanoseconds()) / 1000})
 	}
 	return res, nil

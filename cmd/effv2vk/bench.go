@@ -21,7 +21,8 @@ func benchCommand() *cli.Command {
 			&cli.IntFlag{Name: "batch-size", Value: 8},
 			&cli.IntFlag{Name: "image-size", Value: 128},
 			&cli.IntFlag{Name: "steps", Value: 5, Usage: "timed steps (median reported)"},
-			&cli.BoolFlag{Name: "json", Usage: "print JSON"},
+			&cli.BoolFlag{Name: "json", Usage: "print JSON (every kernel of the step)"},
+			&cli.IntFlag{Name: "kernels", Value: 15, Usage: "how many of the step's kernels to list, most expensive first (0: all)"},
 		},
 		Subcommands: []*cli.Command{benchOpsCommand(), benchDataCommand()},
 		Action: func(c *cli.Context) error {
@@ -32,6 +33,9 @@ func benchCommand() *cli.Command {
 			steps := c.Int("steps")
 			if steps < 1 || c.Int("batch-size") < 1 {
 				return fmt.Errorf("--steps and --batch-size must be at least 1")
+			}
+			if c.Int("kernels") < 0 {
+				return fmt.Errorf("--kernels %d: give how many kernels to list, or 0 for all", c.Int("kernels"))
 			}
 			var res *train.ModelBench
 			if err := withDevice(c.String("device"), func(d *engine.Device) (err error) {
@@ -51,9 +55,13 @@ func benchCommand() *cli.Command {
 			fmt.Printf("peak device memory: %.1f MiB (planned state %.1f MiB, activations and scratch %.1f MiB)\n", res.PeakMemoryMiB, res.PlanStateMiB, res.ActivationsMiB)
 			fmt.Printf("planned before allocation: %.1f MiB (state %.1f MiB, training step's activations and scratch %.1f MiB)\n", res.PlanPeakMiB, res.PlanStateMiB, res.PlanActivationsMiB)
 			fmt.Printf("forward-only graph: %.1f MiB (%d activations in %d buffers)\n", res.ForwardMemoryMiB, res.ForwardActivations, res.ForwardBuffers)
-			fmt.Println("top kernels of one training step (GPU timestamps):")
+			shown := res.Kernels
+			if n := c.Int("kernels"); n > 0 && n < len(shown) {
+				shown = shown[:n]
+			}
+			fmt.Printf("kernels of one training step, most expensive first (GPU timestamps; %d of %d, --kernels 0 lists all):\n", len(shown), len(res.Kernels))
 			fmt.Printf("  %-36s %6s %10s %10s\n", "kernel", "count", "total ms", "mean us")
-			for _, k := range res.Kernels {
+			for _, k := range shown {
 				fmt.Printf("  %-36s %6d %10.2f %10.1f\n", k.Name, k.Count, k.TotalMs, k.MeanUs)
 			}
 			return nil

@@ -223,8 +223,17 @@ func TestBenchCommand(t *testing.T) {
 	for _, n := range shaders.Names() {
 		known[n] = true
 	}
-	if len(res.Kernels) == 0 || len(res.Kernels) > 15 {
-		t.Fatalf("bench lists %d kernels, want 1 to 15", len(res.Kernels))
+	counted := 0
+	for _, k := range res.Kernels {
+		counted += k.Count
+	}
+	if len(res.Kernels) == 0 || counted != res.Dispatches {
+		t.Fatalf("bench --json lists %d kernels with %d dispatches, want every one of the step's %d", len(res.Kernels), counted, res.Dispatches)
+	}
+	text, _ := runChild(t, "bench", "--model", "efficientnetv2-pico", "--classes", "10", "--batch-size", "2",
+		"--image-size", "32", "--steps", "1", "--kernels", "3")
+	if want := fmt.Sprintf("(GPU timestamps; 3 of %d, --kernels 0 lists all)", len(res.Kernels)); !strings.Contains(text, want) {
+		t.Errorf("bench --kernels 3 does not say %q:\n%s", want, text)
 	}
 	for i, k := range res.Kernels {
 		if !known[k.Name] || k.Count < 1 {
