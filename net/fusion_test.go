@@ -16,13 +16,15 @@ import (
 // TestFusedForwardMatchesUnfused), which grows through the layers.
 const fusionGraphTol = 1e-4
 
-// fusionGradNoise bounds the gradients that are zero in exact arithmetic
-// (a batch norm's bias that feeds, through convs, only batch norms with
-// batch statistics, which remove any per-channel shift): in float32 they
-// are rounding noise of about 1e-8 that any change of summation order (the
-// fused squeeze-excite gate's, for one) changes. A gradient tensor whose
-// values stay below the bound in both graphs is such noise; any other is
-// compared within fusionGraphTol.
+// fusionGradNoise bounds the values that are zero in exact arithmetic: the
+// gradients of a batch norm's bias that feeds, through convs, only batch
+// norms with batch statistics (which remove any per-channel shift), and the
+// running means of batch norms whose input has a zero batch mean (a conv of
+// zero-mean channels): in float32 they are rounding noise of about 1e-8
+// that any change of summation order (the fused squeeze-excite gate's, for
+// one) changes, sign included. A tensor whose values stay below the bound
+// in both graphs is such noise; any other is compared within
+// fusionGraphTol.
 const fusionGradNoise = 1e-6
 
 // maxAbs32 returns the largest |v[i]|.
@@ -164,6 +166,7 @@ func TestFusionMatchesUnfused(t *testing.T) {
 	}
 	fusedStats, unfusedStats := stepStats(fusedRunning), stepStats(unfusedRunning)
 	checked := 0
+	var statNoise []string
 	for name, want := range unfusedStats {
 		if !strings.HasSuffix(name, ".running_mean") && !strings.HasSuffix(name, ".running_var") {
 			continue
@@ -171,11 +174,17 @@ func TestFusionMatchesUnfused(t *testing.T) {
 		if slices.Equal(want, start[name]) {
 			t.Errorf("%s: not updated by the unfused step", name)
 		}
+		checked++
+		if maxAbs32(want) < fusionGradNoise && maxAbs32(fusedStats[name]) < fusionGradNoise {
+			statNoise = append(statNoise, name) // a batch mean zero in exact arithmetic (see fusionGradNoise)
+			continue
+		}
 		if err := closeTo32(fusedStats[name], want, fusionGraphTol, 1e-6); err != nil {
 			t.Errorf("%s after one step, fused against unfused: %v", name, err)
 		}
-		checked++
 	}
+	slices.Sort(statNoise)
+	t.Logf("%d of %d running statistics below %g in both graphs (rounding noise): %v", len(statNoise), checked, fusionGradNoise, statNoise)
 	if checked == 0 {
 		t.Fatal("no running statistics in the snapshot")
 	}
