@@ -41,7 +41,7 @@ func LinearForwardGEMM(s *engine.Sequence, y, x, w, b *engine.Tensor, tile GEMMT
 	if !ok || !wantMatrix(s, op, "y", y, n, out) {
 		return
 	}
-	if b != nil && (!dtypeIs(s, op, "b", b, engine.Float32) || !wantShape(s, op, "b", b, out)) {
+	if b != nil && (!wantVector(s, op, "b", b, out)) {
 		return
 	}
 	// C = y (N x Out), A = x (N x In), B(i, o) = w[o,i].
@@ -79,7 +79,7 @@ func LinearBackwardWeightGEMM(s *engine.Sequence, dw, db, dy, x *engine.Tensor, 
 	if !ok || !wantMatrix(s, op, "dy", dy, n, out) {
 		return
 	}
-	if db != nil && (!dtypeIs(s, op, "db", db, engine.Float32) || !wantShape(s, op, "db", db, out)) {
+	if db != nil && (!wantVector(s, op, "db", db, out)) {
 		return
 	}
 	// C = dw (Out x In), A(o, n) = dy[n,o], B(n, i) = x[n,i].

@@ -76,7 +76,7 @@ func GradNorm(s *engine.Sequence, out *engine.Tensor, scratch *ReduceScratch, xs
 // reduce records the two passes: partial sums of (squares of) each of xs,
 // then out[0] = scale * total, or its square root.
 func reduce(s *engine.Sequence, op string, out *engine.Tensor, scratch *ReduceScratch, squares bool, scale float32, sqrt bool, xs []*engine.Tensor) {
-	if !dtypeIs(s, op, "out", out, engine.Float32) || !wantShape(s, op, "out", out, 1) {
+	if !wantVector(s, op, "out", out, 1) {
 		return
 	}
 	if scratch == nil || scratch.partials == nil {

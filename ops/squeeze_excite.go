@@ -66,6 +66,12 @@ func wantMatrix(s *engine.Sequence, op, role string, t *engine.Tensor, rows, col
 	return ok
 }
 
+// wantVector records an error in s unless t is float32 [n] (a bias or a
+// per-channel vector).
+func wantVector(s *engine.Sequence, op, role string, t *engine.Tensor, n int) bool {
+	return dtypeIs(s, op, role, t, engine.Float32) && wantShape(s, op, role, t, n)
+}
+
 // planes reads the [N,C,H,W] float32 tensor x and checks that the per-channel
 // tensor g is [N,C] (or [N,C,1,1]).
 func planes(s *engine.Sequence, op, xRole string, x *engine.Tensor, gRole string, g *engine.Tensor) (rows, hw int, ok bool) {
@@ -204,7 +210,7 @@ func LinearForward(s *engine.Sequence, y, x, w, b *engine.Tensor) {
 		splitBatch(s, op, func(part batchPart, _ int) { LinearForward(s, part(y), part(x), w, b) }, y, x) {
 		return
 	}
-	if b != nil && (!dtypeIs(s, op, "b", b, engine.Float32) || !wantShape(s, op, "b", b, out)) {
+	if b != nil && (!wantVector(s, op, "b", b, out)) {
 		return
 	}
 	linearForwardTuned.record(s, linearCall{n: n, in: in, out: out, y: y, x: x, w: w, b: b})
@@ -238,7 +244,7 @@ func LinearBackward(s *engine.Sequence, dx, dw, db, dy, x, w *engine.Tensor) {
 	if dx != nil && !wantMatrix(s, op, "dx", dx, n, in) {
 		return
 	}
-	if db != nil && (!dtypeIs(s, op, "db", db, engine.Float32) || !wantShape(s, op, "db", db, out)) {
+	if db != nil && (!wantVector(s, op, "db", db, out)) {
 		return
 	}
 	if linearBackwardSplit(s, op, dx, dw, db, dy, x, w) {

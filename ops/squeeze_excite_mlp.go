@@ -102,8 +102,8 @@ func seMLPGrid(s *engine.Sequence, op string, n int) (engine.Grid, bool) {
 func SqueezeExciteMLPForward(s *engine.Sequence, s1, a1, g, pooled, w1, b1, w2, b2 *engine.Tensor) {
 	const op = "squeeze-excite gate forward"
 	sh, ok := seMLPCheck(s, op, pooled, w1, w2, map[string]*engine.Tensor{"g": g}, map[string]*engine.Tensor{"s1": s1, "a1": a1})
-	if !ok || !dtypeIs(s, op, "b1", b1, engine.Float32) || !wantShape(s, op, "b1", b1, sh.q) ||
-		!dtypeIs(s, op, "b2", b2, engine.Float32) || !wantShape(s, op, "b2", b2, sh.c) {
+	if !ok || !wantVector(s, op, "b1", b1, sh.q) ||
+		!wantVector(s, op, "b2", b2, sh.c) {
 		return
 	}
 	grid, ok := seMLPGrid(s, op, sh.n)
@@ -133,8 +133,8 @@ func SqueezeExciteMLPBackward(s *engine.Sequence, dpooled, dw1, db1, dw2, db2, d
 		map[string]*engine.Tensor{"dpooled": dpooled, "ds2": ds2, "dg": dg, "g": g},
 		map[string]*engine.Tensor{"ds1": ds1, "s1": s1, "a1": a1})
 	if !ok || !wantMatrix(s, op, "dw1", dw1, sh.q, sh.c) || !wantMatrix(s, op, "dw2", dw2, sh.c, sh.q) ||
-		!dtypeIs(s, op, "db1", db1, engine.Float32) || !wantShape(s, op, "db1", db1, sh.q) ||
-		!dtypeIs(s, op, "db2", db2, engine.Float32) || !wantShape(s, op, "db2", db2, sh.c) {
+		!wantVector(s, op, "db1", db1, sh.q) ||
+		!wantVector(s, op, "db2", db2, sh.c) {
 		return
 	}
 	grid, ok := seMLPGrid(s, op, sh.n)
