@@ -16,7 +16,7 @@ import (
 // TestFusedForwardMatchesUnfused), which grows through the layers.
 const fusionGraphTol = 1e-4
 
-// fusionGradNoise bounds the values that are zero in exact arithmetic: the
+// fusionNoise bounds the values that are zero in exact arithmetic: the
 // gradients of a batch norm's bias that feeds, through convs, only batch
 // norms with batch statistics (which remove any per-channel shift), and the
 // running means of batch norms whose input has a zero batch mean (a conv of
@@ -25,7 +25,12 @@ const fusionGraphTol = 1e-4
 // one) changes, sign included. A tensor whose values stay below the bound
 // in both graphs is such noise; any other is compared within
 // fusionGraphTol.
-const fusionGradNoise = 1e-6
+const fusionNoise = 1e-6
+
+// roundingNoise reports whether both tensors stay below fusionNoise.
+func roundingNoise(a, b []float32) bool {
+	return maxAbs32(a) < fusionNoise && maxAbs32(b) < fusionNoise
+}
 
 // maxAbs32 returns the largest |v[i]|.
 func maxAbs32(v []float32) float64 {
@@ -129,7 +134,7 @@ func TestFusionMatchesUnfused(t *testing.T) {
 	compareAll("train outputs", fused, unfused)
 	var noise []string
 	for name, want := range unfusedGrads {
-		if maxAbs32(want) < fusionGradNoise && maxAbs32(fusedGrads[name]) < fusionGradNoise {
+		if roundingNoise(want, fusedGrads[name]) {
 			noise = append(noise, name)
 			continue
 		}
@@ -138,7 +143,7 @@ func TestFusionMatchesUnfused(t *testing.T) {
 		}
 	}
 	slices.Sort(noise)
-	t.Logf("%d of %d gradients below %g in both graphs (rounding noise): %v", len(noise), len(unfusedGrads), fusionGradNoise, noise)
+	t.Logf("%d of %d gradients below %g in both graphs (rounding noise): %v", len(noise), len(unfusedGrads), fusionNoise, noise)
 	if f, u := fusedTrain.Seq.Dispatches(), unfusedTrain.Seq.Dispatches(); f >= u {
 		t.Errorf("training step: %d dispatches fused, %d unfused: want fewer", f, u)
 	}
@@ -175,8 +180,8 @@ func TestFusionMatchesUnfused(t *testing.T) {
 			t.Errorf("%s: not updated by the unfused step", name)
 		}
 		checked++
-		if maxAbs32(want) < fusionGradNoise && maxAbs32(fusedStats[name]) < fusionGradNoise {
-			statNoise = append(statNoise, name) // a batch mean zero in exact arithmetic (see fusionGradNoise)
+		if roundingNoise(want, fusedStats[name]) {
+			statNoise = append(statNoise, name) // a batch mean zero in exact arithmetic (see fusionNoise)
 			continue
 		}
 		if err := closeTo32(fusedStats[name], want, fusionGraphTol, 1e-6); err != nil {
@@ -184,7 +189,7 @@ func TestFusionMatchesUnfused(t *testing.T) {
 		}
 	}
 	slices.Sort(statNoise)
-	t.Logf("%d of %d running statistics below %g in both graphs (rounding noise): %v", len(statNoise), checked, fusionGradNoise, statNoise)
+	t.Logf("%d of %d running statistics below %g in both graphs (rounding noise): %v", len(statNoise), checked, fusionNoise, statNoise)
 	if checked == 0 {
 		t.Fatal("no running statistics in the snapshot")
 	}
