@@ -66,12 +66,15 @@ const linearBackwardTileMinIn = 512
 
 // linearBackwardCPUDefault is a CPU driver's variant for a layer the
 // batch-tile kernels take (wide inputs): the outer-product weight gradient
-// where it fits and the batch is one tile (the classifier 1280->1000 at
-// batch 8: its weight gradient took 1.6 against tile_ot8's 3.5 ms of CPU
-// time on lavapipe, see linear_tile.comp's header; a larger batch takes
-// its slower path), else tile_ot8.
+// where it fits, the batch is one tile (a larger batch takes its slower
+// path) and the output rows fill at least 4 workgroups of lanes (the
+// classifier 1280->1000 at batch 8: its weight gradient took 1.6 against
+// tile_ot8's 3.5 ms of CPU time on lavapipe, see linear_tile.comp's
+// header; the squeeze-excite reduce 768->32, 32 rows, stays on tile_ot8:
+// 0.20 against 0.16 ms), else tile_ot8.
 func linearBackwardCPUDefault(d *engine.Device, c linearBackwardCall) string {
-	if linearWeightOuterFits(d, c.n, c.in, c.out) && c.n <= int(linearTileRows(d)) {
+	if linearWeightOuterFits(d, c.n, c.in, c.out) && c.n <= int(linearTileRows(d)) &&
+		c.out >= 4*int(linearTileLocal(d, 64)) {
 		return fmt.Sprintf("outer_ch%d", linearWeightOuterDefaultChunks(d, c.in, c.out))
 	}
 	return linearBackwardTileDefault
