@@ -42,6 +42,21 @@
 // live sums) 6.0 against 5.5 ms. Kept: the bias summed after it
 // (_bias kernel) 6.3 against 6.3 ms (tile_ot8) and 5.7 against 6.5 ms
 // (tile_ot16), one dispatch fewer.
+// Since then the classifier's weight gradient has its own kernel,
+// linear_weight_outer.comp (the CPU default where it fits; this file's
+// data gradient stays). Process CPU time per run of the weight + bias
+// gradient alone (medians of 7 alternating rounds of 20 runs, load 8-12):
+// tile_ot8 3.3-4.0 ms, tile_ot16 2.8-3.9 ms; lanes over output rows with
+// dy in registers and 8 columns per u64vec4 store (outer_ch*): 4 chunks
+// of 8 columns per invocation (640 workgroups) 3.6 ms, 20 (128) 2.0 ms,
+// 80 (32) 1.55 ms, 160 (16) 1.7 ms. Tried and not kept: lanes over column
+// pairs, x of 8 rows in registers, one 64-bit store per lane and row:
+// 8 rows per workgroup 5.5 ms, 32: 2.5-3.2, 128: 2.4-2.7, 512: 1.9 ms
+// (the store loop runs once per pair, not per 8 columns). The data
+// gradient alone took 0.80-0.94 ms with 8, 16, 32 or 64 invocations per
+// workgroup (no change kept). Whole backward, `effv2vk bench ops --only
+// "linear 1280->1000"`, 5 alternating runs at load 8: 5.72 -> 2.87 ms
+// (fresh tuner cache each), 4.28 -> 2.63 ms (EFFV2VK_TUNE=off).
 //! kernel linear_tile_forward FORWARD
 //! kernel linear_tile_forward_bias FORWARD BIAS
 //! kernel linear_tile_backward_data BACKWARD_DATA
