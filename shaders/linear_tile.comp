@@ -54,9 +54,12 @@
 // 8 rows per workgroup 5.5 ms, 32: 2.5-3.2, 128: 2.4-2.7, 512: 1.9 ms
 // (the store loop runs once per pair, not per 8 columns). The data
 // gradient alone took 0.80-0.94 ms with 8, 16, 32 or 64 invocations per
-// workgroup (no change kept). Whole backward, `effv2vk bench ops --only
-// "linear 1280->1000"`, 5 alternating runs at load 8: 5.72 -> 2.87 ms
-// (fresh tuner cache each), 4.28 -> 2.63 ms (EFFV2VK_TUNE=off).
+// workgroup (no change kept). Whole backward (dx, dw, db), CPU time:
+// tile_ot8 4.15-4.84 ms, outer_ch80 2.47-3.47 ms (3 rounds, medians 4.17
+// -> 2.51, 0.60x). Wall, `effv2vk bench ops --only "linear 1280->1000"`,
+// 7 alternating runs at load 8-11, medians: 4.19 -> 2.45 ms with
+// EFFV2VK_TUNE=off (0.58x); 4.02 -> 3.52 ms with a fresh tuner cache each
+// (the tuner, timing on the loaded machine, picked outer_ch80 when checked).
 //! kernel linear_tile_forward FORWARD
 //! kernel linear_tile_forward_bias FORWARD BIAS
 //! kernel linear_tile_backward_data BACKWARD_DATA
