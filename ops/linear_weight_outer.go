@@ -28,9 +28,12 @@ func linearWeightOuterKernel(d *engine.Device, bias bool) string {
 
 // linearWeightOuterFits reports whether the outer-product weight gradient
 // can record a linear backward with n rows, in and out features on d:
-// whole chunks of 8 along In, whole dy texels along Out.
+// whole chunks of 8 along In, whole dy texels along Out, and a grid
+// within the device's limits for the fewest chunks per invocation.
 func linearWeightOuterFits(d *engine.Device, n, in, out int) bool {
-	return in%8 == 0 && linearTileFits(d, n, in, out, true)
+	limit := d.Info.MaxWorkgroupCount
+	return in%8 == 0 && linearTileFits(d, n, in, out, true) &&
+		ceilDiv(in/8, linearWeightOuterChunks[0]) <= int(limit[1])
 }
 
 // linearWeightOuterChunks are the tuned chunks of 8 columns per
