@@ -76,18 +76,15 @@ func recordLinearTileForward(s *engine.Sequence, c linearCall, cols int) {
 // is wanted (the bias gradient from the dy values it reads anyway, the same
 // bits as linear_backward_bias, one dispatch fewer).
 func recordLinearTileBackward(s *engine.Sequence, c linearBackwardCall, outRows int) {
-	d := s.Device()
-	rows, local := linearTileRows(d), linearTileLocal(d, 8)
-	texels := c.in / 4
-	push := shaders.LinearTileBackwardWeightPush{N: uint32(c.n), InFeatures: uint32(c.in), OutFeatures: uint32(c.out)}
 	if c.dx != nil {
-		k := s.Kernel("linear_tile_backward_data", engine.Spec{ID: 0, Value: local}, engine.Spec{ID: 1, Value: rows})
-		grid := engine.Grid{X: ceilDiv(texels, int(local)), Y: ceilDiv(c.n, int(rows)), Z: 1}
-		s.Dispatch(k, grid, shaders.LinearTileBackwardDataPush(push), c.dx, c.dy, c.w)
+		recordLinearTileBackwardData(s, c)
 	}
+	d := s.Device()
+	rows, texels := linearTileRows(d), c.in/4
+	push := shaders.LinearTileBackwardWeightPush{N: uint32(c.n), InFeatures: uint32(c.in), OutFeatures: uint32(c.out)}
 	// The weight gradient: in/4 x out/outRows invocations (40 x 125 x 8
 	// for the classifier), in workgroups of 64 on a CPU driver too.
-	local = linearTileLocal(d, 64)
+	local := linearTileLocal(d, 64)
 	specs := []engine.Spec{{ID: 0, Value: local}, {ID: 1, Value: rows}, {ID: 2, Value: uint32(outRows)}}
 	grid := engine.Grid{X: ceilDiv(texels, int(local)), Y: ceilDiv(c.out, outRows), Z: 1}
 	if c.db == nil {
@@ -95,4 +92,16 @@ func recordLinearTileBackward(s *engine.Sequence, c linearBackwardCall, outRows 
 		return
 	}
 	s.Dispatch(s.Kernel("linear_tile_backward_weight_bias", specs...), grid, shaders.LinearTileBackwardWeightBiasPush(push), c.dw, c.dy, c.x, c.db)
+}
+
+// recordLinearTileBackwardData dispatches linear_tile_backward_data for c
+// (dx = dy w): one invocation per texel of the In features and tile of
+// batch rows.
+func recordLinearTileBackwardData(s *engine.Sequence, c linearBackwardCall) {
+	d := s.Device()
+	rows, local := linearTileRows(d), linearTileLocal(d, 8)
+	push := shaders.LinearTileBackwardDataPush{N: uint32(c.n), InFeatures: uint32(c.in), OutFeatures: uint32(c.out)}
+	k := s.Kernel("linear_tile_backward_data", engine.Spec{ID: 0, Value: local}, engine.Spec{ID: 1, Value: rows})
+	grid := engine.Grid{X: ceilDiv(c.in/4, int(local)), Y: ceilDiv(c.n, int(rows)), Z: 1}
+	s.Dispatch(k, grid, push, c.dx, c.dy, c.w)
 }

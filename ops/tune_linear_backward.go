@@ -18,26 +18,67 @@ type linearBackwardCall struct {
 
 // linearBackwardVariants are the autotuned ways to record a linear
 // backward: the row kernels of squeeze_excite.comp ("rows": one
-// invocation per dx or dw element, for 4 batch or weight rows) and the
+// invocation per dx or dw element, for 4 batch or weight rows); the
 // batch-tile kernels of linear_tile.comp with 4, 8 or 16 weight-gradient
-// rows per workgroup ("tile_ot4" ..).
+// rows per workgroup ("tile_ot4" ..); the batch-tile data gradient with
+// the outer-product weight gradient of linear_weight_outer.comp, 4, 20 or
+// 80 chunks of 8 columns per invocation ("outer_ch4" ..).
 var linearBackwardVariants = []variant[linearBackwardCall]{
 	{name: "rows", kernels: linearBackwardRowsKernels, record: recordLinearBackwardRows},
 	linearBackwardTileVariant(4),
 	linearBackwardTileVariant(8),
 	linearBackwardTileVariant(16),
+	linearBackwardOuterVariant(linearWeightOuterChunks[0]),
+	linearBackwardOuterVariant(linearWeightOuterChunks[1]),
+	linearBackwardOuterVariant(linearWeightOuterChunks[2]),
+}
+
+// linearBackwardOuterVariant records with the batch-tile data gradient and
+// the outer-product weight gradient of linear_weight_outer.comp, chunks
+// chunks of 8 columns per invocation ("outer_ch4" ..).
+func linearBackwardOuterVariant(chunks int) variant[linearBackwardCall] {
+	return variant[linearBackwardCall]{
+		name: fmt.Sprintf("outer_ch%d", chunks),
+		kernels: func(d *engine.Device, c linearBackwardCall) []string {
+			ks := []string{linearWeightOuterKernel(d, c.db != nil)}
+			if c.dx != nil {
+				ks = append(ks, "linear_tile_backward_data")
+			}
+			return ks
+		},
+		eligible: func(d *engine.Device, c linearBackwardCall) bool {
+			return linearWeightOuterFits(d, c.n, c.in, c.out)
+		},
+		record: func(s *engine.Sequence, c linearBackwardCall) { recordLinearWeightOuter(s, c, chunks) },
+	}
 }
 
 // linearBackwardTileDefault is the batch-tile variant a CPU driver takes
-// for a wide layer (the classifier, measured fastest on lavapipe). Narrow
-// inputs keep the row kernels: with In/4 texels the tile's data gradient
-// has In/32 workgroups (one for the squeeze-excite expand 32->768, measured
-// 2.5x slower than "rows").
+// for a wide layer where the outer-product weight gradient does not fit.
+// Narrow inputs keep the row kernels: with In/4 texels the tile's data
+// gradient has In/32 workgroups (one for the squeeze-excite expand
+// 32->768, measured 2.5x slower than "rows").
 const linearBackwardTileDefault = "tile_ot8"
 
 // linearBackwardTileMinIn is the narrowest input the CPU default gives the
 // batch-tile kernels.
 const linearBackwardTileMinIn = 512
+
+// linearBackwardCPUDefault is a CPU driver's variant for a layer the
+// batch-tile kernels take (wide inputs): the outer-product weight gradient
+// where it fits, the batch is one tile (a larger batch takes its slower
+// path) and the output rows fill at least 4 workgroups of lanes (the
+// classifier 1280->1000 at batch 8: its weight gradient took 1.6 against
+// tile_ot8's 3.5 ms of CPU time on lavapipe, see linear_tile.comp's
+// header; the squeeze-excite reduce 768->32, 32 rows, stays on tile_ot8:
+// 0.20 against 0.16 ms), else tile_ot8.
+func linearBackwardCPUDefault(d *engine.Device, c linearBackwardCall) string {
+	if linearWeightOuterFits(d, c.n, c.in, c.out) && c.n <= int(linearTileRows(d)) &&
+		c.out >= 4*int(linearTileLocal(d, 64)) {
+		return fmt.Sprintf("outer_ch%d", linearWeightOuterDefaultChunks(d, c.in, c.out))
+	}
+	return linearBackwardTileDefault
+}
 
 func linearBackwardTileVariant(outRows int) variant[linearBackwardCall] {
 	return variant[linearBackwardCall]{
@@ -66,7 +107,7 @@ var linearBackwardTuned = &tunedOp[linearBackwardCall]{
 	variants: linearBackwardVariants,
 	defaultVariant: func(d *engine.Device, c linearBackwardCall) string {
 		if cpuShaped(d) && linearTileFits(d, c.n, c.in, c.out, true) && c.out >= 8 && c.in >= linearBackwardTileMinIn {
-			return linearBackwardTileDefault
+			return linearBackwardCPUDefault(d, c)
 		}
 		return "rows"
 	},

@@ -2827,6 +2827,103 @@ var generatedKernels = []Kernel{
 		},
 	},
 	{
+		Name:            "linear_weight_outer",
+		File:            "linear_weight_outer.comp",
+		LocalSize:       [3]uint32{64, 1, 1},
+		LocalSizeSpecID: [3]int{0, -1, -1},
+		Bindings: []Binding{
+			{Binding: 0, Name: "DW", Kind: StorageBuffer, Access: Write, Format: ""},
+			{Binding: 1, Name: "dy4", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
+			{Binding: 2, Name: "x4", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
+		},
+		PushSize: 12,
+		Push: []PushField{
+			{Name: "n", Offset: 0, Type: "uint32"},
+			{Name: "in_features", Offset: 4, Type: "uint32"},
+			{Name: "out_features", Offset: 8, Type: "uint32"},
+		},
+		Spec: []SpecConstant{
+			{ID: 0, Name: "", Default: 64},
+			{ID: 0, Name: "LOCAL", Default: 64},
+			{ID: 1, Name: "R", Default: 8},
+			{ID: 2, Name: "CH", Default: 8},
+		},
+	},
+	{
+		Name:            "linear_weight_outer_bias",
+		File:            "linear_weight_outer.comp",
+		Defines:         []string{"BIAS"},
+		LocalSize:       [3]uint32{64, 1, 1},
+		LocalSizeSpecID: [3]int{0, -1, -1},
+		Bindings: []Binding{
+			{Binding: 0, Name: "DW", Kind: StorageBuffer, Access: Write, Format: ""},
+			{Binding: 1, Name: "dy4", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
+			{Binding: 2, Name: "x4", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
+			{Binding: 3, Name: "DB", Kind: StorageBuffer, Access: Write, Format: ""},
+		},
+		PushSize: 12,
+		Push: []PushField{
+			{Name: "n", Offset: 0, Type: "uint32"},
+			{Name: "in_features", Offset: 4, Type: "uint32"},
+			{Name: "out_features", Offset: 8, Type: "uint32"},
+		},
+		Spec: []SpecConstant{
+			{ID: 0, Name: "", Default: 64},
+			{ID: 0, Name: "LOCAL", Default: 64},
+			{ID: 1, Name: "R", Default: 8},
+			{ID: 2, Name: "CH", Default: 8},
+		},
+	},
+	{
+		Name:            "linear_weight_outer_u64",
+		File:            "linear_weight_outer.comp",
+		Defines:         []string{"U64"},
+		LocalSize:       [3]uint32{64, 1, 1},
+		LocalSizeSpecID: [3]int{0, -1, -1},
+		Bindings: []Binding{
+			{Binding: 0, Name: "DW", Kind: StorageBuffer, Access: Write, Format: ""},
+			{Binding: 1, Name: "dy4", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
+			{Binding: 2, Name: "x4", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
+		},
+		PushSize: 12,
+		Push: []PushField{
+			{Name: "n", Offset: 0, Type: "uint32"},
+			{Name: "in_features", Offset: 4, Type: "uint32"},
+			{Name: "out_features", Offset: 8, Type: "uint32"},
+		},
+		Spec: []SpecConstant{
+			{ID: 0, Name: "", Default: 64},
+			{ID: 0, Name: "LOCAL", Default: 64},
+			{ID: 1, Name: "R", Default: 8},
+			{ID: 2, Name: "CH", Default: 8},
+		},
+	},
+	{
+		Name:            "linear_weight_outer_u64_bias",
+		File:            "linear_weight_outer.comp",
+		Defines:         []string{"U64", "BIAS"},
+		LocalSize:       [3]uint32{64, 1, 1},
+		LocalSizeSpecID: [3]int{0, -1, -1},
+		Bindings: []Binding{
+			{Binding: 0, Name: "DW", Kind: StorageBuffer, Access: Write, Format: ""},
+			{Binding: 1, Name: "dy4", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
+			{Binding: 2, Name: "x4", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
+			{Binding: 3, Name: "DB", Kind: StorageBuffer, Access: Write, Format: ""},
+		},
+		PushSize: 12,
+		Push: []PushField{
+			{Name: "n", Offset: 0, Type: "uint32"},
+			{Name: "in_features", Offset: 4, Type: "uint32"},
+			{Name: "out_features", Offset: 8, Type: "uint32"},
+		},
+		Spec: []SpecConstant{
+			{ID: 0, Name: "", Default: 64},
+			{ID: 0, Name: "LOCAL", Default: 64},
+			{ID: 1, Name: "R", Default: 8},
+			{ID: 2, Name: "CH", Default: 8},
+		},
+	},
+	{
 		Name:            "optim_rmsprop",
 		File:            "optim.comp",
 		Defines:         []string{"RMSPROP"},
@@ -5596,6 +5693,34 @@ type LinearTileBackwardWeightPush struct {
 
 // LinearTileBackwardWeightBiasPush mirrors the push-constant block of kernel linear_tile_backward_weight_bias (linear_tile.comp).
 type LinearTileBackwardWeightBiasPush struct {
+	N           uint32
+	InFeatures  uint32
+	OutFeatures uint32
+}
+
+// LinearWeightOuterPush mirrors the push-constant block of kernel linear_weight_outer (linear_weight_outer.comp).
+type LinearWeightOuterPush struct {
+	N           uint32
+	InFeatures  uint32
+	OutFeatures uint32
+}
+
+// LinearWeightOuterBiasPush mirrors the push-constant block of kernel linear_weight_outer_bias (linear_weight_outer.comp).
+type LinearWeightOuterBiasPush struct {
+	N           uint32
+	InFeatures  uint32
+	OutFeatures uint32
+}
+
+// LinearWeightOuterU64Push mirrors the push-constant block of kernel linear_weight_outer_u64 (linear_weight_outer.comp).
+type LinearWeightOuterU64Push struct {
+	N           uint32
+	InFeatures  uint32
+	OutFeatures uint32
+}
+
+// LinearWeightOuterU64BiasPush mirrors the push-constant block of kernel linear_weight_outer_u64_bias (linear_weight_outer.comp).
+type LinearWeightOuterU64BiasPush struct {
 	N           uint32
 	InFeatures  uint32
 	OutFeatures uint32
