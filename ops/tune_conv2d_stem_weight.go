@@ -8,13 +8,12 @@ import (
 // (ops/conv2d_stem_weight.go), eligible for few input channels
 // (stemWeightFits): each lane one output channel and the cluster all the
 // input channels that fit (three gathers per input row), in one pass or
-// split into chunks; or each lane three output channels of one input
-// channel. Measured on the stem (3->24 s2 @128x128 batch 8, lavapipe,
-// 2026-11-30, CPU time per run, shared 2-core machine, +-30% noise):
-// the pixel-lane "pixels" variant 5.3-8.9 ms; stem_split8 2.1-3.9,
-// stem_o3c1_split8 3.6-4.0; one lane per output channel with one gather
-// per input row 3.2-4.7 (before the row loop lost its division, 1.5x);
-// two output channels per lane 6.2; four gathers per row 5.6.
+// split into 4, 8 or 16 chunks; or each lane three output channels of one
+// input channel. Measured on the stem (3->24 s2 @128x128 batch 8,
+// lavapipe, 2026-11-30, CPU time per run, shared 2-core machine, +-30%
+// between rounds; see shaders/conv2d_stem_weight.comp): the pixel-lane
+// "pixels" 4.7-5.7 ms, stem_split8 3.0-4.1, stem_single 3.4-3.8,
+// stem_o3c1_split8 3.7-4.5.
 var stemWeightSplits = []struct {
 	name string
 	tile stemWeightTile

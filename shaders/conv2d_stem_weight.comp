@@ -25,7 +25,29 @@
 // workgroup z owns chunk z*CLUSTERS + q.
 //
 // Measured on lavapipe (2026-11-29/30, stem 3->24 s2 @128x128 batch 8,
-// bench ops, medians): see ops/tune_conv2d_stem_weight.go.
+// `bench ops`, a 2-core machine shared with four other builds: load
+// average 7-12, wall times 2-4x inflated; CPU time per run from
+// `perf stat -e task-clock` over 101 runs minus 1, +-30% between rounds;
+// variant numbers in ops/tune_conv2d_stem_weight.go):
+//   - against conv2d.comp's pixel-lane weight gradient ("pixels", 8 output
+//     channels x 9 taps per lane, the pixels on the lanes): about 1.6x less
+//     CPU time (3.0-4.1 ms against 4.7-5.7 per run);
+//   - the row loop's integer division (row / OH, a lane-by-lane loop on a
+//     SIMD driver) became one division per chunk and a count: the one
+//     variant measured before and after went from 3.1-4.0 to 2.1-2.5 ms,
+//     another stayed at 3.6-4.0 (within the noise);
+//   - gathers per input row: one (PX 3), two (PX 7) and three (PX 11, the
+//     default) within the noise of each other; four (PX 15: the unrolled
+//     step spills, and 64 columns waste 11) ~1.5x slower;
+//   - three output channels per lane of one input channel (a third of the
+//     shuffles per multiply-add) no faster than one output channel of all
+//     three input channels; two per lane slower (6.2 ms);
+//   - one pass (3 workgroups on 2 threads) and 4, 8 or 16 chunks within the
+//     noise of each other: the tuner picks;
+//   - lanes over the output channels with every lane fetching the same
+//     input address (no shuffle) was not tried: on lavapipe an address
+//     from a loop is not known uniform, so each such fetch is a full
+//     gather (one per multiply-add).
 //
 //! kernel conv2d_stem_weight
 #extension GL_KHR_shader_subgroup_basic : require
