@@ -203,14 +203,19 @@ func recordConv2DBackwardData(s *engine.Sequence, c conv2dCall, t conv2dTile) {
 // dw is [OC,C,k,k] and is overwritten (not accumulated). The sum runs in a
 // fixed order (no atomics): results are bitwise reproducible. It runs as one
 // pass of ceil(C/8)*ceil(OC/8) clusters (k <= 3), enough for a CPU
-// driver; on a GPU prefer Conv2DBackwardWeightChunked, which splits the sum
-// over the output rows into many more workgroups.
+// driver (which takes conv2d_stem_weight for few input channels, see
+// stemWeightRoute); on a GPU prefer Conv2DBackwardWeightChunked, which
+// splits the sum over the output rows into many more workgroups.
 func Conv2DBackwardWeight(s *engine.Sequence, dw, x, dy *engine.Tensor, stride int) {
 	const op = "conv2d backward weight"
 	g, ok := conv2dWeightCheck(s, op, dw, x, dy, stride)
 	if !ok || splitBatchSum(s, op, []*engine.Tensor{dw}, func(part batchPart, sums []*engine.Tensor) {
 		Conv2DBackwardWeight(s, sums[0], part(x), part(dy), stride)
 	}, x, dy) {
+		return
+	}
+	if t, ok := stemWeightRoute(s.Device(), g, 1); ok {
+		recordConv2DStemWeight(s, conv2dWeightCall{g: g, dw: dw, x: x, dy: dy}, t)
 		return
 	}
 	conv2dWeightPartials(s, g, dw, x, dy, 1)

@@ -138,5 +138,11 @@ func Conv2DBackwardWeightChunked(s *engine.Sequence, dw, x, dy *engine.Tensor, s
 		scratch.variant.record(s, conv2dWeightCall{g: g, dw: dw, x: x, dy: dy, partial: scratch.partial})
 		return
 	}
+	// Few input channels on a CPU driver: the stem kernel, in at most the
+	// scratch's chunks.
+	if t, ok := stemWeightRoute(s.Device(), g, scratch.chunks); ok {
+		recordConv2DStemWeight(s, conv2dWeightCall{g: g, dw: dw, x: x, dy: dy, partial: scratch.partial}, t)
+		return
+	}
 	recordConv2DWeightChunks(s, g, dw, x, dy, scratch.partial, scratch.chunks)
 }

@@ -52,7 +52,7 @@ func conv2dGEMMTile(tile GEMMTile, g conv2dGeometry) GEMMTile {
 // conv2dWeightVariants are the autotuned ways to compute a convolution
 // weight gradient: the splits, then the GEMM family's (a variant needing
 // no partial sums ignores conv2dWeightCall.partial).
-var conv2dWeightVariants = append(append(conv2dSplitVariants(), conv2dGEMMVariants()...), conv2dPixelVariants()...)
+var conv2dWeightVariants = append(append(conv2dSplitVariants(), conv2dGEMMVariants()...), append(conv2dPixelVariants(), conv2dStemWeightVariants()...)...)
 
 func conv2dGEMMVariants() []variant[conv2dWeightCall] {
 	var out []variant[conv2dWeightCall]
@@ -98,6 +98,9 @@ func conv2dSplitVariants() []variant[conv2dWeightCall] {
 // conv2dVariantChunks is the number of partial sums the named variant
 // needs for g on d (1: none).
 func conv2dVariantChunks(d *engine.Device, name string, g conv2dGeometry) int {
+	if chunks := stemWeightChunks(name, g); chunks > 0 {
+		return chunks
+	}
 	for _, sp := range conv2dPixelSplits {
 		if sp.name == name {
 			return conv2dPixelPartials(d, g, sp.chunks)
@@ -118,7 +121,7 @@ func conv2dVariantChunks(d *engine.Device, name string, g conv2dGeometry) int {
 
 // conv2dMaxChunks is the most partial sums any variant needs for g on d.
 func conv2dMaxChunks(d *engine.Device, g conv2dGeometry) int {
-	chunks := 1
+	chunks := stemWeightMaxChunks(g)
 	for _, sp := range conv2dPixelSplits {
 		chunks = max(chunks, conv2dPixelPartials(d, g, sp.chunks))
 	}
@@ -132,8 +135,9 @@ func conv2dMaxChunks(d *engine.Device, g conv2dGeometry) int {
 }
 
 // conv2dWeightTuned is the autotuned convolution weight gradient; the
-// default is a single pass on a CPU driver (the pixel-lane pass when the
-// input channels are fewer than a cluster's lanes, as the stem's),
+// default is a single pass on a CPU driver (for few input channels, as
+// the stem's, the stem kernel split into chunks, else the pixel-lane pass
+// when the input channels are fewer than a cluster's lanes),
 // split_auto on GPUs (as ChunkedWeightGradients says).
 var conv2dWeightTuned = &tunedOp[conv2dWeightCall]{
 	op:       "conv2d_backward_weight",
@@ -141,6 +145,9 @@ var conv2dWeightTuned = &tunedOp[conv2dWeightCall]{
 	defaultVariant: func(d *engine.Device, c conv2dWeightCall) string {
 		if ChunkedWeightGradients(d) && conv2dAutoChunks(c.g) > 1 {
 			return "split_auto"
+		}
+		if !ChunkedWeightGradients(d) && cpuShaped(d) && stemWeightFits(d, c.g, stemWeightSplits[stemWeightDefault].tile) {
+			return stemWeightSplits[stemWeightDefault].name
 		}
 		if !ChunkedWeightGradients(d) && conv2dPixelsFit(d, c.g, conv2dPixelSplits[0].chunks) {
 			return "pixels"

@@ -140,6 +140,7 @@ func TestTunedVariantsMatchReference(t *testing.T) {
 		{n: 4, c: 16, h: 20, w: 20, oc: 24, k: 3, stride: 1}, // split64 differs from split_auto
 		{n: 1, c: 3, h: 11, w: 7, oc: 9, k: 5, stride: 2},
 		{n: 2, c: 4, h: 17, w: 16, oc: 6, k: 3, stride: 2}, // stride 2 with 144 output pixels: a split GEMM
+		{n: 3, c: 1, h: 9, w: 13, oc: 10, k: 3, stride: 1}, // one input channel: the stem variants at stride 1
 	}
 	// Operations whose variants this test checks below, or another test
 	// names: every other autotuned operation is an error here.
@@ -216,7 +217,7 @@ func TestGEMMVariantsOnlyOnGPUShapedDevices(t *testing.T) {
 }
 
 // checkTunedConvWeight plans and records one weight gradient and compares
-// it with the reference; with variant "single" it must be one dispatch
+// it with the reference; with variant "single" or "stem_single" it must be one dispatch
 // and no partial sums, with a split two dispatches. It reports whether
 // the variant was eligible (so forced) at this shape.
 func checkTunedConvWeight(t *testing.T, d *engine.Device, r *rand.Rand, tc conv2dCase, variant string) bool {
@@ -234,16 +235,17 @@ func checkTunedConvWeight(t *testing.T, d *engine.Device, r *rand.Rand, tc conv2
 	})
 	want := ref.Conv2DBackwardWeight(cr.x, cr.xs, cr.dy, cr.ys, tc.k, tc.stride)
 	compare(t, fmt.Sprintf("%v dw (%d chunks)", tc, sc.Chunks()), download(t, cr.dw), want, 1e-4)
-	if variant == "single" && (sc.Chunks() != 1 || dispatches != 1) {
-		t.Errorf("%v single: %d chunks, %d dispatches, want one pass", tc, sc.Chunks(), dispatches)
-	}
 	shape := fmt.Sprintf("x=%v w=%v stride=%d", cr.xt.Shape, cr.wt.Shape, tc.stride)
 	shape = strings.ReplaceAll(strings.ReplaceAll(shape, ",", " "), "  ", " ")
 	forced := false
 	for _, res := range d.TuneResults() {
 		forced = forced || (res.Op == "conv2d_backward_weight" && res.Shape == shape && res.Source == "forced" && res.Variant == variant)
 	}
-	if forced && variant != "single" && (sc.Chunks() < 2 || dispatches != 2) {
+	onePass := variant == "single" || variant == "stem_single"
+	if (variant == "single" || forced && onePass) && (sc.Chunks() != 1 || dispatches != 1) {
+		t.Errorf("%v %s: %d chunks, %d dispatches, want one pass", tc, variant, sc.Chunks(), dispatches)
+	}
+	if forced && !onePass && (sc.Chunks() < 2 || dispatches != 2) {
 		t.Errorf("%v %s: %d chunks, %d dispatches, want a split (partial sums, then their sum)", tc, variant, sc.Chunks(), dispatches)
 	}
 	return forced

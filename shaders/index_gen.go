@@ -1347,6 +1347,39 @@ var generatedKernels = []Kernel{
 		},
 	},
 	{
+		Name:            "conv2d_stem_weight",
+		File:            "conv2d_stem_weight.comp",
+		LocalSize:       [3]uint32{8, 1, 1},
+		LocalSizeSpecID: [3]int{0, -1, -1},
+		Bindings: []Binding{
+			{Binding: 0, Name: "Partial", Kind: StorageBuffer, Access: Write, Format: ""},
+			{Binding: 1, Name: "x", Kind: StorageTexelBuffer, Access: Read, Format: "R32F"},
+			{Binding: 2, Name: "dy", Kind: StorageTexelBuffer, Access: Read, Format: "R32F"},
+		},
+		PushSize: 32,
+		Push: []PushField{
+			{Name: "n", Offset: 0, Type: "int32"},
+			{Name: "c", Offset: 4, Type: "int32"},
+			{Name: "h", Offset: 8, Type: "int32"},
+			{Name: "w", Offset: 12, Type: "int32"},
+			{Name: "oc", Offset: 16, Type: "int32"},
+			{Name: "oh", Offset: 20, Type: "int32"},
+			{Name: "ow", Offset: 24, Type: "int32"},
+			{Name: "rows", Offset: 28, Type: "int32"},
+		},
+		Spec: []SpecConstant{
+			{ID: 0, Name: "", Default: 8},
+			{ID: 0, Name: "LOCAL", Default: 8},
+			{ID: 1, Name: "SUBGROUP", Default: 8},
+			{ID: 2, Name: "LANES", Default: 8},
+			{ID: 3, Name: "K", Default: 3},
+			{ID: 4, Name: "S", Default: 1},
+			{ID: 5, Name: "CT", Default: 3},
+			{ID: 6, Name: "SEGS", Default: 1},
+			{ID: 7, Name: "OT", Default: 1},
+		},
+	},
+	{
 		Name:            "depthwise_forward_k3_s1",
 		File:            "depthwise.comp",
 		Defines:         []string{"FORWARD", "K=3", "S=1"},
@@ -5062,6 +5095,18 @@ type Conv2dStemBackwardDataPush struct {
 
 // Conv2dStemBackwardDataVec4Push mirrors the push-constant block of kernel conv2d_stem_backward_data_vec4 (conv2d_stem.comp).
 type Conv2dStemBackwardDataVec4Push struct {
+	N    int32
+	C    int32
+	H    int32
+	W    int32
+	Oc   int32
+	Oh   int32
+	Ow   int32
+	Rows int32
+}
+
+// Conv2dStemWeightPush mirrors the push-constant block of kernel conv2d_stem_weight (conv2d_stem_weight.comp).
+type Conv2dStemWeightPush struct {
 	N    int32
 	C    int32
 	H    int32

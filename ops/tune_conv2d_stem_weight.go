@@ -1,0 +1,67 @@
+package ops
+
+import (
+	"github.com/effv2vk/effv2vk/engine"
+)
+
+// stemWeightSplits are the stem weight gradient's variants
+// (ops/conv2d_stem_weight.go), eligible for few input channels
+// (stemWeightFits): each lane one output channel and the cluster all the
+// input channels that fit (three gathers per input row), in one pass or
+// split into 4, 8 or 16 chunks; or each lane three output channels of one
+// input channel. Measured on the stem (3->24 s2 @128x128 batch 8,
+// lavapipe, 2026-11-30, CPU time per run, shared 2-core machine, +-30%
+// between rounds; see shaders/conv2d_stem_weight.comp): the pixel-lane
+// "pixels" 4.7-5.7 ms, stem_split8 3.0-4.1, stem_single 3.4-3.8,
+// stem_o3c1_split8 3.7-4.5.
+var stemWeightSplits = []struct {
+	name string
+	tile stemWeightTile
+}{
+	{"stem_single", stemWeightTile{segments: 3, chunks: func(conv2dGeometry) int { return 1 }}},
+	{"stem_split4", stemWeightTile{segments: 3, chunks: fixedChunks(4)}},
+	{"stem_split8", stemWeightTile{segments: 3, chunks: fixedChunks(8)}},
+	{"stem_split16", stemWeightTile{segments: 3, chunks: fixedChunks(16)}},
+	{"stem_o3c1_split8", stemWeightTile{outputs: 3, channels: 1, segments: 2, chunks: fixedChunks(8)}},
+}
+
+// stemWeightDefault is the stem variant a CPU driver records where it
+// fits (the default of conv2dWeightTuned, and the tile
+// Conv2DBackwardWeightChunked routes the stem's gradient to).
+const stemWeightDefault = 2
+
+func conv2dStemWeightVariants() []variant[conv2dWeightCall] {
+	var out []variant[conv2dWeightCall]
+	for _, sp := range stemWeightSplits {
+		tile := sp.tile
+		out = append(out, variant[conv2dWeightCall]{
+			name: sp.name,
+			kernels: func(*engine.Device, conv2dWeightCall) []string {
+				return []string{"conv2d_stem_weight", "conv2d_backward_weight_sum"}
+			},
+			eligible: func(d *engine.Device, c conv2dWeightCall) bool { return stemWeightFits(d, c.g, tile) },
+			record:   func(s *engine.Sequence, c conv2dWeightCall) { recordConv2DStemWeight(s, c, tile) },
+		})
+	}
+	return out
+}
+
+// stemWeightChunks is the number of partial sums the named stem variant
+// needs for g (0: not a stem variant).
+func stemWeightChunks(name string, g conv2dGeometry) int {
+	for _, sp := range stemWeightSplits {
+		if sp.name == name {
+			return sp.tile.chunks(g)
+		}
+	}
+	return 0
+}
+
+// stemWeightMaxChunks is the most partial sums a stem variant needs for g.
+func stemWeightMaxChunks(g conv2dGeometry) int {
+	chunks := 1
+	for _, sp := range stemWeightSplits {
+		chunks = max(chunks, sp.tile.chunks(g))
+	}
+	return chunks
+}
