@@ -21,6 +21,10 @@
 //     dw2[c,q] = sum_n ds2[n,c] * a1[n,q];      db2[c] = sum_n ds2[n,c]
 //   the _vec4 variant needs C % 4 == 0 and Q % 4 == 0.
 //
+//   squeeze_excite_mlp_forward_subgroup: the forward pass by a workgroup of
+//   one subgroup (below); ops/tune_squeeze_excite_mlp.go lets the tuner
+//   choose between it and squeeze_excite_mlp_forward at either local size.
+//
 // Every sum runs in a fixed order (bitwise reproducible). The reductions
 // over C in the per-sample kernels give each hidden unit q to one
 // invocation of each of `groups` groups (groups = local size / Q, at least
@@ -165,7 +169,20 @@ void main() {
 // a strided share of the channels for four hidden units at a time, the
 // shares are added by a butterfly of subgroupShuffleXor (fixed order; every
 // lane ends with the same sums), and the hidden vector reaches the second
-// layer through shared memory behind a subgroup barrier only.
+// layer through shared memory behind a subgroup barrier only, where each
+// lane copies it into registers (loops of the constant HIDDEN / 4 steps).
+// C % 4 and Q % 4 are specialization constants: a CPU driver runs both
+// sides of a uniform branch's loads, masked.
+//
+// Measured on lavapipe (llvmpipe 8 lanes, 2 shared cores, batch 8,
+// 768->32->768, `effv2vk bench ops --only "gate 768->32->768 fwd"`):
+// squeeze_excite_mlp_forward at 64 invocations (8 subgroups run as
+// coroutines switching at each barrier) 0.71-0.93 ms; at one subgroup of 8
+// about the same; this kernel with the hidden vector read from shared
+// memory in the second layer 0.30-0.45 ms (four shared loads a step cost
+// about 0.22 ms; the unaligned paths' masked loads about 0.12 ms before the
+// alignment became a specialization constant), with it in registers
+// 0.18-0.30 ms (RESULTS).
 layout(constant_id = 1) const uint HIDDEN = 1;    // Q (the shared hidden vector's length)
 layout(constant_id = 2) const uint C_ALIGNED = 0; // C % 4 == 0: whole texels of w1 rows
 layout(constant_id = 3) const uint Q_ALIGNED = 0; // Q % 4 == 0: whole texels of w2 rows
@@ -249,14 +266,19 @@ void main() {
     // hidden vector's shared stores before its loads.
     subgroupMemoryBarrierShared();
     subgroupBarrier();
+    // The hidden vector in registers (loops of constant length).
+    vec4 hv[(HIDDEN + 3u) / 4u];
+    for (uint t = 0; t < (HIDDEN + 3u) / 4u; t++) {
+        hv[t] = hidden4[t];
+    }
     for (uint c0 = 0; c0 < C; c0 += lanes) {
         uint c = min(c0 + lane, C - 1u);
         float acc = 0.0;
         if (Q_ALIGNED != 0u) {
-            uint wr = c * (Q >> 2);
+            uint wr = c * (HIDDEN >> 2);
             vec4 a = vec4(0.0);
-            for (uint t = 0; t < (Q >> 2); t++) {
-                a += hidden4[t] * texelFetch(w24, int(wr + t));
+            for (uint t = 0; t < (HIDDEN >> 2); t++) {
+                a += hv[t] * texelFetch(w24, int(wr + t));
             }
             acc = (a.x + a.y) + (a.z + a.w);
         } else {
