@@ -174,15 +174,17 @@ void main() {
 // C % 4 and Q % 4 are specialization constants: a CPU driver runs both
 // sides of a uniform branch's loads, masked.
 //
-// Measured on lavapipe (llvmpipe 8 lanes, 2 shared cores, batch 8,
-// 768->32->768, `effv2vk bench ops --only "gate 768->32->768 fwd"`):
-// squeeze_excite_mlp_forward at 64 invocations (8 subgroups run as
-// coroutines switching at each barrier) 0.71-0.93 ms; at one subgroup of 8
-// about the same; this kernel with the hidden vector read from shared
-// memory in the second layer 0.30-0.45 ms (four shared loads a step cost
-// about 0.22 ms; the unaligned paths' masked loads about 0.12 ms before the
-// alignment became a specialization constant), with it in registers
-// 0.18-0.30 ms (RESULTS).
+// Measured on lavapipe (llvmpipe 8 lanes, 2 cores shared with other jobs,
+// load 6-13: medians of `effv2vk bench ops --runs 15 --only "gate
+// 768->32->768 fwd"`, old and new alternating, 2026-11-29): the first layer
+// alone takes about 0.11 ms, the second was the cost. The old kernel (64
+// invocations: 8 subgroups run as coroutines switching at each barrier)
+// 0.88-1.5 ms, at one subgroup of 8 about the same; this kernel with the
+// hidden vector read from shared memory in the second layer 0.30-0.45 ms
+// (its four shared loads a step cost about 0.22 ms, the unaligned paths'
+// masked loads about 0.12 ms before the alignment became a specialization
+// constant), with it in registers 0.18-0.43 ms: in 5 alternating rounds
+// old 1.53 ms, this kernel (EFFV2VK_TUNE=off) 0.43 ms, tuned 0.35 ms.
 layout(constant_id = 1) const uint HIDDEN = 1;    // Q (the shared hidden vector's length)
 layout(constant_id = 2) const uint C_ALIGNED = 0; // C % 4 == 0: whole texels of w1 rows
 layout(constant_id = 3) const uint Q_ALIGNED = 0; // Q % 4 == 0: whole texels of w2 rows
