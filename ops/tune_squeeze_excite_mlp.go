@@ -76,12 +76,12 @@ func seMLPForwardDefault(d *engine.Device, c seMLPForwardCall) string {
 }
 
 // seMLPForwardFits reports whether a forward kernel at local size local(d)
-// fits d: a local size, and shared memory for the Q-long hidden vector
-// plus partial bytes per invocation.
+// fits d: a local size, and shared memory for the hidden vector (Q floats
+// rounded up to whole vec4s) plus partial bytes per invocation.
 func seMLPForwardFits(local func(*engine.Device) uint32, partial int) func(*engine.Device, seMLPForwardCall) bool {
 	return func(d *engine.Device, c seMLPForwardCall) bool {
 		l := local(d)
-		return l > 0 && partial*int(l)+4*c.sh.q <= int(d.Info.MaxSharedMemory)
+		return l > 0 && partial*int(l)+16*ceilDiv(c.sh.q, 4) <= int(d.Info.MaxSharedMemory)
 	}
 }
 
