@@ -109,8 +109,11 @@ func SqueezeExciteMLPForward(s *engine.Sequence, s1, a1, g, pooled, w1, b1, w2, 
 	}
 	c := seMLPForwardCall{sh: sh, s1: s1, a1: a1, g: g, pooled: pooled, w1: w1, b1: b1, w2: w2, b2: b2}
 	if len(seMLPForwardTuned.eligibleVariants(s.Device(), c)) == 0 {
-		_, err := seMLPLocal(s.Device(), sh.q) // the shared memory's error
-		s.Fail(fmt.Errorf("%s: %w", op, err))
+		if _, err := seMLPLocal(s.Device(), sh.q); err != nil { // the shared memory's error
+			s.Fail(fmt.Errorf("%s: %w", op, err))
+			return
+		}
+		s.Fail(fmt.Errorf("%s: %d hidden units do not fit this device's shared memory (%d bytes): use GraphConfig.Unfused", op, sh.q, s.Device().Info.MaxSharedMemory))
 		return
 	}
 	seMLPForwardTuned.record(s, c)
