@@ -90,7 +90,8 @@ func seMLPGrid(s *engine.Sequence, op string, n int) (engine.Grid, bool) {
 	return g, true
 }
 
-// SqueezeExciteMLPForward records the squeeze-excite gate in one dispatch,
+// SqueezeExciteMLPForward records the squeeze-excite gate in one dispatch
+// (an autotuned variant, tune_squeeze_excite_mlp.go),
 // from pooled [N,C] with fc1 w1 [Q,C] b1 [Q] and fc2 w2 [C,Q] b2 [C]:
 //
 //	s1[n,q] = b1[q] + sum_c pooled[n,c] * w1[q,c]    [N,Q]
@@ -106,13 +107,16 @@ func SqueezeExciteMLPForward(s *engine.Sequence, s1, a1, g, pooled, w1, b1, w2, 
 		!wantVector(s, op, "b2", b2, sh.c) {
 		return
 	}
-	grid, ok := seMLPGrid(s, op, sh.n)
-	if !ok {
+	c := seMLPForwardCall{sh: sh, s1: s1, a1: a1, g: g, pooled: pooled, w1: w1, b1: b1, w2: w2, b2: b2}
+	if len(seMLPForwardTuned.eligibleVariants(s.Device(), c)) == 0 {
+		if _, err := seMLPLocal(s.Device(), sh.q); err != nil { // the shared memory's error
+			s.Fail(fmt.Errorf("%s: %w", op, err))
+			return
+		}
+		s.Fail(fmt.Errorf("%s: %d hidden units do not fit this device's shared memory (%d bytes): use GraphConfig.Unfused", op, sh.q, s.Device().Info.MaxSharedMemory))
 		return
 	}
-	k := seMLPKernel(s, op, "squeeze_excite_mlp_forward", sh.q)
-	push := shaders.SqueezeExciteMlpForwardPush{N: uint32(sh.n), C: uint32(sh.c), Q: uint32(sh.q)}
-	s.Dispatch(k, grid, push, s1, a1, g, pooled, w1, b1, w2, b2)
+	seMLPForwardTuned.record(s, c)
 }
 
 // SqueezeExciteMLPBackward records the gradients of SqueezeExciteMLPForward

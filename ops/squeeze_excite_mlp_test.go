@@ -85,10 +85,32 @@ func (e *seGate) outputs(t *testing.T) [][]float64 {
 // C and Q (the scalar paths), C and Q multiples of 4 (the vec4 paths), Q
 // wider than the workgroup (several passes over the hidden units: 70 on a
 // CPU driver's 64, 300 on a GPU's 256), pico's and V2-S's largest gates.
+//
+// The forward pass runs once per autotuned variant (forced), each of which
+// must be used: besides the shapes above, C not a multiple of 4 with Q one
+// (3x30x8), Q a multiple of neither 4 nor the subgroup sizes 4 to 16 with
+// C one (3x100x13).
 func TestSqueezeExciteMLP(t *testing.T) {
 	d := enginetest.Open(t)
-	r := testRand(t)
-	for _, sh := range [][3]int{{1, 1, 1}, {3, 5, 2}, {2, 24, 6}, {2, 32, 8}, {3, 7, 70}, {1, 12, 300}, {2, 288, 12}, {2, 1536, 64}} {
+	const op = "squeeze_excite_mlp_forward"
+	variants := ops.TunedVariants()[op]
+	if len(variants) == 0 {
+		t.Fatalf("no variants of %s registered", op)
+	}
+	for _, v := range variants {
+		t.Run(v, func(t *testing.T) {
+			forceTuning(t, op, v)
+			checkSqueezeExciteMLP(t, d, testRand(t))
+			if !forcedUsed(d, op, v) {
+				t.Fatalf("variant %s of %s never eligible for the test shapes on this device", v, op)
+			}
+		})
+	}
+}
+
+// checkSqueezeExciteMLP is TestSqueezeExciteMLP for the variant in force.
+func checkSqueezeExciteMLP(t *testing.T, d *engine.Device, r *rand.Rand) {
+	for _, sh := range [][3]int{{1, 1, 1}, {3, 5, 2}, {2, 24, 6}, {2, 32, 8}, {3, 7, 70}, {1, 12, 300}, {2, 288, 12}, {2, 1536, 64}, {3, 30, 8}, {3, 100, 13}} {
 		n, c, q := sh[0], sh[1], sh[2]
 		t.Run(fmt.Sprintf("N%d_C%d_Q%d", n, c, q), func(t *testing.T) {
 			e := newSEGate(t, d, r, n, c, q)

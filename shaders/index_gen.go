@@ -4548,6 +4548,35 @@ var generatedKernels = []Kernel{
 		},
 	},
 	{
+		Name:            "squeeze_excite_mlp_forward_subgroup",
+		File:            "squeeze_excite_mlp.comp",
+		Defines:         []string{"MLP_FORWARD_SUBGROUP"},
+		LocalSize:       [3]uint32{64, 1, 1},
+		LocalSizeSpecID: [3]int{0, -1, -1},
+		Bindings: []Binding{
+			{Binding: 0, Name: "S1", Kind: StorageBuffer, Access: Write, Format: ""},
+			{Binding: 1, Name: "A1", Kind: StorageBuffer, Access: Write, Format: ""},
+			{Binding: 2, Name: "G", Kind: StorageBuffer, Access: Write, Format: ""},
+			{Binding: 3, Name: "pooled4", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
+			{Binding: 4, Name: "w14", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
+			{Binding: 5, Name: "b14", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
+			{Binding: 6, Name: "w24", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
+			{Binding: 7, Name: "b24", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
+		},
+		PushSize: 12,
+		Push: []PushField{
+			{Name: "n", Offset: 0, Type: "uint32"},
+			{Name: "c", Offset: 4, Type: "uint32"},
+			{Name: "q", Offset: 8, Type: "uint32"},
+		},
+		Spec: []SpecConstant{
+			{ID: 0, Name: "", Default: 64},
+			{ID: 1, Name: "HIDDEN", Default: 1},
+			{ID: 2, Name: "C_ALIGNED", Default: 0},
+			{ID: 3, Name: "Q_ALIGNED", Default: 0},
+		},
+	},
+	{
 		Name:            "squeeze_excite_mlp_backward_data",
 		File:            "squeeze_excite_mlp.comp",
 		Defines:         []string{"MLP_BACKWARD_DATA"},
@@ -6247,6 +6276,13 @@ type SqueezeExciteBackwardDataVec4Push struct {
 
 // SqueezeExciteMlpForwardPush mirrors the push-constant block of kernel squeeze_excite_mlp_forward (squeeze_excite_mlp.comp).
 type SqueezeExciteMlpForwardPush struct {
+	N uint32
+	C uint32
+	Q uint32
+}
+
+// SqueezeExciteMlpForwardSubgroupPush mirrors the push-constant block of kernel squeeze_excite_mlp_forward_subgroup (squeeze_excite_mlp.comp).
+type SqueezeExciteMlpForwardSubgroupPush struct {
 	N uint32
 	C uint32
 	Q uint32

@@ -21,6 +21,10 @@
 //     dw2[c,q] = sum_n ds2[n,c] * a1[n,q];      db2[c] = sum_n ds2[n,c]
 //   the _vec4 variant needs C % 4 == 0 and Q % 4 == 0.
 //
+//   squeeze_excite_mlp_forward_subgroup: the forward pass by a workgroup of
+//   one subgroup (below); ops/tune_squeeze_excite_mlp.go lets the tuner
+//   choose between it and squeeze_excite_mlp_forward at either local size.
+//
 // Every sum runs in a fixed order (bitwise reproducible). The reductions
 // over C in the per-sample kernels give each hidden unit q to one
 // invocation of each of `groups` groups (groups = local size / Q, at least
@@ -31,9 +35,12 @@
 // and dpooled takes four channels (one texel of a w1 row) per step where
 // C % 4 == 0.
 //! kernel squeeze_excite_mlp_forward MLP_FORWARD
+//! kernel squeeze_excite_mlp_forward_subgroup MLP_FORWARD_SUBGROUP
 //! kernel squeeze_excite_mlp_backward_data MLP_BACKWARD_DATA
 //! kernel squeeze_excite_mlp_backward_params MLP_BACKWARD_PARAMS
 //! kernel squeeze_excite_mlp_backward_params_vec4 MLP_BACKWARD_PARAMS VEC4
+#extension GL_KHR_shader_subgroup_basic : require
+#extension GL_KHR_shader_subgroup_shuffle : require
 #include "common.glsl"
 
 layout(local_size_x = 64, local_size_x_id = 0) in;
@@ -151,6 +158,137 @@ void main() {
             }
         }
         if (c0 + inv < C) {
+            g[n * C + c] = sigmoid1(acc + fetch1(b24, c));
+        }
+    }
+}
+
+#elif defined(MLP_FORWARD_SUBGROUP)
+// The forward pass by a workgroup of exactly one subgroup (local size =
+// the subgroup size, required where the device allows it): each lane sums
+// a strided share of the channels for four hidden units at a time, the
+// shares are added by a butterfly of subgroupShuffleXor (fixed order; every
+// lane ends with the same sums), and the hidden vector reaches the second
+// layer through shared memory behind a subgroup barrier only, where each
+// lane copies it into registers (loops of the constant HIDDEN / 4 steps).
+// C % 4 and Q % 4 are specialization constants: a CPU driver runs both
+// sides of a uniform branch's loads, masked.
+//
+// Measured on lavapipe (llvmpipe 8 lanes, 2 cores shared with other jobs,
+// load 6-13: medians of `effv2vk bench ops --runs 15 --only "gate
+// 768->32->768 fwd"`, old and new alternating, 2026-11-29): the first layer
+// alone takes about 0.11 ms, the second was the cost. The old kernel (64
+// invocations: 8 subgroups run as coroutines switching at each barrier)
+// 0.88-1.5 ms, at one subgroup of 8 about the same; this kernel with the
+// hidden vector read from shared memory in the second layer 0.30-0.45 ms
+// (its four shared loads a step cost about 0.22 ms, the unaligned paths'
+// masked loads about 0.12 ms before the alignment became a specialization
+// constant), with it in registers 0.18-0.43 ms: in 5 alternating rounds
+// old 1.53 ms, this kernel (EFFV2VK_TUNE=off) 0.43 ms, tuned 0.35 ms.
+layout(constant_id = 1) const uint HIDDEN = 1;    // Q (the shared hidden vector's length)
+layout(constant_id = 2) const uint C_ALIGNED = 0; // C % 4 == 0: whole texels of w1 rows
+layout(constant_id = 3) const uint Q_ALIGNED = 0; // Q % 4 == 0: whole texels of w2 rows
+
+const uint BLOCK = 32u; // steps of a lane's sum over C per block
+
+shared vec4 hidden4[(HIDDEN + 3u) / 4u]; // four units a texel
+
+layout(std430, binding = 0) writeonly buffer S1 { float s1[]; };
+layout(std430, binding = 1) writeonly buffer A1 { float a1[]; };
+layout(std430, binding = 2) writeonly buffer G { float g[]; };
+layout(binding = 3) uniform samplerBuffer pooled4;
+layout(binding = 4) uniform samplerBuffer w14;
+layout(binding = 5) uniform samplerBuffer b14;
+layout(binding = 6) uniform samplerBuffer w24;
+layout(binding = 7) uniform samplerBuffer b24;
+
+// laneSum4 adds v over the subgroup's lanes (a butterfly: every lane gets
+// the same, bitwise, since each step adds the same two values).
+vec4 laneSum4(vec4 v) {
+    for (uint m = gl_SubgroupSize >> 1; m > 0u; m >>= 1) {
+        v += subgroupShuffleXor(v, m);
+    }
+    return v;
+}
+
+void main() {
+    uint n = linear_group();
+    if (n >= pc.n) {
+        return;
+    }
+    uint lane = gl_SubgroupInvocationID, lanes = gl_SubgroupSize;
+    uint C = pc.c, Q = pc.q;
+    for (uint q0 = 0; q0 < Q; q0 += 4u) {
+        // Units past Q repeat the last one (computed, not written).
+        uvec4 qs = min(uvec4(q0) + uvec4(0u, 1u, 2u, 3u), uvec4(Q - 1u));
+        vec4 s = vec4(0.0);
+        // Uniform loops: every lane runs each step, a lane past the end
+        // adds zero (its pooled value) times the last channel's weight.
+        if (C_ALIGNED != 0u) {
+            uint C4 = C >> 2, xr = n * C4;
+            uvec4 wr = qs * C4;
+            for (uint b = 0; b < C4; b += lanes * BLOCK) {
+                vec4 p0 = vec4(0.0), p1 = vec4(0.0), p2 = vec4(0.0), p3 = vec4(0.0);
+                for (uint t0 = b; t0 < min(b + lanes * BLOCK, C4); t0 += lanes) {
+                    uint t = min(t0 + lane, C4 - 1u);
+                    vec4 x = t0 + lane < C4 ? texelFetch(pooled4, int(xr + t)) : vec4(0.0);
+                    p0 += x * texelFetch(w14, int(wr.x + t));
+                    p1 += x * texelFetch(w14, int(wr.y + t));
+                    p2 += x * texelFetch(w14, int(wr.z + t));
+                    p3 += x * texelFetch(w14, int(wr.w + t));
+                }
+                s += vec4((p0.x + p0.y) + (p0.z + p0.w), (p1.x + p1.y) + (p1.z + p1.w),
+                          (p2.x + p2.y) + (p2.z + p2.w), (p3.x + p3.y) + (p3.z + p3.w));
+            }
+        } else {
+            uvec4 wr = qs * C;
+            for (uint b = 0; b < C; b += lanes * BLOCK) {
+                vec4 part = vec4(0.0);
+                for (uint c0 = b; c0 < min(b + lanes * BLOCK, C); c0 += lanes) {
+                    uint c = min(c0 + lane, C - 1u);
+                    float x = c0 + lane < C ? fetch1(pooled4, n * C + c) : 0.0;
+                    part += x * vec4(fetch1(w14, wr.x + c), fetch1(w14, wr.y + c), fetch1(w14, wr.z + c),
+                                     fetch1(w14, wr.w + c));
+                }
+                s += part;
+            }
+        }
+        s = laneSum4(s);
+        s += vec4(fetch1(b14, qs.x), fetch1(b14, qs.y), fetch1(b14, qs.z), fetch1(b14, qs.w));
+        vec4 a = s / (1.0 + exp(-s));
+        if (lane < 4u && q0 + lane < Q) {
+            s1[n * Q + q0 + lane] = s[lane];
+            a1[n * Q + q0 + lane] = a[lane];
+        }
+        if (lane == 0u) {
+            hidden4[q0 >> 2] = a;
+        }
+    }
+    // The workgroup is one subgroup: a subgroup barrier orders the
+    // hidden vector's shared stores before its loads.
+    subgroupMemoryBarrierShared();
+    subgroupBarrier();
+    // The hidden vector in registers (loops of constant length).
+    vec4 hv[(HIDDEN + 3u) / 4u];
+    for (uint t = 0; t < (HIDDEN + 3u) / 4u; t++) {
+        hv[t] = hidden4[t];
+    }
+    for (uint c0 = 0; c0 < C; c0 += lanes) {
+        uint c = min(c0 + lane, C - 1u);
+        float acc = 0.0;
+        if (Q_ALIGNED != 0u) {
+            uint wr = c * (HIDDEN >> 2);
+            vec4 a = vec4(0.0);
+            for (uint t = 0; t < (HIDDEN >> 2); t++) {
+                a += hv[t] * texelFetch(w24, int(wr + t));
+            }
+            acc = (a.x + a.y) + (a.z + a.w);
+        } else {
+            for (uint q = 0; q < Q; q++) {
+                acc += hidden4[q >> 2][q & 3u] * fetch1(w24, c * Q + q);
+            }
+        }
+        if (c0 + lane < C) {
             g[n * C + c] = sigmoid1(acc + fetch1(b24, c));
         }
     }
