@@ -20,7 +20,10 @@ import (
 // taking turns and the first of a round rotating, until every variant has
 // run tuneMinTime of samples and tuneMinRounds rounds (short kernels get
 // more rounds), at most tuneMaxRounds; a variant's time is the median of
-// its round times. A variant other than the default must beat it by
+// its round times. (Long kernels run the fewest rounds: 3 after the
+// warm-up, as the rule before it, which kept the tuning of a large model
+// within a few minutes; the rematch then runs twice as many rounds of the
+// two, one per sequence.) A variant other than the default must beat it by
 // tuneMargin twice: in that race, and in a rematch of the two alone. The
 // rematch runs two sequences whose samples alternate (default,
 // challenger, challenger, default, ... and its mirror), so that both run
@@ -29,14 +32,15 @@ import (
 // must be below 1-tuneMargin, and the challenger must win at least
 // tuneRematchWins of the rounds. Otherwise the default stays.
 const (
-	tuneMinRounds   = 5
+	tuneMinRounds   = 3
 	tuneMaxRounds   = 25
 	tuneMinTime     = 15 * time.Millisecond
 	tuneRematchWins = 2.0 / 3
 )
 
-// tuneMaxDispatches bounds the dispatches of one timed sequence.
-const tuneMaxDispatches = 1024
+// tuneMaxDispatches bounds the dispatches of one timed sequence (a
+// rematch sequence holds seven samples).
+const tuneMaxDispatches = 4096
 
 // tuneMeasurement is what timing the variants of one request found.
 type tuneMeasurement struct {
