@@ -20,22 +20,26 @@ import (
 // taking turns and the first of a round rotating, until every variant has
 // run tuneMinTime of samples and tuneMinRounds rounds (short kernels get
 // more rounds), at most tuneMaxRounds; a variant's time is the median of
-// its round times. (Long kernels run the fewest rounds: 3 after the
-// warm-up, as the rule before it, which kept the tuning of a large model
-// within a few minutes; the rematch then runs twice as many rounds of the
-// two, one per sequence.) A variant other than the default must beat it by
+// its round times (long kernels run the fewest rounds: 3 after the
+// warm-up, as the rule before this one, which kept the tuning of a large
+// model within minutes). A variant other than the default must beat it by
 // tuneMargin twice: in that race, and in a rematch of the two alone. The
 // rematch runs two sequences whose samples alternate (default,
-// challenger, challenger, default, ... and its mirror), so that both run
-// in the same rounds, moments apart, at the same places; there the median
+// challenger, challenger, default, default, challenger, and its mirror),
+// so that both run in the same rounds, moments apart, at the same places;
+// its kernels are warm, so it starts at once and runs at least
+// tuneRematchRounds rounds of both sequences (four paired comparisons)
+// under the same time rule.
+// There the median
 // of the challenger's round time over the default's in the same round
 // must be below 1-tuneMargin, and the challenger must win at least
 // tuneRematchWins of the rounds. Otherwise the default stays.
 const (
-	tuneMinRounds   = 3
-	tuneMaxRounds   = 25
-	tuneMinTime     = 15 * time.Millisecond
-	tuneRematchWins = 2.0 / 3
+	tuneMinRounds     = 3
+	tuneRematchRounds = 2
+	tuneMaxRounds     = 25
+	tuneMinTime       = 15 * time.Millisecond
+	tuneRematchWins   = 2.0 / 3
 )
 
 // tuneMaxDispatches bounds the dispatches of one timed sequence (a
@@ -87,7 +91,7 @@ func (d *Device) measureVariants(req TuneRequest) (tuneMeasurement, error) {
 		seqs = append(seqs, ts)
 	}
 	m.choice = req.Default
-	race, err := d.race(seqs)
+	race, err := d.race(seqs, true, tuneMinRounds)
 	if err != nil {
 		return m, err
 	}
@@ -110,7 +114,7 @@ func (d *Device) measureVariants(req TuneRequest) (tuneMeasurement, error) {
 		seqs = append(seqs, ts)
 		pair = append(pair, ts)
 	}
-	again, err := d.race(pair)
+	again, err := d.race(pair, false, tuneRematchRounds)
 	if err != nil {
 		return m, err
 	}
@@ -176,19 +180,23 @@ func (rt raceTally) paired(a, b int) (float64, int, int) {
 	return ratios[n/2], won, n
 }
 
-// race runs the timed sequences (a warm-up round first, then the rounds
-// of the timing rule, the first of each round rotating) and tallies their
-// samples.
-func (d *Device) race(seqs []*timedSequence) (raceTally, error) {
+// race runs the timed sequences (a warm-up round first when warmUp, then
+// the rounds of the timing rule, at least minRounds, the first of each
+// round rotating) and tallies their samples.
+func (d *Device) race(seqs []*timedSequence, warmUp bool, minRounds int) (raceTally, error) {
 	rt := raceTally{rounds: map[int][]time.Duration{}, total: map[int]time.Duration{}}
-	for round := 0; ; round++ { // round 0 warms up
+	first := 1
+	if warmUp {
+		first = 0 // round 0 warms up
+	}
+	for round := first; ; round++ {
 		for k := range seqs {
 			ts := seqs[(k+round)%len(seqs)]
 			if err := ts.run(d, round > 0, rt); err != nil {
 				return rt, fmt.Errorf("%s: %w", ts.seq.Name, err)
 			}
 		}
-		if round >= tuneMaxRounds || (round >= tuneMinRounds && rt.timedFor(tuneMinTime)) {
+		if round >= tuneMaxRounds || (round >= minRounds && rt.timedFor(tuneMinTime)) {
 			return rt, nil
 		}
 	}
