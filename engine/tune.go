@@ -8,12 +8,12 @@ import (
 	"time"
 )
 
-// tuneMargin is how much faster than the default a variant must time to
-// replace it: a smaller difference is within a busy machine's noise.
+// tuneMargin is how much faster than the default a variant must time, in
+// the race and in the rematch, to replace it (see the timing rule in
+// tune_timing.go): a smaller difference is within a busy machine's noise.
 const tuneMargin = 0.03
 
-// tuneSamples is how many times each variant is timed (after one warm-up
-// run); the median counts.
+// tuneSamples is how many samples of a variant one timed round runs.
 const tuneSamples = 3
 
 // TuneVariant is one way of recording an operation.
@@ -51,9 +51,14 @@ type TuneResult struct {
 	// single variant), "forced", "cache", "measured" or "failed" (timing
 	// failed: the default, with a warning).
 	Source string
-	// Times is the median time of each variant (from the cache when
-	// Source is "cache"); empty for "default" and "forced".
+	// Times is the time of each variant in the race of all (from the
+	// cache when Source is "cache"); empty for "default" and "forced".
 	Times map[string]time.Duration
+	// Rematch holds the default's and the challenger's times in the
+	// rematch that confirms a variant faster than the default (nil when
+	// no variant beat it in the race): the challenger is chosen only when
+	// it wins the rematch too.
+	Rematch map[string]time.Duration
 }
 
 // Speedup is the default variant's time over the chosen one's (1 when
@@ -152,7 +157,7 @@ func (d *Device) Tune(req TuneRequest) (TuneResult, error) {
 		st.cache = openTuneCache(d)
 	}
 	if e, ok := st.cache.lookup(req.Op+" "+req.Shape, hash, req.Variants); ok {
-		res.Variant, res.Source, res.Times = e.Variant, "cache", e.times()
+		res.Variant, res.Source, res.Times, res.Rematch = e.Variant, "cache", e.times(), e.rematch()
 		return st.remember(key, res), nil
 	}
 	if !st.noticed {
@@ -163,22 +168,13 @@ func (d *Device) Tune(req TuneRequest) (TuneResult, error) {
 		}
 		tuneWarn("timing kernel variants on %s on their first use (cached in %s; `effv2vk tune` does it ahead, %s=off skips it)", d.Info.Name, where, TuneEnv)
 	}
-	times, err := d.timeVariants(req)
+	m, err := d.measureVariants(req)
 	if err != nil {
 		tuneWarn("timing %s %s failed, using %s: %v", req.Op, req.Shape, req.Default, err)
 		res.Source = "failed"
 		return st.remember(key, res), nil
 	}
-	res.Times, res.Source = times, "measured"
-	best := req.Default
-	for _, v := range req.Variants {
-		if times[v.Name] < times[best] {
-			best = v.Name
-		}
-	}
-	if float64(times[best]) < float64(times[req.Default])*(1-tuneMargin) {
-		res.Variant = best
-	}
+	res.Times, res.Rematch, res.Variant, res.Source = m.times, m.rematch, m.choice, "measured"
 	st.cache.store(req.Op+" "+req.Shape, hash, res)
 	return st.remember(key, res), nil
 }

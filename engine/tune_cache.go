@@ -9,8 +9,11 @@ import (
 	"time"
 )
 
-// tuneCacheFormat is the version of the tune cache file layout.
-const tuneCacheFormat = 1
+// tuneCacheFormat is the version of the tune cache file layout and of the
+// rule that made its choices (2: rounds until a minimum time, confirmed by
+// a rematch; a file of format 1 holds choices of the older rule, which
+// could keep a variant slower than the default, and is tuned again).
+const tuneCacheFormat = 2
 
 // tuneFile is the JSON layout of one device's tune cache,
 // <user cache dir>/effv2vk/tune-<device UUID>.json. A file whose format,
@@ -31,12 +34,34 @@ type tuneEntry struct {
 	Variant string           `json:"variant"`
 	Default string           `json:"default"`
 	TimesNS map[string]int64 `json:"times_ns"`
+	// RematchNS are the rematch's times (absent when there was none).
+	RematchNS map[string]int64 `json:"rematch_ns,omitempty"`
 }
 
-func (e tuneEntry) times() map[string]time.Duration {
-	out := make(map[string]time.Duration, len(e.TimesNS))
-	for k, v := range e.TimesNS {
+func (e tuneEntry) times() map[string]time.Duration { return durations(e.TimesNS) }
+
+func (e tuneEntry) rematch() map[string]time.Duration { return durations(e.RematchNS) }
+
+// durations converts nanoseconds by name to durations (nil stays nil).
+func durations(ns map[string]int64) map[string]time.Duration {
+	if ns == nil {
+		return nil
+	}
+	out := make(map[string]time.Duration, len(ns))
+	for k, v := range ns {
 		out[k] = time.Duration(v)
+	}
+	return out
+}
+
+// nanoseconds converts durations by name to nanoseconds (nil stays nil).
+func nanoseconds(ts map[string]time.Duration) map[string]int64 {
+	if ts == nil {
+		return nil
+	}
+	out := make(map[string]int64, len(ts))
+	for k, v := range ts {
+		out[k] = int64(v)
 	}
 	return out
 }
@@ -129,10 +154,7 @@ func (c *tuneCache) lookup(key, hash string, vs []TuneVariant) (tuneEntry, bool)
 // store adds a measured choice and rewrites the file atomically (a
 // temporary file renamed over it); a failure to write is a warning.
 func (c *tuneCache) store(key, hash string, res TuneResult) {
-	e := tuneEntry{Hash: hash, Variant: res.Variant, Default: res.Default, TimesNS: map[string]int64{}}
-	for k, v := range res.Times {
-		e.TimesNS[k] = int64(v)
-	}
+	e := tuneEntry{Hash: hash, Variant: res.Variant, Default: res.Default, TimesNS: nanoseconds(res.Times), RematchNS: nanoseconds(res.Rematch)}
 	c.file.Entries[key] = e
 	if c.path == "" {
 		return

@@ -13,17 +13,57 @@ import (
 	vk "github.com/vulkan-go/vulkan"
 )
 
-// timeVariants times every variant of req on scratch tensors: per variant
-// one sequence recording tuneSamples samples; each sequence runs once to
-// warm up, then tuneRounds times, the variants taking turns (so that a
-// slow spell of a shared machine charges them all); a sample's time is the
-// sum of its dispatches' GPU times, a variant's the median of its samples.
-func (d *Device) timeVariants(req TuneRequest) (map[string]time.Duration, error) {
+// Timing rule. Each variant's sequence records tuneSamples samples of it
+// back to back, after an untimed lead-in sample; one run of a sequence is
+// a round, and a variant's round time is the least of its samples there
+// (noise on a shared machine only adds time). Rounds go on, the variants
+// taking turns and the first of a round rotating, until every variant has
+// run tuneMinTime of samples and tuneMinRounds rounds (short kernels get
+// more rounds), at most tuneMaxRounds; a variant's time is the median of
+// its round times (long kernels run the fewest rounds: 3 after the
+// warm-up, as the rule before this one, which kept the tuning of a large
+// model within minutes). A variant other than the default must beat it by
+// tuneMargin twice: in that race, and in a rematch of the two alone. The
+// rematch runs two sequences whose samples alternate (default,
+// challenger, challenger, default, default, challenger, and its mirror),
+// so that both run in the same rounds, moments apart, at the same places;
+// its kernels are warm, so it starts at once and runs at least
+// tuneRematchRounds rounds of both sequences (four paired comparisons)
+// under the same time rule.
+// There the median
+// of the challenger's round time over the default's in the same round
+// must be below 1-tuneMargin, and the challenger must win at least
+// tuneRematchWins of the rounds. Otherwise the default stays.
+const (
+	tuneMinRounds     = 3
+	tuneRematchRounds = 2
+	tuneMaxRounds     = 25
+	tuneMinTime       = 15 * time.Millisecond
+	tuneRematchWins   = 2.0 / 3
+)
+
+// tuneMaxDispatches bounds the dispatches of one timed sequence (a
+// rematch sequence holds seven samples).
+const tuneMaxDispatches = 4096
+
+// tuneMeasurement is what timing the variants of one request found.
+type tuneMeasurement struct {
+	// times and rematch are the variants' times in the race of all and in
+	// the rematch (nil when none was needed).
+	times, rematch map[string]time.Duration
+	// choice is the variant to keep.
+	choice string
+}
+
+// measureVariants times the variants of req on scratch tensors (see the
+// timing rule above) and returns the variant to keep.
+func (d *Device) measureVariants(req TuneRequest) (tuneMeasurement, error) {
+	var m tuneMeasurement
 	if !d.Info.TimestampsOnCompute {
-		return nil, fmt.Errorf("%s has no timestamps on its compute queue", d.Info.Name)
+		return m, fmt.Errorf("%s has no timestamps on its compute queue", d.Info.Name)
 	}
 	if req.Bench == nil {
-		return nil, fmt.Errorf("no bench for %s", req.Op)
+		return m, fmt.Errorf("no bench for %s", req.Op)
 	}
 	// An operation's first use may come inside Plan (a network's graph
 	// planned before it is allocated): the timing's scratch tensors and
@@ -34,96 +74,206 @@ func (d *Device) timeVariants(req TuneRequest) (map[string]time.Duration, error)
 	}
 	record, release, err := req.Bench(d)
 	if err != nil {
-		return nil, err
+		return m, err
 	}
 	defer release()
-	timed := make([]*timedVariant, len(req.Variants))
+	var seqs []*timedSequence
 	defer func() {
-		for _, tv := range timed {
-			if tv != nil {
-				tv.seq.Release()
-			}
+		for _, ts := range seqs {
+			ts.seq.Release()
 		}
 	}()
 	for i, v := range req.Variants {
-		if timed[i], err = d.newTimedVariant(req.Op+" "+v.Name, func(s *Sequence) { record(s, i) }); err != nil {
-			return nil, fmt.Errorf("variant %s: %w", v.Name, err)
+		ts, err := d.newTimedSequence(req.Op+" "+v.Name, record, repeatVariant(i, tuneSamples))
+		if err != nil {
+			return m, fmt.Errorf("variant %s: %w", v.Name, err)
+		}
+		seqs = append(seqs, ts)
+	}
+	m.choice = req.Default
+	race, err := d.race(seqs, true, tuneMinRounds)
+	if err != nil {
+		return m, err
+	}
+	m.times = race.times(req.Variants)
+	def, best := indexOfVariant(req.Variants, req.Default), -1
+	for i, v := range req.Variants {
+		if i != def && (best < 0 || m.times[v.Name] < m.times[req.Variants[best].Name]) {
+			best = i
 		}
 	}
-	for round := 0; round <= tuneRounds; round++ { // round 0 warms up
-		for i, tv := range timed {
-			if err := tv.run(d, round > 0); err != nil {
-				return nil, fmt.Errorf("variant %s: %w", req.Variants[i].Name, err)
+	if best < 0 || !beats(m.times, req.Variants[best].Name, req.Default) {
+		return m, nil
+	}
+	var pair []*timedSequence
+	for _, order := range [][]int{{def, best, best, def, def, best}, {best, def, def, best, best, def}} {
+		ts, err := d.newTimedSequence(req.Op+" rematch", record, order)
+		if err != nil {
+			return m, fmt.Errorf("rematch of %s and %s: %w", req.Default, req.Variants[best].Name, err)
+		}
+		seqs = append(seqs, ts)
+		pair = append(pair, ts)
+	}
+	again, err := d.race(pair, false, tuneRematchRounds)
+	if err != nil {
+		return m, err
+	}
+	m.rematch = again.times(req.Variants)
+	ratio, wins, rounds := again.paired(best, def)
+	if ratio < 1-tuneMargin && float64(wins) >= tuneRematchWins*float64(rounds) {
+		m.choice = req.Variants[best].Name
+	}
+	return m, nil
+}
+
+// repeatVariant is n samples of variant i.
+func repeatVariant(i, n int) []int {
+	out := make([]int, n)
+	for k := range out {
+		out[k] = i
+	}
+	return out
+}
+
+// beats reports whether variant a timed at least tuneMargin faster than b.
+func beats(times map[string]time.Duration, a, b string) bool {
+	return float64(times[a]) < float64(times[b])*(1-tuneMargin)
+}
+
+// raceTally is what a race measured: by variant index, each kept round's
+// time (the least of the variant's samples in it) and the total time of
+// its samples.
+type raceTally struct {
+	rounds map[int][]time.Duration
+	total  map[int]time.Duration
+}
+
+// times is the median round time of each variant raced, by name.
+func (rt raceTally) times(vs []TuneVariant) map[string]time.Duration {
+	out := map[string]time.Duration{}
+	for i, r := range rt.rounds {
+		s := append([]time.Duration(nil), r...)
+		sort.Slice(s, func(a, b int) bool { return s[a] < s[b] })
+		out[vs[i].Name] = s[len(s)/2]
+	}
+	return out
+}
+
+// paired compares variants a and b round by round (in a rematch both run
+// in every round, moments apart, so a slow spell of the machine charges
+// both): it returns the median of a's round time over b's, the rounds a
+// took less time in, and the rounds compared.
+func (rt raceTally) paired(a, b int) (float64, int, int) {
+	ra, rb := rt.rounds[a], rt.rounds[b]
+	n, won := min(len(ra), len(rb)), 0
+	if n == 0 {
+		return 1, 0, 0
+	}
+	ratios := make([]float64, n)
+	for r := range n {
+		ratios[r] = float64(ra[r]) / float64(max(rb[r], 1))
+		if ra[r] < rb[r] {
+			won++
+		}
+	}
+	sort.Float64s(ratios)
+	return ratios[n/2], won, n
+}
+
+// race runs the timed sequences (a warm-up round first when warmUp, then
+// the rounds of the timing rule, at least minRounds, the first of each
+// round rotating) and tallies their samples.
+func (d *Device) race(seqs []*timedSequence, warmUp bool, minRounds int) (raceTally, error) {
+	rt := raceTally{rounds: map[int][]time.Duration{}, total: map[int]time.Duration{}}
+	first := 1
+	if warmUp {
+		first = 0 // round 0 warms up
+	}
+	for round := first; ; round++ {
+		for k := range seqs {
+			ts := seqs[(k+round)%len(seqs)]
+			if err := ts.run(d, round > 0, rt); err != nil {
+				return rt, fmt.Errorf("%s: %w", ts.seq.Name, err)
 			}
 		}
+		if round >= tuneMaxRounds || (round >= minRounds && rt.timedFor(tuneMinTime)) {
+			return rt, nil
+		}
 	}
-	times := map[string]time.Duration{}
-	for i, v := range req.Variants {
-		times[v.Name] = timed[i].median()
-	}
-	return times, nil
 }
 
-// tuneRounds is how many times each variant's sequence runs after the
-// warm-up.
-const tuneRounds = 3
-
-// tuneMaxDispatches bounds the dispatches of one timed sequence.
-const tuneMaxDispatches = 1024
-
-// timedVariant is one variant's sequence of samples and the times measured.
-type timedVariant struct {
-	seq     *Sequence
-	bounds  []int // sample i is dispatches bounds[i] to bounds[i+1]
-	samples []time.Duration
+// timedFor reports whether every variant raced has run at least least of
+// samples.
+func (rt raceTally) timedFor(least time.Duration) bool {
+	for _, t := range rt.total {
+		if t < least {
+			return false
+		}
+	}
+	return len(rt.total) > 0
 }
 
-func (d *Device) newTimedVariant(name string, record func(s *Sequence)) (*timedVariant, error) {
+// timedSequence is a profiled sequence of samples, each of one variant.
+type timedSequence struct {
+	seq    *Sequence
+	bounds []int // sample k is dispatches bounds[k] to bounds[k+1]
+	owner  []int // sample k runs variant owner[k]
+}
+
+// newTimedSequence records one sample of variant owner[k] for each k,
+// after an untimed lead-in sample of owner[0].
+func (d *Device) newTimedSequence(name string, record func(s *Sequence, i int), owner []int) (*timedSequence, error) {
 	s, err := d.NewSequence("tune "+name, SequenceOptions{Profile: true, MaxDispatches: tuneMaxDispatches})
 	if err != nil {
 		return nil, err
 	}
-	tv := &timedVariant{seq: s, bounds: []int{0}}
-	for i := 0; i < tuneSamples; i++ {
-		record(s)
-		if s.err == nil && s.dispatches == tv.bounds[len(tv.bounds)-1] {
+	// A lead-in sample, not timed: the first dispatch after a submit also
+	// pays for waking the device (on lavapipe its worker threads), which
+	// would bias the least of a round against the variant that opens it.
+	record(s, owner[0])
+	ts := &timedSequence{seq: s, bounds: []int{s.dispatches}, owner: owner}
+	for _, i := range owner {
+		record(s, i)
+		if s.err == nil && s.dispatches == ts.bounds[len(ts.bounds)-1] {
 			s.fail(fmt.Errorf("a sample recorded no dispatch"))
 		}
-		tv.bounds = append(tv.bounds, s.dispatches)
+		ts.bounds = append(ts.bounds, s.dispatches)
 	}
 	if err := s.Finish(); err != nil {
 		s.Release()
 		return nil, err
 	}
-	return tv, nil
+	return ts, nil
 }
 
-// run runs the sequence once, keeping its samples' times when keep.
-func (tv *timedVariant) run(d *Device, keep bool) error {
-	if err := d.Run(tv.seq); err != nil {
+// run runs the sequence once and, when keep, adds each of its variants'
+// round time and sample times to rt.
+func (ts *timedSequence) run(d *Device, keep bool, rt raceTally) error {
+	if err := d.Run(ts.seq); err != nil {
 		return err
 	}
 	if !keep {
 		return nil
 	}
-	per, err := tv.seq.dispatchTimes()
+	per, err := ts.seq.dispatchTimes()
 	if err != nil {
 		return err
 	}
-	for i := 0; i+1 < len(tv.bounds); i++ {
+	least := map[int]time.Duration{}
+	for k, i := range ts.owner {
 		var t time.Duration
-		for _, p := range per[tv.bounds[i]:tv.bounds[i+1]] {
+		for _, p := range per[ts.bounds[k]:ts.bounds[k+1]] {
 			t += p
 		}
-		tv.samples = append(tv.samples, t)
+		rt.total[i] += t
+		if l, ok := least[i]; !ok || t < l {
+			least[i] = t
+		}
+	}
+	for i, l := range least {
+		rt.rounds[i] = append(rt.rounds[i], l)
 	}
 	return nil
-}
-
-func (tv *timedVariant) median() time.Duration {
-	s := append([]time.Duration(nil), tv.samples...)
-	sort.Slice(s, func(i, j int) bool { return s[i] < s[j] })
-	return s[len(s)/2]
 }
 
 // dispatchTimes reads the GPU time of each dispatch of the last run of a

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"encoding/json"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -59,11 +61,70 @@ func TestTuneCommandOff(t *testing.T) {
 func TestTuneTable(t *testing.T) {
 	var b strings.Builder
 	writeTuneTable(&b, []engine.TuneResult{{Op: "op_a", Shape: "n=1", Variant: "fast", Default: "slow", Source: "measured",
-		Times: map[string]time.Duration{"fast": 1000, "slow": 3000}}})
+		Times: map[string]time.Duration{"fast": 1000, "slow": 3000}, Rematch: map[string]time.Duration{"fast": 1100, "slow": 2900}}})
 	out := b.String()
-	for _, want := range []string{"op_a", "n=1", "fast", "slow", "3.00x", "fast 1.0, slow 3.0", "total over 1 operations: defaults 0.00 ms, chosen 0.00 ms (3.00x)"} {
+	for _, want := range []string{"op_a", "n=1", "fast", "slow", "3.00x", "fast 1.0, slow 3.0; rematch fast 1.1 vs slow 2.9", "total over 1 operations: defaults 0.00 ms, chosen 0.00 ms (3.00x)"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("table lacks %q:\n%s", want, out)
 		}
 	}
+}
+
+// TestTuneCoversTrainAndBench: after `effv2vk tune` at a model, batch,
+// size and raw image size, a training run and `effv2vk bench` at the same
+// settings record nothing the cache lacks: no operation is timed again
+// (no new cache entry, no timing notice).
+func TestTuneCoversTrainAndBench(t *testing.T) {
+	needDevice(t)
+	cache := enginetest.TempUserCache(t)
+	t.Setenv(engine.TuneEnv, "on")
+	t.Setenv(engine.TuneForceEnv, "pointwise_forward=auto,pointwise_backward_data=auto,pointwise_backward_weight=auto")
+	runChild(t, "tune", "--model", "efficientnetv2-pico", "--classes", "10", "--batch-size", "4", "--image-size", "16",
+		"--eval-batch-size", "200", "--raw-size", "28", "--raw-channels", "1")
+	tuned := tuneCacheKeys(t, cache)
+	if len(tuned) == 0 {
+		t.Fatal("tune wrote no cache entries")
+	}
+	runs := map[string][]string{
+		"train": {"train", "--data", "../../testdata/fashion-mnist-subset", "--train-limit", "16", "--test-limit", "8",
+			"--epochs", "1", "--stages", "1", "--progressive=false", "--min-size", "16", "--max-size", "16", "--batch-size", "4",
+			"--warmup-epochs", "0.5", "--out", t.TempDir()},
+		"bench": {"bench", "--model", "efficientnetv2-pico", "--classes", "10", "--batch-size", "4", "--image-size", "16", "--steps", "1"},
+	}
+	for _, name := range []string{"train", "bench"} {
+		_, errOut := runChild(t, runs[name]...)
+		var added []string
+		for key := range tuneCacheKeys(t, cache) {
+			if !tuned[key] {
+				added = append(added, key)
+			}
+		}
+		if len(added) > 0 || strings.Contains(errOut, "timing kernel variants") {
+			t.Errorf("%s after tune timed operations tune did not: %v\nstderr:\n%s", name, added, errOut)
+		}
+	}
+}
+
+// tuneCacheKeys are the entries of the one tune cache file under cache.
+func tuneCacheKeys(t *testing.T, cache string) map[string]bool {
+	t.Helper()
+	files, _ := filepath.Glob(filepath.Join(cache, "effv2vk", "tune-*.json"))
+	if len(files) != 1 {
+		t.Fatalf("tune cache files %v: want one", files)
+	}
+	data, err := os.ReadFile(files[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	var f struct {
+		Entries map[string]json.RawMessage `json:"entries"`
+	}
+	if err := json.Unmarshal(data, &f); err != nil {
+		t.Fatalf("%s: %v", files[0], err)
+	}
+	keys := map[string]bool{}
+	for k := range f.Entries {
+		keys[k] = true
+	}
+	return keys
 }
