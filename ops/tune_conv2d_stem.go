@@ -24,6 +24,15 @@ import (
 // A stem weight gradient on the same plan (pixels on lanes, all taps per
 // invocation) measured 1-10x slower than the pixel-lane pass (a
 // shared-memory reduction with barriers alone cost ~40 ms) and was dropped.
+//
+// The texel-read, 64-bit-store variants (2026-11-30, same command with
+// EFFV2VK_TUNE_FORCE, alternating with main 5b4f3f7's default, 6 rounds of
+// 9 runs on the 2-core machine shared by five builds and a training run,
+// medians of the rounds' medians): backward data stem_px8_rows4_dy4_u64
+// 3.01 ms, stem_px4_rows4_dy4_u64 4.00, stem_px4_rows4_dy4 6.20 against
+// main's stem_px4_rows4 6.17 (the same kernel here 6.43); dy rows carried
+// to the next row 5.47 (dropped). Forward (4 rounds) stem_px8_rows4_x4_u64
+// 2.87 ms against main's stem_px8_rows4 3.66.
 
 // conv2dStemMaxOut is the most output channels of a stem variant, whose
 // invocations keep all of them (unrolled weight loads and sums).

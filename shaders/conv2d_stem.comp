@@ -21,9 +21,22 @@
 // invocation computes ROWS rows one after the other, as the weights stay. No subgroup operation: any subgroup width, any local size.
 // Every sum is over a fixed order: bitwise reproducible.
 //
+// Where the rows allow it, the _x4 / _dy4 kernels read the input's rows
+// as whole RGBA32F texels (the first column of every invocation's window
+// lies at the same offset in its texel), and the _u64 kernels (devices
+// with shaderInt64) store 8 floats as one u64vec4 of bit-packed pairs.
+//
 // Measured on lavapipe (2026-11-29; numbers in ops/tune_conv2d_stem.go):
 // rows per invocation pay (one row each was slower than conv2d.comp),
 // weights at per-workgroup addresses (an output-channel split) cost 5x.
+// On the stem (3->24, stride 2, 128x128, batch 8) backward data px8 x 4
+// rows with dy as vec4 texels and u64 stores took 0.49x the time of the
+// px4 x 4 rows kernel before them (px4: 0.65x); the vec4 texels alone
+// ~1.0x (the stores were the cost); keeping each dy row in registers for
+// the invocation's next row (half the dy fetches at stride 2) 0.89x, slower
+// than without (the carried rows of 24 channels spill). Forward px8 x 4
+// rows with x as texels and u64 stores: 0.78x the time of the px8 x 4 rows
+// kernel.
 //
 //! kernel conv2d_stem_forward STEM_FORWARD
 //! kernel conv2d_stem_forward_vec4 STEM_FORWARD OUT_VEC4
