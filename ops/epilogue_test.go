@@ -69,6 +69,7 @@ func TestFusedForwardMatchesUnfused(t *testing.T) {
 	cases := []fusedCase{
 		{"conv2d", 2, 3, 10, 9, 11, 3, 2},
 		{"conv2d", 1, 3, 6, 16, 8, 3, 2}, // 4 output columns: the stem kernel's vec4 epilogue
+		{"conv2d", 2, 3, 8, 5, 32, 3, 2}, // 16 output columns: the stem kernel's u64 epilogue
 		{"conv2d", 1, 5, 12, 8, 8, 3, 1},
 		{"pointwise", 2, 12, 20, 8, 8, 1, 1},
 		{"pointwise", 1, 7, 9, 5, 3, 1, 1},

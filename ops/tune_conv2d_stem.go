@@ -24,6 +24,15 @@ import (
 // A stem weight gradient on the same plan (pixels on lanes, all taps per
 // invocation) measured 1-10x slower than the pixel-lane pass (a
 // shared-memory reduction with barriers alone cost ~40 ms) and was dropped.
+//
+// The texel-read, 64-bit-store variants (2026-11-30, same command with
+// EFFV2VK_TUNE_FORCE, alternating with main 5b4f3f7's default, 6 rounds of
+// 9 runs on the 2-core machine shared by five builds and a training run,
+// medians of the rounds' medians): backward data stem_px8_rows4_dy4_u64
+// 3.01 ms, stem_px4_rows4_dy4_u64 4.00, stem_px4_rows4_dy4 6.20 against
+// main's stem_px4_rows4 6.17 (the same kernel here 6.43); dy rows carried
+// to the next row 5.47 (dropped). Forward (4 rounds) stem_px8_rows4_x4_u64
+// 2.87 ms against main's stem_px8_rows4 3.66.
 
 // conv2dStemMaxOut is the most output channels of a stem variant, whose
 // invocations keep all of them (unrolled weight loads and sums).
@@ -36,6 +45,12 @@ const conv2dStemMaxOut = 32
 type conv2dStemTile struct {
 	px   int
 	rows int // rows per invocation (0 or 1: one)
+	// texels reads the input's rows (forward: x, W and S*px multiples of
+	// 4; backward data: dy, OW and px multiples of 4) as vec4 texels; u64
+	// writes the output as groups of 8 floats (u64vec4, on devices with
+	// shaderInt64; forward: OW and px multiples of 8; backward data: W
+	// and S*px).
+	texels, u64 bool
 }
 
 // conv2dStemTiles are the stem variants, by name.
@@ -48,9 +63,13 @@ var conv2dStemTiles = []struct {
 	{"stem_px4_rows16", conv2dStemTile{px: 4, rows: 16}, true},
 	{"stem_px8_rows4", conv2dStemTile{px: 8, rows: 4}, true},
 	{"stem_px8_rows16", conv2dStemTile{px: 8, rows: 16}, true},
+	{"stem_px8_rows4_x4_u64", conv2dStemTile{px: 8, rows: 4, texels: true, u64: true}, true},
 	{"stem_px4", conv2dStemTile{px: 4}, false},
 	{"stem_px4_rows4", conv2dStemTile{px: 4, rows: 4}, false},
 	{"stem_px8_rows4", conv2dStemTile{px: 8, rows: 4}, false},
+	{"stem_px4_rows4_dy4", conv2dStemTile{px: 4, rows: 4, texels: true}, false},
+	{"stem_px4_rows4_dy4_u64", conv2dStemTile{px: 4, rows: 4, texels: true, u64: true}, false},
+	{"stem_px8_rows4_dy4_u64", conv2dStemTile{px: 8, rows: 4, texels: true, u64: true}, false},
 }
 
 // conv2dStemVariants are the stem variants of the forward (forward) or
@@ -86,6 +105,15 @@ func conv2dStemFits(d *engine.Device, c conv2dCall, t conv2dStemTile) bool {
 	if c.g.c > conv2dUnrollChannels || c.g.oc > conv2dStemMaxOut {
 		return false
 	}
+	g := c.g
+	switch {
+	case t.texels && c.backwardData && !(g.ow%4 == 0 && t.px%4 == 0),
+		t.texels && !c.backwardData && !(g.w%4 == 0 && (g.stride*t.px)%4 == 0),
+		t.u64 && !d.Info.Int64,
+		t.u64 && c.backwardData && !(g.w%8 == 0 && (g.stride*t.px)%8 == 0),
+		t.u64 && !c.backwardData && !(g.ow%8 == 0 && t.px%8 == 0):
+		return false
+	}
 	_, ok := conv2dStemGrid(d, c, t)
 	return ok
 }
@@ -104,6 +132,14 @@ func conv2dStemKernel(c conv2dCall, t conv2dStemTile) string {
 	name := "conv2d_stem_forward" + epilogueVariant(c.ep)
 	if c.backwardData {
 		name = "conv2d_stem_backward_data"
+		if t.texels {
+			name += "_dy4"
+		}
+	} else if t.texels {
+		name += "_x4"
+	}
+	if t.u64 {
+		return name + "_u64"
 	}
 	if conv2dStemVec4(c, t) {
 		name += "_vec4"
@@ -142,17 +178,29 @@ func recordConv2DStem(s *engine.Sequence, c conv2dCall, t conv2dStemTile) {
 		engine.Spec{ID: conv2dSpecRows, Value: uint32(max(1, t.rows))},
 		engine.Spec{ID: conv2dSpecLocal, Value: uint32(conv2dStemLocal(d))})
 	k := s.Kernel(conv2dStemKernel(c, t), withEpilogue(spec, c.ep)...)
-	s.Dispatch(k, grid, g.push(0), epilogueArgs(c.ep, c.out, c.img, c.w)...)
+	args := []*engine.Tensor{c.out, c.img, c.w}
+	if t.texels {
+		args = append(args, c.img) // binding 3: the input as vec4 texels
+	}
+	s.Dispatch(k, grid, g.push(0), epilogueArgs(c.ep, args...)...)
 }
 
 // conv2dStemDefault is the stem variant a CPU driver takes for c by
-// default, when it fits: 8 pixels x 4 rows per invocation for the forward,
-// 4 pixels x 4 rows (of 2 input rows at stride 2) for backward data, the
-// fastest on the stem on lavapipe.
+// default, the first that fits of: 8 pixels x 4 rows per invocation with
+// the input read as vec4 texels and 64-bit stores, then 8 pixels x 4 rows
+// for the forward, 4 pixels x 4 rows (of 2 input rows at stride 2) for
+// backward data: the fastest on the stem on lavapipe.
 func conv2dStemDefault(d *engine.Device, c conv2dCall) (string, bool) {
-	name, t := "stem_px8_rows4", conv2dStemTile{px: 8, rows: 4}
+	choices := []string{"stem_px8_rows4_x4_u64", "stem_px8_rows4"}
 	if c.backwardData {
-		name, t = "stem_px4_rows4", conv2dStemTile{px: 4, rows: 4}
+		choices = []string{"stem_px8_rows4_dy4_u64", "stem_px4_rows4"}
 	}
-	return name, conv2dStemFits(d, c, t)
+	for _, name := range choices {
+		for _, st := range conv2dStemTiles {
+			if st.name == name && st.forward != c.backwardData && conv2dStemFits(d, c, st.tile) {
+				return name, true
+			}
+		}
+	}
+	return "", false
 }

@@ -25,6 +25,9 @@ func TestTunedConv2DTilesMatchReference(t *testing.T) {
 		{n: 3, c: 4, h: 6, w: 5, oc: 5, k: 5, stride: 1},
 		{n: 2, c: 6, h: 9, w: 24, oc: 9, k: 3, stride: 1},   // rows of whole vec4s (the _vec4 forward)
 		{n: 1, c: 3, h: 10, w: 40, oc: 12, k: 3, stride: 2}, // 20 columns: a vec4 past the row's end at px8
+		{n: 3, c: 1, h: 7, w: 16, oc: 5, k: 5, stride: 1},   // stem texels 2 columns off a vec4, u64 stores
+		{n: 1, c: 3, h: 5, w: 32, oc: 7, k: 3, stride: 2},   // stem x4_u64 forward at stride 2
+		{n: 3, c: 4, h: 11, w: 39, oc: 9, k: 3, stride: 2},  // stem dy4 with an odd input
 	}
 	variants := ops.TunedVariants()
 	for _, op := range []string{"conv2d_forward", "conv2d_backward_data"} {

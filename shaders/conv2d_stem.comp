@@ -21,17 +21,38 @@
 // invocation computes ROWS rows one after the other, as the weights stay. No subgroup operation: any subgroup width, any local size.
 // Every sum is over a fixed order: bitwise reproducible.
 //
+// Where the rows allow it, the _x4 / _dy4 kernels read the input's rows
+// as whole RGBA32F texels (the first column of every invocation's window
+// lies at the same offset in its texel), and the _u64 kernels (devices
+// with shaderInt64) store 8 floats as one u64vec4 of bit-packed pairs.
+//
 // Measured on lavapipe (2026-11-29; numbers in ops/tune_conv2d_stem.go):
 // rows per invocation pay (one row each was slower than conv2d.comp),
 // weights at per-workgroup addresses (an output-channel split) cost 5x.
+// On the stem (3->24, stride 2, 128x128, batch 8) backward data px8 x 4
+// rows with dy as vec4 texels and u64 stores took 0.49x the time of the
+// px4 x 4 rows kernel before them (px4: 0.65x); the vec4 texels alone
+// ~1.0x (the stores were the cost); keeping each dy row in registers for
+// the invocation's next row (half the dy fetches at stride 2) 0.89x, slower
+// than without (the carried rows of 24 channels spill). Forward px8 x 4
+// rows with x as texels and u64 stores: 0.78x the time of the px8 x 4 rows
+// kernel.
 //
 //! kernel conv2d_stem_forward STEM_FORWARD
 //! kernel conv2d_stem_forward_vec4 STEM_FORWARD OUT_VEC4
 //! kernel conv2d_stem_forward_bn STEM_FORWARD EPILOGUE
 //! kernel conv2d_stem_forward_bn_vec4 STEM_FORWARD EPILOGUE OUT_VEC4
+//! kernel conv2d_stem_forward_x4_u64 STEM_FORWARD X_VEC4 STORE_U64
+//! kernel conv2d_stem_forward_bn_x4_u64 STEM_FORWARD EPILOGUE X_VEC4 STORE_U64
 //! kernel conv2d_stem_backward_data STEM_BACKWARD_DATA
 //! kernel conv2d_stem_backward_data_vec4 STEM_BACKWARD_DATA OUT_VEC4
+//! kernel conv2d_stem_backward_data_dy4 STEM_BACKWARD_DATA DY_VEC4
+//! kernel conv2d_stem_backward_data_dy4_vec4 STEM_BACKWARD_DATA DY_VEC4 OUT_VEC4
+//! kernel conv2d_stem_backward_data_dy4_u64 STEM_BACKWARD_DATA DY_VEC4 STORE_U64
 #extension GL_EXT_control_flow_attributes : require
+#ifdef STORE_U64
+#extension GL_ARB_gpu_shader_int64 : require
+#endif
 #include "common.glsl"
 
 layout(local_size_x = 8, local_size_x_id = 5) in;
@@ -50,6 +71,14 @@ layout(constant_id = 3) const int OT = 8;
 layout(constant_id = 8) const int ROWS = 1;
 const int P = (K - 1) / 2;
 const int KK = K * K;
+
+#ifdef STORE_U64
+// pack_pair holds floats a and b as one 64-bit word, a in its low half (the
+// first in memory).
+uint64_t pack_pair(float a, float b) {
+    return packUint2x32(uvec2(floatBitsToUint(a), floatBitsToUint(b)));
+}
+#endif
 
 // Shapes: input x [N,C,H,W], output y [N,OC,OH,OW] (the conv2d.comp block).
 layout(push_constant) uniform Push {
@@ -73,14 +102,27 @@ int invocation() {
 // y[n,o,i,j] = sum_{c,a,b} x[n,c,i*S+a-P,j*S+b-P] * w[o,c,a,b].
 const int SPAN = (PX - 1) * S + K; // input columns under the PX pixels
 
-#ifdef OUT_VEC4
+#if defined(STORE_U64)
+layout(std430, binding = 0) writeonly buffer Y { u64vec4 y8[]; }; // groups of 8 floats
+#elif defined(OUT_VEC4)
 layout(std430, binding = 0) writeonly buffer Y { vec4 y4[]; };
 #else
 layout(std430, binding = 0) writeonly buffer Y { float y[]; };
 #endif
 layout(binding = 1, r32f) readonly uniform imageBuffer x;
 layout(std430, binding = 2) readonly buffer Wt { float wt[]; };
+#ifdef X_VEC4
+// X_VEC4 (W and S*PX multiples of 4): the input columns ow0*S - P + u of a
+// row start XOFF past a vec4 texel, the same for every invocation, and are
+// read as XTEX whole RGBA32F texels with constant components (a texel of
+// which one column is used: one r32f load).
+layout(binding = 3) uniform samplerBuffer x4; // x as vec4 texels
+const int XOFF = ((-P % 4) + 4) % 4;
+const int XTEX = (XOFF + SPAN + 3) / 4;
+#define EPI_BINDING 4
+#else
 #define EPI_BINDING 3
+#endif
 #include "epilogue.glsl"
 
 // Grid: (x, y) folded over ceil(N*OH/ROWS)*ceil(OW/PX) invocations. An
@@ -114,11 +156,34 @@ void main() {
                 int ih = oh * S + a - P;
                 bool rowIn = ih >= 0 && ih < pc.h; // masked, not branched
                 int base = ((n * CIN + c) * pc.h + clamp(ih, 0, pc.h - 1)) * pc.w;
+#ifdef X_VEC4
+                // A texel past the row's edge holds only columns outside
+                // it (W % 4 == 0): clamped, then masked.
+                int t0 = (base + ow0 * S - P - XOFF) / 4;
+                int tlo = base / 4;
+                int thi = (base + pc.w) / 4 - 1;
+                [[unroll]] for (int q = 0; q < XTEX; q++) {
+                    int used = min(4, XOFF + SPAN - 4 * q) - max(0, XOFF - 4 * q);
+                    vec4 v4 = vec4(0.0);
+                    if (used > 1) {
+                        v4 = texelFetch(x4, clamp(t0 + q, tlo, thi));
+                    }
+                    [[unroll]] for (int e = 0; e < 4; e++) {
+                        int u = 4 * q + e - XOFF;
+                        if (u >= 0 && u < SPAN) {
+                            int iw = ow0 * S - P + u;
+                            float v = used > 1 ? v4[e] : imageLoad(x, base + clamp(iw, 0, pc.w - 1)).x;
+                            xv[c][a][u] = rowIn && iw >= 0 && iw < pc.w ? v : 0.0;
+                        }
+                    }
+                }
+#else
                 [[unroll]] for (int u = 0; u < SPAN; u++) {
                     int iw = ow0 * S - P + u;
                     float v = imageLoad(x, base + clamp(iw, 0, pc.w - 1)).x;
                     xv[c][a][u] = rowIn && iw >= 0 && iw < pc.w ? v : 0.0;
                 }
+#endif
             }
         }
         [[unroll]] for (int q = 0; q < OT; q++) {
@@ -139,7 +204,18 @@ void main() {
             int o = q;
             if (store) {
                 int ybase = ((n * pc.oc + o) * pc.oh + oh) * pc.ow + ow0;
-#ifdef OUT_VEC4
+#if defined(STORE_U64)
+                // OW and PX are multiples of 8: each group of 8 is inside
+                // the row or wholly past its end.
+                [[unroll]] for (int t = 0; t < PX; t += 8) {
+                    if (ow0 + t < pc.ow) {
+                        int i8 = (ybase + t) >> 3;
+                        vec4 lo = epilogue4(vec4(acc[t], acc[t + 1], acc[t + 2], acc[t + 3]), uint(o), uint(2 * i8));
+                        vec4 hi = epilogue4(vec4(acc[t + 4], acc[t + 5], acc[t + 6], acc[t + 7]), uint(o), uint(2 * i8 + 1));
+                        y8[i8] = u64vec4(pack_pair(lo.x, lo.y), pack_pair(lo.z, lo.w), pack_pair(hi.x, hi.y), pack_pair(hi.z, hi.w));
+                    }
+                }
+#elif defined(OUT_VEC4)
                 // OW and PX are multiples of 4: each vec4 is inside the row
                 // or wholly past its end.
                 [[unroll]] for (int t = 0; t < PX; t += 4) {
@@ -175,13 +251,59 @@ const int IROWS = IHI - ILO + 1;
 const int JSPAN = IROWS + PX - 1;
 const int TW = S * PX; // input columns per invocation
 
-#ifdef OUT_VEC4
+#if defined(STORE_U64)
+layout(std430, binding = 0) writeonly buffer DX { u64vec4 dx8[]; }; // groups of 8 floats
+#elif defined(OUT_VEC4)
 layout(std430, binding = 0) writeonly buffer DX { vec4 dx4[]; };
 #else
 layout(std430, binding = 0) writeonly buffer DX { float dx[]; };
 #endif
 layout(binding = 1, r32f) readonly uniform imageBuffer dy;
 layout(std430, binding = 2) readonly buffer Wt { float wt[]; };
+#ifdef DY_VEC4
+// DY_VEC4 (OW and PX multiples of 4): the dy columns m0 + ILO + u of a row
+// start DOFF past a vec4 texel, the same for every invocation, and are
+// read as DTEX whole RGBA32F texels with constant components (a texel of
+// which one column is used: one r32f load).
+layout(binding = 3) uniform samplerBuffer dy4; // dy as vec4 texels
+const int DOFF = ((ILO % 4) + 4) % 4;
+const int DTEX = (DOFF + JSPAN + 3) / 4;
+#endif
+
+// dyRow reads dy[n, o, i, m0 + ILO + u] for u < JSPAN into v, zero
+// outside the image (col and colIn: the clamped columns and whether each
+// lies inside).
+void dyRow(int n, int o, int i, int m0, int col[JSPAN], bool colIn[JSPAN], out float v[JSPAN]) {
+    bool rowIn = i >= 0 && i < pc.oh;
+    int base = ((n * OT + o) * pc.oh + clamp(i, 0, pc.oh - 1)) * pc.ow;
+#ifdef DY_VEC4
+    // A texel past the row's edge holds only columns outside
+    // it (OW % 4 == 0): clamped, then masked by colIn.
+    int t0 = (base + m0 + ILO - DOFF) / 4;
+    int tlo = base / 4;
+    int thi = (base + pc.ow) / 4 - 1;
+    [[unroll]] for (int q = 0; q < DTEX; q++) {
+        // Columns u = 4q + e - DOFF of texel q: one used, an r32f load.
+        int used = min(4, DOFF + JSPAN - 4 * q) - max(0, DOFF - 4 * q);
+        vec4 v4 = vec4(0.0);
+        if (used > 1) {
+            v4 = texelFetch(dy4, clamp(t0 + q, tlo, thi));
+        }
+        [[unroll]] for (int e = 0; e < 4; e++) {
+            int u = 4 * q + e - DOFF;
+            if (u >= 0 && u < JSPAN) {
+                float x = used > 1 ? v4[e] : imageLoad(dy, base + col[u]).x;
+                v[u] = rowIn && colIn[u] ? x : 0.0;
+            }
+        }
+    }
+#else
+    [[unroll]] for (int u = 0; u < JSPAN; u++) {
+        float x = imageLoad(dy, base + col[u]).x;
+        v[u] = rowIn && colIn[u] ? x : 0.0;
+    }
+#endif
+}
 
 // Grid: (x, y) folded over ceil(N*ceil(H/S)/ROWS)*ceil(W/(S*PX))
 // invocations.
@@ -223,13 +345,7 @@ void main() {
         [[unroll]] for (int o = 0; o < OT; o++) {
             float g[IROWS][JSPAN];
             [[unroll]] for (int di = 0; di < IROWS; di++) {
-                int i = r + ILO + di;
-                bool rowIn = i >= 0 && i < pc.oh;
-                int base = ((n * OT + o) * pc.oh + clamp(i, 0, pc.oh - 1)) * pc.ow;
-                [[unroll]] for (int u = 0; u < JSPAN; u++) {
-                    float v = imageLoad(dy, base + col[u]).x;
-                    g[di][u] = rowIn && colIn[u] ? v : 0.0;
-                }
+                dyRow(n, o, r + ILO + di, m0, col, colIn, g[di]);
             }
             [[unroll]] for (int c = 0; c < CIN; c++) {
                 [[unroll]] for (int a = 0; a < K; a++) {
@@ -264,7 +380,16 @@ void main() {
                 int h = S * r + dh;
                 if (h < pc.h) {
                     int xbase = ((n * CIN + c) * pc.h + h) * pc.w + S * m0;
-#ifdef OUT_VEC4
+#if defined(STORE_U64)
+                    // W and TW are multiples of 8: each group of 8 is inside
+                    // the row or wholly past its end.
+                    [[unroll]] for (int t = 0; t < TW; t += 8) {
+                        if (S * m0 + t < pc.w) {
+                            dx8[(xbase + t) >> 3] = u64vec4(pack_pair(acc[c][dh][t], acc[c][dh][t + 1]), pack_pair(acc[c][dh][t + 2], acc[c][dh][t + 3]),
+                                                            pack_pair(acc[c][dh][t + 4], acc[c][dh][t + 5]), pack_pair(acc[c][dh][t + 6], acc[c][dh][t + 7]));
+                        }
+                    }
+#elif defined(OUT_VEC4)
                     // W and TW are multiples of 4: each vec4 is inside the
                     // row or wholly past its end.
                     [[unroll]] for (int t = 0; t < TW; t += 4) {

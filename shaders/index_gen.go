@@ -1281,6 +1281,79 @@ var generatedKernels = []Kernel{
 		},
 	},
 	{
+		Name:            "conv2d_stem_forward_x4_u64",
+		File:            "conv2d_stem.comp",
+		Defines:         []string{"STEM_FORWARD", "X_VEC4", "STORE_U64"},
+		LocalSize:       [3]uint32{8, 1, 1},
+		LocalSizeSpecID: [3]int{5, -1, -1},
+		Bindings: []Binding{
+			{Binding: 0, Name: "Y", Kind: StorageBuffer, Access: Write, Format: ""},
+			{Binding: 1, Name: "x", Kind: StorageTexelBuffer, Access: Read, Format: "R32F"},
+			{Binding: 2, Name: "Wt", Kind: StorageBuffer, Access: Read, Format: ""},
+			{Binding: 3, Name: "x4", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
+		},
+		PushSize: 32,
+		Push: []PushField{
+			{Name: "n", Offset: 0, Type: "int32"},
+			{Name: "c", Offset: 4, Type: "int32"},
+			{Name: "h", Offset: 8, Type: "int32"},
+			{Name: "w", Offset: 12, Type: "int32"},
+			{Name: "oc", Offset: 16, Type: "int32"},
+			{Name: "oh", Offset: 20, Type: "int32"},
+			{Name: "ow", Offset: 24, Type: "int32"},
+			{Name: "rows", Offset: 28, Type: "int32"},
+		},
+		Spec: []SpecConstant{
+			{ID: 0, Name: "K", Default: 3},
+			{ID: 1, Name: "S", Default: 1},
+			{ID: 3, Name: "OT", Default: 8},
+			{ID: 5, Name: "", Default: 8},
+			{ID: 5, Name: "LOCAL", Default: 8},
+			{ID: 6, Name: "PX", Default: 4},
+			{ID: 7, Name: "CIN", Default: 3},
+			{ID: 8, Name: "ROWS", Default: 1},
+		},
+	},
+	{
+		Name:            "conv2d_stem_forward_bn_x4_u64",
+		File:            "conv2d_stem.comp",
+		Defines:         []string{"STEM_FORWARD", "EPILOGUE", "X_VEC4", "STORE_U64"},
+		LocalSize:       [3]uint32{8, 1, 1},
+		LocalSizeSpecID: [3]int{5, -1, -1},
+		Bindings: []Binding{
+			{Binding: 0, Name: "Y", Kind: StorageBuffer, Access: Write, Format: ""},
+			{Binding: 1, Name: "x", Kind: StorageTexelBuffer, Access: Read, Format: "R32F"},
+			{Binding: 2, Name: "Wt", Kind: StorageBuffer, Access: Read, Format: ""},
+			{Binding: 3, Name: "x4", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
+			{Binding: 4, Name: "epiScale", Kind: StorageTexelBuffer, Access: Read, Format: "R32F"},
+			{Binding: 5, Name: "epiShift", Kind: StorageTexelBuffer, Access: Read, Format: "R32F"},
+			{Binding: 6, Name: "epiResidual", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
+		},
+		PushSize: 32,
+		Push: []PushField{
+			{Name: "n", Offset: 0, Type: "int32"},
+			{Name: "c", Offset: 4, Type: "int32"},
+			{Name: "h", Offset: 8, Type: "int32"},
+			{Name: "w", Offset: 12, Type: "int32"},
+			{Name: "oc", Offset: 16, Type: "int32"},
+			{Name: "oh", Offset: 20, Type: "int32"},
+			{Name: "ow", Offset: 24, Type: "int32"},
+			{Name: "rows", Offset: 28, Type: "int32"},
+		},
+		Spec: []SpecConstant{
+			{ID: 0, Name: "K", Default: 3},
+			{ID: 1, Name: "S", Default: 1},
+			{ID: 3, Name: "OT", Default: 8},
+			{ID: 5, Name: "", Default: 8},
+			{ID: 5, Name: "LOCAL", Default: 8},
+			{ID: 6, Name: "PX", Default: 4},
+			{ID: 7, Name: "CIN", Default: 3},
+			{ID: 8, Name: "ROWS", Default: 1},
+			{ID: 20, Name: "EPI_ACT", Default: 0},
+			{ID: 21, Name: "EPI_RESIDUAL", Default: 0},
+		},
+	},
+	{
 		Name:            "conv2d_stem_backward_data",
 		File:            "conv2d_stem.comp",
 		Defines:         []string{"STEM_BACKWARD_DATA"},
@@ -1323,6 +1396,108 @@ var generatedKernels = []Kernel{
 			{Binding: 0, Name: "DX", Kind: StorageBuffer, Access: Write, Format: ""},
 			{Binding: 1, Name: "dy", Kind: StorageTexelBuffer, Access: Read, Format: "R32F"},
 			{Binding: 2, Name: "Wt", Kind: StorageBuffer, Access: Read, Format: ""},
+		},
+		PushSize: 32,
+		Push: []PushField{
+			{Name: "n", Offset: 0, Type: "int32"},
+			{Name: "c", Offset: 4, Type: "int32"},
+			{Name: "h", Offset: 8, Type: "int32"},
+			{Name: "w", Offset: 12, Type: "int32"},
+			{Name: "oc", Offset: 16, Type: "int32"},
+			{Name: "oh", Offset: 20, Type: "int32"},
+			{Name: "ow", Offset: 24, Type: "int32"},
+			{Name: "rows", Offset: 28, Type: "int32"},
+		},
+		Spec: []SpecConstant{
+			{ID: 0, Name: "K", Default: 3},
+			{ID: 1, Name: "S", Default: 1},
+			{ID: 3, Name: "OT", Default: 8},
+			{ID: 5, Name: "", Default: 8},
+			{ID: 5, Name: "LOCAL", Default: 8},
+			{ID: 6, Name: "PX", Default: 4},
+			{ID: 7, Name: "CIN", Default: 3},
+			{ID: 8, Name: "ROWS", Default: 1},
+		},
+	},
+	{
+		Name:            "conv2d_stem_backward_data_dy4",
+		File:            "conv2d_stem.comp",
+		Defines:         []string{"STEM_BACKWARD_DATA", "DY_VEC4"},
+		LocalSize:       [3]uint32{8, 1, 1},
+		LocalSizeSpecID: [3]int{5, -1, -1},
+		Bindings: []Binding{
+			{Binding: 0, Name: "DX", Kind: StorageBuffer, Access: Write, Format: ""},
+			{Binding: 1, Name: "dy", Kind: StorageTexelBuffer, Access: Read, Format: "R32F"},
+			{Binding: 2, Name: "Wt", Kind: StorageBuffer, Access: Read, Format: ""},
+			{Binding: 3, Name: "dy4", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
+		},
+		PushSize: 32,
+		Push: []PushField{
+			{Name: "n", Offset: 0, Type: "int32"},
+			{Name: "c", Offset: 4, Type: "int32"},
+			{Name: "h", Offset: 8, Type: "int32"},
+			{Name: "w", Offset: 12, Type: "int32"},
+			{Name: "oc", Offset: 16, Type: "int32"},
+			{Name: "oh", Offset: 20, Type: "int32"},
+			{Name: "ow", Offset: 24, Type: "int32"},
+			{Name: "rows", Offset: 28, Type: "int32"},
+		},
+		Spec: []SpecConstant{
+			{ID: 0, Name: "K", Default: 3},
+			{ID: 1, Name: "S", Default: 1},
+			{ID: 3, Name: "OT", Default: 8},
+			{ID: 5, Name: "", Default: 8},
+			{ID: 5, Name: "LOCAL", Default: 8},
+			{ID: 6, Name: "PX", Default: 4},
+			{ID: 7, Name: "CIN", Default: 3},
+			{ID: 8, Name: "ROWS", Default: 1},
+		},
+	},
+	{
+		Name:            "conv2d_stem_backward_data_dy4_vec4",
+		File:            "conv2d_stem.comp",
+		Defines:         []string{"STEM_BACKWARD_DATA", "DY_VEC4", "OUT_VEC4"},
+		LocalSize:       [3]uint32{8, 1, 1},
+		LocalSizeSpecID: [3]int{5, -1, -1},
+		Bindings: []Binding{
+			{Binding: 0, Name: "DX", Kind: StorageBuffer, Access: Write, Format: ""},
+			{Binding: 1, Name: "dy", Kind: StorageTexelBuffer, Access: Read, Format: "R32F"},
+			{Binding: 2, Name: "Wt", Kind: StorageBuffer, Access: Read, Format: ""},
+			{Binding: 3, Name: "dy4", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
+		},
+		PushSize: 32,
+		Push: []PushField{
+			{Name: "n", Offset: 0, Type: "int32"},
+			{Name: "c", Offset: 4, Type: "int32"},
+			{Name: "h", Offset: 8, Type: "int32"},
+			{Name: "w", Offset: 12, Type: "int32"},
+			{Name: "oc", Offset: 16, Type: "int32"},
+			{Name: "oh", Offset: 20, Type: "int32"},
+			{Name: "ow", Offset: 24, Type: "int32"},
+			{Name: "rows", Offset: 28, Type: "int32"},
+		},
+		Spec: []SpecConstant{
+			{ID: 0, Name: "K", Default: 3},
+			{ID: 1, Name: "S", Default: 1},
+			{ID: 3, Name: "OT", Default: 8},
+			{ID: 5, Name: "", Default: 8},
+			{ID: 5, Name: "LOCAL", Default: 8},
+			{ID: 6, Name: "PX", Default: 4},
+			{ID: 7, Name: "CIN", Default: 3},
+			{ID: 8, Name: "ROWS", Default: 1},
+		},
+	},
+	{
+		Name:            "conv2d_stem_backward_data_dy4_u64",
+		File:            "conv2d_stem.comp",
+		Defines:         []string{"STEM_BACKWARD_DATA", "DY_VEC4", "STORE_U64"},
+		LocalSize:       [3]uint32{8, 1, 1},
+		LocalSizeSpecID: [3]int{5, -1, -1},
+		Bindings: []Binding{
+			{Binding: 0, Name: "DX", Kind: StorageBuffer, Access: Write, Format: ""},
+			{Binding: 1, Name: "dy", Kind: StorageTexelBuffer, Access: Read, Format: "R32F"},
+			{Binding: 2, Name: "Wt", Kind: StorageBuffer, Access: Read, Format: ""},
+			{Binding: 3, Name: "dy4", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
 		},
 		PushSize: 32,
 		Push: []PushField{
@@ -5110,6 +5285,30 @@ type Conv2dStemForwardBnVec4Push struct {
 	Rows int32
 }
 
+// Conv2dStemForwardX4U64Push mirrors the push-constant block of kernel conv2d_stem_forward_x4_u64 (conv2d_stem.comp).
+type Conv2dStemForwardX4U64Push struct {
+	N    int32
+	C    int32
+	H    int32
+	W    int32
+	Oc   int32
+	Oh   int32
+	Ow   int32
+	Rows int32
+}
+
+// Conv2dStemForwardBnX4U64Push mirrors the push-constant block of kernel conv2d_stem_forward_bn_x4_u64 (conv2d_stem.comp).
+type Conv2dStemForwardBnX4U64Push struct {
+	N    int32
+	C    int32
+	H    int32
+	W    int32
+	Oc   int32
+	Oh   int32
+	Ow   int32
+	Rows int32
+}
+
 // Conv2dStemBackwardDataPush mirrors the push-constant block of kernel conv2d_stem_backward_data (conv2d_stem.comp).
 type Conv2dStemBackwardDataPush struct {
 	N    int32
@@ -5124,6 +5323,42 @@ type Conv2dStemBackwardDataPush struct {
 
 // Conv2dStemBackwardDataVec4Push mirrors the push-constant block of kernel conv2d_stem_backward_data_vec4 (conv2d_stem.comp).
 type Conv2dStemBackwardDataVec4Push struct {
+	N    int32
+	C    int32
+	H    int32
+	W    int32
+	Oc   int32
+	Oh   int32
+	Ow   int32
+	Rows int32
+}
+
+// Conv2dStemBackwardDataDy4Push mirrors the push-constant block of kernel conv2d_stem_backward_data_dy4 (conv2d_stem.comp).
+type Conv2dStemBackwardDataDy4Push struct {
+	N    int32
+	C    int32
+	H    int32
+	W    int32
+	Oc   int32
+	Oh   int32
+	Ow   int32
+	Rows int32
+}
+
+// Conv2dStemBackwardDataDy4Vec4Push mirrors the push-constant block of kernel conv2d_stem_backward_data_dy4_vec4 (conv2d_stem.comp).
+type Conv2dStemBackwardDataDy4Vec4Push struct {
+	N    int32
+	C    int32
+	H    int32
+	W    int32
+	Oc   int32
+	Oh   int32
+	Ow   int32
+	Rows int32
+}
+
+// Conv2dStemBackwardDataDy4U64Push mirrors the push-constant block of kernel conv2d_stem_backward_data_dy4_u64 (conv2d_stem.comp).
+type Conv2dStemBackwardDataDy4U64Push struct {
 	N    int32
 	C    int32
 	H    int32
