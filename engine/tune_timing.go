@@ -29,11 +29,10 @@ import (
 // so that both run in the same rounds, moments apart, at the same places;
 // its kernels are warm, so it starts at once and runs at least
 // tuneRematchRounds rounds of both sequences (four paired comparisons)
-// under the same time rule.
-// There the median
-// of the challenger's round time over the default's in the same round
-// must be below 1-tuneMargin, and the challenger must win at least
-// tuneRematchWins of the rounds. Otherwise the default stays.
+// under the same time rule. There the median of the challenger's round
+// time over the default's in the same round must be below 1-tuneMargin,
+// and the challenger must win at least tuneRematchWins of the rounds.
+// Otherwise the default stays.
 const (
 	tuneMinRounds     = 3
 	tuneRematchRounds = 2

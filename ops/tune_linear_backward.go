@@ -38,7 +38,7 @@ var linearBackwardVariants = []variant[linearBackwardCall]{
 // chunks of 8 columns per invocation ("outer_ch4" ..).
 func linearBackwardOuterVariant(chunks int) variant[linearBackwardCall] {
 	return variant[linearBackwardCall]{
-		name: fmt.Sprintf("outer_ch%d", chunks),
+		name: linearOuterVariantName(chunks),
 		kernels: func(d *engine.Device, c linearBackwardCall) []string {
 			ks := []string{linearWeightOuterKernel(d, c.db != nil)}
 			if c.dx != nil {
@@ -52,6 +52,10 @@ func linearBackwardOuterVariant(chunks int) variant[linearBackwardCall] {
 		record: func(s *engine.Sequence, c linearBackwardCall) { recordLinearWeightOuter(s, c, chunks) },
 	}
 }
+
+// linearOuterVariantName names the outer-product variant with chunks
+// chunks of 8 columns per invocation.
+func linearOuterVariantName(chunks int) string { return fmt.Sprintf("outer_ch%d", chunks) }
 
 // linearBackwardTileDefault is the batch-tile variant a CPU driver takes
 // for a wide layer where the outer-product weight gradient does not fit.
@@ -75,7 +79,7 @@ const linearBackwardTileMinIn = 512
 func linearBackwardCPUDefault(d *engine.Device, c linearBackwardCall) string {
 	if linearWeightOuterFits(d, c.n, c.in, c.out) && c.n <= int(linearTileRows(d)) &&
 		c.out >= 4*int(linearTileLocal(d, 64)) {
-		return fmt.Sprintf("outer_ch%d", linearWeightOuterDefaultChunks(d, c.in, c.out))
+		return linearOuterVariantName(linearWeightOuterDefaultChunks(d, c.in, c.out))
 	}
 	return linearBackwardTileDefault
 }

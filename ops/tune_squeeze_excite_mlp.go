@@ -69,7 +69,7 @@ func seMLPSubgroupLocal(d *engine.Device) uint32 {
 // fastest (shaders/squeeze_excite_mlp.comp), where eligible; "shared"
 // elsewhere.
 func seMLPForwardDefault(d *engine.Device, c seMLPForwardCall) string {
-	if defaultsOf(d).cpuShaped && seMLPForwardFits(seMLPSubgroupLocal, 0)(d, c) {
+	if cpuShaped(d) && seMLPForwardFits(seMLPSubgroupLocal, 0)(d, c) {
 		return "subgroup"
 	}
 	return "shared"
