@@ -24,8 +24,9 @@ func init() {
 }
 
 // registerConv2DBenches registers forward, backward data and backward
-// weight (one pass, chunked, and as the autotuner plans it for training:
-// PlanConv2DWeightGradient) of one convolution layer.
+// weight (Conv2DBackwardWeight without a caller's scratch, chunked into
+// NewConv2DWeightScratch's chunks, and as the autotuner plans it for
+// training: PlanConv2DWeightGradient) of one convolution layer.
 func registerConv2DBenches(label string, n, c, h, w, oc, k, stride int) {
 	oh, ow := ConvOutSize(h, k, stride), ConvOutSize(w, k, stride)
 	shape := fmt.Sprintf("[%d,%d,%d,%d] -> [%d,%d,%d,%d] k%d s%d", n, c, h, w, n, oc, oh, ow, k, stride)

@@ -202,10 +202,12 @@ func recordConv2DBackwardData(s *engine.Sequence, c conv2dCall, t conv2dTile) {
 // with x outside the image taken as 0. x is [N,C,H,W], dy is [N,OC,OH,OW],
 // dw is [OC,C,k,k] and is overwritten (not accumulated). The sum runs in a
 // fixed order (no atomics): results are bitwise reproducible. It runs as one
-// pass of ceil(C/8)*ceil(OC/8) clusters (k <= 3), enough for a CPU
-// driver (which takes conv2d_stem_weight for few input channels, see
-// stemWeightRoute); on a GPU prefer Conv2DBackwardWeightChunked, which
-// splits the sum over the output rows into many more workgroups.
+// pass of ceil(C/8)*ceil(OC/8) clusters (k <= 3), enough for a CPU driver
+// with many input channels; a CPU driver takes conv2d_stem_weight for few
+// input channels (see stemWeightRoute), split over the output rows into
+// partial sums in a scratch the sequence owns, then added in chunk order.
+// On a GPU prefer Conv2DBackwardWeightChunked, which splits the sum over
+// the output rows into many more workgroups.
 func Conv2DBackwardWeight(s *engine.Sequence, dw, x, dy *engine.Tensor, stride int) {
 	const op = "conv2d backward weight"
 	g, ok := conv2dWeightCheck(s, op, dw, x, dy, stride)
@@ -214,8 +216,18 @@ func Conv2DBackwardWeight(s *engine.Sequence, dw, x, dy *engine.Tensor, stride i
 	}, x, dy) {
 		return
 	}
-	if t, ok := stemWeightRoute(s.Device(), g, 1); ok {
-		recordConv2DStemWeight(s, conv2dWeightCall{g: g, dw: dw, x: x, dy: dy}, t)
+	// Few input channels on a CPU driver: the stem kernel, split over the
+	// output rows into partial sums the sequence owns (one pass would leave
+	// ceil(OC/lanes) workgroups, fewer than the cores).
+	if t, ok := stemWeightRoute(s.Device(), g, stemWeightMaxChunks(g)); ok { // the default's chunks
+		c := conv2dWeightCall{g: g, dw: dw, x: x, dy: dy}
+		if chunks := t.chunks(g); chunks > 1 {
+			c.partial = s.Scratch(op+": partial sums", engine.Float32, chunks, g.oc, g.c, g.k, g.k)
+			if c.partial == nil {
+				return
+			}
+		}
+		recordConv2DStemWeight(s, c, t)
 		return
 	}
 	conv2dWeightPartials(s, g, dw, x, dy, 1)

@@ -84,8 +84,8 @@ func newConv2DRun(t *testing.T, d *engine.Device, r *rand.Rand, tc conv2dCase) *
 	return cr
 }
 
-// TestConv2D checks forward, backward data and backward weight (one pass
-// and chunked) against the float64 reference, and that a replay gives the
+// TestConv2D checks forward, backward data and backward weight
+// (Conv2DBackwardWeight and chunked) against the float64 reference, and that a replay gives the
 // same bits.
 func TestConv2D(t *testing.T) {
 	d := enginetest.Open(t)

@@ -119,8 +119,8 @@ func (sc *Conv2DWeightScratch) Free() {
 func Conv2DBackwardWeightChunked(s *engine.Sequence, dw, x, dy *engine.Tensor, stride int, scratch *Conv2DWeightScratch) {
 	const op = "conv2d backward weight (chunked)"
 	g, ok := conv2dWeightCheck(s, op, dw, x, dy, stride)
-	// Under a batch split each slice sums in one pass (the scratch is
-	// sized for the whole batch).
+	// Under a batch split each slice records Conv2DBackwardWeight (the
+	// scratch is sized for the whole batch).
 	if !ok || splitBatchSum(s, op, []*engine.Tensor{dw}, func(part batchPart, sums []*engine.Tensor) {
 		Conv2DBackwardWeight(s, sums[0], part(x), part(dy), stride)
 	}, x, dy) {
