@@ -105,9 +105,11 @@ func linearBackwardCPUDefault(d *engine.Device, c linearBackwardCall) string {
 const linearBackwardColumns = "columns"
 
 // linearColumnsCPULocal is the one-dispatch backward's workgroup size on a
-// CPU driver: 8 invocations (40 workgroups for the classifier's 1280
-// inputs; 16 or 32 measured the same on lavapipe).
-const linearColumnsCPULocal = 8
+// CPU driver: 16 invocations (20 workgroups for the classifier's 1280
+// inputs). Process CPU time on lavapipe against outer_ch80, medians of
+// paired samples at load 10-14: 16 invocations 0.89-0.97x, 8 0.93-1.15x,
+// 32 0.94-1.05x, 64 (5 workgroups for 2 threads) 1.0-1.5x.
+const linearColumnsCPULocal = 16
 
 func linearBackwardTileVariant(outRows int) variant[linearBackwardCall] {
 	return variant[linearBackwardCall]{

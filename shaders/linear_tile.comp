@@ -61,24 +61,26 @@
 // EFFV2VK_TUNE=off (0.58x); 4.02 -> 3.52 ms with a fresh tuner cache each
 // (the tuner, timing on the loaded machine, picked outer_ch80 when
 // checked).
-// Since then the classifier's whole backward (batch of one tile, dx
-// wanted) is one dispatch and one pass over the weight,
-// linear_columns.comp ("columns", the CPU default there): lanes over In
-// texels, x and dx of the batch in registers, each weight row added into
-// dx and its dw row written as the lanes walk o. Process CPU time per
-// run (10 runs a sample, medians of 60 alternating samples in one
-// process; 3 processes at load 7-9): this file's data gradient alone
-// 0.79-0.90 ms, outer_ch80's weight + bias gradient alone 1.34-1.73 ms;
-// both (outer_ch80) 2.22 / 2.38 / 2.96 ms against columns 1.97 / 2.16 /
-// 2.76 ms (0.89-0.93x). About 0.8 ms of columns is its dw stores (a copy
-// with the store replaced by an add: 1.26-1.28 ms against 2.07-2.60 ms in
-// the same runs); a copy holding 4 batch rows (half the fma, no stores)
-// took 0.91 ms, so the 64 floats per lane of x and dx are not what bounds
-// it. Tried and not kept: 16 or 32 invocations per workgroup (1.89 / 1.77
-// against 1.86 ms for 8, within the noise); vec4 dw stores instead of
-// u64vec2 (2.24 against 1.86 ms; 4.5 against 2.3 ms); the bias summed in
-// the pass by every lane (8 adds per row; no difference measured, so it is
-// summed after the pass by the first workgroup).
+// Since then the classifier's whole backward (batch of one tile, dx wanted)
+// is one dispatch and one pass over the weight, linear_columns.comp
+// ("columns", the CPU default there): lanes over In texels, x and dx of the
+// batch in registers, each weight row added into dx and its dw row written
+// as the lanes walk o. Process CPU time per run (10 runs a sample, medians
+// of 60 alternating samples in one process; 3 processes at load 7-9): this
+// file's data gradient alone 0.79-0.90 ms, outer_ch80's weight + bias
+// gradient alone 1.34-1.73 ms; both (outer_ch80) 2.22 / 2.38 / 2.96 ms
+// against columns 1.97 / 2.16 / 2.76 ms (0.89-0.93x). About 0.8 ms of
+// columns is its dw stores (a copy with the store replaced by an add:
+// 1.26-1.28 ms against 2.07-2.60 ms in the same runs); a copy holding 4
+// batch rows (half the fma, no stores) took 0.91 ms, so the 64 floats per
+// lane of x and dx are not what bounds it. Workgroups of 16 invocations
+// kept: at load 10-14 (16 processes of 60 paired samples) columns against
+// outer_ch80 took 0.89-0.97x with 16, 0.93-1.15x with 8 (0.87-0.89x with 8
+// at load 7), 0.94-1.05x with 32, 1.0-1.5x with 64 (5 workgroups). Tried
+// and not kept: vec4 dw stores instead of u64vec2 (2.24 against 1.86 ms;
+// 4.5 against 2.3 ms); the bias summed in the pass by every lane (8 adds
+// per row; no difference measured, so it is summed after the pass by the
+// first workgroup).
 //! kernel linear_tile_forward FORWARD
 //! kernel linear_tile_forward_bias FORWARD BIAS
 //! kernel linear_tile_backward_data BACKWARD_DATA
