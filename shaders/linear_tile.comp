@@ -81,6 +81,13 @@
 // 4.5 against 2.3 ms); the bias summed in the pass by every lane (8 adds
 // per row; no difference measured, so it is summed after the pass by the
 // first workgroup).
+// Wall, `effv2vk bench ops --only "linear 1280->1000" --runs 15`,
+// EFFV2VK_TUNE=off, a fresh cache each, 14 alternating rounds against main
+// 9c3efcd at load 10-14: medians 2.25 -> 1.91 ms (0.85x), fastest runs 2.01
+// -> 1.63 ms. With the tuner on (a fresh cache), it picked columns (its
+// rematch against tile_ot4). In a V2-S training step (batch 8, 128x128,
+// load 12, one run each, so only indicative): 3.11 ms for columns against
+// 2.62 + 0.66 ms for outer_ch80's two kernels, 743 against 744 dispatches.
 //! kernel linear_tile_forward FORWARD
 //! kernel linear_tile_forward_bias FORWARD BIAS
 //! kernel linear_tile_backward_data BACKWARD_DATA
