@@ -22,7 +22,9 @@ type linearBackwardCall struct {
 // batch-tile kernels of linear_tile.comp with 4, 8 or 16 weight-gradient
 // rows per workgroup ("tile_ot4" ..); the batch-tile data gradient with
 // the outer-product weight gradient of linear_weight_outer.comp, 4, 20 or
-// 80 chunks of 8 columns per invocation ("outer_ch4" ..).
+// 80 chunks of 8 columns per invocation ("outer_ch4" ..); the
+// one-dispatch backward of linear_columns.comp ("columns": lanes over the
+// input features, one pass over the weight for dx and dw).
 var linearBackwardVariants = []variant[linearBackwardCall]{
 	{name: "rows", kernels: linearBackwardRowsKernels, record: recordLinearBackwardRows},
 	linearBackwardTileVariant(4),
@@ -31,6 +33,16 @@ var linearBackwardVariants = []variant[linearBackwardCall]{
 	linearBackwardOuterVariant(linearWeightOuterChunks[0]),
 	linearBackwardOuterVariant(linearWeightOuterChunks[1]),
 	linearBackwardOuterVariant(linearWeightOuterChunks[2]),
+	{
+		name: linearBackwardColumns,
+		kernels: func(d *engine.Device, c linearBackwardCall) []string {
+			return []string{linearColumnsKernel(d, c.db != nil)}
+		},
+		eligible: linearColumnsFits,
+		record: func(s *engine.Sequence, c linearBackwardCall) {
+			recordLinearColumns(s, c, linearColumnsCPULocal)
+		},
+	},
 }
 
 // linearBackwardOuterVariant records with the batch-tile data gradient and
@@ -69,20 +81,35 @@ const linearBackwardTileDefault = "tile_ot8"
 const linearBackwardTileMinIn = 512
 
 // linearBackwardCPUDefault is a CPU driver's variant for a layer the
-// batch-tile kernels take (wide inputs): the outer-product weight gradient
-// where it fits, the batch is one tile (a larger batch takes its slower
+// batch-tile kernels take (wide inputs): where the outer-product weight
+// gradient fits, the batch is one tile (a larger batch takes its slower
 // path) and the output rows fill at least 4 workgroups of lanes (the
 // classifier 1280->1000 at batch 8: its weight gradient took 1.6 against
 // tile_ot8's 3.5 ms of CPU time on lavapipe, see linear_tile.comp's
 // header; the squeeze-excite reduce 768->32, 32 rows, stays on tile_ot8:
-// 0.20 against 0.16 ms), else tile_ot8.
+// 0.20 against 0.16 ms), the one-dispatch "columns" where dx is wanted
+// (the classifier's whole backward: see linear_tile.comp's header), else
+// the outer product; else tile_ot8.
 func linearBackwardCPUDefault(d *engine.Device, c linearBackwardCall) string {
 	if linearWeightOuterFits(d, c.n, c.in, c.out) && c.n <= int(linearTileRows(d)) &&
 		c.out >= 4*int(linearTileLocal(d, 64)) {
+		if linearColumnsFits(d, c) {
+			return linearBackwardColumns
+		}
 		return linearOuterVariantName(linearWeightOuterDefaultChunks(d, c.in, c.out))
 	}
 	return linearBackwardTileDefault
 }
+
+// linearBackwardColumns names the one-dispatch variant (linear_columns.comp).
+const linearBackwardColumns = "columns"
+
+// linearColumnsCPULocal is the one-dispatch backward's workgroup size on a
+// CPU driver: 16 invocations (20 workgroups for the classifier's 1280
+// inputs). Process CPU time on lavapipe against outer_ch80, medians of
+// paired samples at load 10-14: 16 invocations 0.89-0.97x, 8 0.93-1.15x,
+// 32 0.94-1.05x, 64 (5 workgroups for 2 threads) 1.0-1.5x.
+const linearColumnsCPULocal = 16
 
 func linearBackwardTileVariant(outRows int) variant[linearBackwardCall] {
 	return variant[linearBackwardCall]{

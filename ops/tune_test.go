@@ -112,6 +112,7 @@ func TestTunedVariantsMatchReference(t *testing.T) {
 		{n: 5, in: 64, out: 20}, // every batch-tile variant
 		{n: 9, in: 8, out: 4},   // two batch tiles of 8 (three of 4), the second partial
 		{n: 3, in: 33, out: 5},  // unaligned: the row kernels only
+		{n: 3, in: 24, out: 8},  // one batch tile at every subgroup width (columns)
 	}
 	for _, v := range variants["linear_backward"] {
 		t.Run("linear_backward/"+v, func(t *testing.T) {

@@ -2913,6 +2913,107 @@ var generatedKernels = []Kernel{
 		},
 	},
 	{
+		Name:            "linear_columns_backward",
+		File:            "linear_columns.comp",
+		LocalSize:       [3]uint32{8, 1, 1},
+		LocalSizeSpecID: [3]int{0, -1, -1},
+		Bindings: []Binding{
+			{Binding: 0, Name: "DX", Kind: StorageBuffer, Access: Write, Format: ""},
+			{Binding: 1, Name: "DW", Kind: StorageBuffer, Access: Write, Format: ""},
+			{Binding: 2, Name: "dy4", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
+			{Binding: 3, Name: "x4", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
+			{Binding: 4, Name: "w4", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
+		},
+		PushSize: 12,
+		Push: []PushField{
+			{Name: "n", Offset: 0, Type: "uint32"},
+			{Name: "in_features", Offset: 4, Type: "uint32"},
+			{Name: "out_features", Offset: 8, Type: "uint32"},
+		},
+		Spec: []SpecConstant{
+			{ID: 0, Name: "", Default: 8},
+			{ID: 0, Name: "LOCAL", Default: 8},
+			{ID: 1, Name: "R", Default: 8},
+		},
+	},
+	{
+		Name:            "linear_columns_backward_bias",
+		File:            "linear_columns.comp",
+		Defines:         []string{"BIAS"},
+		LocalSize:       [3]uint32{8, 1, 1},
+		LocalSizeSpecID: [3]int{0, -1, -1},
+		Bindings: []Binding{
+			{Binding: 0, Name: "DX", Kind: StorageBuffer, Access: Write, Format: ""},
+			{Binding: 1, Name: "DW", Kind: StorageBuffer, Access: Write, Format: ""},
+			{Binding: 2, Name: "dy4", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
+			{Binding: 3, Name: "x4", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
+			{Binding: 4, Name: "w4", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
+			{Binding: 5, Name: "DB", Kind: StorageBuffer, Access: Write, Format: ""},
+		},
+		PushSize: 12,
+		Push: []PushField{
+			{Name: "n", Offset: 0, Type: "uint32"},
+			{Name: "in_features", Offset: 4, Type: "uint32"},
+			{Name: "out_features", Offset: 8, Type: "uint32"},
+		},
+		Spec: []SpecConstant{
+			{ID: 0, Name: "", Default: 8},
+			{ID: 0, Name: "LOCAL", Default: 8},
+			{ID: 1, Name: "R", Default: 8},
+		},
+	},
+	{
+		Name:            "linear_columns_backward_u64",
+		File:            "linear_columns.comp",
+		Defines:         []string{"U64"},
+		LocalSize:       [3]uint32{8, 1, 1},
+		LocalSizeSpecID: [3]int{0, -1, -1},
+		Bindings: []Binding{
+			{Binding: 0, Name: "DX", Kind: StorageBuffer, Access: Write, Format: ""},
+			{Binding: 1, Name: "DW", Kind: StorageBuffer, Access: Write, Format: ""},
+			{Binding: 2, Name: "dy4", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
+			{Binding: 3, Name: "x4", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
+			{Binding: 4, Name: "w4", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
+		},
+		PushSize: 12,
+		Push: []PushField{
+			{Name: "n", Offset: 0, Type: "uint32"},
+			{Name: "in_features", Offset: 4, Type: "uint32"},
+			{Name: "out_features", Offset: 8, Type: "uint32"},
+		},
+		Spec: []SpecConstant{
+			{ID: 0, Name: "", Default: 8},
+			{ID: 0, Name: "LOCAL", Default: 8},
+			{ID: 1, Name: "R", Default: 8},
+		},
+	},
+	{
+		Name:            "linear_columns_backward_u64_bias",
+		File:            "linear_columns.comp",
+		Defines:         []string{"U64", "BIAS"},
+		LocalSize:       [3]uint32{8, 1, 1},
+		LocalSizeSpecID: [3]int{0, -1, -1},
+		Bindings: []Binding{
+			{Binding: 0, Name: "DX", Kind: StorageBuffer, Access: Write, Format: ""},
+			{Binding: 1, Name: "DW", Kind: StorageBuffer, Access: Write, Format: ""},
+			{Binding: 2, Name: "dy4", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
+			{Binding: 3, Name: "x4", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
+			{Binding: 4, Name: "w4", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
+			{Binding: 5, Name: "DB", Kind: StorageBuffer, Access: Write, Format: ""},
+		},
+		PushSize: 12,
+		Push: []PushField{
+			{Name: "n", Offset: 0, Type: "uint32"},
+			{Name: "in_features", Offset: 4, Type: "uint32"},
+			{Name: "out_features", Offset: 8, Type: "uint32"},
+		},
+		Spec: []SpecConstant{
+			{ID: 0, Name: "", Default: 8},
+			{ID: 0, Name: "LOCAL", Default: 8},
+			{ID: 1, Name: "R", Default: 8},
+		},
+	},
+	{
 		Name:            "linear_tile_forward",
 		File:            "linear_tile.comp",
 		Defines:         []string{"FORWARD"},
@@ -5970,6 +6071,34 @@ type PrepareInputU64PairsPush struct {
 	Std1      float32
 	Std2      float32
 	InvAcross float32
+}
+
+// LinearColumnsBackwardPush mirrors the push-constant block of kernel linear_columns_backward (linear_columns.comp).
+type LinearColumnsBackwardPush struct {
+	N           uint32
+	InFeatures  uint32
+	OutFeatures uint32
+}
+
+// LinearColumnsBackwardBiasPush mirrors the push-constant block of kernel linear_columns_backward_bias (linear_columns.comp).
+type LinearColumnsBackwardBiasPush struct {
+	N           uint32
+	InFeatures  uint32
+	OutFeatures uint32
+}
+
+// LinearColumnsBackwardU64Push mirrors the push-constant block of kernel linear_columns_backward_u64 (linear_columns.comp).
+type LinearColumnsBackwardU64Push struct {
+	N           uint32
+	InFeatures  uint32
+	OutFeatures uint32
+}
+
+// LinearColumnsBackwardU64BiasPush mirrors the push-constant block of kernel linear_columns_backward_u64_bias (linear_columns.comp).
+type LinearColumnsBackwardU64BiasPush struct {
+	N           uint32
+	InFeatures  uint32
+	OutFeatures uint32
 }
 
 // LinearTileForwardPush mirrors the push-constant block of kernel linear_tile_forward (linear_tile.comp).

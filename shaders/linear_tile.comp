@@ -43,23 +43,51 @@
 // (_bias kernel) 6.3 against 6.3 ms (tile_ot8) and 5.7 against 6.5 ms
 // (tile_ot16), one dispatch fewer.
 // Since then the classifier's weight gradient has its own kernel,
-// linear_weight_outer.comp (the CPU default where it fits; this file's
-// data gradient stays). Process CPU time per run of the weight + bias
-// gradient alone (medians of 7 alternating rounds of 20 runs, load 8-12):
-// tile_ot8 3.3-4.0 ms, tile_ot16 2.8-3.9 ms; lanes over output rows with
-// dy in registers and 8 columns per u64vec4 store (outer_ch*): 4 chunks
-// of 8 columns per invocation (640 workgroups) 3.6 ms, 20 (128) 2.0 ms,
-// 80 (32) 1.55 ms, 160 (16) 1.7 ms. Tried and not kept: lanes over column
-// pairs, x of 8 rows in registers, one 64-bit store per lane and row:
-// 8 rows per workgroup 5.5 ms, 32: 2.5-3.2, 128: 2.4-2.7, 512: 1.9 ms
-// (the store loop runs once per pair, not per 8 columns). The data
-// gradient alone took 0.80-0.94 ms with 8, 16, 32 or 64 invocations per
-// workgroup (no change kept). Whole backward (dx, dw, db), CPU time:
-// tile_ot8 4.15-4.84 ms, outer_ch80 2.47-3.47 ms (3 rounds, medians 4.17
-// -> 2.51, 0.60x). Wall, `effv2vk bench ops --only "linear 1280->1000"`,
-// 7 alternating runs at load 8-11, medians: 4.19 -> 2.45 ms with
+// linear_weight_outer.comp (the CPU default where it fits and dx is not
+// wanted; this file's data gradient goes with it). Process CPU time per run
+// of the weight + bias gradient alone (medians of 7 alternating rounds of
+// 20 runs, load 8-12): tile_ot8 3.3-4.0 ms, tile_ot16 2.8-3.9 ms; lanes
+// over output rows with dy in registers and 8 columns per u64vec4 store
+// (outer_ch*): 4 chunks of 8 columns per invocation (640 workgroups) 3.6
+// ms, 20 (128) 2.0 ms, 80 (32) 1.55 ms, 160 (16) 1.7 ms. Tried and not
+// kept: lanes over column pairs, x of 8 rows in registers, one 64-bit store
+// per lane and row: 8 rows per workgroup 5.5 ms, 32: 2.5-3.2, 128: 2.4-2.7,
+// 512: 1.9 ms (the store loop runs once per pair, not per 8 columns). The
+// data gradient alone took 0.80-0.94 ms with 8, 16, 32 or 64 invocations
+// per workgroup (no change kept). Whole backward (dx, dw, db), CPU time:
+// tile_ot8 4.15-4.84 ms, outer_ch80 2.47-3.47 ms (3 rounds, medians 4.17 ->
+// 2.51, 0.60x). Wall, `effv2vk bench ops --only "linear 1280->1000"`, 7
+// alternating runs at load 8-11, medians: 4.19 -> 2.45 ms with
 // EFFV2VK_TUNE=off (0.58x); 4.02 -> 3.52 ms with a fresh tuner cache each
-// (the tuner, timing on the loaded machine, picked outer_ch80 when checked).
+// (the tuner, timing on the loaded machine, picked outer_ch80 when
+// checked).
+// Since then the classifier's whole backward (batch of one tile, dx wanted)
+// is one dispatch and one pass over the weight, linear_columns.comp
+// ("columns", the CPU default there): lanes over In texels, x and dx of the
+// batch in registers, each weight row added into dx and its dw row written
+// as the lanes walk o. Process CPU time per run (10 runs a sample, medians
+// of 60 alternating samples in one process; 3 processes at load 7-9): this
+// file's data gradient alone 0.79-0.90 ms, outer_ch80's weight + bias
+// gradient alone 1.34-1.73 ms; both (outer_ch80) 2.22 / 2.38 / 2.96 ms
+// against columns 1.97 / 2.16 / 2.76 ms (0.89-0.93x). About 0.8 ms of
+// columns is its dw stores (a copy with the store replaced by an add:
+// 1.26-1.28 ms against 2.07-2.60 ms in the same runs); a copy holding 4
+// batch rows (half the fma, no stores) took 0.91 ms, so the 64 floats per
+// lane of x and dx are not what bounds it. Workgroups of 16 invocations
+// kept: at load 10-14 (16 processes of 60 paired samples) columns against
+// outer_ch80 took 0.89-0.97x with 16, 0.93-1.15x with 8 (0.87-0.89x with 8
+// at load 7), 0.94-1.05x with 32, 1.0-1.5x with 64 (5 workgroups). Tried
+// and not kept: vec4 dw stores instead of u64vec2 (2.24 against 1.86 ms;
+// 4.5 against 2.3 ms); the bias summed in the pass by every lane (8 adds
+// per row; no difference measured, so it is summed after the pass by the
+// first workgroup).
+// Wall, `effv2vk bench ops --only "linear 1280->1000" --runs 15`,
+// EFFV2VK_TUNE=off, a fresh cache each, 14 alternating rounds against main
+// 9c3efcd at load 10-14: medians 2.25 -> 1.91 ms (0.85x), fastest runs 2.01
+// -> 1.63 ms. With the tuner on (a fresh cache), it picked columns (its
+// rematch against tile_ot4). In a V2-S training step (batch 8, 128x128,
+// load 12, one run each, so only indicative): 3.11 ms for columns against
+// 2.62 + 0.66 ms for outer_ch80's two kernels, 743 against 744 dispatches.
 //! kernel linear_tile_forward FORWARD
 //! kernel linear_tile_forward_bias FORWARD BIAS
 //! kernel linear_tile_backward_data BACKWARD_DATA

@@ -1,0 +1,62 @@
+package ops_test
+
+import (
+	"fmt"
+	"testing"
+
+	"github.com/effv2vk/effv2vk/engine"
+	"github.com/effv2vk/effv2vk/engine/enginetest"
+	"github.com/effv2vk/effv2vk/ops"
+)
+
+// TestLinearColumnsMatchesTile: the one-dispatch backward ("columns")
+// sums every element in the order of the batch-tile kernels (tile_ot8),
+// so dx, dw and db are the same bits, with and without the bias gradient,
+// in one dispatch: batches of one row to a full tile, texel counts that
+// leave a workgroup partly idle, Out not a multiple of 8.
+func TestLinearColumnsMatchesTile(t *testing.T) {
+	d := enginetest.Open(t)
+	r := testRand(t)
+	tile := min(8, int(d.Info.SubgroupSize)) // the batch rows a cluster holds
+	for _, c := range []struct{ n, in, out int }{
+		{n: tile, in: 24, out: 12}, // a full tile
+		{n: 3, in: 36, out: 20},    // rows past the batch, 9 texels
+		{n: 1, in: 8, out: 8},
+		{n: tile - 1, in: 64, out: 28},
+	} {
+		_, x32 := randSlice(r, c.n*c.in)
+		_, w32 := randSlice(r, c.out*c.in)
+		_, dy32 := randSlice(r, c.n*c.out)
+		x, w, dy := upload(t, d, "x", x32, c.n, c.in), upload(t, d, "w", w32, c.out, c.in), upload(t, d, "dy", dy32, c.n, c.out)
+		backward := func(variant string, withBias bool) (dx, dw, db []float64, dispatches int) {
+			forceTuning(t, "linear_backward", variant)
+			dxT, dwT, dbT := poisoned(t, d, "dx", c.n, c.in), poisoned(t, d, "dw", c.out, c.in), poisoned(t, d, "db", c.out)
+			if !withBias {
+				dbT = nil
+			}
+			run(t, d, func(s *engine.Sequence) {
+				ops.LinearBackward(s, dxT, dwT, dbT, dy, x, w)
+				dispatches = s.Dispatches()
+			})
+			if !forcedUsed(d, "linear_backward", variant) {
+				t.Fatalf("%+v: variant %s not used", c, variant)
+			}
+			if withBias {
+				db = download(t, dbT)
+			}
+			return download(t, dxT), download(t, dwT), db, dispatches
+		}
+		dxTile, dwTile, dbTile, _ := backward("tile_ot8", true)
+		dx, dw, db, dispatches := backward("columns", true)
+		dxPlain, dwPlain, _, plain := backward("columns", false)
+		if dispatches != 1 || plain != 1 {
+			t.Errorf("%+v: columns took %d dispatches with db, %d without; want 1", c, dispatches, plain)
+		}
+		what := fmt.Sprintf("%+v columns", c)
+		sameBits(t, what+" dx", dx, dxTile)
+		sameBits(t, what+" dw", dw, dwTile)
+		sameBits(t, what+" db", db, dbTile)
+		sameBits(t, what+" dx without db", dxPlain, dxTile)
+		sameBits(t, what+" dw without db", dwPlain, dwTile)
+	}
+}

@@ -1,0 +1,148 @@
+#version 450
+// linear_columns: the fully connected layer's whole backward pass (data,
+// weight and, in the _bias kernels, bias gradient) in one dispatch and one
+// pass over the weight, for a batch of at most R rows (the classifier at
+// batch 8):
+//
+//   dx[r,i] = sum_o dy[r,o] * w[o,i]        (the sum in the order o = 0, 1, ..)
+//   dw[o,i] = sum_r dy[r,o] * x[r,i]        (each element written once)
+//   db[o]   = sum_r dy[r,o]                 (_bias kernels)
+//
+// Lanes span the input features: invocation g owns texel g of the In
+// features (4 columns; within the device's grid: gl_WorkGroupID.x * LOCAL
+// + local id), holds x of the batch's R rows there and its R rows of dx
+// in registers, and walks the output rows o = 0, 1, ..: lane j of a
+// cluster of R lanes fetches dy[j, o..o+3] (one texel per 4 rows) and
+// subgroupShuffle hands the batch's dy values to every lane (the same for
+// every column); each lane fetches its texel of weight row o (the lanes of
+// a subgroup read consecutive texels), adds dy[r,o] * w[o, its columns] to
+// its R dx sums and writes dw[o, its columns] = sum_r dy[r,o] * x[r, ..]:
+// a u64vec2 store of the floats' bits packed in pairs (_u64 kernels, where
+// the device has shaderInt64) or a vec4 store.
+// dx is one chain of fma over o = 0, 1, .. and dw one over r = 0, 1, ..:
+// the bits of linear_tile_backward_data and linear_weight_outer; db sums
+// r = 0, 1, .. as linear_backward_bias (the first workgroup writes it
+// after its pass).
+// R (constant 1) is a power of two no larger than the subgroup; clusters
+// are R consecutive subgroup lanes, so the workgroup size LOCAL
+// (constant 0) may hold several subgroups. Needs In % 4 == 0 (whole
+// texels), Out % 4 == 0 (whole dy texels) and a batch of at most R rows.
+// Rows past the batch count as zero. The reduction order is fixed:
+// results are bitwise reproducible.
+//
+// On a GPU the In/4 invocations are few (320 for the classifier): the
+// tuner times it against the other variants; a split over o (dx partials
+// summed by a second pass) is not written.
+// Measured on lavapipe: see linear_tile.comp's header (the classifier
+// backward).
+//! kernel linear_columns_backward
+//! kernel linear_columns_backward_bias BIAS
+//! kernel linear_columns_backward_u64 U64
+//! kernel linear_columns_backward_u64_bias U64 BIAS
+#extension GL_KHR_shader_subgroup_basic : require
+#extension GL_KHR_shader_subgroup_shuffle : require
+#extension GL_EXT_control_flow_attributes : require
+#ifdef U64
+#extension GL_ARB_gpu_shader_int64 : require
+#endif
+#include "common.glsl"
+
+layout(local_size_x = 8, local_size_x_id = 0) in;
+layout(constant_id = 0) const uint LOCAL = 8;
+// R: the batch rows held in registers (at most), the lanes of a cluster.
+layout(constant_id = 1) const uint R = 8;
+
+layout(push_constant) uniform Push {
+    uint n;
+    uint in_features;
+    uint out_features;
+} pc;
+
+layout(std430, binding = 0) writeonly buffer DX { vec4 dx4[]; };
+#ifdef U64
+layout(std430, binding = 1) writeonly buffer DW { u64vec2 dw4[]; }; // texels of 4 floats
+#else
+layout(std430, binding = 1) writeonly buffer DW { vec4 dw4[]; };
+#endif
+layout(binding = 2) uniform samplerBuffer dy4;
+layout(binding = 3) uniform samplerBuffer x4;
+layout(binding = 4) uniform samplerBuffer w4;
+#ifdef BIAS
+layout(std430, binding = 5) writeonly buffer DB { vec4 db4[]; };
+#endif
+
+#define CLUSTER_LANE (gl_SubgroupInvocationID & (R - 1u))
+#define CLUSTER_BASE (gl_SubgroupInvocationID & ~(R - 1u))
+
+// storeTexel writes dw[o, 4t .. 4t+3] = v.
+void storeTexel(uint o, uint t, vec4 v) {
+    const uint at = o * (pc.in_features >> 2) + t;
+#ifdef U64
+    dw4[at] = u64vec2(packUint2x32(floatBitsToUint(v.xy)), packUint2x32(floatBitsToUint(v.zw)));
+#else
+    dw4[at] = v;
+#endif
+}
+
+void main() {
+    const uint per = pc.in_features >> 2;
+    const uint steps = pc.out_features >> 2;
+    const uint base = CLUSTER_BASE;
+    const uint lane = CLUSTER_LANE;
+    const uint g = gl_WorkGroupID.x * LOCAL + gl_LocalInvocationID.x;
+    const bool mine = g < per;
+    const uint col = min(g, per - 1u);
+    // x rows past the batch read its last row (their dy is zero).
+    vec4 xr[R];
+    [[unroll]] for (uint r = 0; r < R; r++) {
+        xr[r] = texelFetch(x4, int(min(r, pc.n - 1u) * per + col));
+    }
+    vec4 acc[R]; // acc[r]: dx[r, 4col .. 4col+3]
+    [[unroll]] for (uint r = 0; r < R; r++) {
+        acc[r] = vec4(0.0);
+    }
+    const bool rowOk = lane < pc.n;
+    const uint dyrow = min(lane, pc.n - 1u) * steps;
+    for (uint s = 0; s < steps; s++) {
+        const vec4 fetched = texelFetch(dy4, int(dyrow + s));
+        const vec4 gv = rowOk ? fetched : vec4(0.0);
+        [[unroll]] for (uint q = 0; q < 4u; q++) {
+            const uint o = 4u * s + q;
+            float d[R]; // dy[r, o]
+            [[unroll]] for (uint r = 0; r < R; r++) {
+                d[r] = subgroupShuffle(gv[q], base + r);
+            }
+            const vec4 wq = texelFetch(w4, int(o * per + col));
+            vec4 dw = vec4(0.0);
+            [[unroll]] for (uint r = 0; r < R; r++) {
+                dw = fma(vec4(d[r]), xr[r], dw);
+            }
+            [[unroll]] for (uint r = 0; r < R; r++) {
+                acc[r] = fma(vec4(d[r]), wq, acc[r]);
+            }
+            if (mine) {
+                storeTexel(o, col, dw);
+            }
+        }
+    }
+    if (mine) {
+        [[unroll]] for (uint r = 0; r < R; r++) {
+            if (r < pc.n) {
+                dx4[r * per + g] = acc[r];
+            }
+        }
+    }
+#ifdef BIAS
+    // The first workgroup sums dy's texels of 4 output rows each, in the
+    // order r = 0, 1, .. of linear_backward_bias (the same bits).
+    if (gl_WorkGroupID.x == 0u) {
+        for (uint s = gl_LocalInvocationID.x; s < steps; s += LOCAL) {
+            vec4 sum = vec4(0.0);
+            for (uint r = 0; r < pc.n; r++) {
+                sum += texelFetch(dy4, int(r * steps + s));
+            }
+            db4[s] = sum;
+        }
+    }
+#endif
+}
