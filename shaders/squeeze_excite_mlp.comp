@@ -25,6 +25,11 @@
 //   one subgroup (below); ops/tune_squeeze_excite_mlp.go lets the tuner
 //   choose between it and squeeze_excite_mlp_forward at either local size.
 //
+//   squeeze_excite_mlp_backward_data_subgroup: the per-sample backward by a
+//   workgroup of one subgroup (below); ops/tune_squeeze_excite_mlp_backward.go
+//   lets the tuner choose between it and squeeze_excite_mlp_backward_data,
+//   each followed by squeeze_excite_mlp_backward_params.
+//
 // Every sum runs in a fixed order (bitwise reproducible). The reductions
 // over C in the per-sample kernels give each hidden unit q to one
 // invocation of each of `groups` groups (groups = local size / Q, at least
@@ -407,6 +412,21 @@ void main() {
 // registers, and the lanes split dpooled's channels (four at a time where
 // C % 4 == 0). ds2 is computed where da1 needs it and written on the first
 // pass over the hidden units. C % 4 and Q % 4 are specialization constants.
+//
+// Measured on lavapipe (llvmpipe 8 lanes, 2 cores shared with four other
+// jobs, load 6-13, 2026-11-30; old = main 9c3efcd, new = this kernel, old
+// and new alternating): `effv2vk bench ops --only "gate 768->32->768 bwd"
+// --runs 15` (both dispatches) with EFFV2VK_TUNE=off, 5 rounds, medians
+// old 0.953 ms, new 0.542 ms (1.76x); the tuner's own side-by-side timing
+// in 3 fresh caches: shared 0.77-0.90 ms, subgroup 0.39-0.49 ms (about
+// 1.9x; it chose subgroup each time); the per-sample kernel alone (the
+// parameter kernel skipped, 3 rounds) shared 0.50-0.89 ms, subgroup
+// 0.17-0.45 ms, so the parameter kernel, unchanged, is now about half of
+// the pair. In `effv2vk bench --model efficientnetv2-s --batch-size 8
+// --image-size 128 --steps 3 --kernels 0` (EFFV2VK_TUNE=off, 3 rounds) the
+// step's 30 per-sample backward dispatches took 215-251 ms (median 242) old,
+// 55-117 ms (median 75) new; the three gate kernels together 335-371 ms
+// (median 347) old, 230-280 ms (median 257) new.
 layout(constant_id = 1) const uint HIDDEN = 1;    // Q (the ds1 vector's length)
 layout(constant_id = 2) const uint C_ALIGNED = 0; // C % 4 == 0: whole texels of w1 rows
 layout(constant_id = 3) const uint Q_ALIGNED = 0; // Q % 4 == 0: whole texels of w2 rows
@@ -458,7 +478,7 @@ void main() {
             }
             for (uint c0 = b; c0 < min(b + lanes * BLOCK, C); c0 += lanes) {
                 uint c = min(c0 + lane, C - 1u);
-                float y = texelFetch(g4, int((n * C + c) >> 2))[(n * C + c) & 3u];
+                float y = fetch1(g4, n * C + c);
                 float d = c0 + lane < C ? fetch1(dg4, n * C + c) * y * (1.0 - y) : 0.0;
                 if (u0 == 0u && c0 + lane < C) {
                     ds2[n * C + c] = d;
