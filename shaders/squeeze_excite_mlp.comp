@@ -419,7 +419,9 @@ void main() {
 // --runs 15` (both dispatches) with EFFV2VK_TUNE=off, 5 rounds, medians
 // old 0.953 ms, new 0.542 ms (1.76x); the tuner's own side-by-side timing
 // in 3 fresh caches: shared 0.77-0.90 ms, subgroup 0.39-0.49 ms (about
-// 1.9x; it chose subgroup each time); the per-sample kernel alone (the
+// 1.9x; it chose subgroup each time; 5 rounds with the tuner on, each in
+// a fresh cache, gave medians old 1.070 ms, new 0.956 ms, too noisy at
+// load 10-12 to say more); the per-sample kernel alone (the
 // parameter kernel skipped, 3 rounds) shared 0.50-0.89 ms, subgroup
 // 0.17-0.45 ms, so the parameter kernel, unchanged, is now about half of
 // the pair. In `effv2vk bench --model efficientnetv2-s --batch-size 8
