@@ -6,7 +6,6 @@ import (
 	"slices"
 
 	"github.com/effv2vk/effv2vk/engine"
-	"github.com/effv2vk/effv2vk/shaders"
 )
 
 // The squeeze-excite gate (fc1, SiLU, fc2, sigmoid) as one dispatch
@@ -120,9 +119,10 @@ func SqueezeExciteMLPForward(s *engine.Sequence, s1, a1, g, pooled, w1, b1, w2, 
 }
 
 // SqueezeExciteMLPBackward records the gradients of SqueezeExciteMLPForward
-// from dg [N,C], the gradient of the gate g, in two dispatches: per sample
-// (ds2, ds1, dpooled), then the parameter gradients summed over the batch in
-// a fixed order. All outputs are overwritten:
+// from dg [N,C], the gradient of the gate g, in two dispatches (an
+// autotuned variant, tune_squeeze_excite_mlp_backward.go): per sample (ds2,
+// ds1, dpooled), then the parameter gradients summed over the batch in a
+// fixed order. All outputs are overwritten:
 //
 //	ds2[n,c]     = dg[n,c] * g[n,c] * (1 - g[n,c])                   [N,C]
 //	ds1[n,q]     = SiLU'(s1[n,q]) * sum_c ds2[n,c] * w2[c,q]         [N,Q]
@@ -141,24 +141,11 @@ func SqueezeExciteMLPBackward(s *engine.Sequence, dpooled, dw1, db1, dw2, db2, d
 		!wantVector(s, op, "db2", db2, sh.c) {
 		return
 	}
-	grid, ok := seMLPGrid(s, op, sh.n)
-	if !ok {
+	c := seMLPBackwardCall{sh: sh, dpooled: dpooled, dw1: dw1, db1: db1, dw2: dw2, db2: db2, ds2: ds2, ds1: ds1,
+		dg: dg, g: g, s1: s1, a1: a1, pooled: pooled, w1: w1, w2: w2}
+	if len(seMLPBackwardTuned.eligibleVariants(s.Device(), c)) == 0 {
+		s.Fail(fmt.Errorf("%s: %d hidden units do not fit this device's shared memory (%d bytes): use GraphConfig.Unfused", op, sh.q, s.Device().Info.MaxSharedMemory))
 		return
 	}
-	k := seMLPKernel(s, op, "squeeze_excite_mlp_backward_data", sh.q)
-	if k == nil {
-		return
-	}
-	push := shaders.SqueezeExciteMlpBackwardDataPush{N: uint32(sh.n), C: uint32(sh.c), Q: uint32(sh.q)}
-	s.Dispatch(k, grid, push, ds2, ds1, dpooled, dg, g, s1, w1, w2)
-	// One invocation per 4x4 tile of dw1 [Q,C] and of dw2 [C,Q].
-	tiles := 2 * ceilDiv(sh.q, 4) * ceilDiv(sh.c, 4)
-	args := []*engine.Tensor{dw1, db1, dw2, db2, ds1, ds2, pooled, a1}
-	if sh.c%4 == 0 && sh.q%4 == 0 {
-		kp := s.Kernel("squeeze_excite_mlp_backward_params_vec4", elementwiseLocalSpec(s.Device()))
-		s.Dispatch1D(kp, tiles, shaders.SqueezeExciteMlpBackwardParamsVec4Push{N: uint32(sh.n), C: uint32(sh.c), Q: uint32(sh.q)}, args...)
-		return
-	}
-	kp := s.Kernel("squeeze_excite_mlp_backward_params", elementwiseLocalSpec(s.Device()))
-	s.Dispatch1D(kp, tiles, shaders.SqueezeExciteMlpBackwardParamsPush{N: uint32(sh.n), C: uint32(sh.c), Q: uint32(sh.q)}, args...)
+	seMLPBackwardTuned.record(s, c)
 }

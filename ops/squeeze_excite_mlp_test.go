@@ -86,25 +86,27 @@ func (e *seGate) outputs(t *testing.T) [][]float64 {
 // wider than the workgroup (several passes over the hidden units: 70 on a
 // CPU driver's 64, 300 on a GPU's 256), pico's and V2-S's largest gates.
 //
-// The forward pass runs once per autotuned variant (forced), each of which
-// must be used: besides the shapes above, C not a multiple of 4 with Q one
+// The forward and the backward pass run once per autotuned variant of
+// each (forced, the other pass at its default), each of which must be
+// used: besides the shapes above, C not a multiple of 4 with Q one
 // (3x30x8), Q a multiple of neither 4 nor the subgroup sizes 4 to 16 with
 // C one (3x100x13).
 func TestSqueezeExciteMLP(t *testing.T) {
 	d := enginetest.Open(t)
-	const op = "squeeze_excite_mlp_forward"
-	variants := ops.TunedVariants()[op]
-	if len(variants) == 0 {
-		t.Fatalf("no variants of %s registered", op)
-	}
-	for _, v := range variants {
-		t.Run(v, func(t *testing.T) {
-			forceTuning(t, op, v)
-			checkSqueezeExciteMLP(t, d, testRand(t))
-			if !forcedUsed(d, op, v) {
-				t.Fatalf("variant %s of %s never eligible for the test shapes on this device", v, op)
-			}
-		})
+	for _, op := range []string{"squeeze_excite_mlp_forward", "squeeze_excite_mlp_backward"} {
+		variants := ops.TunedVariants()[op]
+		if len(variants) == 0 {
+			t.Fatalf("no variants of %s registered", op)
+		}
+		for _, v := range variants {
+			t.Run(op+"/"+v, func(t *testing.T) {
+				forceTuning(t, op, v)
+				checkSqueezeExciteMLP(t, d, testRand(t))
+				if !forcedUsed(d, op, v) {
+					t.Fatalf("variant %s of %s never eligible for the test shapes on this device", v, op)
+				}
+			})
+		}
 	}
 }
 
@@ -142,13 +144,28 @@ func checkSqueezeExciteMLP(t *testing.T, d *engine.Device, r *rand.Rand) {
 	}
 }
 
-// TestSqueezeExciteMLPGradient checks the fused backward against central
-// differences of the fused forward's loss sum_{n,c} g[n,c] * dg[n,c], on
-// every input and parameter (float32 rounding of the loss, about 1e-6,
-// over the step 2e-2 gives the absolute floor 2e-4).
+// TestSqueezeExciteMLPGradient checks each variant of the fused backward
+// against central differences of the fused forward's loss
+// sum_{n,c} g[n,c] * dg[n,c], on every input and parameter (float32
+// rounding of the loss, about 1e-6, over the step 2e-2 gives the absolute
+// floor 2e-4).
 func TestSqueezeExciteMLPGradient(t *testing.T) {
 	d := enginetest.Open(t)
-	r := testRand(t)
+	const op = "squeeze_excite_mlp_backward"
+	for _, v := range ops.TunedVariants()[op] {
+		t.Run(v, func(t *testing.T) {
+			forceTuning(t, op, v)
+			checkSqueezeExciteMLPGradient(t, d, testRand(t))
+			if !forcedUsed(d, op, v) {
+				t.Fatalf("variant %s of %s never eligible for the test shapes on this device", v, op)
+			}
+		})
+	}
+}
+
+// checkSqueezeExciteMLPGradient is TestSqueezeExciteMLPGradient for the
+// variant in force.
+func checkSqueezeExciteMLPGradient(t *testing.T, d *engine.Device, r *rand.Rand) {
 	for _, sh := range [][3]int{{2, 10, 3}, {3, 16, 8}} {
 		n, c, q := sh[0], sh[1], sh[2]
 		e := newSEGate(t, d, r, n, c, q)

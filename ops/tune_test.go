@@ -154,7 +154,8 @@ func TestTunedVariantsMatchReference(t *testing.T) {
 		"linear_backward":         true,
 		"prepare_input":           true, // input_test.go
 	}
-	checkedElsewhere["squeeze_excite_mlp_forward"] = true // squeeze_excite_mlp_test.go
+	checkedElsewhere["squeeze_excite_mlp_forward"] = true  // squeeze_excite_mlp_test.go
+	checkedElsewhere["squeeze_excite_mlp_backward"] = true // squeeze_excite_mlp_test.go
 	for op := range variants {
 		if !strings.HasPrefix(op, "pointwise_") && !strings.HasPrefix(op, "depthwise_") && !checkedElsewhere[op] {
 			t.Errorf("autotuned operation %s has no reference check here: add one", op)

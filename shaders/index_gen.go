@@ -4880,6 +4880,36 @@ var generatedKernels = []Kernel{
 		},
 	},
 	{
+		Name:            "squeeze_excite_mlp_backward_data_subgroup",
+		File:            "squeeze_excite_mlp.comp",
+		Defines:         []string{"MLP_BACKWARD_DATA_SUBGROUP"},
+		LocalSize:       [3]uint32{64, 1, 1},
+		LocalSizeSpecID: [3]int{0, -1, -1},
+		Bindings: []Binding{
+			{Binding: 0, Name: "DS2", Kind: StorageBuffer, Access: Write, Format: ""},
+			{Binding: 1, Name: "DS1", Kind: StorageBuffer, Access: Write, Format: ""},
+			{Binding: 2, Name: "DP", Kind: StorageBuffer, Access: Write, Format: ""},
+			{Binding: 3, Name: "dg4", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
+			{Binding: 4, Name: "g4", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
+			{Binding: 5, Name: "s14", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
+			{Binding: 6, Name: "w14", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
+			{Binding: 7, Name: "w24", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
+		},
+		PushSize: 12,
+		Push: []PushField{
+			{Name: "n", Offset: 0, Type: "uint32"},
+			{Name: "c", Offset: 4, Type: "uint32"},
+			{Name: "q", Offset: 8, Type: "uint32"},
+		},
+		Spec: []SpecConstant{
+			{ID: 0, Name: "", Default: 64},
+			{ID: 1, Name: "HIDDEN", Default: 1},
+			{ID: 2, Name: "C_ALIGNED", Default: 0},
+			{ID: 3, Name: "Q_ALIGNED", Default: 0},
+			{ID: 4, Name: "UNITS", Default: 8},
+		},
+	},
+	{
 		Name:            "squeeze_excite_mlp_backward_params",
 		File:            "squeeze_excite_mlp.comp",
 		Defines:         []string{"MLP_BACKWARD_PARAMS"},
@@ -6654,6 +6684,13 @@ type SqueezeExciteMlpForwardSubgroupPush struct {
 
 // SqueezeExciteMlpBackwardDataPush mirrors the push-constant block of kernel squeeze_excite_mlp_backward_data (squeeze_excite_mlp.comp).
 type SqueezeExciteMlpBackwardDataPush struct {
+	N uint32
+	C uint32
+	Q uint32
+}
+
+// SqueezeExciteMlpBackwardDataSubgroupPush mirrors the push-constant block of kernel squeeze_excite_mlp_backward_data_subgroup (squeeze_excite_mlp.comp).
+type SqueezeExciteMlpBackwardDataSubgroupPush struct {
 	N uint32
 	C uint32
 	Q uint32

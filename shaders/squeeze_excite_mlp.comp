@@ -25,6 +25,11 @@
 //   one subgroup (below); ops/tune_squeeze_excite_mlp.go lets the tuner
 //   choose between it and squeeze_excite_mlp_forward at either local size.
 //
+//   squeeze_excite_mlp_backward_data_subgroup: the per-sample backward by a
+//   workgroup of one subgroup (below); ops/tune_squeeze_excite_mlp_backward.go
+//   lets the tuner choose between it and squeeze_excite_mlp_backward_data,
+//   each followed by squeeze_excite_mlp_backward_params.
+//
 // Every sum runs in a fixed order (bitwise reproducible). The reductions
 // over C in the per-sample kernels give each hidden unit q to one
 // invocation of each of `groups` groups (groups = local size / Q, at least
@@ -37,6 +42,7 @@
 //! kernel squeeze_excite_mlp_forward MLP_FORWARD
 //! kernel squeeze_excite_mlp_forward_subgroup MLP_FORWARD_SUBGROUP
 //! kernel squeeze_excite_mlp_backward_data MLP_BACKWARD_DATA
+//! kernel squeeze_excite_mlp_backward_data_subgroup MLP_BACKWARD_DATA_SUBGROUP
 //! kernel squeeze_excite_mlp_backward_params MLP_BACKWARD_PARAMS
 //! kernel squeeze_excite_mlp_backward_params_vec4 MLP_BACKWARD_PARAMS VEC4
 #extension GL_KHR_shader_subgroup_basic : require
@@ -57,6 +63,18 @@ layout(push_constant) uniform Push {
 float sigmoid1(float z) {
     return 1.0 / (1.0 + exp(-z));
 }
+
+#if defined(MLP_FORWARD_SUBGROUP) || defined(MLP_BACKWARD_DATA_SUBGROUP)
+// laneSum4 adds v over the subgroup's lanes (a butterfly: every lane gets
+// the same, bitwise, since each step adds the same two values).
+vec4 laneSum4(vec4 v) {
+    for (uint m = gl_SubgroupSize >> 1; m > 0u; m >>= 1) {
+        v += subgroupShuffleXor(v, m);
+    }
+    return v;
+}
+
+#endif
 
 #if defined(MLP_FORWARD) || defined(MLP_BACKWARD_DATA)
 layout(constant_id = 1) const uint HIDDEN = 1; // Q (the shared hidden vector's length)
@@ -201,15 +219,6 @@ layout(binding = 4) uniform samplerBuffer w14;
 layout(binding = 5) uniform samplerBuffer b14;
 layout(binding = 6) uniform samplerBuffer w24;
 layout(binding = 7) uniform samplerBuffer b24;
-
-// laneSum4 adds v over the subgroup's lanes (a butterfly: every lane gets
-// the same, bitwise, since each step adds the same two values).
-vec4 laneSum4(vec4 v) {
-    for (uint m = gl_SubgroupSize >> 1; m > 0u; m >>= 1) {
-        v += subgroupShuffleXor(v, m);
-    }
-    return v;
-}
 
 void main() {
     uint n = linear_group();
@@ -387,6 +396,162 @@ void main() {
                 acc += hidden[q] * fetch1(w14, q * C + c);
             }
             if (c0 + inv < C) {
+                dpooled[n * C + c] = acc;
+            }
+        }
+    }
+}
+
+#elif defined(MLP_BACKWARD_DATA_SUBGROUP)
+// The per-sample backward by a workgroup of exactly one subgroup, as the
+// subgroup forward: lanes split the channels, each lane sums da1 for
+// UNITS texels of hidden units (four units a texel) over its strided share
+// of the channels in registers, a subgroupShuffleXor butterfly adds the
+// shares in a fixed order (every lane ends with the same sums), ds1 goes to
+// shared memory behind a subgroup barrier only, each lane copies it into
+// registers, and the lanes split dpooled's channels (four at a time where
+// C % 4 == 0). ds2 is computed where da1 needs it and written on the first
+// pass over the hidden units. C % 4 and Q % 4 are specialization constants.
+//
+// Measured on lavapipe (llvmpipe 8 lanes, 2 cores shared with four other
+// jobs, load 6-13, 2026-11-30; old = main 9c3efcd, new = this kernel, old
+// and new alternating): `effv2vk bench ops --only "gate 768->32->768 bwd"
+// --runs 15` (both dispatches) with EFFV2VK_TUNE=off, 5 rounds, medians
+// old 0.953 ms, new 0.542 ms (1.76x); the tuner's own side-by-side timing
+// in 3 fresh caches: shared 0.77-0.90 ms, subgroup 0.39-0.49 ms (about
+// 1.9x; it chose subgroup each time; 5 rounds with the tuner on, each in
+// a fresh cache, gave medians old 1.070 ms, new 0.956 ms, too noisy at
+// load 10-12 to say more); the per-sample kernel alone (the
+// parameter kernel skipped, 3 rounds) shared 0.50-0.89 ms, subgroup
+// 0.17-0.45 ms, so the parameter kernel, unchanged, is now about half of
+// the pair. In `effv2vk bench --model efficientnetv2-s --batch-size 8
+// --image-size 128 --steps 3 --kernels 0` (EFFV2VK_TUNE=off, 3 rounds) the
+// step's 30 per-sample backward dispatches took 215-251 ms (median 242) old,
+// 55-117 ms (median 75) new; the three gate kernels together 335-371 ms
+// (median 347) old, 230-280 ms (median 257) new.
+layout(constant_id = 1) const uint HIDDEN = 1;    // Q (the ds1 vector's length)
+layout(constant_id = 2) const uint C_ALIGNED = 0; // C % 4 == 0: whole texels of w1 rows
+layout(constant_id = 3) const uint Q_ALIGNED = 0; // Q % 4 == 0: whole texels of w2 rows
+layout(constant_id = 4) const uint UNITS = 8;     // texels of da1 per pass over the channels
+
+const uint BLOCK = 32u;                    // steps of a lane's sum over C per block
+const uint TEXELS = (HIDDEN + 3u) / 4u;    // texels of the hidden vector
+
+shared vec4 hidden4[TEXELS];
+
+layout(std430, binding = 0) writeonly buffer DS2 { float ds2[]; };
+layout(std430, binding = 1) writeonly buffer DS1 { float ds1[]; };
+layout(std430, binding = 2) writeonly buffer DP { float dpooled[]; };
+layout(binding = 3) uniform samplerBuffer dg4;
+layout(binding = 4) uniform samplerBuffer g4;
+layout(binding = 5) uniform samplerBuffer s14;
+layout(binding = 6) uniform samplerBuffer w14;
+layout(binding = 7) uniform samplerBuffer w24;
+
+// w2Texel is texel t (units 4t..4t+3, past Q repeating the last) of w2's
+// row c.
+vec4 w2Texel(uint c, uint t) {
+    if (Q_ALIGNED != 0u) {
+        return texelFetch(w24, int(c * TEXELS + t));
+    }
+    uvec4 qs = min(uvec4(4u * t) + uvec4(0u, 1u, 2u, 3u), uvec4(HIDDEN - 1u));
+    uint r = c * HIDDEN;
+    return vec4(fetch1(w24, r + qs.x), fetch1(w24, r + qs.y), fetch1(w24, r + qs.z), fetch1(w24, r + qs.w));
+}
+
+void main() {
+    uint n = linear_group();
+    if (n >= pc.n) {
+        return;
+    }
+    uint lane = gl_SubgroupInvocationID, lanes = gl_SubgroupSize;
+    uint C = pc.c;
+    for (uint u0 = 0; u0 < TEXELS; u0 += UNITS) {
+        vec4 da[UNITS];
+        for (uint u = 0; u < UNITS; u++) {
+            da[u] = vec4(0.0);
+        }
+        // Uniform loops (a lane past the end adds zero times the last
+        // channel's weights); two-level sums as in the forward pass.
+        for (uint b = 0; b < C; b += lanes * BLOCK) {
+            vec4 part[UNITS];
+            for (uint u = 0; u < UNITS; u++) {
+                part[u] = vec4(0.0);
+            }
+            for (uint c0 = b; c0 < min(b + lanes * BLOCK, C); c0 += lanes) {
+                uint c = min(c0 + lane, C - 1u);
+                float y = fetch1(g4, n * C + c);
+                float d = c0 + lane < C ? fetch1(dg4, n * C + c) * y * (1.0 - y) : 0.0;
+                if (u0 == 0u && c0 + lane < C) {
+                    ds2[n * C + c] = d;
+                }
+                for (uint u = 0; u < UNITS; u++) {
+                    part[u] += d * w2Texel(c, min(u0 + u, TEXELS - 1u));
+                }
+            }
+            for (uint u = 0; u < UNITS; u++) {
+                da[u] += part[u];
+            }
+        }
+        for (uint u = 0; u < UNITS; u++) {
+            uint t = u0 + u;
+            if (t >= TEXELS) {
+                break;
+            }
+            vec4 sum = laneSum4(da[u]);
+            uvec4 qs = min(uvec4(4u * t) + uvec4(0u, 1u, 2u, 3u), uvec4(HIDDEN - 1u));
+            uint r = n * HIDDEN;
+            vec4 s = vec4(fetch1(s14, r + qs.x), fetch1(s14, r + qs.y), fetch1(s14, r + qs.z), fetch1(s14, r + qs.w));
+            vec4 sg = 1.0 / (1.0 + exp(-s));
+            vec4 d = sum * sg * (1.0 + s * (1.0 - sg));
+            // Units past Q are zero in the shared vector.
+            d = mix(vec4(0.0), d, lessThan(uvec4(4u * t) + uvec4(0u, 1u, 2u, 3u), uvec4(HIDDEN)));
+            if (lane < 4u && 4u * t + lane < HIDDEN) {
+                ds1[r + 4u * t + lane] = d[lane];
+            }
+            if (lane == 0u) {
+                hidden4[t] = d;
+            }
+        }
+    }
+    // The workgroup is one subgroup: a subgroup barrier orders the ds1
+    // vector's shared stores before its loads.
+    subgroupMemoryBarrierShared();
+    subgroupBarrier();
+    vec4 hv[TEXELS];
+    for (uint t = 0; t < TEXELS; t++) {
+        hv[t] = hidden4[t];
+    }
+    if (C_ALIGNED != 0u) {
+        uint C4 = C >> 2;
+        for (uint t0 = 0; t0 < C4; t0 += lanes) {
+            uint t = min(t0 + lane, C4 - 1u);
+            vec4 acc = vec4(0.0);
+            for (uint tq = 0; tq < TEXELS; tq++) {
+                for (uint k = 0; k < 4u; k++) {
+                    if (4u * tq + k < HIDDEN) {
+                        acc += hv[tq][k] * texelFetch(w14, int((4u * tq + k) * C4 + t));
+                    }
+                }
+            }
+            if (t0 + lane < C4) {
+                for (uint k = 0; k < 4u; k++) {
+                    dpooled[n * C + 4u * t + k] = acc[k];
+                }
+            }
+        }
+    } else {
+        for (uint c0 = 0; c0 < C; c0 += lanes) {
+            uint c = min(c0 + lane, C - 1u);
+            float acc = 0.0;
+            for (uint tq = 0; tq < TEXELS; tq++) {
+                for (uint k = 0; k < 4u; k++) {
+                    if (4u * tq + k < HIDDEN) {
+                        acc += hv[tq][k] * fetch1(w14, (4u * tq + k) * C + c);
+                    }
+                }
+            }
+            if (c0 + lane < C) {
                 dpooled[n * C + c] = acc;
             }
         }
