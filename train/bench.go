@@ -187,13 +187,13 @@ func benchInput(n, size int) []float32 {
 	return x
 }
 
-// BenchStep is the training step Bench times (float input, no
+// BenchStep is the training step BenchModel times (float input, no
 // regularization; the RMSProp update is appended).
 func BenchStep(batch, size int) net.GraphConfig {
 	return net.GraphConfig{Batch: batch, Size: size, Train: true, UpdateRunning: true, Backward: true}
 }
 
-// BenchForward is the evaluation forward pass Bench times.
+// BenchForward is the evaluation forward pass BenchModel times.
 func BenchForward(batch, size int) net.GraphConfig {
 	return net.GraphConfig{Batch: batch, Size: size}
 }
