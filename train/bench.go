@@ -103,8 +103,9 @@ func BenchModel(d *engine.Device, cfg arch.Config, batch, size, steps int) (*Mod
 		return nil, err
 	}
 	record := func(profile bool) (*net.Graph, error) {
-		return m.Record(net.GraphConfig{Batch: batch, Size: size, Train: true, UpdateRunning: true, Backward: true, Profile: profile},
-			func(s *engine.Sequence) error { opt.Record(s); return s.Err() })
+		gc := BenchStep(batch, size)
+		gc.Profile = profile
+		return m.Record(gc, func(s *engine.Sequence) error { opt.Record(s); return s.Err() })
 	}
 	step, err := record(false)
 	if err != nil {
@@ -133,7 +134,7 @@ func BenchModel(d *engine.Device, cfg arch.Config, batch, size, steps int) (*Mod
 	res.PlanPeakMiB = float64(plan.Total()+step.PlannedBytes) / (1 << 20)
 
 	before := d.Memory().InUse
-	fwd, err := m.Record(net.GraphConfig{Batch: batch, Size: size}, nil)
+	fwd, err := m.Record(BenchForward(batch, size), nil)
 	if err != nil {
 		return nil, err
 	}
@@ -184,4 +185,15 @@ func benchInput(n, size int) []float32 {
 		x[i] = float32(s>>40)/float32(1<<24)*2 - 1
 	}
 	return x
+}
+
+// BenchStep is the training step BenchModel times (float input, no
+// regularization; the RMSProp update is appended).
+func BenchStep(batch, size int) net.GraphConfig {
+	return net.GraphConfig{Batch: batch, Size: size, Train: true, UpdateRunning: true, Backward: true}
+}
+
+// BenchForward is the evaluation forward pass BenchModel times.
+func BenchForward(batch, size int) net.GraphConfig {
+	return net.GraphConfig{Batch: batch, Size: size}
 }

@@ -24,7 +24,7 @@ func (r *run) evalGraph() (*net.Graph, error) {
 	h, w := r.raw, r.raw
 	g, err := r.model.Record(net.GraphConfig{
 		Batch: r.cfg.EvalBatch, Size: r.evalSize,
-		Raw: &net.RawInput{H: h, W: w, C: r.testDS.Channels(), Mean: r.mean, Std: r.std},
+		Raw: &net.RawInput{H: h, W: w, C: r.testChannels, Mean: r.mean, Std: r.std},
 	}, nil)
 	if err != nil {
 		return nil, err
@@ -41,17 +41,8 @@ func (r *run) evaluate(ema bool) (float64, float64, error) {
 		return 0, 0, err
 	}
 	if ema {
-		if r.emaSwap == nil {
-			s, err := r.dev.NewSequence("ema swap", engine.SequenceOptions{})
-			if err != nil {
-				return 0, 0, err
-			}
-			r.ema.Swap(s)
-			if err := s.Finish(); err != nil {
-				s.Release()
-				return 0, 0, err
-			}
-			r.emaSwap = s
+		if err := r.recordEMASwap(); err != nil {
+			return 0, 0, err
 		}
 		if err := r.dev.Run(r.emaSwap); err != nil {
 			return 0, 0, err
@@ -64,6 +55,25 @@ func (r *run) evaluate(ema bool) (float64, float64, error) {
 		}()
 	}
 	return r.evaluateShard(g)
+}
+
+// recordEMASwap records, once, the sequence that exchanges the live
+// weights and the EMA averages.
+func (r *run) recordEMASwap() error {
+	if r.emaSwap != nil {
+		return nil
+	}
+	s, err := r.dev.NewSequence("ema swap", engine.SequenceOptions{})
+	if err != nil {
+		return err
+	}
+	r.ema.Swap(s)
+	if err := s.Finish(); err != nil {
+		s.Release()
+		return err
+	}
+	r.emaSwap = s
+	return nil
 }
 
 // Evaluate runs an eval-mode graph with raw input over every image of ds

@@ -65,7 +65,10 @@ type run struct {
 	perEpoch int
 	evalSize int // the current stage's image size
 	raw      int // side of the uint8 images fed to the device
-	evalG    *net.Graph
+	// channels and testChannels are the image channels (1 or 3) of the
+	// training and the test split.
+	channels, testChannels int
+	evalG                  *net.Graph
 
 	comm      *dist.Comm       // this process's place in the job (Size 1 without mpirun)
 	update    *engine.Sequence // optimizer and EMA, run after the gradient all-reduce (several ranks only)
@@ -122,10 +125,11 @@ func (r *run) setup() error {
 	if r.trainDS, r.testDS, err = openDatasets(cfg); err != nil {
 		return err
 	}
-	if r.mc, err = arch.Lookup(cfg.Model, r.trainDS.NumClasses()); err != nil {
+	shape, err := dataShape(r.trainDS, r.testDS)
+	if err != nil {
 		return err
 	}
-	if err := r.checkFreeze(); err != nil {
+	if err := r.describe(shape); err != nil {
 		return err
 	}
 	if !cfg.Resume {
@@ -133,10 +137,44 @@ func (r *run) setup() error {
 			return err
 		}
 	}
-	r.mean, r.std = normalization(cfg.Dataset)
-	if r.raw, err = rawSize(r.trainDS); err != nil {
+	if r.lr, err = optim.NewSchedule(cfg.LRSchedule, cfg.LR, cfg.WarmupEpochs, float64(cfg.Epochs)); err != nil {
 		return err
 	}
+	r.perEpoch = data.BatchesPerEpoch(r.trainDS.Len(), cfg.BatchSize, true)
+	if r.perEpoch < 1 {
+		return fmt.Errorf("train: %d training images make no batch of %d", r.trainDS.Len(), cfg.BatchSize)
+	}
+	if r.leader() {
+		if err := prepareOutDir(cfg); err != nil {
+			return err
+		}
+	}
+	if r.dev, err = engine.Open(engine.Options{Select: r.deviceSelector()}); err != nil {
+		return err
+	}
+	if err := r.build(); err != nil {
+		return err
+	}
+	if err := r.recordUpdate(); err != nil {
+		return err
+	}
+	return r.agree()
+}
+
+// describe derives from the config and the data's shape what the run's
+// graphs are made of: the model, the input's normalization and size, the
+// progressive schedule.
+func (r *run) describe(shape DataShape) error {
+	cfg := r.cfg
+	var err error
+	if r.mc, err = arch.Lookup(cfg.Model, shape.Classes); err != nil {
+		return err
+	}
+	if err := r.checkFreeze(); err != nil {
+		return err
+	}
+	r.mean, r.std = normalization(cfg.Dataset)
+	r.raw, r.channels, r.testChannels = shape.Side, shape.Channels, shape.TestChannels
 	preset, err := progressive.PresetFor(cfg.Model)
 	if err != nil {
 		return err
@@ -161,21 +199,13 @@ func (r *run) setup() error {
 		return err
 	}
 	r.evalSize = r.sched.Stages[0].ImageSize
-	if r.lr, err = optim.NewSchedule(cfg.LRSchedule, cfg.LR, cfg.WarmupEpochs, float64(cfg.Epochs)); err != nil {
-		return err
-	}
-	r.perEpoch = data.BatchesPerEpoch(r.trainDS.Len(), cfg.BatchSize, true)
-	if r.perEpoch < 1 {
-		return fmt.Errorf("train: %d training images make no batch of %d", r.trainDS.Len(), cfg.BatchSize)
-	}
-	if r.leader() {
-		if err := prepareOutDir(cfg); err != nil {
-			return err
-		}
-	}
-	if r.dev, err = engine.Open(engine.Options{Select: r.deviceSelector()}); err != nil {
-		return err
-	}
+	return nil
+}
+
+// build makes the model, the optimizer's groups and state and the EMA on
+// r.dev.
+func (r *run) build() error {
+	cfg := r.cfg
 	slots, err := optim.StateSlots(cfg.Optimizer)
 	if err != nil {
 		return err
@@ -200,18 +230,26 @@ func (r *run) setup() error {
 		// for the average to leave the initial weights behind.
 		r.ema.Warmup = true
 	}
-	if err := r.recordUpdate(); err != nil {
-		return err
-	}
-	return r.agree()
+	return nil
 }
 
-// close releases everything in reverse order and returns the validation
-// messages collected (none unless validation is on).
+// close releases everything in reverse order, the device included, and
+// returns the validation messages collected (none unless validation is on).
 func (r *run) close() []string {
 	if r.metrics != nil {
 		r.metrics.close()
 	}
+	r.release()
+	if r.dev == nil {
+		return nil
+	}
+	r.dev.Close()
+	return r.dev.ValidationMessages()
+}
+
+// release frees the graphs, sequences, optimizer, EMA and model on the
+// device, in reverse order.
+func (r *run) release() {
 	if r.evalG != nil {
 		r.evalG.Free()
 	}
@@ -231,11 +269,6 @@ func (r *run) close() []string {
 	if r.model != nil {
 		r.model.Free()
 	}
-	if r.dev == nil {
-		return nil
-	}
-	r.dev.Close()
-	return r.dev.ValidationMessages()
 }
 
 // stateTensors are the tensors a checkpoint holds besides the model.
@@ -363,13 +396,12 @@ func (r *run) resume() (fresh bool, err error) {
 // recordStage records the training step at the stage's image size and
 // regularization, with the optimizer and EMA appended.
 func (r *run) recordStage(stage progressive.Stage) (*net.Graph, error) {
-	c := r.trainDS.Channels()
 	h, w := r.raw, r.raw
 	gc := net.GraphConfig{
 		Batch: r.localBatch(), Size: stage.ImageSize,
 		Train: true, UpdateRunning: true, Backward: true, Regularize: true,
 		Dropout: stage.Dropout, LabelSmoothing: r.cfg.LabelSmoothing, SoftTargets: r.mix(stage).Mixing(),
-		Raw:     &net.RawInput{H: h, W: w, C: c, Mean: r.mean, Std: r.std},
+		Raw:     &net.RawInput{H: h, W: w, C: r.channels, Mean: r.mean, Std: r.std},
 		Profile: r.cfg.Profile, Frozen: r.cfg.Freeze,
 		SyncBN: r.syncBN(),
 	}
@@ -383,17 +415,6 @@ func (r *run) recordStage(stage progressive.Stage) (*net.Graph, error) {
 		}
 		return s.Err()
 	})
-}
-
-// rawSize is the side of the square uint8 images fed to the device: the
-// first training image's height (the loader, given Size, resizes each
-// image's shorter side to it and center-crops, so mixed-size folders work).
-func rawSize(ds data.Dataset) (int, error) {
-	_, h, _, err := ds.Image(0)
-	if err != nil {
-		return 0, fmt.Errorf("train: reading the first training image for its size: %w", err)
-	}
-	return h, nil
 }
 
 func (r *run) trainEpoch(ctx context.Context, g *net.Graph, stage progressive.Stage, epoch int, res *Result) error {
@@ -712,7 +733,7 @@ func (r *run) checkpoint(best bool) error {
 		return nil
 	}
 	meta := checkpointMeta{Config: r.cfg, Position: r.pos, Device: r.dev.Info.Name, Classes: r.trainDS.ClassNames(),
-		Model: r.mc.Name, Align: r.model.Store.Align, ImageSize: r.evalSize, RawC: r.trainDS.Channels()}
+		Model: r.mc.Name, Align: r.model.Store.Align, ImageSize: r.evalSize, RawC: r.channels}
 	meta.RawH, meta.RawW = r.raw, r.raw
 	path := filepath.Join(r.cfg.OutDir, checkpointName(r.pos.Step))
 	if err := saveCheckpoint(path, meta, r.model, r.stateTensors()); err != nil {

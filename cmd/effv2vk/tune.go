@@ -5,6 +5,7 @@ import (
 	"io"
 	"os"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -12,54 +13,69 @@ import (
 	"github.com/effv2vk/effv2vk/net"
 	"github.com/effv2vk/effv2vk/net/arch"
 	"github.com/effv2vk/effv2vk/optim"
+	"github.com/effv2vk/effv2vk/train"
 	"github.com/urfave/cli/v2"
 )
 
 func tuneCommand() *cli.Command {
 	return &cli.Command{
-		Name:  "tune",
-		Usage: "time the kernel variants of a model's training step and evaluation on this device and cache the fastest (train and bench then use them)",
+		Name:      "tune",
+		Usage:     "time the kernel variants of a model's training step and evaluation on this device and cache the fastest (train and bench then use them)",
+		UsageText: "effv2vk tune [--model M] [--batch-size B] [--image-size S[,S2,...]] [--raw-size R [--raw-channels C] [--eval-batch-size E]]\neffv2vk tune train [the flags of effv2vk train]",
+		Description: "Kernels are timed on their first use and the fastest is cached per device; tune does it ahead, so that the\n" +
+			"commands after it time nothing. `effv2vk tune train` takes the same flags as `effv2vk train` and records\n" +
+			"every graph that run records: each progressive stage's training step (its image size, regularization,\n" +
+			"optimizer and EMA update) and evaluation, with a line per stage; run it with the flags of the training run\n" +
+			"(it reads the dataset for its image size, channels and classes, and writes nothing to --out). Under mpirun,\n" +
+			"each rank trains --batch-size/ranks images: tune with that --batch-size.\n" +
+			"`effv2vk tune` alone tunes `effv2vk bench`'s graphs (the training step and the evaluation at --batch-size)\n" +
+			"at each --image-size (a list such as 128,160,192 tunes each size); with --raw-size it also tunes a fixed-size\n" +
+			"training run's graphs on uint8 images of that side at each size, without a dataset.",
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "model", Value: "efficientnetv2-s"},
 			&cli.IntFlag{Name: "classes", Value: 1000},
 			&cli.IntFlag{Name: "batch-size", Value: 8},
-			&cli.IntFlag{Name: "image-size", Value: 128},
-			&cli.IntFlag{Name: "eval-batch-size", Usage: "with --raw-size, the batch of train's evaluation on raw images (`effv2vk train` evaluates in batches of 200; 0: --batch-size); bench's evaluation at --batch-size is tuned always"},
+			&cli.StringFlag{Name: "image-size", Value: "128", Usage: "image side, or a comma-separated list of sides (each is tuned)"},
+			&cli.IntFlag{Name: "eval-batch-size", Usage: "with --raw-size, the batch of train's evaluation on raw images (effv2vk train evaluates in batches of 200; 0: --batch-size); bench's evaluation at --batch-size is tuned always"},
 			&cli.IntFlag{Name: "raw-size", Usage: "side of the uint8 images a training run feeds (28 for Fashion-MNIST, 32 for CIFAR; an image folder's first training image): also tunes train's step and evaluation on them, with the EMA update (0: only bench's graphs)"},
 			&cli.IntFlag{Name: "raw-channels", Value: 1, Usage: "channels of those images: 1 (gray) or 3 (RGB)"},
 			&cli.StringFlag{Name: "optimizer", Value: "rmsprop", Usage: "the optimizer whose update is tuned too: " + strings.Join(optim.Names(), ", ")},
 		},
+		Subcommands: []*cli.Command{tuneTrainCommand()},
 		Action: func(c *cli.Context) error {
+			if c.NArg() > 0 {
+				return fmt.Errorf("tune: unexpected argument %q (`effv2vk tune train FLAGS` tunes a training run)", c.Args().First())
+			}
 			cfg, err := arch.Lookup(c.String("model"), c.Int("classes"))
 			if err != nil {
 				return err
 			}
-			tg := tuneTarget{batch: c.Int("batch-size"), evalBatch: c.Int("eval-batch-size"), size: c.Int("image-size"), optimizer: c.String("optimizer")}
+			sizes, err := parseSizes(c.String("image-size"))
+			if err != nil {
+				return err
+			}
+			tg := tuneTarget{model: c.String("model"), batch: c.Int("batch-size"), evalBatch: c.Int("eval-batch-size"), sizes: sizes, optimizer: c.String("optimizer")}
 			if tg.evalBatch == 0 {
 				tg.evalBatch = tg.batch
 			}
-			if tg.batch < 1 || tg.evalBatch < 1 || tg.size < 1 {
-				return fmt.Errorf("--batch-size, --eval-batch-size and --image-size must be at least 1")
+			if tg.batch < 1 || tg.evalBatch < 1 {
+				return fmt.Errorf("--batch-size and --eval-batch-size must be at least 1")
 			}
 			if raw, ch := c.Int("raw-size"), c.Int("raw-channels"); raw != 0 {
 				if raw < 1 || (ch != 1 && ch != 3) {
 					return fmt.Errorf("--raw-size %d --raw-channels %d: want a positive side and 1 (gray) or 3 (RGB) channels", raw, ch)
 				}
-				tg.raw = &net.RawInput{H: raw, W: raw, C: ch, Mean: [3]float32{0.5, 0.5, 0.5}, Std: [3]float32{0.25, 0.25, 0.25}}
+				tg.raw = &train.DataShape{Classes: cfg.Classes, Side: raw, Channels: ch, TestChannels: ch}
 			}
-			on, err := engine.TuningEnabled()
-			if err != nil {
+			if err := tuningOn(); err != nil {
 				return err
 			}
-			if !on {
-				return fmt.Errorf("tuning is off (%s=%s): unset it or set it to on", engine.TuneEnv, os.Getenv(engine.TuneEnv))
-			}
 			return withDevice(c.String("device"), func(d *engine.Device) error {
-				results, err := tuneModel(d, cfg, tg, os.Stderr)
+				results, err := tuneDecisions(d, os.Stderr, func() error { return tuneModel(d, cfg, tg, os.Stderr) })
 				if err != nil {
 					return err
 				}
-				fmt.Printf("device: %s\nmodel: %s, batch %d (evaluation %d), %dx%d; cache: %s\n", d.Info.Name, cfg.Name, tg.batch, tg.evalBatch, tg.size, tg.size, d.TuneCachePath())
+				fmt.Printf("device: %s\nmodel: %s, batch %d (evaluation %d), sizes %s; cache: %s\n", d.Info.Name, cfg.Name, tg.batch, tg.evalBatch, sizesText(tg.sizes), d.TuneCachePath())
 				writeTuneTable(os.Stdout, results)
 				return nil
 			})
@@ -67,50 +83,46 @@ func tuneCommand() *cli.Command {
 	}
 }
 
-// tuneTarget is what `effv2vk tune` records: the training step at batch
-// and size with optimizer's update and the evaluation forward pass at
-// batch, as `effv2vk bench` records them; with raw, also as `effv2vk
-// train` records them (uint8 images prepared on the device,
-// regularization, the EMA update, evaluation at evalBatch with the EMA
-// weights swapped in).
+// tuningOn returns an error unless the tuner is on.
+func tuningOn() error {
+	on, err := engine.TuningEnabled()
+	if err != nil {
+		return err
+	}
+	if !on {
+		return fmt.Errorf("tuning is off (%s=%s): unset it or set it to on", engine.TuneEnv, os.Getenv(engine.TuneEnv))
+	}
+	return nil
+}
+
+// tuneTarget is what `effv2vk tune` records at each of sizes: the training
+// step at batch with optimizer's update and the evaluation forward pass at
+// batch, as `effv2vk bench` records them; with raw, also what a fixed-size
+// `effv2vk train` run on images of that shape records (uint8 images
+// prepared on the device, regularization, the EMA update, evaluation at
+// evalBatch with the EMA weights swapped in).
 type tuneTarget struct {
-	batch, evalBatch, size int
-	optimizer              string
-	raw                    *net.RawInput
+	model            string
+	batch, evalBatch int
+	sizes            []int
+	optimizer        string
+	raw              *train.DataShape
 }
 
-// tunedGraph is one graph tuneModel records: its configuration and what
-// follows the backward pass (nil: nothing).
-type tunedGraph struct {
-	gc     net.GraphConfig
-	update func(s *engine.Sequence) error
+// fixedRun is the training run tg's raw graphs at size come from: train's
+// defaults at one stage of size (the last stage's regularization).
+func (tg tuneTarget) fixedRun(size int) train.Config {
+	cfg := train.Defaults()
+	cfg.Model, cfg.BatchSize, cfg.EvalBatch, cfg.Optimizer = tg.model, tg.batch, tg.evalBatch, tg.optimizer
+	cfg.Progressive, cfg.Stages, cfg.Epochs, cfg.WarmupEpochs = false, 1, 1, 0
+	cfg.MinSize, cfg.MaxSize = size, size
+	return cfg
 }
 
-// tuneModel records cfg's graphs for tg on d (each freed before the next),
-// which makes every tunable operation in them ask the tuner (timing or
-// reading the cache), with a progress line on progress; it returns the
-// decisions.
-func tuneModel(d *engine.Device, cfg arch.Config, tg tuneTarget, progress io.Writer) ([]engine.TuneResult, error) {
-	m, err := net.NewModel(d, cfg, 1)
-	if err != nil {
-		return nil, err
-	}
-	defer m.Free()
-	groups, err := optim.SplitDecay(d, m.Store.Params, m.Store.Grads, m.Store.DecayLen, 1e-5)
-	if err != nil {
-		return nil, err
-	}
-	defer optim.FreeGroups(groups)
-	opt, err := optim.New(tg.optimizer, d, groups, optim.DefaultConfig())
-	if err != nil {
-		return nil, err
-	}
-	defer opt.Free()
-	ema, err := optim.NewEMA(d, m.Store.Params, m.Store.Stats, 0.999)
-	if err != nil {
-		return nil, err
-	}
-	defer ema.Free()
+// tuneDecisions runs record, which records graphs on d (making every
+// tunable operation in them ask the tuner: timing, or reading the cache),
+// with a progress line on progress, and returns the tuner's decisions.
+func tuneDecisions(d *engine.Device, progress io.Writer, record func() error) ([]engine.TuneResult, error) {
 	n := 0
 	d.OnTune(func(r engine.TuneResult) {
 		n++
@@ -118,35 +130,81 @@ func tuneModel(d *engine.Device, cfg arch.Config, tg tuneTarget, progress io.Wri
 	})
 	defer d.OnTune(nil)
 	defer fmt.Fprintln(progress)
-	step := net.GraphConfig{Batch: tg.batch, Size: tg.size, Train: true, UpdateRunning: true, Backward: true}
-	update := func(s *engine.Sequence) error { opt.Record(s); return s.Err() }
-	graphs := []tunedGraph{{step, update}, {net.GraphConfig{Batch: tg.batch, Size: tg.size}, nil}}
-	if tg.raw != nil {
-		trainStep := step
-		trainStep.Regularize, trainStep.Dropout, trainStep.LabelSmoothing, trainStep.Raw = true, 0.2, 0.1, tg.raw
-		withEMA := func(s *engine.Sequence) error { opt.Record(s); ema.Record(s); return s.Err() }
-		graphs = append(graphs, tunedGraph{trainStep, withEMA}, tunedGraph{net.GraphConfig{Batch: tg.evalBatch, Size: tg.size, Raw: tg.raw}, nil})
+	if err := record(); err != nil {
+		return nil, err
 	}
-	for _, gr := range graphs {
+	return d.TuneResults(), nil
+}
+
+// tuneModel records cfg's graphs for tg on d, each freed before the next,
+// with a line per size on progress.
+func tuneModel(d *engine.Device, cfg arch.Config, tg tuneTarget, progress io.Writer) error {
+	for _, size := range tg.sizes {
+		fmt.Fprintf(progress, "\r\033[Kimage size %d\n", size)
+		if err := tuneBench(d, cfg, tg, size); err != nil {
+			return err
+		}
+		if tg.raw != nil {
+			if err := train.Tune(d, tg.fixedRun(size), tg.raw, nil); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// tuneBench records `effv2vk bench`'s graphs at tg's batch and size, with
+// tg's optimizer's update after the training step.
+func tuneBench(d *engine.Device, cfg arch.Config, tg tuneTarget, size int) error {
+	m, err := net.NewModel(d, cfg, 1)
+	if err != nil {
+		return err
+	}
+	defer m.Free()
+	groups, err := optim.SplitDecay(d, m.Store.Params, m.Store.Grads, m.Store.DecayLen, 1e-5)
+	if err != nil {
+		return err
+	}
+	defer optim.FreeGroups(groups)
+	opt, err := optim.New(tg.optimizer, d, groups, optim.DefaultConfig())
+	if err != nil {
+		return err
+	}
+	defer opt.Free()
+	update := func(s *engine.Sequence) error { opt.Record(s); return s.Err() }
+	for _, gr := range []struct {
+		gc     net.GraphConfig
+		update func(s *engine.Sequence) error
+	}{{train.BenchStep(tg.batch, size), update}, {train.BenchForward(tg.batch, size), nil}} {
 		g, err := m.Record(gr.gc, gr.update)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		g.Free()
 	}
-	if tg.raw != nil { // train evaluates with the EMA weights swapped in
-		s, err := d.NewSequence("tune ema swap", engine.SequenceOptions{})
-		if err != nil {
-			return nil, err
+	return nil
+}
+
+// parseSizes reads --image-size: one side or a comma-separated list.
+func parseSizes(s string) ([]int, error) {
+	var sizes []int
+	for _, f := range strings.Split(s, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(f))
+		if err != nil || n < 1 {
+			return nil, fmt.Errorf("--image-size %q: want a positive side or a comma-separated list of them, e.g. 128 or 128,160,192", s)
 		}
-		ema.Swap(s)
-		err = s.Err()
-		s.Release()
-		if err != nil {
-			return nil, err
-		}
+		sizes = append(sizes, n)
 	}
-	return d.TuneResults(), nil
+	return sizes, nil
+}
+
+// sizesText writes sizes as "128x128" or "128x128, 160x160".
+func sizesText(sizes []int) string {
+	parts := make([]string, len(sizes))
+	for i, n := range sizes {
+		parts[i] = fmt.Sprintf("%dx%d", n, n)
+	}
+	return strings.Join(parts, ", ")
 }
 
 // writeTuneTable prints one row per operation and shape: the chosen and

@@ -70,31 +70,42 @@ func TestTuneTable(t *testing.T) {
 	}
 }
 
-// TestTuneCoversTrainAndBench: after `effv2vk tune` at a model, batch,
-// size and raw image size, a training run and `effv2vk bench` at the same
-// settings record nothing the cache lacks: no operation is timed again
-// (no new cache entry, no timing notice).
+// TestTuneCoversTrainAndBench: after `effv2vk tune train` with a
+// progressive run's flags (two stages, 8x8 then 12x12) and `effv2vk tune`
+// at bench's settings, that training run and `effv2vk bench` record
+// nothing the cache lacks: no operation is timed again (no new cache
+// entry, no timing notice), and tune train wrote nothing to --out.
 func TestTuneCoversTrainAndBench(t *testing.T) {
 	needDevice(t)
 	cache := enginetest.TempUserCache(t)
 	t.Setenv(engine.TuneEnv, "on")
 	t.Setenv(engine.TuneForceEnv, "pointwise_forward=auto,pointwise_backward_data=auto,pointwise_backward_weight=auto")
-	runChild(t, "tune", "--model", "efficientnetv2-pico", "--classes", "10", "--batch-size", "4", "--image-size", "16",
-		"--eval-batch-size", "200", "--raw-size", "28", "--raw-channels", "1")
+	run := []string{"--data", "../../testdata/fashion-mnist-subset", "--train-limit", "8", "--test-limit", "8",
+		"--epochs", "2", "--stages", "2", "--min-size", "8", "--max-size", "12", "--batch-size", "4", "--warmup-epochs", "0.5"}
+	untouched := filepath.Join(t.TempDir(), "out")
+	_, errOut := runChild(t, append([]string{"tune", "train", "--out", untouched}, run...)...)
+	for _, want := range []string{"stage 1/2: image size 8,", "stage 2/2: image size 12,"} {
+		if !strings.Contains(errOut, want) {
+			t.Errorf("tune train's progress lacks %q:\n%s", want, errOut)
+		}
+	}
+	if _, err := os.Stat(untouched); !os.IsNotExist(err) {
+		t.Errorf("tune train touched --out %s (%v): it must write nothing there", untouched, err)
+	}
+	runChild(t, "tune", "--model", "efficientnetv2-pico", "--classes", "10", "--batch-size", "4", "--image-size", "12")
 	tuned := tuneCacheKeys(t, cache)
 	if len(tuned) == 0 {
 		t.Fatal("tune wrote no cache entries")
 	}
 	runs := map[string][]string{
-		"train": {"train", "--data", "../../testdata/fashion-mnist-subset", "--train-limit", "16", "--test-limit", "8",
-			"--epochs", "1", "--stages", "1", "--progressive=false", "--min-size", "16", "--max-size", "16", "--batch-size", "4",
-			"--warmup-epochs", "0.5", "--out", t.TempDir()},
-		"bench": {"bench", "--model", "efficientnetv2-pico", "--classes", "10", "--batch-size", "4", "--image-size", "16", "--steps", "1"},
+		"train": append([]string{"train", "--out", t.TempDir()}, run...),
+		"bench": {"bench", "--model", "efficientnetv2-pico", "--classes", "10", "--batch-size", "4", "--image-size", "12", "--steps", "1"},
 	}
 	for _, name := range []string{"train", "bench"} {
 		_, errOut := runChild(t, runs[name]...)
 		var added []string
-		for key := range tuneCacheKeys(t, cache) {
+		now := tuneCacheKeys(t, cache)
+		for key := range now {
 			if !tuned[key] {
 				added = append(added, key)
 			}
@@ -102,6 +113,7 @@ func TestTuneCoversTrainAndBench(t *testing.T) {
 		if len(added) > 0 || strings.Contains(errOut, "timing kernel variants") {
 			t.Errorf("%s after tune timed operations tune did not: %v\nstderr:\n%s", name, added, errOut)
 		}
+		tuned = now // the next run is judged on its own additions
 	}
 }
 
@@ -127,4 +139,17 @@ func tuneCacheKeys(t *testing.T, cache string) map[string]bool {
 		keys[k] = true
 	}
 	return keys
+}
+
+// TestParseSizes reads --image-size lists and refuses bad ones.
+func TestParseSizes(t *testing.T) {
+	got, err := parseSizes("128, 160,192")
+	if err != nil || len(got) != 3 || got[0] != 128 || got[1] != 160 || got[2] != 192 {
+		t.Errorf("parseSizes(\"128, 160,192\") = %v, %v; want [128 160 192]", got, err)
+	}
+	for _, bad := range []string{"", "0", "128,", "x", "-8"} {
+		if _, err := parseSizes(bad); err == nil || !strings.Contains(err.Error(), "--image-size") {
+			t.Errorf("parseSizes(%q): %v, want an error naming --image-size", bad, err)
+		}
+	}
 }
