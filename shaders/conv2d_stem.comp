@@ -37,6 +37,18 @@
 // than without (the carried rows of 24 channels spill). Forward px8 x 4
 // rows with x as texels and u64 stores: 0.78x the time of the px8 x 4 rows
 // kernel.
+// The _pb kernel (backward data, 2026-11-30): dy for all OT channels
+// fetched first, then each stride parity class of the input columns (the
+// same taps for all its columns) summed KB columns at a time over every
+// (o, a, b): each weight read once per KB columns, each dy value once per
+// input channel, the sums CIN x KB registers. Bitwise the tap-by-tap
+// kernel's result (same terms, same order). On the stem at px8 x 4 rows,
+// KB=4: median 0.92x the time of the tap-by-tap _dy4_u64 kernel (0.89 to
+// 1.04 over 6 rounds). Ablations of the tap-by-tap kernel: without the FMAs
+// ~0.45x (the sums, spilled, dominate), without the dy fetches ~0.8x,
+// without the stores ~0.9x. Tried and slower: RB*S input rows per step
+// from RB+1 dy rows (RB=2: 1.1-1.3x, more live sums), the weights loaded
+// from the buffer at each use (2.5-4.5x), px4 with KB=4.
 //
 //! kernel conv2d_stem_forward STEM_FORWARD
 //! kernel conv2d_stem_forward_vec4 STEM_FORWARD OUT_VEC4
