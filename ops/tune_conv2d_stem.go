@@ -36,10 +36,12 @@ import (
 //
 // Backward data summed by parity class (_kb: 2026-11-30, the tuner's own
 // timings of `effv2vk bench ops --only "stem 3->24 s2 @128x128 bwd data"`
-// with a fresh cache, 6 rounds on the shared 2-core machine, the ratio to
-// stem_px8_rows4_dy4_u64 in the same round): kb4 0.89-1.04x, median 0.92x;
-// kb2 and kb8 0.93-1.02x (3 rounds); px4 kb4 1.1-1.8x the px4 kernel
-// (dropped). Where the tap-by-tap kernel's time went (ablations, 4 rounds,
+// with a fresh cache, 9 rounds on the shared 2-core machine, the ratio to
+// stem_px8_rows4_dy4_u64 in the same round): kb4 0.89-1.04x, median 0.93x;
+// kb8 0.88-1.00x and kb2 0.89-1.02x (6 rounds); px4 kb4 1.1-1.8x the px4
+// kernel (dropped). Against main 9c3efcd's binary (EFFV2VK_TUNE=off, 3
+// alternating rounds of 15 runs): bwd data medians 2.24/2.40/2.48 ms
+// against 2.41/2.61/3.01, 0.92x. Where the tap-by-tap kernel's time went (ablations, 4 rounds,
 // ratios to it): without the dy fetches ~0.8x, without the FMAs (one add
 // per pixel and channel instead) ~0.45x, without the stores ~0.9x; summing
 // pixel by pixel (each pixel's taps together) 0.93-0.99x; RB*2 input rows

@@ -43,8 +43,8 @@
 // (o, a, b): each weight read once per KB columns, each dy value once per
 // input channel, the sums CIN x KB registers. Bitwise the tap-by-tap
 // kernel's result (same terms, same order). On the stem at px8 x 4 rows,
-// KB=4: median 0.92x the time of the tap-by-tap _dy4_u64 kernel (0.89 to
-// 1.04 over 6 rounds). Ablations of the tap-by-tap kernel: without the FMAs
+// KB=4: median 0.93x the time of the tap-by-tap _dy4_u64 kernel (0.89 to
+// 1.04 over 9 rounds; KB=8 0.88-1.00x). Ablations of the tap-by-tap kernel: without the FMAs
 // ~0.45x (the sums, spilled, dominate), without the dy fetches ~0.8x,
 // without the stores ~0.9x. Tried and slower: RB*S input rows per step
 // from RB+1 dy rows (RB=2: 1.1-1.3x, more live sums), the weights loaded
