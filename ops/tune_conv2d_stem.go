@@ -33,10 +33,29 @@ import (
 // main's stem_px4_rows4 6.17 (the same kernel here 6.43); dy rows carried
 // to the next row 5.47 (dropped). Forward (4 rounds) stem_px8_rows4_x4_u64
 // 2.87 ms against main's stem_px8_rows4 3.66.
+//
+// Backward data summed by parity class (_kb: 2026-11-30, the tuner's own
+// timings of `effv2vk bench ops --only "stem 3->24 s2 @128x128 bwd data"`
+// with a fresh cache, 9 rounds on the shared 2-core machine, the ratio to
+// stem_px8_rows4_dy4_u64 in the same round): kb4 0.89-1.04x, median 0.93x;
+// kb8 0.88-1.00x and kb2 0.89-1.02x (6 rounds); px4 kb4 1.1-1.8x the px4
+// kernel (dropped). Against main 9c3efcd's binary (EFFV2VK_TUNE=off, 3
+// alternating rounds of 15 runs): bwd data medians 2.24/2.40/2.48 ms
+// against 2.41/2.61/3.01, 0.92x. Where the tap-by-tap kernel's time went (ablations, 4 rounds,
+// ratios to it): without the dy fetches ~0.8x, without the FMAs (one add
+// per pixel and channel instead) ~0.45x, without the stores ~0.9x; summing
+// pixel by pixel (each pixel's taps together) 0.93-0.99x; RB*2 input rows
+// per step from RB+1 dy rows (fewer fetches, more live sums) RB=2 1.1-1.3x,
+// RB=4 2-3x; weights read from the buffer at each use, not once per
+// invocation, 2.5-4.5x. All dropped.
 
 // conv2dStemMaxOut is the most output channels of a stem variant, whose
 // invocations keep all of them (unrolled weight loads and sums).
 const conv2dStemMaxOut = 32
+
+// conv2dStemSpecClassColumns is the _pb kernel's specialization constant
+// KB (conv2dStemTile.kb).
+const conv2dStemSpecClassColumns = 9
 
 // conv2dStemTile is a stem variant's choice: px pixel columns per
 // invocation (forward: output columns; backward data: columns of each
@@ -51,6 +70,11 @@ type conv2dStemTile struct {
 	// shaderInt64; forward: OW and px multiples of 8; backward data: W
 	// and S*px).
 	texels, u64 bool
+	// kb (backward data with texels and u64 only; 0: tap by tap) sums each
+	// stride parity class of the input columns kb columns at a time, over
+	// every output channel and tap (the _pb kernel): each weight is read
+	// once for kb columns, each dy value once for the input channels.
+	kb int
 }
 
 // conv2dStemTiles are the stem variants, by name.
@@ -70,6 +94,9 @@ var conv2dStemTiles = []struct {
 	{"stem_px4_rows4_dy4", conv2dStemTile{px: 4, rows: 4, texels: true}, false},
 	{"stem_px4_rows4_dy4_u64", conv2dStemTile{px: 4, rows: 4, texels: true, u64: true}, false},
 	{"stem_px8_rows4_dy4_u64", conv2dStemTile{px: 8, rows: 4, texels: true, u64: true}, false},
+	{"stem_px8_rows4_dy4_u64_kb4", conv2dStemTile{px: 8, rows: 4, texels: true, u64: true, kb: 4}, false},
+	{"stem_px8_rows4_dy4_u64_kb2", conv2dStemTile{px: 8, rows: 4, texels: true, u64: true, kb: 2}, false},
+	{"stem_px8_rows4_dy4_u64_kb8", conv2dStemTile{px: 8, rows: 4, texels: true, u64: true, kb: 8}, false},
 }
 
 // conv2dStemVariants are the stem variants of the forward (forward) or
@@ -107,6 +134,8 @@ func conv2dStemFits(d *engine.Device, c conv2dCall, t conv2dStemTile) bool {
 	}
 	g := c.g
 	switch {
+	case t.kb > 0 && !(c.backwardData && t.texels && t.u64):
+		return false
 	case t.texels && c.backwardData && !(g.ow%4 == 0 && t.px%4 == 0),
 		t.texels && !c.backwardData && !(g.w%4 == 0 && (g.stride*t.px)%4 == 0),
 		t.u64 && !d.Info.Int64,
@@ -137,6 +166,9 @@ func conv2dStemKernel(c conv2dCall, t conv2dStemTile) string {
 		}
 	} else if t.texels {
 		name += "_x4"
+	}
+	if t.u64 && t.kb > 0 {
+		return name + "_u64_pb"
 	}
 	if t.u64 {
 		return name + "_u64"
@@ -177,6 +209,9 @@ func recordConv2DStem(s *engine.Sequence, c conv2dCall, t conv2dStemTile) {
 		engine.Spec{ID: conv2dSpecOutTile, Value: uint32(g.oc)},
 		engine.Spec{ID: conv2dSpecRows, Value: uint32(max(1, t.rows))},
 		engine.Spec{ID: conv2dSpecLocal, Value: uint32(conv2dStemLocal(d))})
+	if t.kb > 0 {
+		spec = append(spec, engine.Spec{ID: conv2dStemSpecClassColumns, Value: uint32(t.kb)})
+	}
 	k := s.Kernel(conv2dStemKernel(c, t), withEpilogue(spec, c.ep)...)
 	args := []*engine.Tensor{c.out, c.img, c.w}
 	if t.texels {
@@ -187,13 +222,14 @@ func recordConv2DStem(s *engine.Sequence, c conv2dCall, t conv2dStemTile) {
 
 // conv2dStemDefault is the stem variant a CPU driver takes for c by
 // default, the first that fits of: 8 pixels x 4 rows per invocation with
-// the input read as vec4 texels and 64-bit stores, then 8 pixels x 4 rows
-// for the forward, 4 pixels x 4 rows (of 2 input rows at stride 2) for
-// backward data: the fastest on the stem on lavapipe.
+// the input read as vec4 texels and 64-bit stores (backward data: summed
+// by parity class, 4 columns at a time), then 8 pixels x 4 rows for the
+// forward, 4 pixels x 4 rows (of 2 input rows at stride 2) for backward
+// data: the fastest on the stem on lavapipe.
 func conv2dStemDefault(d *engine.Device, c conv2dCall) (string, bool) {
 	choices := []string{"stem_px8_rows4_x4_u64", "stem_px8_rows4"}
 	if c.backwardData {
-		choices = []string{"stem_px8_rows4_dy4_u64", "stem_px4_rows4"}
+		choices = []string{"stem_px8_rows4_dy4_u64_kb4", "stem_px4_rows4"}
 	}
 	for _, name := range choices {
 		for _, st := range conv2dStemTiles {

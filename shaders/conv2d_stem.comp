@@ -37,6 +37,18 @@
 // than without (the carried rows of 24 channels spill). Forward px8 x 4
 // rows with x as texels and u64 stores: 0.78x the time of the px8 x 4 rows
 // kernel.
+// The _pb kernel (backward data, 2026-11-30): dy for all OT channels
+// fetched first, then each stride parity class of the input columns (the
+// same taps for all its columns) summed KB columns at a time over every
+// (o, a, b): each weight read once per KB columns, each dy value once per
+// input channel, the sums CIN x KB registers. Bitwise the tap-by-tap
+// kernel's result (same terms, same order). On the stem at px8 x 4 rows,
+// KB=4: median 0.93x the time of the tap-by-tap _dy4_u64 kernel (0.89 to
+// 1.04 over 9 rounds; KB=8 0.88-1.00x). Ablations of the tap-by-tap kernel: without the FMAs
+// ~0.45x (the sums, spilled, dominate), without the dy fetches ~0.8x,
+// without the stores ~0.9x. Tried and slower: RB*S input rows per step
+// from RB+1 dy rows (RB=2: 1.1-1.3x, more live sums), the weights loaded
+// from the buffer at each use (2.5-4.5x), px4 with KB=4.
 //
 //! kernel conv2d_stem_forward STEM_FORWARD
 //! kernel conv2d_stem_forward_vec4 STEM_FORWARD OUT_VEC4
@@ -49,6 +61,7 @@
 //! kernel conv2d_stem_backward_data_dy4 STEM_BACKWARD_DATA DY_VEC4
 //! kernel conv2d_stem_backward_data_dy4_vec4 STEM_BACKWARD_DATA DY_VEC4 OUT_VEC4
 //! kernel conv2d_stem_backward_data_dy4_u64 STEM_BACKWARD_DATA DY_VEC4 STORE_U64
+//! kernel conv2d_stem_backward_data_dy4_u64_pb STEM_BACKWARD_DATA DY_VEC4 STORE_U64 PARITY_BLOCKED
 #extension GL_EXT_control_flow_attributes : require
 #ifdef STORE_U64
 #extension GL_ARB_gpu_shader_int64 : require
@@ -250,6 +263,10 @@ const int IHI = (S - 1 + P) / S;    // the greatest di (a = 0 at dh = S-1)
 const int IROWS = IHI - ILO + 1;
 const int JSPAN = IROWS + PX - 1;
 const int TW = S * PX; // input columns per invocation
+#ifdef PARITY_BLOCKED
+// KB: the columns of one parity class summed together (PARITY_BLOCKED).
+layout(constant_id = 9) const int KB = 4;
+#endif
 
 #if defined(STORE_U64)
 layout(std430, binding = 0) writeonly buffer DX { u64vec4 dx8[]; }; // groups of 8 floats
@@ -342,6 +359,63 @@ void main() {
                 }
             }
         }
+#ifdef PARITY_BLOCKED
+        // The dy under the block for every output channel first; then for
+        // each parity class (dh, tp) of the input pixels (the same taps for
+        // all its columns t = tp + S*k), KB columns at a time: CIN x KB
+        // sums, each tap's weight read once for the KB columns, each dy
+        // value once for the CIN channels. Each sum runs over o, then the
+        // taps (a, b), as below: the same result, bit for bit.
+        float gall[OT][IROWS][JSPAN];
+        [[unroll]] for (int o = 0; o < OT; o++) {
+            [[unroll]] for (int di = 0; di < IROWS; di++) {
+                dyRow(n, o, r + ILO + di, m0, col, colIn, gall[o][di]);
+            }
+        }
+        [[unroll]] for (int dh = 0; dh < S; dh++) {
+            [[unroll]] for (int tp = 0; tp < S; tp++) {
+                [[unroll]] for (int k0 = 0; k0 < PX; k0 += KB) {
+                    float sum[CIN][KB];
+                    [[unroll]] for (int c = 0; c < CIN; c++) {
+                        [[unroll]] for (int k = 0; k < KB; k++) {
+                            sum[c][k] = 0.0;
+                        }
+                    }
+                    [[unroll]] for (int o = 0; o < OT; o++) {
+                        [[unroll]] for (int a = 0; a < K; a++) {
+                            int di = dh + P - a; // S * (i - r)
+                            if ((di + S * K) % S != 0) {
+                                continue;
+                            }
+                            int ri = (di + S * K) / S - K - ILO;
+                            [[unroll]] for (int b = 0; b < K; b++) {
+                                int dj = tp + P - b; // S * (j - m0) at k = 0
+                                if ((dj + S * K) % S != 0) {
+                                    continue;
+                                }
+                                int cj = (dj + S * K) / S - K - ILO;
+                                [[unroll]] for (int c = 0; c < CIN; c++) {
+                                    float w = wv[(o * CIN + c) * KK + a * K + b];
+                                    [[unroll]] for (int k = 0; k < KB; k++) {
+                                        if (k0 + k < PX) {
+                                            sum[c][k] = fma(w, gall[o][ri][cj + k0 + k], sum[c][k]);
+                                        }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                    [[unroll]] for (int c = 0; c < CIN; c++) {
+                        [[unroll]] for (int k = 0; k < KB; k++) {
+                            if (k0 + k < PX) {
+                                acc[c][dh][tp + S * (k0 + k)] = sum[c][k];
+                            }
+                        }
+                    }
+                }
+            }
+        }
+#else
         [[unroll]] for (int o = 0; o < OT; o++) {
             float g[IROWS][JSPAN];
             [[unroll]] for (int di = 0; di < IROWS; di++) {
@@ -372,6 +446,7 @@ void main() {
                 }
             }
         }
+#endif // PARITY_BLOCKED
         if (!store) {
             continue;
         }

@@ -1522,6 +1522,41 @@ var generatedKernels = []Kernel{
 		},
 	},
 	{
+		Name:            "conv2d_stem_backward_data_dy4_u64_pb",
+		File:            "conv2d_stem.comp",
+		Defines:         []string{"STEM_BACKWARD_DATA", "DY_VEC4", "STORE_U64", "PARITY_BLOCKED"},
+		LocalSize:       [3]uint32{8, 1, 1},
+		LocalSizeSpecID: [3]int{5, -1, -1},
+		Bindings: []Binding{
+			{Binding: 0, Name: "DX", Kind: StorageBuffer, Access: Write, Format: ""},
+			{Binding: 1, Name: "dy", Kind: StorageTexelBuffer, Access: Read, Format: "R32F"},
+			{Binding: 2, Name: "Wt", Kind: StorageBuffer, Access: Read, Format: ""},
+			{Binding: 3, Name: "dy4", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
+		},
+		PushSize: 32,
+		Push: []PushField{
+			{Name: "n", Offset: 0, Type: "int32"},
+			{Name: "c", Offset: 4, Type: "int32"},
+			{Name: "h", Offset: 8, Type: "int32"},
+			{Name: "w", Offset: 12, Type: "int32"},
+			{Name: "oc", Offset: 16, Type: "int32"},
+			{Name: "oh", Offset: 20, Type: "int32"},
+			{Name: "ow", Offset: 24, Type: "int32"},
+			{Name: "rows", Offset: 28, Type: "int32"},
+		},
+		Spec: []SpecConstant{
+			{ID: 0, Name: "K", Default: 3},
+			{ID: 1, Name: "S", Default: 1},
+			{ID: 3, Name: "OT", Default: 8},
+			{ID: 5, Name: "", Default: 8},
+			{ID: 5, Name: "LOCAL", Default: 8},
+			{ID: 6, Name: "PX", Default: 4},
+			{ID: 7, Name: "CIN", Default: 3},
+			{ID: 8, Name: "ROWS", Default: 1},
+			{ID: 9, Name: "KB", Default: 4},
+		},
+	},
+	{
 		Name:            "conv2d_stem_weight",
 		File:            "conv2d_stem_weight.comp",
 		LocalSize:       [3]uint32{8, 1, 1},
@@ -5490,6 +5525,18 @@ type Conv2dStemBackwardDataDy4Vec4Push struct {
 
 // Conv2dStemBackwardDataDy4U64Push mirrors the push-constant block of kernel conv2d_stem_backward_data_dy4_u64 (conv2d_stem.comp).
 type Conv2dStemBackwardDataDy4U64Push struct {
+	N    int32
+	C    int32
+	H    int32
+	W    int32
+	Oc   int32
+	Oh   int32
+	Ow   int32
+	Rows int32
+}
+
+// Conv2dStemBackwardDataDy4U64PbPush mirrors the push-constant block of kernel conv2d_stem_backward_data_dy4_u64_pb (conv2d_stem.comp).
+type Conv2dStemBackwardDataDy4U64PbPush struct {
 	N    int32
 	C    int32
 	H    int32
