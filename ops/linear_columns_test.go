@@ -4,9 +4,7 @@ import (
 	"fmt"
 	"testing"
 
-	"github.com/effv2vk/effv2vk/engine"
 	"github.com/effv2vk/effv2vk/engine/enginetest"
-	"github.com/effv2vk/effv2vk/ops"
 )
 
 // TestLinearColumnsMatchesTile: the one-dispatch backward ("columns")
@@ -28,27 +26,10 @@ func TestLinearColumnsMatchesTile(t *testing.T) {
 		_, w32 := randSlice(r, c.out*c.in)
 		_, dy32 := randSlice(r, c.n*c.out)
 		x, w, dy := upload(t, d, "x", x32, c.n, c.in), upload(t, d, "w", w32, c.out, c.in), upload(t, d, "dy", dy32, c.n, c.out)
-		backward := func(variant string, withBias bool) (dx, dw, db []float64, dispatches int) {
-			forceTuning(t, "linear_backward", variant)
-			dxT, dwT, dbT := poisoned(t, d, "dx", c.n, c.in), poisoned(t, d, "dw", c.out, c.in), poisoned(t, d, "db", c.out)
-			if !withBias {
-				dbT = nil
-			}
-			run(t, d, func(s *engine.Sequence) {
-				ops.LinearBackward(s, dxT, dwT, dbT, dy, x, w)
-				dispatches = s.Dispatches()
-			})
-			if !forcedUsed(d, "linear_backward", variant) {
-				t.Fatalf("%+v: variant %s not used", c, variant)
-			}
-			if withBias {
-				db = download(t, dbT)
-			}
-			return download(t, dxT), download(t, dwT), db, dispatches
-		}
-		dxTile, dwTile, dbTile, _ := backward("tile_ot8", true)
-		dx, dw, db, dispatches := backward("columns", true)
-		dxPlain, dwPlain, _, plain := backward("columns", false)
+		lb := forcedLinearBackward{n: c.n, in: c.in, out: c.out, x: x, w: w, dy: dy}
+		dxTile, dwTile, dbTile, _ := lb.run(t, d, "tile_ot8", true)
+		dx, dw, db, dispatches := lb.run(t, d, "columns", true)
+		dxPlain, dwPlain, _, plain := lb.run(t, d, "columns", false)
 		if dispatches != 1 || plain != 1 {
 			t.Errorf("%+v: columns took %d dispatches with db, %d without; want 1", c, dispatches, plain)
 		}
