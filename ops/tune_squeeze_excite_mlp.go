@@ -79,10 +79,15 @@ func seMLPForwardDefault(d *engine.Device, c seMLPForwardCall) string {
 // fits d: a local size, and shared memory for the hidden vector (Q floats
 // rounded up to whole vec4s) plus partial bytes per invocation.
 func seMLPForwardFits(local func(*engine.Device) uint32, partial int) func(*engine.Device, seMLPForwardCall) bool {
-	return func(d *engine.Device, c seMLPForwardCall) bool {
-		l := local(d)
-		return l > 0 && partial*int(l)+16*ceilDiv(c.sh.q, 4) <= int(d.Info.MaxSharedMemory)
-	}
+	return func(d *engine.Device, c seMLPForwardCall) bool { return seMLPSharedFits(d, local(d), partial, c.sh.q) }
+}
+
+// seMLPSharedFits reports whether a gate kernel (forward or backward) at
+// local size local fits d: a local size, and shared memory for a hidden
+// vector of q floats rounded up to whole vec4s plus partial bytes per
+// invocation.
+func seMLPSharedFits(d *engine.Device, local uint32, partial, q int) bool {
+	return local > 0 && partial*int(local)+16*ceilDiv(q, 4) <= int(d.Info.MaxSharedMemory)
 }
 
 func seMLPForwardKernel(name string) func(*engine.Device, seMLPForwardCall) []string {

@@ -69,10 +69,7 @@ func seMLPBackwardDefault(d *engine.Device, c seMLPBackwardCall) string {
 // size local(d) fits d: a local size, and shared memory for ds1 (Q floats
 // rounded up to whole vec4s) plus partial bytes per invocation.
 func seMLPBackwardFits(local func(*engine.Device) uint32, partial int) func(*engine.Device, seMLPBackwardCall) bool {
-	return func(d *engine.Device, c seMLPBackwardCall) bool {
-		l := local(d)
-		return l > 0 && partial*int(l)+16*ceilDiv(c.sh.q, 4) <= int(d.Info.MaxSharedMemory)
-	}
+	return func(d *engine.Device, c seMLPBackwardCall) bool { return seMLPSharedFits(d, local(d), partial, c.sh.q) }
 }
 
 // seMLPBackwardKernels names a variant's two kernels: its per-sample
