@@ -14,14 +14,7 @@ import (
 // linearColumnsKernel is the kernel for the bias flag on d: the _u64
 // kernels where the device has shaderInt64.
 func linearColumnsKernel(d *engine.Device, bias bool) string {
-	name := "linear_columns_backward"
-	if d.Info.Int64 {
-		name += "_u64"
-	}
-	if bias {
-		name += "_bias"
-	}
-	return name
+	return linearStoreKernel(d, "linear_columns_backward", bias)
 }
 
 // linearColumnsFits reports whether the one-dispatch backward can record a

@@ -16,14 +16,20 @@ import (
 // linearWeightOuterKernel is the kernel for the bias flag on d: the _u64
 // kernels where the device has shaderInt64.
 func linearWeightOuterKernel(d *engine.Device, bias bool) string {
-	name := "linear_weight_outer"
+	return linearStoreKernel(d, "linear_weight_outer", bias)
+}
+
+// linearStoreKernel is base's kernel for the bias flag on d: base_u64
+// (8 floats per 64-bit store) where the device has shaderInt64, then
+// _bias where the kernel also writes the bias gradient.
+func linearStoreKernel(d *engine.Device, base string, bias bool) string {
 	if d.Info.Int64 {
-		name += "_u64"
+		base += "_u64"
 	}
 	if bias {
-		name += "_bias"
+		base += "_bias"
 	}
-	return name
+	return base
 }
 
 // linearWeightOuterFits reports whether the outer-product weight gradient
