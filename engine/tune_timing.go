@@ -31,8 +31,11 @@ import (
 // tuneRematchRounds rounds of both sequences (four paired comparisons)
 // under the same time rule. There the median of the challenger's round
 // time over the default's in the same round must be below 1-tuneMargin,
-// and the challenger must win at least tuneRematchWins of the rounds.
-// Otherwise the default stays.
+// the challenger must win at least tuneRematchWins of the rounds, and a
+// sign test must rule out luck (judgeRematch: fewer than tuneRematchAlpha
+// of equally fast pairs would win as many rounds, so at least ten rounds
+// won of ten); while the challenger leads without that, the rematch goes
+// on, up to tuneMaxRounds. Otherwise the default stays.
 const (
 	tuneMinRounds     = 3
 	tuneRematchRounds = 2
@@ -90,7 +93,9 @@ func (d *Device) measureVariants(req TuneRequest) (tuneMeasurement, error) {
 		seqs = append(seqs, ts)
 	}
 	m.choice = req.Default
-	race, err := d.race(seqs, true, tuneMinRounds)
+	race, err := d.race(seqs, true, func(round int, rt raceTally) bool {
+		return round >= tuneMinRounds && rt.timedFor(tuneMinTime)
+	})
 	if err != nil {
 		return m, err
 	}
@@ -113,13 +118,14 @@ func (d *Device) measureVariants(req TuneRequest) (tuneMeasurement, error) {
 		seqs = append(seqs, ts)
 		pair = append(pair, ts)
 	}
-	again, err := d.race(pair, false, tuneRematchRounds)
+	again, err := d.race(pair, false, func(round int, rt raceTally) bool {
+		return round >= tuneRematchRounds && rt.timedFor(tuneMinTime) && judgeRematch(rt.paired(best, def)) != rematchUndecided
+	})
 	if err != nil {
 		return m, err
 	}
 	m.rematch = again.times(req.Variants)
-	ratio, wins, rounds := again.paired(best, def)
-	if ratio < 1-tuneMargin && float64(wins) >= tuneRematchWins*float64(rounds) {
+	if judgeRematch(again.paired(best, def)) == rematchSwitch {
 		m.choice = req.Variants[best].Name
 	}
 	return m, nil
@@ -180,9 +186,9 @@ func (rt raceTally) paired(a, b int) (float64, int, int) {
 }
 
 // race runs the timed sequences (a warm-up round first when warmUp, then
-// the rounds of the timing rule, at least minRounds, the first of each
-// round rotating) and tallies their samples.
-func (d *Device) race(seqs []*timedSequence, warmUp bool, minRounds int) (raceTally, error) {
+// timed rounds, the first of each round rotating) until done says so
+// after a round, or tuneMaxRounds, and tallies their samples.
+func (d *Device) race(seqs []*timedSequence, warmUp bool, done func(round int, rt raceTally) bool) (raceTally, error) {
 	rt := raceTally{rounds: map[int][]time.Duration{}, total: map[int]time.Duration{}}
 	first := 1
 	if warmUp {
@@ -195,7 +201,7 @@ func (d *Device) race(seqs []*timedSequence, warmUp bool, minRounds int) (raceTa
 				return rt, fmt.Errorf("%s: %w", ts.seq.Name, err)
 			}
 		}
-		if round >= tuneMaxRounds || (round >= minRounds && rt.timedFor(tuneMinTime)) {
+		if round >= tuneMaxRounds || (round > 0 && done(round, rt)) {
 			return rt, nil
 		}
 	}
