@@ -93,6 +93,12 @@ func deviceUUID(info DeviceInfo) string {
 	return fmt.Sprintf("%04x-%04x-%x", info.VendorID, info.DeviceID, []byte(info.Name))
 }
 
+// TuneDeviceID is the device identity d's tuning choices are kept under:
+// its UUID in hex (or, when the driver reports none, its vendor, device id
+// and name). Two processes with the same ID on one machine drive the same
+// device.
+func (d *Device) TuneDeviceID() string { return deviceUUID(d.Info) }
+
 // TuneCachePath is where d's tuning choices are stored ("" when the user
 // has no cache directory).
 func (d *Device) TuneCachePath() string {
