@@ -20,7 +20,8 @@ const tuneCacheFormat = 2
 // <user cache dir>/effv2vk/tune-<device UUID>.json. A file whose format,
 // device UUID or driver version differs from the device's is ignored as a
 // whole; an entry whose SPIR-V hash differs, or whose variant is no longer
-// eligible, is ignored alone.
+// eligible, is ignored alone. Writers take turns through an flock on
+// tune-<device UUID>.json.lock beside it (tune_cache_lock.go).
 type tuneFile struct {
 	Format        int                  `json:"format"`
 	DeviceUUID    string               `json:"device_uuid"`
