@@ -48,16 +48,15 @@ func Tune(d *engine.Device, cfg Config, shape *DataShape, stage func(st progress
 // tuneGraphs records and frees the graphs this process records as comm's
 // rank of a run under cfg (see Tune): with several ranks, the training
 // step at the local batch without the update, and the update on its own,
-// as Run records them.
+// as Run records them (TuneRank checked that the ranks can share the
+// batch; a single process's batch is not checked, as before, so that
+// `effv2vk tune --batch-size 1 --raw-size N` still tunes).
 func tuneGraphs(d *engine.Device, cfg Config, comm *dist.Comm, shape *DataShape, stage func(st progressive.Stage, sched progressive.Schedule)) error {
 	if err := cfg.validate(); err != nil {
 		return err
 	}
 	r := &run{cfg: cfg, comm: comm, dev: d}
 	defer r.release()
-	if err := r.checkRanks(); err != nil {
-		return err
-	}
 	if shape == nil {
 		trainDS, testDS, err := openDatasets(cfg)
 		if err != nil {
