@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -115,7 +116,45 @@ func checkCollectives(c *dist.Comm) error {
 	if err := c.Barrier(); err != nil {
 		return err
 	}
+	if err := checkIdleBarrier(c); err != nil {
+		return err
+	}
+	names, err := c.AllStrings(strings.Repeat("r", c.Rank()+1))
+	if err != nil {
+		return err
+	}
+	if len(names) != 2 || names[0] != "r" || names[1] != "rr" {
+		return fmt.Errorf("AllStrings = %q, want [r rr]", names)
+	}
 	return c.Agree([]dist.Setting{{Name: "--lr", Value: "0.1"}, {Name: "model", Value: "pico"}})
+}
+
+// checkIdleBarrier: rank 1 enters the barrier 400 ms after rank 0; rank 0
+// waits for it, and spends little CPU time doing so (MPI_Barrier's busy
+// polling spent 320 ms of the 410 ms here).
+func checkIdleBarrier(c *dist.Comm) error {
+	const late = 400 * time.Millisecond
+	if c.Rank() == 1 {
+		time.Sleep(late)
+	}
+	start, cpu := time.Now(), cpuTime()
+	if err := c.IdleBarrier(5 * time.Millisecond); err != nil {
+		return err
+	}
+	waited, spent := time.Since(start), cpuTime()-cpu
+	if c.Rank() == 0 && (waited < late/2 || spent > waited/2) {
+		return fmt.Errorf("IdleBarrier with rank 1 %v late: rank 0 waited %v using %v of CPU; want at least %v, with under half of it on the CPU", late, waited, spent, late/2)
+	}
+	return nil
+}
+
+// cpuTime is the process's user and system time so far.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // checkDisagree passes when both ranks get Agree's error and rank 1's names

@@ -5,7 +5,9 @@
 // its machine, which picks the machine's device), and the collectives the
 // training loop needs on host buffers: SumFloat32 and SumFloat64
 // (MPI_Allreduce in place, split into calls of at most 2^31-1 elements),
-// MaxFloat64, BroadcastFloat32, BroadcastBytes, Barrier, Agree.
+// MaxFloat64, BroadcastFloat32, BroadcastBytes, Barrier, IdleBarrier (a
+// barrier that sleeps between polls, for ranks waiting on a device another
+// rank uses), AllStrings, Agree.
 //
 // Open MPI is not linked: when the process was launched by mpirun
 // (OMPI_COMM_WORLD_SIZE is set), Join loads libmpi.so.40 with dlopen and

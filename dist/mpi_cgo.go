@@ -24,6 +24,8 @@ static int (*p_comm_split_type)(handle, int, int, handle, handle *);
 static int (*p_allreduce)(const void *, void *, int, handle, handle, handle);
 static int (*p_bcast)(void *, int, handle, int, handle);
 static int (*p_barrier)(handle);
+static int (*p_ibarrier)(handle, handle *);
+static int (*p_test)(handle *, int *, void *);
 static int (*p_abort)(handle, int);
 
 // effv2vk_mpi_load opens libmpi and resolves every symbol; on failure it
@@ -40,6 +42,8 @@ static const char *effv2vk_mpi_load(const char *path) {
 	SYM(p_allreduce, "MPI_Allreduce")
 	SYM(p_bcast, "MPI_Bcast")
 	SYM(p_barrier, "MPI_Barrier")
+	SYM(p_ibarrier, "MPI_Ibarrier")
+	SYM(p_test, "MPI_Test")
 	SYM(p_abort, "MPI_Abort")
 	SYM(comm_world, "ompi_mpi_comm_world")
 	SYM(info_null, "ompi_mpi_info_null")
@@ -78,6 +82,9 @@ static int effv2vk_mpi_bcast(void *buf, int count, int kind, int root) {
 	return p_bcast(buf, count, effv2vk_type(kind), root, comm_world);
 }
 static int effv2vk_mpi_barrier(void) { return p_barrier(comm_world); }
+static int effv2vk_mpi_ibarrier(handle *req) { return p_ibarrier(comm_world, req); }
+// effv2vk_mpi_test sets *done when req completed (MPI_STATUS_IGNORE is 0).
+static int effv2vk_mpi_test(handle *req, int *done) { return p_test(req, done, 0); }
 static int effv2vk_mpi_abort(int code) { return p_abort(comm_world, code); }
 */
 import "C"
@@ -175,6 +182,27 @@ func mpiBarrier() error {
 		return fmt.Errorf("dist: MPI_Barrier failed (code %d)", int(rc))
 	}
 	return nil
+}
+
+// barrierRequest is a barrier begun with mpiIbarrier, to be polled with
+// mpiTest on the MPI thread.
+type barrierRequest struct{ req C.handle }
+
+func mpiIbarrier() (*barrierRequest, error) {
+	b := &barrierRequest{}
+	if rc := C.effv2vk_mpi_ibarrier(&b.req); rc != 0 {
+		return nil, fmt.Errorf("dist: MPI_Ibarrier failed (code %d)", int(rc))
+	}
+	return b, nil
+}
+
+// mpiTest reports whether every rank has entered b's barrier.
+func mpiTest(b *barrierRequest) (bool, error) {
+	var done C.int
+	if rc := C.effv2vk_mpi_test(&b.req, &done); rc != 0 {
+		return false, fmt.Errorf("dist: MPI_Test of a barrier failed (code %d)", int(rc))
+	}
+	return done != 0, nil
 }
 
 func mpiFinalize() error {

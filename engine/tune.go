@@ -147,6 +147,9 @@ func (d *Device) Tune(req TuneRequest) (TuneResult, error) {
 			tuneWarn("%s=%s: %s has no eligible variant %q at %s (eligible: %s); using %s", TuneForceEnv, os.Getenv(TuneForceEnv), req.Op, f, req.Shape, variantNames(req.Variants), req.Default)
 		}
 	}
+	if only := onlyOperations(); only != nil && !only[req.Op] {
+		enabled = false
+	}
 	if !enabled || len(req.Variants) == 1 {
 		return st.remember(key, res), nil
 	}

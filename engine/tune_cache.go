@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 )
 
@@ -19,7 +20,8 @@ const tuneCacheFormat = 2
 // <user cache dir>/effv2vk/tune-<device UUID>.json. A file whose format,
 // device UUID or driver version differs from the device's is ignored as a
 // whole; an entry whose SPIR-V hash differs, or whose variant is no longer
-// eligible, is ignored alone.
+// eligible, is ignored alone. Writers take turns through an flock on
+// tune-<device UUID>.json.lock beside it (tune_cache_lock.go).
 type tuneFile struct {
 	Format        int                  `json:"format"`
 	DeviceUUID    string               `json:"device_uuid"`
@@ -68,10 +70,17 @@ func nanoseconds(ts map[string]time.Duration) map[string]int64 {
 
 // tuneCache is a device's tune file in memory; path is "" when the user
 // has no cache directory (choices then last as long as the process).
+// Several processes may share the file (the ranks of an mpirun job, a
+// training run beside `effv2vk tune`): each store merges with what is on
+// disk under a lock (tune_cache_lock.go), so no process drops another's
+// choices.
 type tuneCache struct {
 	path        string
 	file        tuneFile
 	warnedStale bool
+	// warnedDisk is set once the file on disk was reported untrusted
+	// (corrupt, stale, foreign): a store replacing it says nothing more.
+	warnedDisk bool
 }
 
 // deviceUUID is the device's UUID in hex, or (when the driver reports
@@ -84,6 +93,12 @@ func deviceUUID(info DeviceInfo) string {
 	}
 	return fmt.Sprintf("%04x-%04x-%x", info.VendorID, info.DeviceID, []byte(info.Name))
 }
+
+// TuneDeviceID is the device identity d's tuning choices are kept under:
+// its UUID in hex (or, when the driver reports none, its vendor, device id
+// and name). Two processes with the same ID on one machine drive the same
+// device.
+func (d *Device) TuneDeviceID() string { return deviceUUID(d.Info) }
 
 // TuneCachePath is where d's tuning choices are stored ("" when the user
 // has no cache directory).
@@ -101,36 +116,53 @@ func (d *Device) TuneCachePath() string {
 func openTuneCache(d *Device) *tuneCache {
 	want := tuneFile{Format: tuneCacheFormat, DeviceUUID: deviceUUID(d.Info), DeviceName: d.Info.Name,
 		DriverVersion: d.Info.DriverVersion, Entries: map[string]tuneEntry{}}
-	c := &tuneCache{path: d.TuneCachePath(), file: want}
+	return openTuneCacheAt(d.TuneCachePath(), want)
+}
+
+// openTuneCacheAt reads the tune file at path for the device want
+// describes (want.Entries empty); path "" keeps choices in memory only.
+func openTuneCacheAt(path string, want tuneFile) *tuneCache {
+	c := &tuneCache{path: path, file: want}
 	if c.path == "" {
 		return c
 	}
-	data, err := os.ReadFile(c.path)
-	if os.IsNotExist(err) {
+	entries, problem := c.readDisk()
+	if problem != "" {
+		c.warnedDisk = true
+		tuneWarn("%s", problem)
 		return c
 	}
+	if entries != nil {
+		c.file.Entries = entries
+	}
+	return c
+}
+
+// readDisk returns the entries of the file at c.path when it is this
+// device's and driver's, in this format; nil entries when there is no
+// file. Otherwise problem says why the file is not trusted.
+func (c *tuneCache) readDisk() (entries map[string]tuneEntry, problem string) {
+	want := c.file
+	data, err := os.ReadFile(c.path)
+	if os.IsNotExist(err) {
+		return nil, ""
+	}
 	if err != nil {
-		tuneWarn("cannot read %s, tuning again: %v", c.path, err)
-		return c
+		return nil, fmt.Sprintf("cannot read %s, tuning again: %v", c.path, err)
 	}
 	var got tuneFile
 	if err := json.Unmarshal(data, &got); err != nil {
-		tuneWarn("%s is corrupt (%v), ignoring it and tuning again", c.path, err)
-		return c
+		return nil, fmt.Sprintf("%s is corrupt (%v), ignoring it and tuning again", c.path, err)
 	}
 	switch {
 	case got.Format != tuneCacheFormat:
-		tuneWarn("%s has format %d, want %d: ignoring it and tuning again", c.path, got.Format, tuneCacheFormat)
+		return nil, fmt.Sprintf("%s has format %d, want %d: ignoring it and tuning again", c.path, got.Format, tuneCacheFormat)
 	case got.DeviceUUID != want.DeviceUUID:
-		tuneWarn("%s belongs to device %s (%s), not %s (%s): ignoring it and tuning again", c.path, got.DeviceUUID, got.DeviceName, want.DeviceUUID, want.DeviceName)
+		return nil, fmt.Sprintf("%s belongs to device %s (%s), not %s (%s): ignoring it and tuning again", c.path, got.DeviceUUID, got.DeviceName, want.DeviceUUID, want.DeviceName)
 	case got.DriverVersion != want.DriverVersion:
-		tuneWarn("%s was tuned with driver version %s, this is %s: ignoring it and tuning again", c.path, versionString(got.DriverVersion), versionString(want.DriverVersion))
-	default:
-		if got.Entries != nil {
-			c.file.Entries = got.Entries
-		}
+		return nil, fmt.Sprintf("%s was tuned with driver version %s, this is %s: ignoring it and tuning again", c.path, versionString(got.DriverVersion), versionString(want.DriverVersion))
 	}
-	return c
+	return got.Entries, ""
 }
 
 // lookup returns the cached entry for key when its hash matches and its
@@ -151,15 +183,33 @@ func (c *tuneCache) lookup(key, hash string, vs []TuneVariant) (tuneEntry, bool)
 	return e, true
 }
 
-// store adds a measured choice and rewrites the file atomically (a
-// temporary file renamed over it); a failure to write is a warning.
+// store adds a measured choice and writes the file: under the file's
+// lock it reads the file again, merges this cache's choices with the ones
+// other processes stored meanwhile (theirs win for the other keys, this
+// choice for its own), and replaces the file atomically (a temporary file
+// renamed over it). A file on disk that is not trusted is replaced (with a
+// warning unless it was reported already); a failure to write is a
+// warning.
 func (c *tuneCache) store(key, hash string, res TuneResult) {
 	e := tuneEntry{Hash: hash, Variant: res.Variant, Default: res.Default, TimesNS: nanoseconds(res.Times), RematchNS: nanoseconds(res.Rematch)}
 	c.file.Entries[key] = e
 	if c.path == "" {
 		return
 	}
-	if err := c.write(); err != nil {
+	err := withFileLock(c.path+".lock", func() error {
+		disk, problem := c.readDisk()
+		if problem != "" && !c.warnedDisk {
+			c.warnedDisk = true
+			tuneWarn("%s", strings.Replace(problem, "tuning again", "replacing it", 1))
+		}
+		for k, v := range disk {
+			if k != key {
+				c.file.Entries[k] = v
+			}
+		}
+		return c.write()
+	})
+	if err != nil {
 		tuneWarn("cannot write %s (the choice holds for this run only): %v", c.path, err)
 	}
 }

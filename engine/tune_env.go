@@ -12,7 +12,7 @@ import (
 // Autotuning: an operation with more than one way to record it (ops lists
 // the variants) asks Device.Tune which to record. The tuner answers, in
 // order: a variant forced by TuneForceEnv; the built-in default when
-// TuneEnv is "off"; the choice cached on disk for this device, driver and
+// TuneEnv is "off" or TuneOnlyEnv leaves the operation out; the choice cached on disk for this device, driver and
 // SPIR-V; else it times every variant with GPU timestamps on scratch
 // tensors, keeps the fastest and stores the choice (see tune_cache.go).
 const (
@@ -25,6 +25,11 @@ const (
 	// "conv2d_backward_weight=single". An operation whose variants do not
 	// include the forced one is recorded with its default and a warning.
 	TuneForceEnv = "EFFV2VK_TUNE_FORCE"
+	// TuneOnlyEnv limits timing to the operations it lists,
+	// "op[,op...]" (e.g. "conv2d_backward_data"): the others take their
+	// built-in default, as with TuneEnv off, and nothing of theirs is
+	// timed or cached. For quick checks of a few operations, and tests.
+	TuneOnlyEnv = "EFFV2VK_TUNE_ONLY"
 )
 
 var (
@@ -85,4 +90,19 @@ func forcedVariants() (map[string]string, error) {
 		out[op] = variant
 	}
 	return out, nil
+}
+
+// onlyOperations parses TuneOnlyEnv: nil when every operation is tuned.
+func onlyOperations() map[string]bool {
+	v := os.Getenv(TuneOnlyEnv)
+	if strings.TrimSpace(v) == "" {
+		return nil
+	}
+	out := map[string]bool{}
+	for _, op := range strings.Split(v, ",") {
+		if op = strings.TrimSpace(op); op != "" {
+			out[op] = true
+		}
+	}
+	return out
 }

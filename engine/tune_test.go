@@ -232,6 +232,25 @@ func TestTuneOffGivesDefault(t *testing.T) {
 	}
 }
 
+// TestTuneOnly: EFFV2VK_TUNE_ONLY without the operation records its
+// default without timing or caching it; with it, the operation is timed.
+func TestTuneOnly(t *testing.T) {
+	tuneEnv(t)
+	benches := 0
+	t.Setenv(engine.TuneOnlyEnv, "other_op, another_op")
+	res, path := tuneOnce(t, saxpyRequest(&benches))
+	if res.Variant != "storage" || res.Source != "default" || benches != 0 {
+		t.Fatalf("saxpy_test left out of %s: %+v after %d benches: want the default, nothing timed", engine.TuneOnlyEnv, res, benches)
+	}
+	if _, err := os.Stat(path); !os.IsNotExist(err) {
+		t.Fatalf("an operation left out of %s was cached in %s (%v)", engine.TuneOnlyEnv, path, err)
+	}
+	t.Setenv(engine.TuneOnlyEnv, "other_op,saxpy_test")
+	if res, _ = tuneOnce(t, saxpyRequest(&benches)); res.Source != "measured" || benches != 1 {
+		t.Fatalf("saxpy_test listed in %s: %+v after %d benches: want it timed", engine.TuneOnlyEnv, res, benches)
+	}
+}
+
 // TestTuneForced: a forced variant is honoured without timing; a forced
 // variant that does not exist falls back to the default with a warning.
 func TestTuneForced(t *testing.T) {

@@ -40,11 +40,22 @@ func dataShape(trainDS, testDS data.Dataset) (DataShape, error) {
 // shape is the data's (nil: read from cfg's datasets, as Run does).
 // Nothing is written to cfg.OutDir. When stage is not nil it is called
 // before each stage's graphs are recorded, with the stage and the schedule.
+// TuneRank does the same for a rank of an mpirun job.
 func Tune(d *engine.Device, cfg Config, shape *DataShape, stage func(st progressive.Stage, sched progressive.Schedule)) error {
+	return tuneGraphs(d, cfg, dist.Single(), shape, stage)
+}
+
+// tuneGraphs records and frees the graphs this process records as comm's
+// rank of a run under cfg (see Tune): with several ranks, the training
+// step at the local batch without the update, and the update on its own,
+// as Run records them (TuneRank checked that the ranks can share the
+// batch; a single process's batch is not checked, as before, so that
+// `effv2vk tune --batch-size 1 --raw-size N` still tunes).
+func tuneGraphs(d *engine.Device, cfg Config, comm *dist.Comm, shape *DataShape, stage func(st progressive.Stage, sched progressive.Schedule)) error {
 	if err := cfg.validate(); err != nil {
 		return err
 	}
-	r := &run{cfg: cfg, comm: dist.Single(), dev: d}
+	r := &run{cfg: cfg, comm: comm, dev: d}
 	defer r.release()
 	if shape == nil {
 		trainDS, testDS, err := openDatasets(cfg)
@@ -61,6 +72,9 @@ func Tune(d *engine.Device, cfg Config, shape *DataShape, stage func(st progress
 		return err
 	}
 	if err := r.build(); err != nil {
+		return err
+	}
+	if err := r.recordUpdate(); err != nil {
 		return err
 	}
 	for _, st := range r.sched.Stages {

@@ -21,13 +21,16 @@ func tuneCommand() *cli.Command {
 	return &cli.Command{
 		Name:      "tune",
 		Usage:     "time the kernel variants of a model's training step and evaluation on this device and cache the fastest (train and bench then use them)",
-		UsageText: "effv2vk tune [--model M] [--batch-size B] [--image-size S[,S2,...]] [--raw-size R [--raw-channels C] [--eval-batch-size E]]\neffv2vk tune train [the flags of effv2vk train]",
+		UsageText: "effv2vk tune [--model M] [--batch-size B] [--image-size S[,S2,...]] [--raw-size R [--raw-channels C] [--eval-batch-size E]]\neffv2vk tune train [the flags of effv2vk train]\nmpirun -n R effv2vk tune train [the flags of mpirun -n R effv2vk train]",
 		Description: "Kernels are timed on their first use and the fastest is cached per device; tune does it ahead, so that the\n" +
 			"commands after it time nothing. `effv2vk tune train` takes the same flags as `effv2vk train` and records\n" +
 			"every graph that run records: each progressive stage's training step (its image size, regularization,\n" +
 			"optimizer and EMA update) and evaluation, with a line per stage; run it with the flags of the training run\n" +
-			"(it reads the dataset for its image size, channels and classes, and writes nothing to --out). Under mpirun,\n" +
-			"each rank trains --batch-size/ranks images: tune with that --batch-size.\n" +
+			"(it reads the dataset for its image size, channels and classes, and writes nothing to --out). For a run under\n" +
+			"mpirun, tune under mpirun too: `mpirun -n R effv2vk tune train FLAGS` tunes what each rank of\n" +
+			"`mpirun -n R effv2vk train FLAGS` records (--batch-size/R images per rank, the update after the all-reduce);\n" +
+			"ranks sharing a device take turns (the first times, the others wait idle and read its choices from the\n" +
+			"cache), ranks on different devices tune at once.\n" +
 			"`effv2vk tune` alone tunes `effv2vk bench`'s graphs (the training step and the evaluation at --batch-size)\n" +
 			"at each --image-size (a list such as 128,160,192 tunes each size); with --raw-size it also tunes a fixed-size\n" +
 			"training run's graphs on uint8 images of that side at each size, without a dataset.",
