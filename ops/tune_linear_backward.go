@@ -24,7 +24,9 @@ type linearBackwardCall struct {
 // the outer-product weight gradient of linear_weight_outer.comp, 4, 20 or
 // 80 chunks of 8 columns per invocation ("outer_ch4" ..); the
 // one-dispatch backward of linear_columns.comp ("columns": lanes over the
-// input features, one pass over the weight for dx and dw).
+// input features, one pass over the weight for dx and dw); its split for
+// GPUs in slices of 32 output rows ("split_o32": partial dx sums added by
+// gemm_sum, see linear_columns_split.go).
 var linearBackwardVariants = []variant[linearBackwardCall]{
 	{name: "rows", kernels: linearBackwardRowsKernels, record: recordLinearBackwardRows},
 	linearBackwardTileVariant(4),
@@ -43,6 +45,7 @@ var linearBackwardVariants = []variant[linearBackwardCall]{
 			recordLinearColumns(s, c, linearColumnsCPULocal)
 		},
 	},
+	linearSplitVariant(linearSplitGPURows),
 }
 
 // linearBackwardOuterVariant records with the batch-tile data gradient and
@@ -139,6 +142,9 @@ var linearBackwardTuned = &tunedOp[linearBackwardCall]{
 	defaultVariant: func(d *engine.Device, c linearBackwardCall) string {
 		if cpuShaped(d) && linearTileFits(d, c.n, c.in, c.out, true) && c.out >= 8 && c.in >= linearBackwardTileMinIn {
 			return linearBackwardCPUDefault(d, c)
+		}
+		if !cpuShaped(d) && linearSplitGPUDefault(d, c) {
+			return linearSplitVariantName(linearSplitGPURows)
 		}
 		return "rows"
 	},

@@ -31,14 +31,24 @@
 // results are bitwise reproducible.
 //
 // On a GPU the In/4 invocations are few (320 for the classifier): the
-// tuner times it against the other variants; a split over o (dx partials
-// summed by a second pass) is not written.
+// _split kernels (SPLIT) cut the walk over o into slices of slice_steps
+// texels of 4 output rows, one per gl_WorkGroupID.y (a grid of In/4 x
+// slices invocations, 10240 for the classifier in slices of 32 rows): each
+// writes its dw rows and its slice's dx sums, a partial [slice, n, In] of
+// binding 0; gemm_sum adds the partials in slice order afterwards (fixed
+// order: the same bits every run, though not those of the one-pass
+// kernels, whose dx is one chain over every o). A slice past the last
+// row writes zeros.
 // Measured on lavapipe: see linear_tile.comp's header (the classifier
 // backward).
 //! kernel linear_columns_backward
 //! kernel linear_columns_backward_bias BIAS
 //! kernel linear_columns_backward_u64 U64
 //! kernel linear_columns_backward_u64_bias U64 BIAS
+//! kernel linear_columns_split SPLIT
+//! kernel linear_columns_split_bias SPLIT BIAS
+//! kernel linear_columns_split_u64 SPLIT U64
+//! kernel linear_columns_split_u64_bias SPLIT U64 BIAS
 #extension GL_KHR_shader_subgroup_basic : require
 #extension GL_KHR_shader_subgroup_shuffle : require
 #extension GL_EXT_control_flow_attributes : require
@@ -56,9 +66,12 @@ layout(push_constant) uniform Push {
     uint n;
     uint in_features;
     uint out_features;
+#ifdef SPLIT
+    uint slice_steps; // texels of 4 output rows per slice
+#endif
 } pc;
 
-layout(std430, binding = 0) writeonly buffer DX { vec4 dx4[]; };
+layout(std430, binding = 0) writeonly buffer DX { vec4 dx4[]; }; // SPLIT: partial sums [slices, n, In]
 #ifdef U64
 layout(std430, binding = 1) writeonly buffer DW { u64vec2 dw4[]; }; // texels of 4 floats
 #else
@@ -103,7 +116,14 @@ void main() {
     }
     const bool rowOk = lane < pc.n;
     const uint dyrow = min(lane, pc.n - 1u) * steps;
-    for (uint s = 0; s < steps; s++) {
+#ifdef SPLIT
+    const uint first = gl_WorkGroupID.y * pc.slice_steps;
+    const uint last = min(steps, first + pc.slice_steps);
+    const uint dxAt = gl_WorkGroupID.y * pc.n * per;
+#else
+    const uint first = 0u, last = steps, dxAt = 0u;
+#endif
+    for (uint s = first; s < last; s++) {
         const vec4 fetched = texelFetch(dy4, int(dyrow + s));
         const vec4 gv = rowOk ? fetched : vec4(0.0);
         [[unroll]] for (uint q = 0; q < 4u; q++) {
@@ -128,14 +148,14 @@ void main() {
     if (mine) {
         [[unroll]] for (uint r = 0; r < R; r++) {
             if (r < pc.n) {
-                dx4[r * per + g] = acc[r];
+                dx4[dxAt + r * per + g] = acc[r];
             }
         }
     }
 #ifdef BIAS
     // The first workgroup sums dy's texels of 4 output rows each, in the
     // order r = 0, 1, .. of linear_backward_bias (the same bits).
-    if (gl_WorkGroupID.x == 0u) {
+    if (gl_WorkGroupID.x == 0u && gl_WorkGroupID.y == 0u) {
         for (uint s = gl_LocalInvocationID.x; s < steps; s += LOCAL) {
             vec4 sum = vec4(0.0);
             for (uint r = 0; r < pc.n; r++) {
