@@ -45,6 +45,8 @@
 //! kernel linear_columns_backward_bias BIAS
 //! kernel linear_columns_backward_u64 U64
 //! kernel linear_columns_backward_u64_bias U64 BIAS
+//! kernel linear_columns_backward_u64x2 U64 WIDE
+//! kernel linear_columns_backward_u64x2_bias U64 WIDE BIAS
 //! kernel linear_columns_split SPLIT
 //! kernel linear_columns_split_bias SPLIT BIAS
 //! kernel linear_columns_split_u64 SPLIT U64
@@ -72,7 +74,9 @@ layout(push_constant) uniform Push {
 } pc;
 
 layout(std430, binding = 0) writeonly buffer DX { vec4 dx4[]; }; // SPLIT: partial sums [slices, n, In]
-#ifdef U64
+#if defined(WIDE)
+layout(std430, binding = 1) writeonly buffer DW { u64vec4 dw8[]; }; // 2 texels, 8 floats
+#elif defined(U64)
 layout(std430, binding = 1) writeonly buffer DW { u64vec2 dw4[]; }; // texels of 4 floats
 #else
 layout(std430, binding = 1) writeonly buffer DW { vec4 dw4[]; };
@@ -87,32 +91,52 @@ layout(std430, binding = 5) writeonly buffer DB { vec4 db4[]; };
 #define CLUSTER_LANE (gl_SubgroupInvocationID & (R - 1u))
 #define CLUSTER_BASE (gl_SubgroupInvocationID & ~(R - 1u))
 
-// storeTexel writes dw[o, 4t .. 4t+3] = v.
-void storeTexel(uint o, uint t, vec4 v) {
-    const uint at = o * (pc.in_features >> 2) + t;
-#ifdef U64
-    dw4[at] = u64vec2(packUint2x32(floatBitsToUint(v.xy)), packUint2x32(floatBitsToUint(v.zw)));
+// TEX: the consecutive texels of the In features a lane owns.
+#ifdef WIDE
+#define TEX 2u
 #else
-    dw4[at] = v;
+#define TEX 1u
+#endif
+
+#ifdef U64
+// packPair packs v's floats into two 64-bit words (bits unchanged).
+u64vec2 packPair(vec4 v) {
+    return u64vec2(packUint2x32(floatBitsToUint(v.xy)), packUint2x32(floatBitsToUint(v.zw)));
+}
+#endif
+
+// storeTexels writes dw[o, 4t .. 4t+4*TEX-1] = v[0], .. (t a multiple of
+// TEX): one store per lane.
+void storeTexels(uint o, uint t, vec4 v[TEX]) {
+    const uint at = o * (pc.in_features >> 2) + t;
+#if defined(WIDE)
+    dw8[at >> 1] = u64vec4(packPair(v[0]), packPair(v[1]));
+#elif defined(U64)
+    dw4[at] = packPair(v[0]);
+#else
+    dw4[at] = v[0];
 #endif
 }
 
 void main() {
     const uint per = pc.in_features >> 2;
+    const uint lanes = per / TEX;
     const uint steps = pc.out_features >> 2;
     const uint base = CLUSTER_BASE;
     const uint lane = CLUSTER_LANE;
     const uint g = gl_WorkGroupID.x * LOCAL + gl_LocalInvocationID.x;
-    const bool mine = g < per;
-    const uint col = min(g, per - 1u);
+    const bool mine = g < lanes;
+    const uint col = TEX * min(g, lanes - 1u); // the lane's first texel
     // x rows past the batch read its last row (their dy is zero).
-    vec4 xr[R];
-    [[unroll]] for (uint r = 0; r < R; r++) {
-        xr[r] = texelFetch(x4, int(min(r, pc.n - 1u) * per + col));
+    vec4 xr[TEX * R]; // xr[t*R + r]: x[r, 4(col+t) .. 4(col+t)+3]
+    [[unroll]] for (uint t = 0; t < TEX; t++) {
+        [[unroll]] for (uint r = 0; r < R; r++) {
+            xr[t * R + r] = texelFetch(x4, int(min(r, pc.n - 1u) * per + col + t));
+        }
     }
-    vec4 acc[R]; // acc[r]: dx[r, 4col .. 4col+3]
-    [[unroll]] for (uint r = 0; r < R; r++) {
-        acc[r] = vec4(0.0);
+    vec4 acc[TEX * R]; // acc[t*R + r]: dx[r, 4(col+t) .. 4(col+t)+3]
+    [[unroll]] for (uint i = 0; i < TEX * R; i++) {
+        acc[i] = vec4(0.0);
     }
     const bool rowOk = lane < pc.n;
     const uint dyrow = min(lane, pc.n - 1u) * steps;
@@ -132,23 +156,32 @@ void main() {
             [[unroll]] for (uint r = 0; r < R; r++) {
                 d[r] = subgroupShuffle(gv[q], base + r);
             }
-            const vec4 wq = texelFetch(w4, int(o * per + col));
-            vec4 dw = vec4(0.0);
-            [[unroll]] for (uint r = 0; r < R; r++) {
-                dw = fma(vec4(d[r]), xr[r], dw);
+            vec4 wq[TEX], dw[TEX];
+            [[unroll]] for (uint t = 0; t < TEX; t++) {
+                wq[t] = texelFetch(w4, int(o * per + col + t));
+                dw[t] = vec4(0.0);
             }
             [[unroll]] for (uint r = 0; r < R; r++) {
-                acc[r] = fma(vec4(d[r]), wq, acc[r]);
+                [[unroll]] for (uint t = 0; t < TEX; t++) {
+                    dw[t] = fma(vec4(d[r]), xr[t * R + r], dw[t]);
+                }
+            }
+            [[unroll]] for (uint r = 0; r < R; r++) {
+                [[unroll]] for (uint t = 0; t < TEX; t++) {
+                    acc[t * R + r] = fma(vec4(d[r]), wq[t], acc[t * R + r]);
+                }
             }
             if (mine) {
-                storeTexel(o, col, dw);
+                storeTexels(o, col, dw);
             }
         }
     }
     if (mine) {
         [[unroll]] for (uint r = 0; r < R; r++) {
             if (r < pc.n) {
-                dx4[dxAt + r * per + g] = acc[r];
+                [[unroll]] for (uint t = 0; t < TEX; t++) {
+                    dx4[dxAt + r * per + col + t] = acc[t * R + r];
+                }
             }
         }
     }
