@@ -18,7 +18,11 @@
 // a subgroup read consecutive texels), adds dy[r,o] * w[o, its columns] to
 // its R dx sums and writes dw[o, its columns] = sum_r dy[r,o] * x[r, ..]:
 // a u64vec2 store of the floats' bits packed in pairs (_u64 kernels, where
-// the device has shaderInt64) or a vec4 store.
+// the device has shaderInt64) or a vec4 store. The _u64x2 kernels (WIDE,
+// with U64) give each lane 2 consecutive texels (8 columns; In % 8 == 0):
+// half the lanes, x and dx of 8 columns in registers, one u64vec4 store of
+// 8 floats per weight row instead of two u64vec2 ones, and the batch's dy
+// shuffled once for 8 columns instead of 4.
 // dx is one chain of fma over o = 0, 1, .. and dw one over r = 0, 1, ..:
 // the bits of linear_tile_backward_data and linear_weight_outer; db sums
 // r = 0, 1, .. as linear_backward_bias (the first workgroup writes it
@@ -40,7 +44,24 @@
 // kernels, whose dx is one chain over every o). A slice past the last
 // row writes zeros.
 // Measured on lavapipe: see linear_tile.comp's header (the classifier
-// backward).
+// backward) for the kernels before _u64x2 and _split.
+// The classifier backward (batch 8, 1280->1000, with db), one process
+// recording 10 backward passes per sequence per variant and replaying them
+// in turn, 40 rounds, medians per pass (process CPU time, which the other
+// users' load blurs less than wall time; 5 processes at load 8-10):
+// columns 1.65 / 1.87 / 1.73 / 1.68 / 2.31 ms against columns_wide (the
+// _u64x2 kernels, workgroups of 8) 1.57 / 1.84 / 1.61 / 1.48 / 2.03 ms
+// (0.88-0.98x); fastest wall time per pass 1.52-1.56 against 1.37-1.46
+// ms; outer_ch80 1.97-2.48 ms. Workgroups of 16 (10 for 160 lanes) gave
+// 0.75-0.97x at load 9 (not kept: noisier, and 8 gives the threads 20
+// workgroups to share). Where the time goes (copies of the kernel swapped
+// in, the dw store under a condition never true): columns 1.2-1.5 ms
+// without its stores against 1.8-2.8 ms, columns_wide 1.04-1.15 ms
+// against 1.57-2.25 ms; the 640k 64-bit element stores (5 MB) stay about
+// 0.5-0.7 ms of CPU time either way (lavapipe stores lane by lane, one
+// bounds check per 64-bit component). The GPU split on lavapipe: split_o32
+// 3.17 against columns 1.62 ms; slices of 256 or 504 rows (4 or 2) 2.0-2.5
+// and 1.95-2.36 against 1.79-2.04 ms, so no CPU variant of it is kept.
 //! kernel linear_columns_backward
 //! kernel linear_columns_backward_bias BIAS
 //! kernel linear_columns_backward_u64 U64
