@@ -62,6 +62,10 @@
 // bounds check per 64-bit component). The GPU split on lavapipe: split_o32
 // 3.17 against columns 1.62 ms; slices of 256 or 504 rows (4 or 2) 2.0-2.5
 // and 1.95-2.36 against 1.79-2.04 ms, so no CPU variant of it is kept.
+// Wall, full `EFFV2VK_TUNE=off effv2vk bench ops --json` runs alternating
+// with main c8c3291 (columns), 6 rounds at load 5-8: the row "linear
+// 1280->1000 bwd" medians 1.96 -> 1.71 ms (0.87x; fastest 1.64 -> 1.45),
+// backward over forward in the same run 1.98 -> 1.60.
 //! kernel linear_columns_backward
 //! kernel linear_columns_backward_bias BIAS
 //! kernel linear_columns_backward_u64 U64
