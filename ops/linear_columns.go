@@ -26,16 +26,38 @@ func linearColumnsFits(d *engine.Device, c linearBackwardCall) bool {
 		ceilDiv(c.in/4, int(linearTileLocal(d, 8))) <= int(d.Info.MaxWorkgroupCount[0])
 }
 
+// linearColumnsWideKernel is the kernel of the wide one-dispatch backward
+// (lanes own 2 texels, 8 columns, written by one 64-bit u64vec4 store per
+// weight row) for the bias flag: it needs shaderInt64.
+func linearColumnsWideKernel(bias bool) string {
+	if bias {
+		return "linear_columns_backward_u64x2_bias"
+	}
+	return "linear_columns_backward_u64x2"
+}
+
+// linearColumnsWideFits reports whether the wide one-dispatch backward can
+// record c on d: where "columns" fits, the device has shaderInt64 and In
+// is whole pairs of texels (a multiple of 8).
+func linearColumnsWideFits(d *engine.Device, c linearBackwardCall) bool {
+	return linearColumnsFits(d, c) && d.Info.Int64 && c.in%8 == 0
+}
+
 // recordLinearColumns dispatches linear_columns_backward(_u64)(_bias) for
-// c: one invocation per texel of the In features, in workgroups of
-// cpuLocal invocations on a CPU driver (see linearTileLocal).
-func recordLinearColumns(s *engine.Sequence, c linearBackwardCall, cpuLocal uint32) {
+// c, or with wide the _u64x2 kernels: one invocation per texel (wide: per
+// pair of texels) of the In features, in workgroups of cpuLocal
+// invocations on a CPU driver (see linearTileLocal).
+func recordLinearColumns(s *engine.Sequence, c linearBackwardCall, cpuLocal uint32, wide bool) {
 	d := s.Device()
 	local := linearTileLocal(d, cpuLocal)
 	specs := []engine.Spec{{ID: 0, Value: local}, {ID: 1, Value: linearTileRows(d)}}
-	grid := engine.Grid{X: ceilDiv(c.in/4, int(local)), Y: 1, Z: 1}
+	texels, name := 1, linearColumnsKernel(d, c.db != nil)
+	if wide {
+		texels, name = 2, linearColumnsWideKernel(c.db != nil)
+	}
+	grid := engine.Grid{X: ceilDiv(c.in/(4*texels), int(local)), Y: 1, Z: 1}
 	push := shaders.LinearColumnsBackwardPush{N: uint32(c.n), InFeatures: uint32(c.in), OutFeatures: uint32(c.out)}
-	k := s.Kernel(linearColumnsKernel(d, c.db != nil), specs...)
+	k := s.Kernel(name, specs...)
 	if c.db == nil {
 		s.Dispatch(k, grid, push, c.dx, c.dw, c.dy, c.x, c.w)
 		return

@@ -24,7 +24,10 @@ type linearBackwardCall struct {
 // the outer-product weight gradient of linear_weight_outer.comp, 4, 20 or
 // 80 chunks of 8 columns per invocation ("outer_ch4" ..); the
 // one-dispatch backward of linear_columns.comp ("columns": lanes over the
-// input features, one pass over the weight for dx and dw).
+// input features, one pass over the weight for dx and dw; "columns_wide":
+// 8 columns per lane, one u64vec4 store per weight row); its split for
+// GPUs in slices of 32 output rows ("split_o32": partial dx sums added by
+// gemm_sum, see linear_columns_split.go).
 var linearBackwardVariants = []variant[linearBackwardCall]{
 	{name: "rows", kernels: linearBackwardRowsKernels, record: recordLinearBackwardRows},
 	linearBackwardTileVariant(4),
@@ -40,9 +43,20 @@ var linearBackwardVariants = []variant[linearBackwardCall]{
 		},
 		eligible: linearColumnsFits,
 		record: func(s *engine.Sequence, c linearBackwardCall) {
-			recordLinearColumns(s, c, linearColumnsCPULocal)
+			recordLinearColumns(s, c, linearColumnsCPULocal, false)
 		},
 	},
+	{
+		name: linearBackwardColumnsWide,
+		kernels: func(_ *engine.Device, c linearBackwardCall) []string {
+			return []string{linearColumnsWideKernel(c.db != nil)}
+		},
+		eligible: linearColumnsWideFits,
+		record: func(s *engine.Sequence, c linearBackwardCall) {
+			recordLinearColumns(s, c, linearColumnsWideCPULocal, true)
+		},
+	},
+	linearSplitVariant(linearSplitGPURows),
 }
 
 // linearBackwardOuterVariant records with the batch-tile data gradient and
@@ -87,12 +101,16 @@ const linearBackwardTileMinIn = 512
 // classifier 1280->1000 at batch 8: its weight gradient took 1.6 against
 // tile_ot8's 3.5 ms of CPU time on lavapipe, see linear_tile.comp's
 // header; the squeeze-excite reduce 768->32, 32 rows, stays on tile_ot8:
-// 0.20 against 0.16 ms), the one-dispatch "columns" where dx is wanted
-// (the classifier's whole backward: see linear_tile.comp's header), else
-// the outer product; else tile_ot8.
+// 0.20 against 0.16 ms), the one-dispatch "columns_wide" where dx is
+// wanted and the device has shaderInt64 (the classifier's whole backward:
+// see linear_columns.comp's header), "columns" where dx is wanted without
+// it, else the outer product; else tile_ot8.
 func linearBackwardCPUDefault(d *engine.Device, c linearBackwardCall) string {
 	if linearWeightOuterFits(d, c.n, c.in, c.out) && c.n <= int(linearTileRows(d)) &&
 		c.out >= 4*int(linearTileLocal(d, 64)) {
+		if linearColumnsWideFits(d, c) {
+			return linearBackwardColumnsWide
+		}
 		if linearColumnsFits(d, c) {
 			return linearBackwardColumns
 		}
@@ -103,6 +121,15 @@ func linearBackwardCPUDefault(d *engine.Device, c linearBackwardCall) string {
 
 // linearBackwardColumns names the one-dispatch variant (linear_columns.comp).
 const linearBackwardColumns = "columns"
+
+// linearBackwardColumnsWide names the one-dispatch variant whose lanes own
+// 8 columns (the _u64x2 kernels of linear_columns.comp).
+const linearBackwardColumnsWide = "columns_wide"
+
+// linearColumnsWideCPULocal is the wide one-dispatch backward's workgroup
+// size on a CPU driver: 8 invocations, 20 workgroups for the classifier's
+// 1280 inputs (as many as "columns" in workgroups of 16).
+const linearColumnsWideCPULocal = 8
 
 // linearColumnsCPULocal is the one-dispatch backward's workgroup size on a
 // CPU driver: 16 invocations (20 workgroups for the classifier's 1280
@@ -139,6 +166,9 @@ var linearBackwardTuned = &tunedOp[linearBackwardCall]{
 	defaultVariant: func(d *engine.Device, c linearBackwardCall) string {
 		if cpuShaped(d) && linearTileFits(d, c.n, c.in, c.out, true) && c.out >= 8 && c.in >= linearBackwardTileMinIn {
 			return linearBackwardCPUDefault(d, c)
+		}
+		if !cpuShaped(d) && linearSplitGPUDefault(d, c) {
+			return linearSplitVariantName(linearSplitGPURows)
 		}
 		return "rows"
 	},

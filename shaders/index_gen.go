@@ -3049,6 +3049,163 @@ var generatedKernels = []Kernel{
 		},
 	},
 	{
+		Name:            "linear_columns_backward_u64x2",
+		File:            "linear_columns.comp",
+		Defines:         []string{"U64", "WIDE"},
+		LocalSize:       [3]uint32{8, 1, 1},
+		LocalSizeSpecID: [3]int{0, -1, -1},
+		Bindings: []Binding{
+			{Binding: 0, Name: "DX", Kind: StorageBuffer, Access: Write, Format: ""},
+			{Binding: 1, Name: "DW", Kind: StorageBuffer, Access: Write, Format: ""},
+			{Binding: 2, Name: "dy4", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
+			{Binding: 3, Name: "x4", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
+			{Binding: 4, Name: "w4", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
+		},
+		PushSize: 12,
+		Push: []PushField{
+			{Name: "n", Offset: 0, Type: "uint32"},
+			{Name: "in_features", Offset: 4, Type: "uint32"},
+			{Name: "out_features", Offset: 8, Type: "uint32"},
+		},
+		Spec: []SpecConstant{
+			{ID: 0, Name: "", Default: 8},
+			{ID: 0, Name: "LOCAL", Default: 8},
+			{ID: 1, Name: "R", Default: 8},
+		},
+	},
+	{
+		Name:            "linear_columns_backward_u64x2_bias",
+		File:            "linear_columns.comp",
+		Defines:         []string{"U64", "WIDE", "BIAS"},
+		LocalSize:       [3]uint32{8, 1, 1},
+		LocalSizeSpecID: [3]int{0, -1, -1},
+		Bindings: []Binding{
+			{Binding: 0, Name: "DX", Kind: StorageBuffer, Access: Write, Format: ""},
+			{Binding: 1, Name: "DW", Kind: StorageBuffer, Access: Write, Format: ""},
+			{Binding: 2, Name: "dy4", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
+			{Binding: 3, Name: "x4", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
+			{Binding: 4, Name: "w4", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
+			{Binding: 5, Name: "DB", Kind: StorageBuffer, Access: Write, Format: ""},
+		},
+		PushSize: 12,
+		Push: []PushField{
+			{Name: "n", Offset: 0, Type: "uint32"},
+			{Name: "in_features", Offset: 4, Type: "uint32"},
+			{Name: "out_features", Offset: 8, Type: "uint32"},
+		},
+		Spec: []SpecConstant{
+			{ID: 0, Name: "", Default: 8},
+			{ID: 0, Name: "LOCAL", Default: 8},
+			{ID: 1, Name: "R", Default: 8},
+		},
+	},
+	{
+		Name:            "linear_columns_split",
+		File:            "linear_columns.comp",
+		Defines:         []string{"SPLIT"},
+		LocalSize:       [3]uint32{8, 1, 1},
+		LocalSizeSpecID: [3]int{0, -1, -1},
+		Bindings: []Binding{
+			{Binding: 0, Name: "DX", Kind: StorageBuffer, Access: Write, Format: ""},
+			{Binding: 1, Name: "DW", Kind: StorageBuffer, Access: Write, Format: ""},
+			{Binding: 2, Name: "dy4", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
+			{Binding: 3, Name: "x4", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
+			{Binding: 4, Name: "w4", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
+		},
+		PushSize: 16,
+		Push: []PushField{
+			{Name: "n", Offset: 0, Type: "uint32"},
+			{Name: "in_features", Offset: 4, Type: "uint32"},
+			{Name: "out_features", Offset: 8, Type: "uint32"},
+			{Name: "slice_steps", Offset: 12, Type: "uint32"},
+		},
+		Spec: []SpecConstant{
+			{ID: 0, Name: "", Default: 8},
+			{ID: 0, Name: "LOCAL", Default: 8},
+			{ID: 1, Name: "R", Default: 8},
+		},
+	},
+	{
+		Name:            "linear_columns_split_bias",
+		File:            "linear_columns.comp",
+		Defines:         []string{"SPLIT", "BIAS"},
+		LocalSize:       [3]uint32{8, 1, 1},
+		LocalSizeSpecID: [3]int{0, -1, -1},
+		Bindings: []Binding{
+			{Binding: 0, Name: "DX", Kind: StorageBuffer, Access: Write, Format: ""},
+			{Binding: 1, Name: "DW", Kind: StorageBuffer, Access: Write, Format: ""},
+			{Binding: 2, Name: "dy4", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
+			{Binding: 3, Name: "x4", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
+			{Binding: 4, Name: "w4", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
+			{Binding: 5, Name: "DB", Kind: StorageBuffer, Access: Write, Format: ""},
+		},
+		PushSize: 16,
+		Push: []PushField{
+			{Name: "n", Offset: 0, Type: "uint32"},
+			{Name: "in_features", Offset: 4, Type: "uint32"},
+			{Name: "out_features", Offset: 8, Type: "uint32"},
+			{Name: "slice_steps", Offset: 12, Type: "uint32"},
+		},
+		Spec: []SpecConstant{
+			{ID: 0, Name: "", Default: 8},
+			{ID: 0, Name: "LOCAL", Default: 8},
+			{ID: 1, Name: "R", Default: 8},
+		},
+	},
+	{
+		Name:            "linear_columns_split_u64",
+		File:            "linear_columns.comp",
+		Defines:         []string{"SPLIT", "U64"},
+		LocalSize:       [3]uint32{8, 1, 1},
+		LocalSizeSpecID: [3]int{0, -1, -1},
+		Bindings: []Binding{
+			{Binding: 0, Name: "DX", Kind: StorageBuffer, Access: Write, Format: ""},
+			{Binding: 1, Name: "DW", Kind: StorageBuffer, Access: Write, Format: ""},
+			{Binding: 2, Name: "dy4", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
+			{Binding: 3, Name: "x4", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
+			{Binding: 4, Name: "w4", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
+		},
+		PushSize: 16,
+		Push: []PushField{
+			{Name: "n", Offset: 0, Type: "uint32"},
+			{Name: "in_features", Offset: 4, Type: "uint32"},
+			{Name: "out_features", Offset: 8, Type: "uint32"},
+			{Name: "slice_steps", Offset: 12, Type: "uint32"},
+		},
+		Spec: []SpecConstant{
+			{ID: 0, Name: "", Default: 8},
+			{ID: 0, Name: "LOCAL", Default: 8},
+			{ID: 1, Name: "R", Default: 8},
+		},
+	},
+	{
+		Name:            "linear_columns_split_u64_bias",
+		File:            "linear_columns.comp",
+		Defines:         []string{"SPLIT", "U64", "BIAS"},
+		LocalSize:       [3]uint32{8, 1, 1},
+		LocalSizeSpecID: [3]int{0, -1, -1},
+		Bindings: []Binding{
+			{Binding: 0, Name: "DX", Kind: StorageBuffer, Access: Write, Format: ""},
+			{Binding: 1, Name: "DW", Kind: StorageBuffer, Access: Write, Format: ""},
+			{Binding: 2, Name: "dy4", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
+			{Binding: 3, Name: "x4", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
+			{Binding: 4, Name: "w4", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
+			{Binding: 5, Name: "DB", Kind: StorageBuffer, Access: Write, Format: ""},
+		},
+		PushSize: 16,
+		Push: []PushField{
+			{Name: "n", Offset: 0, Type: "uint32"},
+			{Name: "in_features", Offset: 4, Type: "uint32"},
+			{Name: "out_features", Offset: 8, Type: "uint32"},
+			{Name: "slice_steps", Offset: 12, Type: "uint32"},
+		},
+		Spec: []SpecConstant{
+			{ID: 0, Name: "", Default: 8},
+			{ID: 0, Name: "LOCAL", Default: 8},
+			{ID: 1, Name: "R", Default: 8},
+		},
+	},
+	{
 		Name:            "linear_tile_forward",
 		File:            "linear_tile.comp",
 		Defines:         []string{"FORWARD"},
@@ -6176,6 +6333,52 @@ type LinearColumnsBackwardU64BiasPush struct {
 	N           uint32
 	InFeatures  uint32
 	OutFeatures uint32
+}
+
+// LinearColumnsBackwardU64x2Push mirrors the push-constant block of kernel linear_columns_backward_u64x2 (linear_columns.comp).
+type LinearColumnsBackwardU64x2Push struct {
+	N           uint32
+	InFeatures  uint32
+	OutFeatures uint32
+}
+
+// LinearColumnsBackwardU64x2BiasPush mirrors the push-constant block of kernel linear_columns_backward_u64x2_bias (linear_columns.comp).
+type LinearColumnsBackwardU64x2BiasPush struct {
+	N           uint32
+	InFeatures  uint32
+	OutFeatures uint32
+}
+
+// LinearColumnsSplitPush mirrors the push-constant block of kernel linear_columns_split (linear_columns.comp).
+type LinearColumnsSplitPush struct {
+	N           uint32
+	InFeatures  uint32
+	OutFeatures uint32
+	SliceSteps  uint32
+}
+
+// LinearColumnsSplitBiasPush mirrors the push-constant block of kernel linear_columns_split_bias (linear_columns.comp).
+type LinearColumnsSplitBiasPush struct {
+	N           uint32
+	InFeatures  uint32
+	OutFeatures uint32
+	SliceSteps  uint32
+}
+
+// LinearColumnsSplitU64Push mirrors the push-constant block of kernel linear_columns_split_u64 (linear_columns.comp).
+type LinearColumnsSplitU64Push struct {
+	N           uint32
+	InFeatures  uint32
+	OutFeatures uint32
+	SliceSteps  uint32
+}
+
+// LinearColumnsSplitU64BiasPush mirrors the push-constant block of kernel linear_columns_split_u64_bias (linear_columns.comp).
+type LinearColumnsSplitU64BiasPush struct {
+	N           uint32
+	InFeatures  uint32
+	OutFeatures uint32
+	SliceSteps  uint32
 }
 
 // LinearTileForwardPush mirrors the push-constant block of kernel linear_tile_forward (linear_tile.comp).

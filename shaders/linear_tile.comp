@@ -88,6 +88,8 @@
 // rematch against tile_ot4). In a V2-S training step (batch 8, 128x128,
 // load 12, one run each, so only indicative): 3.11 ms for columns against
 // 2.62 + 0.66 ms for outer_ch80's two kernels, 743 against 744 dispatches.
+// Since then the CPU default there is columns_wide (lanes of 8 columns):
+// see linear_columns.comp's header.
 //! kernel linear_tile_forward FORWARD
 //! kernel linear_tile_forward_bias FORWARD BIAS
 //! kernel linear_tile_backward_data BACKWARD_DATA
