@@ -54,7 +54,7 @@ gotest-switches: xdg
 # lavapipe by EFFV2VK_GPU_CHOICES=1: the kernels that change shape, at
 # subgroup widths 4, 8 and 16 (at 16 two clusters share a subgroup), and the
 # small network's PyTorch parity.
-GPU_CHOICE_OPS := TestBatchNorm(TrainForward|RunningAndEval|Backward|BackwardFiniteDifference)$$|TestConv2D$$|TestConv2DFiniteDifference$$|TestPointwise(RandomShapes|Tilings|RealShapes|FiniteDifferences)$$|TestDepthwise(EfficientNetShapes|FiniteDifferences)$$|TestElementwise$$|TestBatchSplitMatchesWholeBatch$$|TestFusedForwardMatchesUnfused$$
+GPU_CHOICE_OPS := TestBatchNorm(TrainForward|RunningAndEval|Backward|BackwardFiniteDifference)$$|TestConv2D$$|TestConv2DFiniteDifference$$|TestPointwise(RandomShapes|Tilings|RealShapes|FiniteDifferences)$$|TestDepthwise(EfficientNetShapes|FiniteDifferences)$$|TestElementwise$$|TestBatchSplitMatchesWholeBatch$$|TestFusedForwardMatchesUnfused$$|TestLinearSplitMatchesReference$$
 gotest-gpu-choices: xdg
 	for width in 128 256 512; do \
 	  LP_NATIVE_VECTOR_WIDTH=$$width EFFV2VK_GPU_CHOICES=1 $(TEST_ENV) go test -count=1 -timeout 30m -run '$(GPU_CHOICE_OPS)' ./ops || exit 1; \
