@@ -97,11 +97,29 @@ func dropPath(s *engine.Sequence, op string, y, x, rng *engine.Tensor, keep floa
 	n := x.Len()
 	per := n / x.Shape[0]
 	push := shaders.DropPathPush{N: uint32(n), Per: uint32(per), Threshold: keep, Scale: 1 / keep, Stream: stream, First: uint32(first)}
+	if dropPathU64(s.Device(), per) {
+		s.Dispatch1D(s.Kernel("drop_path_u64", seLocal), n/dropPathU64Floats, shaders.DropPathU64Push(push), y, x, rng)
+		return
+	}
 	if per%4 == 0 {
 		s.Dispatch1D(s.Kernel("drop_path_vec4", seLocal), n/4, shaders.DropPathVec4Push(push), y, x, rng)
 		return
 	}
 	s.Dispatch1D(s.Kernel("drop_path", seLocal), ceilDiv(n, 4), push, y, x, rng)
+}
+
+// dropPathU64Floats is the elements per invocation of the drop_path_u64
+// kernel (U64_GROUPS groups of 8 in shaders/dropout.comp).
+const dropPathU64Floats = 16
+
+// dropPathU64 reports whether drop path over samples of per elements runs
+// the _u64 kernel: on a CPU driver with shaderInt64, where a storage-buffer
+// store is a loop over the lanes with a bounds check per component (u64vec4
+// stores halve the loops per value) and the Philox draw is a good part of
+// the arithmetic (one per 16 elements instead of one per 4), when per is a
+// multiple of 16. GPUs keep drop_path_vec4.
+func dropPathU64(d *engine.Device, per int) bool {
+	return defaultsOf(d).cpuShaped && d.Info.Int64 && per%dropPathU64Floats == 0
 }
 
 // DropoutForward records inverted dropout with drop probability p in [0,1)

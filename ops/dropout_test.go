@@ -66,10 +66,12 @@ func TestPhiloxMatchesReference(t *testing.T) {
 	}
 }
 
+// TestDropPath covers the scalar (per 75, 45), vec4 (per 12) and, on CPU
+// drivers with shaderInt64, _u64 (per 1536) kernels.
 func TestDropPath(t *testing.T) {
 	d := enginetest.Open(t)
 	r := testRand(t)
-	for _, xs := range []ref.Shape4{{N: 1, C: 3, H: 5, W: 5}, {N: 7, C: 3, H: 3, W: 5}, {N: 16, C: 24, H: 8, W: 8}} {
+	for _, xs := range []ref.Shape4{{N: 1, C: 3, H: 5, W: 5}, {N: 7, C: 3, H: 3, W: 5}, {N: 3, C: 1, H: 2, W: 6}, {N: 16, C: 24, H: 8, W: 8}} {
 		t.Run(xs.String(), func(t *testing.T) {
 			const keep, stream = float32(0.8), 3
 			seed, step := r.Uint64(), r.Uint32()

@@ -13,17 +13,33 @@
 // is the global index of the batch's sample 0 (a data-parallel rank trains
 // a slice of a larger batch): masks are keyed by the global sample index,
 // so a slice draws what the whole batch draws for those samples.
+// The drop_path_u64 variant (CPU drivers with shaderInt64, per % 16 == 0)
+// scales 16 elements per invocation by one draw and writes them as two
+// u64vec4 (floats bit-packed in pairs): on lavapipe a storage-buffer store
+// is a loop over the lanes with a bounds check per component, and Philox's
+// ten rounds of 32x32->64 multiplies are emulated in SIMD; drop_path_vec4
+// draws once and stores 4 components per 4 elements. Same products, so the
+// same bits. `effv2vk bench ops --only "drop path"` (31 runs, 3 alternating
+// pairs on a loaded machine, 2026-11-30): vec4 1.95/1.97/2.39 ms, _u64
+// 0.54/0.51/0.92 ms.
 //! kernel philox_uniform UNIFORM
 //! kernel drop_path DROP_PATH
 //! kernel drop_path_vec4 DROP_PATH VEC4
+//! kernel drop_path_u64 DROP_PATH U64
 //! kernel dropout DROPOUT
 //! kernel dropout_vec4 DROPOUT VEC4
+#ifdef U64
+#extension GL_ARB_gpu_shader_int64 : require
+#extension GL_EXT_control_flow_attributes : require
+#endif
 #include "common.glsl"
 
 layout(local_size_x = 64, local_size_x_id = 0) in;
 
 layout(std430, binding = 0) writeonly buffer Y {
-#ifdef VEC4
+#if defined(U64)
+    u64vec4 y8[]; // groups of 8 floats, bit-packed in pairs
+#elif defined(VEC4)
     vec4 y4[];
 #else
     float y[];
@@ -83,7 +99,34 @@ float factor(uint i) {
 }
 #endif
 
+#ifdef U64
+// U64_GROUPS is the groups of 8 floats per invocation of the _u64 variant.
+const uint U64_GROUPS = 2u;
+
+// packPair holds a and b as one 64-bit word, a in its low half (the first
+// in memory).
+uint64_t packPair(float a, float b) {
+    return packUint2x32(floatBitsToUint(vec2(a, b)));
+}
+#endif
+
 void main() {
+#ifdef U64
+    // per % (8*U64_GROUPS) == 0: the invocation's elements lie within one
+    // sample, whose factor is drawn once.
+    uint g = linear_invocation();
+    uint first = g * (8u * U64_GROUPS);
+    if (first >= pc.n) {
+        return;
+    }
+    float f = factor(first);
+    [[unroll]] for (uint q = 0; q < U64_GROUPS; q++) {
+        uint t4 = (first >> 2) + 2u * q;
+        vec4 lo = texelFetch(x4, int(t4)) * f;
+        vec4 hi = texelFetch(x4, int(t4 + 1u)) * f;
+        y8[(first >> 3) + q] = u64vec4(packPair(lo.x, lo.y), packPair(lo.z, lo.w), packPair(hi.x, hi.y), packPair(hi.z, hi.w));
+    }
+#else
     uint t = linear_invocation();
     uint base = t << 2;
     if (base >= pc.n) {
@@ -108,6 +151,7 @@ void main() {
             y[base + k] = v[k] * factor(base + k);
         }
     }
+#endif
 #endif
 #endif
 }

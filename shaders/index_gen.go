@@ -2514,6 +2514,30 @@ var generatedKernels = []Kernel{
 		},
 	},
 	{
+		Name:            "drop_path_u64",
+		File:            "dropout.comp",
+		Defines:         []string{"DROP_PATH", "U64"},
+		LocalSize:       [3]uint32{64, 1, 1},
+		LocalSizeSpecID: [3]int{0, -1, -1},
+		Bindings: []Binding{
+			{Binding: 0, Name: "Y", Kind: StorageBuffer, Access: Write, Format: ""},
+			{Binding: 1, Name: "x4", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
+			{Binding: 2, Name: "RNG", Kind: StorageBuffer, Access: Read, Format: ""},
+		},
+		PushSize: 24,
+		Push: []PushField{
+			{Name: "n", Offset: 0, Type: "uint32"},
+			{Name: "per", Offset: 4, Type: "uint32"},
+			{Name: "threshold", Offset: 8, Type: "float32"},
+			{Name: "scale", Offset: 12, Type: "float32"},
+			{Name: "stream", Offset: 16, Type: "uint32"},
+			{Name: "first", Offset: 20, Type: "uint32"},
+		},
+		Spec: []SpecConstant{
+			{ID: 0, Name: "", Default: 64},
+		},
+	},
+	{
 		Name:            "dropout",
 		File:            "dropout.comp",
 		Defines:         []string{"DROPOUT"},
@@ -6064,6 +6088,16 @@ type DropPathPush struct {
 
 // DropPathVec4Push mirrors the push-constant block of kernel drop_path_vec4 (dropout.comp).
 type DropPathVec4Push struct {
+	N         uint32
+	Per       uint32
+	Threshold float32
+	Scale     float32
+	Stream    uint32
+	First     uint32
+}
+
+// DropPathU64Push mirrors the push-constant block of kernel drop_path_u64 (dropout.comp).
+type DropPathU64Push struct {
 	N         uint32
 	Per       uint32
 	Threshold float32

@@ -37,6 +37,15 @@
 // run 1.05-1.53 vs 1.05-1.25 ms): the four-way picks cost what the fetches
 // saved there; they stay for devices where a fetch costs more. The u64vec4
 // stores took 12-15% less CPU time than vec4 stores for both resizes.
+// Reading the words through a uniform texel buffer (usamplerBuffer with an
+// R32UI view, texelFetch) instead of imageLoad changed nothing (2026-11-30,
+// 4 alternating pairs, 101 runs each: medians 1.04-1.18 vs 1.07-1.55 ms,
+// the same user CPU time); dropped. 224x224x3 -> 128x128 costs ~1.3 ms of
+// CPU time per run over lavapipe's two threads (401 runs: 0.57-0.84 s of
+// user time, ~0.1 s of it start-up; three rounds of the tuned variants:
+// auto 0.59-0.70 s, taps 0.57-0.71, vec4_stores 0.61-0.84), so it runs in ~0.65 ms when the machine is quiet
+// (fastest of 401 runs 0.55-0.9 ms) and twice that when other work
+// shares the cores.
 //! kernel prepare_input
 //! kernel prepare_input_vec4 VEC4
 //! kernel prepare_input_vec4_narrow VEC4 NARROW

@@ -34,6 +34,15 @@
 // stores: `effv2vk bench ops --only 1x1`, 192->48 backward data 17 -> 28
 // GFLOP/s).
 // The reduction order is fixed: results are bitwise reproducible.
+// Tried for 192->48 @32x32 backward data (M 192, K 48, the slowest 1x1
+// row; 2026-11-30, a heavily loaded machine, so user CPU time of 151
+// `bench ops` runs per process, EFFV2VK_TUNE_FORCE): u64vec2 output stores
+// (vec4 bits packed in pairs) 2.00/2.03/2.13 s against vec4 stores'
+// 2.08/2.02/2.13 s, no gain (dropped); scalar stores cost ~10% more; the
+// tuned variants rt1, rt2, a_once and rh8 all 1.96-2.30 s. The forward of
+// the same shape (same flops, a quarter of the outputs) takes 1.16-1.26 s:
+// what makes backward data slower is neither its stores nor its register
+// tile, and stays to be found.
 //
 // Specialization constants pick the fetch width from the alignment the
 // wrapper checked (texel buffers give 4 floats per fetch, only at
