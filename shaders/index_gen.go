@@ -1554,6 +1554,7 @@ var generatedKernels = []Kernel{
 			{ID: 7, Name: "CIN", Default: 3},
 			{ID: 8, Name: "ROWS", Default: 1},
 			{ID: 9, Name: "KB", Default: 4},
+			{ID: 10, Name: "OG", Default: 8},
 		},
 	},
 	{
