@@ -105,9 +105,6 @@ var conv2dStemTiles = []struct {
 	{"stem_px8_rows4_dy4_u64_kb2", conv2dStemTile{px: 8, rows: 4, texels: true, u64: true, kb: 2}, false},
 	{"stem_px8_rows4_dy4_u64_kb8", conv2dStemTile{px: 8, rows: 4, texels: true, u64: true, kb: 8}, false},
 	{"stem_px8_rows4_dy4_u64_kb4_og8", conv2dStemTile{px: 8, rows: 4, texels: true, u64: true, kb: 4, og: 8}, false},
-	{"stem_px8_rows4_dy4_u64_kb4_og4", conv2dStemTile{px: 8, rows: 4, texels: true, u64: true, kb: 4, og: 4}, false},
-	{"stem_px8_rows4_dy4_u64_kb8_og8", conv2dStemTile{px: 8, rows: 4, texels: true, u64: true, kb: 8, og: 8}, false},
-	{"stem_px8_rows2_dy4_u64_kb4_og8", conv2dStemTile{px: 8, rows: 2, texels: true, u64: true, kb: 4, og: 8}, false},
 }
 
 // conv2dStemVariants are the stem variants of the forward (forward) or
@@ -239,13 +236,13 @@ func recordConv2DStem(s *engine.Sequence, c conv2dCall, t conv2dStemTile) {
 // conv2dStemDefault is the stem variant a CPU driver takes for c by
 // default, the first that fits of: 8 pixels x 4 rows per invocation with
 // the input read as vec4 texels and 64-bit stores (backward data: summed
-// by parity class, 4 columns and 8 output channels at a time), then 8
-// pixels x 4 rows for the forward, 4 pixels x 4 rows (of 2 input rows at
-// stride 2) for backward data: the fastest on the stem on lavapipe.
+// by parity class, 4 columns at a time), then 8 pixels x 4 rows for the
+// forward, 4 pixels x 4 rows (of 2 input rows at stride 2) for backward
+// data: the fastest on the stem on lavapipe.
 func conv2dStemDefault(d *engine.Device, c conv2dCall) (string, bool) {
 	choices := []string{"stem_px8_rows4_x4_u64", "stem_px8_rows4"}
 	if c.backwardData {
-		choices = []string{"stem_px8_rows4_dy4_u64_kb4_og8", "stem_px4_rows4"}
+		choices = []string{"stem_px8_rows4_dy4_u64_kb4", "stem_px4_rows4"}
 	}
 	for _, name := range choices {
 		for _, st := range conv2dStemTiles {
