@@ -13,7 +13,9 @@ import (
 // lavapipe, 2026-11-30, CPU time per run, shared 2-core machine, +-30%
 // between rounds; see shaders/conv2d_stem_weight.comp): the pixel-lane
 // "pixels" 4.7-5.7 ms, stem_split8 3.0-4.1, stem_single 3.4-3.8,
-// stem_o3c1_split8 3.7-4.5.
+// stem_o3c1_split8 3.7-4.5. The _x4 variants (rows read as vec4 texels,
+// W and OW multiples of 4) on 2026-11-30 (6 alternating rounds, medians):
+// stem_split8 4.43, stem_x4_split8 3.40, stem_x4_o3c1_split8 2.72.
 var stemWeightSplits = []struct {
 	name string
 	tile stemWeightTile

@@ -49,6 +49,13 @@
 // without the stores ~0.9x. Tried and slower: RB*S input rows per step
 // from RB+1 dy rows (RB=2: 1.1-1.3x, more live sums), the weights loaded
 // from the buffer at each use (2.5-4.5x), px4 with KB=4.
+// OG (2026-11-30): the dy of 8 output channels held at a time instead of
+// all 24 (gall 144 values, not 432; the sums carried over the groups, bit
+// for bit the same). perf showed the dy texel fetches ~16% of the time
+// and the unrolled body (~150 KB of code) the rest. CPU time per run
+// against KB=4 alone: 0.83x in 4 of 4 rounds, then 1.11x median over 8
+// more (og6 1.03x, og4 0.90x and og12 ~1.2x in 4 rounds): within this
+// machine's noise, so kb4 stays the default and kb4_og8 a tuner variant.
 //
 //! kernel conv2d_stem_forward STEM_FORWARD
 //! kernel conv2d_stem_forward_vec4 STEM_FORWARD OUT_VEC4

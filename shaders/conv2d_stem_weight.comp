@@ -48,6 +48,23 @@
 //     input address (no shuffle) was not tried: on lavapipe an address
 //     from a loop is not known uniform, so each such fetch is a full
 //     gather (one per multiply-add).
+// Where the time went (2026-11-30, perf record of the JIT code of
+// stem_x4_split8, then gdb's disassembly): lavapipe lowers fma() to a
+// multiply and an add (432 + 432 per step), a constant-lane shuffle is
+// ~1.5 instructions, and each texel fetch is a called function (a bounds
+// check, eight 16-byte loads, a transpose) whose loads stall: the fetches
+// took ~40% of the kernel's time, the unrolled step the rest; the sum
+// pass did not show. Hence the _x4 kernel (X_VEC4): one vec4 texel per
+// lane and input row per step instead of three gathers, dy as vec4
+// texels, PX 16 (4 steps per 64-pixel row, none wasted). CPU time per
+// run (`/usr/bin/time` over 301 runs minus 1, `bench ops --only "stem
+// 3->24 s2 @128x128 bwd weight tuned"` with EFFV2VK_TUNE_FORCE, 6 rounds
+// alternating): stem_split8 4.43 ms median, stem_x4_split8 3.40,
+// stem_x4_o3c1_split8 2.72 (three output channels per lane of one input
+// channel: a third of the shuffles per multiply-add, x fetched once, not
+// once per 8 output channels; 0.61x, faster in 6 of 6 rounds). Slower or
+// no better: PX 8 or 12 (half the window unused / 6 steps per row), 4 or
+// 16 chunks, o3c3 (81 sums: they spill).
 //
 //! kernel conv2d_stem_weight
 //! kernel conv2d_stem_weight_x4 X_VEC4
