@@ -9,7 +9,8 @@ import (
 )
 
 // TestConv2DStemParityBlockedBitwise checks that the stem backward data
-// summed by parity class (the _kb variants) equals the tap-by-tap kernel
+// summed by parity class (the _kb variants, with the output channels in
+// groups or not: the _og variants) equals the tap-by-tap kernel
 // bit for bit: every sum runs over the same terms in the same order (the
 // float64 reference check is TestTunedConv2DTilesMatchReference's).
 func TestConv2DStemParityBlockedBitwise(t *testing.T) {
@@ -31,7 +32,8 @@ func TestConv2DStemParityBlockedBitwise(t *testing.T) {
 			return download(t, cr.dx)
 		}
 		want := dx("stem_px8_rows4_dy4_u64")
-		for _, v := range []string{"stem_px8_rows4_dy4_u64_kb2", "stem_px8_rows4_dy4_u64_kb4", "stem_px8_rows4_dy4_u64_kb8"} {
+		for _, v := range []string{"stem_px8_rows4_dy4_u64_kb2", "stem_px8_rows4_dy4_u64_kb4", "stem_px8_rows4_dy4_u64_kb8",
+			"stem_px8_rows4_dy4_u64_kb4_og8"} {
 			got := dx(v)
 			for i := range want {
 				if got[i] != want[i] {

@@ -57,6 +57,10 @@ const conv2dStemMaxOut = 32
 // KB (conv2dStemTile.kb).
 const conv2dStemSpecClassColumns = 9
 
+// conv2dStemSpecOutputGroup is the _pb kernel's specialization constant
+// OG: the output channels whose dy an invocation holds at once.
+const conv2dStemSpecOutputGroup = 10
+
 // conv2dStemTile is a stem variant's choice: px pixel columns per
 // invocation (forward: output columns; backward data: columns of each
 // stride residue) and rows rows (of S input rows for backward data) per
@@ -75,6 +79,9 @@ type conv2dStemTile struct {
 	// every output channel and tap (the _pb kernel): each weight is read
 	// once for kb columns, each dy value once for the input channels.
 	kb int
+	// og (with kb; 0: all) is the output channels whose dy an invocation
+	// holds at once, the sums going on over the next group's.
+	og int
 }
 
 // conv2dStemTiles are the stem variants, by name.
@@ -97,6 +104,7 @@ var conv2dStemTiles = []struct {
 	{"stem_px8_rows4_dy4_u64_kb4", conv2dStemTile{px: 8, rows: 4, texels: true, u64: true, kb: 4}, false},
 	{"stem_px8_rows4_dy4_u64_kb2", conv2dStemTile{px: 8, rows: 4, texels: true, u64: true, kb: 2}, false},
 	{"stem_px8_rows4_dy4_u64_kb8", conv2dStemTile{px: 8, rows: 4, texels: true, u64: true, kb: 8}, false},
+	{"stem_px8_rows4_dy4_u64_kb4_og8", conv2dStemTile{px: 8, rows: 4, texels: true, u64: true, kb: 4, og: 8}, false},
 }
 
 // conv2dStemVariants are the stem variants of the forward (forward) or
@@ -134,7 +142,7 @@ func conv2dStemFits(d *engine.Device, c conv2dCall, t conv2dStemTile) bool {
 	}
 	g := c.g
 	switch {
-	case t.kb > 0 && !(c.backwardData && t.texels && t.u64):
+	case (t.kb > 0 || t.og > 0) && !(c.backwardData && t.texels && t.u64 && t.kb > 0):
 		return false
 	case t.texels && c.backwardData && !(g.ow%4 == 0 && t.px%4 == 0),
 		t.texels && !c.backwardData && !(g.w%4 == 0 && (g.stride*t.px)%4 == 0),
@@ -210,7 +218,12 @@ func recordConv2DStem(s *engine.Sequence, c conv2dCall, t conv2dStemTile) {
 		engine.Spec{ID: conv2dSpecRows, Value: uint32(max(1, t.rows))},
 		engine.Spec{ID: conv2dSpecLocal, Value: uint32(conv2dStemLocal(d))})
 	if t.kb > 0 {
-		spec = append(spec, engine.Spec{ID: conv2dStemSpecClassColumns, Value: uint32(t.kb)})
+		og := g.oc
+		if t.og > 0 {
+			og = min(t.og, g.oc)
+		}
+		spec = append(spec, engine.Spec{ID: conv2dStemSpecClassColumns, Value: uint32(t.kb)},
+			engine.Spec{ID: conv2dStemSpecOutputGroup, Value: uint32(og)})
 	}
 	k := s.Kernel(conv2dStemKernel(c, t), withEpilogue(spec, c.ep)...)
 	args := []*engine.Tensor{c.out, c.img, c.w}

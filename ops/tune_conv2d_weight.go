@@ -146,8 +146,8 @@ var conv2dWeightTuned = &tunedOp[conv2dWeightCall]{
 		if ChunkedWeightGradients(d) && conv2dAutoChunks(c.g) > 1 {
 			return "split_auto"
 		}
-		if !ChunkedWeightGradients(d) && cpuShaped(d) && stemWeightFits(d, c.g, stemWeightSplits[stemWeightDefault].tile) {
-			return stemWeightSplits[stemWeightDefault].name
+		if name, _, ok := stemWeightDefault(d, c.g); ok && !ChunkedWeightGradients(d) && cpuShaped(d) {
+			return name
 		}
 		if !ChunkedWeightGradients(d) && conv2dPixelsFit(d, c.g, conv2dPixelSplits[0].chunks) {
 			return "pixels"

@@ -49,6 +49,13 @@
 // without the stores ~0.9x. Tried and slower: RB*S input rows per step
 // from RB+1 dy rows (RB=2: 1.1-1.3x, more live sums), the weights loaded
 // from the buffer at each use (2.5-4.5x), px4 with KB=4.
+// OG (2026-11-30): the dy of 8 output channels held at a time instead of
+// all 24 (gall 144 values, not 432; the sums carried over the groups, bit
+// for bit the same). perf showed the dy texel fetches ~16% of the time
+// and the unrolled body (~150 KB of code) the rest. CPU time per run
+// against KB=4 alone: 0.83x in 4 of 4 rounds, then 1.11x median over 8
+// more (og6 1.03x, og4 0.90x and og12 ~1.2x in 4 rounds): within this
+// machine's noise, so kb4 stays the default and kb4_og8 a tuner variant.
 //
 //! kernel conv2d_stem_forward STEM_FORWARD
 //! kernel conv2d_stem_forward_vec4 STEM_FORWARD OUT_VEC4
@@ -266,6 +273,9 @@ const int TW = S * PX; // input columns per invocation
 #ifdef PARITY_BLOCKED
 // KB: the columns of one parity class summed together (PARITY_BLOCKED).
 layout(constant_id = 9) const int KB = 4;
+// OG: the output channels whose dy an invocation holds at once (at most
+// OT; PARITY_BLOCKED): the sums go on over the next group's.
+layout(constant_id = 10) const int OG = 8;
 #endif
 
 #if defined(STORE_U64)
@@ -366,49 +376,63 @@ void main() {
         // sums, each tap's weight read once for the KB columns, each dy
         // value once for the CIN channels. Each sum runs over o, then the
         // taps (a, b), as below: the same result, bit for bit.
-        float gall[OT][IROWS][JSPAN];
-        [[unroll]] for (int o = 0; o < OT; o++) {
-            [[unroll]] for (int di = 0; di < IROWS; di++) {
-                dyRow(n, o, r + ILO + di, m0, col, colIn, gall[o][di]);
-            }
-        }
-        [[unroll]] for (int dh = 0; dh < S; dh++) {
-            [[unroll]] for (int tp = 0; tp < S; tp++) {
-                [[unroll]] for (int k0 = 0; k0 < PX; k0 += KB) {
-                    float sum[CIN][KB];
-                    [[unroll]] for (int c = 0; c < CIN; c++) {
-                        [[unroll]] for (int k = 0; k < KB; k++) {
-                            sum[c][k] = 0.0;
-                        }
+        // The output channels go OG at a time (the dy of OG channels held,
+        // not all OT): each class's sums start from the previous group's,
+        // the same terms in the same order.
+        [[unroll]] for (int og = 0; og < OT; og += OG) {
+            float gall[OG][IROWS][JSPAN];
+            [[unroll]] for (int q = 0; q < OG; q++) {
+                if (og + q < OT) {
+                    [[unroll]] for (int di = 0; di < IROWS; di++) {
+                        dyRow(n, og + q, r + ILO + di, m0, col, colIn, gall[q][di]);
                     }
-                    [[unroll]] for (int o = 0; o < OT; o++) {
-                        [[unroll]] for (int a = 0; a < K; a++) {
-                            int di = dh + P - a; // S * (i - r)
-                            if ((di + S * K) % S != 0) {
+                }
+            }
+            [[unroll]] for (int dh = 0; dh < S; dh++) {
+                [[unroll]] for (int tp = 0; tp < S; tp++) {
+                    [[unroll]] for (int k0 = 0; k0 < PX; k0 += KB) {
+                        float sum[CIN][KB];
+                        [[unroll]] for (int c = 0; c < CIN; c++) {
+                            [[unroll]] for (int k = 0; k < KB; k++) {
+                                sum[c][k] = 0.0;
+                                if (og > 0 && k0 + k < PX) {
+                                    sum[c][k] = acc[c][dh][tp + S * (k0 + k)];
+                                }
+                            }
+                        }
+                        [[unroll]] for (int q = 0; q < OG; q++) {
+                            int o = og + q;
+                            if (o >= OT) {
                                 continue;
                             }
-                            int ri = (di + S * K) / S - K - ILO;
-                            [[unroll]] for (int b = 0; b < K; b++) {
-                                int dj = tp + P - b; // S * (j - m0) at k = 0
-                                if ((dj + S * K) % S != 0) {
+                            [[unroll]] for (int a = 0; a < K; a++) {
+                                int di = dh + P - a; // S * (i - r)
+                                if ((di + S * K) % S != 0) {
                                     continue;
                                 }
-                                int cj = (dj + S * K) / S - K - ILO;
-                                [[unroll]] for (int c = 0; c < CIN; c++) {
-                                    float w = wv[(o * CIN + c) * KK + a * K + b];
-                                    [[unroll]] for (int k = 0; k < KB; k++) {
-                                        if (k0 + k < PX) {
-                                            sum[c][k] = fma(w, gall[o][ri][cj + k0 + k], sum[c][k]);
+                                int ri = (di + S * K) / S - K - ILO;
+                                [[unroll]] for (int b = 0; b < K; b++) {
+                                    int dj = tp + P - b; // S * (j - m0) at k = 0
+                                    if ((dj + S * K) % S != 0) {
+                                        continue;
+                                    }
+                                    int cj = (dj + S * K) / S - K - ILO;
+                                    [[unroll]] for (int c = 0; c < CIN; c++) {
+                                        float w = wv[(o * CIN + c) * KK + a * K + b];
+                                        [[unroll]] for (int k = 0; k < KB; k++) {
+                                            if (k0 + k < PX) {
+                                                sum[c][k] = fma(w, gall[q][ri][cj + k0 + k], sum[c][k]);
+                                            }
                                         }
                                     }
                                 }
                             }
                         }
-                    }
-                    [[unroll]] for (int c = 0; c < CIN; c++) {
-                        [[unroll]] for (int k = 0; k < KB; k++) {
-                            if (k0 + k < PX) {
-                                acc[c][dh][tp + S * (k0 + k)] = sum[c][k];
+                        [[unroll]] for (int c = 0; c < CIN; c++) {
+                            [[unroll]] for (int k = 0; k < KB; k++) {
+                                if (k0 + k < PX) {
+                                    acc[c][dh][tp + S * (k0 + k)] = sum[c][k];
+                                }
                             }
                         }
                     }

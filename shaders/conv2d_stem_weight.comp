@@ -48,8 +48,26 @@
 //     input address (no shuffle) was not tried: on lavapipe an address
 //     from a loop is not known uniform, so each such fetch is a full
 //     gather (one per multiply-add).
+// Where the time went (2026-11-30, perf record of the JIT code of
+// stem_x4_split8, then gdb's disassembly): lavapipe lowers fma() to a
+// multiply and an add (432 + 432 per step), a constant-lane shuffle is
+// ~1.5 instructions, and each texel fetch is a called function (a bounds
+// check, eight 16-byte loads, a transpose) whose loads stall: the fetches
+// took ~40% of the kernel's time, the unrolled step the rest; the sum
+// pass did not show. Hence the _x4 kernel (X_VEC4): one vec4 texel per
+// lane and input row per step instead of three gathers, dy as vec4
+// texels, PX 16 (4 steps per 64-pixel row, none wasted). CPU time per
+// run (`/usr/bin/time` over 301 runs minus 1, `bench ops --only "stem
+// 3->24 s2 @128x128 bwd weight tuned"` with EFFV2VK_TUNE_FORCE, 6 rounds
+// alternating): stem_split8 4.43 ms median, stem_x4_split8 3.40,
+// stem_x4_o3c1_split8 2.72 (three output channels per lane of one input
+// channel: a third of the shuffles per multiply-add, x fetched once, not
+// once per 8 output channels; 0.61x, faster in 6 of 6 rounds). Slower or
+// no better: PX 8 or 12 (half the window unused / 6 steps per row), 4 or
+// 16 chunks, o3c3 (81 sums: they spill).
 //
 //! kernel conv2d_stem_weight
+//! kernel conv2d_stem_weight_x4 X_VEC4
 #extension GL_KHR_shader_subgroup_basic : require
 #extension GL_KHR_shader_subgroup_shuffle : require
 #extension GL_EXT_control_flow_attributes : require
@@ -66,7 +84,13 @@ layout(constant_id = 6) const int SEGS = 1;     // gathers per input row (SEGS*L
 layout(constant_id = 7) const int OT = 1;       // output channels per lane
 const int P = (K - 1) / 2;
 const int KK = K * K;
+#ifdef X_VEC4
+layout(constant_id = 8) const int PXV = 16;     // output pixels per step (X_VEC4)
+const int PX = PXV;
+const int WIN = 4 * LANES; // input columns of one step's window: a texel per lane
+#else
 const int PX = (SEGS * LANES - K) / S + 1; // output pixels per step
+#endif
 const int SPAN = (PX - 1) * S + K;        // input columns under them
 const int CLUSTERS = LOCAL / LANES;
 
@@ -85,6 +109,17 @@ layout(push_constant) uniform Push {
 layout(std430, binding = 0) writeonly buffer Partial { float partial[]; };
 layout(binding = 1, r32f) readonly uniform imageBuffer x;
 layout(binding = 2, r32f) readonly uniform imageBuffer dy;
+#ifdef X_VEC4
+// X_VEC4 (W, OW, PX and S*PX multiples of 4; S*PX <= WIN, P <= S*PX and
+// (PX-1)*S + P < WIN, checked in ops): the step at output column j0 reads
+// the window of input columns [j0*S, j0*S + WIN) of each input row as one
+// RGBA32F texel per lane, and its PX dy values as PX/4 texels per lane.
+// The P columns left of the window are the previous step's window's
+// columns [S*PX - P, S*PX), carried over in registers (zero, the padding,
+// at the row's start): every input row is fetched once per step.
+layout(binding = 3) uniform samplerBuffer x4;  // x as vec4 texels
+layout(binding = 4) uniform samplerBuffer dy4; // dy as vec4 texels
+#endif
 
 void main() {
     int sub = int(gl_SubgroupInvocationID);
@@ -118,32 +153,76 @@ void main() {
     for (int row = rowStart; row < rowEnd; row++) {
         int gbase = ((n * pc.oc + o0) * pc.oh + i) * pc.ow;
         int glast = ((n * pc.oc + pc.oc - 1) * pc.oh + i) * pc.ow; // the last channel's row
+#ifdef X_VEC4
+        float carry[CT][K][P + 1]; // + 1: no array of size 0 at K = 1
+        [[unroll]] for (int ci = 0; ci < CT; ci++) {
+            [[unroll]] for (int a = 0; a < K; a++) {
+                [[unroll]] for (int p = 0; p <= P; p++) {
+                    carry[ci][a][p] = 0.0;
+                }
+            }
+        }
+#endif
         for (int j0 = 0; j0 < pc.ow; j0 += PX) {
             float g[OT][PX];
             [[unroll]] for (int q = 0; q < OT; q++) {
                 int gb = min(gbase + q * LANES * pc.oh * pc.ow, glast);
+#ifdef X_VEC4
+                // A texel past the row's end holds only pixels past it.
+                [[unroll]] for (int t4 = 0; t4 < PX / 4; t4++) {
+                    vec4 v = texelFetch(dy4, (gb + min(j0 + 4 * t4, pc.ow - 4)) >> 2);
+                    v = j0 + 4 * t4 < pc.ow ? v : vec4(0.0);
+                    [[unroll]] for (int e = 0; e < 4; e++) {
+                        g[q][4 * t4 + e] = v[e];
+                    }
+                }
+#else
                 [[unroll]] for (int t = 0; t < PX; t++) {
                     float v = imageLoad(dy, gb + min(j0 + t, pc.ow - 1)).x;
                     g[q][t] = j0 + t < pc.ow ? v : 0.0;
                 }
+#endif
             }
+#ifdef X_VEC4
+            int wcol = j0 * S + 4 * lane; // this lane's first column in the window
+#else
             int col0 = j0 * S - P + lane; // this lane's column in the first gather
+#endif
             [[unroll]] for (int ci = 0; ci < CT; ci++) {
                 int ch = min(c0 + ci, pc.c - 1);
                 [[unroll]] for (int a = 0; a < K; a++) {
                     int ih = i * S + a - P;
                     bool rowIn = ih >= 0 && ih < pc.h;
                     int base = ((n * pc.c + ch) * pc.h + clamp(ih, 0, pc.h - 1)) * pc.w;
+                    float xs[SPAN]; // the row's input columns under the PX pixels
+#ifdef X_VEC4
+                    // This lane's texel of the window: whole in or out of
+                    // the row (W % 4 == 0), clamped, then masked.
+                    vec4 win = texelFetch(x4, (base + min(wcol, pc.w - 4)) >> 2);
+                    win = rowIn && wcol < pc.w ? win : vec4(0.0);
+                    [[unroll]] for (int u = 0; u < SPAN; u++) {
+                        if (u < P) {
+                            xs[u] = carry[ci][a][u];
+                        } else {
+                            int o = u - P; // offset in the window
+                            xs[u] = subgroupShuffle(win[o % 4], uint(first + o / 4));
+                        }
+                    }
+                    [[unroll]] for (int p = 0; p < P; p++) {
+                        int o = S * PX - P + p;
+                        carry[ci][a][p] = o + P < SPAN ? xs[o + P] : subgroupShuffle(win[o % 4], uint(first + o / 4));
+                    }
+#else
                     float seg[SEGS];
                     [[unroll]] for (int sg = 0; sg < SEGS; sg++) {
                         int col = col0 + sg * LANES;
                         float v = imageLoad(x, base + clamp(col, 0, pc.w - 1)).x;
                         seg[sg] = rowIn && col >= 0 && col < pc.w ? v : 0.0;
                     }
-                    float xs[SPAN]; // the row's input columns under the PX pixels
                     [[unroll]] for (int u = 0; u < SPAN; u++) {
                         xs[u] = subgroupShuffle(seg[u / LANES], uint(first + u % LANES));
                     }
+#endif
                     [[unroll]] for (int q = 0; q < OT; q++) {
                         [[unroll]] for (int t = 0; t < PX; t++) {
                             [[unroll]] for (int b = 0; b < K; b++) {

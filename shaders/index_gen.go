@@ -1554,6 +1554,7 @@ var generatedKernels = []Kernel{
 			{ID: 7, Name: "CIN", Default: 3},
 			{ID: 8, Name: "ROWS", Default: 1},
 			{ID: 9, Name: "KB", Default: 4},
+			{ID: 10, Name: "OG", Default: 8},
 		},
 	},
 	{
@@ -1587,6 +1588,43 @@ var generatedKernels = []Kernel{
 			{ID: 5, Name: "CT", Default: 3},
 			{ID: 6, Name: "SEGS", Default: 1},
 			{ID: 7, Name: "OT", Default: 1},
+		},
+	},
+	{
+		Name:            "conv2d_stem_weight_x4",
+		File:            "conv2d_stem_weight.comp",
+		Defines:         []string{"X_VEC4"},
+		LocalSize:       [3]uint32{8, 1, 1},
+		LocalSizeSpecID: [3]int{0, -1, -1},
+		Bindings: []Binding{
+			{Binding: 0, Name: "Partial", Kind: StorageBuffer, Access: Write, Format: ""},
+			{Binding: 1, Name: "x", Kind: StorageTexelBuffer, Access: Read, Format: "R32F"},
+			{Binding: 2, Name: "dy", Kind: StorageTexelBuffer, Access: Read, Format: "R32F"},
+			{Binding: 3, Name: "x4", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
+			{Binding: 4, Name: "dy4", Kind: UniformTexelBuffer, Access: Read, Format: "RGBA32F"},
+		},
+		PushSize: 32,
+		Push: []PushField{
+			{Name: "n", Offset: 0, Type: "int32"},
+			{Name: "c", Offset: 4, Type: "int32"},
+			{Name: "h", Offset: 8, Type: "int32"},
+			{Name: "w", Offset: 12, Type: "int32"},
+			{Name: "oc", Offset: 16, Type: "int32"},
+			{Name: "oh", Offset: 20, Type: "int32"},
+			{Name: "ow", Offset: 24, Type: "int32"},
+			{Name: "rows", Offset: 28, Type: "int32"},
+		},
+		Spec: []SpecConstant{
+			{ID: 0, Name: "", Default: 8},
+			{ID: 0, Name: "LOCAL", Default: 8},
+			{ID: 1, Name: "SUBGROUP", Default: 8},
+			{ID: 2, Name: "LANES", Default: 8},
+			{ID: 3, Name: "K", Default: 3},
+			{ID: 4, Name: "S", Default: 1},
+			{ID: 5, Name: "CT", Default: 3},
+			{ID: 6, Name: "SEGS", Default: 1},
+			{ID: 7, Name: "OT", Default: 1},
+			{ID: 8, Name: "PX", Default: 16},
 		},
 	},
 	{
@@ -5730,6 +5768,18 @@ type Conv2dStemBackwardDataDy4U64PbPush struct {
 
 // Conv2dStemWeightPush mirrors the push-constant block of kernel conv2d_stem_weight (conv2d_stem_weight.comp).
 type Conv2dStemWeightPush struct {
+	N    int32
+	C    int32
+	H    int32
+	W    int32
+	Oc   int32
+	Oh   int32
+	Ow   int32
+	Rows int32
+}
+
+// Conv2dStemWeightX4Push mirrors the push-constant block of kernel conv2d_stem_weight_x4 (conv2d_stem_weight.comp).
+type Conv2dStemWeightX4Push struct {
 	N    int32
 	C    int32
 	H    int32
