@@ -43,14 +43,10 @@ func linearSplitKernel(d *engine.Device, bias bool) string {
 }
 
 // linearSplitFits reports whether the split backward can record c on d in
-// slices of rows output rows: what "columns" needs (dx wanted, a batch of
-// one tile, whole texels along In and Out), and a grid of In/4 lanes by
-// the slices within the device's limits.
+// slices of rows output rows: where "columns" fits (its lanes along In are
+// the split's), with the slices within the device's grid limit.
 func linearSplitFits(d *engine.Device, c linearBackwardCall, rows int) bool {
-	limit := d.Info.MaxWorkgroupCount
-	return c.dx != nil && c.n <= int(linearTileRows(d)) && c.in%4 == 0 && c.out%4 == 0 &&
-		ceilDiv(c.in/4, int(linearTileLocal(d, linearColumnsCPULocal))) <= int(limit[0]) &&
-		linearSplitSlices(c.out, rows) <= int(limit[1])
+	return linearColumnsFits(d, c) && linearSplitSlices(c.out, rows) <= int(d.Info.MaxWorkgroupCount[1])
 }
 
 // linearSplitVariant is the autotuned split backward in slices of rows
