@@ -27,12 +27,30 @@ const (
 const pointwiseRowsPerPass = 4
 
 // pointwiseChunks are the reduction chunks (KC) the kernel may be built
-// with, largest first, and pointwiseRowTiles the row tiles per workgroup
-// (RT). 32 and 4 were the fastest on lavapipe where they divide the GEMM.
+// with on a GPU, largest first, and pointwiseRowTiles the row tiles per
+// workgroup (RT). pointwiseCPUChunks are a CPU driver's: on lavapipe a
+// chunk of 8 ran every 1x1 row of `effv2vk bench ops` (and five more V2-S
+// shapes at 8x8 and 4x4) 0.70-0.99x the time of the widest chunk that
+// divides K (median 0.88x; 192->48 @32x32 backward data 0.70x), and 4 as
+// fast as 8 within noise (three alternating runs, EFFV2VK_TUNE=off): the
+// panel of KC vec4 per invocation then stays in vector registers. RT 4 was
+// the fastest where it divides the GEMM.
 var (
-	pointwiseChunks   = []int{32, 24, 16, 8}
-	pointwiseRowTiles = []int{4, 3, 2, 1}
+	pointwiseChunks    = []int{32, 24, 16, 8}
+	pointwiseCPUChunks = []int{8, 4}
+	pointwiseRowTiles  = []int{4, 3, 2, 1}
 )
+
+// pointwiseChunk is the reduction chunk (KC) the pointwise kernels use on d
+// for a reduction of k steps unless tuned otherwise: the size among d's
+// chunks (pointwiseCPUChunks on a CPU driver, else pointwiseChunks) that
+// pads k least.
+func pointwiseChunk(d *engine.Device, k int) int {
+	if cpuShaped(d) {
+		return leastPadding(k, pointwiseCPUChunks)
+	}
+	return leastPadding(k, pointwiseChunks)
+}
 
 // rowTiles picks RT for a GEMM of the given number of 8-row tiles: padded
 // rows cost their arithmetic, and each workgroup reloads the B panel, about
@@ -81,6 +99,7 @@ type pointwiseGemm struct {
 	am, ak         int // A strides (NN only)
 	aMode, bMode   uint32
 	outVec4        bool
+	kc             int            // reduction chunk (KC); 0: pointwiseChunk's choice
 	rt             int            // row tiles per workgroup; 0: rowTiles' choice
 	rh             int            // rows per pass over a chunk (RH); 0: pointwiseRowsPerPass
 	aOnce          bool           // fetch A once per chunk for all passes (A_ONCE)
@@ -113,7 +132,10 @@ func (g pointwiseGemm) kernelName(d *engine.Device) string {
 func (g pointwiseGemm) record(s *engine.Sequence, op string, out, a, b *engine.Tensor) {
 	info := s.Device().Info
 	shape := clusterShapeOf(s.Device())
-	kc := leastPadding(g.k, pointwiseChunks)
+	kc := g.kc
+	if kc == 0 {
+		kc = pointwiseChunk(s.Device(), g.k)
+	}
 	rt := g.rt
 	if rt == 0 {
 		rt = rowTiles(ceilDiv(g.m, pointwiseTileRows))

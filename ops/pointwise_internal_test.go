@@ -16,6 +16,11 @@ func TestLeastPadding(t *testing.T) {
 		{64, pointwiseChunks, 32},
 		{192, pointwiseChunks, 32},
 		{3, pointwiseChunks, 8},
+		{48, pointwiseCPUChunks, 8},
+		{192, pointwiseCPUChunks, 8},
+		{20, pointwiseCPUChunks, 4},
+		{13, pointwiseCPUChunks, 8},
+		{3, pointwiseCPUChunks, 4},
 	} {
 		if got := leastPadding(c.n, c.sizes); got != c.want {
 			t.Errorf("leastPadding(%d, %v) = %d, want %d", c.n, c.sizes, got, c.want)

@@ -13,15 +13,19 @@ type pointwiseCall struct {
 }
 
 // pointwiseVariants are the autotuned ways to record a pointwise GEMM:
-// today's choice ("auto": vec4 output when aligned, rowTiles' row tiles),
-// scalar output, fixed row tiles per workgroup, A fetched once per chunk
-// for both passes ("a_once") and one pass of 8 rows ("rh8").
+// today's choice ("auto": vec4 output when aligned, rowTiles' row tiles,
+// pointwiseChunk's reduction chunk), scalar output, fixed row tiles per
+// workgroup, fixed reduction chunks ("kc4", "kc8", "kc32"), A fetched once
+// per chunk for both passes ("a_once") and one pass of 8 rows ("rh8").
 var pointwiseVariants = []variant[pointwiseCall]{
 	{name: "auto", kernels: pointwiseKernels, record: recordPointwise},
 	{name: "out_scalar", kernels: pointwiseKernels, eligible: func(_ *engine.Device, c pointwiseCall) bool { return c.g.outVec4 }, record: func(s *engine.Sequence, c pointwiseCall) { c.g.outVec4 = false; recordPointwise(s, c) }},
 	{name: "rt1", kernels: pointwiseKernels, eligible: pointwiseRowTilesFit(1), record: pointwiseWithRowTiles(1)},
 	{name: "rt2", kernels: pointwiseKernels, eligible: pointwiseRowTilesFit(2), record: pointwiseWithRowTiles(2)},
 	{name: "rt4", kernels: pointwiseKernels, eligible: pointwiseRowTilesFit(4), record: pointwiseWithRowTiles(4)},
+	{name: "kc4", kernels: pointwiseKernels, eligible: pointwiseChunkFits(4), record: pointwiseWithChunk(4)},
+	{name: "kc8", kernels: pointwiseKernels, eligible: pointwiseChunkFits(8), record: pointwiseWithChunk(8)},
+	{name: "kc32", kernels: pointwiseKernels, eligible: pointwiseChunkFits(32), record: pointwiseWithChunk(32)},
 	{name: "a_once", kernels: pointwiseKernels, record: func(s *engine.Sequence, c pointwiseCall) { c.g.aOnce = true; recordPointwise(s, c) }},
 	{name: "rh8", kernels: pointwiseKernels, record: func(s *engine.Sequence, c pointwiseCall) { c.g.rh = 8; recordPointwise(s, c) }},
 }
@@ -79,6 +83,22 @@ func pointwiseRowTilesFit(rt int) func(*engine.Device, pointwiseCall) bool {
 func pointwiseWithRowTiles(rt int) func(*engine.Sequence, pointwiseCall) {
 	return func(s *engine.Sequence, c pointwiseCall) {
 		c.g.rt = rt
+		recordPointwise(s, c)
+	}
+}
+
+// pointwiseChunkFits: a reduction chunk of kc steps is a variant when it
+// differs from pointwiseChunk's choice on d and does not exceed the
+// reduction (rounded up to whole texels).
+func pointwiseChunkFits(kc int) func(*engine.Device, pointwiseCall) bool {
+	return func(d *engine.Device, c pointwiseCall) bool {
+		return kc <= ceilDiv(c.g.k, 4)*4 && pointwiseChunk(d, c.g.k) != kc
+	}
+}
+
+func pointwiseWithChunk(kc int) func(*engine.Sequence, pointwiseCall) {
+	return func(s *engine.Sequence, c pointwiseCall) {
+		c.g.kc = kc
 		recordPointwise(s, c)
 	}
 }

@@ -40,9 +40,14 @@
 // (vec4 bits packed in pairs) 2.00/2.03/2.13 s against vec4 stores'
 // 2.08/2.02/2.13 s, no gain (dropped); scalar stores cost ~10% more; the
 // tuned variants rt1, rt2, a_once and rh8 all 1.96-2.30 s. The forward of
-// the same shape (same flops, a quarter of the outputs) takes 1.16-1.26 s:
-// what makes backward data slower is neither its stores nor its register
-// tile, and stays to be found.
+// the same shape (same flops, a quarter of the outputs) takes 1.16-1.26 s.
+// What it was: the reduction chunk. With KC 24 (K = 48) the B panel of 24
+// vec4 per invocation spilled; KC 8 ran this row in 0.70x the time and
+// every other 1x1 row in 0.79-0.99x (three alternating quiet `bench ops
+// --only "1x1 "` runs, EFFV2VK_TUNE=off), so KC 8 is a CPU driver's
+// choice. The forward of 48->192 @32x32 (the same M and K with row-major
+// A) was also 1.2x faster than this backward data: column-major A costs
+// some.
 //
 // Specialization constants pick the fetch width from the alignment the
 // wrapper checked (texel buffers give 4 floats per fetch, only at
@@ -113,8 +118,10 @@ layout(constant_id = 0) const uint A_MODE = 0;
 layout(constant_id = 1) const uint B_MODE = 0;
 // KC is the reduction chunk held in registers (a multiple of 4); the loops
 // over it are unrolled so that the panel array is indexed by constants
-// only. The wrapper picks it so that chunks tile K with the least padding
-// (K = 48: 2 chunks of 24, not 2 of 32 with 16 steps masked).
+// only. The wrapper picks it so that chunks tile K with the least padding,
+// among 8 and 4 on a CPU driver (the panel then stays in vector registers)
+// and 32, 24, 16 and 8 on a GPU (K = 48: 2 chunks of 24, not 2 of 32 with
+// 16 steps masked); the tuner tries 4, 8 and 32 besides.
 layout(constant_id = 2) const uint KC = 32;
 // RT is the number of row tiles a workgroup owns (RT*ROWS rows); their
 // accumulators stay in registers over the whole reduction. The wrapper
