@@ -42,7 +42,8 @@
 // tuned variants rt1, rt2, a_once and rh8 all 1.96-2.30 s. The forward of
 // the same shape (same flops, a quarter of the outputs) takes 1.16-1.26 s.
 // What it was: the reduction chunk. With KC 24 (K = 48) the B panel of 24
-// vec4 per invocation spilled; KC 8 ran this row in 0.70x the time and
+// vec4 per invocation (96 floats, each a 256-bit register across
+// lavapipe's 8 lanes; the CPU has 32) most likely spilled; KC 8 ran this row in 0.70x the time and
 // every other 1x1 row in 0.79-0.99x (three alternating quiet `bench ops
 // --only "1x1 "` runs, EFFV2VK_TUNE=off), so KC 8 is a CPU driver's
 // choice. The forward of 48->192 @32x32 (the same M and K with row-major
