@@ -52,6 +52,17 @@ func pointwiseChunk(d *engine.Device, k int) int {
 	return leastPadding(k, pointwiseChunks)
 }
 
+// pointwiseAOnceByDefault reports whether g fetches A once per chunk for
+// both row passes (A_ONCE) unless tuned otherwise: on a CPU driver, for
+// column-major A (backward data, fetchVec4Rows), where it measured
+// faster. In two tune caches (21 backward-data shapes of the V2-S step
+// and of `bench ops`, each variant timed by the tuner on lavapipe) A_ONCE
+// took 0.66-0.95x the time of fetching again in each pass, median 0.80x;
+// for row-major A (forward) 0.81-1.19x, median 0.98x: not a default there.
+func pointwiseAOnceByDefault(d *engine.Device, g pointwiseGemm) bool {
+	return cpuShaped(d) && !g.nt && g.aMode == fetchVec4Rows
+}
+
 // rowTiles picks RT for a GEMM of the given number of 8-row tiles: padded
 // rows cost their arithmetic, and each workgroup reloads the B panel, about
 // one tile's worth of work per RT tiles (a model, not a measurement of each
@@ -146,7 +157,7 @@ func (g pointwiseGemm) record(s *engine.Sequence, op string, out, a, b *engine.T
 	}
 	specs := []engine.Spec{{ID: 0, Value: g.aMode}, {ID: 1, Value: g.bMode},
 		{ID: 2, Value: uint32(kc)}, {ID: 3, Value: uint32(rt)}, {ID: 4, Value: uint32(rh)}}
-	if g.aOnce {
+	if g.aOnce || pointwiseAOnceByDefault(s.Device(), g) {
 		specs = append(specs, engine.Spec{ID: pointwiseSpecAOnce, Value: 1})
 	}
 	k := shape.kernel(s, g.baseName(), pointwiseSpecLocal, withEpilogue(specs, g.epilogue)...)

@@ -16,7 +16,8 @@ type pointwiseCall struct {
 // today's choice ("auto": vec4 output when aligned, rowTiles' row tiles,
 // pointwiseChunk's reduction chunk), scalar output, fixed row tiles per
 // workgroup, fixed reduction chunks ("kc4", "kc8", "kc32"), A fetched once
-// per chunk for both passes ("a_once") and one pass of 8 rows ("rh8").
+// per chunk for both passes ("a_once", unless auto does already: see
+// pointwiseAOnceByDefault) and one pass of 8 rows ("rh8").
 var pointwiseVariants = []variant[pointwiseCall]{
 	{name: "auto", kernels: pointwiseKernels, record: recordPointwise},
 	{name: "out_scalar", kernels: pointwiseKernels, eligible: func(_ *engine.Device, c pointwiseCall) bool { return c.g.outVec4 }, record: func(s *engine.Sequence, c pointwiseCall) { c.g.outVec4 = false; recordPointwise(s, c) }},
@@ -26,7 +27,7 @@ var pointwiseVariants = []variant[pointwiseCall]{
 	{name: "kc4", kernels: pointwiseKernels, eligible: pointwiseChunkFits(4), record: pointwiseWithChunk(4)},
 	{name: "kc8", kernels: pointwiseKernels, eligible: pointwiseChunkFits(8), record: pointwiseWithChunk(8)},
 	{name: "kc32", kernels: pointwiseKernels, eligible: pointwiseChunkFits(32), record: pointwiseWithChunk(32)},
-	{name: "a_once", kernels: pointwiseKernels, record: func(s *engine.Sequence, c pointwiseCall) { c.g.aOnce = true; recordPointwise(s, c) }},
+	{name: "a_once", kernels: pointwiseKernels, eligible: func(d *engine.Device, c pointwiseCall) bool { return !pointwiseAOnceByDefault(d, c.g) }, record: func(s *engine.Sequence, c pointwiseCall) { c.g.aOnce = true; recordPointwise(s, c) }},
 	{name: "rh8", kernels: pointwiseKernels, record: func(s *engine.Sequence, c pointwiseCall) { c.g.rh = 8; recordPointwise(s, c) }},
 }
 
