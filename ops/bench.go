@@ -80,11 +80,33 @@ type BenchResult struct {
 	RunsMs     []float64 `json:"runs_ms"`
 }
 
-// RunBench records bc once, replays it once to warm up (JIT, caches), then
-// times runs replays and reports the median.
-func RunBench(d *engine.Device, bc BenchCase, runs int) (BenchResult, error) {
-	if runs < 1 {
-		return BenchResult{}, fmt.Errorf("ops: bench %s: %d runs: need at least 1", bc.Name, runs)
+// BenchTiming is how RunBench times a case. The first replays of a
+// sequence run slower than the rest on a CPU driver (on lavapipe, 2 cores:
+// the stem's 1.1 ms data gradient took 2.0-2.8 ms for its first three or
+// four replays after the warm-up replay), so a case is replayed untimed for
+// WarmUp first, then timed for at least Runs replays and MinTime.
+type BenchTiming struct {
+	Runs    int           // timed replays, at least (1 or more)
+	MinTime time.Duration // the least time of timed replays (0: Runs replays)
+	WarmUp  time.Duration // untimed replays for at least this long (at least one)
+}
+
+// DefaultBenchTiming is `effv2vk bench ops`'s timing: 7 replays and 200 ms
+// at least, after 100 ms of warm-up.
+var DefaultBenchTiming = BenchTiming{Runs: 7, MinTime: 200 * time.Millisecond, WarmUp: 100 * time.Millisecond}
+
+// benchMaxRuns bounds the timed replays of a case beyond Runs (a kernel of
+// a few microseconds would otherwise take tens of thousands for MinTime).
+const benchMaxRuns = 1000
+
+// RunBench records bc once, replays it untimed for the warm-up (once at
+// least), then times replays as bt says and reports their median.
+func RunBench(d *engine.Device, bc BenchCase, bt BenchTiming) (BenchResult, error) {
+	if bt.Runs < 1 {
+		return BenchResult{}, fmt.Errorf("ops: bench %s: %d runs: need at least 1", bc.Name, bt.Runs)
+	}
+	if bt.MinTime < 0 || bt.WarmUp < 0 {
+		return BenchResult{}, fmt.Errorf("ops: bench %s: negative time (min %v, warm-up %v)", bc.Name, bt.MinTime, bt.WarmUp)
 	}
 	s, err := d.NewSequence(bc.Name, engine.SequenceOptions{})
 	if err != nil {
@@ -99,16 +121,24 @@ func RunBench(d *engine.Device, bc BenchCase, runs int) (BenchResult, error) {
 	if err := s.Finish(); err != nil {
 		return BenchResult{}, err
 	}
-	if err := d.Run(s); err != nil {
-		return BenchResult{}, err
+	for start := time.Now(); ; {
+		if err := d.Run(s); err != nil {
+			return BenchResult{}, err
+		}
+		if time.Since(start) >= bt.WarmUp {
+			break
+		}
 	}
-	ms := make([]float64, runs)
-	for i := range ms {
+	var ms []float64
+	var total time.Duration
+	for len(ms) < bt.Runs || (total < bt.MinTime && len(ms) < max(bt.Runs, benchMaxRuns)) {
 		start := time.Now()
 		if err := d.Run(s); err != nil {
 			return BenchResult{}, err
 		}
-		ms[i] = float64(time.Since(start).Microseconds()) / 1000
+		took := time.Since(start)
+		total += took
+		ms = append(ms, float64(took.Microseconds())/1000)
 	}
 	sorted := append([]float64(nil), ms...)
 	sort.Float64s(sorted)

@@ -17,22 +17,27 @@ func benchOpsCommand() *cli.Command {
 		Usage: "time each kernel at EfficientNetV2-S layer shapes (batch 8, 128x128): GFLOP/s or GB/s",
 		Flags: []cli.Flag{
 			&cli.BoolFlag{Name: "json", Usage: "print JSON"},
-			&cli.IntFlag{Name: "runs", Value: 7, Usage: "timed runs per kernel (the median is reported)"},
+			&cli.IntFlag{Name: "runs", Value: ops.DefaultBenchTiming.Runs, Usage: "timed runs per kernel, at least (the median is reported)"},
+			&cli.DurationFlag{Name: "min-time", Value: ops.DefaultBenchTiming.MinTime, Usage: "time each kernel for at least this long (more runs; 0: --runs runs)"},
+			&cli.DurationFlag{Name: "warm-up", Value: ops.DefaultBenchTiming.WarmUp, Usage: "untimed runs of each kernel first, for at least this long (0: one run)"},
 			&cli.StringFlag{Name: "only", Usage: "run only cases whose name or family contains this"},
 			&cli.BoolFlag{Name: "gemm", Usage: "also time the shared-memory GEMM family's twins of the linear, 1x1 and 3x3 rows (family gemm; slow on CPU drivers)"},
 		},
 		Action: func(c *cli.Context) error {
-			runs := c.Int("runs")
-			if runs < 1 {
-				return fmt.Errorf("--runs %d: need at least 1", runs)
+			bt := ops.BenchTiming{Runs: c.Int("runs"), MinTime: c.Duration("min-time"), WarmUp: c.Duration("warm-up")}
+			if bt.Runs < 1 {
+				return fmt.Errorf("--runs %d: need at least 1", bt.Runs)
 			}
-			return withDevice(c.String("device"), func(d *engine.Device) error { return benchOps(c, d, runs) })
+			if bt.MinTime < 0 || bt.WarmUp < 0 {
+				return fmt.Errorf("--min-time %v, --warm-up %v: times cannot be negative", bt.MinTime, bt.WarmUp)
+			}
+			return withDevice(c.String("device"), func(d *engine.Device) error { return benchOps(c, d, bt) })
 		},
 	}
 }
 
 // benchOps times the registered kernel cases on d and prints the table.
-func benchOps(c *cli.Context, d *engine.Device, runs int) error {
+func benchOps(c *cli.Context, d *engine.Device, bt ops.BenchTiming) error {
 	var results []ops.BenchResult
 	cases := ops.BenchCases()
 	if len(cases) == 0 {
@@ -48,7 +53,7 @@ func benchOps(c *cli.Context, d *engine.Device, runs int) error {
 		if !c.Bool("json") {
 			fmt.Fprintf(os.Stderr, "\r[%d/%d] %-50s", i+1, len(cases), bc.Name)
 		}
-		r, err := ops.RunBench(d, bc, runs)
+		r, err := ops.RunBench(d, bc, bt)
 		if err != nil {
 			return fmt.Errorf("bench %s: %w", bc.Name, err)
 		}
@@ -63,7 +68,7 @@ func benchOps(c *cli.Context, d *engine.Device, runs int) error {
 		}{d.Info.Name, results})
 	}
 	fmt.Fprintf(os.Stderr, "\r%-60s\r", "")
-	fmt.Printf("device: %s, median of %d runs\n", d.Info.Name, runs)
+	fmt.Printf("device: %s, median of at least %d runs and %v per kernel, after %v of warm-up runs\n", d.Info.Name, bt.Runs, bt.MinTime, bt.WarmUp)
 	fmt.Printf("%-12s %-44s %10s %14s\n", "op", "case", "ms", "throughput")
 	for _, r := range results {
 		fmt.Printf("%-12s %-44s %10.3f %9.2f %s\n", r.Op, r.Name, r.MedianMs, r.Throughput, r.Unit)
