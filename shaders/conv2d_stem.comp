@@ -56,6 +56,18 @@
 // against KB=4 alone: 0.83x in 4 of 4 rounds, then 1.11x median over 8
 // more (og6 1.03x, og4 0.90x and og12 ~1.2x in 4 rounds): within this
 // machine's noise, so kb4 stays the default and kb4_og8 a tuner variant.
+// Where the time goes (2026-11-30, kb4 on the stem, perf samples of the
+// JIT code with its bytes read from the running process and disassembled):
+// the unrolled body 62% (fma() is a vmulps and a vaddps on lavapipe, whose
+// NIR lowers ffma; 45 KB of stack: dy values and weights reloaded, the
+// colIn masks blended in at their uses), the vec4 texel fetch, a called
+// function (8 lane loads, a transpose), 19%, the u64 stores' per-lane loop
+// 15%, the weights' preload 5%. Tried and not faster (five or more
+// alternating rounds each, within the noise): the channel groups as a loop
+// rather than unrolled (the body 3x / 6x smaller at OG 8 / 4) with their
+// weights fetched as vec4 texels a lane each and handed round with
+// subgroupShuffle, so not the code size; no colIn mask on the columns
+// statically inside (OW a multiple of PX).
 //
 //! kernel conv2d_stem_forward STEM_FORWARD
 //! kernel conv2d_stem_forward_vec4 STEM_FORWARD OUT_VEC4
