@@ -28,8 +28,11 @@ func benchOpsCommand() *cli.Command {
 			if bt.Runs < 1 {
 				return fmt.Errorf("--runs %d: need at least 1", bt.Runs)
 			}
-			if bt.MinTime < 0 || bt.WarmUp < 0 {
-				return fmt.Errorf("--min-time %v, --warm-up %v: times cannot be negative", bt.MinTime, bt.WarmUp)
+			if bt.MinTime < 0 {
+				return fmt.Errorf("--min-time %v: cannot be negative (0s times exactly --runs runs)", bt.MinTime)
+			}
+			if bt.WarmUp < 0 {
+				return fmt.Errorf("--warm-up %v: cannot be negative (0s warms up with one run)", bt.WarmUp)
 			}
 			return withDevice(c.String("device"), func(d *engine.Device) error { return benchOps(c, d, bt) })
 		},

@@ -244,7 +244,9 @@ func TestBenchCommand(t *testing.T) {
 		}
 	}
 
-	out, _ = runChild(t, "bench", "ops", "--only", "drop path", "--runs", "1", "--json")
+	// --min-time 0s --warm-up 0s: exactly --runs timed runs (by default
+	// they go on for 200 ms).
+	out, _ = runChild(t, "bench", "ops", "--only", "drop path", "--runs", "1", "--min-time", "0s", "--warm-up", "0s", "--json")
 	var ops struct {
 		Device  string            `json:"device"`
 		Results []ops.BenchResult `json:"results"`
@@ -263,7 +265,7 @@ func TestBenchCommand(t *testing.T) {
 	// The GEMM family's twins are opt-in: --only "linear 768->32 fwd" gives
 	// the kernel's row alone, with --gemm its GEMM twin too.
 	for _, gemm := range []bool{false, true} {
-		args := []string{"bench", "ops", "--only", "linear 768->32 fwd", "--runs", "1", "--json"}
+		args := []string{"bench", "ops", "--only", "linear 768->32 fwd", "--runs", "1", "--min-time", "0s", "--warm-up", "0s", "--json"}
 		if gemm {
 			args = append(args, "--gemm")
 		}
@@ -278,6 +280,13 @@ func TestBenchCommand(t *testing.T) {
 		}
 		if families["squeeze_excite"] != 1 || families["gemm"] != map[bool]int{false: 0, true: 1}[gemm] {
 			t.Errorf("bench ops %v: rows per family %v, want one squeeze_excite row and %v gemm rows", args, families, gemm)
+		}
+	}
+	// Impossible timings are refused before a device opens, naming the flag.
+	for flag, value := range map[string]string{"--runs": "0", "--min-time": "-1s", "--warm-up": "-5ms"} {
+		err := runCLI(t, "bench", "ops", "--only", "drop path", flag, value)
+		if err == nil || !strings.Contains(err.Error(), flag) {
+			t.Errorf("bench ops %s %s: %v, want an error naming %s", flag, value, err, flag)
 		}
 	}
 }
