@@ -95,8 +95,9 @@ type BenchTiming struct {
 // at least, after 100 ms of warm-up.
 var DefaultBenchTiming = BenchTiming{Runs: 7, MinTime: 200 * time.Millisecond, WarmUp: 100 * time.Millisecond}
 
-// benchMaxRuns bounds the timed replays of a case beyond Runs (a kernel of
-// a few microseconds would otherwise take tens of thousands for MinTime).
+// benchMaxRuns bounds the timed replays that MinTime adds (a case stops at
+// the larger of it and Runs): a kernel of a few microseconds would otherwise
+// take tens of thousands.
 const benchMaxRuns = 1000
 
 // RunBench records bc once, replays it untimed for the warm-up (once at

@@ -18,7 +18,7 @@ func benchOpsCommand() *cli.Command {
 		Flags: []cli.Flag{
 			&cli.BoolFlag{Name: "json", Usage: "print JSON"},
 			&cli.IntFlag{Name: "runs", Value: ops.DefaultBenchTiming.Runs, Usage: "timed runs per kernel, at least (the median is reported)"},
-			&cli.DurationFlag{Name: "min-time", Value: ops.DefaultBenchTiming.MinTime, Usage: "time each kernel for at least this long (more runs, at most 1000 beyond --runs; 0: --runs runs)"},
+			&cli.DurationFlag{Name: "min-time", Value: ops.DefaultBenchTiming.MinTime, Usage: "time each kernel for at least this long (more runs, up to 1000 or --runs; 0: --runs runs)"},
 			&cli.DurationFlag{Name: "warm-up", Value: ops.DefaultBenchTiming.WarmUp, Usage: "untimed runs of each kernel first, for at least this long (0: one run)"},
 			&cli.StringFlag{Name: "only", Usage: "run only cases whose name or family contains this"},
 			&cli.BoolFlag{Name: "gemm", Usage: "also time the shared-memory GEMM family's twins of the linear, 1x1 and 3x3 rows (family gemm; slow on CPU drivers)"},
