@@ -58,8 +58,8 @@
 // machine's noise, so kb4 stays the default and kb4_og8 a tuner variant.
 // Where the time goes (2026-11-30, kb4 on the stem, perf samples of the
 // JIT code with its bytes read from the running process and disassembled):
-// the unrolled body 62% (fma() is a vmulps and a vaddps on lavapipe, whose
-// NIR lowers ffma; 45 KB of stack: dy values and weights reloaded, the
+// the unrolled body 62% (fma() is a vmulps and a vaddps there, most likely
+// llvmpipe lowering ffma; 45 KB of stack: dy values and weights reloaded, the
 // colIn masks blended in at their uses), the vec4 texel fetch, a called
 // function (8 lane loads, a transpose), 19%, the u64 stores' per-lane loop
 // 15%, the weights' preload 5%. Tried and not faster (five or more
