@@ -43,24 +43,25 @@ var (
 
 // pointwiseChunk is the reduction chunk (KC) the pointwise kernels use on d
 // for a reduction of k steps unless tuned otherwise: the size among d's
-// chunks (pointwiseCPUChunks on a CPU driver, else pointwiseChunks) that
-// pads k least.
+// chunks (the device defaults': pointwiseCPUChunks on a CPU driver, else
+// pointwiseChunks) that pads k least.
 func pointwiseChunk(d *engine.Device, k int) int {
-	if cpuShaped(d) {
+	if defaultsOf(d).pointwiseCPUChunks {
 		return leastPadding(k, pointwiseCPUChunks)
 	}
 	return leastPadding(k, pointwiseChunks)
 }
 
 // pointwiseAOnceByDefault reports whether g fetches A once per chunk for
-// both row passes (A_ONCE) unless tuned otherwise: on a CPU driver, for
-// column-major A (backward data, fetchVec4Rows), where it measured
-// faster. In two tune caches (21 backward-data shapes of the V2-S step
-// and of `bench ops`, each variant timed by the tuner on lavapipe) A_ONCE
-// took 0.66-0.95x the time of fetching again in each pass, median 0.80x;
-// for row-major A (forward) 0.81-1.19x, median 0.98x: not a default there.
+// both row passes (A_ONCE) unless tuned otherwise: where the device
+// defaults say so (a CPU driver), for column-major A (backward data,
+// fetchVec4Rows), where it measured faster. In two tune caches (21
+// backward-data shapes of the V2-S step and of `bench ops`, each variant
+// timed by the tuner on lavapipe) A_ONCE took 0.66-0.95x the time of
+// fetching again in each pass, median 0.80x; for row-major A (forward)
+// 0.81-1.19x, median 0.98x: not a default there.
 func pointwiseAOnceByDefault(d *engine.Device, g pointwiseGemm) bool {
-	return cpuShaped(d) && !g.nt && g.aMode == fetchVec4Rows
+	return defaultsOf(d).pointwiseAOnce && !g.nt && g.aMode == fetchVec4Rows
 }
 
 // rowTiles picks RT for a GEMM of the given number of 8-row tiles: padded

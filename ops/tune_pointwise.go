@@ -97,6 +97,7 @@ func pointwiseChunkFits(kc int) func(*engine.Device, pointwiseCall) bool {
 	}
 }
 
+// pointwiseWithChunk records the GEMM with a reduction chunk of kc steps.
 func pointwiseWithChunk(kc int) func(*engine.Sequence, pointwiseCall) {
 	return func(s *engine.Sequence, c pointwiseCall) {
 		c.g.kc = kc

@@ -43,6 +43,12 @@ type deviceDefaults struct {
 	// pools, the linears' forward) shares through subgroup shuffles: 32, or
 	// less where the compiler may pick a narrower subgroup than reported.
 	rowLanesMax uint32
+	// pointwiseCPUChunks: the 1x1 GEMMs pick their reduction chunk (KC)
+	// among pointwiseCPUChunks, not pointwiseChunks (pointwiseChunk).
+	pointwiseCPUChunks bool
+	// pointwiseAOnce: the 1x1 GEMMs with column-major A (data gradients)
+	// fetch A once per chunk for both row passes (pointwiseAOnceByDefault).
+	pointwiseAOnce bool
 }
 
 // cpuDriverDefaults are the choices for a CPU driver (lavapipe's
@@ -57,6 +63,7 @@ type deviceDefaults struct {
 var cpuDriverDefaults = deviceDefaults{
 	cpuShaped: true, clusterLocal: 0, elementwiseLocal: 64, depthwiseLocal: 0, depthwiseTiles: 16,
 	batchnormLocal: 0, chunkedWeightGradients: false, gemmFamily: false, rowLanesMax: 32,
+	pointwiseCPUChunks: true, pointwiseAOnce: true,
 }
 
 // gpuDefaults are the choices for a GPU of a vendor without its own row
@@ -70,6 +77,7 @@ var cpuDriverDefaults = deviceDefaults{
 var gpuDefaults = deviceDefaults{
 	cpuShaped: false, clusterLocal: gpuClusterWorkgroup, elementwiseLocal: 256, depthwiseLocal: 64, depthwiseTiles: 1,
 	batchnormLocal: 256, chunkedWeightGradients: true, gemmFamily: true, rowLanesMax: 32,
+	pointwiseCPUChunks: false, pointwiseAOnce: false,
 }
 
 // intelDefaults are gpuDefaults with row reductions of at most 8 lanes:
